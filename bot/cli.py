@@ -1,0 +1,133 @@
+"""`postmortem-bot`: the command line for operators (migrations, workflows, the bot itself)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from storage import db
+from workflows.loader import DefinitionError, Registry, definition_files, load_file
+
+
+class CliError(click.ClickException):
+    """One clear line on stderr, exit 1: no tracebacks for operator mistakes."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _engine():
+    try:
+        return db.make_engine()
+    except db.DatabaseURLError as exc:
+        raise CliError(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="postmortem-bot")
+def main() -> None:
+    """Run post-mortems and review workflows inside Slack."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database migrations (DATABASE_URL; default sqlite:///postmortem.db)."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    engine = _engine()
+    try:
+        db.upgrade(engine)
+    except Exception as exc:  # connection refused, permission denied...: say it in one line
+        raise CliError(f"could not migrate {engine.url.render_as_string()}: "
+                       f"{str(exc).splitlines()[0]}") from None
+    click.echo(f"database at revision {db.current_revision(engine)} (head)")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and whether it is the newest."""
+    engine = _engine()
+    try:
+        current = db.current_revision(engine)
+    except Exception as exc:
+        raise CliError(f"could not read {engine.url.render_as_string()}: "
+                       f"{str(exc).splitlines()[0]}") from None
+    head = db.head_revision(engine)
+    state = "up to date" if current == head else f"behind: run `postmortem-bot db upgrade` ({head})"
+    click.echo(f"{current or 'empty'} ({state})")
+
+
+@main.group("workflows")
+def workflows_group() -> None:
+    """Inspect and check workflow definitions."""
+
+
+def _extra_dir() -> Path | None:
+    from bot.config import workflows_dir
+
+    return workflows_dir()
+
+
+@workflows_group.command("list")
+def workflows_list() -> None:
+    """List the workflows this bot offers (built-in plus POSTMORTEM_WORKFLOWS_DIR)."""
+    try:
+        registry = Registry.load(_extra_dir())
+    except DefinitionError as exc:
+        raise CliError(str(exc)) from None
+    for wf in registry.all():
+        stages = " → ".join(s.name for s in wf.stages)
+        click.echo(f"{wf.key}  v{wf.version}  {wf.name}: {stages}")
+
+
+@workflows_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def workflows_validate(paths: tuple[Path, ...]) -> None:
+    """Check definition files (default: the built-in ones and POSTMORTEM_WORKFLOWS_DIR)."""
+    from workflows.loader import BUILTIN_DIR
+
+    folders = list(paths) or [BUILTIN_DIR] + ([d] if (d := _extra_dir()) else [])
+    files = definition_files(folders)
+    if not files:
+        raise CliError("no workflow definitions (*.yaml) found")
+    failed = 0
+    for path in files:
+        try:
+            wf = load_file(path)
+        except DefinitionError as exc:
+            failed += 1
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        click.echo(f"ok  {path}  ({wf.key} v{wf.version}, {len(wf.stages)} stages)")
+    if failed:
+        raise CliError(f"{failed} of {len(files)} definition file(s) have problems")
+
+
+@main.command("serve")
+@click.option("--port", type=int, envvar="PORT", default=3000, show_default=True,
+              help="HTTP port for /slack/events (ignored in Socket Mode).")
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
+def serve(port: int, host: str) -> None:
+    """Start the Slack app (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    from bot.server import run
+
+    try:
+        run(settings, host=host, port=port)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Review operations: where the pure engine's verdicts become database rows.
+
+Slack listeners, the CLI and the webhook all go through here, so a rule (roles, stale submits,
+action-item sync) is enforced once, on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import reviews as store
+from storage.models import Review
+from workflows.engine import Transition, clean, may_act, role_refusal, transition
+from workflows.model import Workflow
+
+ACTION_ITEMS_ROLE = "action_items"
+
+
+def workflow_of(review: Review) -> Workflow:
+    """The definition the review started with (not today's YAML)."""
+    return Workflow.model_validate(review.workflow_version.definition)
+
+
+def start_review(session: Session, workflow: Workflow, *, team_id: str, title: str,
+                 channel_id: str, owner_id: str, started_by: str, trigger: str = "manual",
+                 trigger_ref: str | None = None) -> Review:
+    ws = store.workspace(session, team_id)
+    version = store.pin_workflow(session, workflow.key, workflow.version, workflow.digest,
+                                 workflow.model_dump(mode="json"))
+    return store.create_review(session, ws, version, title=title.strip(), channel_id=channel_id,
+                               owner_id=owner_id, started_by=started_by,
+                               first_stage=workflow.stages[0].key, trigger=trigger,
+                               trigger_ref=trigger_ref)
+
+
+@dataclass
+class SubmitResult:
+    errors: dict[str, str] = field(default_factory=dict)
+    refused: str | None = None
+    transition: Transition | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.transition is not None
+
+
+def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str, Any], *,
+                 user_id: str, is_admin: bool) -> SubmitResult:
+    """Validate and save one stage; refuse stale or unauthorised submissions."""
+    workflow = workflow_of(review)
+    if review.current_stage != stage_key:
+        return SubmitResult(refused="This stage has already been submitted (perhaps by someone "
+                                    "else); the review has moved on.")
+    stage = workflow.stage(stage_key)
+    if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
+        return SubmitResult(refused=role_refusal(stage))
+    answers, errors = clean(stage, raw)
+    if errors:
+        return SubmitResult(errors=errors, answers=answers)
+    result = transition(workflow, stage_key, answers)
+    comments = {d.key: answers.get(d.comment_field, "") if d.comment_field else ""
+                for d in stage.decisions}
+    store.record_submission(
+        session, review, stage_key=stage_key, answers=answers, user_id=user_id,
+        decisions=result.decisions,
+        follow_ups=[(fu.kind, fu.title, comments[key]) for key, fu in result.follow_ups],
+        next_stage=result.next_stage, status=result.status)
+    for f in stage.fields:
+        if f.role == ACTION_ITEMS_ROLE:
+            needed = answers.get("action_point_needed")
+            store.sync_action_items(session, review, stage_key=stage_key, rows=answers[f.key],
+                                    actor=user_id,
+                                    action_point_needed=needed if isinstance(needed, bool)
+                                    else None)
+    return SubmitResult(transition=result, answers=answers)

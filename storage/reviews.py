@@ -1,0 +1,243 @@
+"""Queries and writes for reviews, their stage answers, drafts, action items and the audit log.
+
+Functions take a Session and plain data; the caller owns the transaction. Every write that changes
+a review records who did it through `audit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ActionItem,
+    AuditEntry,
+    Decision,
+    Draft,
+    FollowUp,
+    Review,
+    StageSubmission,
+    WorkflowVersion,
+    Workspace,
+)
+from storage.types import utcnow
+
+OPEN_ITEM_STATUSES = ("open", "in_progress", "blocked")
+
+
+def audit(session: Session, workspace_id: int, actor: str, action: str,
+          review_id: int | None = None, **detail: Any) -> None:
+    session.add(AuditEntry(workspace_id=workspace_id, review_id=review_id, actor=actor,
+                           action=action, detail=detail))
+
+
+def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
+    """The workspace row for a Slack team, created on first sight."""
+    found = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+    if found is None:
+        found = Workspace(team_id=team_id, name=name, settings={})
+        session.add(found)
+        session.flush()
+    return found
+
+
+def pin_workflow(session: Session, key: str, version: int, digest: str,
+                 definition: dict[str, Any]) -> WorkflowVersion:
+    found = session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.key == key, WorkflowVersion.digest == digest))
+    if found is None:
+        found = WorkflowVersion(key=key, version=version, digest=digest, definition=definition)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def create_review(session: Session, ws: Workspace, version: WorkflowVersion, *, title: str,
+                  channel_id: str, owner_id: str, started_by: str, first_stage: str,
+                  trigger: str = "manual", trigger_ref: str | None = None) -> Review:
+    review = Review(workspace_id=ws.id, workflow_version_id=version.id, workflow_key=version.key,
+                    title=title, status="open", current_stage=first_stage,
+                    channel_id=channel_id, owner_id=owner_id, started_by=started_by,
+                    trigger=trigger, trigger_ref=trigger_ref)
+    session.add(review)
+    session.flush()
+    audit(session, ws.id, started_by, "review.started", review.id, title=title,
+          workflow=version.key, workflow_version=version.version, channel=channel_id,
+          owner=owner_id)
+    return review
+
+
+def get_review(session: Session, review_id: int, *, for_update: bool = False) -> Review | None:
+    query = select(Review).where(Review.id == review_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]]:
+    """The current answers of every submitted stage (the newest revision of each)."""
+    newest = (select(StageSubmission.stage_key, func.max(StageSubmission.revision).label("rev"))
+              .where(StageSubmission.review_id == review_id)
+              .group_by(StageSubmission.stage_key).subquery())
+    rows = session.scalars(select(StageSubmission).join(
+        newest, (StageSubmission.stage_key == newest.c.stage_key)
+        & (StageSubmission.revision == newest.c.rev)
+    ).where(StageSubmission.review_id == review_id))
+    return {row.stage_key: row.answers for row in rows}
+
+
+def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
+    return list(session.scalars(select(StageSubmission).where(
+        StageSubmission.review_id == review_id, StageSubmission.stage_key == stage_key,
+    ).order_by(StageSubmission.revision)))
+
+
+def record_submission(session: Session, review: Review, *, stage_key: str,
+                      answers: dict[str, Any], user_id: str, decisions: dict[str, str],
+                      follow_ups: Iterable[tuple[str, str, str]], next_stage: str | None,
+                      status: str) -> StageSubmission:
+    """Store a stage's answers as a new revision and move the review on."""
+    revision = (session.scalar(select(func.max(StageSubmission.revision)).where(
+        StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key)) or 0) + 1
+    submission = StageSubmission(review_id=review.id, stage_key=stage_key, revision=revision,
+                                 answers=answers, submitted_by=user_id)
+    session.add(submission)
+    session.flush()
+    for key, option in decisions.items():
+        session.add(Decision(review_id=review.id, submission_id=submission.id, decision_key=key,
+                             option=option, decided_by=user_id))
+    for kind, title, detail in follow_ups:
+        session.add(FollowUp(review_id=review.id, submission_id=submission.id, kind=kind,
+                             title=title, detail=detail))
+    previous = review.current_stage
+    review.current_stage = next_stage
+    review.status = status
+    if next_stage is None:
+        review.completed_at = utcnow()
+    session.execute(
+        Draft.__table__.delete().where(Draft.review_id == review.id, Draft.stage_key == stage_key))
+    audit(session, review.workspace_id, user_id, "stage.submitted", review.id,
+          stage=stage_key, revision=revision, decisions=decisions, from_stage=previous,
+          to_stage=next_stage, status=status)
+    return submission
+
+
+def sync_action_items(session: Session, review: Review, *, stage_key: str,
+                      rows: Sequence[dict[str, Any]], actor: str,
+                      action_point_needed: bool | None = None) -> list[ActionItem]:
+    """Make the action items entered in a stage match its rows; a removed row is cancelled.
+
+    Items keep their id (and their reminders and status) when a stage is edited.
+    """
+    existing = {item.position: item for item in session.scalars(select(ActionItem).where(
+        ActionItem.review_id == review.id, ActionItem.source_stage == stage_key))}
+    kept: list[ActionItem] = []
+    for position, row in enumerate(rows):
+        item = existing.pop(position, None)
+        due = date.fromisoformat(row["due_date"]) if row.get("due_date") else None
+        if item is None:
+            item = ActionItem(review_id=review.id, source_stage=stage_key, position=position,
+                              title=row["title"], owner_id=row["owner"], due_date=due,
+                              tracking_link=row.get("tracking_link"),
+                              action_point_needed=action_point_needed)
+            session.add(item)
+            session.flush()
+            audit(session, review.workspace_id, actor, "action_item.created", review.id,
+                  item=item.id, title=item.title, owner=item.owner_id,
+                  due_date=row.get("due_date"))
+        else:
+            changes = {k: v for k, v in (("title", row["title"]), ("owner_id", row["owner"]),
+                                         ("due_date", due),
+                                         ("tracking_link", row.get("tracking_link")))
+                       if getattr(item, k) != v}
+            for key, value in changes.items():
+                setattr(item, key, value)
+            if item.status == "cancelled":
+                item.status = "open"
+                changes["status"] = "open"
+            if changes:
+                audit(session, review.workspace_id, actor, "action_item.updated", review.id,
+                      item=item.id, **{k: str(v) for k, v in changes.items()})
+        kept.append(item)
+    for item in existing.values():
+        if item.status != "cancelled":
+            item.status = "cancelled"
+            audit(session, review.workspace_id, actor, "action_item.cancelled", review.id,
+                  item=item.id)
+    session.flush()
+    return kept
+
+
+def set_message(session: Session, review: Review, channel_id: str, ts: str) -> None:
+    review.channel_id, review.message_ts = channel_id, ts
+
+
+def list_reviews(session: Session, workspace_id: int, *, channel_id: str | None = None,
+                 user_id: str | None = None, limit: int = 20) -> list[Review]:
+    """Reviews in a channel or owned/started by a user, newest activity first."""
+    query = select(Review).where(Review.workspace_id == workspace_id)
+    who = []
+    if channel_id:
+        who.append(Review.channel_id == channel_id)
+    if user_id:
+        who += [Review.owner_id == user_id, Review.started_by == user_id]
+    if who:
+        query = query.where(or_(*who))
+    return list(session.scalars(query.order_by(Review.updated_at.desc(), Review.id.desc())
+                                .limit(limit)))
+
+
+def open_reviews_for(session: Session, workspace_id: int, user_id: str) -> list[Review]:
+    return list(session.scalars(select(Review).where(
+        Review.workspace_id == workspace_id, Review.owner_id == user_id,
+        Review.current_stage.is_not(None),
+    ).order_by(Review.updated_at.desc())))
+
+
+def awaiting_admin(session: Session, workspace_id: int) -> list[Review]:
+    """Reviews whose status says they wait for an admin (e.g. support post-mortems In Review)."""
+    return list(session.scalars(select(Review).where(
+        Review.workspace_id == workspace_id, Review.status == "in_review",
+        Review.current_stage.is_not(None)).order_by(Review.updated_at)))
+
+
+def open_items_for(session: Session, user_id: str, workspace_id: int | None = None
+                   ) -> list[ActionItem]:
+    """A user's open action items, soonest due first (no due date last)."""
+    query = select(ActionItem).join(Review).where(
+        ActionItem.owner_id == user_id, ActionItem.status.in_(OPEN_ITEM_STATUSES))
+    if workspace_id is not None:
+        query = query.where(Review.workspace_id == workspace_id)
+    return list(session.scalars(query.order_by(ActionItem.due_date.is_(None),
+                                               ActionItem.due_date, ActionItem.id)))
+
+
+def save_draft(session: Session, review_id: int, stage_key: str, user_id: str,
+               values: dict[str, Any]) -> None:
+    draft = session.scalar(select(Draft).where(
+        Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id))
+    if draft is None:
+        session.add(Draft(review_id=review_id, stage_key=stage_key, user_id=user_id,
+                          values=values))
+    else:
+        draft.values = values
+
+
+def get_draft(session: Session, review_id: int, stage_key: str, user_id: str
+              ) -> dict[str, Any] | None:
+    return session.scalar(select(Draft.values).where(
+        Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id))
+
+
+def audit_trail(session: Session, review_id: int) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.review_id == review_id)
+                                .order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def follow_ups(session: Session, review_id: int) -> list[FollowUp]:
+    return list(session.scalars(select(FollowUp).where(FollowUp.review_id == review_id)
+                                .order_by(FollowUp.id)))

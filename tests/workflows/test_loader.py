@@ -1,0 +1,84 @@
+"""Definitions are data: an organisation's YAML file works, a broken one names file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.loader import BUILTIN_DIR, DefinitionError, Registry, load_file
+
+MINIMAL = """\
+key: retro
+name: Sprint retro
+description: A short retrospective.
+stages:
+  - key: notes
+    name: Notes
+    purpose: Write down what happened.
+    fields:
+      - key: notes
+        label: Notes
+        type: long_text
+"""
+
+
+def test_an_organisation_adds_a_workflow_with_one_file(tmp_path: Path) -> None:
+    (tmp_path / "retro.yaml").write_text(MINIMAL)
+    registry = Registry.load(tmp_path)
+    assert registry["retro"].stages[0].fields[0].label == "Notes"
+    assert "campaign_postmortem" in registry
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("type: long_text", "type: longtext"), 11, "stages.0.fields.0.type: Input should be"),
+        (("    purpose: Write down what happened.\n", ""), 5, "stages.0.purpose: Field required"),
+        (("key: notes\n    name", "key: Notes\n    name"), 5,
+         "stages.0.key: String should match pattern"),
+        (("  - key: notes\n    name", "  - key: notes\n  name"), 6, "invalid YAML"),
+    ],
+    ids=["bad-type", "missing-purpose", "bad-key", "bad-indent"],
+)
+def test_a_broken_file_names_the_line(tmp_path: Path, edit: tuple[str, str], line: int,
+                                      message: str) -> None:
+    path = tmp_path / "retro.yaml"
+    path.write_text(MINIMAL.replace(*edit))
+    with pytest.raises(DefinitionError) as caught:
+        load_file(path)
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.line) == (path, line)
+    assert message in problem.message
+    assert str(problem).startswith(f"{path}:{line}: ")
+
+
+def test_a_decision_pointing_nowhere_is_refused(tmp_path: Path) -> None:
+    text = (BUILTIN_DIR / "service_delivery.yaml").read_text().replace(
+        "goto: planning", "goto: plannning")
+    path = tmp_path / "service_delivery.yaml"
+    path.write_text(text)
+    with pytest.raises(DefinitionError, match="goes to unknown stage 'plannning'"):
+        load_file(path)
+
+
+def test_file_name_must_match_key(tmp_path: Path) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text(MINIMAL)
+    with pytest.raises(DefinitionError, match=r"other.yaml:1: key 'retro' must match"):
+        load_file(path)
+
+
+def test_find_matches_user_words() -> None:
+    registry = Registry.load()
+    assert registry.find("campaign").key == "campaign_postmortem"
+    assert registry.find("Support").key == "support_postmortem"
+    assert registry.find("service_delivery").key == "service_delivery"
+    assert registry.find("nothing") is None
+
+
+def test_digest_changes_with_the_definition(tmp_path: Path) -> None:
+    (tmp_path / "retro.yaml").write_text(MINIMAL)
+    before = Registry.load(tmp_path)["retro"].digest
+    (tmp_path / "retro.yaml").write_text(MINIMAL.replace("Notes\n", "Notes!\n"))
+    assert Registry.load(tmp_path)["retro"].digest != before

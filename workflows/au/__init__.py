@@ -1,0 +1,1 @@
+"""Australian rules: GST, ABN, consumer law, product safety. Pure functions, sources cited."""

@@ -1,0 +1,288 @@
+"""The pure workflow engine: clean a stage's answers, find what is missing, decide where to go.
+
+Answers are JSON-native so storage can keep them as they are: text as str, numbers as decimal
+strings, money as `{"amount": "12.50", "gst": "inclusive"}`, dates as ISO strings, yes/no as bool,
+groups as lists of dicts, decisions as the chosen option's value, confirmed outputs under
+`OUTPUTS_KEY`. Nothing here knows about Slack or SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlparse
+
+from workflows.au import abn
+from workflows.model import (
+    END,
+    NEXT,
+    Condition,
+    FieldDef,
+    FieldType,
+    FollowUp,
+    Output,
+    Role,
+    Stage,
+    Workflow,
+)
+
+OUTPUTS_KEY = "_outputs"
+GST_BASES = ("inclusive", "exclusive")
+
+Answers = dict[str, Any]
+Errors = dict[str, str]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _decimal(text: Any) -> Decimal | None:
+    try:
+        number = Decimal(str(text).replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _check_range(f: FieldDef, number: Decimal) -> str | None:
+    if f.min is not None and number < f.min:
+        return f"Must be at least {f.min}."
+    if f.max is not None and number > f.max:
+        return f"Must be at most {f.max}."
+    return None
+
+
+def clean_value(f: FieldDef, raw: Any) -> tuple[Any, str | None]:
+    """Normalise one answer to its stored form, or explain (to the user) why it is wrong."""
+    t = f.type
+    if t in (FieldType.TEXT, FieldType.LONG_TEXT):
+        text = str(raw).strip()
+        limit = f.max_length or (3000 if t == FieldType.LONG_TEXT else 150)
+        if len(text) > limit:
+            return text, f"Keep this under {limit} characters (it has {len(text)})."
+        return text, None
+    if t in (FieldType.NUMBER, FieldType.PERCENTAGE):
+        number = _decimal(str(raw).rstrip("%"))
+        if number is None:
+            return raw, "Enter a number, e.g. 42 or 3.5."
+        if t == FieldType.PERCENTAGE and f.min is None and not Decimal(0) <= number <= 100:
+            return raw, "Enter a percentage between 0 and 100."
+        return str(number), _check_range(f, number)
+    if t == FieldType.MONEY:
+        amount_raw = raw.get("amount") if isinstance(raw, Mapping) else raw
+        basis = raw.get("gst") if isinstance(raw, Mapping) else None
+        amount = _decimal(amount_raw)
+        if amount is None:
+            return raw, "Enter an amount in dollars, e.g. 1250.00."
+        if amount != amount.quantize(Decimal("0.01")):
+            return raw, "Enter dollars and cents: at most two decimal places."
+        if amount < 0 and (f.min is None or f.min >= 0):
+            return raw, "The amount can't be negative."
+        if basis not in GST_BASES:
+            return raw, "Say whether this amount includes GST or not."
+        value = {"amount": str(amount.quantize(Decimal("0.01"))), "gst": basis}
+        return value, _check_range(f, amount)
+    if t == FieldType.DATE:
+        try:
+            return date.fromisoformat(str(raw)).isoformat(), None
+        except ValueError:
+            return raw, "Pick a date."
+    if t == FieldType.URL:
+        text = str(raw).strip()
+        parts = urlparse(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return text, "Enter a full link starting with https://"
+        return text, None
+    if t == FieldType.ABN:
+        problem = abn.validation_error(str(raw))
+        return (abn.format(str(raw)) if problem is None else raw), problem
+    if t == FieldType.YES_NO:
+        if isinstance(raw, bool):
+            return raw, None
+        if str(raw).lower() in ("yes", "true"):
+            return True, None
+        if str(raw).lower() in ("no", "false"):
+            return False, None
+        return raw, "Choose yes or no."
+    if t == FieldType.CHOICE:
+        allowed = {o.value for o in f.options}
+        return raw, None if raw in allowed else "Choose one of the options."
+    if t == FieldType.MULTI_CHOICE:
+        values = list(raw) if isinstance(raw, list | tuple) else [raw]
+        allowed = {o.value for o in f.options}
+        return values, None if set(values) <= allowed else "Choose from the options."
+    if t in (FieldType.USER, FieldType.CHANNEL):
+        return str(raw), None
+    if t == FieldType.USERS:
+        return list(raw) if isinstance(raw, list | tuple) else [raw], None
+    raise ValueError(f"clean_value cannot handle {t}")
+
+
+def condition_holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
+    return answers.get(condition.field) == condition.equals
+
+
+def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
+    if f.required_when is not None:
+        return condition_holds(f.required_when, answers)
+    return f.required
+
+
+def _clean_group(f: FieldDef, raw: Any, errors: Errors) -> list[dict[str, Any]]:
+    items = raw if isinstance(raw, list) else []
+    cleaned: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        item = item if isinstance(item, Mapping) else {}
+        if all(_blank(item.get(sub.key)) for sub in f.fields):
+            continue  # an empty row the user added and left blank
+        row: dict[str, Any] = {}
+        for sub in f.fields:
+            value = item.get(sub.key)
+            path = f"{f.key}.{index}.{sub.key}"
+            if _blank(value):
+                if sub.required:
+                    errors[path] = f"{sub.label} is required for this item."
+                continue
+            row[sub.key], problem = clean_value(sub, value)
+            if problem:
+                errors[path] = problem
+        cleaned.append(row)
+    return cleaned
+
+
+def confirmable_outputs(stage: Stage) -> list[Output]:
+    """Outputs the form asks the user to tick (the rest are fields or confirmed later)."""
+    return [o for o in stage.outputs if o.field is None and o.when == "stage"]
+
+
+def error_key(stage: Stage, key: str) -> str:
+    """Where an error about a field shows: a group's errors sit on its first item's first input."""
+    f = stage.field(key)
+    return f"{key}.0.{f.fields[0].key}" if f.type == FieldType.GROUP else key
+
+
+def clean(stage: Stage, raw: Mapping[str, Any]) -> tuple[Answers, Errors]:
+    """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`)."""
+    answers: Answers = {}
+    errors: Errors = {}
+    for f in stage.fields:
+        if f.type == FieldType.GROUP:
+            rows = _clean_group(f, raw.get(f.key), errors)
+            answers[f.key] = rows
+            continue
+        value = raw.get(f.key)
+        if _blank(value):
+            continue
+        answers[f.key], problem = clean_value(f, value)
+        if problem:
+            errors[f.key] = problem
+    for d in stage.decisions:
+        choice = raw.get(d.key)
+        if choice in {o.value for o in d.options}:
+            answers[d.key] = choice
+        else:
+            errors[d.key] = "Choose an answer."
+    for f in stage.fields:  # requirements second: required_when reads the cleaned answers
+        if f.key in errors:
+            continue
+        if f.type == FieldType.GROUP:
+            count = len(answers[f.key])
+            needed = max(f.min_items, 1 if is_required(f, answers) else 0)
+            if count < needed:
+                errors[error_key(stage, f.key)] = (
+                    f"Add at least {needed} {f.label.lower()}." if needed > 1
+                    else f"Add at least one: {f.label.lower()}.")
+            elif count > f.max_items:
+                errors[f.key] = f"At most {f.max_items} items."
+        elif f.key not in answers and is_required(f, answers):
+            errors[f.key] = "This is required." if f.required_when is None else (
+                "This is required for the answer you gave above.")
+    confirmed = raw.get(OUTPUTS_KEY) or []
+    known = {o.key for o in confirmable_outputs(stage)}
+    answers[OUTPUTS_KEY] = [k for k in confirmed if k in known]
+    missing = [o.label for o in confirmable_outputs(stage)
+               if o.required and o.key not in answers[OUTPUTS_KEY]]
+    if missing:
+        errors[OUTPUTS_KEY] = "Confirm before finishing this stage: " + "; ".join(missing) + "."
+    for check in stage.checks:
+        if condition_holds(check.when, answers) and all(
+            _blank(answers.get(k)) for k in check.any_of
+        ):
+            errors.setdefault(error_key(stage, check.any_of[0]), check.message)
+    return answers, errors
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where a submitted stage leads."""
+
+    next_stage: str | None
+    complete: bool
+    status: str
+    decisions: dict[str, str] = field(default_factory=dict)
+    follow_ups: tuple[tuple[str, FollowUp], ...] = ()
+    looped_back: bool = False
+
+
+def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any]) -> Transition:
+    """Apply a stage's decisions: the first option that leaves the normal order wins."""
+    stage = workflow.stage(stage_key)
+    goto = NEXT
+    status: str | None = stage.sets_status
+    follow_ups: list[tuple[str, FollowUp]] = []
+    decisions: dict[str, str] = {}
+    for d in stage.decisions:
+        chosen = next(o for o in d.options if o.value == answers[d.key])
+        decisions[d.key] = chosen.value
+        if chosen.follow_up:
+            follow_ups.append((d.key, chosen.follow_up))
+        if chosen.goto != NEXT and goto == NEXT:
+            goto = chosen.goto
+        if chosen.sets_status:
+            status = chosen.sets_status
+    if goto == NEXT:
+        index = workflow.index(stage_key) + 1
+        goto = workflow.stages[index].key if index < len(workflow.stages) else END
+    looped = goto != END and workflow.index(goto) <= workflow.index(stage_key)
+    if goto == END:
+        return Transition(None, True, workflow.statuses[-1], decisions, tuple(follow_ups))
+    return Transition(goto, False, status or "in_progress", decisions, tuple(follow_ups), looped)
+
+
+def may_act(stage: Stage, *, is_admin: bool, is_owner: bool) -> bool:
+    """Role restrictions are enforced by the server; the UI only mirrors them."""
+    if stage.role == Role.ADMIN:
+        return is_admin
+    if stage.role == Role.OWNER:
+        return is_owner or is_admin
+    return True
+
+
+def role_refusal(stage: Stage) -> str:
+    who = "a workspace admin" if stage.role == Role.ADMIN else "the review's owner or an admin"
+    return f"Only {who} can complete “{stage.name}”."
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    key: str
+    name: str
+    state: str  # "done" | "current" | "todo"
+
+
+def progress(workflow: Workflow, current: str | None, done: set[str]) -> list[StageProgress]:
+    """Stage-by-stage state for the status message; `current` None means the review is complete."""
+    out = []
+    for s in workflow.stages:
+        if s.key == current:
+            state = "current"
+        elif current is None or s.key in done:
+            state = "done"
+        else:
+            state = "todo"
+        out.append(StageProgress(s.key, s.name, state))
+    return out

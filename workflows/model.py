@@ -1,0 +1,253 @@
+"""Typed workflow definitions.
+
+Definitions are data (YAML under `workflows/definitions/`); these pydantic models are their schema,
+so a broken file is refused with the field path of the problem rather than failing mid-review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+END = "end"
+NEXT = "next"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    MONEY = "money"
+    PERCENTAGE = "percentage"
+    DATE = "date"
+    USER = "user"
+    USERS = "users"
+    CHANNEL = "channel"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    YES_NO = "yes_no"
+    URL = "url"
+    ABN = "abn"
+    GROUP = "group"
+
+
+class Role(StrEnum):
+    ANYONE = "anyone"
+    OWNER = "owner"
+    ADMIN = "admin"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    value: Key
+    label: Annotated[str, Field(min_length=1, max_length=75)]
+
+
+class Condition(_Strict):
+    """A field's answer equals a value: `{field: action_point_needed, equals: true}`."""
+
+    field: Key
+    equals: bool | str | int
+
+
+class FieldDef(_Strict):
+    key: Key
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    type: FieldType
+    hint: Annotated[str | None, Field(max_length=150)] = None
+    placeholder: Annotated[str | None, Field(max_length=150)] = None
+    required: bool = True
+    required_when: Condition | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: Annotated[int | None, Field(ge=1, le=3000)] = None
+    options: tuple[Option, ...] = ()
+    # Repeatable groups (action items, risks, invoice lines).
+    fields: tuple[FieldDef, ...] = ()
+    min_items: Annotated[int, Field(ge=0)] = 0
+    max_items: Annotated[int, Field(ge=1, le=10)] = 10
+    # What the rest of the product reads this field as (action items, lessons, GST lines...).
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> FieldDef:
+        choice = self.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+        if choice and not self.options:
+            raise ValueError(f"field {self.key!r} of type {self.type} needs options")
+        if not choice and self.options:
+            raise ValueError(f"field {self.key!r} of type {self.type} cannot have options")
+        if self.type == FieldType.GROUP:
+            if not self.fields:
+                raise ValueError(f"group {self.key!r} needs fields")
+            if any(f.type == FieldType.GROUP for f in self.fields):
+                raise ValueError(f"group {self.key!r} cannot contain another group")
+            if self.min_items > self.max_items:
+                raise ValueError(f"group {self.key!r}: min_items is above max_items")
+        elif self.fields:
+            raise ValueError(f"field {self.key!r} is not a group and cannot have fields")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"field {self.key!r}: min is above max")
+        _unique([f.key for f in self.fields], f"group {self.key!r} field")
+        _unique([o.value for o in self.options], f"field {self.key!r} option")
+        return self
+
+
+class Output(_Strict):
+    """What a stage must produce: a checklist item to confirm, or a field that holds it."""
+
+    key: Key
+    label: Annotated[str, Field(min_length=1, max_length=75)]
+    field: Key | None = None
+    required: bool = True
+    # "follow_up": recorded later by the bot (e.g. once every action item is done), not in the form.
+    when: Literal["stage", "follow_up"] = "stage"
+
+
+class FollowUp(_Strict):
+    """A record a decision creates, e.g. an escalation for a systemic issue."""
+
+    kind: Literal["escalation", "risk_mitigation", "delay", "revision", "action_item"]
+    title: Annotated[str, Field(min_length=1, max_length=150)]
+
+
+class DecisionOption(_Strict):
+    value: Key
+    label: Annotated[str, Field(min_length=1, max_length=75)]
+    goto: str = NEXT
+    follow_up: FollowUp | None = None
+    sets_status: str | None = None
+
+
+class Decision(_Strict):
+    key: Key
+    question: Annotated[str, Field(min_length=1, max_length=150)]
+    options: tuple[DecisionOption, ...] = Field(min_length=2, max_length=10)
+    comment_field: Key | None = None
+
+    @model_validator(mode="after")
+    def _unique_options(self) -> Decision:
+        _unique([o.value for o in self.options], f"decision {self.key!r} option")
+        return self
+
+
+class Check(_Strict):
+    """A cross-field rule: when a condition holds, at least one of the fields must be answered."""
+
+    when: Condition
+    any_of: tuple[Key, ...] = Field(min_length=1)
+    message: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Stage(_Strict):
+    key: Key
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    short_name: Annotated[str | None, Field(max_length=24)] = None
+    purpose: Annotated[str, Field(min_length=1, max_length=300)]
+    guidance: Annotated[str | None, Field(max_length=1500)] = None
+    inputs: tuple[str, ...] = ()
+    fields: tuple[FieldDef, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    checks: tuple[Check, ...] = ()
+    role: Role = Role.ANYONE
+    sets_status: str | None = None
+
+    def field(self, key: str) -> FieldDef:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    @model_validator(mode="after")
+    def _references(self) -> Stage:
+        keys = [f.key for f in self.fields]
+        _unique(keys + [d.key for d in self.decisions], f"stage {self.key!r} field or decision")
+        _unique([o.key for o in self.outputs], f"stage {self.key!r} output")
+        names = set(keys)
+        answerable = names | {d.key for d in self.decisions}
+        for out in self.outputs:
+            if out.field and out.field not in names:
+                raise ValueError(f"output {out.key!r} names unknown field {out.field!r}")
+        for f in self.fields:
+            if f.required_when and f.required_when.field not in answerable:
+                raise ValueError(f"field {f.key!r}: required_when names unknown field")
+        for d in self.decisions:
+            if d.comment_field and d.comment_field not in names:
+                raise ValueError(f"decision {d.key!r}: comment_field {d.comment_field!r} unknown")
+        for c in self.checks:
+            if c.when.field not in answerable:
+                raise ValueError(f"check names unknown field {c.when.field!r}")
+            for ref in c.any_of:
+                if ref not in names:
+                    raise ValueError(f"check names unknown field {ref!r}")
+        return self
+
+
+class Workflow(_Strict):
+    key: Key
+    name: Annotated[str, Field(min_length=1, max_length=75)]
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    version: Annotated[int, Field(ge=1)] = 1
+    statuses: tuple[Key, ...] = ("open", "in_progress", "complete")
+    stages: tuple[Stage, ...] = Field(min_length=1)
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _unique(list(value), "status")
+        for needed in ("open", "in_progress"):
+            if needed not in value:
+                raise ValueError(f"statuses must include {needed!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _graph(self) -> Workflow:
+        keys = [s.key for s in self.stages]
+        _unique(keys, "stage")
+        targets = {*keys, NEXT, END}
+        for stage in self.stages:
+            if stage.sets_status and stage.sets_status not in self.statuses:
+                raise ValueError(f"stage {stage.key!r} sets unknown status {stage.sets_status!r}")
+            for d in stage.decisions:
+                for o in d.options:
+                    if o.goto not in targets:
+                        raise ValueError(
+                            f"decision {d.key!r} option {o.value!r} goes to unknown stage "
+                            f"{o.goto!r}"
+                        )
+                    if o.sets_status and o.sets_status not in self.statuses:
+                        raise ValueError(f"option {o.value!r} sets unknown status")
+        return self
+
+    def stage(self, key: str) -> Stage:
+        for s in self.stages:
+            if s.key == key:
+                return s
+        raise KeyError(f"workflow {self.key!r} has no stage {key!r}")
+
+    def index(self, key: str) -> int:
+        return [s.key for s in self.stages].index(key)
+
+    @property
+    def digest(self) -> str:
+        """Content hash: a review pins the exact definition it started with."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _unique(values: list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"duplicate {what} {v!r}")
+        seen.add(v)
