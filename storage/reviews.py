@@ -191,13 +191,6 @@ def list_reviews(session: Session, workspace_id: int, *, channel_id: str | None 
                                 .limit(limit)))
 
 
-def open_reviews_for(session: Session, workspace_id: int, user_id: str) -> list[Review]:
-    return list(session.scalars(select(Review).where(
-        Review.workspace_id == workspace_id, Review.owner_id == user_id,
-        Review.current_stage.is_not(None),
-    ).order_by(Review.updated_at.desc())))
-
-
 def awaiting_admin(session: Session, workspace_id: int) -> list[Review]:
     """Reviews whose status says they wait for an admin (e.g. support post-mortems In Review)."""
     return list(session.scalars(select(Review).where(

@@ -1,0 +1,210 @@
+"""Starting a review and walking it stage by stage in modals.
+
+View submissions validate and save before ack() (errors must travel in the ack); every Slack call
+happens after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from bot import service
+from bot.messages import refresh_status
+from bot.runtime import Runtime
+from bot.views import stage_modal as sm
+from bot.views.review_message import CONTINUE
+from bot.views.start_modal import CALLBACK_ID as START
+from bot.views.start_modal import TITLE_MAX, parse_start
+from bot.views.text import clip, escape
+from storage import reviews as store
+from storage.db import transaction
+from workflows.engine import clean, may_act, role_refusal
+
+log = logging.getLogger(__name__)
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only explains (replaces a form that can no longer be submitted)."""
+    return View(type="modal", title=clip(title, 24), close="Close", blocks=[
+        SectionBlock(text=MarkdownTextObject(text=escape(text)))]).to_dict()
+
+
+def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
+               trigger_id: str, channel_id: str | None) -> None:
+    """Open the modal of the review's current stage, filled with the user's draft."""
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None or review.current_stage is None:
+            text = ("That review is complete." if review else "That review no longer exists.")
+            client.views_open(trigger_id=trigger_id, view=notice_view("Nothing to do", text))
+            return
+        workflow = service.workflow_of(review)
+        stage = workflow.stage(review.current_stage)
+        values = (store.get_draft(session, review.id, stage.key, user_id)
+                  or store.latest_answers(session, review.id).get(stage.key) or {})
+        title, meta = review.title, sm.ModalMeta(review.id, stage.key)
+    if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
+        client.views_open(trigger_id=trigger_id,
+                          view=notice_view("Not for you yet", role_refusal(stage)))
+        return
+    client.views_open(trigger_id=trigger_id,
+                      view=sm.stage_view(stage, title=title, meta=meta, values=values))
+
+
+def _error_response(stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str],
+                    title: str) -> dict[str, Any]:
+    """Errors on this page go next to their fields; otherwise show the page that has them."""
+    here = sm.fields_on_page(stage, raw, meta)
+    on_page = {sm.block_for_error(stage, k): m for k, m in errors.items()
+               if k.split(".")[0] in here}
+    if on_page:
+        return {"response_action": "errors", "errors": on_page}
+    first_key, message = next(iter(errors.items()))
+    meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
+    return {"response_action": "update",
+            "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message)}
+
+
+def register(app: App, rt: Runtime) -> None:
+    @app.view(START)
+    def start_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        values = parse_start(view["state"]["values"])
+        errors = {}
+        if not values["title"]:
+            errors["title"] = "Give the review a title."
+        elif len(values["title"]) > TITLE_MAX:
+            errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+        workflow = rt.registry.find(values["workflow"] or "")
+        if workflow is None:
+            errors["workflow"] = "Choose a workflow."
+        if not values["channel"]:
+            errors["channel"] = "Choose the channel for the review's updates."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        user_id = body["user"]["id"]
+        with transaction(rt.sessions) as session:
+            review = service.start_review(
+                session, workflow, team_id=body["team"]["id"], title=values["title"],
+                channel_id=values["channel"], owner_id=values["owner"] or user_id,
+                started_by=user_id)
+            review_id = review.id
+        ack()
+        try:
+            refresh_status(rt, review_id)
+        except SlackApiError as exc:
+            client.chat_postMessage(channel=user_id, text=(
+                f"Your review “{escape(values['title'])}” is saved, but I couldn't post in "
+                f"<#{values['channel']}> ({exc.response.get('error')}). Invite me with "
+                f"`/invite` there, or use `/postmortem list` to continue it."))
+
+    @app.action(CONTINUE)
+    def continue_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        open_stage(rt, client, review_id=int(action["value"]), user_id=body["user"]["id"],
+                   trigger_id=body["trigger_id"],
+                   channel_id=(body.get("channel") or {}).get("id"))
+
+    @app.view(sm.CALLBACK_ID)
+    def stage_submitted(ack: Ack, body: dict, view: dict) -> None:
+        meta = sm.ModalMeta.loads(view["private_metadata"])
+        user_id = body["user"]["id"]
+        is_admin = rt.is_admin(user_id)
+        refresh = False
+        complete = False
+        try:
+            with transaction(rt.sessions) as session:
+                review = store.get_review(session, meta.review_id, for_update=True)
+                if review is None:
+                    response = {"response_action": "update", "view": notice_view(
+                        "Review gone", "That review no longer exists.")}
+                else:
+                    response, refresh, complete = _submit(session, review, meta, view,
+                                                          user_id, is_admin)
+        except Exception:
+            log.exception("saving stage %s of review %s failed", meta.stage, meta.review_id)
+            response = {"response_action": "errors", "errors": {_first_input(view): (
+                "Saving failed on our side. Your answers are still here: try Submit again.")}}
+        ack(**response)
+        if refresh:
+            refresh_status(rt, meta.review_id, post_summary=complete)
+
+    def _submit(session, review, meta: sm.ModalMeta, view: dict, user_id: str,
+                is_admin: bool) -> tuple[dict[str, Any], bool, bool]:
+        workflow = service.workflow_of(review)
+        stage = workflow.stage(meta.stage)
+        draft = store.get_draft(session, review.id, stage.key, user_id) or {}
+        raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
+        last_page = len(sm.pages(stage, raw, meta)) - 1
+        if meta.page < last_page:
+            _, errors = clean(stage, raw)
+            here = sm.fields_on_page(stage, raw, meta)
+            errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
+            if errors:
+                return _error_response(stage, raw, meta, errors, review.title), False, False
+            store.save_draft(session, review.id, stage.key, user_id, raw)
+            meta.page += 1
+            return {"response_action": "update", "view": sm.stage_view(
+                stage, title=review.title, meta=meta, values=raw)}, False, False
+        result = service.submit_stage(session, review, stage.key, raw, user_id=user_id,
+                                      is_admin=is_admin)
+        if result.refused:
+            return {"response_action": "update",
+                    "view": notice_view("Not saved", result.refused)}, False, False
+        if result.errors:
+            store.save_draft(session, review.id, stage.key, user_id, raw)
+            return _error_response(stage, raw, meta, result.errors, review.title), False, False
+        return {}, True, result.transition.complete
+
+    @app.view_closed(sm.CALLBACK_ID)
+    def stage_closed(ack: Ack, body: dict, view: dict) -> None:
+        ack()
+        meta = sm.ModalMeta.loads(view["private_metadata"])
+        user_id = body["user"]["id"]
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, meta.review_id)
+            if review is None or review.current_stage != meta.stage:
+                return
+            stage = service.workflow_of(review).stage(meta.stage)
+            draft = store.get_draft(session, review.id, stage.key, user_id) or {}
+            store.save_draft(session, review.id, stage.key, user_id,
+                             sm.raw_from_state(stage, view["state"]["values"], into=draft))
+
+    @app.action(sm.ADD_ROW)
+    def add_row(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        meta = sm.ModalMeta.loads(view["private_metadata"])
+        user_id = body["user"]["id"]
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, meta.review_id)
+            if review is None:
+                return
+            stage = service.workflow_of(review).stage(meta.stage)
+            draft = store.get_draft(session, review.id, stage.key, user_id) or {}
+            raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
+            # The group may move to another page: what was typed on this one is kept.
+            store.save_draft(session, review.id, stage.key, user_id, raw)
+            title = review.title
+        group = stage.field(action["value"])
+        meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
+        meta.page = sm.page_of(stage, raw, meta, f"h.{group.key}")
+        try:
+            client.views_update(view_id=view["id"], hash=view.get("hash"),
+                                view=sm.stage_view(stage, title=title, meta=meta, values=raw))
+        except SlackApiError as exc:
+            if exc.response.get("error") != "hash_conflict":  # a newer update already won
+                raise
+
+
+def _first_input(view: dict) -> str:
+    return next((b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"),
+                "o")
+

@@ -1,0 +1,92 @@
+"""Serving the app: HTTP on gunicorn (production server) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine, make_url, text
+
+from bot.config import ConfigError, Settings
+from storage import db
+
+log = logging.getLogger(__name__)
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(slack_app: Any, engine: Engine) -> WSGIApp:
+    """`/slack/events` for Slack, `/healthz` for load balancers (200 when the database answers)."""
+    slack = SlackRequestHandler(slack_app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except Exception as exc:
+                log.warning("health check: database unreachable: %s", type(exc).__name__)
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"database unreachable\n"]
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return slack(environ, start_response)
+
+    return application
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """The embedded SQLite default is created and migrated here; PostgreSQL must be migrated."""
+    engine = db.make_engine(settings.database_url)
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        db.upgrade(engine)
+    elif db.current_revision(engine) != db.head_revision(engine):
+        raise ConfigError("the database schema is not current: run `postmortem-bot db upgrade`")
+    engine.dispose()  # no connections cross the fork into gunicorn's worker
+    return engine
+
+
+def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
+    from bot.app import create_app
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings, engine)
+    return runtime, create_app(runtime)
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, factory: Callable[[], WSGIApp], options: dict[str, Any]):
+        self._factory, self._options = factory, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIApp:
+        return self._factory()  # runs in the worker, after the fork
+
+
+def run(settings: Settings, *, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = prepare_database(settings)
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk import WebClient
+
+        _, app = build(settings, engine)
+        log.info("starting in Socket Mode")
+        SocketModeHandler(app, settings.app_token,
+                          web_client=WebClient(base_url=settings.api_url)).start()
+        return
+
+    def factory() -> WSGIApp:
+        _, app = build(settings, engine)
+        return wsgi_app(app, engine)
+
+    log.info("listening on http://%s:%s/slack/events", host, port)
+    _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",
+                        "threads": 32, "timeout": 60, "graceful_timeout": 10,
+                        "accesslog": "-", "loglevel": "info"}).run()

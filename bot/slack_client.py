@@ -1,0 +1,27 @@
+"""The one WebClient the bot uses, with slack_sdk's retry handlers.
+
+By default slack_sdk retries only connection errors; rate limits (429 with Retry-After) and
+Slack's own 5xx answers are retried here too, so a burst never loses a message.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+
+def make_client(token: str, base_url: str, *, max_retries: int = 3) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=max_retries),
+            RateLimitErrorRetryHandler(max_retry_count=max_retries),
+            ServerErrorRetryHandler(max_retry_count=max_retries),
+        ],
+    )

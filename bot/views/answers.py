@@ -1,0 +1,117 @@
+"""Stage answers as readable mrkdwn: the thread summary and the list views share this."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot.views.text import clip, escape, mention
+from workflows.engine import OUTPUTS_KEY
+from workflows.model import FieldDef, FieldType, Workflow
+
+
+def _finalize(value: Any) -> Any:
+    # Every expression is escaped unless it was built as Markup (mentions, formatted values).
+    if isinstance(value, Markup):
+        return str(value)
+    return escape(str(value)) if isinstance(value, str) else value
+
+
+@cache
+def templates() -> Environment:
+    # HTML autoescaping would turn quotes into entities Slack shows literally; mrkdwn needs only
+    # &, < and > escaped, which `_finalize` does for every expression.
+    return Environment(loader=PackageLoader("bot", "templates"), autoescape=False,  # noqa: S701
+                       finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
+                       lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def money(value: dict[str, str]) -> str:
+    basis = "incl." if value.get("gst") == "inclusive" else "excl."
+    return f"${Decimal(value['amount']):,.2f} {basis} GST"
+
+
+def display(f: FieldDef, value: Any) -> Markup:
+    """One answer as mrkdwn; user text escaped, mentions and links kept."""
+    t = f.type
+    if t == FieldType.USER:
+        return Markup(mention(value))  # noqa: S704 - a Slack user id, not user text
+    if t == FieldType.USERS:
+        return Markup(", ".join(mention(u) for u in value))  # noqa: S704
+    if t == FieldType.CHANNEL:
+        return Markup(f"<#{value}>")  # noqa: S704
+    if t == FieldType.MONEY:
+        return Markup(escape(money(value)))  # noqa: S704
+    if t == FieldType.YES_NO:
+        return Markup("Yes" if value else "No")  # noqa: S704
+    if t == FieldType.CHOICE:
+        label = next((o.label for o in f.options if o.value == value), value)
+        return Markup(escape(label))  # noqa: S704
+    if t == FieldType.MULTI_CHOICE:
+        labels = [o.label for o in f.options if o.value in value]
+        return Markup(escape(", ".join(labels)))  # noqa: S704
+    if t == FieldType.URL:
+        return Markup(f"<{escape(value)}>")  # noqa: S704
+    return Markup(escape(str(value)))  # noqa: S704
+
+
+def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per answered stage: its name and (label, value) pairs, groups as rows."""
+    sections = []
+    for stage in workflow.stages:
+        given = answers.get(stage.key)
+        if not given:
+            continue
+        items: list[dict[str, Any]] = []
+        for f in stage.fields:
+            value = given.get(f.key)
+            if value in (None, "", []):
+                continue
+            if f.type == FieldType.GROUP:
+                rows = [" · ".join(str(display(sub, row[sub.key])) for sub in f.fields
+                                   if row.get(sub.key) not in (None, ""))
+                        for row in value]
+                items.append({"label": f.label, "rows": [Markup(r) for r in rows]})  # noqa: S704
+            else:
+                items.append({"label": f.label, "value": display(f, value)})
+        for d in stage.decisions:
+            label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
+            if label:
+                items.append({"label": d.question, "value": label})
+        confirmed = [o.label for o in stage.outputs if o.key in given.get(OUTPUTS_KEY, [])]
+        sections.append({"name": stage.name, "items": items, "confirmed": confirmed})
+    return sections
+
+
+def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
+                   max_blocks: int = 45) -> dict[str, Any]:
+    """The completed review's summary for its thread: sections within Slack's limits."""
+    env = templates()
+    blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
+                                     "text": {"type": "plain_text", "emoji": True,
+                                              "text": clip(f"Summary: {title}", 150)}}]
+    for index, section in enumerate(stage_sections(workflow, answers)):
+        text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
+        for part, chunk in enumerate(_chunks(text, 3000)):
+            if len(blocks) >= max_blocks:
+                break
+            blocks.append({"type": "section", "block_id": f"summary.{index}.{part}",
+                           "text": {"type": "mrkdwn", "text": chunk}})
+    return {"text": clip(f"Summary: {title}", 3000), "blocks": blocks}
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    out: list[str] = []
+    while text:
+        if len(text) <= size:
+            out.append(text)
+            break
+        cut = text.rfind("\n", 0, size)
+        cut = cut if cut > size // 2 else size
+        out.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return out

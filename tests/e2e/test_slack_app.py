@@ -1,0 +1,288 @@
+"""A person in Slack walks each workflow from `/postmortem start` to completion."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.fake_slack import FakeSlack
+from bot.views.stage_modal import entered_values
+from storage.db import transaction
+from storage.models import ActionItem, Review
+from workflows.loader import Registry
+from workflows.samples import sample_answers
+
+ALICE, BOB, ADMIN, CHANNEL = "U0ALICE", "U0BOB", "U0ADMIN", "C0REVIEWS"
+REGISTRY = Registry.load()
+
+
+def no_failed_calls(slack: FakeSlack) -> None:
+    failed = [(c.method, c.error) for c in slack.calls if not c.ok]
+    assert failed == [], failed
+
+
+def status_message(slack: FakeSlack) -> dict:
+    messages = slack.messages(CHANNEL)
+    assert len(messages) == 1, "the review has exactly one status message"
+    return messages[0]
+
+
+def buttons(message: dict) -> list[str]:
+    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict:
+    reply = slack.slash_command(user, CHANNEL, "/postmortem", f"start {text}")
+    assert reply.status == 200
+    view = slack.wait_for(lambda: slack.top_view(user))
+    assert view["callback_id"] == "start_review"
+    reply = slack.submit(user, view["id"], values)
+    assert reply.ok, reply
+    slack.wait_for(lambda: slack.messages(CHANNEL))
+    return status_message(slack)
+
+
+def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -> str:
+    """Click Continue on the status message and submit the current stage with valid answers."""
+    review = review_row(bot)
+    stage = REGISTRY[review.workflow_key].stage(review.current_stage)
+    message = status_message(slack)
+    before = len(slack.calls_to("chat.update"))
+    reply = slack.click(user, "continue_review", str(review.id), channel_id=CHANNEL,
+                        message_ts=message["ts"])
+    assert reply.status == 200
+    view = slack.wait_for(lambda: slack.top_view(user))
+    assert view["callback_id"] == "stage", view
+    reply = slack.submit(user, view["id"], entered_values(stage, sample_answers(stage,
+                                                                               **overrides)))
+    assert reply.ok and not reply.errors, (reply.errors, reply.problems, reply.body)
+    slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
+    return stage.key
+
+
+def review_row(bot) -> Review:
+    with transaction(bot.rt.sessions) as session:
+        return session.scalars(select(Review)).one()
+
+
+@pytest.fixture(autouse=True)
+def _checks(slack: FakeSlack):
+    yield
+    no_failed_calls(slack)
+
+
+def walk(slack: FakeSlack, bot, workflow: str, title: str, decisions: dict[str, list[str]],
+         admin_stages: tuple[str, ...] = ()) -> list[str]:
+    message = start(slack, f"{workflow.split('_')[0]} {title}")
+    assert f"Continue: {REGISTRY[workflow].stages[0].name}"[:75] in buttons(message)
+    visited = []
+    for _ in range(20):
+        review = review_row(bot)
+        if review.current_stage is None:
+            break
+        stage = REGISTRY[workflow].stage(review.current_stage)
+        over = {d.key: decisions[d.key].pop(0) for d in stage.decisions if decisions.get(d.key)}
+        user = ADMIN if stage.key in admin_stages else ALICE
+        visited.append(complete_stage(slack, bot, user, **over))
+    return visited
+
+
+def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> None:
+    visited = walk(slack, bot, "campaign_postmortem", "Black Friday email",
+                   {"systemic_issues": ["yes"]})
+    assert visited == ["data_gathering", "team_sync", "lessons_learned", "action_items"]
+    message = status_message(slack)
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the status message and the summary
+    assert len(slack.calls_to("chat.update")) == 4  # updated in place after every stage
+    assert message["blocks"][0]["text"]["text"] == "Black Friday email"
+    assert buttons(message) == []
+    facts = " ".join(f["text"] for f in message["blocks"][1]["fields"])
+    assert "Complete" in facts and "<@U0ALICE>" in facts
+    summary = slack.thread(CHANNEL, message["ts"])
+    text = " ".join(b["text"]["text"] for m in summary for b in m.get("blocks", [])
+                    if b["type"] == "section" and "text" in b)
+    assert "*Lessons Learned Documentation*" in text
+    assert "_Lessons learned_: Lessons learned 1" in text
+    assert "$1,100.00 incl. GST" in text
+    review = review_row(bot)
+    assert review.status == "complete" and review.permalink.startswith("https://")
+
+
+def test_service_delivery_loops_back_on_revision(slack: FakeSlack, bot) -> None:
+    visited = walk(slack, bot, "service_delivery", "Spring catalogue", {
+        "on_track": ["yes", "yes"], "risk_mitigation": ["no", "no"],
+        "quality_outcome": ["revision_required", "approved"], "accepted": ["yes"]})
+    assert visited == ["kickoff", "planning", "execution", "quality_review", "execution",
+                       "quality_review", "customer_acceptance", "closure"]
+    assert review_row(bot).status == "complete"
+
+
+def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> None:
+    start(slack, "support Order arrived broken")
+    review_id = review_row(bot).id
+    for _ in range(5):
+        complete_stage(slack, bot)
+    assert review_row(bot).status == "in_review"
+    message = status_message(slack)
+    assert buttons(message) == ["Continue: Admin review"]
+    # Alice is not an admin: the server refuses, politely, in a modal.
+    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    notice = slack.wait_for(lambda: slack.top_view(ALICE))
+    assert notice["title"]["text"] == "Not for you yet"
+    assert "Only a workspace admin can complete “Admin review”." in str(notice["blocks"])
+    slack.close(ALICE, notice["id"])
+    complete_stage(slack, bot, ADMIN, review_outcome="close")
+    assert review_row(bot).status == "closed"
+
+
+def test_validation_errors_show_next_to_the_field(slack: FakeSlack, bot) -> None:
+    message = start(slack, "campaign Winter sale")
+    review_id = review_row(bot).id
+    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    values = entered_values(stage, sample_answers(stage))
+    values["f.budget"] = {"v": "12.345"}
+    reply = slack.submit(ALICE, view["id"], values)
+    assert reply.errors == {"f.budget": "Enter dollars and cents: at most two decimal places."}
+    assert slack.top_view(ALICE)["id"] == view["id"]  # still open, nothing lost
+    values["f.budget"] = {"v": "12.35"}
+    assert slack.submit(ALICE, view["id"], values).ok
+    slack.wait_for(lambda: review_row(bot).current_stage == "team_sync")
+
+
+def test_a_closed_form_reopens_with_its_draft(slack: FakeSlack, bot) -> None:
+    message = start(slack, "campaign Autumn launch")
+    review_id = review_row(bot).id
+    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    slack.fill(ALICE, view["id"], {"f.performance_data": {"v": "Open rate 31%, CTR 2.4%"},
+                                   "f.category": {"v": "email"}})
+    slack.close(ALICE, view["id"])
+    slack.wait_for(lambda: slack.top_view(ALICE) is None)
+    time.sleep(0.2)  # the view_closed handler saves after its ack
+    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    reopened = slack.wait_for(lambda: slack.top_view(ALICE))
+    blocks = {b["block_id"]: b for b in reopened["blocks"]}
+    assert blocks["f.performance_data"]["element"]["initial_value"] == "Open rate 31%, CTR 2.4%"
+    assert blocks["f.category"]["element"]["initial_option"]["value"] == "email"
+
+
+def test_add_another_action_item(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Gift guide")
+    review_id = review_row(bot).id
+    for _ in range(3):
+        complete_stage(slack, bot)
+    message = status_message(slack)
+    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    slack.fill(ALICE, view["id"], {"g.action_items.0.title": {"v": "Check stock feeds"}})
+    slack.click(ALICE, "add_row", "action_items", view_id=view["id"])
+    slack.wait_for(lambda: "g.action_items.1.title" in str(slack.top_view(ALICE)["blocks"]))
+    view = slack.top_view(ALICE)
+    reply = slack.submit(ALICE, view["id"], {
+        "g.action_items.0.owner": {"v": BOB}, "g.action_items.0.due_date": {"v": "2026-12-04"},
+        "g.action_items.1.title": {"v": "Add a promo-code test"},
+        "g.action_items.1.owner": {"v": ALICE},
+        "g.action_items.1.due_date": {"v": "2026-12-11"}})
+    assert reply.ok and not reply.errors, reply.errors
+    slack.wait_for(lambda: review_row(bot).current_stage is None)
+    with transaction(bot.rt.sessions) as session:
+        items = session.scalars(select(ActionItem).order_by(ActionItem.position)).all()
+        assert [(i.title, i.owner_id) for i in items] == [
+            ("Check stock feeds", BOB), ("Add a promo-code test", ALICE)]
+
+
+def test_list_help_and_unknown_subcommands_answer_ephemerally(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Boxing Day <!channel>")
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "list")
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "help")
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "frobnicate")
+    slack.wait_for(lambda: len(slack.response_posts) >= 3)
+    posts = sorted((p["payload"] for p in slack.response_posts), key=lambda p: (
+        "Reviews" not in str(p), "start [workflow]" not in str(p)))
+    texts = [str(p.get("blocks") or p.get("text")) for p in posts]
+    assert "Boxing Day &lt;!channel&gt;" in texts[0]  # escaped: nobody gets pinged
+    assert "/postmortem start [workflow] [title]" in texts[1]
+    assert "I don't know `/postmortem frobnicate`" in texts[2]
+    assert all(p.get("response_type", "ephemeral") == "ephemeral" for p in posts)
+
+
+def test_app_home_shows_what_waits_on_me(slack: FakeSlack, bot) -> None:
+    start(slack, "support Late refund")
+    slack.open_home(ALICE)
+    home = slack.wait_for(lambda: slack.home(ALICE))
+    text = str(home["blocks"])
+    assert "Late refund" in text and "Ticket metadata" in text
+    assert "continue_review" in text
+
+
+def test_forged_and_replayed_requests_are_refused(slack: FakeSlack, bot) -> None:
+    assert slack.slash_command(ALICE, CHANNEL, "/postmortem", "help", forged=True).status == 401
+    stale = time.time() - 6 * 60
+    assert slack.slash_command(ALICE, CHANNEL, "/postmortem", "help",
+                               timestamp=stale).status == 401
+    assert slack.response_posts == []
+
+
+def test_a_rate_limited_update_is_retried(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Flash sale")
+    slack.rate_limit("chat.update", times=1, retry_after=1)
+    complete_stage(slack, bot)
+    slack.wait_for(lambda: len(slack.calls_to("chat.update")) == 2)
+    assert [c.error for c in slack.calls_to("chat.update")] == ["ratelimited", None]
+    assert "Continue: Post-Mortem Team Sync" in buttons(status_message(slack))
+    slack.calls[:] = [c for c in slack.calls if c.error != "ratelimited"]
+
+
+def test_a_long_stage_spans_pages_and_keeps_every_answer(slack: FakeSlack, bot) -> None:
+    walk_to = ["kickoff", "planning", "execution", "quality_review", "customer_acceptance"]
+    start(slack, "service Summer campaign")
+    for _ in walk_to:
+        complete_stage(slack, bot)
+    message = status_message(slack)
+    slack.click(ALICE, "continue_review", str(review_row(bot).id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    slack.fill(ALICE, view["id"], {"f.invoice_number": {"v": "INV-0042"},
+                                   "f.invoice_date": {"v": "2026-12-14"}})
+    for rows in range(2, 11):
+        slack.click(ALICE, "add_row", "invoice_lines", view_id=view["id"])
+        slack.wait_for(lambda r=rows: f"invoice_lines.{r - 1}.description"
+                       in str(slack.top_view(ALICE)["blocks"]))
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, invoice_lines=[
+        {"description": f"Line {i}", "quantity": "2", "gst_free": i == 3,
+         "unit_price": {"amount": "55.00", "gst": "exclusive"}} for i in range(10)])
+    entered = entered_values(stage, answers)
+    pages_seen = []
+    for _ in range(5):
+        view = slack.top_view(ALICE)
+        if view is None:
+            break
+        pages_seen.append(next(e["text"] for b in view["blocks"] if b["block_id"] == "notes"
+                               for e in b["elements"] if e["text"].startswith("Page")))
+        ids = {b["block_id"] for b in view["blocks"]}
+        reply = slack.submit(ALICE, view["id"], {k: v for k, v in entered.items() if k in ids})
+        assert reply.ok and not reply.errors, reply.errors
+    # Ten lines push the group to a page of its own; what was typed above it is kept.
+    assert pages_seen == ["Page 2 of 3", "Page 3 of 3"]
+    slack.wait_for(lambda: review_row(bot).status == "complete")
+    with transaction(bot.rt.sessions) as session:
+        from storage import reviews as store
+
+        closure = store.latest_answers(session, review_row(bot).id)["closure"]
+    assert [line["description"] for line in closure["invoice_lines"]] == [
+        f"Line {i}" for i in range(10)]
+    assert closure["invoice_lines"][3]["gst_free"] is True
+    assert closure["lessons"] == answers["lessons"]
+    assert (closure["invoice_number"], closure["invoice_date"]) == ("INV-0042", "2026-12-14")

@@ -1,0 +1,55 @@
+"""Start-up settings: one clear line naming the variable, and secrets kept out of reprs."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+BASE = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
+
+
+def test_defaults() -> None:
+    s = load_settings(BASE)
+    assert (s.api_url, s.database_url, s.timezone, s.state, s.admins) == (
+        "https://slack.com/api/", "sqlite:///postmortem.db", "Australia/Sydney", "NSW",
+        frozenset())
+
+
+def test_api_url_gets_its_trailing_slash_for_urljoin() -> None:
+    s = load_settings({**BASE, "SLACK_API_URL": "https://slack-gov.com/api"})
+    assert s.api_url == "https://slack-gov.com/api/"
+
+
+def test_postgres_urls_use_psycopg() -> None:
+    s = load_settings({**BASE, "DATABASE_URL": "postgres://bot@db.internal/pm"})
+    assert s.database_url == "postgresql+psycopg://bot@db.internal/pm"
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    s = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert s.app_token == "xapp-1"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN must start with 'xoxb-'"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+    ({**BASE, "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must start with 'xapp-'"),
+    ({**BASE, "SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be an http(s) URL"),
+    ({**BASE, "POSTMORTEM_ADMINS": "U123ABC, carol"}, "POSTMORTEM_ADMINS: 'carol' is not"),
+    ({**BASE, "POSTMORTEM_TIMEZONE": "Sydney"}, "POSTMORTEM_TIMEZONE: unknown timezone"),
+    ({**BASE, "POSTMORTEM_STATE": "XYZ"}, "POSTMORTEM_STATE must be one of"),
+    ({**BASE, "DATABASE_URL": "oracle://x"}, "DATABASE_URL uses 'oracle'"),
+    ({**BASE, "POSTMORTEM_WORKFLOWS_DIR": "/nonexistent"}, "POSTMORTEM_WORKFLOWS_DIR:"),
+])
+def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    s = load_settings({**BASE, "DATABASE_URL": "postgresql://bot:hunter2@db/pm"})
+    assert "xoxb" not in repr(s) and "s3cret" not in repr(s) and "hunter2" not in repr(s)

@@ -1,0 +1,146 @@
+"""Block Kit built from workflow data stays inside Slack's limits and escapes user text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fake_slack import problems
+from bot.fake_slack.state import build_values
+from bot.views import stage_modal as sm
+from bot.views.answers import summary_blocks
+from bot.views.review_message import status_message
+from bot.views.start_modal import start_view
+from bot.views.text import clip, escape
+from workflows.loader import Registry
+from workflows.model import FieldType
+from workflows.samples import sample_answers, sample_value
+
+REGISTRY = Registry.load()
+STAGES = [(w, s) for w in REGISTRY.all() for s in w.stages]
+IDS = [f"{w.key}.{s.key}" for w, s in STAGES]
+
+
+def full(stage):
+    """Answers with every group at its maximum number of rows."""
+    answers = sample_answers(stage)
+    for f in stage.fields:
+        if f.type == FieldType.GROUP:
+            answers[f.key] = [{sub.key: sample_value(sub, i) for sub in f.fields}
+                              for i in range(f.max_items)]
+    return answers
+
+
+@pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
+def test_every_page_of_every_stage_is_a_valid_modal(workflow, stage) -> None:
+    for values in ({}, sample_answers(stage), full(stage)):
+        meta = sm.ModalMeta(1, stage.key)
+        count = len(sm.pages(stage, values, meta))
+        for page in range(count):
+            meta.page = page
+            view = sm.stage_view(stage, title="A review title " * 20, meta=meta, values=values)
+            assert problems("modal", view) == []
+            assert len(view["blocks"]) <= sm.MAX_BLOCKS
+            assert len(view["title"]["text"]) <= 24
+            assert view["submit"]["text"] == ("Submit" if page == count - 1 else "Next")
+            assert view["notify_on_close"] is True
+
+
+@pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
+def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> None:
+    answers = sample_answers(stage)
+    meta = sm.ModalMeta(1, stage.key)
+    raw: dict = {}
+    for page in range(len(sm.pages(stage, answers, meta))):
+        meta.page = page
+        blocks = sm.stage_view(stage, title="t", meta=meta, values={})["blocks"]
+        ids = {b.get("block_id") for b in blocks}
+        entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
+        raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
+    expected = {k: ("yes" if v is True else v) for k, v in answers.items() if v != []}
+    for f in stage.fields:
+        if f.type == FieldType.GROUP:
+            expected[f.key] = [{k: ("yes" if v is True else v) for k, v in row.items()}
+                               for row in answers[f.key]]
+    assert raw == expected
+
+
+def test_a_long_stage_is_split_into_pages() -> None:
+    stage = REGISTRY["service_delivery"].stage("closure")
+    meta = sm.ModalMeta(1, "closure")
+    assert len(sm.pages(stage, sample_answers(stage), meta)) == 1
+    # The invoice number and date, then the ten invoice lines on a page of their own, then the rest.
+    split = sm.pages(stage, full(stage), meta)
+    assert [b.block_id for b in split[0]] == ["f.invoice_number", "f.invoice_date"]
+    assert {b.block_id.split(".")[1] for b in split[1]} == {"invoice_lines"}
+    assert len(split) == 3
+
+
+def test_drafts_fill_the_modal() -> None:
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    view = sm.stage_view(stage, title="t", meta=sm.ModalMeta(1, stage.key), values={
+        "budget": {"amount": "1200.00", "gst": "exclusive"}, "category": "email"})
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["f.budget"]["element"]["initial_value"] == "1200.00"
+    assert blocks["f.budget.gst"]["element"]["initial_option"]["value"] == "exclusive"
+    assert blocks["f.category"]["element"]["initial_option"]["value"] == "email"
+
+
+def test_modal_metadata_round_trips_within_slacks_limit() -> None:
+    meta = sm.ModalMeta(123456, "action_items", 2, {"action_items": 10, "risks": 7})
+    assert sm.ModalMeta.loads(meta.dumps()) == meta
+    assert len(meta.dumps()) < 3000
+
+
+def test_errors_map_to_their_blocks() -> None:
+    stage = REGISTRY["support_postmortem"].stage("admin_review")
+    assert sm.block_for_error(stage, "review_outcome") == "d.review_outcome"
+    assert sm.block_for_error(stage, "review_comment") == "f.review_comment"
+    assert sm.block_for_error(stage, "_outputs") == "o"
+    assert sm.block_for_error(stage, "action_items.0.title") == "g.action_items.0.title"
+
+
+def test_status_message_escapes_user_text_and_fits() -> None:
+    workflow = REGISTRY["campaign_postmortem"]
+    message = status_message(review_id=7, title="<!channel> & <@U123> " * 20,
+                             workflow=workflow, owner_id="U0ALICE", status="in_progress",
+                             current="team_sync", done={"data_gathering"}, open_items=2)
+    assert problems("message", message) == []
+    assert message["blocks"][0]["type"] == "header"  # plain_text: Slack never parses it
+    progress = message["blocks"][2]["elements"][0]["text"]
+    assert progress == (":white_check_mark: Data Gathering  :arrow_forward: Post-Mortem Team Sync"
+                        "  :white_circle: Lessons Learned Documentation  :white_circle: Action "
+                        "Item Assignment and Follow-Up")
+    button = message["blocks"][3]["elements"][0]
+    assert (button["text"]["text"], button["value"]) == ("Continue: Post-Mortem Team Sync", "7")
+
+
+def test_summary_escapes_and_stays_within_limits() -> None:
+    workflow = REGISTRY["campaign_postmortem"]
+    answers = {s.key: full(s) for s in workflow.stages}
+    answers["lessons_learned"]["lessons"] = "Ping <!channel> & <@U999> " + "x" * 2900
+    summary = summary_blocks(workflow, "Black Friday", answers)
+    assert problems("message", summary) == []
+    text = "\n".join(b["text"]["text"] for b in summary["blocks"][1:])
+    assert "Ping &lt;!channel&gt; &amp; &lt;@U999&gt;" in text
+    assert "<!channel>" not in text
+    assert "_Budget_: $1,100.00 incl. GST" in text
+    assert "  • Action item 1 · <@U0ALICE> · 2026-12-01" in text
+
+
+def test_start_modal_prefills_from_the_command() -> None:
+    view = start_view(REGISTRY.all(), user_id="U1", channel_id="C1",
+                      workflow_key="support_postmortem", title="Order arrived broken")
+    assert problems("modal", view) == []
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert blocks["workflow"]["initial_option"]["text"]["text"] == "Support ticket post-mortem"
+    assert blocks["title"]["initial_value"] == "Order arrived broken"
+    assert blocks["owner"]["initial_user"] == "U1"
+    assert blocks["channel"]["initial_conversation"] == "C1"
+    names = [o["text"]["text"] for o in blocks["workflow"]["options"]]
+    assert names == ["Campaign post-mortem", "Service delivery", "Support ticket post-mortem"]
+
+
+def test_escape_and_clip() -> None:
+    assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
+    assert clip("Action Item Assignment and Follow-Up", 24) == "Action Item Assignment…"
+    assert clip("short", 24) == "short"
