@@ -45,7 +45,7 @@ def db_upgrade() -> None:
     except Exception as exc:  # connection refused, permission denied...: say it in one line
         raise CliError(f"could not migrate {engine.url.render_as_string()}: "
                        f"{str(exc).splitlines()[0]}") from None
-    click.echo(f"database at revision {db.current_revision(engine)} (head)")
+    click.echo(f"database at revision {', '.join(sorted(db.current_revisions(engine)))} (head)")
 
 
 @db_group.command("current")
@@ -53,13 +53,13 @@ def db_current() -> None:
     """Show the database's schema revision and whether it is the newest."""
     engine = _engine()
     try:
-        current = db.current_revision(engine)
+        current = db.current_revisions(engine)
     except Exception as exc:
         raise CliError(f"could not read {engine.url.render_as_string()}: "
                        f"{str(exc).splitlines()[0]}") from None
-    head = db.head_revision(engine)
-    state = "up to date" if current == head else f"behind: run `postmortem-bot db upgrade` ({head})"
-    click.echo(f"{current or 'empty'} ({state})")
+    heads = db.head_revisions(engine)
+    state = "up to date" if current == heads else "behind: run `postmortem-bot db upgrade`"
+    click.echo(f"{', '.join(sorted(current)) or 'empty'} ({state})")
 
 
 @main.group("workflows")

@@ -42,18 +42,21 @@ def prepare_database(settings: Settings) -> Engine:
     engine = db.make_engine(settings.database_url)
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         db.upgrade(engine)
-    elif db.current_revision(engine) != db.head_revision(engine):
+    elif db.current_revisions(engine) != db.head_revisions(engine):
         raise ConfigError("the database schema is not current: run `postmortem-bot db upgrade`")
     engine.dispose()  # no connections cross the fork into gunicorn's worker
     return engine
 
 
 def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
+    from bot import scheduler
     from bot.app import create_app
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, engine)
-    return runtime, create_app(runtime)
+    app = create_app(runtime)
+    scheduler.start(runtime)
+    return runtime, app
 
 
 class _Gunicorn(BaseApplication):

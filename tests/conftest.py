@@ -16,7 +16,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine, session_factory, upgrade
-from storage.models import Base
+from storage.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -56,7 +56,7 @@ def migrated_engine(db_url: str) -> Iterator[Engine]:
 def engine(migrated_engine: Engine) -> Iterator[Engine]:
     yield migrated_engine
     with migrated_engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import context
 
-from storage.models import Base
+from storage.schema import metadata
 from storage.types import UTCDateTime
 
 config = context.config
@@ -24,7 +24,7 @@ def run_migrations() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=metadata,
             render_item=render_item,
             render_as_batch=True,  # SQLite can only ALTER through table copies
             compare_type=True,

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, MetaData, String
 
-from storage.db import current_revision, head_revision
-from storage.models import Base
+from storage.db import current_revisions, head_revisions
+from storage.schema import metadata
 
 
 def _diff(engine: Engine, metadata: MetaData) -> list:
@@ -17,13 +17,13 @@ def _diff(engine: Engine, metadata: MetaData) -> list:
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision(engine)
-    assert _diff(engine, Base.metadata) == []
+    assert current_revisions(engine) == head_revisions(engine)
+    assert _diff(engine, metadata) == []
 
 
 def test_a_model_change_without_migration_is_detected(engine: Engine) -> None:
-    changed = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
+    changed = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
         table.to_metadata(changed)
     changed.tables["reviews"].append_column(Column("severity", String(10)))
     diff = _diff(engine, changed)
