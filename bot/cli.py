@@ -109,6 +109,35 @@ def workflows_validate(paths: tuple[Path, ...]) -> None:
         raise CliError(f"{failed} of {len(files)} definition file(s) have problems")
 
 
+@main.command("remind")
+@click.option("--now", "now_text", metavar="ISO-DATETIME",
+              help="Sweep as of this time (with offset), e.g. 2026-12-02T09:05+11:00.")
+def remind(now_text: str | None) -> None:
+    """Send the action-item reminders that are due now, once; print what happened."""
+    from datetime import datetime
+
+    from bot.config import ConfigError, load_settings
+    from bot.reminders import sweep
+    from bot.runtime import build_runtime
+
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise CliError(f"--now: {now_text!r} is not an ISO date and time") from None
+        if now.tzinfo is None:
+            raise CliError("--now needs a UTC offset, e.g. 2026-12-02T09:05+11:00")
+    from bot.server import prepare_database
+
+    try:
+        settings = load_settings()
+        engine = prepare_database(settings)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(str(sweep(build_runtime(settings, engine), now)))
+
+
 @main.command("serve")
 @click.option("--port", type=int, envvar="PORT", default=3000, show_default=True,
               help="HTTP port for /slack/events (ignored in Socket Mode).")

@@ -8,8 +8,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.admins import AdminCheck
 from bot.config import Settings
+from bot.people import AdminCheck, People
 from bot.slack_client import make_client
 from storage.db import session_factory
 from workflows.loader import Registry
@@ -22,11 +22,13 @@ class Runtime:
     sessions: sessionmaker[Session]
     registry: Registry
     client: WebClient
+    people: People
     is_admin: AdminCheck
 
 
 def build_runtime(settings: Settings, engine: Engine, client: WebClient | None = None) -> Runtime:
     client = client or make_client(settings.bot_token, settings.api_url)
+    people = People(client)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
                    registry=Registry.load(settings.workflows_dir), client=client,
-                   is_admin=AdminCheck(client, settings.admins))
+                   people=people, is_admin=AdminCheck(people, settings.admins))

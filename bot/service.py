@@ -42,6 +42,8 @@ class SubmitResult:
     refused: str | None = None
     transition: Transition | None = None
     answers: dict[str, Any] = field(default_factory=dict)
+    # (item id, created, previous owner) for each action item the stage touched.
+    item_changes: list[tuple[int, bool, str | None]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,11 +71,12 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
         decisions=result.decisions,
         follow_ups=[(fu.kind, fu.title, comments[key]) for key, fu in result.follow_ups],
         next_stage=result.next_stage, status=result.status)
+    changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE:
             needed = answers.get("action_point_needed")
-            store.sync_action_items(session, review, stage_key=stage_key, rows=answers[f.key],
-                                    actor=user_id,
-                                    action_point_needed=needed if isinstance(needed, bool)
-                                    else None)
-    return SubmitResult(transition=result, answers=answers)
+            synced = store.sync_action_items(
+                session, review, stage_key=stage_key, rows=answers[f.key], actor=user_id,
+                action_point_needed=needed if isinstance(needed, bool) else None)
+            changes += [(c.item.id, c.created, c.previous_owner) for c in synced]
+    return SubmitResult(transition=result, answers=answers, item_changes=changes)

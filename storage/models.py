@@ -97,6 +97,10 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None]
+    # Seed 000's "Improvement implementations confirmed": asked once every action item is done.
+    improvements_asked_at: Mapped[datetime | None]
+    improvements_confirmed_at: Mapped[datetime | None]
+    improvements_confirmed_by: Mapped[str | None] = mapped_column(SlackId)
 
     workspace: Mapped[Workspace] = relationship()
     workflow_version: Mapped[WorkflowVersion] = relationship()
@@ -177,6 +181,14 @@ class ActionItem(Base):
     tracking_link: Mapped[str | None] = mapped_column(Text)
     status_note: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
+    # Reminders: who owns it since when, the owner's snooze, and when the next nudge falls due
+    # (indexed, so a sweep reads only the items with something due).
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    snoozed_until: Mapped[datetime | None]
+    next_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The owner's assignment DM, rewritten in place when the item changes.
+    dm_channel: Mapped[str | None] = mapped_column(SlackId)
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

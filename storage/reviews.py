@@ -7,6 +7,7 @@ a review records who did it through `audit`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -126,19 +127,29 @@ def record_submission(session: Session, review: Review, *, stage_key: str,
     return submission
 
 
+@dataclass(frozen=True)
+class ItemChange:
+    """What a stage submission did to one action item (the reminders tell owners about it)."""
+
+    item: ActionItem
+    created: bool = False
+    previous_owner: str | None = None
+
+
 def sync_action_items(session: Session, review: Review, *, stage_key: str,
                       rows: Sequence[dict[str, Any]], actor: str,
-                      action_point_needed: bool | None = None) -> list[ActionItem]:
+                      action_point_needed: bool | None = None) -> list[ItemChange]:
     """Make the action items entered in a stage match its rows; a removed row is cancelled.
 
     Items keep their id (and their reminders and status) when a stage is edited.
     """
     existing = {item.position: item for item in session.scalars(select(ActionItem).where(
         ActionItem.review_id == review.id, ActionItem.source_stage == stage_key))}
-    kept: list[ActionItem] = []
+    kept: list[ItemChange] = []
     for position, row in enumerate(rows):
         item = existing.pop(position, None)
         due = date.fromisoformat(row["due_date"]) if row.get("due_date") else None
+        change = ItemChange(item)
         if item is None:
             item = ActionItem(review_id=review.id, source_stage=stage_key, position=position,
                               title=row["title"], owner_id=row["owner"], due_date=due,
@@ -149,7 +160,11 @@ def sync_action_items(session: Session, review: Review, *, stage_key: str,
             audit(session, review.workspace_id, actor, "action_item.created", review.id,
                   item=item.id, title=item.title, owner=item.owner_id,
                   due_date=row.get("due_date"))
+            change = ItemChange(item, created=True)
         else:
+            if item.owner_id != row["owner"]:
+                change = ItemChange(item, previous_owner=item.owner_id)
+                item.assigned_at = utcnow()
             changes = {k: v for k, v in (("title", row["title"]), ("owner_id", row["owner"]),
                                          ("due_date", due),
                                          ("tracking_link", row.get("tracking_link")))
@@ -162,7 +177,7 @@ def sync_action_items(session: Session, review: Review, *, stage_key: str,
             if changes:
                 audit(session, review.workspace_id, actor, "action_item.updated", review.id,
                       item=item.id, **{k: str(v) for k, v in changes.items()})
-        kept.append(item)
+        kept.append(change)
     for item in existing.values():
         if item.status != "cancelled":
             item.status = "cancelled"

@@ -6,9 +6,9 @@ read the metadata through here so none is forgotten.
 
 from __future__ import annotations
 
-from storage import models
+from storage import models, nudges
 from storage.models import Base
 
-MODEL_MODULES = [models]
+MODEL_MODULES = [models, nudges]
 
 metadata = Base.metadata

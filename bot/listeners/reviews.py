@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot import service
+from bot import reminders, service
 from bot.messages import refresh_status
 from bot.runtime import Runtime
 from bot.views import stage_modal as sm
@@ -117,8 +117,7 @@ def register(app: App, rt: Runtime) -> None:
         meta = sm.ModalMeta.loads(view["private_metadata"])
         user_id = body["user"]["id"]
         is_admin = rt.is_admin(user_id)
-        refresh = False
-        complete = False
+        saved: service.SubmitResult | None = None
         try:
             with transaction(rt.sessions) as session:
                 review = store.get_review(session, meta.review_id, for_update=True)
@@ -126,18 +125,19 @@ def register(app: App, rt: Runtime) -> None:
                     response = {"response_action": "update", "view": notice_view(
                         "Review gone", "That review no longer exists.")}
                 else:
-                    response, refresh, complete = _submit(session, review, meta, view,
-                                                          user_id, is_admin)
+                    response, saved = _submit(session, review, meta, view, user_id, is_admin)
         except Exception:
             log.exception("saving stage %s of review %s failed", meta.stage, meta.review_id)
             response = {"response_action": "errors", "errors": {_first_input(view): (
                 "Saving failed on our side. Your answers are still here: try Submit again.")}}
         ack(**response)
-        if refresh:
-            refresh_status(rt, meta.review_id, post_summary=complete)
+        if saved is not None:
+            refresh_status(rt, meta.review_id, post_summary=saved.transition.complete)
+            reminders.after_stage(rt, saved.item_changes)
 
     def _submit(session, review, meta: sm.ModalMeta, view: dict, user_id: str,
-                is_admin: bool) -> tuple[dict[str, Any], bool, bool]:
+                is_admin: bool) -> tuple[dict[str, Any], service.SubmitResult | None]:
+        """The ack's response, and the saved result when the stage was saved."""
         workflow = service.workflow_of(review)
         stage = workflow.stage(meta.stage)
         draft = store.get_draft(session, review.id, stage.key, user_id) or {}
@@ -148,20 +148,20 @@ def register(app: App, rt: Runtime) -> None:
             here = sm.fields_on_page(stage, raw, meta)
             errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
             if errors:
-                return _error_response(stage, raw, meta, errors, review.title), False, False
+                return _error_response(stage, raw, meta, errors, review.title), None
             store.save_draft(session, review.id, stage.key, user_id, raw)
             meta.page += 1
             return {"response_action": "update", "view": sm.stage_view(
-                stage, title=review.title, meta=meta, values=raw)}, False, False
+                stage, title=review.title, meta=meta, values=raw)}, None
         result = service.submit_stage(session, review, stage.key, raw, user_id=user_id,
                                       is_admin=is_admin)
         if result.refused:
             return {"response_action": "update",
-                    "view": notice_view("Not saved", result.refused)}, False, False
+                    "view": notice_view("Not saved", result.refused)}, None
         if result.errors:
             store.save_draft(session, review.id, stage.key, user_id, raw)
-            return _error_response(stage, raw, meta, result.errors, review.title), False, False
-        return {}, True, result.transition.complete
+            return _error_response(stage, raw, meta, result.errors, review.title), None
+        return {}, result
 
     @app.view_closed(sm.CALLBACK_ID)
     def stage_closed(ack: Ack, body: dict, view: dict) -> None:

@@ -22,6 +22,7 @@ from bot.views.text import clip, escape, link, mention
 HELP = """*Post-mortems in Slack*
 • `/postmortem start [workflow] [title]`: start a review (workflows: {workflows})
 • `/postmortem list`: reviews in this channel and yours
+• `/postmortem actions`: your open action items, soonest first
 • `/postmortem help`: this message"""
 
 

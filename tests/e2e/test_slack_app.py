@@ -96,7 +96,11 @@ def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> Non
                    {"systemic_issues": ["yes"]})
     assert visited == ["data_gathering", "team_sync", "lessons_learned", "action_items"]
     message = status_message(slack)
-    assert len(slack.calls_to("chat.postMessage")) == 2  # the status message and the summary
+    in_channel = [c for c in slack.calls_to("chat.postMessage")
+                  if c.params["channel"] == CHANNEL]
+    assert len(in_channel) == 2  # the status message and the summary, never re-posted
+    dm = slack.wait_for(lambda: slack.dms(ALICE))[0]  # the sample action item's owner
+    assert "New action item for you" in dm["text"]
     assert len(slack.calls_to("chat.update")) == 4  # updated in place after every stage
     assert message["blocks"][0]["text"]["text"] == "Black Friday email"
     assert buttons(message) == []

@@ -1,0 +1,176 @@
+"""DM buttons on action items, the status modal, and `/postmortem actions`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import reminders
+from bot.listeners.commands import subcommand
+from bot.messages import refresh_status
+from bot.runtime import Runtime
+from bot.views import action_items as views
+from storage import reviews as store
+from storage.db import transaction
+from storage.models import ActionItem
+from workflows.nudges import snooze_until
+
+log = logging.getLogger(__name__)
+
+
+def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change) -> None:
+    """Rewrite the clicked DM (and the assignment DM) in place, then the review's message."""
+    if change.item is None:
+        return
+    message = views.item_blocks(change.item, "Action item")
+    container = body.get("container") or {}
+    targets = set()
+    if container.get("type") == "message" and not container.get("is_ephemeral"):
+        targets.add((container["channel_id"], container["message_ts"]))
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, change.item.id)
+        if item.dm_channel and item.dm_ts:
+            targets.add((item.dm_channel, item.dm_ts))
+    for channel, ts in targets:
+        client.chat_update(channel=channel, ts=ts, **message)
+    if change.changed and change.review_id:
+        refresh_status(rt, change.review_id)
+    if change.all_done and change.review_id:
+        reminders.ask_to_confirm(rt, change.review_id)
+
+
+def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return False
+        allowed = user_id in (item.owner_id, item.review.owner_id)
+    return allowed or rt.is_admin(user_id)
+
+
+def register(app: App, rt: Runtime) -> None:
+    def guarded(body: dict, item_id: int, client: WebClient) -> bool:
+        user_id = body["user"]["id"]
+        if _owner_or_admin(rt, item_id, user_id):
+            return True
+        channel = (body.get("channel") or {}).get("id") or user_id
+        client.chat_postEphemeral(channel=channel, user=user_id, text=(
+            "Only the item's owner, the review's owner or an admin can change it."))
+        return False
+
+    @app.action(views.DONE)
+    def done(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        item_id = int(action["value"])
+        if guarded(body, item_id, client):
+            change = reminders.update_item(rt, item_id, body["user"]["id"], status="done")
+            _after_change(rt, client, body, change)
+
+    @app.action(views.SNOOZE)
+    def snooze(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        item_id, choice = action["selected_option"]["value"].split(":", 1)
+        _snooze(body, int(item_id), choice, client)
+
+    @app.action(views.SNOOZE_DATE)
+    def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        item_id = int(action["block_id"].split(".")[1])
+        chosen = date.fromisoformat(action["selected_date"])
+        tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
+        if chosen < datetime.now(ZoneInfo(tz)).date():
+            client.chat_postEphemeral(channel=body["user"]["id"], user=body["user"]["id"],
+                                      text="Pick a date from today on to snooze until.")
+            return
+        _snooze(body, item_id, chosen, client)
+
+    def _snooze(body: dict, item_id: int, choice: Any, client: WebClient) -> None:
+        if not guarded(body, item_id, client):
+            return
+        with transaction(rt.sessions) as session:
+            item = session.get(ActionItem, item_id)
+            pol = reminders.policy(rt, item.review.workspace)
+            tz = rt.people.timezone(item.owner_id, rt.settings.timezone)
+        until = snooze_until(choice, reminders.utcnow(), tz, pol)
+        change = reminders.update_item(rt, item_id, body["user"]["id"], snoozed_until=until)
+        _after_change(rt, client, body, change)
+
+    @app.action(views.STATUS)
+    def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        item_id = int(action["value"])
+        if not guarded(body, item_id, client):
+            return
+        with transaction(rt.sessions) as session:
+            view = reminders.view_of(rt, session.get(ActionItem, item_id))
+        client.views_open(trigger_id=body["trigger_id"], view=views.status_modal(view))
+
+    @app.view(views.STATUS_CALLBACK)
+    def status_saved(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        item_id = int(view["private_metadata"])
+        values = view["state"]["values"]
+        status = (values["status"]["v"].get("selected_option") or {}).get("value")
+        note = (values["note"]["v"].get("value") or "").strip() or None
+        if status not in ("open", "in_progress", "blocked"):
+            ack(response_action="errors", errors={"status": "Choose a status."})
+            return
+        if status == "blocked" and not note:
+            ack(response_action="errors", errors={"note": "Say what is blocking it."})
+            return
+        if not _owner_or_admin(rt, item_id, body["user"]["id"]):
+            ack(response_action="errors", errors={
+                "status": "Only the item's owner, the review's owner or an admin can change it."})
+            return
+        change = reminders.update_item(rt, item_id, body["user"]["id"], status=status,
+                                       status_note=note)
+        ack()
+        _after_change(rt, client, body, change)
+
+    @app.action(views.OPEN)
+    def open_review(ack: Ack) -> None:
+        ack()  # a link button: Slack opens the URL; the click still needs acknowledging
+
+    @app.action(views.CONFIRM_IMPROVEMENTS)
+    def confirm(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        confirmed, review = reminders.confirm_improvements(rt, int(action["value"]), user_id)
+        if review is None:
+            return
+        container = body.get("container") or {}
+        if confirmed or review.improvements_confirmed_at:
+            client.chat_update(channel=container["channel_id"], ts=container["message_ts"],
+                               **views.improvements_blocks(
+                                   review.id, review.title, review.permalink,
+                                   confirmed_by=review.improvements_confirmed_by))
+        else:
+            client.chat_postEphemeral(channel=container.get("channel_id") or user_id,
+                                      user=user_id, text=(
+                                          "Only the review's owner or an admin can confirm."))
+
+
+@subcommand("actions")
+def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond,
+               client: WebClient) -> None:
+    user_id = command["user_id"]
+    with transaction(rt.sessions) as session:
+        ws = store.workspace(session, command["team_id"])
+        items = [reminders.view_of(rt, i) for i in store.open_items_for(session, user_id, ws.id)]
+    if not items:
+        respond(text="You have no open action items. :tada:")
+        return
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {
+        "type": "mrkdwn", "text": f"*Your open action items* ({len(items)}), soonest first"}}]
+    for view in items[:24]:
+        blocks += views.item_blocks(view, "Action item")["blocks"]
+        blocks.append({"type": "divider"})
+    if len(items) > 24:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"and {len(items) - 24} more: see the Home tab")}]})
+    respond(text=f"Your open action items ({len(items)})", blocks=blocks[:50])
+
