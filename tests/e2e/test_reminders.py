@@ -274,3 +274,22 @@ def test_two_processes_sweeping_at_once_send_each_nudge_once(slack: FakeSlack, e
     nudges = [c for c in slack.calls_to("chat.postMessage") if c.params.get("metadata")]
     ids = [c.params["metadata"]["event_payload"]["nudge_id"] for c in nudges]
     assert len(ids) == len(set(ids)) == expected
+
+
+def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlack, bot) -> None:
+    [item_id] = make_items(bot, [{"title": "Update the runbook", "owner": ALICE,
+                                  "due_date": DUE}])
+    with transaction(bot.rt.sessions) as session:
+        review = session.scalars(select(Review)).one()
+        changes = store.sync_action_items(session, review, stage_key="action_items", rows=[
+            {"title": "Update the runbook", "owner": BOB, "due_date": DUE}], actor=ADMIN)
+        moved = [(c.item.id, c.created, c.previous_owner) for c in changes]
+    assert moved == [(item_id, False, ALICE)]
+    reminders.after_stage(bot.rt, moved)
+    assert dm_texts(slack, BOB) == [
+        "Reassigned to you: Update the runbook (due Fri 4 Dec 2026)"]
+    assert "is now owned by <@U0BOB>" in dm_texts(slack, ALICE)[-1]
+    # The old owner's reminders stop; the new owner's start from the reassignment.
+    assert str(reminders.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
+        "sent 1, missed 0, failed 0")
+    assert dm_texts(slack, BOB)[-1].startswith(":alarm_clock: Coming up soon")
