@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.db import DatabaseURLError, normalise_url
+from workflows.au import abn
 from workflows.calendar import AU_STATES
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -36,6 +37,8 @@ class Settings:
     state: str = "NSW"
     workflows_dir: Path | None = None
     listener_threads: int = 64
+    seller_name: str = ""
+    seller_abn: str = ""
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
@@ -96,7 +99,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     threads_raw = env.get("POSTMORTEM_LISTENER_THREADS", "64")
     if not threads_raw.isdigit() or not 1 <= int(threads_raw) <= 512:
         raise ConfigError("POSTMORTEM_LISTENER_THREADS must be a whole number from 1 to 512")
+    seller_abn = env.get("POSTMORTEM_SELLER_ABN", "").strip()
+    if seller_abn and (problem := abn.validation_error(seller_abn)):
+        raise ConfigError(f"POSTMORTEM_SELLER_ABN: {problem}")
     return Settings(bot_token=bot_token, signing_secret=signing_secret, app_token=app_token,
                     api_url=api_url, database_url=database_url, admins=admins,
                     timezone=timezone, state=state, workflows_dir=workflows_dir(env),
-                    listener_threads=int(threads_raw))
+                    listener_threads=int(threads_raw),
+                    seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
+                    seller_abn=abn.format(seller_abn) if seller_abn else "")

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from bot.service import workflow_of
 from bot.views.answers import summary_blocks
+from bot.views.invoice import invoice_message
 from bot.views.review_message import status_message
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review
+from workflows.rules import RuleContext, invoice_from
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +63,17 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         log.error("could not update the message of review %s: %s", review_id,
                   exc.response.get("error"))
         raise
+
+
+def post_invoice(rt: Runtime, review_id: int, context: RuleContext) -> None:
+    """The final tax invoice, in the thread of the review's message."""
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        workflow = workflow_of(review)
+        answers = store.latest_answers(session, review.id)
+        stage = next((s for s in workflow.stages if "tax_invoice" in s.rules), None)
+        if stage is None or stage.key not in answers:
+            return
+        message = invoice_message(invoice_from(answers[stage.key], context))
+        channel, ts = review.channel_id, review.message_ts
+    rt.client.chat_postMessage(channel=channel, thread_ts=ts, **message)

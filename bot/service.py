@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from storage import reviews as store
 from storage.models import Review
 from workflows.engine import Transition, clean, may_act, role_refusal, transition
-from workflows.model import Workflow
+from workflows.model import Stage, Workflow
+from workflows.rules import RuleContext
 
 ACTION_ITEMS_ROLE = "action_items"
 
@@ -44,6 +45,7 @@ class SubmitResult:
     answers: dict[str, Any] = field(default_factory=dict)
     # (item id, created, previous owner) for each action item the stage touched.
     item_changes: list[tuple[int, bool, str | None]] = field(default_factory=list)
+    invoice: bool = False  # the stage produced a tax invoice to post
 
     @property
     def ok(self) -> bool:
@@ -51,7 +53,8 @@ class SubmitResult:
 
 
 def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str, Any], *,
-                 user_id: str, is_admin: bool) -> SubmitResult:
+                 user_id: str, is_admin: bool, context: RuleContext | None = None
+                 ) -> SubmitResult:
     """Validate and save one stage; refuse stale or unauthorised submissions."""
     workflow = workflow_of(review)
     if review.current_stage != stage_key:
@@ -60,17 +63,18 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
     stage = workflow.stage(stage_key)
     if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
         return SubmitResult(refused=role_refusal(stage))
-    answers, errors = clean(stage, raw)
+    answers, errors = clean(stage, raw, context)
     if errors:
         return SubmitResult(errors=errors, answers=answers)
-    result = transition(workflow, stage_key, answers)
+    result = transition(workflow, stage_key, answers, context)
     comments = {d.key: answers.get(d.comment_field, "") if d.comment_field else ""
                 for d in stage.decisions}
+    follow_ups = [(fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups]
+    follow_ups += [(f.kind, f.title, f.detail, f.suggested_action) for f in result.findings]
     store.record_submission(
         session, review, stage_key=stage_key, answers=answers, user_id=user_id,
-        decisions=result.decisions,
-        follow_ups=[(fu.kind, fu.title, comments[key]) for key, fu in result.follow_ups],
-        next_stage=result.next_stage, status=result.status)
+        decisions=result.decisions, follow_ups=follow_ups, next_stage=result.next_stage,
+        status=result.status)
     changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE:
@@ -79,4 +83,16 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
                 session, review, stage_key=stage_key, rows=answers[f.key], actor=user_id,
                 action_point_needed=needed if isinstance(needed, bool) else None)
             changes += [(c.item.id, c.created, c.previous_owner) for c in synced]
-    return SubmitResult(transition=result, answers=answers, item_changes=changes)
+    return SubmitResult(transition=result, answers=answers, item_changes=changes,
+                        invoice="tax_invoice" in stage.rules)
+
+
+def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
+    """First-time values for a stage: action items the review's findings suggest."""
+    suggestions = [f.suggested_action for f in store.follow_ups(session, review.id)
+                   if f.suggested_action and f.status == "open"]
+    values: dict[str, Any] = {}
+    for f in stage.fields:
+        if f.role == ACTION_ITEMS_ROLE and suggestions:
+            values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+    return values

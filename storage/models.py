@@ -154,6 +154,8 @@ class FollowUp(Base):
     kind: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(150))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # For compliance findings: the action item the finding suggests (prefilled in the form).
+    suggested_action: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

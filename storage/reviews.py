@@ -99,7 +99,8 @@ def stage_history(session: Session, review_id: int, stage_key: str) -> list[Stag
 
 def record_submission(session: Session, review: Review, *, stage_key: str,
                       answers: dict[str, Any], user_id: str, decisions: dict[str, str],
-                      follow_ups: Iterable[tuple[str, str, str]], next_stage: str | None,
+                      follow_ups: Iterable[tuple[str, str, str, str | None]],
+                      next_stage: str | None,
                       status: str) -> StageSubmission:
     """Store a stage's answers as a new revision and move the review on."""
     revision = (session.scalar(select(func.max(StageSubmission.revision)).where(
@@ -111,9 +112,9 @@ def record_submission(session: Session, review: Review, *, stage_key: str,
     for key, option in decisions.items():
         session.add(Decision(review_id=review.id, submission_id=submission.id, decision_key=key,
                              option=option, decided_by=user_id))
-    for kind, title, detail in follow_ups:
+    for kind, title, detail, suggested in follow_ups:
         session.add(FollowUp(review_id=review.id, submission_id=submission.id, kind=kind,
-                             title=title, detail=detail))
+                             title=title, detail=detail, suggested_action=suggested))
     previous = review.current_stage
     review.current_stage = next_stage
     review.status = status

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlparse
 
+from workflows import rules
 from workflows.au import abn
 from workflows.model import (
     END,
@@ -165,7 +166,8 @@ def error_key(stage: Stage, key: str) -> str:
     return f"{key}.0.{f.fields[0].key}" if f.type == FieldType.GROUP else key
 
 
-def clean(stage: Stage, raw: Mapping[str, Any]) -> tuple[Answers, Errors]:
+def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None
+          ) -> tuple[Answers, Errors]:
     """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`)."""
     answers: Answers = {}
     errors: Errors = {}
@@ -213,6 +215,10 @@ def clean(stage: Stage, raw: Mapping[str, Any]) -> tuple[Answers, Errors]:
             _blank(answers.get(k)) for k in check.any_of
         ):
             errors.setdefault(error_key(stage, check.any_of[0]), check.message)
+    if not errors and stage.rules:  # domain rules need clean fields to work on
+        rule_errors, _ = rules.run(stage.rules, answers, context)
+        errors.update({error_key(stage, k.split(".")[0]) if "." in k else k: m
+                       for k, m in rule_errors.items()})
     return answers, errors
 
 
@@ -226,11 +232,14 @@ class Transition:
     decisions: dict[str, str] = field(default_factory=dict)
     follow_ups: tuple[tuple[str, FollowUp], ...] = ()
     looped_back: bool = False
+    findings: tuple[rules.Finding, ...] = ()
 
 
-def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any]) -> Transition:
+def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any],
+               context: rules.RuleContext | None = None) -> Transition:
     """Apply a stage's decisions: the first option that leaves the normal order wins."""
     stage = workflow.stage(stage_key)
+    findings = tuple(rules.run(stage.rules, answers, context)[1])
     goto = NEXT
     status: str | None = stage.sets_status
     follow_ups: list[tuple[str, FollowUp]] = []
@@ -249,8 +258,10 @@ def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any]) -
         goto = workflow.stages[index].key if index < len(workflow.stages) else END
     looped = goto != END and workflow.index(goto) <= workflow.index(stage_key)
     if goto == END:
-        return Transition(None, True, workflow.statuses[-1], decisions, tuple(follow_ups))
-    return Transition(goto, False, status or "in_progress", decisions, tuple(follow_ups), looped)
+        return Transition(None, True, workflow.statuses[-1], decisions, tuple(follow_ups),
+                          findings=findings)
+    return Transition(goto, False, status or "in_progress", decisions, tuple(follow_ups), looped,
+                      findings)
 
 
 def may_act(stage: Stage, *, is_admin: bool, is_owner: bool) -> bool:

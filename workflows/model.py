@@ -161,6 +161,8 @@ class Stage(_Strict):
     checks: tuple[Check, ...] = ()
     role: Role = Role.ANYONE
     sets_status: str | None = None
+    # Domain rules run after the fields are clean (workflows/rules.py: tax_invoice, ...).
+    rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
 
     def field(self, key: str) -> FieldDef:
         for f in self.fields:

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from bot import reminders, service
-from bot.messages import refresh_status
+from bot.messages import post_invoice, refresh_status
 from bot.runtime import Runtime
 from bot.views import stage_modal as sm
 from bot.views.review_message import CONTINUE
@@ -26,8 +26,13 @@ from bot.views.text import clip, escape
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import clean, may_act, role_refusal
+from workflows.rules import RuleContext
 
 log = logging.getLogger(__name__)
+
+
+def rule_context(rt: Runtime) -> RuleContext:
+    return RuleContext(seller_name=rt.settings.seller_name, seller_abn=rt.settings.seller_abn)
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:
@@ -48,7 +53,8 @@ def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
         workflow = service.workflow_of(review)
         stage = workflow.stage(review.current_stage)
         values = (store.get_draft(session, review.id, stage.key, user_id)
-                  or store.latest_answers(session, review.id).get(stage.key) or {})
+                  or store.latest_answers(session, review.id).get(stage.key)
+                  or service.prefill(session, review, stage))
         title, meta = review.title, sm.ModalMeta(review.id, stage.key)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
         client.views_open(trigger_id=trigger_id,
@@ -134,6 +140,8 @@ def register(app: App, rt: Runtime) -> None:
         if saved is not None:
             refresh_status(rt, meta.review_id, post_summary=saved.transition.complete)
             reminders.after_stage(rt, saved.item_changes)
+            if saved.invoice:
+                post_invoice(rt, meta.review_id, rule_context(rt))
 
     def _submit(session, review, meta: sm.ModalMeta, view: dict, user_id: str,
                 is_admin: bool) -> tuple[dict[str, Any], service.SubmitResult | None]:
@@ -144,7 +152,7 @@ def register(app: App, rt: Runtime) -> None:
         raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
         last_page = len(sm.pages(stage, raw, meta)) - 1
         if meta.page < last_page:
-            _, errors = clean(stage, raw)
+            _, errors = clean(stage, raw, rule_context(rt))
             here = sm.fields_on_page(stage, raw, meta)
             errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
             if errors:
@@ -154,7 +162,7 @@ def register(app: App, rt: Runtime) -> None:
             return {"response_action": "update", "view": sm.stage_view(
                 stage, title=review.title, meta=meta, values=raw)}, None
         result = service.submit_stage(session, review, stage.key, raw, user_id=user_id,
-                                      is_admin=is_admin)
+                                      is_admin=is_admin, context=rule_context(rt))
         if result.refused:
             return {"response_action": "update",
                     "view": notice_view("Not saved", result.refused)}, None

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.views.text import clip, escape, mention
+from workflows.au.budget import compare
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
 
@@ -87,6 +88,29 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> li
     return sections
 
 
+def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> str | None:
+    """Budget vs actual on both GST bases, when the workflow has fields in those roles."""
+    found: dict[str, dict[str, str]] = {}
+    for stage in workflow.stages:
+        for f in stage.fields:
+            if f.role in ("budget", "actual") and answers.get(stage.key, {}).get(f.key):
+                found[f.role] = answers[stage.key][f.key]
+    if len(found) < 2:
+        return None
+    c = compare(found["budget"], found["actual"])
+
+    def cell(value: Decimal, signed: bool = False) -> str:
+        text = f"{'+' if signed and value > 0 else ''}{'-' if value < 0 else ''}${abs(value):,.2f}"
+        return f"{text:>14}"
+
+    pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
+    rows = [f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
+            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
+            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
+            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}"]
+    return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```"
+
+
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
                    max_blocks: int = 45) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
@@ -101,6 +125,10 @@ def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, 
                 break
             blocks.append({"type": "section", "block_id": f"summary.{index}.{part}",
                            "text": {"type": "mrkdwn", "text": chunk}})
+    budget = budget_section(workflow, answers)
+    if budget and len(blocks) < max_blocks:
+        blocks.append({"type": "section", "block_id": "summary.budget",
+                       "text": {"type": "mrkdwn", "text": budget}})
     return {"text": clip(f"Summary: {title}", 3000), "blocks": blocks}
 
 

@@ -64,8 +64,31 @@ def start_bot(slack: FakeSlack, engine: Engine, **env: str) -> tuple[Bot, Callab
 
 
 @pytest.fixture
-def bot(slack: FakeSlack, engine: Engine) -> Iterator[Bot]:
-    running, stop = start_bot(slack, engine)
-    yield running
-    stop()
+def bot_with() -> Iterator[Callable[..., Bot]]:
+    """Start the bot with extra settings: `bot_with(slack, engine, POSTMORTEM_X="...")`."""
+    stops: list[Callable[[], None]] = []
 
+    def make(slack: FakeSlack, engine: Engine, **env: str) -> Bot:
+        running, stop = start_bot(slack, engine, **env)
+        stops.append(stop)
+        return running
+
+    yield make
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def bot(slack: FakeSlack, engine: Engine, bot_with: Callable[..., Bot]) -> Bot:
+    return bot_with(slack, engine)
+
+
+
+@pytest.fixture(autouse=True)
+def _no_failed_slack_calls(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every Slack call an end-to-end test makes must succeed unless the test clears it."""
+    yield
+    slack = request.node.funcargs.get("slack")
+    if slack is not None:
+        failed = [(c.method, c.error) for c in slack.calls if not c.ok]
+        assert failed == [], failed

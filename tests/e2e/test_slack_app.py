@@ -3,92 +3,27 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import pytest
+from helpers.slack_walk import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CHANNEL,
+    REGISTRY,
+    buttons,
+    complete_stage,
+    review_row,
+    start,
+    status_message,
+    walk,
+)
 from sqlalchemy import select
 
 from bot.fake_slack import FakeSlack
 from bot.views.stage_modal import entered_values
 from storage.db import transaction
-from storage.models import ActionItem, Review
-from workflows.loader import Registry
+from storage.models import ActionItem
 from workflows.samples import sample_answers
-
-ALICE, BOB, ADMIN, CHANNEL = "U0ALICE", "U0BOB", "U0ADMIN", "C0REVIEWS"
-REGISTRY = Registry.load()
-
-
-def no_failed_calls(slack: FakeSlack) -> None:
-    failed = [(c.method, c.error) for c in slack.calls if not c.ok]
-    assert failed == [], failed
-
-
-def status_message(slack: FakeSlack) -> dict:
-    messages = slack.messages(CHANNEL)
-    assert len(messages) == 1, "the review has exactly one status message"
-    return messages[0]
-
-
-def buttons(message: dict) -> list[str]:
-    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
-
-
-def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict:
-    reply = slack.slash_command(user, CHANNEL, "/postmortem", f"start {text}")
-    assert reply.status == 200
-    view = slack.wait_for(lambda: slack.top_view(user))
-    assert view["callback_id"] == "start_review"
-    reply = slack.submit(user, view["id"], values)
-    assert reply.ok, reply
-    slack.wait_for(lambda: slack.messages(CHANNEL))
-    return status_message(slack)
-
-
-def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -> str:
-    """Click Continue on the status message and submit the current stage with valid answers."""
-    review = review_row(bot)
-    stage = REGISTRY[review.workflow_key].stage(review.current_stage)
-    message = status_message(slack)
-    before = len(slack.calls_to("chat.update"))
-    reply = slack.click(user, "continue_review", str(review.id), channel_id=CHANNEL,
-                        message_ts=message["ts"])
-    assert reply.status == 200
-    view = slack.wait_for(lambda: slack.top_view(user))
-    assert view["callback_id"] == "stage", view
-    reply = slack.submit(user, view["id"], entered_values(stage, sample_answers(stage,
-                                                                               **overrides)))
-    assert reply.ok and not reply.errors, (reply.errors, reply.problems, reply.body)
-    slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
-    return stage.key
-
-
-def review_row(bot) -> Review:
-    with transaction(bot.rt.sessions) as session:
-        return session.scalars(select(Review)).one()
-
-
-@pytest.fixture(autouse=True)
-def _checks(slack: FakeSlack):
-    yield
-    no_failed_calls(slack)
-
-
-def walk(slack: FakeSlack, bot, workflow: str, title: str, decisions: dict[str, list[str]],
-         admin_stages: tuple[str, ...] = ()) -> list[str]:
-    message = start(slack, f"{workflow.split('_')[0]} {title}")
-    assert f"Continue: {REGISTRY[workflow].stages[0].name}"[:75] in buttons(message)
-    visited = []
-    for _ in range(20):
-        review = review_row(bot)
-        if review.current_stage is None:
-            break
-        stage = REGISTRY[workflow].stage(review.current_stage)
-        over = {d.key: decisions[d.key].pop(0) for d in stage.decisions if decisions.get(d.key)}
-        user = ADMIN if stage.key in admin_stages else ALICE
-        visited.append(complete_stage(slack, bot, user, **over))
-    return visited
 
 
 def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> None:

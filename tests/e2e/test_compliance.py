@@ -1,0 +1,124 @@
+"""Australian compliance inside the workflows: tax invoice at closure, ACL checks, ABNs."""
+
+from __future__ import annotations
+
+import pytest
+from helpers.slack_walk import (
+    ALICE,
+    CHANNEL,
+    REGISTRY,
+    complete_stage,
+    review_row,
+    start,
+    status_message,
+)
+from sqlalchemy import Engine, select
+
+from bot.fake_slack import FakeSlack
+from bot.views.stage_modal import entered_values
+from storage.db import transaction
+from storage.models import FollowUp
+from workflows.samples import sample_answers
+
+SELLER = {"POSTMORTEM_SELLER_NAME": "Harbour Retail Services Pty Ltd",
+          "POSTMORTEM_SELLER_ABN": "51824753556"}
+
+
+@pytest.fixture
+def bot(slack: FakeSlack, engine: Engine, bot_with):
+    return bot_with(slack, engine, **SELLER)
+
+
+def open_current_stage(slack: FakeSlack, bot) -> dict:
+    slack.click(ALICE, "continue_review", str(review_row(bot).id), channel_id=CHANNEL,
+                message_ts=status_message(slack)["ts"])
+    return slack.wait_for(lambda: slack.top_view(ALICE))
+
+
+def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: FakeSlack,
+                                                                       bot) -> None:
+    start(slack, "service Catalogue shoot")
+    for _ in range(5):
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no",
+                       quality_outcome="approved", accepted="yes")
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, invoice_number="INV-0042", invoice_date="2026-12-14",
+                             buyer_name="", buyer_abn="", invoice_lines=[
+                                 {"description": "Photography (day rate)", "quantity": "2",
+                                  "unit_price": {"amount": "550.00", "gst": "inclusive"},
+                                  "gst_free": False},
+                                 {"description": "Export shipping", "quantity": "1",
+                                  "unit_price": {"amount": "120.00", "gst": "exclusive"},
+                                  "gst_free": True}])
+    view = open_current_stage(slack, bot)
+    slack.click(ALICE, "add_row", "invoice_lines", view_id=view["id"])
+    slack.wait_for(lambda: "g.invoice_lines.1.description" in str(slack.top_view(ALICE)))
+    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    assert reply.errors == {"f.buyer_name": (
+        "This invoice totals $1,220.00 incl. GST: a tax invoice of $1,000 or more must show "
+        "the buyer's name or ABN (GSTR 2013/1).")}
+    values = entered_values(stage, answers)
+    values["f.buyer_name"] = {"v": "Acme Outdoor <Retail> Pty Ltd"}
+    assert slack.submit(ALICE, view["id"], values).ok
+    message = status_message(slack)
+    invoice = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                           if m["text"].startswith("Tax invoice")), None))
+    text = invoice["blocks"][0]["text"]["text"]
+    assert "*Tax invoice* INV-0042" in text
+    assert "Seller: Harbour Retail Services Pty Ltd · ABN 51 824 753 556" in text
+    assert "Buyer: Acme Outdoor &lt;Retail&gt; Pty Ltd" in text  # user text escaped
+    assert "Issue date: 14 December 2026" in text
+    assert "• Photography (day rate): 2 × $550.00 (incl. GST) · Taxable" in text
+    assert "• Export shipping: 1 × $120.00 (GST-free) · GST-free" in text
+    assert "*Total: $1,220.00* incl. GST" in text
+    assert "GST: $100.00 (GST-free lines carry no GST)" in text  # 1/11 of $1,100
+
+
+def test_failed_campaign_checks_become_findings_and_suggested_action_items(
+        slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Mid-season sale")
+    complete_stage(slack, bot, acl_two_price_genuine=False, acl_single_total_price=True,
+                   refund_policy_text="Sale items: no refunds.",
+                   budget={"amount": "11000.00", "gst": "inclusive"},
+                   actual_spend={"amount": "10500.00", "gst": "exclusive"})
+    with transaction(bot.rt.sessions) as session:
+        findings = session.scalars(select(FollowUp).where(FollowUp.kind == "compliance")
+                                   .order_by(FollowUp.id)).all()
+        assert [f.title for f in findings] == ["Two-price claim not supported",
+                                               "'No refunds' style wording used"]
+        suggested = [f.suggested_action for f in findings]
+    complete_stage(slack, bot)
+    complete_stage(slack, bot)
+    view = open_current_stage(slack, bot)  # Action items: prefilled from the findings
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["g.action_items.0.title"]["element"]["initial_value"] == suggested[0][:150]
+    assert blocks["g.action_items.1.title"]["element"]["initial_value"] == suggested[1][:150]
+    slack.close(ALICE, view["id"])
+
+
+def test_summary_shows_budget_against_actual_on_both_bases(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Winter launch")
+    complete_stage(slack, bot, budget={"amount": "11000.00", "gst": "inclusive"},
+                   actual_spend={"amount": "10500.00", "gst": "exclusive"})
+    for _ in range(3):
+        complete_stage(slack, bot)
+    message = status_message(slack)
+    summary = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                           if m["text"].startswith("Summary")), None))
+    budget = next(b["text"]["text"] for b in summary["blocks"]
+                  if b.get("block_id") == "summary.budget")
+    assert budget == ("*Budget vs actual*\n```\n"
+                      "              incl. GST     excl. GST\n"
+                      "Budget       $11,000.00    $10,000.00\n"
+                      "Actual       $11,550.00    $10,500.00\n"
+                      "Variance       +$550.00      +$500.00 (+5.00%)\n```")
+
+
+def test_an_invalid_abn_is_refused_in_the_modal(slack: FakeSlack, bot) -> None:
+    start(slack, "service Store fit-out")
+    view = open_current_stage(slack, bot)
+    stage = REGISTRY["service_delivery"].stage("kickoff")
+    reply = slack.submit(ALICE, view["id"], entered_values(
+        stage, sample_answers(stage, customer_abn="11 223 493 504")))
+    assert reply.errors == {
+        "f.customer_abn": "This ABN fails the ATO check-digit test: check for a typo."}
