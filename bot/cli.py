@@ -138,6 +138,34 @@ def remind(now_text: str | None) -> None:
     click.echo(str(sweep(build_runtime(settings, engine), now)))
 
 
+@main.group("safety")
+def safety_group() -> None:
+    """The product safety incident register (ACL s131)."""
+
+
+@safety_group.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def safety_export(output: Path | None) -> None:
+    """Write the register as CSV."""
+    from bot.config import ConfigError, load_settings
+    from bot.runtime import build_runtime
+    from bot.safety import export_csv
+    from bot.server import prepare_database
+
+    try:
+        settings = load_settings()
+        engine = prepare_database(settings)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    text = export_csv(build_runtime(settings, engine))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {text.count(chr(10)) - 1} incident(s) to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command("serve")
 @click.option("--port", type=int, envvar="PORT", default=3000, show_default=True,
               help="HTTP port for /slack/events (ignored in Socket Mode).")
@@ -156,6 +184,11 @@ def serve(port: int, host: str) -> None:
         run(settings, host=host, port=port)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+from bot.sandbox.cli import sandbox  # noqa: E402 - registered after the group exists
+
+main.add_command(sandbox)
 
 
 if __name__ == "__main__":  # pragma: no cover

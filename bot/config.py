@@ -39,6 +39,8 @@ class Settings:
     listener_threads: int = 64
     seller_name: str = ""
     seller_abn: str = ""
+    safety_channel: str | None = None
+    safety_officers: frozenset[str] = field(default_factory=frozenset)
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
@@ -99,6 +101,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     threads_raw = env.get("POSTMORTEM_LISTENER_THREADS", "64")
     if not threads_raw.isdigit() or not 1 <= int(threads_raw) <= 512:
         raise ConfigError("POSTMORTEM_LISTENER_THREADS must be a whole number from 1 to 512")
+    officers = frozenset(a.strip() for a in env.get("POSTMORTEM_SAFETY_OFFICERS", "").split(",")
+                         if a.strip())
+    for officer in officers:
+        if not USER_ID.match(officer):
+            raise ConfigError(f"POSTMORTEM_SAFETY_OFFICERS: {officer!r} is not a Slack user id")
+    safety_channel = env.get("POSTMORTEM_SAFETY_CHANNEL", "").strip() or None
+    if safety_channel and not re.match(r"^[CG][A-Z0-9]{2,}$", safety_channel):
+        raise ConfigError("POSTMORTEM_SAFETY_CHANNEL must be a channel id (C…), not a name")
     seller_abn = env.get("POSTMORTEM_SELLER_ABN", "").strip()
     if seller_abn and (problem := abn.validation_error(seller_abn)):
         raise ConfigError(f"POSTMORTEM_SELLER_ABN: {problem}")
@@ -107,4 +117,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                     timezone=timezone, state=state, workflows_dir=workflows_dir(env),
                     listener_threads=int(threads_raw),
                     seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
-                    seller_abn=abn.format(seller_abn) if seller_abn else "")
+                    seller_abn=abn.format(seller_abn) if seller_abn else "",
+                    safety_channel=safety_channel, safety_officers=officers)

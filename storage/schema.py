@@ -6,9 +6,9 @@ read the metadata through here so none is forgotten.
 
 from __future__ import annotations
 
-from storage import models, nudges
+from storage import models, nudges, safety
 from storage.models import Base
 
-MODEL_MODULES = [models, nudges]
+MODEL_MODULES = [models, nudges, safety]
 
 metadata = Base.metadata

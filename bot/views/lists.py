@@ -23,6 +23,7 @@ HELP = """*Post-mortems in Slack*
 • `/postmortem start [workflow] [title]`: start a review (workflows: {workflows})
 • `/postmortem list`: reviews in this channel and yours
 • `/postmortem actions`: your open action items, soonest first
+• `/postmortem safety`: the product safety incident register (ACL s131 deadlines)
 • `/postmortem help`: this message"""
 
 
