@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 
-from bot.listeners import action_items, commands, home, reviews, safety
+from bot.listeners import acl, action_items, commands, home, reviews, safety
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,6 @@ def create_app(rt: Runtime) -> App:
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
         return None
 
-    for module in (commands, reviews, home, action_items, safety):
+    for module in (commands, reviews, home, action_items, safety, acl):
         module.register(app, rt)
     return app

@@ -149,7 +149,8 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
                                            index=True)
-    submission_id: Mapped[int] = mapped_column(
+    # None for records made outside a stage (e.g. a consumer guarantees assessment).
+    submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("stage_submissions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(150))

@@ -24,6 +24,7 @@ HELP = """*Post-mortems in Slack*
 • `/postmortem list`: reviews in this channel and yours
 • `/postmortem actions`: your open action items, soonest first
 • `/postmortem safety`: the product safety incident register (ACL s131 deadlines)
+• `/postmortem warranty goods|services`: the mandatory warranty-against-defects wording
 • `/postmortem help`: this message"""
 
 

@@ -18,6 +18,7 @@ from workflows.engine import progress
 from workflows.model import Workflow
 
 CONTINUE = "continue_review"
+ASSESS_ACL = "acl_open"  # bot.views.acl.OPEN: the consumer guarantees assessment
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "in_review": "In review",
                  "complete": "Complete", "closed": "Closed"}
 MARKS = {"done": ":white_check_mark:", "current": ":arrow_forward:", "todo": ":white_circle:"}
@@ -47,14 +48,17 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         ContextBlock(block_id="progress", elements=[
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
+    buttons = [ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
+                             value=str(review_id))]
     if current is not None:
         stage = workflow.stage(current)
-        blocks.append(ActionsBlock(block_id="actions", elements=[ButtonElement(
-            text=clip(f"Continue: {stage.name}", 75), action_id=CONTINUE, value=str(review_id),
-            style="primary")]))
+        buttons.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
+                                        action_id=CONTINUE, value=str(review_id),
+                                        style="primary"))
         fallback = f"{title}: {status_label(status)}, next: {stage.name}"
     else:
         blocks.append(SectionBlock(block_id="done", text=MarkdownTextObject(
             text=f":tada: *Review {status_label(status).lower()}.* The summary is in the thread.")))
         fallback = f"{title}: {status_label(status)}"
+    blocks.append(ActionsBlock(block_id="actions", elements=buttons))
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}

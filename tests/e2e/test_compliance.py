@@ -122,3 +122,37 @@ def test_an_invalid_abn_is_refused_in_the_modal(slack: FakeSlack, bot) -> None:
         stage, sample_answers(stage, customer_abn="11 223 493 504")))
     assert reply.errors == {
         "f.customer_abn": "This ABN fails the ATO check-digit test: check for a typo."}
+
+
+def test_consumer_guarantees_assessment_from_a_reviews_message(slack: FakeSlack, bot) -> None:
+    start(slack, "support Kettle handle broke")
+    message = status_message(slack)
+    slack.click(ALICE, "acl_open", str(review_row(bot).id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    answers = {"kind": {"v": "goods"}, "price": {"v": "89.95"},
+               "purchased": {"v": "2026-10-01"}, "personal": {"v": "yes"},
+               "guarantees": {"v": ["acceptable_quality", "due_care_skill"]},
+               "major": {"v": ["goods:unsafe"]}}
+    reply = slack.submit(ALICE, view["id"], answers)
+    assert reply.errors == {
+        "guarantees": "These are not goods guarantees: Supplied with due care and skill."}
+    answers["guarantees"] = {"v": ["acceptable_quality"]}
+    assert slack.submit(ALICE, view["id"], answers).ok
+    result = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                          if "Consumer guarantees" in m["text"]), None))
+    text = result["blocks"][0]["text"]["text"]
+    assert "Consumer: yes." in text
+    assert "Major failure (ACL s260)." in text
+    assert "refund" in text.lower() and "replacement" in text.lower()
+    with transaction(bot.rt.sessions) as session:
+        record = session.scalars(select(FollowUp).where(
+            FollowUp.kind == "acl_assessment")).one()
+        assert "Major failure (ACL s260)." in record.detail
+
+
+def test_warranty_wording_on_request(slack: FakeSlack, bot) -> None:
+    slack.slash_command(ALICE, CHANNEL, "/postmortem", "warranty services")
+    post = slack.wait_for(lambda: slack.response_posts)[0]["payload"]
+    assert "Our services come with guarantees that cannot be excluded under the Australian " \
+           "Consumer Law." in post["text"]

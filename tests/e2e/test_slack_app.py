@@ -31,6 +31,7 @@ def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> Non
                    {"systemic_issues": ["yes"]})
     assert visited == ["data_gathering", "team_sync", "lessons_learned", "action_items"]
     message = status_message(slack)
+    slack.wait_for(lambda: slack.thread(CHANNEL, message["ts"])[1:])  # the summary
     in_channel = [c for c in slack.calls_to("chat.postMessage")
                   if c.params["channel"] == CHANNEL]
     assert len(in_channel) == 2  # the status message and the summary, never re-posted
@@ -38,7 +39,7 @@ def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> Non
     assert "New action item for you" in dm["text"]
     assert len(slack.calls_to("chat.update")) == 4  # updated in place after every stage
     assert message["blocks"][0]["text"]["text"] == "Black Friday email"
-    assert buttons(message) == []
+    assert buttons(message) == ["Consumer guarantees"]
     facts = " ".join(f["text"] for f in message["blocks"][1]["fields"])
     assert "Complete" in facts and "<@U0ALICE>" in facts
     summary = slack.thread(CHANNEL, message["ts"])
@@ -67,7 +68,7 @@ def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> No
         complete_stage(slack, bot)
     assert review_row(bot).status == "in_review"
     message = status_message(slack)
-    assert buttons(message) == ["Continue: Admin review"]
+    assert buttons(message) == ["Continue: Admin review", "Consumer guarantees"]
     # Alice is not an admin: the server refuses, politely, in a modal.
     slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
                 message_ts=message["ts"])
