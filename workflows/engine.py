@@ -38,7 +38,12 @@ Errors = dict[str, str]
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    """Nothing entered. Slack reports an untouched money field as `{amount: None, gst: None}`;
+    a GST basis chosen without an amount is still no amount."""
+    if isinstance(value, Mapping):
+        return _blank(value["amount"]) if "amount" in value else all(
+            _blank(v) for v in value.values())
+    return value is None or value == "" or value == []
 
 
 def _decimal(text: Any) -> Decimal | None:

@@ -211,3 +211,12 @@ def test_progress_line() -> None:
     states = [p.state for p in progress(wf, "lessons_learned", {"data_gathering", "team_sync"})]
     assert states == ["done", "done", "current", "todo"]
     assert {p.state for p in progress(wf, None, set())} == {"done"}
+
+
+def test_an_untouched_optional_money_field_is_blank_not_invalid() -> None:
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    answers, errors = clean(stage, sample_answers(stage, revenue={"amount": None, "gst": None}))
+    assert errors == {}
+    assert "revenue" not in answers
+    _, errors = clean(stage, sample_answers(stage, revenue={"amount": None, "gst": "inclusive"}))
+    assert errors == {}  # choosing only the GST basis still says nothing about an amount
