@@ -1,0 +1,199 @@
+"""The knowledge base: one entry per review with a lessons-learned report, and full-text search.
+
+Search runs in the database: SQLite FTS5 (an external-content table kept in sync by triggers,
+porter stemming) on the embedded default, PostgreSQL full-text search (a generated tsvector with a
+GIN index) on PostgreSQL. Both are created by raw SQL in migration 0004 and are invisible to the
+models, so `UNMANAGED` tells Alembic's autogenerate to leave them alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base
+from storage.types import utcnow
+
+TABLE = "knowledge_entries"
+FTS_TABLE = "knowledge_fts"
+PG_VECTOR = "search_vector"
+PG_INDEX = "ix_knowledge_entries_search"
+# Searchable columns, most telling first (their weights rank a title match above a body match).
+SEARCHED = ("title", "lessons", "root_causes", "recommendations", "body")
+FTS_WEIGHTS = (10.0, 6.0, 4.0, 4.0, 1.0)
+
+
+class KnowledgeEntry(Base):
+    """A review's lessons, kept searchable; rebuilt whenever the review's answers change."""
+
+    __tablename__ = TABLE
+    __table_args__ = (
+        Index("ix_knowledge_entries_workspace_created", "workspace_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
+                                           unique=True)
+    workflow_key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    root_causes: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    # Impact, what went well and what did not, resolution: searched with a low weight.
+    body: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # ",email,black-friday,": `tag:` filters with LIKE on both databases.
+    tags_text: Mapped[str] = mapped_column(Text, default=",")
+    category: Mapped[str | None] = mapped_column(String(100))
+    product: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(100))
+    share_at_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared_at: Mapped[datetime | None]
+    report_md: Mapped[str] = mapped_column(Text, default="")
+    # The report's message in the review's thread, updated in place when the report changes.
+    report_ts: Mapped[str | None] = mapped_column(String(32))
+    report_hash: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def unmanaged(type_: str, name: str | None) -> bool:
+    """Search objects made by raw SQL that autogenerate must not compare (nor drop)."""
+    if type_ == "table":
+        return name == FTS_TABLE or bool(name and name.startswith(FTS_TABLE + "_"))
+    if type_ == "column":
+        return name == PG_VECTOR
+    if type_ == "index":
+        return name == PG_INDEX
+    return False
+
+
+def get_entry(session: Session, review_id: int) -> KnowledgeEntry | None:
+    return session.scalar(select(KnowledgeEntry).where(KnowledgeEntry.review_id == review_id))
+
+
+def upsert_entry(session: Session, *, workspace_id: int, review_id: int,
+                 **values: Any) -> tuple[KnowledgeEntry, bool]:
+    """Create or refresh a review's entry; True when it was created."""
+    entry = get_entry(session, review_id)
+    tags = list(values.get("tags") or [])
+    values["tags_text"] = "," + ",".join(tags) + ","
+    if entry is None:
+        entry = KnowledgeEntry(workspace_id=workspace_id, review_id=review_id, **values)
+        session.add(entry)
+        session.flush()
+        return entry, True
+    changed = {k: v for k, v in values.items() if getattr(entry, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(entry, key, value)
+        entry.revision += 1
+        session.flush()
+    return entry, False
+
+
+def to_share(session: Session, workspace_id: int) -> list[KnowledgeEntry]:
+    """Entries flagged "share at the next meeting" and not shared yet (the digest reads this)."""
+    return list(session.scalars(select(KnowledgeEntry).where(
+        KnowledgeEntry.workspace_id == workspace_id, KnowledgeEntry.share_at_meeting.is_(True),
+        KnowledgeEntry.shared_at.is_(None)).order_by(KnowledgeEntry.created_at)))
+
+
+def mark_shared(session: Session, entry_ids: Sequence[int], at: datetime | None = None) -> None:
+    for entry in session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.id.in_(entry_ids))):
+        entry.shared_at = at or utcnow()
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: KnowledgeEntry
+    rank: float
+
+
+def _words(words: Sequence[str]) -> list[str]:
+    # Only word characters reach the query languages: no syntax errors, no injection.
+    return [w for w in (re.sub(r"\W+", "", w.lower()) for w in words) if w][:30]
+
+
+def search(session: Session, workspace_id: int, words: Sequence[str], *,
+           workflow_key: str | None = None, tags: Sequence[str] = (), after: date | None = None,
+           match_all: bool = True, exclude_review: int | None = None,
+           limit: int = 5) -> list[Hit]:
+    """Entries by relevance; every word must match unless `match_all` is False.
+
+    Without words, the newest entries that pass the filters.
+    """
+    words = _words(words)
+    query = select(KnowledgeEntry).where(KnowledgeEntry.workspace_id == workspace_id)
+    if workflow_key:
+        query = query.where(KnowledgeEntry.workflow_key == workflow_key)
+    for tag in tags:
+        query = query.where(KnowledgeEntry.tags_text.like(f"%,{tag},%"))
+    if after:
+        start = datetime(after.year, after.month, after.day, tzinfo=UTC)
+        query = query.where(KnowledgeEntry.created_at >= start)
+    if exclude_review is not None:
+        query = query.where(KnowledgeEntry.review_id != exclude_review)
+    if not words:
+        rows = session.scalars(query.order_by(KnowledgeEntry.created_at.desc(),
+                                              KnowledgeEntry.id.desc()).limit(limit))
+        return [Hit(e, 0.0) for e in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        joiner = " " if match_all else " or "
+        tsq = func.websearch_to_tsquery(literal_column("'english'"), joiner.join(words))
+        vector = literal_column(f"{TABLE}.{PG_VECTOR}")
+        rank = func.ts_rank(vector, tsq).label("rank")
+        query = query.add_columns(rank).where(vector.op("@@")(tsq))
+        rows = session.execute(query.order_by(rank.desc(), KnowledgeEntry.id.desc())
+                               .limit(limit)).all()
+        return [Hit(e, float(r)) for e, r in rows]
+    joiner = " AND " if match_all else " OR "
+    match = joiner.join(f'"{w}"' for w in words)
+    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    # bm25 is lower for better matches; the negation makes the rank "higher is better".
+    fts = (select(literal_column("rowid").label("rid"),
+                  literal_column(f"-bm25({FTS_TABLE}, {weights})").label("rank"))
+           .select_from(text(FTS_TABLE))
+           .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
+           .subquery("fts"))
+    query = (query.join(fts, fts.c.rid == KnowledgeEntry.id).add_columns(fts.c.rank)
+             .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc()).limit(limit))
+    return [Hit(e, float(r)) for e, r in session.execute(query).all()]
+
+
+def snippet(entry: KnowledgeEntry, words: Sequence[str], width: int = 180) -> str:
+    """A short excerpt around the first query word found, lessons first."""
+    stems = [w[:5] for w in _words(words)]
+    for value in (entry.lessons, entry.recommendations, entry.root_causes, entry.summary,
+                  entry.body):
+        flat = " ".join((value or "").split())
+        if not flat:
+            continue
+        lower = flat.lower()
+        found = [i for i in (lower.find(s) for s in stems) if i >= 0]
+        if found or not stems:
+            start = max(0, min(found) - width // 3) if found else 0
+            piece = flat[start:start + width]
+            return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
+    return " ".join((entry.lessons or entry.summary or "").split())[:width]

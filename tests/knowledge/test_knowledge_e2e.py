@@ -1,0 +1,88 @@
+"""A person completes a campaign review; the lessons come back in search, in a new review and as
+an exported file."""
+
+from __future__ import annotations
+
+from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, start
+
+from bot.fake_slack import FakeSlack
+
+LESSON = "Refund wording in campaign emails must match the returns policy page."
+
+
+def report_in_thread(slack: FakeSlack, ts: str) -> dict | None:
+    return next((m for m in slack.thread(CHANNEL, ts)[1:]
+                 if m.get("text", "").startswith("Lessons learned:")), None)
+
+
+def text_of(message: dict) -> str:
+    return "\n".join(b["text"]["text"] for b in message.get("blocks", [])
+                     if b["type"] in ("section", "header") and "text" in b)
+
+
+def complete_campaign(slack: FakeSlack, bot) -> dict:
+    status = start(slack, "campaign Black Friday refunds email")
+    complete_stage(slack, bot)
+    complete_stage(slack, bot, systemic_issues="no",
+                   root_causes="The email template kept an old <no refunds> line.")
+    complete_stage(slack, bot, lessons=LESSON, tags="Refunds, email")
+    report = slack.wait_for(lambda: report_in_thread(slack, status["ts"]))
+    assert "*Lessons learned*\n" + LESSON in text_of(report)
+    assert "&lt;no refunds&gt;" in text_of(report)  # user text escaped
+    assert "_None yet._" in text_of(report)  # action items come in the next stage
+    complete_stage(slack, bot)
+    slack.wait_for(lambda: "Action item 1" in text_of(report_in_thread(slack, status["ts"])))
+    return status
+
+
+def test_a_completed_review_is_reported_found_suggested_and_exported(slack: FakeSlack,
+                                                                      bot) -> None:
+    status = complete_campaign(slack, bot)
+    # The report was updated in place with the action items, not posted twice.
+    reports = [m for m in slack.thread(CHANNEL, status["ts"])
+               if m.get("text", "").startswith("Lessons learned:")]
+    assert len(reports) == 1
+    assert "Action item 1: <@U0ALICE>, due 2026-12-01 (open)" in text_of(reports[0])
+
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "search refund workflow:campaign")
+    found = slack.wait_for(lambda: slack.ephemerals(BOB))[-1]
+    assert "Black Friday refunds email" in text_of(found)
+    assert "Refund wording" in text_of(found)
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "search warranty")
+    nothing = slack.wait_for(lambda: len(slack.ephemerals(BOB)) > 1 and slack.ephemerals(BOB))
+    assert "Nothing found" in text_of(nothing[-1]) and "broader" in text_of(nothing[-1])
+
+    # A new review with a similar title is shown the old lesson in its thread.
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "start campaign Boxing Day refunds SMS")
+    view = slack.wait_for(lambda: slack.top_view(BOB))
+    slack.submit(BOB, view["id"], {})
+    second = slack.wait_for(lambda: len(slack.messages(CHANNEL)) == 2 and slack.messages(CHANNEL))
+    tip = slack.wait_for(lambda: slack.thread(CHANNEL, second[1]["ts"])[1:])[0]
+    assert "Lessons from similar past reviews" in text_of(tip)
+    assert "Black Friday refunds email" in text_of(tip) and "Refund wording" in text_of(tip)
+
+    # Export uploads the Markdown record to the thread.
+    report = report_in_thread(slack, status["ts"])
+    slack.click(BOB, "export_review", report["blocks"][-1]["elements"][0]["value"],
+                channel_id=CHANNEL, message_ts=report["ts"])
+    upload = slack.wait_for(lambda: slack.uploaded_files())[0]
+    content = upload["content"].decode()
+    assert upload["name"].endswith("black-friday-refunds-email.md")
+    assert upload["thread_ts"] == status["ts"] and upload["channels"] == [CHANNEL]
+    for part in (LESSON, "## Post-Mortem Team Sync", "## Decisions", "## Action items",
+                 "## Audit trail", "stage.submitted", "**open**", "| @alice |"):
+        assert part in content, part
+
+
+def test_export_falls_back_to_text_where_files_are_forbidden(slack: FakeSlack, bot) -> None:
+    status = complete_campaign(slack, bot)
+    report = report_in_thread(slack, status["ts"])
+    slack.fail("files.getUploadURLExternal", "missing_scope")
+    before = len(slack.thread(CHANNEL, status["ts"]))
+    slack.click(ALICE, "export_review", report["blocks"][-1]["elements"][0]["value"],
+                channel_id=CHANNEL, message_ts=report["ts"])
+    posted = slack.wait_for(lambda: slack.thread(CHANNEL, status["ts"])[before:])
+    assert posted[0]["text"].startswith("Review record")
+    assert "Refund wording" in text_of(posted[0])
+    assert slack.uploaded_files() == []
+    slack.reset_calls()  # the refused upload was expected
