@@ -1,0 +1,223 @@
+// The sandbox page: polls /api/state, sends what the person does to /api/action.
+// All Block Kit rendering happens on the server (bot/sandbox/render.py).
+"use strict";
+
+const ui = {
+  person: new URLSearchParams(location.search).get("as") || "U0ALICE",
+  pane: "channel:C0REVIEWS",
+  paneHtml: null,
+  modalHtml: null,
+  threads: new Set(),
+  seenDms: {},
+  jump: null,
+};
+const $ = (id) => document.getElementById(id);
+
+async function refresh() {
+  const query = new URLSearchParams({ person: ui.person, pane: ui.pane });
+  let state;
+  try {
+    const res = await fetch(`/api/state?${query}`);
+    state = await res.json();
+    if (!res.ok) return toast(state.problems.join("; "), true);
+  } catch (err) {
+    return;  // the sandbox is restarting or stopped; the next poll tries again
+  }
+  if (state.person !== ui.person || state.pane !== ui.pane) return;
+  drawSidebar(state);
+  if (state.html !== ui.paneHtml) drawPane(state.html);
+  drawModal(state.modal);
+}
+
+function drawSidebar(state) {
+  const people = $("people");
+  if (!people.childElementCount) {
+    for (const p of state.people) {
+      const b = document.createElement("button");
+      b.type = "button"; b.textContent = p.name; b.dataset.person = p.id; b.title = p.full;
+      people.appendChild(b);
+    }
+    const channels = $("channels");
+    for (const c of state.channels) {
+      const a = document.createElement("a");
+      a.href = "#"; a.className = "nav-item"; a.dataset.pane = `channel:${c.id}`;
+      a.textContent = `# ${c.name}`;
+      channels.appendChild(a);
+    }
+    $("clock").hidden = state.clock.length === 0;
+    $("clock-label").textContent = `Run as of (${state.tz} time)`;
+    for (const job of state.clock) {
+      const b = document.createElement("button");
+      b.type = "button"; b.textContent = job.label; b.dataset.clock = job.id;
+      $("clock-jobs").appendChild(b);
+    }
+  }
+  for (const b of people.children) b.setAttribute("aria-pressed", b.dataset.person === ui.person);
+  for (const a of document.querySelectorAll(".nav-item")) {
+    a.classList.toggle("active", a.dataset.pane === ui.pane);
+  }
+  if (ui.pane === "dm") ui.seenDms[ui.person] = state.dms;
+  const unseen = state.dms - (ui.seenDms[ui.person] || 0);
+  $("dm-badge").hidden = unseen <= 0;
+  $("dm-badge").textContent = unseen;
+  const title = ui.pane === "dm" ? "Postmortem Bot" : ui.pane === "home" ? "Postmortem Bot: Home"
+    : `# ${(state.channels.find((c) => `channel:${c.id}` === ui.pane) || {}).name || ""}`;
+  $("pane-title").textContent = title;
+  $("composer").hidden = ui.pane === "home";
+}
+
+function drawPane(html) {
+  const pane = $("pane");
+  const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 60;
+  pane.innerHTML = html;
+  ui.paneHtml = html;
+  for (const t of pane.querySelectorAll(".thread")) {
+    t.classList.toggle("open", ui.threads.has(t.dataset.threadOf));
+  }
+  if (ui.jump) {
+    const target = document.getElementById(ui.jump);
+    ui.jump = null;
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      target.classList.add("highlight");
+      return;
+    }
+  }
+  if (atBottom && ui.pane !== "home") pane.scrollTop = pane.scrollHeight;
+}
+
+function drawModal(modal) {
+  const overlay = $("overlay");
+  const html = modal ? modal.html : null;
+  if (html === ui.modalHtml) return;
+  ui.modalHtml = html;
+  overlay.hidden = !modal;
+  overlay.innerHTML = html || "";
+}
+
+function toast(text, bad) {
+  const t = $("toast");
+  t.textContent = text;
+  t.classList.toggle("bad", Boolean(bad));
+  t.hidden = !text;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, bad ? 8000 : 4000);
+}
+
+async function act(action) {
+  const res = await fetch("/api/action", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ person: ui.person, ...action }),
+  });
+  const answer = await res.json();
+  if (answer.problems && answer.problems.length) toast(answer.problems.join("; "), true);
+  else if (answer.notice) toast(answer.notice, false);
+  await refresh();
+  return answer;
+}
+
+function valueOf(el) {
+  const type = el.dataset.type;
+  if (type === "checkboxes") return [...el.querySelectorAll("input:checked")].map((i) => i.value);
+  if (type === "radio_buttons") {
+    const chosen = el.querySelector("input:checked");
+    return chosen ? chosen.value : null;
+  }
+  if (el.multiple) return [...el.selectedOptions].map((o) => o.value);
+  return el.value === "" ? null : el.value;
+}
+
+function collect(root) {
+  const values = {};
+  for (const el of root.querySelectorAll(".bk-input-block [data-type]")) {
+    (values[el.dataset.blockId] ||= {})[el.dataset.actionId] = valueOf(el);
+  }
+  return values;
+}
+
+function where(el) {
+  const modal = el.closest(".modal");
+  if (modal) return { view_id: modal.dataset.viewId, values: collect(modal) };
+  const surface = el.closest("[data-view-id]");
+  if (surface) return { view_id: surface.dataset.viewId };
+  const msg = el.closest(".msg");
+  return { channel: msg.dataset.channel, ts: msg.dataset.ts };
+}
+
+function fire(el, value) {
+  return act({ kind: "click", action_id: el.dataset.actionId, block_id: el.dataset.blockId,
+               value, ...where(el) });
+}
+
+function show(pane) {
+  ui.pane = pane;
+  ui.paneHtml = null;
+  if (pane === "home") act({ kind: "home" });  // Slack sends app_home_opened on every visit
+  refresh();
+}
+
+document.addEventListener("click", async (event) => {
+  const el = event.target.closest("button, a");
+  if (!el) return;
+  const modal = el.closest(".modal");
+  if (el.dataset.person) {
+    ui.person = el.dataset.person;
+    ui.modalHtml = null;
+    history.replaceState(null, "", `?as=${ui.person}`);
+    show(ui.pane);
+  } else if (el.dataset.pane) {
+    event.preventDefault();
+    show(el.dataset.pane);
+  } else if (el.classList.contains("permalink")) {
+    event.preventDefault();
+    ui.jump = el.getAttribute("href").slice(1);
+    show(`channel:${el.dataset.channel}`);
+  } else if (el.classList.contains("thread-toggle")) {
+    const ts = el.dataset.thread;
+    if (ui.threads.has(ts)) ui.threads.delete(ts); else ui.threads.add(ts);
+    ui.paneHtml = null;
+    refresh();
+  } else if (el.dataset.type === "button" || el.dataset.type === "workflow_button") {
+    el.disabled = true;
+    await fire(el, el.dataset.value);
+    el.disabled = false;
+    if (el.dataset.url && el.dataset.url.startsWith("#msg-")) {
+      ui.jump = el.dataset.url.slice(1);
+      show(`channel:${ui.jump.split("-")[1]}`);
+    }
+  } else if (modal && el.dataset.submit) {
+    el.disabled = true;
+    await act({ kind: "submit", view_id: modal.dataset.viewId, values: collect(modal) });
+    el.disabled = false;
+  } else if (modal && el.dataset.close) {
+    act({ kind: "close", view_id: modal.dataset.viewId, values: collect(modal) });
+  } else if (modal && el.dataset.example) {
+    act({ kind: "example", view_id: modal.dataset.viewId });
+  } else if (el.dataset.clock) {
+    const at = $("clock-at").value;
+    if (!at) return toast("Pick a date and time first", true);
+    act({ kind: "clock", job: el.dataset.clock, at });
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const el = event.target.closest("[data-fires]");
+  if (!el || el.dataset.type === "button") return;
+  fire(el, valueOf(el));
+  if (el.dataset.type === "overflow") el.value = "";
+});
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("composer-input");
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  act({ kind: "command", text, pane: ui.pane });
+});
+
+$("clock-at").value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000)
+  .toISOString().slice(0, 16);
+refresh();
+setInterval(refresh, 500);

@@ -1,0 +1,205 @@
+"""A newcomer uses the sandbox page in Chromium: a campaign post-mortem from start to done."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.listeners.reviews import notice_view
+from bot.sandbox.server import Running
+from workflows.calendar import is_working_day
+
+if not os.environ.get("CI"):  # in CI a missing Playwright fails the run (conftest.py)
+    pytest.importorskip("playwright", reason="browser tests need Playwright")
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
+
+TODAY = datetime.now(ZoneInfo("Australia/Sydney")).date()
+DUE = next(day for day in (TODAY + timedelta(days=n) for n in range(14, 40))
+           if is_working_day(day, "NSW"))
+DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "sandbox.png"
+
+
+def command(page: Page, text: str) -> None:
+    page.locator("#composer-input").fill(text)
+    page.locator("#composer-input").press("Enter")
+
+
+def modal(page: Page, title: str) -> Locator:
+    found = page.locator(".modal")
+    expect(found.locator(".modal-head h2")).to_have_text(title)
+    return found
+
+
+def field(form: Locator, block_id: str) -> Locator:
+    return form.locator(f'[data-block-id="{block_id}"] [data-type]')
+
+
+def status(page: Page) -> Locator:
+    return page.locator("#pane .msg").first
+
+
+def continue_to(page: Page, stage_title: str) -> Locator:
+    status(page).get_by_role("button", name="Continue:").click()
+    return modal(page, stage_title)
+
+
+def submit(form: Locator) -> None:
+    form.locator("[data-submit]").click()
+    expect(form.locator(".bk-error")).to_have_count(0)
+    expect(form).to_be_hidden()
+
+
+def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
+                                            artifacts: Path) -> None:
+    command(page, "/postmortem start campaign")
+    start = modal(page, "Start a review")
+    expect(field(start, "workflow")).to_have_value("campaign_postmortem")
+    expect(field(start, "owner")).to_have_value("U0ALICE")
+    field(start, "title").fill("Black Friday email")
+    submit(start)
+
+    message = status(page)
+    expect(message.locator(".bk-header")).to_have_text("Black Friday email")
+    expect(message).to_contain_text("Alice Nguyen")  # <@U0ALICE> shown as a name
+    expect(message.locator(".bk-btn-primary")).to_have_text("Continue: Data Gathering")
+
+    # The first stage by hand, with a mistake the bot points out next to the field.
+    form = continue_to(page, "Data Gathering")
+    field(form, "f.category").select_option("email")
+    field(form, "f.performance_data").fill("Open rate 31%, click-through 2.4%")
+    field(form, "f.budget").fill("12000.555")
+    field(form, "f.budget.gst").select_option("inclusive")
+    field(form, "f.actual_spend").fill("11800")
+    field(form, "f.actual_spend.gst").select_option("inclusive")
+    # Revenue is optional, but the bot refuses it left empty ({"amount": None, "gst": None} is
+    # not blank to workflows.engine._blank): reported; filled here until that is fixed.
+    field(form, "f.revenue").fill("40000")
+    field(form, "f.revenue.gst").select_option("exclusive")
+    field(form, "f.survey_responses").fill("214")
+    field(form, "f.initial_themes").fill("Subject line too long; *great* offer")
+    form.locator("[data-submit]").click()  # Slack's client checks required fields itself
+    expect(form.locator('[data-block-id="o"] .bk-error')).to_have_text(
+        "Please complete this required field.")
+    form.get_by_label("Compiled campaign data").check()
+    form.locator("[data-submit]").click()  # the bot checks the amounts
+    expect(form.locator('[data-block-id="o"] .bk-error')).to_have_count(0)
+    error = form.locator('[data-block-id="f.budget"] .bk-error')
+    expect(error).to_have_text("Enter dollars and cents: at most two decimal places.")
+    expect(field(form, "f.performance_data")).to_have_value("Open rate 31%, click-through 2.4%")
+    field(form, "f.category").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sandbox-modal.png"))
+    field(form, "f.actual_spend").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "sandbox-modal-error.png"))
+    if os.environ.get("SANDBOX_DOCS_SCREENSHOT"):  # refreshes the README's picture
+        DOCS_SHOT.parent.mkdir(exist_ok=True)
+        shutil.copy(artifacts / "sandbox-modal-error.png", DOCS_SHOT)
+    field(form, "f.budget").fill("12000.55")
+    submit(form)
+    expect(message.locator(".bk-btn-primary")).to_have_text("Continue: Post-Mortem Team Sync")
+    expect(message.locator('[data-block-id="progress"]')).to_contain_text("✅ Data Gathering")
+
+    # Later stages with the sandbox's example answers.
+    for title in ("Team Sync", "Lessons Learned"):
+        form = continue_to(page, title)
+        form.locator("[data-example]").click()
+        expect(form.locator("textarea").first).not_to_have_value("")
+        submit(form)
+    form = continue_to(page, "Action Items")
+    form.locator("[data-example]").click()
+    owner = field(form, "g.action_items.0.owner")
+    expect(owner).to_have_value("U0ALICE")
+    owner.select_option("U0BOB")
+    field(form, "g.action_items.0.title").fill("Shorten subject lines to 40 characters")
+    field(form, "g.action_items.0.due_date").fill(DUE.isoformat())
+    form.get_by_role("button", name="Add another").click()  # the bot answers with views.update
+    expect(field(form, "g.action_items.1.title")).to_be_visible()
+    expect(field(form, "g.action_items.0.owner")).to_have_value("U0BOB")  # typed text kept
+    submit(form)
+
+    expect(message).to_contain_text("Review complete")
+    expect(message.locator(".bk-btn-primary")).to_have_count(0)
+    expect(message.locator(":scope > .msg-main > .msg-meta .msg-edited")).to_be_visible()
+    message.locator(".thread-toggle").click()
+    expect(message.locator(".thread")).to_contain_text("Lessons Learned Documentation")
+    page.screenshot(path=str(artifacts / "sandbox-channel.png"))
+
+    # Bob sees his action item: a DM he can act on, and his App Home.
+    page.get_by_role("button", name="Bob", exact=True).click()
+    expect(page.locator("#dm-badge")).to_have_text("1")
+    page.locator("#nav-home").click()
+    expect(page.locator("#pane")).to_contain_text("Shorten subject lines to 40 characters")
+    page.locator("#nav-dm").click()
+    dm = page.locator("#pane .msg").first
+    expect(dm).to_contain_text("New action item for you")
+    expect(dm).to_contain_text("Shorten subject lines to 40 characters")
+    page.screenshot(path=str(artifacts / "sandbox-dm.png"))
+
+    # The clock control: the reminder sweep as of the due date's afternoon sends "due today".
+    page.locator("#clock-at").fill(f"{DUE.isoformat()}T15:00")
+    page.get_by_role("button", name="Run reminder sweep").click()
+    expect(page.locator("#toast")).to_contain_text("sent 1")
+    expect(page.locator("#pane .msg")).to_have_count(2)
+    expect(page.locator("#pane .msg").nth(1)).to_contain_text("Due today")
+    dm.get_by_role("button", name="Mark done").click()
+    expect(dm).to_contain_text("Done. Thank you!")
+    expect(dm.get_by_role("button", name="Mark done")).to_have_count(0)
+
+    # Alice is asked to confirm the improvements; Carol (admin) sees Alice's review in #reviews.
+    page.get_by_role("button", name="Alice", exact=True).click()
+    expect(page.locator("#pane")).to_contain_text("Every action item of")
+    page.get_by_role("button", name="Carol (admin)").click()
+    page.locator('[data-pane="channel:C0REVIEWS"]').click()
+    facts = status(page).locator('[data-block-id="facts"] .bk-fields > div')
+    expect(facts.nth(3)).to_have_text("Open action items\n0", use_inner_text=True)
+
+
+def test_closing_a_form_keeps_a_draft(page: Page, sandbox: Running) -> None:
+    command(page, "/postmortem start support Broken parcel")
+    submit(modal(page, "Start a review"))
+    form = continue_to(page, "Ticket metadata")
+    field(form, "f.product").fill("Draft text kept on close")
+    form.locator(".modal-x").click()
+    expect(page.locator(".modal")).to_have_count(0)
+    page.wait_for_timeout(300)  # the bot saves the draft just after its ack of view_closed
+    form = continue_to(page, "Ticket metadata")
+    expect(field(form, "f.product")).to_have_value("Draft text kept on close")
+
+
+def test_pushed_views_stack_and_close_goes_back(page: Page, sandbox: Running) -> None:
+    """The bot does not push views yet; the page shows Slack's stack when it does."""
+    slack = sandbox.sandbox.slack
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    trigger = slack.issue_trigger("U0ALICE")
+    client.views_open(trigger_id=trigger, view=notice_view("First", "The first view."))
+    expect(modal(page, "First")).to_contain_text("The first view.")
+    client.views_push(trigger_id=slack.issue_trigger("U0ALICE"),
+                      view=notice_view("Second", "Pushed on top."))
+    second = modal(page, "Second")
+    expect(second.locator(".modal-depth")).to_have_text("2 of 2")
+    second.locator("[data-close]").first.click()
+    expect(modal(page, "First")).to_contain_text("The first view.")
+
+
+def test_help_is_answered_only_to_the_person(page: Page, sandbox: Running) -> None:
+    command(page, "/postmortem help")
+    reply = page.locator("#pane .msg[data-ephemeral]")
+    expect(reply).to_contain_text("Only visible to you")
+    expect(reply.locator("code").first).to_have_text("/postmortem start [workflow] [title]")
+    page.get_by_role("button", name="Bob", exact=True).click()
+    expect(page.locator("#pane")).not_to_contain_text("Post-mortems in Slack")
+
+
+def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTMORTEM_DIGEST_CHANNEL", "C0REVIEWS")
+    page.locator("#clock-at").fill(f"{DUE.isoformat()}T08:00")
+    page.get_by_role("button", name="Post the meeting digest").click()
+    expect(page.locator("#toast")).to_contain_text("posted")
+    expect(page.locator("#pane .msg")).to_have_count(1)
+    expect(page.locator("#pane .bk-unsupported")).to_have_count(0)
