@@ -7,7 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 
-from bot.listeners import acl, action_items, commands, home, reviews, safety
+from bot import tickets
+from bot.listeners import (
+    acl,
+    action_items,
+    commands,
+    digest,
+    home,
+    knowledge,
+    reviews,
+    safety,
+)
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -30,6 +40,7 @@ def create_app(rt: Runtime) -> App:
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
         return None
 
-    for module in (commands, reviews, home, action_items, safety, acl):
+    for module in (commands, reviews, home, action_items, safety, acl, digest, tickets,
+                   knowledge):
         module.register(app, rt)
     return app

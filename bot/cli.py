@@ -7,22 +7,9 @@ from pathlib import Path
 
 import click
 
+from bot.cli_support import CliError, database_engine, now_option, parse_now, runtime
 from storage import db
 from workflows.loader import DefinitionError, Registry, definition_files, load_file
-
-
-class CliError(click.ClickException):
-    """One clear line on stderr, exit 1: no tracebacks for operator mistakes."""
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def _engine():
-    try:
-        return db.make_engine()
-    except db.DatabaseURLError as exc:
-        raise CliError(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +26,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
-    engine = _engine()
+    engine = database_engine()
     try:
         db.upgrade(engine)
     except Exception as exc:  # connection refused, permission denied...: say it in one line
@@ -51,7 +38,7 @@ def db_upgrade() -> None:
 @db_group.command("current")
 def db_current() -> None:
     """Show the database's schema revision and whether it is the newest."""
-    engine = _engine()
+    engine = database_engine()
     try:
         current = db.current_revisions(engine)
     except Exception as exc:
@@ -110,32 +97,13 @@ def workflows_validate(paths: tuple[Path, ...]) -> None:
 
 
 @main.command("remind")
-@click.option("--now", "now_text", metavar="ISO-DATETIME",
-              help="Sweep as of this time (with offset), e.g. 2026-12-02T09:05+11:00.")
+@now_option
 def remind(now_text: str | None) -> None:
     """Send the action-item reminders that are due now, once; print what happened."""
-    from datetime import datetime
-
-    from bot.config import ConfigError, load_settings
     from bot.reminders import sweep
-    from bot.runtime import build_runtime
 
-    now = None
-    if now_text:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError:
-            raise CliError(f"--now: {now_text!r} is not an ISO date and time") from None
-        if now.tzinfo is None:
-            raise CliError("--now needs a UTC offset, e.g. 2026-12-02T09:05+11:00")
-    from bot.server import prepare_database
-
-    try:
-        settings = load_settings()
-        engine = prepare_database(settings)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(str(sweep(build_runtime(settings, engine), now)))
+    now = parse_now(now_text)
+    click.echo(str(sweep(runtime(), now)))
 
 
 @main.group("safety")
@@ -148,17 +116,9 @@ def safety_group() -> None:
               help="Write to this file instead of standard output.")
 def safety_export(output: Path | None) -> None:
     """Write the register as CSV."""
-    from bot.config import ConfigError, load_settings
-    from bot.runtime import build_runtime
     from bot.safety import export_csv
-    from bot.server import prepare_database
 
-    try:
-        settings = load_settings()
-        engine = prepare_database(settings)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-    text = export_csv(build_runtime(settings, engine))
+    text = export_csv(runtime())
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {text.count(chr(10)) - 1} incident(s) to {output}")
@@ -190,6 +150,17 @@ from bot.sandbox.cli import sandbox  # noqa: E402 - registered after the group e
 
 main.add_command(sandbox)
 
+from bot.digest_cli import digest  # noqa: E402 - registered after the group exists
+
+main.add_command(digest)
+
+from bot.tickets_cli import tickets  # noqa: E402 - registered after the group exists
+
+main.add_command(tickets)
+
+from bot.export import export_command  # noqa: E402 - registered after the group exists
+
+main.add_command(export_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -20,6 +20,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def wsgi_app(slack_app: Any, engine: Engine) -> WSGIApp:
     """`/slack/events` for Slack, `/healthz` for load balancers (200 when the database answers)."""
     slack = SlackRequestHandler(slack_app, path="/slack/events")
+    from bot.tickets import hooks_app
+
+    hooks = hooks_app(slack_app)  # POST /hooks/<helpdesk>: ticket events (README)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
@@ -32,6 +35,8 @@ def wsgi_app(slack_app: Any, engine: Engine) -> WSGIApp:
                 return [b"database unreachable\n"]
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        if str(environ.get("PATH_INFO", "")).startswith("/hooks/"):
+            return hooks(environ, start_response)
         return slack(environ, start_response)
 
     return application

@@ -6,9 +6,15 @@ read the metadata through here so none is forgotten.
 
 from __future__ import annotations
 
-from storage import models, nudges, safety
+from storage import digests, knowledge, models, nudges, safety, tickets
 from storage.models import Base
 
-MODEL_MODULES = [models, nudges, safety]
+MODEL_MODULES = [models, nudges, safety, digests, knowledge, tickets]
 
 metadata = Base.metadata
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Autogenerate's filter: full-text search objects made by raw SQL are not compared."""
+    return not (reflected and compare_to is None and knowledge.unmanaged(type_, name))

@@ -163,6 +163,8 @@ class Stage(_Strict):
     sets_status: str | None = None
     # Domain rules run after the fields are clean (workflows/rules.py: tax_invoice, ...).
     rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
+    # The lessons-learned stage: submitting it builds the report and the knowledge base entry.
+    report: bool = False
 
     def field(self, key: str) -> FieldDef:
         for f in self.fields:

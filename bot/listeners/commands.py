@@ -35,11 +35,15 @@ def workflow_words(rt: Runtime) -> list[str]:
 def start(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
     word, _, title = rest.partition(" ")
     workflow = rt.registry.find(word) if word else None
+    draft = None
+    if word.lower() == "process" and "support_postmortem" in rt.registry:
+        # Seed 001's self-started case: a support post-mortem about a process that went wrong.
+        workflow, draft = rt.registry["support_postmortem"], {"trigger": "process"}
     if workflow is None:
         title = rest  # no workflow named: the whole text is the title
     client.views_open(trigger_id=command["trigger_id"], view=start_view(
         rt.registry.all(), user_id=command["user_id"], channel_id=command.get("channel_id", ""),
-        workflow_key=workflow.key if workflow else None, title=title.strip()))
+        workflow_key=workflow.key if workflow else None, title=title.strip(), draft=draft))
 
 
 @subcommand("list")

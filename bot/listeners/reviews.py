@@ -6,6 +6,7 @@ happens after it.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -15,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot import reminders, service
+from bot import knowledge, reminders, service, support
 from bot.messages import post_invoice, refresh_status
 from bot.runtime import Runtime
 from bot.views import stage_modal as sm
@@ -102,6 +103,10 @@ def register(app: App, rt: Runtime) -> None:
                 channel_id=values["channel"], owner_id=values["owner"] or user_id,
                 started_by=user_id)
             review_id = review.id
+            first = workflow.stages[0]
+            draft = json.loads(view.get("private_metadata") or "{}").get("d") or {}
+            if draft and set(draft) <= {f.key for f in first.fields}:
+                store.save_draft(session, review_id, first.key, review.owner_id, draft)
         ack()
         try:
             refresh_status(rt, review_id)
@@ -110,6 +115,8 @@ def register(app: App, rt: Runtime) -> None:
                 f"Your review “{escape(values['title'])}” is saved, but I couldn't post in "
                 f"<#{values['channel']}> ({exc.response.get('error')}). Invite me with "
                 f"`/invite` there, or use `/postmortem list` to continue it."))
+            return
+        knowledge.after_start(rt, review_id)
 
     @app.action(CONTINUE)
     def continue_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -139,9 +146,11 @@ def register(app: App, rt: Runtime) -> None:
         ack(**response)
         if saved is not None:
             refresh_status(rt, meta.review_id, post_summary=saved.transition.complete)
+            knowledge.after_stage(rt, meta.review_id, user_id)
             reminders.after_stage(rt, saved.item_changes)
             if saved.invoice:
                 post_invoice(rt, meta.review_id, rule_context(rt))
+            support.after_stage(rt, meta.review_id, meta.stage, saved, user_id)
 
     def _submit(session, review, meta: sm.ModalMeta, view: dict, user_id: str,
                 is_admin: bool) -> tuple[dict[str, Any], service.SubmitResult | None]:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
 from markupsafe import Markup
 
 from bot.views.text import clip, escape, mention
@@ -22,11 +30,25 @@ def _finalize(value: Any) -> Any:
     return escape(str(value)) if isinstance(value, str) else value
 
 
+TEMPLATES_DIR_ENV = "POSTMORTEM_TEMPLATES_DIR"
+
+
+def template_loader() -> BaseLoader:
+    """The organisation's templates (POSTMORTEM_TEMPLATES_DIR) first, then the built-in ones.
+
+    Every template the bot renders (summaries, reports, exports, digests) goes through this, so
+    one folder overrides any of them by file name.
+    """
+    builtin = PackageLoader("bot", "templates")
+    custom = os.environ.get(TEMPLATES_DIR_ENV, "").strip()
+    return ChoiceLoader([FileSystemLoader(custom), builtin]) if custom else builtin
+
+
 @cache
 def templates() -> Environment:
     # HTML autoescaping would turn quotes into entities Slack shows literally; mrkdwn needs only
     # &, < and > escaped, which `_finalize` does for every expression.
-    return Environment(loader=PackageLoader("bot", "templates"), autoescape=False,  # noqa: S701
+    return Environment(loader=template_loader(), autoescape=False,  # noqa: S701
                        finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
                        lstrip_blocks=True, keep_trailing_newline=False)
 

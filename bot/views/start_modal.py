@@ -25,7 +25,9 @@ TITLE_MAX = 200
 
 
 def start_view(workflows: list[Workflow], *, user_id: str, channel_id: str,
-               workflow_key: str | None = None, title: str = "") -> dict[str, Any]:
+               workflow_key: str | None = None, title: str = "",
+               draft: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`draft`: first-stage answers to pre-fill for the owner (e.g. trigger = process)."""
     options = [Option(value=w.key, label=clip(w.name, 75)) for w in workflows]
     chosen = next((o for o in options if o.value == workflow_key), None)
     blocks = [
@@ -45,7 +47,8 @@ def start_view(workflows: list[Workflow], *, user_id: str, channel_id: str,
     ]
     return View(type="modal", callback_id=CALLBACK_ID, title="Start a review",
                 submit="Start", close="Cancel", blocks=blocks,
-                private_metadata=json.dumps({"c": channel_id})).to_dict()
+                private_metadata=json.dumps({"c": channel_id, "d": draft} if draft
+                                            else {"c": channel_id})).to_dict()
 
 
 def parse_start(state_values: dict[str, Any]) -> dict[str, str | None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import context
 
-from storage.schema import metadata
+from storage.schema import include_object, metadata
 from storage.types import UTCDateTime
 
 config = context.config
@@ -26,6 +26,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=metadata,
             render_item=render_item,
+            include_object=include_object,  # FTS5 shadow tables, the tsvector and its index
             render_as_batch=True,  # SQLite can only ALTER through table copies
             compare_type=True,
         )

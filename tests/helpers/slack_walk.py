@@ -44,7 +44,11 @@ def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -
     review = review_row(bot)
     stage = REGISTRY[review.workflow_key].stage(review.current_stage)
     message = status_message(slack)
-    before = len(slack.calls_to("chat.update"))
+
+    def status_updates() -> int:  # other messages (the report in the thread) update too
+        return len([c for c in slack.calls_to("chat.update") if c.params["ts"] == message["ts"]])
+
+    before = status_updates()
     reply = slack.click(user, "continue_review", str(review.id), channel_id=CHANNEL,
                         message_ts=message["ts"])
     assert reply.status == 200
@@ -53,7 +57,7 @@ def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -
     reply = slack.submit(user, view["id"], entered_values(stage, sample_answers(stage,
                                                                                **overrides)))
     assert reply.ok and not reply.errors, (reply.errors, reply.problems, reply.body)
-    slack.wait_for(lambda: len(slack.calls_to("chat.update")) > before)
+    slack.wait_for(lambda: status_updates() > before)
     return stage.key
 
 

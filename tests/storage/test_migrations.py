@@ -7,13 +7,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, MetaData, String
 
 from storage.db import current_revisions, head_revisions
-from storage.schema import metadata
+from storage.schema import include_object, metadata
 
 
 def _diff(engine: Engine, metadata: MetaData) -> list:
     with engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                metadata)
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object})
+        return compare_metadata(context, metadata)
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
