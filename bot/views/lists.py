@@ -23,6 +23,9 @@ HELP = """*Post-mortems in Slack*
 • `/postmortem start [workflow] [title]`: start a review (workflows: {workflows})
 • `/postmortem list`: reviews in this channel and yours
 • `/postmortem actions`: your open action items, soonest first
+• `/postmortem search <words>`: past lessons (filters `workflow:`, `tag:`, `after:`)
+• `/postmortem digest`: the next post-mortem meeting and a preview of its digest
+• `/postmortem features`: missing-feature requests found in post-mortems (admins)
 • `/postmortem safety`: the product safety incident register (ACL s131 deadlines)
 • `/postmortem warranty goods|services`: the mandatory warranty-against-defects wording
 • `/postmortem help`: this message"""
