@@ -188,6 +188,18 @@ def sync_action_items(session: Session, review: Review, *, stage_key: str,
     return kept
 
 
+def add_action_item(session: Session, review: Review, *, title: str, owner_id: str,
+                    due: date, tracking_link: str | None, actor: str) -> ActionItem:
+    """An action item added after the stages (from the review's message), not tied to a form."""
+    item = ActionItem(review_id=review.id, title=title, owner_id=owner_id, due_date=due,
+                      tracking_link=tracking_link)
+    session.add(item)
+    session.flush()
+    audit(session, review.workspace_id, actor, "action_item.created", review.id, item=item.id,
+          title=title, owner=owner_id, due_date=due.isoformat())
+    return item
+
+
 def set_message(session: Session, review: Review, channel_id: str, ts: str) -> None:
     review.channel_id, review.message_ts = channel_id, ts
 

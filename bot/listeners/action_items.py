@@ -15,6 +15,7 @@ from bot.listeners.commands import subcommand
 from bot.messages import refresh_status
 from bot.runtime import Runtime
 from bot.views import action_items as views
+from bot.views.review_message import ADD_ITEM
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem
@@ -130,6 +131,43 @@ def register(app: App, rt: Runtime) -> None:
                                        status_note=note)
         ack()
         _after_change(rt, client, body, change)
+
+    @app.action(ADD_ITEM)
+    def add_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, int(action["value"]))
+            title = review.title if review else ""
+        if review is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=views.add_item_modal(
+                review.id, title, body["user"]["id"]))
+
+    @app.view(views.ADD_CALLBACK)
+    def add_submitted(ack: Ack, body: dict, view: dict) -> None:
+        values = view["state"]["values"]
+        title = (values["title"]["v"].get("value") or "").strip()
+        owner = values["owner"]["v"].get("selected_user")
+        due = values["due"]["v"].get("selected_date")
+        link = (values["link"]["v"].get("value") or "").strip() or None
+        errors = {}
+        if not title:
+            errors["title"] = "Say what needs doing."
+        if not owner:
+            errors["owner"] = "Choose who owns it."
+        if not due:
+            errors["due"] = "Pick a due date."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, int(view["private_metadata"]))
+            item = store.add_action_item(session, review, title=title, owner_id=owner,
+                                         due=date.fromisoformat(due), tracking_link=link,
+                                         actor=body["user"]["id"])
+            item_id, review_id = item.id, review.id
+        ack()
+        reminders.after_stage(rt, [(item_id, True, None)])
+        refresh_status(rt, review_id)
 
     @app.action(views.OPEN)
     def open_review(ack: Ack) -> None:

@@ -18,6 +18,8 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UrlInputElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -143,4 +145,24 @@ def status_modal(item: ItemView) -> dict[str, Any]:
                                element=PlainTextInputElement(
                                    action_id="v", multiline=True, max_length=1000,
                                    initial_value=item.note or None)),
+                ]).to_dict()
+
+
+ADD_CALLBACK = "item_add"
+
+
+def add_item_modal(review_id: int, review_title: str, user_id: str) -> dict[str, Any]:
+    """An action item added to a review after its stages (its owner is DMed at once)."""
+    return View(type="modal", callback_id=ADD_CALLBACK, title="Add action item",
+                submit="Add", close="Cancel", private_metadata=str(review_id), blocks=[
+                    SectionBlock(text=MarkdownTextObject(
+                        text=f"*{escape(clip(review_title, 200))}*")),
+                    InputBlock(block_id="title", label="Action item", element=(
+                        PlainTextInputElement(action_id="v", max_length=150))),
+                    InputBlock(block_id="owner", label="Owner", element=UserSelectElement(
+                        action_id="v", initial_user=user_id)),
+                    InputBlock(block_id="due", label="Due date",
+                               element=DatePickerElement(action_id="v")),
+                    InputBlock(block_id="link", label="Tracking link", optional=True,
+                               element=UrlInputElement(action_id="v")),
                 ]).to_dict()

@@ -18,7 +18,8 @@ from workflows.engine import progress
 from workflows.model import Workflow
 
 CONTINUE = "continue_review"
-ASSESS_ACL = "acl_open"  # bot.views.acl.OPEN: the consumer guarantees assessment
+ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/listeners/acl.py)
+ADD_ITEM = "item_add"  # an action item added outside a stage (bot/listeners/action_items.py)
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "in_review": "In review",
                  "complete": "Complete", "closed": "Closed"}
 MARKS = {"done": ":white_check_mark:", "current": ":arrow_forward:", "todo": ":white_circle:"}
@@ -48,7 +49,8 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         ContextBlock(block_id="progress", elements=[
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
-    buttons = [ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
+    buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
+               ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
                              value=str(review_id))]
     if current is not None:
         stage = workflow.stage(current)

@@ -293,3 +293,23 @@ def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlac
     assert str(reminders.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
         "sent 1, missed 0, failed 0")
     assert dm_texts(slack, BOB)[-1].startswith(":alarm_clock: Coming up soon")
+
+
+def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> None:
+    make_items(bot, [])
+    message = slack.messages(CHANNEL)[0]
+    review_id = next(e["value"] for b in message["blocks"] if b["type"] == "actions"
+                     for e in b["elements"] if e["action_id"] == "item_add")
+    slack.click(ADMIN, "item_add", review_id, channel_id=CHANNEL, message_ts=message["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ADMIN))
+    assert view["title"]["text"] == "Add action item"
+    reply = slack.submit(ADMIN, view["id"], {"title": {"v": "Add a stock check to the launch"},
+                                             "owner": {"v": BOB}, "due": {"v": DUE}})
+    assert reply.ok and not reply.errors
+    slack.wait_for(lambda: slack.dms(BOB))
+    assert dm_texts(slack, BOB) == [
+        "New action item for you: Add a stock check to the launch (due Fri 4 Dec 2026)"]
+    slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n1"}
+                   in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
+    assert str(reminders.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
+        "sent 1, missed 0, failed 0")

@@ -41,7 +41,7 @@ def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> Non
     status_updates = [c for c in slack.calls_to("chat.update") if c.params["ts"] == message["ts"]]
     assert len(status_updates) == 4  # updated in place after every stage
     assert message["blocks"][0]["text"]["text"] == "Black Friday email"
-    assert buttons(message) == ["Consumer guarantees"]
+    assert buttons(message) == ["Add action item", "Consumer guarantees"]
     facts = " ".join(f["text"] for f in message["blocks"][1]["fields"])
     assert "Complete" in facts and "<@U0ALICE>" in facts
     summary = slack.thread(CHANNEL, message["ts"])
@@ -70,7 +70,8 @@ def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> No
         complete_stage(slack, bot)
     assert review_row(bot).status == "in_review"
     message = status_message(slack)
-    assert buttons(message) == ["Continue: Admin review", "Consumer guarantees"]
+    assert buttons(message) == ["Continue: Admin review", "Add action item",
+                                "Consumer guarantees"]
     # Alice is not an admin: the server refuses, politely, in a modal.
     slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
                 message_ts=message["ts"])
