@@ -46,21 +46,37 @@ class SubmitResult:
     # (item id, created, previous owner) for each action item the stage touched.
     item_changes: list[tuple[int, bool, str | None]] = field(default_factory=list)
     invoice: bool = False  # the stage produced a tax invoice to post
+    edited: bool = False
 
     @property
     def ok(self) -> bool:
         return self.transition is not None
 
 
+def editable_stages(session: Session, review: Review) -> list[Stage]:
+    """Submitted stages, which the review's owner (or an admin) may correct."""
+    answered = store.latest_answers(session, review.id)
+    return [s for s in workflow_of(review).stages if s.key in answered]
+
+
 def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str, Any], *,
-                 user_id: str, is_admin: bool, context: RuleContext | None = None
-                 ) -> SubmitResult:
-    """Validate and save one stage; refuse stale or unauthorised submissions."""
+                 user_id: str, is_admin: bool, context: RuleContext | None = None,
+                 edit: bool = False) -> SubmitResult:
+    """Validate and save one stage; refuse stale or unauthorised submissions.
+
+    `edit` corrects a submitted stage: only its owner or an admin, recorded as a new revision,
+    and the review does not move (decisions already taken keep their effect).
+    """
     workflow = workflow_of(review)
-    if review.current_stage != stage_key:
+    stage = workflow.stage(stage_key)
+    if edit:
+        if user_id != review.owner_id and not is_admin:
+            return SubmitResult(refused="Only the review's owner or an admin can edit a stage.")
+        if stage_key not in store.latest_answers(session, review.id):
+            return SubmitResult(refused="That stage has not been submitted yet.")
+    elif review.current_stage != stage_key:
         return SubmitResult(refused="This stage has already been submitted (perhaps by someone "
                                     "else); the review has moved on.")
-    stage = workflow.stage(stage_key)
     if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
         return SubmitResult(refused=role_refusal(stage))
     answers, errors = clean(stage, raw, context)
@@ -73,8 +89,8 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
     follow_ups += [(f.kind, f.title, f.detail, f.suggested_action) for f in result.findings]
     store.record_submission(
         session, review, stage_key=stage_key, answers=answers, user_id=user_id,
-        decisions=result.decisions, follow_ups=follow_ups, next_stage=result.next_stage,
-        status=result.status)
+        decisions=result.decisions, follow_ups=[] if edit else follow_ups,
+        next_stage=result.next_stage, status=result.status, edit=edit)
     changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE:
@@ -84,7 +100,7 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
                 action_point_needed=needed if isinstance(needed, bool) else None)
             changes += [(c.item.id, c.created, c.previous_owner) for c in synced]
     return SubmitResult(transition=result, answers=answers, item_changes=changes,
-                        invoice="tax_invoice" in stage.rules)
+                        invoice="tax_invoice" in stage.rules and not edit, edited=edit)
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:

@@ -100,9 +100,9 @@ def stage_history(session: Session, review_id: int, stage_key: str) -> list[Stag
 def record_submission(session: Session, review: Review, *, stage_key: str,
                       answers: dict[str, Any], user_id: str, decisions: dict[str, str],
                       follow_ups: Iterable[tuple[str, str, str, str | None]],
-                      next_stage: str | None,
-                      status: str) -> StageSubmission:
-    """Store a stage's answers as a new revision and move the review on."""
+                      next_stage: str | None, status: str,
+                      edit: bool = False) -> StageSubmission:
+    """Store a stage's answers as a new revision and move the review on (unless an edit)."""
     revision = (session.scalar(select(func.max(StageSubmission.revision)).where(
         StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key)) or 0) + 1
     submission = StageSubmission(review_id=review.id, stage_key=stage_key, revision=revision,
@@ -115,13 +115,17 @@ def record_submission(session: Session, review: Review, *, stage_key: str,
     for kind, title, detail, suggested in follow_ups:
         session.add(FollowUp(review_id=review.id, submission_id=submission.id, kind=kind,
                              title=title, detail=detail, suggested_action=suggested))
+    session.execute(
+        Draft.__table__.delete().where(Draft.review_id == review.id, Draft.stage_key == stage_key))
     previous = review.current_stage
+    if edit:  # an owner's correction: history grows, the review stays where it is
+        audit(session, review.workspace_id, user_id, "stage.edited", review.id,
+              stage=stage_key, revision=revision)
+        return submission
     review.current_stage = next_stage
     review.status = status
     if next_stage is None:
         review.completed_at = utcnow()
-    session.execute(
-        Draft.__table__.delete().where(Draft.review_id == review.id, Draft.stage_key == stage_key))
     audit(session, review.workspace_id, user_id, "stage.submitted", review.id,
           stage=stage_key, revision=revision, decisions=decisions, from_stage=previous,
           to_stage=next_stage, status=status)

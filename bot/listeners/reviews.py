@@ -13,14 +13,20 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot import knowledge, reminders, service, support
 from bot.messages import post_invoice, refresh_status
 from bot.runtime import Runtime
 from bot.views import stage_modal as sm
-from bot.views.review_message import CONTINUE
+from bot.views.review_message import CONTINUE, EDIT_STAGE
 from bot.views.start_modal import CALLBACK_ID as START
 from bot.views.start_modal import TITLE_MAX, parse_start
 from bot.views.text import clip, escape
@@ -30,6 +36,21 @@ from workflows.engine import clean, may_act, role_refusal
 from workflows.rules import RuleContext
 
 log = logging.getLogger(__name__)
+
+
+EDIT_PICKER = "stage_edit_pick"
+
+
+def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> dict[str, Any]:
+    """Which submitted stage to correct (the next modal is that stage, filled in)."""
+    return View(type="modal", callback_id=EDIT_PICKER, title="Edit a stage", submit="Open",
+                close="Cancel", private_metadata=str(review_id), blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=(
+                        f"*{escape(clip(title, 200))}*\nYour changes are saved as a new "
+                        "revision; the earlier answers stay in the history."))),
+                    InputBlock(block_id="stage", label="Stage", element=StaticSelectElement(
+                        action_id="v", options=[Option(value=k, label=clip(n, 75))
+                                                for k, n in stages]))]).to_dict()
 
 
 def rule_context(rt: Runtime) -> RuleContext:
@@ -125,6 +146,38 @@ def register(app: App, rt: Runtime) -> None:
                    trigger_id=body["trigger_id"],
                    channel_id=(body.get("channel") or {}).get("id"))
 
+    @app.action(EDIT_STAGE)
+    def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, int(action["value"]))
+            if review is None:
+                return
+            allowed = user_id == review.owner_id or rt.is_admin(user_id)
+            stages = [(s.key, s.name) for s in service.editable_stages(session, review)]
+            review_id, title = review.id, review.title
+        if not allowed:
+            client.views_open(trigger_id=body["trigger_id"], view=notice_view(
+                "Not for you", "Only the review's owner or an admin can edit a stage."))
+            return
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=edit_picker(review_id, title, stages))
+
+    @app.view(EDIT_PICKER)
+    def edit_picked(ack: Ack, body: dict, view: dict) -> None:
+        review_id = int(view["private_metadata"])
+        chosen = (view["state"]["values"]["stage"]["v"].get("selected_option") or {})
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, review_id)
+            stage = service.workflow_of(review).stage(chosen["value"])
+            values = (store.get_draft(session, review_id, stage.key, body["user"]["id"])
+                      or store.latest_answers(session, review_id).get(stage.key) or {})
+            title = review.title
+        meta = sm.ModalMeta(review_id, stage.key, edit=True)
+        ack(response_action="update",
+            view=sm.stage_view(stage, title=title, meta=meta, values=values))
+
     @app.view(sm.CALLBACK_ID)
     def stage_submitted(ack: Ack, body: dict, view: dict) -> None:
         meta = sm.ModalMeta.loads(view["private_metadata"])
@@ -145,7 +198,8 @@ def register(app: App, rt: Runtime) -> None:
                 "Saving failed on our side. Your answers are still here: try Submit again.")}}
         ack(**response)
         if saved is not None:
-            refresh_status(rt, meta.review_id, post_summary=saved.transition.complete)
+            refresh_status(rt, meta.review_id,
+                           post_summary=saved.transition.complete and not saved.edited)
             knowledge.after_stage(rt, meta.review_id, user_id)
             reminders.after_stage(rt, saved.item_changes)
             if saved.invoice:
@@ -171,7 +225,8 @@ def register(app: App, rt: Runtime) -> None:
             return {"response_action": "update", "view": sm.stage_view(
                 stage, title=review.title, meta=meta, values=raw)}, None
         result = service.submit_stage(session, review, stage.key, raw, user_id=user_id,
-                                      is_admin=is_admin, context=rule_context(rt))
+                                      is_admin=is_admin, context=rule_context(rt),
+                                      edit=meta.edit)
         if result.refused:
             return {"response_action": "update",
                     "view": notice_view("Not saved", result.refused)}, None

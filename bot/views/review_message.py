@@ -20,6 +20,7 @@ from workflows.model import Workflow
 CONTINUE = "continue_review"
 ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/listeners/acl.py)
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/listeners/action_items.py)
+EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/listeners/reviews.py)
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "in_review": "In review",
                  "complete": "Complete", "closed": "Closed"}
 MARKS = {"done": ":white_check_mark:", "current": ":arrow_forward:", "todo": ":white_circle:"}
@@ -50,6 +51,8 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
     buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
+               *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id))]
+                 if done else []),
                ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
                              value=str(review_id))]
     if current is not None:

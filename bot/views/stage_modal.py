@@ -58,16 +58,20 @@ class ModalMeta:
     stage: str
     page: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
 
     def dumps(self) -> str:
-        return json.dumps({"r": self.review_id, "s": self.stage, "p": self.page,
-                           "n": self.rows}, separators=(",", ":"))
+        data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
+                                "n": self.rows}
+        if self.edit:
+            data["e"] = 1
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def loads(cls, text: str) -> ModalMeta:
         data = json.loads(text)
         return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
-                   {str(k): int(v) for k, v in data.get("n", {}).items()})
+                   {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")))
 
 
 def _option(value: str, label: str) -> Option:
@@ -264,7 +268,8 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
     intro.append(DividerBlock(block_id="div"))
     view = View(type="modal", callback_id=CALLBACK_ID,
                 title=clip(stage.short_name or stage.name, 24),
-                submit="Submit" if last else "Next", close="Close",
+                submit=("Save changes" if meta.edit else "Submit") if last else "Next",
+                close="Close",
                 notify_on_close=True, private_metadata=meta.dumps(),
                 blocks=intro + all_pages[meta.page])
     return view.to_dict()
