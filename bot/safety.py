@@ -21,10 +21,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime import Runtime
 from bot.scheduler import job
-from bot.views.safety import alert_message
+from bot.views.safety import alert_message, recall_alert, recall_summary
 from storage import reviews as store
 from storage.db import transaction
-from storage.safety import SafetyAlert, SafetyIncident, register
+from storage.safety import (
+    RecallDeadline,
+    SafetyAlert,
+    SafetyIncident,
+    SafetyRecall,
+    register,
+)
 from storage.types import utcnow
 from workflows.au import product_safety as ps
 
@@ -112,11 +118,15 @@ def _alerts_due(row: SafetyIncident, now: datetime) -> list[tuple[str, bool]]:
     return kinds
 
 
-def _claim(session: Any, incident_id: int, kind: str, now: datetime, send: bool) -> bool:
+def _claim(session: Any, kind: str, now: datetime, send: bool, *,
+           incident_id: int | None = None, deadline_id: int | None = None) -> bool:
+    """Insert the alert's row first; only the sweep that inserts it sends it."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = (insert(SafetyAlert).values(incident_id=incident_id, kind=kind, claimed_at=now,
+    target = "incident_id" if incident_id is not None else "deadline_id"
+    stmt = (insert(SafetyAlert).values(incident_id=incident_id, deadline_id=deadline_id,
+                                       kind=kind, claimed_at=now,
                                        status="claimed" if send else "skipped")
-            .on_conflict_do_nothing(index_elements=["incident_id", "kind"])
+            .on_conflict_do_nothing(index_elements=[target, "kind"])
             .returning(SafetyAlert.id))
     return session.execute(stmt).scalar() is not None and send
 
@@ -124,8 +134,6 @@ def _claim(session: Any, incident_id: int, kind: str, now: datetime, send: bool)
 def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
     """Alert the safety channel and officers about every incident alert that has come due."""
     now = now or utcnow()
-    recipients = [*([rt.settings.safety_channel] if rt.settings.safety_channel else []),
-                  *sorted(rt.settings.safety_officers)]
     to_send: list[tuple[str, dict[str, Any]]] = []
     with transaction(rt.sessions) as session:
         window = now + timedelta(hours=25)  # only incidents with something due soon or open
@@ -134,16 +142,91 @@ def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
             | (SafetyIncident.created_at >= now - timedelta(days=1)))).all()
         for row in rows:
             for kind, send in _alerts_due(row, now):
-                if _claim(session, row.id, kind, now, send):
+                if _claim(session, kind, now, send, incident_id=row.id):
                     to_send.append((kind, alert_message(kind, row, rt.settings.timezone,
                                                         row.status_reason)))
+        deadlines = session.scalars(select(RecallDeadline).where(
+            RecallDeadline.done_at.is_(None), RecallDeadline.due_at <= window)).all()
+        for deadline in deadlines:
+            passed = [k for k, at in (("24h", deadline.due_at - timedelta(hours=24)),
+                                      ("overdue", deadline.due_at)) if at <= now]
+            for kind in passed:
+                if _claim(session, kind, now, kind == passed[-1], deadline_id=deadline.id):
+                    to_send.append((kind, recall_alert(kind, deadline,
+                                                       session.get(SafetyRecall,
+                                                                   deadline.recall_id),
+                                                       rt.settings.timezone)))
     for _kind, message in to_send:
-        for recipient in recipients:
-            try:
-                rt.client.chat_postMessage(channel=recipient, **message)
-            except SlackApiError as exc:
-                log.error("safety alert to %s failed: %s", recipient, exc.response.get("error"))
+        notify(rt, message)
     return len(to_send)
+
+
+def record_recall(rt: Runtime, team_id: str, user_id: str, values: dict[str, Any], tz: str
+                  ) -> tuple[int | None, dict[str, str]]:
+    """A recall from the modal, with its ACL s128 deadlines tracked; or errors for the form."""
+    def text(block: str) -> str:
+        return (_pick(values, block) or "").strip()
+
+    day, clock = _pick(values, "action_date", "selected_date"), _pick(values, "action_time",
+                                                                        "selected_time")
+    errors = {b: "This is required." for b in ("product", "hazard", "consumer_action",
+                                                "contact") if not text(b)}
+    if not day or not clock:
+        errors["action_date"] = "Give the date and time the recall action was taken."
+    if errors:
+        return None, errors
+    zone = ZoneInfo(tz)
+    action_at = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock),
+                                 tzinfo=zone)
+    if action_at > utcnow():
+        return None, {"action_date": "The recall action can't be in the future."}
+    published = _pick(values, "published", "selected_date")
+    published_at = (datetime.combine(date.fromisoformat(published), time(9), tzinfo=zone)
+                    if published else None)
+    with transaction(rt.sessions) as session:
+        ws = store.workspace(session, team_id)
+        recall = SafetyRecall(workspace_id=ws.id, product=text("product"),
+                              identifiers=text("identifiers"), hazard=text("hazard"),
+                              supplied=text("supplied"), consumer_action=text("consumer_action"),
+                              contact=text("contact"), action_at=action_at,
+                              published_at=published_at, created_by=user_id)
+        session.add(recall)
+        session.flush()
+        for d in ps.recall_deadlines(action_at, published_at, rt.settings.state):
+            session.add(RecallDeadline(recall_id=recall.id, kind=d.kind, due_at=d.due_at,
+                                       description=d.description))
+        store.audit(session, ws.id, user_id, "safety.recall_recorded", None, recall=recall.id)
+        return recall.id, {}
+
+
+def recall_recorded_message(rt: Runtime, recall_id: int) -> dict[str, Any]:
+    with rt.sessions() as session:
+        recall = session.get(SafetyRecall, recall_id)
+        deadlines = session.scalars(select(RecallDeadline).where(
+            RecallDeadline.recall_id == recall_id).order_by(RecallDeadline.due_at)).all()
+        return recall_summary(recall, deadlines, rt.settings.timezone)
+
+
+def mark_deadline_done(rt: Runtime, deadline_id: int, user_id: str) -> bool:
+    with transaction(rt.sessions) as session:
+        deadline = session.get(RecallDeadline, deadline_id)
+        if deadline is None or deadline.done_at is not None:
+            return False
+        deadline.done_at, deadline.done_by = utcnow(), user_id
+        recall = session.get(SafetyRecall, deadline.recall_id)
+        store.audit(session, recall.workspace_id, user_id, "safety.recall_deadline_done",
+                    None, recall=recall.id, deadline=deadline.kind)
+        return True
+
+
+def notify(rt: Runtime, message: dict[str, Any]) -> None:
+    """The safety channel and officers hear about every safety event."""
+    for recipient in [*([rt.settings.safety_channel] if rt.settings.safety_channel else []),
+                      *sorted(rt.settings.safety_officers)]:
+        try:
+            rt.client.chat_postMessage(channel=recipient, **message)
+        except SlackApiError as exc:
+            log.error("safety message to %s failed: %s", recipient, exc.response.get("error"))
 
 
 @job("safety", 60)

@@ -21,8 +21,10 @@ from storage.safety import SafetyIncident
 def register_message(rt: Runtime, team_id: str) -> dict:
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
+        deadlines = [(d, session.get(register_store.SafetyRecall, d.recall_id))
+                     for d in register_store.open_recall_deadlines(session, ws.id)]
         return views.register_message(register_store.register(session, ws.id, open_only=True),
-                                       rt.settings.timezone)
+                                       rt.settings.timezone, deadlines)
 
 
 @subcommand("safety")
@@ -48,6 +50,32 @@ def register(app: App, rt: Runtime) -> None:
         safety.record(rt, body["team"]["id"], user_id, incident, tz)
         ack()
         safety.send_alerts(rt)
+
+    @app.action(views.OPEN_RECALL)
+    def open_recall(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=views.recall_modal())
+
+    @app.view(views.RECALL_CALLBACK)
+    def recall_submitted(ack: Ack, body: dict, view: dict) -> None:
+        user_id = body["user"]["id"]
+        tz = rt.people.timezone(user_id, rt.settings.timezone)
+        recall_id, errors = safety.record_recall(rt, body["team"]["id"], user_id,
+                                                 view["state"]["values"], tz)
+        if errors or recall_id is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        safety.notify(rt, safety.recall_recorded_message(rt, recall_id))
+
+    @app.action(views.DEADLINE_DONE)
+    def deadline_done(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        done = safety.mark_deadline_done(rt, int(action["value"]), user_id)
+        channel = (body.get("channel") or {}).get("id") or user_id
+        client.chat_postEphemeral(channel=channel, user=user_id, text=(
+            "Marked done." if done else "That deadline was already marked done."))
 
     @app.action(views.MARK_REPORTED)
     def mark_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:

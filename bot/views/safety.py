@@ -25,6 +25,7 @@ from bot.views.text import clip, escape
 
 REPORT_CALLBACK, REPORTED_CALLBACK = "safety_report", "safety_reported"
 OPEN_REPORT, MARK_REPORTED, START_REVIEW = "safety_open_report", "safety_mark", "safety_review"
+OPEN_RECALL, RECALL_CALLBACK, DEADLINE_DONE = "safety_open_recall", "safety_recall", "recall_done"
 OUTCOMES = (("death", "Death"),
             ("serious_injury_or_illness", "Serious injury or illness (treated by a doctor or "
                                           "nurse)"),
@@ -105,11 +106,72 @@ def incident_line(incident: Any, tz: str) -> SectionBlock:
                         text=MarkdownTextObject(text=clip(text, 3000)))
 
 
-def register_message(incidents: list[Any], tz: str) -> dict[str, Any]:
+def recall_modal() -> dict[str, Any]:
+    """A voluntary recall (ACL s128) with what its notice must say (ACCC recall guidelines)."""
+    return View(type="modal", callback_id=RECALL_CALLBACK, title="Record a recall",
+                submit="Record", close="Cancel", blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=(
+                        "The ACCC must be told within *2 days* of taking recall action (ACL "
+                        "s128); copies of overseas notices within 10 days; a progress report "
+                        "one month after the recall is published. Each becomes a tracked "
+                        "deadline with reminders."))),
+                    _text("product", "Product"),
+                    _text("identifiers", "Identifiers (model, batch, barcode)", optional=True,
+                          max_length=500),
+                    _text("hazard", "The defect and the hazard", multiline=True,
+                          max_length=3000),
+                    _text("supplied", "Supply dates, quantity and where supplied",
+                          multiline=True, optional=True, max_length=3000),
+                    _text("consumer_action", "What consumers should do", multiline=True,
+                          max_length=3000),
+                    _text("contact", "Contact details", max_length=300),
+                    InputBlock(block_id="action_date", label="Recall action taken on",
+                               element=DatePickerElement(action_id="v")),
+                    InputBlock(block_id="action_time", label="At (your local time)",
+                               element=TimePickerElement(action_id="v")),
+                    InputBlock(block_id="published", label="Recall published on",
+                               optional=True, element=DatePickerElement(action_id="v")),
+                ]).to_dict()
+
+
+def _deadline_line(deadline: Any, tz: str) -> str:
+    due = deadline.due_at.astimezone(ZoneInfo(tz))
+    return f"*{due:%a %-d %b, %H:%M %Z}*: {escape(deadline.description)}"
+
+
+def recall_summary(recall: Any, deadlines: list[Any], tz: str) -> dict[str, Any]:
+    lines = "\n".join(f"• {_deadline_line(d, tz)}" for d in deadlines)
+    text = (f":warning: *Recall recorded: {escape(clip(recall.product, 200))}*\n"
+            f"{escape(clip(recall.hazard, 500))}\n*Deadlines*\n{lines}")
+    return {"text": f"Recall recorded: {recall.product}",
+            "blocks": [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))).to_dict()]}
+
+
+def recall_alert(kind: str, deadline: Any, recall: Any, tz: str) -> dict[str, Any]:
+    head = (":alarm_clock: Recall deadline in 24 hours" if kind == "24h"
+            else ":red_circle: Recall deadline has passed")
+    text = f"{head}: *{escape(clip(recall.product, 200))}*\n{_deadline_line(deadline, tz)}"
+    return {"text": f"{head}: {recall.product}", "blocks": [
+        SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))).to_dict(),
+        ActionsBlock(elements=[ButtonElement(text="Mark done", action_id=DEADLINE_DONE,
+                                             value=str(deadline.id))]).to_dict()]}
+
+
+def register_message(incidents: list[Any], tz: str,
+                     deadlines: list[tuple[Any, Any]] = ()) -> dict[str, Any]:
     blocks: list[Any] = [
         SectionBlock(text=MarkdownTextObject(text="*Product safety register*: open incidents")),
         ActionsBlock(elements=[ButtonElement(text="Report an incident", action_id=OPEN_REPORT,
-                                             style="danger")])]
+                                             style="danger"),
+                               ButtonElement(text="Record a recall", action_id=OPEN_RECALL)])]
+    for deadline, recall in list(deadlines)[:8]:
+        blocks.append(SectionBlock(
+            block_id=f"deadline.{deadline.id}",
+            text=MarkdownTextObject(text=clip(
+                f"Recall of *{escape(clip(recall.product, 150))}*: "
+                f"{_deadline_line(deadline, tz)}", 3000)),
+            accessory=ButtonElement(text="Mark done", action_id=DEADLINE_DONE,
+                                    value=str(deadline.id))))
     if not incidents:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text="No incident is waiting for a report.")]))

@@ -137,3 +137,39 @@ def _state(value: object, block: str) -> object:
     return {"aware_date": {"selected_date": value}, "aware_time": {"selected_time": value},
             "outcome": {"selected_option": {"value": value}},
             "caused": {"selected_option": {"value": value}}}.get(block, {"value": value})
+
+
+def test_a_recall_tracks_its_accc_deadlines(slack: FakeSlack, bot) -> None:
+    slack.slash_command(ALICE, CHANNEL, "/postmortem", "safety")
+    register = slack.wait_for(lambda: slack.ephemerals(ALICE))[-1]
+    slack.click(ALICE, "safety_open_recall", channel_id=CHANNEL, message_ts=register["ts"])
+    view = slack.wait_for(lambda: slack.top_view(ALICE))
+    action = (datetime.now(SYDNEY) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    values = {"product": {"v": "Kettle KX-200"}, "hazard": {"v": "Handle can detach: burns"},
+              "consumer_action": {"v": "Stop using it and return it for a refund"},
+              "contact": {"v": "1800 000 000"},
+              "action_date": {"v": (action + timedelta(days=3)).date().isoformat()},
+              "action_time": {"v": action.strftime("%H:%M")},
+              "published": {"v": action.date().isoformat()}}
+    assert slack.submit(ALICE, view["id"], values).errors == {
+        "action_date": "The recall action can't be in the future."}
+    values["action_date"] = {"v": action.date().isoformat()}
+    assert slack.submit(ALICE, view["id"], values).ok
+    summary = slack.wait_for(lambda: slack.messages(SAFETY_CHANNEL))[0]
+    text = summary["blocks"][0]["text"]["text"]
+    assert "Recall recorded: Kettle KX-200" in text
+    assert text.count("• *") == 3  # ACCC notice, overseas notices, progress report
+    with transaction(bot.rt.sessions) as session:
+        from storage.safety import RecallDeadline
+
+        deadlines = {d.kind: d for d in session.scalars(select(RecallDeadline))}
+    notify = deadlines["notify_accc"]
+    assert notify.due_at.astimezone(SYDNEY).strftime("%H:%M") == "23:59"
+    assert safety.send_alerts(bot.rt, notify.due_at - timedelta(hours=23)) == 1
+    assert safety.send_alerts(bot.rt, notify.due_at - timedelta(hours=22)) == 0
+    alert = slack.messages(SAFETY_CHANNEL)[-1]
+    assert alert["text"] == ":alarm_clock: Recall deadline in 24 hours: Kettle KX-200"
+    slack.click(ADMIN, "recall_done", str(notify.id), channel_id=SAFETY_CHANNEL,
+                message_ts=alert["ts"])
+    slack.wait_for(lambda: slack.ephemerals(ADMIN))
+    assert safety.send_alerts(bot.rt, notify.due_at + timedelta(minutes=1)) == 0  # done
