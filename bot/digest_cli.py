@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
-
-def _now(text: str | None) -> datetime | None:
-    from bot.cli_support import CliError
-
-    if not text:
-        return None
-    try:
-        now = datetime.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"--now: {text!r} is not an ISO date and time") from None
-    if now.tzinfo is None:
-        raise CliError("--now needs a UTC offset, e.g. 2026-12-02T09:05+11:00")
-    return now
+from bot.cli_support import now_option, parse_now
 
 
 @click.command("digest")
 @click.option("--dry-run", is_flag=True, help="Print the digest (Slack mrkdwn) instead of posting.")
 @click.option("--schedule", "show_schedule", is_flag=True,
               help="Print the next five meetings and when their digests are posted.")
-@click.option("--now", "now_text", metavar="ISO-DATETIME",
-              help="As of this time (with offset), e.g. 2026-12-02T09:05+11:00.")
+@now_option
 def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     """Post the next post-mortem meeting's digest now (once per meeting and channel)."""
     from bot import digest as feature
@@ -39,7 +24,7 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     from storage.types import utcnow
     from workflows.meetings import format_schedule, upcoming
 
-    now = _now(now_text) or utcnow()
+    now = parse_now(now_text) or utcnow()
     try:
         settings = load_settings()
         feature.check_env(settings.timezone)

@@ -17,7 +17,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from bot.views.text import clip, escape, mention
+from bot.views.text import chunks, clip, escape, mention
 from workflows.au.budget import compare
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
@@ -142,7 +142,7 @@ def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, 
                                               "text": clip(f"Summary: {title}", 150)}}]
     for index, section in enumerate(stage_sections(workflow, answers)):
         text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
-        for part, chunk in enumerate(_chunks(text, 3000)):
+        for part, chunk in enumerate(chunks(text, 3000)):
             if len(blocks) >= max_blocks:
                 break
             blocks.append({"type": "section", "block_id": f"summary.{index}.{part}",
@@ -153,15 +153,3 @@ def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, 
                        "text": {"type": "mrkdwn", "text": budget}})
     return {"text": clip(f"Summary: {title}", 3000), "blocks": blocks}
 
-
-def _chunks(text: str, size: int) -> list[str]:
-    out: list[str] = []
-    while text:
-        if len(text) <= size:
-            out.append(text)
-            break
-        cut = text.rfind("\n", 0, size)
-        cut = cut if cut > size // 2 else size
-        out.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return out

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from markupsafe import escape as html_escape
 
 from bot.views.answers import TEMPLATES_DIR_ENV, template_loader
-from bot.views.text import clip, escape, mention
+from bot.views.text import chunks, clip, escape, mention
 from workflows.reports import Fact, ReportData
 
 FORMATS = ("mrkdwn", "md", "html")
@@ -118,20 +118,6 @@ def render(report: ReportData, fmt: str, *, names: Mapping[str, str] | None = No
                                     f"report_{FALLBACK_WORKFLOW}.{fmt}.j2"])
     text = template.render(r=report, names={} if names is None else names)
     return "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
-
-
-def chunks(text: str, size: int) -> list[str]:
-    """Split on line ends where possible, each piece at most `size` characters."""
-    out: list[str] = []
-    while text:
-        if len(text) <= size:
-            out.append(text)
-            break
-        cut = text.rfind("\n", 0, size)
-        cut = cut if cut > size // 2 else size
-        out.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return out
 
 
 def report_message(title: str, mrkdwn: str, *, review_id: int,

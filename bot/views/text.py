@@ -26,3 +26,18 @@ def mention(user_id: str) -> str:
 def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is user text (escaped; `|` would end the label early)."""
     return f"<{url}|{escape(label).replace('|', '¦')}>"
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """Split on line ends where possible, each piece at most `size` characters (a section's
+    3,000)."""
+    out: list[str] = []
+    while text:
+        if len(text) <= size:
+            out.append(text)
+            break
+        cut = text.rfind("\n", 0, size)
+        cut = cut if cut > size // 2 else size
+        out.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return out
