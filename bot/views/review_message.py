@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.views.report import EXPORT_ACTION
 from bot.views.text import clip, escape, mention
 from workflows.engine import progress
 from workflows.model import Workflow
@@ -51,7 +52,8 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
     buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
-               *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id))]
+               *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id)),
+                  ButtonElement(text="Export", action_id=EXPORT_ACTION, value=str(review_id))]
                  if done else []),
                ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
                              value=str(review_id))]

@@ -42,7 +42,8 @@ def test_campaign_postmortem_from_start_to_summary(slack: FakeSlack, bot) -> Non
     status_updates = [c for c in slack.calls_to("chat.update") if c.params["ts"] == message["ts"]]
     assert len(status_updates) == 4  # updated in place after every stage
     assert message["blocks"][0]["text"]["text"] == "Black Friday email"
-    assert buttons(message) == ["Add action item", "Edit a stage", "Consumer guarantees"]
+    assert buttons(message) == ["Add action item", "Edit a stage", "Export",
+                                "Consumer guarantees"]
     facts = " ".join(f["text"] for f in message["blocks"][1]["fields"])
     assert "Complete" in facts and "<@U0ALICE>" in facts
     summary = slack.thread(CHANNEL, message["ts"])
@@ -72,7 +73,7 @@ def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> No
     assert review_row(bot).status == "in_review"
     message = status_message(slack)
     assert buttons(message) == ["Continue: Admin review", "Add action item", "Edit a stage",
-                                "Consumer guarantees"]
+                                "Export", "Consumer guarantees"]
     # Alice is not an admin: the server refuses, politely, in a modal.
     slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
                 message_ts=message["ts"])
@@ -264,3 +265,15 @@ def test_the_owner_edits_a_submitted_stage_and_the_lesson_follows(slack: FakeSla
     slack.slash_command(BOB, CHANNEL, "/postmortem", "search courier")
     found = slack.wait_for(lambda: slack.response_posts)[-1]["payload"]
     assert "Click and collect" in str(found)
+
+
+def test_export_from_the_reviews_message_uploads_the_record(slack: FakeSlack, bot) -> None:
+    walk(slack, bot, "support_postmortem", "Late refund", {"review_outcome": ["close"]},
+         admin_stages=("admin_review",))
+    message = status_message(slack)
+    slack.click(ALICE, "export_review", str(review_row(bot).id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    uploaded = slack.wait_for(lambda: slack.uploaded_files())
+    assert (uploaded[0]["name"], uploaded[0]["title"]) == (
+        f"review-{review_row(bot).id}-late-refund.md", "Review record: Late refund")
+    assert uploaded[0]["content"].startswith(b"# Lessons learned: Late refund")
