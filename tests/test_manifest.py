@@ -35,3 +35,29 @@ def test_manifest_declares_what_the_app_listens_to() -> None:
     assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["interactivity"]["is_enabled"] is True
+
+
+# The bot scope each Web API method the code calls needs (api.slack.com method pages).
+METHOD_SCOPES = {
+    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"}, "chat_getPermalink": set(),
+    "views_open": set(), "views_update": set(), "views_publish": set(), "views_push": set(),
+    "users_info": {"users:read"}, "users_list": {"users:read"},
+    "users_lookupByEmail": {"users:read.email"}, "conversations_open": {"im:write"},
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "files_upload_v2": {"files:write"}, "auth_test": set(),
+}
+
+
+def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
+    import re
+
+    called = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        if "fake_slack" in path.parts or "sandbox" in path.parts:
+            continue
+        called |= set(re.findall(r"client\.([a-z]+_[A-Za-z0-9_]+)\(", path.read_text()))
+    unknown = called - set(METHOD_SCOPES)
+    assert unknown == set(), f"add the scopes of {unknown} to METHOD_SCOPES and manifest.yml"
+    needed = set().union(*(METHOD_SCOPES[m] for m in called)) | {"commands"}
+    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
