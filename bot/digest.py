@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bot.config import ConfigError
 from bot.runtime import Runtime
 from bot.scheduler import job
+from bot.support import count_feature_requests
 from bot.views import digest as views
 from storage import digests as store
 from storage import reviews as reviews_store
@@ -343,7 +344,8 @@ def figures(session: Session, workspace_id: int, start: datetime, end: datetime,
         by_workflow=by_workflow,
         by_category=tuple(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))),
         closed_on_time=on_time, closed_with_due_date=len(dates),
-        ces_average=sum(scores) / len(scores) if scores else None, ces_count=len(scores))
+        ces_average=sum(scores) / len(scores) if scores else None, ces_count=len(scores),
+        feature_requests=count_feature_requests(session, workspace_id, since=start))
 
 
 def covered_start(session: Session, workspace_id: int, channel: str,

@@ -97,6 +97,7 @@ class Figures:
     closed_with_due_date: int = 0
     ces_average: float | None = None
     ces_count: int = 0
+    feature_requests: int = 0  # support post-mortems that found a missing feature
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,10 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
     with transaction(bot.rt.sessions) as session:
         ws = store.workspace(session, "T0TEST")
         assert support.count_feature_requests(session, ws.id) == 1
+    # ...and counted in the next meeting's digest.
+    from bot import digest
+    from bot.views.digest import as_mrkdwn
+
+    preview = digest.preview(bot.rt, "T0TEST", datetime.now(UTC))
+    assert ("Missing-feature requests from new support post-mortems: 1"
+            in as_mrkdwn(preview.message))
