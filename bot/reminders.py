@@ -49,8 +49,6 @@ OPEN = store.OPEN_ITEM_STATUSES
 STALE_CLAIM = timedelta(minutes=10)
 PERMANENT_ERRORS = {"user_not_found", "account_inactive", "user_disabled", "channel_not_found",
                     "cannot_dm_bot", "is_archived", "user_is_restricted", "not_allowed"}
-SETTING_KEYS = ("due_soon_days", "overdue_every_days", "escalate_after_days", "hour",
-                "catch_up_hours")
 METADATA_EVENT = "postmortem_nudge"
 
 

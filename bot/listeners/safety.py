@@ -37,12 +37,13 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(views.OPEN_REPORT)
     def open_report(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=views.report_modal())
+        tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
+        client.views_open(trigger_id=body["trigger_id"], view=views.report_modal(tz))
 
     @app.view(views.REPORT_CALLBACK)
     def report_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         user_id = body["user"]["id"]
-        tz = rt.people.timezone(user_id, rt.settings.timezone)
+        tz = view["private_metadata"] or rt.settings.timezone  # looked up when it opened
         incident, errors = safety.incident_from_state(view["state"]["values"], tz)
         if errors or incident is None:
             ack(response_action="errors", errors=errors)
@@ -54,12 +55,13 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(views.OPEN_RECALL)
     def open_recall(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=views.recall_modal())
+        tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
+        client.views_open(trigger_id=body["trigger_id"], view=views.recall_modal(tz))
 
     @app.view(views.RECALL_CALLBACK)
     def recall_submitted(ack: Ack, body: dict, view: dict) -> None:
         user_id = body["user"]["id"]
-        tz = rt.people.timezone(user_id, rt.settings.timezone)
+        tz = view["private_metadata"] or rt.settings.timezone  # looked up when it opened
         recall_id, errors = safety.record_recall(rt, body["team"]["id"], user_id,
                                                  view["state"]["values"], tz)
         if errors or recall_id is None:

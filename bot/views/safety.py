@@ -51,9 +51,10 @@ def _radio(block_id: str, label: str, options: tuple[tuple[str, str], ...]) -> I
         action_id="v", options=[Option(value=v, label=clip(t, 75)) for v, t in options]))
 
 
-def report_modal() -> dict[str, Any]:
+def report_modal(tz: str) -> dict[str, Any]:
+    """`tz` (the reporter's) rides along so the submission needs no Slack call before its ack."""
     return View(type="modal", callback_id=REPORT_CALLBACK, title="Safety incident",
-                submit="Record", close="Cancel", blocks=[
+                submit="Record", close="Cancel", private_metadata=tz, blocks=[
                     SectionBlock(text=MarkdownTextObject(text=(
                         "A death, serious injury or serious illness that a product caused or may "
                         "have caused must be reported to the ACCC *within 2 days* of becoming "
@@ -106,10 +107,11 @@ def incident_line(incident: Any, tz: str) -> SectionBlock:
                         text=MarkdownTextObject(text=clip(text, 3000)))
 
 
-def recall_modal() -> dict[str, Any]:
+def recall_modal(tz: str) -> dict[str, Any]:
     """A voluntary recall (ACL s128) with what its notice must say (ACCC recall guidelines)."""
     return View(type="modal", callback_id=RECALL_CALLBACK, title="Record a recall",
-                submit="Record", close="Cancel", blocks=[
+                submit="Record", close="Cancel", private_metadata=tz,
+                blocks=[
                     SectionBlock(text=MarkdownTextObject(text=(
                         "The ACCC must be told within *2 days* of taking recall action (ACL "
                         "s128); copies of overseas notices within 10 days; a progress report "
