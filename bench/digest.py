@@ -21,8 +21,8 @@ import psycopg
 from sqlalchemy import Engine, insert, make_url, text
 from sqlalchemy.orm import Session
 
-from bot import digest
-from bot.fake_slack import problems
+from bot.digest import service as digest
+from sandbox.fake_slack import problems
 from storage.db import make_engine, upgrade
 from storage.models import (
     ActionItem,

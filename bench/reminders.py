@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from sqlalchemy import Engine, insert, make_url, text
 
-from bot import reminders
+from bot.action_items import nudges as reminders
 from bot.config import load_settings
-from bot.fake_slack import FakeSlack
 from bot.runtime import build_runtime
+from sandbox.fake_slack import FakeSlack
 from storage.db import make_engine, upgrade
 from storage.models import ActionItem, Review, WorkflowVersion, Workspace
 

@@ -1,29 +1,87 @@
-"""The Bolt app: one per process, with its token fixed at start-up (never swapped per request)."""
+"""The one place features are wired together: the Bolt app, its jobs and its CLI commands.
+
+Every feature is listed in `FEATURES`; each adds its listeners, `/postmortem` words, jobs,
+commands and review hooks from its own `feature.py`. The runtime reaches listeners through Bolt's
+context (`rt`, `hooks`, `subcommands` arguments), so listeners are plain named functions that a
+test calls directly. One App per process, built here; never a module-global App.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from slack_bolt import App, BoltResponse
+import click
+from slack_bolt import App, BoltContext, BoltResponse
 
-from bot import tickets
-from bot.listeners import (
-    acl,
-    action_items,
-    commands,
-    digest,
-    home,
-    knowledge,
-    reviews,
-    safety,
-)
+from bot import commands
+from bot.action_items.feature import FEATURE as ACTION_ITEMS
+from bot.consumer_law.feature import FEATURE as CONSUMER_LAW
+from bot.digest.feature import FEATURE as DIGEST
+from bot.features import Feature, Job, ReviewHooks, Subcommand
+from bot.home.feature import FEATURE as HOME
+from bot.invoices.feature import FEATURE as INVOICES
+from bot.knowledge.feature import FEATURE as KNOWLEDGE
+from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
+from bot.safety.feature import FEATURE as SAFETY
+from bot.tickets.feature import FEATURE as TICKETS
 
 log = logging.getLogger(__name__)
 
+FEATURES: tuple[Feature, ...] = (
+    REVIEWS, HOME, ACTION_ITEMS, INVOICES, KNOWLEDGE, TICKETS, DIGEST, SAFETY, CONSUMER_LAW,
+)
+"""Order matters only for review hooks: the action items' DMs go out before the report."""
 
-def create_app(rt: Runtime) -> App:
+
+def review_hooks(features: Iterable[Feature] = FEATURES) -> ReviewHooks:
+    features = tuple(features)
+    return ReviewHooks(after_start=tuple(h for f in features for h in f.after_start),
+                       after_stage=tuple(h for f in features for h in f.after_stage))
+
+
+def subcommands(features: Iterable[Feature] = FEATURES) -> dict[str, Subcommand]:
+    table: dict[str, Subcommand] = {}
+    for feature in features:
+        for word, handler in feature.subcommands.items():
+            if word in table:
+                raise ValueError(f"/postmortem {word} is claimed by two features")
+            table[word] = handler
+    return table
+
+
+def jobs(features: Iterable[Feature] = FEATURES) -> list[Job]:
+    return [job for feature in features for job in feature.jobs]
+
+
+def cli_commands(features: Iterable[Feature] = FEATURES) -> list[click.Command]:
+    return [command for feature in features for command in feature.commands]
+
+
+def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+    """Log a listener's failure; Bolt answers Slack (the user's input is already saved)."""
+    log.exception("listener failed: %s", type(error).__name__, exc_info=error)
+    return None
+
+
+def runtime_injector(rt: Runtime, hooks: ReviewHooks, table: dict[str, Subcommand]
+                     ) -> Callable[[BoltContext, Callable[[], BoltResponse]], BoltResponse]:
+    """A middleware that hands the runtime to listeners as keyword arguments."""
+
+    def inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        context["rt"] = rt
+        context["hooks"] = hooks
+        context["subcommands"] = table
+        return next()
+
+    return inject
+
+
+def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
+    """A Bolt app with every listed feature's listeners."""
     # Bolt's default pool has 5 threads; a listener waiting on a slow Slack call holds one, and
     # new requests then wait for a free thread before they can even ack. Size it generously.
     app = App(
@@ -34,13 +92,13 @@ def create_app(rt: Runtime) -> App:
                                              thread_name_prefix="listener"),
         raise_error_for_unhandled_request=False,
     )
-
-    @app.error
-    def on_error(error: Exception, body: dict) -> BoltResponse | None:
-        log.exception("listener failed: %s", type(error).__name__, exc_info=error)
-        return None
-
-    for module in (commands, reviews, home, action_items, safety, acl, digest, tickets,
-                   knowledge):
-        module.register(app, rt)
+    for feature in features:
+        for check in feature.checks:
+            check(rt.settings)
+    app.use(runtime_injector(rt, review_hooks(features), subcommands(features)))
+    app.error(on_error)
+    app.command("/postmortem")(commands.postmortem)
+    for feature in features:
+        if feature.listeners is not None:
+            feature.listeners(app)
     return app

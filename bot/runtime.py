@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.people import AdminCheck, People
-from bot.slack_client import make_client
+from bot.slack.client import make_client
+from bot.slack.people import AdminCheck, People
 from storage.db import session_factory
 from workflows.loader import Registry
 
@@ -24,6 +25,15 @@ class Runtime:
     client: WebClient
     people: People
     is_admin: AdminCheck
+    _team_id: str | None = field(default=None, repr=False)
+    _team_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def team_id(self) -> str:
+        """The bot token's own workspace (auth.test), asked once: webhooks and jobs name none."""
+        with self._team_lock:
+            if self._team_id is None:
+                self._team_id = str(self.client.auth_test()["team_id"])
+            return self._team_id
 
 
 def build_runtime(settings: Settings, engine: Engine, client: WebClient | None = None) -> Runtime:

@@ -1,4 +1,4 @@
-"""Background jobs inside `serve`: each feature registers its job here, APScheduler runs them.
+"""Background jobs inside `serve`: APScheduler runs the jobs bot/app.py collects from features.
 
 Jobs read what is due from the database, so a restart loses nothing, and every job runs one at a
 time (max_instances=1, coalesce) however late the previous run finishes.
@@ -7,34 +7,15 @@ time (max_instances=1, coalesce) however late the previous run finishes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.features import Job
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    func: Callable[[Runtime], object]
-    seconds: int
-
-
-JOBS: dict[str, Job] = {}
-
-
-def job(job_id: str, seconds: int) -> Callable[[Callable[[Runtime], object]],
-                                               Callable[[Runtime], object]]:
-    """Register a function of the Runtime to run every `seconds` inside `serve`."""
-    def add(func: Callable[[Runtime], object]) -> Callable[[Runtime], object]:
-        JOBS[job_id] = Job(job_id, func, seconds)
-        return func
-    return add
 
 
 def _run(j: Job, rt: Runtime) -> None:
@@ -44,9 +25,9 @@ def _run(j: Job, rt: Runtime) -> None:
         log.exception("scheduled job %s failed", j.id)
 
 
-def start(rt: Runtime, jobs: dict[str, Job] | None = None) -> BackgroundScheduler:
+def start(rt: Runtime, jobs: Iterable[Job]) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
-    for j in (jobs if jobs is not None else JOBS).values():
+    for j in jobs:
         scheduler.add_job(_run, "interval", seconds=j.seconds, args=[j, rt], id=j.id,
                           max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.start()

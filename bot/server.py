@@ -8,21 +8,22 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from bot.config import ConfigError, Settings
+from bot.runtime import Runtime
+from bot.tickets.webhook import hooks_app
 from storage import db
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(slack_app: Any, engine: Engine) -> WSGIApp:
+def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
     """`/slack/events` for Slack, `/healthz` for load balancers (200 when the database answers)."""
     slack = SlackRequestHandler(slack_app, path="/slack/events")
-    from bot.tickets import hooks_app
-
-    hooks = hooks_app(slack_app)  # POST /hooks/<helpdesk>: ticket events (README)
+    hooks = hooks_app(rt)  # POST /hooks/<helpdesk>: ticket events (README)
+    engine = rt.engine
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
@@ -43,24 +44,21 @@ def wsgi_app(slack_app: Any, engine: Engine) -> WSGIApp:
 
 
 def prepare_database(settings: Settings) -> Engine:
-    """The embedded SQLite default is created and migrated here; PostgreSQL must be migrated."""
-    engine = db.make_engine(settings.database_url)
-    if make_url(settings.database_url).get_backend_name() == "sqlite":
-        db.upgrade(engine)
-    elif db.current_revisions(engine) != db.head_revisions(engine):
-        raise ConfigError("the database schema is not current: run `postmortem-bot db upgrade`")
-    engine.dispose()  # no connections cross the fork into gunicorn's worker
-    return engine
+    """The database the bot runs on (storage.db.prepare), its problems as one-line ConfigErrors."""
+    try:
+        return db.prepare(settings.database_url)
+    except db.SchemaNotCurrent as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
     from bot import scheduler
-    from bot.app import create_app
+    from bot.app import create_app, jobs
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, engine)
     app = create_app(runtime)
-    scheduler.start(runtime)
+    scheduler.start(runtime, jobs())
     return runtime, app
 
 
@@ -91,8 +89,8 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         return
 
     def factory() -> WSGIApp:
-        _, app = build(settings, engine)
-        return wsgi_app(app, engine)
+        rt, app = build(settings, engine)
+        return wsgi_app(app, rt)
 
     log.info("listening on http://%s:%s/slack/events", host, port)
     _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",

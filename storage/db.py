@@ -99,3 +99,20 @@ def current_revisions(engine: Engine) -> set[str]:
 
 def head_revisions(engine: Engine) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+class SchemaNotCurrent(RuntimeError):
+    """PostgreSQL is migrated by the operator (`postmortem-bot db upgrade`), never on start."""
+
+
+def prepare(url: str) -> Engine:
+    """An engine on a usable schema: the embedded SQLite default is created and migrated here;
+    PostgreSQL, shared by replicas that must not race to migrate it, must already be current."""
+    engine = make_engine(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        upgrade(engine)
+    elif current_revisions(engine) != head_revisions(engine):
+        raise SchemaNotCurrent(
+            "the database schema is not current: run `postmortem-bot db upgrade`")
+    engine.dispose()  # no connections cross a fork into gunicorn's worker
+    return engine

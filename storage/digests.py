@@ -14,9 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.claims import insert_once
 from storage.models import ActionItem, Base, FollowUp, Review, SlackId, StageSubmission
 from storage.reviews import OPEN_ITEM_STATUSES
 from storage.types import utcnow
@@ -53,23 +53,17 @@ class Digest(Base):
 # --- the exactly-once claim ------------------------------------------------------------------
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 def claim(session: Session, *, workspace_id: int, meeting_key: str, channel_id: str,
           meeting_starts_at: datetime, covered_from: datetime | None = None,
           covered_to: datetime | None = None, posted_by: str = "scheduler",
           status: str = CLAIMED, reason: str | None = None, now: datetime | None = None
           ) -> int | None:
     """Insert the digest's row; None when another process already holds this meeting."""
-    stmt = (_insert(session)(Digest).values(
+    return insert_once(
+        session, Digest, ("workspace_id", "meeting_key", "channel_id"),
         workspace_id=workspace_id, meeting_key=meeting_key, channel_id=channel_id,
         meeting_starts_at=meeting_starts_at, status=status, covered_from=covered_from,
         covered_to=covered_to, claimed_at=now or utcnow(), posted_by=posted_by, reason=reason)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "meeting_key", "channel_id"])
-        .returning(Digest.id))
-    return session.execute(stmt).scalar()
 
 
 def retake(session: Session, digest: Digest, now: datetime) -> bool:

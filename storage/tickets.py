@@ -23,9 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.claims import dialect_insert, insert_once
 from storage.models import Base, Review, SlackId, StageSubmission
 from storage.types import utcnow
 
@@ -81,15 +81,11 @@ TICKET_FIELDS = ("source", "raw", "subject", "url", "owner_id", "customer_type",
                  "ces_score", "ces_scale", "opened_at", "closed_at")
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 def upsert_ticket(session: Session, workspace_id: int, ticket_id: str, **values: Any) -> Ticket:
     """Insert the ticket or update it to the newest event; safe when deliveries race."""
     fields = {k: values[k] for k in TICKET_FIELDS if k in values}
     now = utcnow()
-    stmt = _insert(session)(Ticket).values(workspace_id=workspace_id, ticket_id=ticket_id,
+    stmt = dialect_insert(session)(Ticket).values(workspace_id=workspace_id, ticket_id=ticket_id,
                                            created_at=now, updated_at=now, **fields)
     stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "ticket_id"],
                                       set_={**fields, "updated_at": now}).returning(Ticket.id)
@@ -122,11 +118,9 @@ def review_for_trigger(session: Session, workspace_id: int, trigger_ref: str) ->
 
 def claim_reminder(session: Session, **values: Any) -> int | None:
     """Insert the reminder's identity row; None when another sweep already has it."""
-    stmt = (_insert(session)(SupportReminder).values(claimed_at=utcnow(), **values)
-            .on_conflict_do_nothing(
-                index_elements=["review_id", "kind", "occurrence", "recipient_id"])
-            .returning(SupportReminder.id))
-    return session.execute(stmt).scalar()
+    return insert_once(session, SupportReminder,
+                       ("review_id", "kind", "occurrence", "recipient_id"),
+                       claimed_at=utcnow(), **values)
 
 
 def last_moved(session: Session, review_ids: list[int]) -> dict[int, datetime]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_slack import problems
-from bot.fake_slack.state import build_values
-from bot.views import stage_modal as sm
-from bot.views.answers import summary_blocks
-from bot.views.review_message import status_message
-from bot.views.start_modal import start_view
-from bot.views.text import clip, escape
+from bot.reviews.views import stage_modal as sm
+from bot.reviews.views.answers import summary_blocks
+from bot.reviews.views.review_message import status_message
+from bot.reviews.views.start_modal import start_view
+from bot.slack.text import clip, escape
+from sandbox.fake_slack import problems
+from sandbox.fake_slack.state import build_values
 from workflows.loader import Registry
 from workflows.model import FieldType
 from workflows.samples import sample_answers, sample_value

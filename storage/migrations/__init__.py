@@ -1,0 +1,1 @@
+"""Alembic migrations (feature branches merged by merge revisions; upgrade to heads)."""

@@ -9,7 +9,7 @@ from digest.seed import CHANNEL, Seeder, seed_busy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 
 @pytest.fixture

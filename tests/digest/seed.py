@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import digest
-from bot.service import start_review
+from bot.digest import service as digest
+from bot.reviews.service import start_review
 from storage.models import ActionItem, FollowUp, Review, StageSubmission
 from storage.reviews import workspace
 from workflows.loader import Registry

@@ -10,9 +10,9 @@ import pytest
 from digest.seed import ALICE, BOB, CHANNEL, NOW, Seeder, local
 from sqlalchemy.orm import Session
 
-from bot import digest
-from bot.fake_slack import problems
-from bot.views.digest import as_mrkdwn
+from bot.digest import service as digest
+from bot.digest.views import as_mrkdwn
+from sandbox.fake_slack import problems
 from workflows.meetings import next_meeting
 
 GOLDEN = Path(__file__).parent / "golden"

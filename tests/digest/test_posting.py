@@ -13,11 +13,11 @@ from digest.seed import CHANNEL, NOW, Seeder, digest_settings, local, utc
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot import digest
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import load_settings
-from bot.fake_slack import FakeSlack
+from bot.digest import service as digest
 from bot.runtime import build_runtime
+from sandbox.fake_slack import FakeSlack
 from storage import digests as store
 from storage.db import transaction
 from storage.models import Workspace
@@ -90,7 +90,7 @@ def test_two_processes_at_once_post_once(slack: FakeSlack, engine: Engine,
                                          db_env: dict[str, str]) -> None:
     slack.set_delay("chat.postMessage", 0.5)  # widen the race
     env = {**os.environ, **db_env}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "digest", "--now",
+    procs = [subprocess.Popen([sys.executable, "-m", "bot.cli.main", "digest", "--now",
                                NOW.isoformat()], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=60) for p in procs]

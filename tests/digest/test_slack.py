@@ -10,8 +10,8 @@ from e2e.conftest import start_bot
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.fake_slack import FakeSlack, problems
-from bot.views import digest as views
+from bot.digest import views
+from sandbox.fake_slack import FakeSlack, problems
 from storage.models import Workspace
 
 

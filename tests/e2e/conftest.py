@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.fake_slack import FakeSlack
-from bot.sandbox.harness import Bot, start_bot  # package code, shared with the sandbox
+from sandbox.fake_slack import FakeSlack
+from sandbox.harness import Bot, start_bot  # package code, shared with the sandbox
 
 ALICE, BOB, ADMIN, CHANNEL = "U0ALICE", "U0BOB", "U0ADMIN", "C0REVIEWS"
 

@@ -12,10 +12,12 @@ from urllib.parse import quote
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot import reminders, service
-from bot.cli import main
-from bot.fake_slack import FakeSlack
-from bot.messages import refresh_status
+from bot.action_items import nudges
+from bot.action_items import service as reminders
+from bot.cli.main import main
+from bot.reviews import service
+from bot.reviews.status import refresh_status
+from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, AuditEntry, Review
@@ -46,7 +48,7 @@ def make_items(bot, rows: list[dict], owner: str = ADMIN) -> list[int]:
         changes = store.sync_action_items(session, review, stage_key="action_items", rows=rows,
                                           actor=owner)
         ids = [(c.item.id, c.created, c.previous_owner) for c in changes]
-    reminders.after_stage(bot.rt, ids)
+    reminders.notify_changes(bot.rt, ids)
     return [i for i, _, _ in ids]
 
 
@@ -73,7 +75,7 @@ def test_the_owner_gets_an_assignment_dm_with_buttons(slack: FakeSlack, bot) -> 
 def test_sweeps_at_chosen_times_send_exactly_the_expected_nudges(slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE},
                      {"title": "Perth item", "owner": BOB, "due_date": DUE}])
-    sweep = lambda when: str(reminders.sweep(bot.rt, at(when)))  # noqa: E731
+    sweep = lambda when: str(nudges.sweep(bot.rt, at(when)))  # noqa: E731
     assert sweep("2026-12-01T21:59:00+00:00") == "sent 0, missed 0, failed 0"
     assert sweep("2026-12-01T22:01:00+00:00") == "sent 1, missed 0, failed 0"  # Alice, Wed 9am
     assert sweep("2026-12-01T22:02:00+00:00") == "sent 0, missed 0, failed 0"  # never twice
@@ -94,7 +96,7 @@ def test_sweeps_at_chosen_times_send_exactly_the_expected_nudges(slack: FakeSlac
 def test_a_bot_down_for_days_sends_recent_nudges_and_records_old_ones_missed(
         slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
-    result = reminders.sweep(bot.rt, at("2026-12-04T03:00:00+00:00"))
+    result = nudges.sweep(bot.rt, at("2026-12-04T03:00:00+00:00"))
     assert str(result) == "sent 1, missed 1, failed 0"  # due today sent; Wednesday's missed
     with transaction(bot.rt.sessions) as session:
         rows = session.execute(select(Nudge.kind, Nudge.status, Nudge.reason)
@@ -125,7 +127,7 @@ def test_mark_done_rewrites_the_dm_stops_nudges_and_asks_to_confirm(slack: FakeS
     assert updates == 1
     slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n0"}
                    in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
-    assert str(reminders.sweep(bot.rt, at("2026-12-09T02:00:00+00:00"))) == (
+    assert str(nudges.sweep(bot.rt, at("2026-12-09T02:00:00+00:00"))) == (
         "sent 0, missed 0, failed 0")
     ask = next(m for m in slack.dms(ADMIN) if "improvements" in m["text"].lower()
                or "All action items done" in m["text"])
@@ -189,7 +191,7 @@ def test_update_status_with_a_note(slack: FakeSlack, bot) -> None:
 def test_a_rate_limited_nudge_is_retried_and_sent(slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     slack.rate_limit("chat.postMessage", times=1, retry_after=1)
-    assert str(reminders.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
+    assert str(nudges.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
         "sent 1, missed 0, failed 0")
     slack.calls[:] = [c for c in slack.calls if c.error != "ratelimited"]
 
@@ -198,7 +200,7 @@ def test_a_gone_user_is_recorded_failed_and_the_review_owner_told(slack: FakeSla
                                                                    bot) -> None:
     make_items(bot, [{"title": "Orphan", "owner": ALICE, "due_date": DUE}])
     slack.fail("chat.postMessage", error="account_inactive", times=1)
-    assert str(reminders.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
+    assert str(nudges.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
         "sent 0, missed 0, failed 1")
     with transaction(bot.rt.sessions) as session:
         nudge = session.scalars(select(Nudge)).one()
@@ -222,7 +224,7 @@ def test_a_crash_between_claim_and_send_is_recovered_once(slack: FakeSlack, bot)
     bot.rt.client.chat_postMessage(channel=ALICE, text="Coming up soon: A", metadata={
         "event_type": "postmortem_nudge", "event_payload": {"nudge_id": sent_before_crash}})
     before = len(slack.dms(ALICE))
-    result = reminders.sweep(bot.rt, claimed + timedelta(minutes=11))
+    result = nudges.sweep(bot.rt, claimed + timedelta(minutes=11))
     assert result.sent == 2
     assert len(slack.dms(ALICE)) == before + 1  # only B's is sent now
     with transaction(bot.rt.sessions) as session:
@@ -265,7 +267,7 @@ def test_two_processes_sweeping_at_once_send_each_nudge_once(slack: FakeSlack, e
     expected = 0
     for now, due_now in [("2026-12-02T13:30+11:00", 40), ("2026-12-04T13:30+11:00", 40),
                          ("2026-12-07T13:30+11:00", 40), ("2026-12-09T13:30+11:00", 80)]:
-        procs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "remind", "--now", now],
+        procs = [subprocess.Popen([sys.executable, "-m", "bot.cli.main", "remind", "--now", now],
                                   env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         sent = sum(int(o.split()[1].rstrip(",")) for o in outputs)
@@ -285,12 +287,12 @@ def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlac
             {"title": "Update the runbook", "owner": BOB, "due_date": DUE}], actor=ADMIN)
         moved = [(c.item.id, c.created, c.previous_owner) for c in changes]
     assert moved == [(item_id, False, ALICE)]
-    reminders.after_stage(bot.rt, moved)
+    reminders.notify_changes(bot.rt, moved)
     assert dm_texts(slack, BOB) == [
         "Reassigned to you: Update the runbook (due Fri 4 Dec 2026)"]
     assert "is now owned by <@U0BOB>" in dm_texts(slack, ALICE)[-1]
     # The old owner's reminders stop; the new owner's start from the reassignment.
-    assert str(reminders.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
+    assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
         "sent 1, missed 0, failed 0")
     assert dm_texts(slack, BOB)[-1].startswith(":alarm_clock: Coming up soon")
 
@@ -311,5 +313,5 @@ def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> 
         "New action item for you: Add a stock check to the launch (due Fri 4 Dec 2026)"]
     slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n1"}
                    in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
-    assert str(reminders.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
+    assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
         "sent 1, missed 0, failed 0")

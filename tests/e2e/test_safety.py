@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from helpers.slack_walk import ADMIN, ALICE, CHANNEL
 from sqlalchemy import select
 
-from bot import safety
-from bot.cli import main
-from bot.fake_slack import FakeSlack
+from bot.cli.main import main
+from bot.safety import service as safety
+from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.safety import SafetyIncident
 from workflows.au.product_safety import report_due

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def served(tmp_path: Path, slack: FakeSlack):
            "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
     env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"

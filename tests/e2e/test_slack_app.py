@@ -19,8 +19,8 @@ from helpers.slack_walk import (
 )
 from sqlalchemy import select
 
-from bot.fake_slack import FakeSlack
-from bot.views.stage_modal import entered_values
+from bot.reviews.views.stage_modal import entered_values
+from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import ActionItem
 from workflows.samples import sample_answers

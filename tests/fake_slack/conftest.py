@@ -15,7 +15,7 @@ import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test"
 SECRET = "test-secret"

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.fake_slack import FakeSlack, StateError, sign
+from sandbox.fake_slack import FakeSlack, StateError, sign
 
 SEV_OPTIONS = [
     {"text": {"type": "plain_text", "text": "SEV1"}, "value": "sev1"},

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.fake_slack import StateError, problems
-from bot.fake_slack.state import build_values, client_errors, full_state
+from sandbox.fake_slack import StateError, problems
+from sandbox.fake_slack.state import build_values, client_errors, full_state
 
 
 def pt(text: str) -> dict:

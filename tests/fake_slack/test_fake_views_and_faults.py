@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 
 def modal(title: str = "Post-mortem", *, with_input: bool = True, submit: bool = True,

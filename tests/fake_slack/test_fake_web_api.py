@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 
 def section(text: str, block_id: str | None = None) -> dict:

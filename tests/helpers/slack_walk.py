@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.fake_slack import FakeSlack
-from bot.views.stage_modal import entered_values
+from bot.reviews.views.stage_modal import entered_values
+from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import Review
 from workflows.loader import Registry

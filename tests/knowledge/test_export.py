@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from bot import service
-from bot.cli import main
+from bot.cli.main import main
+from bot.reviews import service
 from storage.db import session_factory, transaction
 from workflows.loader import Registry
 from workflows.samples import sample_answers

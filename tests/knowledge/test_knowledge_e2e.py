@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, start
 
-from bot.fake_slack import FakeSlack
+from sandbox.fake_slack import FakeSlack
 
 LESSON = "Refund wording in campaign emails must match the returns policy page."
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fake_slack import problems
-from bot.views.report import render, report_message
+from bot.knowledge.views import render, report_message
+from sandbox.fake_slack import problems
 from workflows.loader import Registry
 from workflows.reports import build, parse_query, parse_tags, report_stage
 from workflows.samples import sample_answers

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot.sandbox.server import Running, running
+from sandbox.server import Running, running
 from storage.db import make_engine, upgrade
 
 CHROMIUM = Path(os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium"))

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk import WebClient
 
-from bot.listeners.reviews import notice_view
-from bot.sandbox.server import Running
+from bot.reviews.listeners import notice_view
+from sandbox.server import Running
 from workflows.calendar import is_working_day
 
 if not os.environ.get("CI"):  # in CI a missing Playwright fails the run (conftest.py)

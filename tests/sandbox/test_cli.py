@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
 
 def _free_port() -> int:
@@ -30,7 +30,7 @@ def test_sandbox_is_a_command_of_the_cli() -> None:
 def test_sandbox_starts_serves_the_page_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "sandbox", "--port", str(port),
+        [sys.executable, "-m", "bot.cli.main", "sandbox", "--port", str(port),
          "--no-scheduler"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     try:

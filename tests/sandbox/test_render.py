@@ -11,11 +11,11 @@ import pytest
 from helpers.slack_walk import ADMIN, ALICE, BOB, CHANNEL, REGISTRY, walk
 from sqlalchemy import Engine
 
-from bot.fake_slack import FakeSlack
-from bot.fake_slack.state import iter_elements
-from bot.sandbox import render
-from bot.sandbox.harness import Bot, start_bot
-from bot.views.stage_modal import ModalMeta, entered_values, stage_view
+from bot.reviews.views.stage_modal import ModalMeta, entered_values, stage_view
+from sandbox import render
+from sandbox.fake_slack import FakeSlack
+from sandbox.fake_slack.state import iter_elements
+from sandbox.harness import Bot, start_bot
 from storage.db import make_engine, upgrade
 from workflows.samples import sample_answers
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import service
+from bot.reviews import service
 from storage import reviews as store
 from storage.models import ActionItem, Decision, FollowUp, Review
 from workflows.loader import Registry

@@ -17,8 +17,8 @@ from helpers.slack_walk import (
 from helpers.ticket_hooks import event, post
 from sqlalchemy import select, update
 
-from bot import support
-from bot.fake_slack import FakeSlack, problems
+from bot.tickets import support
+from sandbox.fake_slack import FakeSlack, problems
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review, StageSubmission
@@ -70,7 +70,7 @@ def test_a_non_admin_submitting_the_admin_stage_is_refused(slack: FakeSlack, bot
         complete_stage(slack, bot, ALICE)
     review = review_row(bot)
     with transaction(bot.rt.sessions) as session:  # the server's rule, not just the button's
-        from bot.service import submit_stage
+        from bot.reviews.service import submit_stage
 
         result = submit_stage(session, store.get_review(session, review.id), "admin_review",
                               {"review_outcome": "close"}, user_id=BOB,
@@ -174,8 +174,8 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
         ws = store.workspace(session, "T0TEST")
         assert support.count_feature_requests(session, ws.id) == 1
     # ...and counted in the next meeting's digest.
-    from bot import digest
-    from bot.views.digest import as_mrkdwn
+    from bot.digest import service as digest
+    from bot.digest.views import as_mrkdwn
 
     preview = digest.preview(bot.rt, "T0TEST", datetime.now(UTC))
     assert ("Missing-feature requests from new support post-mortems: 1"

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from helpers.ticket_hooks import TOKEN, clickup_task, event, post
 from sqlalchemy import func, select
 
-from bot.fake_slack import FakeSlack, problems
-from bot.tickets import suggest_stale
+from bot.tickets.service import suggest_stale
+from sandbox.fake_slack import FakeSlack, problems
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
@@ -172,7 +172,7 @@ def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, b
     post(bot, "/hooks/tickets", event(ticket_id="T-SLOW", ces_score=..., closed_at=None,
                                       opened_at=opened.isoformat()))
     assert slack.dms(ALICE) == []  # 10 days: not yet
-    from bot import tickets_cli
+    from bot.tickets import cli as tickets_cli
 
     monkeypatch.setattr(tickets_cli, "runtime", lambda: bot.rt)
     later = (opened + timedelta(days=15)).isoformat()

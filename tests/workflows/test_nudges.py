@@ -539,7 +539,7 @@ def test_naive_datetimes_are_rejected() -> None:
 
 def sweep(i: ItemSchedule, start: datetime, end: datetime, down: tuple[datetime, datetime]
           | None = None, tick: timedelta = timedelta(minutes=15)) -> dict[tuple, tuple]:
-    """What bot/reminders.py does, in memory: a unique table keyed by identity, `stored` as the
+    """What the nudge sweep does, in memory: a unique table keyed by identity, `stored` as the
     indexed next_nudge_at column, a sweep every `tick` except while the bot is down."""
     table: dict[tuple, tuple] = {}
     stored = next_nudge_at(i, POLICY, start)

@@ -1,0 +1,1 @@
+"""Action items: assignment DMs, buttons, /postmortem actions and the reminder sweep."""

@@ -1,0 +1,15 @@
+"""Action items: owners' DMs and buttons, `/postmortem actions`, and the reminder sweep."""
+
+from __future__ import annotations
+
+from bot.action_items import cli, listeners, nudges, service
+from bot.features import Feature, Job
+
+FEATURE = Feature(
+    name="action_items",
+    listeners=listeners.register,
+    subcommands={"actions": listeners.my_actions},
+    jobs=(Job("reminders", nudges.scheduled_sweep, 60),),
+    commands=(cli.remind,),
+    after_stage=(service.after_stage,),
+)

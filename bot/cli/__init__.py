@@ -1,0 +1,2 @@
+"""The `postmortem-bot` command line: main.py wires the commands; db, workflows, serve here,
+each feature's own commands in its package's cli.py."""

@@ -1,0 +1,61 @@
+"""What the CLI's commands share: one-line errors, the bot's runtime, `--now`.
+
+Kept apart from bot/cli/main.py so feature modules can add commands without an import cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from sqlalchemy import Engine
+
+from bot.runtime import Runtime
+from storage import db
+
+
+class CliError(click.ClickException):
+    """One clear line on stderr, exit 1: no tracebacks for operator mistakes."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def runtime() -> Runtime:
+    """Settings, a migrated database and a Slack client, for commands that work like the bot.
+
+    Imported lazily so `--help` and the database commands never need Slack settings.
+    """
+    from bot.config import ConfigError, load_settings
+    from bot.runtime import build_runtime
+
+    try:
+        settings = load_settings()
+        return build_runtime(settings, db.prepare(settings.database_url))
+    except (ConfigError, db.SchemaNotCurrent) as exc:
+        raise CliError(str(exc)) from None
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """`--now`: an ISO date and time with its UTC offset (a naive time is whose clock?)."""
+    if not text:
+        return None
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--now: {text!r} is not an ISO date and time") from None
+    if now.tzinfo is None:
+        raise CliError("--now needs a UTC offset, e.g. 2026-12-02T09:05+11:00")
+    return now
+
+
+now_option = click.option(
+    "--now", "now_text", metavar="ISO-DATETIME",
+    help="Run as of this time (with offset), e.g. 2026-12-02T09:05+11:00.")
+
+
+def database_engine() -> Engine:
+    try:
+        return db.make_engine()
+    except db.DatabaseURLError as exc:
+        raise CliError(str(exc)) from None

@@ -1,0 +1,27 @@
+"""`postmortem-bot serve`: the bot itself, on HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import CliError
+
+
+@click.command("serve")
+@click.option("--port", type=int, envvar="PORT", default=3000, show_default=True,
+              help="HTTP port for /slack/events (ignored in Socket Mode).")
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
+def serve(port: int, host: str) -> None:
+    """Start the Slack app (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    from bot.server import run
+
+    try:
+        run(settings, host=host, port=port)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None

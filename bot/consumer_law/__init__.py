@@ -1,0 +1,1 @@
+"""Australian Consumer Law: the consumer guarantees assessment and the mandatory warranty texts."""

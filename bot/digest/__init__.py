@@ -1,0 +1,1 @@
+"""The Wednesday post-mortem meeting: its schedule and the digest posted before it."""

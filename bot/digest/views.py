@@ -1,0 +1,308 @@
+"""The meeting digest as a Slack message: Block Kit rendered from overridable Jinja2 templates.
+
+Pure: takes the collected content, returns the chat.postMessage arguments. Every section is
+one block, filled most important entry first until Slack's 3,000 characters (or `per_section`
+entries) are reached, then "and N more" points to `/postmortem list`; the whole message stays
+well inside 50 blocks however busy the period was.
+
+Templates are looked up first in the folder the caller names (POSTMORTEM_TEMPLATES_DIR), then in
+bot/templates, so an organisation overrides one file by dropping a file of the same name there.
+Every `{{ expression }}` is mrkdwn-escaped unless the code built it as Markup (links, mentions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.text import clip, escape, link, mention
+
+SECTION_LIMIT = 3000
+PER_SECTION = 10
+POST_NOW, SKIP, SCHEDULE = "digest_post_now", "digest_skip", "digest_schedule"
+SKIP_CALLBACK, SCHEDULE_CALLBACK = "digest_skip", "digest_schedule"
+DEFAULT_SKIP_REASON = "A dedicated meeting is already booked"
+
+# Most important first: what the meeting is for (lessons, systemic issues), then what needs
+# someone (reviews waiting, overdue items), then the record of the period.
+SECTIONS = (
+    ("lessons", ":bulb: Lessons to share"),
+    ("systemic", ":rotating_light: Systemic issues (need organisational change)"),
+    ("in_review", ":hourglass_flowing_sand: Support post-mortems waiting In Review"),
+    ("overdue", ":warning: Action items overdue"),
+    ("completed", ":white_check_mark: Reviews completed"),
+    ("due_soon", ":calendar: Action items due before the next meeting"),
+    ("done", ":heavy_check_mark: Action items completed"),
+)
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    title: str
+    workflow: str
+    owner_id: str
+    summary: str
+    permalink: str | None
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    title: str
+    detail: str
+    review: ReviewEntry
+
+
+@dataclass(frozen=True)
+class ItemEntry:
+    title: str
+    owner_id: str
+    due: date | None
+    review: ReviewEntry
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The entries to show, most important first, and how many there are in all."""
+
+    entries: tuple[Any, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class Figures:
+    by_workflow: tuple[tuple[str, int], ...] = ()
+    by_category: tuple[tuple[str, int], ...] = ()
+    closed_on_time: int = 0
+    closed_with_due_date: int = 0
+    ces_average: float | None = None
+    ces_count: int = 0
+    feature_requests: int = 0  # support post-mortems that found a missing feature
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    meeting_starts_at: datetime  # local to the meeting's time zone
+    covered_from: datetime  # local
+    covered_to: datetime  # local
+    next_meeting: date | None
+    sections: dict[str, Listing] = field(default_factory=dict)
+    figures: Figures = field(default_factory=Figures)
+
+    @property
+    def quiet(self) -> bool:
+        return not any(listing.total for listing in self.sections.values())
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return str(value)
+    return escape(value) if isinstance(value, str) else value
+
+
+@cache
+def templates(folder: Path | None = None) -> Environment:
+    loaders: list[Any] = [FileSystemLoader(str(folder))] if folder else []
+    loaders.append(PackageLoader("bot", "templates"))
+    # mrkdwn needs only &, < and > escaped, which `_finalize` does for every expression.
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=False,  # noqa: S701
+                      finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["day"] = day
+    env.filters["when"] = when
+    return env
+
+
+def day(value: date) -> str:
+    return f"{value:%a} {value.day} {value:%b}"
+
+
+def when(value: datetime) -> str:
+    return f"{day(value)} {value:%H:%M %Z}"
+
+
+def _ref(review: ReviewEntry) -> Markup:
+    title = clip(review.title, 150)
+    return Markup(link(review.permalink, title) if review.permalink  # noqa: S704
+                  else f"*{escape(title)}*")
+
+
+def _context(env: Environment, entry: Any) -> dict[str, Any]:
+    """What a line template sees: the entry, its linked review title and its owner mention."""
+    review = entry if isinstance(entry, ReviewEntry) else entry.review
+    owner = getattr(entry, "owner_id", review.owner_id)
+    return {"entry": entry, "review": review, "review_link": _ref(review),
+            "owner": Markup(mention(owner))}  # noqa: S704 - a Slack user id
+
+
+def _lines(env: Environment, key: str, listing: Listing, today: date) -> list[str]:
+    template = env.get_template(f"digest_{key}.mrkdwn.j2")
+    return [template.render(**_context(env, e), today=today, clip=clip).strip()
+            for e in listing.entries]
+
+
+def section_text(env: Environment, key: str, heading: str, listing: Listing, today: date,
+                 per_section: int = PER_SECTION, limit: int = SECTION_LIMIT) -> str:
+    """The section's mrkdwn: as many entries as fit, then "and N more"."""
+    lines = _lines(env, key, listing, today)[:per_section]
+    template = env.get_template("digest_section.mrkdwn.j2")
+    while True:
+        more = listing.total - len(lines)
+        text = template.render(heading=heading, count=listing.total,
+                               lines=[Markup(x) for x in lines], more=more).strip()  # noqa: S704
+        if len(text) <= limit or not lines:
+            return clip(text, limit)
+        lines.pop()
+
+
+def digest_message(content: DigestContent, *, every_weeks: int,
+                   templates_dir: Path | None = None, per_section: int = PER_SECTION
+                   ) -> dict[str, Any]:
+    """chat.postMessage arguments: header, intro, one block per non-empty section, figures."""
+    env = templates(templates_dir)
+    today = content.covered_to.date()
+    meeting = content.meeting_starts_at
+    blocks: list[Any] = [HeaderBlock(block_id="digest.header", text=clip(
+        f"Post-mortem meeting · {day(meeting)}, {meeting:%H:%M}", 150))]
+    intro = env.get_template("digest_intro.mrkdwn.j2").render(
+        content=content, quiet=content.quiet, every_weeks=every_weeks).strip()
+    blocks.append(ContextBlock(block_id="digest.intro", elements=[MarkdownTextObject(
+        text=clip(intro, SECTION_LIMIT))]))
+    if content.quiet:
+        text = env.get_template("digest_quiet.mrkdwn.j2").render(content=content).strip()
+        blocks.append(SectionBlock(block_id="digest.quiet", text=MarkdownTextObject(
+            text=clip(text, SECTION_LIMIT))))
+    for key, heading in SECTIONS:
+        listing = content.sections.get(key)
+        if not listing or not listing.total:
+            continue
+        blocks.append(SectionBlock(block_id=f"digest.{key}", text=MarkdownTextObject(
+            text=section_text(env, key, heading, listing, today, per_section))))
+    figures = "" if content.quiet else env.get_template("digest_figures.mrkdwn.j2").render(
+        f=content.figures, content=content).strip()
+    if figures:
+        blocks.append(DividerBlock(block_id="digest.divider"))
+        blocks.append(SectionBlock(block_id="digest.figures", text=MarkdownTextObject(
+            text=clip(figures, SECTION_LIMIT))))
+    blocks.append(ContextBlock(block_id="digest.footer", elements=[MarkdownTextObject(
+        text="Everything in progress: `/postmortem list` · this digest: `/postmortem digest`")]))
+    fallback = env.get_template("digest_fallback.txt.j2").render(
+        content=content, counts={k: v.total for k, v in content.sections.items()}).strip()
+    return {"text": clip(fallback, SECTION_LIMIT), "blocks": [b.to_dict() for b in blocks],
+            "unfurl_links": False, "unfurl_media": False}
+
+
+def as_mrkdwn(message: dict[str, Any]) -> str:
+    """The message as one mrkdwn text (`postmortem-bot digest --dry-run`, the golden file)."""
+    parts: list[str] = []
+    for block in message["blocks"]:
+        kind = block["type"]
+        if kind == "header":
+            parts.append(f"*{block['text']['text']}*")
+        elif kind == "section":
+            parts.append(block["text"]["text"])
+        elif kind == "context":
+            parts.append("\n".join(e["text"] for e in block["elements"] if "text" in e))
+        elif kind == "divider":
+            parts.append("———")
+    return "\n\n".join(parts) + "\n"
+
+
+# --- `/postmortem digest`: the preview and the admin's buttons and modals ----------------------
+
+
+def preview_message(*, next_line: str, schedule_lines: list[str], digest: dict[str, Any] | None,
+                    admin: bool, meeting_key: str | None) -> dict[str, Any]:
+    """The ephemeral answer: the next meeting, the coming schedule, the digest as it stands."""
+    lines = "\n".join(f"• {escape(line)}" for line in schedule_lines)
+    blocks: list[Any] = [
+        SectionBlock(block_id="preview.next", text=MarkdownTextObject(text=clip(
+            f"{next_line}\n{lines}" if lines else next_line, SECTION_LIMIT))),
+    ]
+    if admin:
+        buttons = [ButtonElement(text="Post now", action_id=POST_NOW, value=meeting_key or "",
+                                 style="primary"),
+                   ButtonElement(text="Skip this meeting", action_id=SKIP,
+                                 value=meeting_key or ""),
+                   ButtonElement(text="Change schedule", action_id=SCHEDULE, value="schedule")]
+        if not meeting_key:
+            buttons = buttons[2:]
+        blocks.append(ActionsBlock(block_id="preview.admin", elements=buttons))
+    out = [b.to_dict() for b in blocks]
+    if digest:
+        out.append(DividerBlock(block_id="preview.divider").to_dict())
+        out.append(ContextBlock(block_id="preview.label", elements=[MarkdownTextObject(
+            text="*Preview:* the digest as it would be posted now")]).to_dict())
+        # The preview keeps a few blocks for the lines above, inside the 50-block message.
+        out += digest["blocks"][: 50 - len(out)]
+    return {"text": clip(next_line, SECTION_LIMIT), "blocks": out}
+
+
+def skip_modal(meeting_key: str, meeting_label: str) -> dict[str, Any]:
+    return View(type="modal", callback_id=SKIP_CALLBACK, private_metadata=meeting_key,
+                title="Skip or move meeting", submit="Save", close="Cancel", blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=escape(meeting_label))),
+                    InputBlock(block_id="reason", label="Why is there no meeting?",
+                               element=PlainTextInputElement(
+                                   action_id="v", initial_value=DEFAULT_SKIP_REASON,
+                                   max_length=200)),
+                    InputBlock(block_id="move_to", optional=True,
+                               label="Or move it to another day instead",
+                               hint="Leave empty to skip the meeting.",
+                               element=DatePickerElement(action_id="v")),
+                ]).to_dict()
+
+
+def schedule_modal(*, channel: str | None, every_weeks: int, first_meeting: date,
+                   time: str, tz: str, hours_before: int) -> dict[str, Any]:
+    weeks = [Option(value=str(n), label="Every week" if n == 1 else f"Every {n} weeks")
+             for n in (1, 2, 3, 4)]
+    channel_element: dict[str, Any] = {"type": "conversations_select", "action_id": "v",
+                                       "filter": {"include": ["public", "private"],
+                                                  "exclude_bot_users": True}}
+    if channel:
+        channel_element["initial_conversation"] = channel
+    blocks: list[Any] = [
+        {"type": "input", "block_id": "channel", "label": {
+            "type": "plain_text", "text": "Digest channel"}, "element": channel_element},
+        InputBlock(block_id="every_weeks", label="Meetings", element=StaticSelectElement(
+            action_id="v", options=weeks, initial_option=weeks[every_weeks - 1])),
+        InputBlock(block_id="first_meeting", label="First meeting (a Wednesday)",
+                   hint="Meetings are counted from this date.",
+                   element=DatePickerElement(action_id="v",
+                                             initial_date=first_meeting.isoformat())),
+        {"type": "input", "block_id": "time", "label": {"type": "plain_text",
+                                                         "text": "Meeting time"},
+         "element": {"type": "timepicker", "action_id": "v", "initial_time": time}},
+        InputBlock(block_id="tz", label="Time zone", hint="e.g. Australia/Sydney",
+                   element=PlainTextInputElement(action_id="v", initial_value=tz,
+                                                 max_length=64)),
+        {"type": "input", "block_id": "hours_before", "label": {
+            "type": "plain_text", "text": "Post the digest this many hours before"},
+         "element": {"type": "number_input", "action_id": "v", "is_decimal_allowed": False,
+                     "min_value": "1", "max_value": "168",
+                     "initial_value": str(hours_before)}},
+    ]
+    return View(type="modal", callback_id=SCHEDULE_CALLBACK, title="Meeting schedule",
+                submit="Save", close="Cancel",
+                blocks=[b if isinstance(b, dict) else b.to_dict() for b in blocks]).to_dict()

@@ -1,0 +1,1 @@
+"""Tax invoices posted in a review's thread (GST Act s29-70)."""

@@ -1,0 +1,43 @@
+"""The final tax invoice in Slack (the Markdown export is workflows.au.invoice.render_markdown)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.reviews.views.answers import templates
+from bot.slack.text import clip
+from workflows.au import abn
+from workflows.au.invoice import (
+    TaxInvoice,
+    line_taxable_extent,
+    needs_tax_invoice,
+    requirements_problems,
+)
+
+
+def dollars(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
+    buyer = invoice.buyer
+    buyer_abn = abn.format(buyer.abn) if buyer and abn.is_valid(buyer.abn) else ""
+    buyer_line = " · ".join(p for p in ((buyer.name if buyer else ""),
+                                        f"ABN {buyer_abn}" if buyer_abn else "") if p)
+    lines = [{"description": line.description, "quantity": f"{line.quantity.normalize():f}",
+              "unit_price": dollars(line.unit_price),
+              "basis": "GST-free" if line.gst_free else (
+                  "incl. GST" if line.price_includes_gst else "excl. GST"),
+              "extent": line_taxable_extent(line)} for line in invoice.lines]
+    seller_abn = abn.format(invoice.seller.abn) if abn.is_valid(invoice.seller.abn) else ""
+    text = templates().get_template("tax_invoice.mrkdwn.j2").render(
+        invoice=invoice, seller_abn=seller_abn, buyer_line=buyer_line,
+        issue_date=invoice.issue_date.strftime("%-d %B %Y"), lines=lines,
+        total_incl=dollars(invoice.totals.total_incl), gst=dollars(invoice.totals.gst),
+        includes_gst_statement=invoice.total_price_includes_gst,
+        has_gst_free=any(line.gst_free for line in invoice.lines),
+        required=needs_tax_invoice(invoice.totals.total_incl),
+        problems=requirements_problems(invoice))
+    return {"text": f"Tax invoice {invoice.number}".strip(),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}]}

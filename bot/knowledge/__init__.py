@@ -1,0 +1,1 @@
+"""Lessons learned: per-workflow reports, the knowledge base, search, similar lessons, exports."""

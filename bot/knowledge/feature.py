@@ -1,0 +1,15 @@
+"""Lessons learned: reports, the knowledge base, `/postmortem search` and exports."""
+
+from __future__ import annotations
+
+from bot.features import Feature
+from bot.knowledge import cli, listeners, service
+
+FEATURE = Feature(
+    name="knowledge",
+    listeners=listeners.register,
+    subcommands={"search": listeners.search},
+    commands=(cli.export_command,),
+    after_start=(service.after_start,),
+    after_stage=(service.after_stage,),
+)

@@ -1,0 +1,146 @@
+"""Lessons learned that come back when they matter: the report, its knowledge base entry, and
+similar past lessons for a review that just started.
+
+Called after ack(): answers are saved already. The report is rebuilt after every later stage too
+(action items arrive after the lessons in a campaign review; an edited stage changes it), and its
+thread message is updated in place only when what it says changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.features import StageSaved
+from bot.knowledge.views import render, report_message, similar_message
+from bot.reviews.service import workflow_of
+from bot.runtime import Runtime
+from storage import knowledge as kb
+from storage import reviews as store
+from storage.db import transaction
+from storage.models import Review
+from workflows.reports import ReportData, build, report_stage, similar_words
+
+log = logging.getLogger(__name__)
+
+
+def report_data(session: Session, review: Review) -> ReportData | None:
+    """The review's report, or None until its lessons-learned stage is submitted."""
+    workflow = workflow_of(review)
+    stage = report_stage(workflow)
+    answers = store.latest_answers(session, review.id)
+    if stage is None or stage.key not in answers:
+        return None
+    items = [{"title": i.title, "owner": i.owner_id, "status": i.status,
+              "due_date": i.due_date.isoformat() if i.due_date else None,
+              "tracking_link": i.tracking_link}
+             for i in review.action_items if i.status != "cancelled"]
+    return build(workflow, review.title, answers, items)
+
+
+def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
+    s = report.section
+    body = "\n\n".join(x for x in (s("impact"), s("went_well"), s("went_wrong"),
+                                   s("resolution")) if x)
+    return {"workflow_key": report.workflow_key, "title": report.title, "summary": s("summary"),
+            "lessons": s("lessons"), "root_causes": s("root_causes"),
+            "recommendations": s("recommendations"), "body": body, "tags": list(report.tags),
+            "category": report.category, "product": report.product, "team": report.team,
+            "share_at_meeting": report.share_at_meeting, "report_md": markdown}
+
+
+def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
+    """Build or rebuild the report and its knowledge base entry; post or update it in the thread.
+
+    True when the thread's report message was posted or changed.
+    """
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        report = report_data(session, review) if review else None
+        if review is None or report is None:
+            return False
+        mrkdwn = render(report, "mrkdwn")
+        entry, created = kb.upsert_entry(session, workspace_id=review.workspace_id,
+                                         review_id=review.id,
+                                         **entry_values(report, render(report, "md")))
+        digest = hashlib.sha256(mrkdwn.encode()).hexdigest()
+        if entry.report_ts and entry.report_hash == digest:
+            return False
+        if created or entry.report_hash is None:
+            store.audit(session, review.workspace_id, actor, "knowledge.created", review.id,
+                        entry=entry.id, tags=list(report.tags))
+        else:
+            store.audit(session, review.workspace_id, actor, "knowledge.updated", review.id,
+                        entry=entry.id, revision=entry.revision)
+        channel, thread, old_ts, entry_id = (review.channel_id, review.message_ts,
+                                             entry.report_ts, entry.id)
+        title = review.title
+    if thread is None:
+        return False  # no status message to thread under yet: the next refresh posts it
+    message = report_message(title, mrkdwn, review_id=review_id)
+    try:
+        if old_ts:
+            rt.client.chat_update(channel=channel, ts=old_ts, **message)
+            ts = old_ts
+        else:
+            ts = rt.client.chat_postMessage(channel=channel, thread_ts=thread, **message)["ts"]
+    except SlackApiError as exc:
+        log.error("could not post the report of review %s: %s", review_id,
+                  exc.response.get("error"))
+        return False
+    with transaction(rt.sessions) as session:
+        entry = session.get(kb.KnowledgeEntry, entry_id)
+        if entry is not None:
+            entry.report_ts, entry.report_hash = ts, digest
+    return True
+
+
+def hit_lines(session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]
+              ) -> list[tuple[str, str, str | None, str]]:
+    """(title, snippet, permalink, workflow name) for each hit."""
+    lines = []
+    for hit in hits:
+        review = session.get(Review, hit.entry.review_id)
+        key = hit.entry.workflow_key
+        name = rt.registry[key].name if key in rt.registry else key.replace("_", " ").capitalize()
+        lines.append((hit.entry.title, kb.snippet(hit.entry, words),
+                      review.permalink if review else None, name))
+    return lines
+
+
+def suggest_similar(rt: Runtime, review_id: int) -> int:
+    """Post up to three similar past lessons in a new review's thread; how many were shown."""
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None or review.message_ts is None:
+            return 0
+        words = similar_words(review.title)
+        if not words:
+            return 0
+        hits = kb.search(session, review.workspace_id, words, match_all=False,
+                         exclude_review=review.id, limit=3)
+        lines = hit_lines(session, rt, hits, words)
+        channel, thread = review.channel_id, review.message_ts
+    if not lines:
+        return 0
+    try:
+        rt.client.chat_postMessage(channel=channel, thread_ts=thread, **similar_message(lines))
+    except SlackApiError as exc:
+        log.warning("could not suggest lessons for review %s: %s", review_id,
+                    exc.response.get("error"))
+        return 0
+    return len(lines)
+
+
+def after_stage(rt: Runtime, saved: StageSaved) -> None:
+    """The report and knowledge base entry follow every saved stage."""
+    refresh_report(rt, saved.review_id, actor=saved.user_id)
+
+
+def after_start(rt: Runtime, review_id: int) -> None:
+    """Similar past lessons in the new review's thread."""
+    suggest_similar(rt, review_id)

@@ -1,0 +1,36 @@
+"""Review steps that several entry points share (a button, a DM, a webhook's suggestion)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.reviews import service
+from bot.reviews.views import stage_modal as sm
+from bot.runtime import Runtime
+from bot.slack.views import notice_view
+from storage import reviews as store
+from storage.db import transaction
+from workflows.engine import may_act, role_refusal
+
+
+def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
+               trigger_id: str, channel_id: str | None) -> None:
+    """Open the modal of the review's current stage, filled with the user's draft."""
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None or review.current_stage is None:
+            text = ("That review is complete." if review else "That review no longer exists.")
+            client.views_open(trigger_id=trigger_id, view=notice_view("Nothing to do", text))
+            return
+        workflow = service.workflow_of(review)
+        stage = workflow.stage(review.current_stage)
+        values = (store.get_draft(session, review.id, stage.key, user_id)
+                  or store.latest_answers(session, review.id).get(stage.key)
+                  or service.prefill(session, review, stage))
+        title, meta = review.title, sm.ModalMeta(review.id, stage.key)
+    if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
+        client.views_open(trigger_id=trigger_id,
+                          view=notice_view("Not for you yet", role_refusal(stage)))
+        return
+    client.views_open(trigger_id=trigger_id,
+                      view=sm.stage_view(stage, title=title, meta=meta, values=values))

@@ -1,0 +1,120 @@
+"""Review operations: where the pure engine's verdicts become database rows.
+
+Slack listeners, the CLI and the webhook all go through here, so a rule (roles, stale submits,
+action-item sync) is enforced once, on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from storage import reviews as store
+from storage.models import Review
+from workflows.engine import Transition, clean, may_act, role_refusal, transition
+from workflows.model import Stage, Workflow
+from workflows.rules import RuleContext
+
+ACTION_ITEMS_ROLE = "action_items"
+
+
+def rule_context(settings: Settings) -> RuleContext:
+    """What the domain rules need from the deployment (the seller on tax invoices)."""
+    return RuleContext(seller_name=settings.seller_name, seller_abn=settings.seller_abn)
+
+
+def workflow_of(review: Review) -> Workflow:
+    """The definition the review started with (not today's YAML)."""
+    return Workflow.model_validate(review.workflow_version.definition)
+
+
+def start_review(session: Session, workflow: Workflow, *, team_id: str, title: str,
+                 channel_id: str, owner_id: str, started_by: str, trigger: str = "manual",
+                 trigger_ref: str | None = None) -> Review:
+    ws = store.workspace(session, team_id)
+    version = store.pin_workflow(session, workflow.key, workflow.version, workflow.digest,
+                                 workflow.model_dump(mode="json"))
+    return store.create_review(session, ws, version, title=title.strip(), channel_id=channel_id,
+                               owner_id=owner_id, started_by=started_by,
+                               first_stage=workflow.stages[0].key, trigger=trigger,
+                               trigger_ref=trigger_ref)
+
+
+@dataclass
+class SubmitResult:
+    errors: dict[str, str] = field(default_factory=dict)
+    refused: str | None = None
+    transition: Transition | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    # (item id, created, previous owner) for each action item the stage touched.
+    item_changes: list[tuple[int, bool, str | None]] = field(default_factory=list)
+    invoice: bool = False  # the stage produced a tax invoice to post
+    edited: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.transition is not None
+
+
+def editable_stages(session: Session, review: Review) -> list[Stage]:
+    """Submitted stages, which the review's owner (or an admin) may correct."""
+    answered = store.latest_answers(session, review.id)
+    return [s for s in workflow_of(review).stages if s.key in answered]
+
+
+def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str, Any], *,
+                 user_id: str, is_admin: bool, context: RuleContext | None = None,
+                 edit: bool = False) -> SubmitResult:
+    """Validate and save one stage; refuse stale or unauthorised submissions.
+
+    `edit` corrects a submitted stage: only its owner or an admin, recorded as a new revision,
+    and the review does not move (decisions already taken keep their effect).
+    """
+    workflow = workflow_of(review)
+    stage = workflow.stage(stage_key)
+    if edit:
+        if user_id != review.owner_id and not is_admin:
+            return SubmitResult(refused="Only the review's owner or an admin can edit a stage.")
+        if stage_key not in store.latest_answers(session, review.id):
+            return SubmitResult(refused="That stage has not been submitted yet.")
+    elif review.current_stage != stage_key:
+        return SubmitResult(refused="This stage has already been submitted (perhaps by someone "
+                                    "else); the review has moved on.")
+    if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
+        return SubmitResult(refused=role_refusal(stage))
+    answers, errors = clean(stage, raw, context)
+    if errors:
+        return SubmitResult(errors=errors, answers=answers)
+    result = transition(workflow, stage_key, answers, context)
+    comments = {d.key: answers.get(d.comment_field, "") if d.comment_field else ""
+                for d in stage.decisions}
+    follow_ups = [(fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups]
+    follow_ups += [(f.kind, f.title, f.detail, f.suggested_action) for f in result.findings]
+    store.record_submission(
+        session, review, stage_key=stage_key, answers=answers, user_id=user_id,
+        decisions=result.decisions, follow_ups=[] if edit else follow_ups,
+        next_stage=result.next_stage, status=result.status, edit=edit)
+    changes: list[tuple[int, bool, str | None]] = []
+    for f in stage.fields:
+        if f.role == ACTION_ITEMS_ROLE:
+            needed = answers.get("action_point_needed")
+            synced = store.sync_action_items(
+                session, review, stage_key=stage_key, rows=answers[f.key], actor=user_id,
+                action_point_needed=needed if isinstance(needed, bool) else None)
+            changes += [(c.item.id, c.created, c.previous_owner) for c in synced]
+    return SubmitResult(transition=result, answers=answers, item_changes=changes,
+                        invoice="tax_invoice" in stage.rules and not edit, edited=edit)
+
+
+def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
+    """First-time values for a stage: action items the review's findings suggest."""
+    suggestions = [f.suggested_action for f in store.follow_ups(session, review.id)
+                   if f.suggested_action and f.status == "open"]
+    values: dict[str, Any] = {}
+    for f in stage.fields:
+        if f.role == ACTION_ITEMS_ROLE and suggestions:
+            values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+    return values

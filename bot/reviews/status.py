@@ -1,0 +1,72 @@
+"""Posting and refreshing a review's channel message, and its thread summary.
+
+Called after ack(): the user's answers are already saved, so a Slack failure here is logged and
+repaired by the next refresh (every refresh re-renders the whole message from the database).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, select
+
+from bot.features import StageSaved
+from bot.reviews.service import workflow_of
+from bot.reviews.views.answers import summary_blocks
+from bot.reviews.views.review_message import status_message
+from bot.runtime import Runtime
+from storage import reviews as store
+from storage.db import transaction
+from storage.models import ActionItem, Review
+
+log = logging.getLogger(__name__)
+
+
+def _render(session, review: Review) -> dict:
+    workflow = workflow_of(review)
+    answered = set(store.latest_answers(session, review.id))
+    open_items = session.scalar(select(func.count(ActionItem.id)).where(
+        ActionItem.review_id == review.id,
+        ActionItem.status.in_(store.OPEN_ITEM_STATUSES))) or 0
+    return status_message(review_id=review.id, title=review.title, workflow=workflow,
+                          owner_id=review.owner_id, status=review.status,
+                          current=review.current_stage, done=answered, open_items=open_items)
+
+
+def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -> None:
+    """Post the status message if it has none yet, else update it in place."""
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None:
+            return
+        message = _render(session, review)
+        channel, ts = review.channel_id, review.message_ts
+        summary = (summary_blocks(workflow_of(review), review.title,
+                                  store.latest_answers(session, review.id))
+                   if post_summary else None)
+    try:
+        if ts:
+            rt.client.chat_update(channel=channel, ts=ts, **message)
+        else:
+            posted = rt.client.chat_postMessage(channel=channel, **message)
+            ts = posted["ts"]
+            permalink = rt.client.chat_getPermalink(channel=posted["channel"], message_ts=ts)
+            with transaction(rt.sessions) as session:
+                review = store.get_review(session, review_id)
+                store.set_message(session, review, posted["channel"], ts)
+                review.permalink = permalink.get("permalink")
+        if summary:
+            rt.client.chat_postMessage(channel=channel, thread_ts=ts, **summary)
+    except SlackApiError as exc:
+        log.error("could not update the message of review %s: %s", review_id,
+                  exc.response.get("error"))
+        raise
+
+
+
+def after_stage(rt: Runtime, saved: StageSaved) -> None:
+    """The status message follows every saved stage; the summary is posted once, at the end."""
+    transition = saved.result.transition
+    finished = bool(transition and transition.complete) and not saved.result.edited
+    refresh_status(rt, saved.review_id, post_summary=finished)

@@ -1,0 +1,71 @@
+"""The review's one status message in its channel, updated in place after every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.slack.text import clip, escape, mention
+from workflows.engine import progress
+from workflows.model import Workflow
+
+CONTINUE = "continue_review"
+EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners.py)
+ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/listeners.py)
+ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
+EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
+STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "in_review": "In review",
+                 "complete": "Complete", "closed": "Closed"}
+MARKS = {"done": ":white_check_mark:", "current": ":arrow_forward:", "todo": ":white_circle:"}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def progress_line(workflow: Workflow, current: str | None, done: set[str]) -> str:
+    stages = progress(workflow, current, done)
+    return "  ".join(f"{MARKS[p.state]} {escape(p.name)}" for p in stages)
+
+
+def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: str,
+                   status: str, current: str | None, done: set[str],
+                   open_items: int = 0) -> dict[str, Any]:
+    """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update."""
+    blocks: list[Any] = [
+        HeaderBlock(block_id="title", text=clip(title, 150)),
+        SectionBlock(block_id="facts", fields=[
+            MarkdownTextObject(text=f"*Workflow*\n{escape(workflow.name)}"),
+            MarkdownTextObject(text=f"*Owner*\n{mention(owner_id)}"),
+            MarkdownTextObject(text=f"*Status*\n{status_label(status)}"),
+            MarkdownTextObject(text=f"*Open action items*\n{open_items}"),
+        ]),
+        ContextBlock(block_id="progress", elements=[
+            MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
+    ]
+    buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
+               *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id)),
+                  ButtonElement(text="Export", action_id=EXPORT_ACTION, value=str(review_id))]
+                 if done else []),
+               ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
+                             value=str(review_id))]
+    if current is not None:
+        stage = workflow.stage(current)
+        buttons.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
+                                        action_id=CONTINUE, value=str(review_id),
+                                        style="primary"))
+        fallback = f"{title}: {status_label(status)}, next: {stage.name}"
+    else:
+        blocks.append(SectionBlock(block_id="done", text=MarkdownTextObject(
+            text=f":tada: *Review {status_label(status).lower()}.* The summary is in the thread.")))
+        fallback = f"{title}: {status_label(status)}"
+    blocks.append(ActionsBlock(block_id="actions", elements=buttons))
+    return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}

@@ -1,0 +1,398 @@
+"""A workflow stage as a Slack modal, and the modal's state back as raw answers.
+
+Pure functions from (stage, values) to Block Kit, so every stage of every workflow can be checked
+against Slack's limits in tests without Slack. Block ids encode where a value belongs:
+`f.<field>`, `g.<group>.<row>.<field>`, `d.<decision>`, `o` (outputs), with `.gst` for a money
+field's GST basis.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    ConversationSelectElement,
+    DatePickerElement,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+    UrlInputElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.text import clip, escape
+from workflows.engine import OUTPUTS_KEY, confirmable_outputs
+from workflows.model import Decision, FieldDef, FieldType, Stage
+
+CALLBACK_ID = "stage"
+ADD_ROW = "add_row"
+VALUE = "v"
+PAGE_BLOCKS = 45  # a page's target: short enough to read (a whole group may go past it)
+MAX_BLOCKS = 100  # Slack's limit for a modal
+GST_OPTIONS = (("inclusive", "Includes GST"), ("exclusive", "Excludes GST"))
+YES_NO = (("yes", "Yes"), ("no", "No"))
+
+
+@dataclass
+class ModalMeta:
+    """What the modal is for, carried in private_metadata (Slack allows 3,000 characters)."""
+
+    review_id: int
+    stage: str
+    page: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
+
+    def dumps(self) -> str:
+        data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
+                                "n": self.rows}
+        if self.edit:
+            data["e"] = 1
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str) -> ModalMeta:
+        data = json.loads(text)
+        return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
+                   {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")))
+
+
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, label=clip(label, 75))
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _element(f: FieldDef, value: Any) -> Any:
+    """The Block Kit element for one field, filled with `value` (a draft or earlier answer)."""
+    t = f.type
+    if t in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ABN):
+        limit = f.max_length or (3000 if t == FieldType.LONG_TEXT else 150)
+        return PlainTextInputElement(action_id=VALUE, multiline=t == FieldType.LONG_TEXT,
+                                     max_length=min(limit, 3000), initial_value=_text(value),
+                                     placeholder=f.placeholder)
+    if t in (FieldType.NUMBER, FieldType.PERCENTAGE):
+        low = f.min if f.min is not None else (0 if t == FieldType.PERCENTAGE else None)
+        high = f.max if f.max is not None else (100 if t == FieldType.PERCENTAGE else None)
+        return NumberInputElement(action_id=VALUE, is_decimal_allowed=True,
+                                  initial_value=_text(value),
+                                  min_value=None if low is None else str(low),
+                                  max_value=None if high is None else str(high))
+    if t == FieldType.MONEY:
+        amount = value.get("amount") if isinstance(value, dict) else value
+        return NumberInputElement(action_id=VALUE, is_decimal_allowed=True,
+                                  initial_value=_text(amount),
+                                  placeholder="Amount in AUD, e.g. 1250.00")
+    if t == FieldType.URL:
+        return UrlInputElement(action_id=VALUE, initial_value=_text(value),
+                               placeholder=f.placeholder or "https://")
+    if t == FieldType.DATE:
+        initial = value if isinstance(value, str) and _is_date(value) else None
+        return DatePickerElement(action_id=VALUE, initial_date=initial)
+    if t == FieldType.USER:
+        return UserSelectElement(action_id=VALUE, initial_user=_text(value),
+                                 placeholder="Choose someone")
+    if t == FieldType.USERS:
+        return UserMultiSelectElement(action_id=VALUE, initial_users=list(value or []) or None,
+                                      placeholder="Choose people")
+    if t == FieldType.CHANNEL:
+        return ConversationSelectElement(action_id=VALUE, initial_conversation=_text(value),
+                                         filter={"include": ["public", "private"]})
+    if t == FieldType.CHOICE:
+        options = [_option(o.value, o.label) for o in f.options]
+        chosen = next((o for o in options if o.value == value), None)
+        return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen,
+                                   placeholder="Choose one")
+    if t == FieldType.MULTI_CHOICE:
+        options = [_option(o.value, o.label) for o in f.options]
+        chosen = [o for o in options if o.value in (value or [])] or None
+        if len(options) <= 10:
+            return CheckboxesElement(action_id=VALUE, options=options, initial_options=chosen)
+        return StaticMultiSelectElement(action_id=VALUE, options=options, initial_options=chosen,
+                                        placeholder="Choose")
+    if t == FieldType.YES_NO:
+        options = [_option(v, label) for v, label in YES_NO]
+        wanted = {True: "yes", False: "no"}.get(value, value)
+        return RadioButtonsElement(action_id=VALUE, options=options,
+                                   initial_option=next((o for o in options
+                                                        if o.value == wanted), None))
+    raise ValueError(f"no element for {t}")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _gst_select(value: Any) -> StaticSelectElement:
+    options = [_option(v, label) for v, label in GST_OPTIONS]
+    basis = value.get("gst") if isinstance(value, dict) else None
+    return StaticSelectElement(action_id=VALUE, options=options, placeholder="GST?",
+                               initial_option=next((o for o in options if o.value == basis),
+                                                   None))
+
+
+def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str) -> list[Block]:
+    hint = clip(f.hint, 2000) if f.hint else None
+    blocks: list[Block] = [InputBlock(block_id=block_id, label=clip(label, 2000),
+                                      element=_element(f, value), optional=optional, hint=hint)]
+    if f.type == FieldType.MONEY:
+        blocks.append(InputBlock(block_id=f"{block_id}.gst", label=f"{clip(label, 1990)}: GST",
+                                 element=_gst_select(value), optional=optional))
+    return blocks
+
+
+def _blocks_per_row(f: FieldDef) -> int:
+    return 1 + sum(2 if sub.type == FieldType.MONEY else 1 for sub in f.fields)
+
+
+def rows_shown(f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> int:
+    """Rows of a group on screen; capped so one group never pushes a page past Slack's 100."""
+    fits = (MAX_BLOCKS - 10) // _blocks_per_row(f)
+    have = len(values.get(f.key) or [])
+    return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, f.min_items, 1))
+
+
+def _field_blocks(f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> list[Block]:
+    # Conditional requirements are checked by the engine; Slack only enforces plain `required`.
+    slack_optional = not f.required or f.required_when is not None
+    if f.type != FieldType.GROUP:
+        return _inputs(f, f"f.{f.key}", values.get(f.key), slack_optional, f.label)
+    rows = list(values.get(f.key) or [])
+    count = rows_shown(f, values, meta)
+    blocks: list[Block] = [SectionBlock(block_id=f"h.{f.key}",
+                                        text=MarkdownTextObject(text=f"*{escape(f.label)}*"))]
+    for index in range(count):
+        row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
+        if count > 1:
+            blocks.append(ContextBlock(block_id=f"c.{f.key}.{index}", elements=[
+                MarkdownTextObject(text=f"{escape(f.label)}: {index + 1} of {count}")]))
+        for sub in f.fields:
+            # Rows are optional to Slack so a blank extra row can be left; the engine checks.
+            blocks += _inputs(sub, f"g.{f.key}.{index}.{sub.key}", row.get(sub.key), True,
+                              sub.label if sub.required else f"{sub.label} (optional)")
+    if count < min(f.max_items, (MAX_BLOCKS - 10) // _blocks_per_row(f)):
+        blocks.append(ActionsBlock(block_id=f"add.{f.key}", elements=[ButtonElement(
+            text="Add another", action_id=ADD_ROW, value=f.key)]))
+    return blocks
+
+
+def _decision_blocks(d: Decision, values: dict[str, Any]) -> list[Block]:
+    options = [_option(o.value, o.label) for o in d.options]
+    chosen = next((o for o in options if o.value == values.get(d.key)), None)
+    return [InputBlock(block_id=f"d.{d.key}", label=clip(d.question, 2000),
+                       element=RadioButtonsElement(action_id=VALUE, options=options,
+                                                   initial_option=chosen))]
+
+
+def _output_blocks(stage: Stage, values: dict[str, Any]) -> list[Block]:
+    outputs = confirmable_outputs(stage)
+    if not outputs:
+        return []
+    options = [_option(o.key, o.label) for o in outputs]
+    confirmed = set(values.get(OUTPUTS_KEY) or [])
+    return [InputBlock(
+        block_id="o", label="This stage has produced",
+        optional=not any(o.required for o in outputs),
+        element=CheckboxesElement(action_id=VALUE, options=options,
+                                  initial_options=[o for o in options if o.value in confirmed]
+                                  or None))]
+
+
+def pages(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> list[list[Block]]:
+    """The stage's input blocks split into pages of at most PAGE_BLOCKS, fields kept whole."""
+    tail = [b for d in stage.decisions for b in _decision_blocks(d, values)]
+    tail += _output_blocks(stage, values)
+    result: list[list[Block]] = [[]]
+    for f in stage.fields:
+        blocks = _field_blocks(f, values, meta)
+        if result[-1] and len(result[-1]) + len(blocks) > PAGE_BLOCKS:
+            result.append([])
+        result[-1].extend(blocks)
+    if result[-1] and len(result[-1]) + len(tail) > PAGE_BLOCKS:
+        result.append([])
+    result[-1].extend(tail)
+    return result
+
+
+def page_of(stage: Stage, values: dict[str, Any], meta: ModalMeta, block_id: str) -> int:
+    for number, blocks in enumerate(pages(stage, values, meta)):
+        if any(b.block_id == block_id for b in blocks):
+            return number
+    return 0
+
+
+def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, Any],
+               notice: str | None = None) -> dict[str, Any]:
+    """The modal for one page of a stage; `notice` explains an error found on another page."""
+    all_pages = pages(stage, values, meta)
+    meta.page = min(meta.page, len(all_pages) - 1)
+    last = meta.page == len(all_pages) - 1
+    intro: list[Block] = [SectionBlock(block_id="purpose", text=MarkdownTextObject(
+        text=f"*{escape(clip(title, 150))}*\n{escape(stage.purpose)}"))]
+    notes = []
+    if stage.inputs:
+        notes.append("Bring: " + " · ".join(escape(i) for i in stage.inputs))
+    if stage.guidance:
+        notes.append(escape(stage.guidance))
+    if len(all_pages) > 1:
+        notes.append(f"Page {meta.page + 1} of {len(all_pages)}")
+    notes.append("Closing this form keeps a draft.")
+    intro.append(ContextBlock(block_id="notes", elements=[
+        MarkdownTextObject(text=clip(n, 3000)) for n in notes]))
+    if notice:
+        intro.append(SectionBlock(block_id="notice",
+                                  text=MarkdownTextObject(text=f":warning: {escape(notice)}")))
+    intro.append(DividerBlock(block_id="div"))
+    view = View(type="modal", callback_id=CALLBACK_ID,
+                title=clip(stage.short_name or stage.name, 24),
+                submit=("Save changes" if meta.edit else "Submit") if last else "Next",
+                close="Close",
+                notify_on_close=True, private_metadata=meta.dumps(),
+                blocks=intro + all_pages[meta.page])
+    return view.to_dict()
+
+
+def block_for_error(stage: Stage, key: str) -> str:
+    """The block an engine error key belongs to."""
+    if key == OUTPUTS_KEY:
+        return "o"
+    if any(d.key == key for d in stage.decisions):
+        return f"d.{key}"
+    if "." in key:
+        return f"g.{key}"
+    return f"f.{key}"
+
+
+def _state_value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        selected = element.get("selected_option")
+        return selected["value"] if selected else None
+    if kind in ("checkboxes", "multi_static_select"):
+        return [o["value"] for o in element.get("selected_options") or []]
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "multi_users_select":
+        return element.get("selected_users") or []
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
+    if kind == "channels_select":
+        return element.get("selected_channel")
+    return element.get("value")
+
+
+def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
+                   into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Slack's `view.state.values` as raw answers, merged over `into` (earlier pages, a draft)."""
+    raw: dict[str, Any] = json.loads(json.dumps(into or {}))
+    for block_id, actions in state_values.items():
+        if VALUE not in actions:
+            continue
+        value = _state_value(actions[VALUE])
+        parts = block_id.split(".")
+        is_gst = parts[-1] == "gst"
+        if is_gst:
+            parts = parts[:-1]
+        if parts[0] == "f" and len(parts) == 2:
+            _put(stage.field(parts[1]) if _has(stage, parts[1]) else None, raw, parts[1], value,
+                 is_gst)
+        elif parts[0] == "g" and len(parts) == 4 and _has(stage, parts[1]):
+            rows = raw.setdefault(parts[1], [])
+            index = int(parts[2])
+            while len(rows) <= index:
+                rows.append({})
+            group = stage.field(parts[1])
+            sub = next((s for s in group.fields if s.key == parts[3]), None)
+            _put(sub, rows[index], parts[3], value, is_gst)
+        elif parts[0] == "d" and len(parts) == 2:
+            raw[parts[1]] = value
+        elif parts == ["o"]:
+            raw[OUTPUTS_KEY] = value or []
+    return raw
+
+
+def _has(stage: Stage, key: str) -> bool:
+    return any(f.key == key for f in stage.fields)
+
+
+def _put(f: FieldDef | None, target: dict[str, Any], key: str, value: Any, is_gst: bool) -> None:
+    if f is None:
+        return
+    if f.type == FieldType.MONEY:
+        money = target.get(key) if isinstance(target.get(key), dict) else {}
+        money["gst" if is_gst else "amount"] = value
+        target[key] = money
+    else:
+        target[key] = value
+
+
+def fields_on_page(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> set[str]:
+    """Error keys that belong on the current page (field, group, decision and output keys)."""
+    ids = {b.block_id for b in pages(stage, values, meta)[meta.page]}
+    keys = set()
+    for block_id in ids:
+        parts = (block_id or "").split(".")
+        if parts[0] in ("f", "d", "g", "h"):
+            keys.add(parts[1])
+        elif parts[0] == "o":
+            keys.add(OUTPUTS_KEY)
+    return keys
+
+
+
+def entered_values(stage: Stage, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Raw answers as a person enters them in this modal: `{block_id: {action_id: value}}`.
+
+    The inverse of `raw_from_state`, for the sandbox's "fill with an example" and for tests.
+    """
+    out: dict[str, dict[str, Any]] = {}
+
+    def put(block: str, f: FieldDef, value: Any) -> None:
+        if value in (None, "", []):
+            return
+        if f.type == FieldType.MONEY:
+            out[block] = {VALUE: value.get("amount")}
+            out[f"{block}.gst"] = {VALUE: value.get("gst")}
+        elif f.type == FieldType.YES_NO:
+            out[block] = {VALUE: "yes" if value in (True, "yes") else "no"}
+        else:
+            out[block] = {VALUE: value}
+
+    for f in stage.fields:
+        if f.type == FieldType.GROUP:
+            for index, row in enumerate(raw.get(f.key) or []):
+                for sub in f.fields:
+                    put(f"g.{f.key}.{index}.{sub.key}", sub, row.get(sub.key))
+        else:
+            put(f"f.{f.key}", f, raw.get(f.key))
+    for d in stage.decisions:
+        if raw.get(d.key):
+            out[f"d.{d.key}"] = {VALUE: raw[d.key]}
+    if raw.get(OUTPUTS_KEY):
+        out["o"] = {VALUE: raw[OUTPUTS_KEY]}
+    return out

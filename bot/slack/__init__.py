@@ -1,0 +1,1 @@
+"""What every feature shares about Slack: the Web API client, people, text escaping, modals."""

@@ -1,0 +1,1 @@
+"""Support post-mortems: helpdesk webhooks, stale tickets, the In Review -> admin close loop."""

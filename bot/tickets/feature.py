@@ -1,0 +1,24 @@
+"""Support post-mortems: helpdesk tickets, the In Review loop and missing-feature requests."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.features import Feature, Job
+from bot.tickets import cli, listeners, support
+from bot.tickets.service import ticket_config
+
+
+def check_settings(settings: Settings) -> None:
+    ticket_config()  # a malformed setting stops start-up with one clear line
+
+
+FEATURE = Feature(
+    name="tickets",
+    listeners=listeners.register,
+    subcommands={"features": support.features},
+    jobs=(Job("support_reminders", support.scheduled_reminders, 900),
+          Job("stale_tickets", support.scheduled_stale, 3600)),
+    commands=(cli.tickets,),
+    after_stage=(support.after_stage,),
+    checks=(check_settings,),
+)

@@ -1,0 +1,299 @@
+"""Helpdesk webhooks: `POST /hooks/<helpdesk>` turns low-CES tickets into assigned post-mortems.
+
+A plain WSGI app next to Slack's handler. The request is checked (bearer token, JSON, fields, the
+owner's Slack account) before anything is written; then one transaction records the ticket and,
+for a low CES, the review and its pre-filled metadata draft; Slack is told after the commit. The
+reviews table's unique (workspace, trigger_ref) makes redelivered or concurrent events for the same
+ticket end in one post-mortem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config import ConfigError
+from bot.reviews import service
+from bot.reviews.status import refresh_status
+from bot.runtime import Runtime
+from bot.slack.text import clip
+from bot.tickets.views import TicketView, stale_dm, start_dm
+from storage import reviews as store
+from storage import tickets as ticket_store
+from storage.db import transaction
+from storage.models import Workspace
+from storage.tickets import Ticket
+from storage.types import utcnow
+from workflows.model import FieldType, Workflow
+from workflows.tickets import (
+    STALE_AFTER,
+    CesRules,
+    TicketError,
+    TicketEvent,
+    easiness_1_to_7,
+    is_stale,
+)
+
+log = logging.getLogger(__name__)
+
+SUPPORT = "support_postmortem"
+
+
+@dataclass(frozen=True)
+class TicketConfig:
+    """Environment settings of the helpdesk integration (README: "Support post-mortems")."""
+
+    token: str | None = None
+    channel: str | None = None  # where status messages go; None: the owner's DM
+    stale_days: int = 5  # working days In Progress before the owner is reminded
+
+
+def ticket_config(env: dict[str, str] | None = None) -> TicketConfig:
+    env = dict(os.environ) if env is None else env
+    token = env.get("POSTMORTEM_WEBHOOK_TOKEN", "").strip() or None
+    if token is not None and len(token) < 16:
+        raise ConfigError("POSTMORTEM_WEBHOOK_TOKEN must be at least 16 characters")
+    channel = env.get("POSTMORTEM_SUPPORT_CHANNEL", "").strip() or None
+    if channel and channel[:1] not in ("C", "G"):
+        raise ConfigError("POSTMORTEM_SUPPORT_CHANNEL must be a channel id (C…), not a name")
+    days = env.get("POSTMORTEM_SUPPORT_STALE_DAYS", "5").strip() or "5"
+    if not days.isdigit() or not 1 <= int(days) <= 60:
+        raise ConfigError("POSTMORTEM_SUPPORT_STALE_DAYS must be a whole number from 1 to 60")
+    return TicketConfig(token=token, channel=channel, stale_days=int(days))
+
+
+def tickets_settings(ws: Workspace) -> dict[str, Any]:
+    return dict((ws.settings or {}).get("tickets") or {})
+
+
+# --- receiving an event ------------------------------------------------------------------------
+
+
+
+
+def resolve_owner(rt: Runtime, event: TicketEvent) -> str:
+    """The owner's Slack user id; TicketError naming `owner` when Slack does not know them."""
+    if event.owner_is_email:
+        try:
+            user = rt.client.users_lookupByEmail(email=event.owner)["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("users_not_found", "user_not_found"):
+                raise TicketError(f"owner: no Slack user has the e-mail {event.owner}",
+                                  "owner") from None
+            raise
+    else:
+        user = rt.people.info(event.owner)
+        if user is None:
+            raise TicketError(f"owner: {event.owner} is not a Slack user here", "owner")
+    if user.get("deleted") or user.get("is_bot"):
+        raise TicketError(f"owner: {event.owner} is deactivated or a bot", "owner")
+    return user["id"]
+
+
+def _settings(rt: Runtime, team: str) -> dict[str, Any]:
+    with rt.sessions() as session:
+        ws = session.scalar(select(Workspace).where(Workspace.team_id == team))
+        return tickets_settings(ws) if ws else {}
+
+
+@dataclass
+class Outcome:
+    review_id: int | None = None
+    created: bool = False
+    owner: str = ""
+    ticket: TicketView | None = None
+    title: str = ""
+    stale_row_id: int | None = None
+    stale_days: int = 0
+
+
+def _ensure_pinned(rt: Runtime, team: str, workflow: Workflow) -> None:
+    """Create the workspace and workflow rows in their own transaction (first-sight races)."""
+    for attempt in range(2):
+        try:
+            with transaction(rt.sessions) as session:
+                store.workspace(session, team)
+                store.pin_workflow(session, workflow.key, workflow.version, workflow.digest,
+                                   workflow.model_dump(mode="json"))
+            return
+        except IntegrityError:
+            if attempt:
+                raise
+
+
+def ticket_view(ticket: Ticket) -> TicketView:
+    ces = None
+    if ticket.ces_score is not None:
+        score = f"{ticket.ces_score:g}"
+        ces = f"{score}/{ticket.ces_scale}" if ticket.ces_scale else score
+    return TicketView(ticket.ticket_id, ticket.subject, ticket.url, ces)
+
+
+def review_title(ticket: Ticket) -> str:
+    return clip(f"Ticket {ticket.ticket_id}: {ticket.subject}" if ticket.subject
+                else f"Ticket {ticket.ticket_id}", 200)
+
+
+def metadata_draft(workflow: Workflow, event: TicketEvent | None, ticket: Ticket, trigger: str,
+                   rules: CesRules, owner: str) -> dict[str, Any]:
+    """The metadata stage's raw answers from the ticket (only values the form accepts)."""
+    stage = workflow.stages[0]
+    keys = {f.key: f for f in stage.fields}
+    values: dict[str, Any] = {"trigger": trigger, "ticket_owner": owner}
+    if ticket.url:
+        values["ticket_link"] = ticket.url
+    if ticket.customer_type:
+        values["customer_type"] = ticket.customer_type.replace("-", "_")
+    if ticket.category:
+        values["category"] = ticket.category.strip().lower().replace(" ", "_").replace("-", "_")
+    if event is not None and (score := easiness_1_to_7(event, rules)) is not None:
+        values["ces_score"] = str(score)
+    for key in list(values):  # a helpdesk's own category names may not be ours: leave them blank
+        f = keys.get(key)
+        if f is None or (f.type == FieldType.CHOICE
+                         and values[key] not in {o.value for o in f.options}):
+            del values[key]
+    return values
+
+
+def create_for_ticket(rt: Runtime, session: Session, ticket: Ticket, *, team: str,
+                      channel: str, started_by: str, trigger: str, draft: dict[str, Any]
+                      ) -> tuple[int, bool]:
+    """The ticket's post-mortem (review id, created?): at most one per ticket, even in a race."""
+    ref = f"ticket:{ticket.ticket_id}"
+    existing = ticket_store.review_for_trigger(session, ticket.workspace_id, ref)
+    if existing is not None:
+        ticket.review_id = existing.id
+        return existing.id, False
+    workflow = rt.registry[SUPPORT]
+    try:
+        with session.begin_nested():
+            review = service.start_review(
+                session, workflow, team_id=team, title=review_title(ticket), channel_id=channel,
+                owner_id=ticket.owner_id, started_by=started_by, trigger=trigger,
+                trigger_ref=ref)
+            store.save_draft(session, review.id, workflow.stages[0].key, ticket.owner_id, draft)
+    except IntegrityError:  # another delivery created it first and has committed
+        existing = ticket_store.review_for_trigger(session, ticket.workspace_id, ref)
+        if existing is None:
+            raise
+        ticket.review_id = existing.id
+        return existing.id, False
+    ticket.review_id = review.id
+    return review.id, True
+
+
+def record(rt: Runtime, config: TicketConfig, team: str, source: str, data: Any,
+           event: TicketEvent, owner: str, low: bool, rules: CesRules, now: datetime
+           ) -> Outcome:
+    workflow = rt.registry[SUPPORT]
+    _ensure_pinned(rt, team, workflow)
+    for attempt in range(2):
+        try:
+            return _record_once(rt, config, team, source, data, event, owner, low, rules, now,
+                                workflow)
+        except IntegrityError:  # a concurrent first insert of the same ticket; the retry sees it
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_once(rt: Runtime, config: TicketConfig, team: str, source: str, data: Any,
+                 event: TicketEvent, owner: str, low: bool, rules: CesRules, now: datetime,
+                 workflow: Workflow) -> Outcome:
+    with transaction(rt.sessions) as session:
+        ws = store.workspace(session, team)
+        ticket = ticket_store.upsert_ticket(
+            session, ws.id, event.ticket_id, source=source, raw=data, subject=event.subject,
+            url=event.url, owner_id=owner, customer_type=event.customer_type,
+            category=event.category,
+            ces_score=float(event.ces_score) if event.ces_score is not None else None,
+            ces_scale=(event.ces_scale or rules.scale) if event.ces_score is not None else None,
+            opened_at=event.opened_at, closed_at=event.closed_at)
+        outcome = Outcome(review_id=ticket.review_id, owner=owner, ticket=ticket_view(ticket),
+                          title=review_title(ticket))
+        if low and ticket.review_id is None:
+            draft = metadata_draft(workflow, event, ticket, "low_ces", rules, owner)
+            outcome.review_id, outcome.created = create_for_ticket(
+                rt, session, ticket, team=team, channel=config.channel or owner,
+                started_by=owner, trigger="webhook", draft=draft)
+            if outcome.created:
+                store.audit(session, ws.id, owner, "ticket.low_ces", outcome.review_id,
+                            ticket=event.ticket_id, ces=str(event.ces_score), source=source)
+        elif (ticket.review_id is None and is_stale(event.opened_at, event.closed_at, now)
+              and ticket_store.claim_stale_suggestion(session, ticket)):
+            outcome.stale_row_id = ticket.id
+            outcome.stale_days = (now - event.opened_at).days
+    return outcome
+
+
+def announce(rt: Runtime, outcome: Outcome) -> None:
+    """Slack, after the commit: a failure here is logged; the review is already saved."""
+    try:
+        if outcome.created and outcome.review_id is not None:
+            refresh_status(rt, outcome.review_id)
+            rt.client.chat_postMessage(channel=outcome.owner, **start_dm(
+                outcome.review_id, outcome.ticket, outcome.title))
+        if outcome.stale_row_id is not None:
+            rt.client.chat_postMessage(channel=outcome.owner, **stale_dm(
+                outcome.stale_row_id, outcome.ticket, outcome.stale_days))
+    except SlackApiError as exc:
+        log.error("ticket %s saved, but telling Slack failed: %s",
+                  outcome.ticket.ticket_id if outcome.ticket else "?", exc.response.get("error"))
+
+
+# --- stale tickets: the sweep and the suggestion's button --------------------------------------
+
+
+def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
+    """Suggest a post-mortem, once, for every recorded ticket open more than 14 days."""
+    now = now or utcnow()
+    outcomes: list[Outcome] = []
+    with transaction(rt.sessions) as session:
+        for ticket in ticket_store.stale_candidates(session, now - STALE_AFTER):
+            if ticket_store.claim_stale_suggestion(session, ticket):
+                outcomes.append(Outcome(owner=ticket.owner_id, ticket=ticket_view(ticket),
+                                        stale_row_id=ticket.id,
+                                        stale_days=(now - ticket.opened_at).days))
+    for outcome in outcomes:
+        announce(rt, outcome)
+    return len(outcomes)
+
+
+def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None, str]:
+    """The stale suggestion's button: the ticket's post-mortem (new or existing)."""
+    config = ticket_config()
+    workflow = rt.registry[SUPPORT]
+    with transaction(rt.sessions) as session:
+        ticket = session.get(Ticket, row_id)
+        if ticket is None:
+            return None, "That ticket is no longer recorded."
+        team = ticket_store_team(session, ticket)
+    _ensure_pinned(rt, team, workflow)
+    with transaction(rt.sessions) as session:
+        ticket = session.get(Ticket, row_id)
+        ws = session.get(Workspace, ticket.workspace_id)
+        rules = CesRules.from_settings(tickets_settings(ws))
+        draft = metadata_draft(workflow, None, ticket, "stale_ticket", rules, ticket.owner_id)
+        review_id, created = create_for_ticket(
+            rt, session, ticket, team=team, channel=config.channel or ticket.owner_id,
+            started_by=user_id, trigger="stale_ticket", draft=draft)
+    if created:
+        with contextlib.suppress(SlackApiError):  # logged there; the next refresh posts it
+            refresh_status(rt, review_id)
+    return review_id, ""
+
+
+def ticket_store_team(session: Session, ticket: Ticket) -> str:
+    return session.get(Workspace, ticket.workspace_id).team_id
+
+

@@ -1,0 +1,218 @@
+"""The support post-mortem loop after the webhook: an admin's "changes requested" or close reaches
+the owner, post-mortems that stall are nudged (owner: In Progress too long; admins: In Review), and
+admins list the missing features post-mortems found.
+
+Reminders are claimed like the action items' nudges: the identity row (review, kind, occurrence,
+recipient) is inserted before the DM is sent, so two sweeps (replicas, `serve` and the CLI) never
+send one twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
+from bot.action_items.service import PERMANENT_ERRORS
+from bot.features import StageSaved
+from bot.reviews.service import workflow_of
+from bot.runtime import Runtime
+from bot.tickets.service import SUPPORT, suggest_stale, ticket_config
+from bot.tickets.views import (
+    FeatureRequest,
+    changes_requested_dm,
+    closed_dm,
+    features_message,
+    in_progress_reminder,
+    in_review_reminder,
+)
+from storage import reviews as store
+from storage import tickets as ticket_store
+from storage.db import transaction
+from storage.models import Review
+from storage.tickets import SupportReminder
+from storage.types import utcnow
+from workflows.calendar import working_days_between
+from workflows.model import Role
+
+log = logging.getLogger(__name__)
+
+WAITING = ("open", "in_progress")
+IN_REVIEW = "in_review"
+
+
+# --- the admin's decision reaches the owner ----------------------------------------------------
+
+
+def after_stage(rt: Runtime, saved: StageSaved) -> None:
+    """After an admin stage is saved (and acked): DM the owner the comment or the close."""
+    review_id, stage_key, result, actor = (saved.review_id, saved.stage_key, saved.result,
+                                           saved.user_id)
+    transition = result.transition
+    if transition is None:
+        return
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None:
+            return
+        workflow = workflow_of(review)
+        stage = workflow.stage(stage_key)
+        if stage.role != Role.ADMIN or review.owner_id == actor:
+            return
+        owner, title, permalink = review.owner_id, review.title, review.permalink
+        comment = next((str(result.answers.get(d.comment_field) or "") for d in stage.decisions
+                        if d.comment_field and result.answers.get(d.comment_field)), "")
+        back_to = (workflow.stage(transition.next_stage).name
+                   if transition.looped_back and transition.next_stage else None)
+    if back_to:
+        message = changes_requested_dm(review_id, title, permalink, actor,
+                                       comment or "(no comment)", back_to)
+    elif transition.complete:
+        message = closed_dm(title, permalink, actor)
+    else:
+        return
+    try:
+        rt.client.chat_postMessage(channel=owner, **message)
+    except SlackApiError as exc:  # the decision is saved; the status message shows it too
+        log.error("could not DM %s about review %s: %s", owner, review_id,
+                  exc.response.get("error"))
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderResult:
+    sent: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}"
+
+
+def admins(rt: Runtime) -> list[str]:
+    """Who hears about reviews waiting In Review: POSTMORTEM_ADMINS, else Slack's admins."""
+    if rt.settings.admins:
+        return sorted(rt.settings.admins)
+    members = rt.client.users_list(limit=500).get("members", [])
+    return sorted(m["id"] for m in members
+                  if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
+                  and not m.get("is_bot"))
+
+
+@dataclass(frozen=True)
+class Planned:
+    review_id: int
+    kind: str
+    occurrence: str
+    recipient: str
+    message: dict[str, Any]
+
+
+def plan(rt: Runtime, now: datetime) -> list[Planned]:
+    """Every reminder that is due now (claimed or not)."""
+    every = ticket_config().stale_days
+    zone = ZoneInfo(rt.settings.timezone)
+    today = now.astimezone(zone).date()
+    planned: list[Planned] = []
+    admin_ids: list[str] | None = None
+    with rt.sessions() as session:
+        reviews = list(session.scalars(select(Review).where(
+            Review.workflow_key == SUPPORT, Review.status.in_((*WAITING, IN_REVIEW)),
+            Review.current_stage.is_not(None))))
+        moved = ticket_store.last_moved(session, [r.id for r in reviews])
+        for review in reviews:
+            since = moved.get(review.id, review.created_at)
+            days = working_days_between(since.astimezone(zone).date(), today, rt.settings.state)
+            stage_name = workflow_of(review).stage(review.current_stage).name
+            occurrence = f"{since:%Y%m%dT%H%M%S}"
+            if review.status == IN_REVIEW:
+                if admin_ids is None:
+                    admin_ids = admins(rt)
+                message = in_review_reminder(review.id, review.title, review.permalink,
+                                             review.owner_id, days)
+                planned += [Planned(review.id, "in_review", f"{occurrence}#{days // every}", a,
+                                    message) for a in admin_ids]
+            elif days > every:
+                planned.append(Planned(
+                    review.id, "in_progress", f"{occurrence}#{(days - 1) // every}",
+                    review.owner_id, in_progress_reminder(review.id, review.title,
+                                                          review.permalink, days, stage_name)))
+    return planned
+
+
+def sweep(rt: Runtime, now: datetime | None = None) -> ReminderResult:
+    """Send the support reminders that are due, each exactly once."""
+    result = ReminderResult()
+    for p in plan(rt, now or utcnow()):
+        with transaction(rt.sessions) as session:
+            claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
+                                                occurrence=p.occurrence,
+                                                recipient_id=p.recipient)
+        if claim is None:
+            continue
+        try:
+            rt.client.chat_postMessage(channel=p.recipient, **p.message)
+        except SlackApiError as exc:
+            error = exc.response.get("error") or "unknown_error"
+            with transaction(rt.sessions) as session:
+                row = session.get(SupportReminder, claim)
+                if error in PERMANENT_ERRORS:
+                    row.status, row.reason = "failed", error
+                else:  # let the next sweep try again
+                    session.delete(row)
+            result.failed += 1
+            continue
+        with transaction(rt.sessions) as session:
+            row = session.get(SupportReminder, claim)
+            row.status, row.sent_at = "sent", utcnow()
+        result.sent += 1
+    return result
+
+
+def scheduled_reminders(rt: Runtime) -> ReminderResult:
+    result = sweep(rt)
+    if result.sent or result.failed:
+        log.info("support reminders: %s", result)
+    return result
+
+
+def scheduled_stale(rt: Runtime) -> int:
+    return suggest_stale(rt)
+
+
+# --- missing features --------------------------------------------------------------------------
+
+
+def feature_requests(rt: Runtime, team_id: str) -> list[FeatureRequest]:
+    with transaction(rt.sessions) as session:
+        ws = store.workspace(session, team_id)
+        rows = ticket_store.answers_of_stage(session, ws.id, SUPPORT, "action_items")
+        return [FeatureRequest(title=review.title, permalink=review.permalink,
+                               owner=review.owner_id, request=str(a.get("feature_request") or ""),
+                               admin_comment=str(a.get("admin_comment") or ""))
+                for review, a in rows if a.get("missing_feature") is True]
+
+
+def count_feature_requests(session: Any, workspace_id: int, since: datetime | None = None
+                           ) -> int:
+    """For the digest: post-mortems whose action items report a missing feature."""
+    rows = ticket_store.answers_of_stage(session, workspace_id, SUPPORT, "action_items")
+    return sum(1 for review, a in rows if a.get("missing_feature") is True
+               and (since is None or review.created_at >= since))
+
+
+def features(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
+    if not rt.is_admin(command["user_id"]):
+        respond(text="Sorry, the missing-feature requests are for workspace admins only (they "
+                     "include comments meant for admins).")
+        return
+    respond(**features_message(feature_requests(rt, command["team_id"])))
+
