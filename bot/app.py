@@ -20,7 +20,7 @@ from bot import commands
 from bot.action_items.feature import FEATURE as ACTION_ITEMS
 from bot.consumer_law.feature import FEATURE as CONSUMER_LAW
 from bot.digest.feature import FEATURE as DIGEST
-from bot.features import Feature, Job, ReviewHooks, Subcommand
+from bot.features import EffectHandler, Feature, Job, ReviewHooks, Subcommand
 from bot.home.feature import FEATURE as HOME
 from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
@@ -50,6 +50,17 @@ def subcommands(features: Iterable[Feature] = FEATURES) -> dict[str, Subcommand]
             if word in table:
                 raise ValueError(f"/postmortem {word} is claimed by two features")
             table[word] = handler
+    return table
+
+
+def effect_handlers(features: Iterable[Feature] = FEATURES) -> dict[str, EffectHandler]:
+    """Every outbox effect kind and the feature function that delivers it."""
+    table: dict[str, EffectHandler] = {}
+    for feature in features:
+        for kind, handler in feature.effects.items():
+            if kind in table:
+                raise ValueError(f"effect {kind} is delivered by two features")
+            table[kind] = handler
     return table
 
 

@@ -9,8 +9,7 @@ can build an app with only the features it needs.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +20,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.reviews.service import SubmitResult
 from bot.runtime import Runtime
-
-log = logging.getLogger(__name__)
+from storage.outbox import Claimed
 
 Subcommand = Callable[[Runtime, dict[str, Any], str, Respond, WebClient], None]
 """`/postmortem <word> <rest>`: (runtime, Slack's command payload, rest, respond, client)."""
@@ -39,7 +37,7 @@ class Job:
 
 @dataclass(frozen=True)
 class StageSaved:
-    """What features hear when a stage is saved (after the commit and the ack)."""
+    """What features hear when a stage is saved (inside the transaction that saves it)."""
 
     review_id: int
     stage_key: str
@@ -47,36 +45,56 @@ class StageSaved:
     result: SubmitResult
 
 
-AfterStart = Callable[[Runtime, int], None]
-AfterStage = Callable[[Runtime, StageSaved], None]
+@dataclass(frozen=True)
+class SideEffect:
+    """Something a change promises to do outside the database (a message, a DM, a tracker call).
+
+    Recorded in the change's own transaction (the outbox) and delivered afterwards by a worker
+    that retries it until it succeeds or fails for good; `kind` names the handler, a feature's
+    `effects` entry. Effects with the same `group` are delivered in the order recorded.
+    """
+
+    kind: str
+    payload: dict[str, Any]
+    group: str | None = None
+
+
+class PermanentError(Exception):
+    """A handler's way to say "waiting will not help": the effect fails now, not after retries."""
+
+
+def payload_int(payload: Mapping[str, Any], key: str) -> int:
+    """A required integer field of an effect's payload (a malformed one fails for good)."""
+    value = payload.get(key)
+    if not isinstance(value, int):
+        raise PermanentError(f"payload has no integer {key!r}")
+    return value
+
+
+EffectHandler = Callable[[Runtime, Claimed], None]
+"""Delivers one claimed effect; raising means "try again later" (or failed, for good errors)."""
+
+AfterStart = Callable[[int], Iterable[SideEffect]]
+AfterStage = Callable[[StageSaved], Iterable[SideEffect]]
 
 
 @dataclass(frozen=True)
 class ReviewHooks:
-    """Features' reactions to a review's progress, run one by one.
+    """What features promise to do when a review starts or a stage is saved.
 
-    Each hook runs on its own: one that fails is logged and the next still runs, so a problem in
-    (say) the report never stops an action item's owner from being told.
+    Hooks run inside the transaction that saves the change and only decide: they return the side
+    effects to record, and the delivery worker carries each out on its own, so one failing
+    effect (a Slack outage on the status message) never holds back another (the owner's DM).
     """
 
     after_start: tuple[AfterStart, ...] = ()
     after_stage: tuple[AfterStage, ...] = ()
 
-    def started(self, rt: Runtime, review_id: int) -> None:
-        for hook in self.after_start:
-            try:
-                hook(rt, review_id)
-            except Exception:
-                log.exception("after-start hook %s failed for review %s",
-                              getattr(hook, "__qualname__", hook), review_id)
+    def started(self, review_id: int) -> list[SideEffect]:
+        return [effect for hook in self.after_start for effect in hook(review_id)]
 
-    def stage_saved(self, rt: Runtime, saved: StageSaved) -> None:
-        for hook in self.after_stage:
-            try:
-                hook(rt, saved)
-            except Exception:
-                log.exception("after-stage hook %s failed for review %s",
-                              getattr(hook, "__qualname__", hook), saved.review_id)
+    def stage_saved(self, saved: StageSaved) -> list[SideEffect]:
+        return [effect for hook in self.after_stage for effect in hook(saved)]
 
 
 @dataclass(frozen=True)
@@ -90,5 +108,6 @@ class Feature:
     commands: tuple[click.Command, ...] = ()
     after_start: tuple[AfterStart, ...] = ()
     after_stage: tuple[AfterStage, ...] = ()
+    effects: Mapping[str, EffectHandler] = field(default_factory=dict)
     checks: tuple[Callable[[Settings], None], ...] = ()
     """Refuse to start on a malformed setting of this feature (ConfigError, one line)."""

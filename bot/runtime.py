@@ -25,6 +25,8 @@ class Runtime:
     client: WebClient
     people: People
     is_admin: AdminCheck
+    delivery_due: threading.Event = field(default_factory=threading.Event, repr=False)
+    """Set after a commit that recorded side effects: wakes this process's delivery worker."""
     _team_id: str | None = field(default=None, repr=False)
     _team_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -52,13 +52,16 @@ def prepare_database(settings: Settings) -> Engine:
 
 
 def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
+    """The runtime, the Bolt app, its scheduled jobs and its outbox delivery thread."""
     from bot import scheduler
-    from bot.app import create_app, jobs
+    from bot.app import create_app, effect_handlers, jobs
+    from bot.delivery.worker import DeliveryThread
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, engine)
     app = create_app(runtime)
     scheduler.start(runtime, jobs())
+    DeliveryThread(runtime, effect_handlers()).start()
     return runtime, app
 
 

@@ -45,6 +45,7 @@ METHOD_SCOPES = {
     "users_info": {"users:read"}, "users_list": {"users:read"},
     "users_lookupByEmail": {"users:read.email"}, "conversations_open": {"im:write"},
     "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "files_upload_v2": {"files:write"}, "auth_test": set(),
 }
 

@@ -12,4 +12,5 @@ FEATURE = Feature(
     jobs=(Job("reminders", nudges.scheduled_sweep, 60),),
     commands=(cli.remind,),
     after_stage=(service.after_stage,),
+    effects={"action_items.assigned": service.deliver_assignment},
 )

@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 
 from bot.action_items import service as reminders
 from bot.action_items import views
-from bot.reviews.status import refresh_status
+from bot.delivery.service import record
+from bot.reviews.status import refresh_status, status_effect
 from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from bot.slack import state
@@ -181,10 +182,11 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
             tracking_link=link,
             actor=body["user"]["id"],
         )
-        item_id, review_id = item.id, review.id
+        session.flush()
+        record(session, [*reminders.assignment_effects([(item.id, True, None)]),
+                         status_effect(review.id)])
     ack()
-    reminders.notify_changes(rt, [(item_id, True, None)])
-    refresh_status(rt, review_id)
+    rt.delivery_due.set()
 
 
 def open_review(ack: Ack) -> None:

@@ -19,11 +19,13 @@ from bot.action_items.views import (
     improvements_blocks,
     item_blocks,
 )
-from bot.features import StageSaved
+from bot.features import SideEffect, StageSaved, payload_int
 from bot.runtime import Runtime
+from bot.slack import posted
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
+from storage.outbox import Claimed
 from storage.types import utcnow
 from workflows.nudges import (
     ItemSchedule,
@@ -83,8 +85,16 @@ def view_of(rt: Runtime, item: ActionItem) -> ItemView:
 # --- assignment ------------------------------------------------------------------------------
 
 
-def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = None) -> None:
-    """DM the owner at once; on reassignment tell the new owner and the old one."""
+ASSIGNMENT_EVENT = "postmortem_assignment"
+
+
+def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = None, *,
+                      retrying: bool = False) -> None:
+    """DM the owner at once; on reassignment tell the new owner and the old one.
+
+    When `retrying` (an earlier attempt may have reached Slack), the DM is looked up by its
+    metadata before it is posted again.
+    """
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         if item is None or item.status == "cancelled":
@@ -92,19 +102,42 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
         reschedule(rt, item, item.review.workspace)
         view = view_of(rt, item)
     headline = ("Reassigned to you" if previous_owner else "New action item for you")
-    posted = rt.client.chat_postMessage(channel=view.owner_id, **item_blocks(view, headline))
+    found: tuple[str, str] | None = None
+    if retrying:
+        channel = rt.client.conversations_open(users=view.owner_id)["channel"]["id"]
+        ts = posted.find(rt.client, channel, ASSIGNMENT_EVENT, item_id=item_id,
+                         owner=view.owner_id)
+        found = (channel, ts) if ts else None
+    if found is None:
+        reply = rt.client.chat_postMessage(
+            channel=view.owner_id, **item_blocks(view, headline),
+            metadata=posted.metadata(ASSIGNMENT_EVENT, item_id=item_id, owner=view.owner_id))
+        found = (str(reply["channel"]), str(reply["ts"]))
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
-        item.dm_channel, item.dm_ts = posted["channel"], posted["ts"]
+        item.dm_channel, item.dm_ts = found
     if previous_owner and previous_owner != view.owner_id:
         rt.client.chat_postMessage(channel=previous_owner, text=(
             f"“{view.title}” in {view.review_title} is now owned by <@{view.owner_id}>: "
             "you will get no more reminders about it."))
 
 
-def after_stage(rt: Runtime, saved: StageSaved) -> None:
-    """DM the owners of the action items the stage created or reassigned."""
-    notify_changes(rt, saved.result.item_changes)
+def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
+    """One effect per item created or reassigned: each owner's DM is delivered on its own."""
+    return [SideEffect("action_items.assigned", {"item_id": item_id,
+                                                 "previous_owner": previous_owner})
+            for item_id, created, previous_owner in changes if created or previous_owner]
+
+
+def after_stage(saved: StageSaved) -> list[SideEffect]:
+    """The owners of the action items the stage created or reassigned are told."""
+    return assignment_effects(saved.result.item_changes)
+
+
+def deliver_assignment(rt: Runtime, effect: Claimed) -> None:
+    previous = effect.payload.get("previous_owner")
+    notify_assignment(rt, payload_int(effect.payload, "item_id"),
+                      str(previous) if previous else None, retrying=effect.attempt > 1)
 
 
 def notify_changes(rt: Runtime, changes: list[tuple[int, bool, str | None]]) -> None:

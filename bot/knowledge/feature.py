@@ -12,4 +12,6 @@ FEATURE = Feature(
     commands=(cli.export_command,),
     after_start=(service.after_start,),
     after_stage=(service.after_stage,),
+    effects={"knowledge.report": service.deliver_report,
+             "knowledge.similar": service.deliver_similar},
 )

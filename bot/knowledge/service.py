@@ -15,14 +15,17 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.features import StageSaved
+from bot.features import SideEffect, StageSaved, payload_int
 from bot.knowledge.views import render, report_message, similar_message
 from bot.reviews.service import workflow_of
+from bot.reviews.status import status_group
 from bot.runtime import Runtime
+from bot.slack import posted
 from storage import knowledge as kb
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
+from storage.outbox import Claimed
 from workflows.reports import ReportData, build, report_stage, similar_words
 
 log = logging.getLogger(__name__)
@@ -53,10 +56,11 @@ def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
             "share_at_meeting": report.share_at_meeting, "report_md": markdown}
 
 
-def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
+def refresh_report(rt: Runtime, review_id: int, *, actor: str, retrying: bool = False) -> bool:
     """Build or rebuild the report and its knowledge base entry; post or update it in the thread.
 
-    True when the thread's report message was posted or changed.
+    True when the thread's report message was posted or changed. A Slack error propagates (the
+    outbox retries it); when `retrying`, a report Slack already has is found by its metadata.
     """
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
@@ -82,21 +86,24 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
     if thread is None:
         return False  # no status message to thread under yet: the next refresh posts it
     message = report_message(title, mrkdwn, review_id=review_id)
-    try:
-        if old_ts:
-            rt.client.chat_update(channel=channel, ts=old_ts, **message)
-            ts = old_ts
-        else:
-            ts = rt.client.chat_postMessage(channel=channel, thread_ts=thread, **message)["ts"]
-    except SlackApiError as exc:
-        log.error("could not post the report of review %s: %s", review_id,
-                  exc.response.get("error"))
-        return False
+    if not old_ts and retrying:
+        old_ts = posted.find(rt.client, channel, REPORT_EVENT, thread_ts=thread,
+                             review_id=review_id)
+    if old_ts:
+        rt.client.chat_update(channel=channel, ts=old_ts, **message)
+        ts = old_ts
+    else:
+        ts = rt.client.chat_postMessage(
+            channel=channel, thread_ts=thread,
+            metadata=posted.metadata(REPORT_EVENT, review_id=review_id), **message)["ts"]
     with transaction(rt.sessions) as session:
         entry = session.get(kb.KnowledgeEntry, entry_id)
         if entry is not None:
             entry.report_ts, entry.report_hash = ts, digest
     return True
+
+
+REPORT_EVENT = "postmortem_report"
 
 
 def hit_lines(session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]
@@ -136,11 +143,23 @@ def suggest_similar(rt: Runtime, review_id: int) -> int:
     return len(lines)
 
 
-def after_stage(rt: Runtime, saved: StageSaved) -> None:
-    """The report and knowledge base entry follow every saved stage."""
-    refresh_report(rt, saved.review_id, actor=saved.user_id)
+def after_stage(saved: StageSaved) -> list[SideEffect]:
+    """The report and knowledge base entry follow every saved stage (after the status message)."""
+    return [SideEffect("knowledge.report", {"review_id": saved.review_id,
+                                            "actor": saved.user_id},
+                       group=status_group(saved.review_id))]
 
 
-def after_start(rt: Runtime, review_id: int) -> None:
-    """Similar past lessons in the new review's thread."""
-    suggest_similar(rt, review_id)
+def after_start(review_id: int) -> list[SideEffect]:
+    """Similar past lessons in the new review's thread, once its status message is posted."""
+    return [SideEffect("knowledge.similar", {"review_id": review_id},
+                       group=status_group(review_id))]
+
+
+def deliver_report(rt: Runtime, effect: Claimed) -> None:
+    refresh_report(rt, payload_int(effect.payload, "review_id"),
+                   actor=str(effect.payload.get("actor") or ""), retrying=effect.attempt > 1)
+
+
+def deliver_similar(rt: Runtime, effect: Claimed) -> None:
+    suggest_similar(rt, payload_int(effect.payload, "review_id"))

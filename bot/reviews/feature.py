@@ -11,4 +11,5 @@ FEATURE = Feature(
     subcommands={"start": commands.start, "list": commands.list_reviews,
                  "help": commands.show_help},
     after_stage=(status.after_stage,),
+    effects={"reviews.status": status.deliver_status},
 )

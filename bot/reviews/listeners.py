@@ -22,10 +22,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.delivery.service import record
 from bot.features import ReviewHooks, StageSaved
 from bot.reviews import service
 from bot.reviews.flows import open_stage
-from bot.reviews.status import refresh_status
+from bot.reviews.status import status_effect
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
 from bot.reviews.views.start_modal import CALLBACK_ID as START
@@ -94,7 +95,7 @@ def _error_response(
 def start_submitted(
     ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime, hooks: ReviewHooks
 ) -> None:
-    """The start form: validate, save the review, ack, then post its status message."""
+    """The start form: validate, then save the review and promise its status message (outbox)."""
     values = parse_start(view["state"]["values"])
     errors = {}
     if not values["title"]:
@@ -110,35 +111,31 @@ def start_submitted(
         ack(response_action="errors", errors=errors)
         return
     user_id = body["user"]["id"]
-    with transaction(rt.sessions) as session:
-        review = service.start_review(
-            session,
-            workflow,
-            team_id=body["team"]["id"],
-            title=values["title"],
-            channel_id=values["channel"],
-            owner_id=values["owner"] or user_id,
-            started_by=user_id,
-        )
-        review_id = review.id
-        first = workflow.stages[0]
-        draft = json.loads(view.get("private_metadata") or "{}").get("d") or {}
-        if draft and set(draft) <= {f.key for f in first.fields}:
-            store.save_draft(session, review_id, first.key, review.owner_id, draft)
-    ack()
     try:
-        refresh_status(rt, review_id)
-    except SlackApiError as exc:
-        client.chat_postMessage(
-            channel=user_id,
-            text=(
-                f"Your review “{escape(values['title'])}” is saved, but I couldn't post in "
-                f"<#{values['channel']}> ({exc.response.get('error')}). Invite me with "
-                f"`/invite` there, or use `/postmortem list` to continue it."
-            ),
-        )
+        with transaction(rt.sessions) as session:
+            review = service.start_review(
+                session,
+                workflow,
+                team_id=body["team"]["id"],
+                title=values["title"],
+                channel_id=values["channel"],
+                owner_id=values["owner"] or user_id,
+                started_by=user_id,
+            )
+            review_id = review.id
+            first = workflow.stages[0]
+            draft = json.loads(view.get("private_metadata") or "{}").get("d") or {}
+            if draft and set(draft) <= {f.key for f in first.fields}:
+                store.save_draft(session, review_id, first.key, review.owner_id, draft)
+            effects = [status_effect(review_id, starter=user_id), *hooks.started(review_id)]
+            record(session, effects)
+    except Exception:  # the database is down or read-only: say so, keep the form
+        log.exception("saving a new review failed")
+        ack(response_action="errors", errors={"title": (
+            "Saving failed on our side. Your answers are still here: try again in a minute.")})
         return
-    hooks.started(rt, review_id)
+    ack()
+    rt.delivery_due.set()
 
 
 def continue_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -206,6 +203,9 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                 }
             else:
                 response, saved = _submit(rt, session, review, meta, view, user_id, is_admin)
+                if saved is not None:
+                    record(session, hooks.stage_saved(
+                        StageSaved(meta.review_id, meta.stage, user_id, saved)))
     except Exception:
         log.exception("saving stage %s of review %s failed", meta.stage, meta.review_id)
         response = {
@@ -218,7 +218,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
         }
     ack(**response)
     if saved is not None:
-        hooks.stage_saved(rt, StageSaved(meta.review_id, meta.stage, user_id, saved))
+        rt.delivery_due.set()
 
 
 def _submit(

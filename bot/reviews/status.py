@@ -1,7 +1,7 @@
 """Posting and refreshing a review's channel message, and its thread summary.
 
-Called after ack(): the user's answers are already saved, so a Slack failure here is logged and
-repaired by the next refresh (every refresh re-renders the whole message from the database).
+Delivered from the outbox (`reviews.status` effects) after the change is committed: a Slack
+failure is retried, and every refresh re-renders the whole message from the database.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ import logging
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
 
-from bot.features import StageSaved
+from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
 from bot.reviews.views.review_message import status_message
 from bot.runtime import Runtime
+from bot.slack import posted
+from bot.slack.text import escape
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,18 @@ def _render(session, review: Review) -> dict:
                           current=review.current_stage, done=answered, open_items=open_items)
 
 
-def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -> None:
-    """Post the status message if it has none yet, else update it in place."""
+STATUS_EVENT = "postmortem_review"
+SUMMARY_EVENT = "postmortem_summary"
+
+
+def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
+                   retrying: bool = False) -> None:
+    """Post the status message if it has none yet, else update it in place.
+
+    Every refresh renders the whole message from the database, so however many refreshes failed
+    before, the one that succeeds shows the review's true state. When `retrying`, a message or
+    summary that Slack accepted before an interruption is found by its metadata, not re-posted.
+    """
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None:
@@ -45,28 +58,73 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id))
                    if post_summary else None)
-    try:
+    if not ts and retrying:
+        ts = posted.find(rt.client, channel, STATUS_EVENT, review_id=review_id)
         if ts:
-            rt.client.chat_update(channel=channel, ts=ts, **message)
-        else:
-            posted = rt.client.chat_postMessage(channel=channel, **message)
-            ts = posted["ts"]
-            permalink = rt.client.chat_getPermalink(channel=posted["channel"], message_ts=ts)
-            with transaction(rt.sessions) as session:
-                review = store.get_review(session, review_id)
-                store.set_message(session, review, posted["channel"], ts)
-                review.permalink = permalink.get("permalink")
-        if summary:
-            rt.client.chat_postMessage(channel=channel, thread_ts=ts, **summary)
+            _record_message(rt, review_id, channel, ts)
+    if ts:
+        rt.client.chat_update(channel=channel, ts=ts, **message)
+    else:
+        reply = rt.client.chat_postMessage(
+            channel=channel, metadata=posted.metadata(STATUS_EVENT, review_id=review_id),
+            **message)
+        ts = str(reply["ts"])
+        _record_message(rt, review_id, str(reply["channel"]), ts)
+    if summary and not (retrying and posted.find(rt.client, channel, SUMMARY_EVENT,
+                                                 thread_ts=ts, review_id=review_id)):
+        rt.client.chat_postMessage(channel=channel, thread_ts=ts,
+                                   metadata=posted.metadata(SUMMARY_EVENT, review_id=review_id),
+                                   **summary)
+
+
+def _record_message(rt: Runtime, review_id: int, channel: str, ts: str) -> None:
+    permalink = rt.client.chat_getPermalink(channel=channel, message_ts=ts)
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is not None:
+            store.set_message(session, review, channel, ts)
+            review.permalink = permalink.get("permalink")
+
+
+def status_effect(review_id: int, *, summary: bool = False,
+                  starter: str | None = None) -> SideEffect:
+    """Refresh the status message; refreshes of one review are delivered in order."""
+    payload: dict[str, object] = {"review_id": review_id, "summary": summary}
+    if starter:
+        payload["starter"] = starter
+    return SideEffect("reviews.status", payload, group=status_group(review_id))
+
+
+def status_group(review_id: int) -> str:
+    """Effects that need the status message to exist (thread replies) share its group."""
+    return f"review:{review_id}:status"
+
+
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def deliver_status(rt: Runtime, effect: Claimed) -> None:
+    """The `reviews.status` effect. A channel the bot cannot post in is told to the starter."""
+    review_id = payload_int(effect.payload, "review_id")
+    try:
+        refresh_status(rt, review_id, post_summary=bool(effect.payload.get("summary")),
+                       retrying=effect.attempt > 1)
     except SlackApiError as exc:
-        log.error("could not update the message of review %s: %s", review_id,
-                  exc.response.get("error"))
-        raise
+        starter = effect.payload.get("starter")
+        error = exc.response.get("error")
+        if not starter or error not in CANNOT_POST:
+            raise
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, review_id)
+            title, channel = (review.title, review.channel_id) if review else ("", "")
+        rt.client.chat_postMessage(channel=str(starter), text=(
+            f"Your review “{escape(title)}” is saved, but I couldn't post in <#{channel}> "
+            f"({escape(str(error))}). Invite me with `/invite` there, or use "
+            "`/postmortem list` to continue it."))
 
 
-
-def after_stage(rt: Runtime, saved: StageSaved) -> None:
+def after_stage(saved: StageSaved) -> list[SideEffect]:
     """The status message follows every saved stage; the summary is posted once, at the end."""
     transition = saved.result.transition
     finished = bool(transition and transition.complete) and not saved.result.edited
-    refresh_status(rt, saved.review_id, post_summary=finished)
+    return [status_effect(saved.review_id, summary=finished)]

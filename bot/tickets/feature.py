@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.features import Feature, Job
-from bot.tickets import cli, listeners, support
+from bot.tickets import cli, listeners, service, support
 from bot.tickets.service import ticket_config
 
 
@@ -20,5 +20,8 @@ FEATURE = Feature(
           Job("stale_tickets", support.scheduled_stale, 3600)),
     commands=(cli.tickets,),
     after_stage=(support.after_stage,),
+    effects={"tickets.decision": support.deliver_decision,
+             "tickets.start_dm": service.deliver_start_dm,
+             "tickets.stale_dm": service.deliver_stale_dm},
     checks=(check_settings,),
 )

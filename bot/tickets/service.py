@@ -22,15 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import ConfigError
+from bot.delivery.service import record as record_effects
+from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews import service
-from bot.reviews.status import refresh_status
+from bot.reviews.status import refresh_status, status_effect
 from bot.runtime import Runtime
+from bot.slack import posted
 from bot.slack.text import clip
 from bot.tickets.views import TicketView, stale_dm, start_dm
 from storage import reviews as store
 from storage import tickets as ticket_store
 from storage.db import transaction
 from storage.models import Workspace
+from storage.outbox import Claimed
 from storage.tickets import Ticket
 from storage.types import utcnow
 from workflows.model import FieldType, Workflow
@@ -233,22 +237,64 @@ def _record_once(rt: Runtime, config: TicketConfig, team: str, source: str, data
               and ticket_store.claim_stale_suggestion(session, ticket)):
             outcome.stale_row_id = ticket.id
             outcome.stale_days = (now - event.opened_at).days
+        record_effects(session, announcement_effects(outcome, ticket.id))
     return outcome
 
 
-def announce(rt: Runtime, outcome: Outcome) -> None:
-    """Slack, after the commit: a failure here is logged; the review is already saved."""
-    try:
-        if outcome.created and outcome.review_id is not None:
-            refresh_status(rt, outcome.review_id)
-            rt.client.chat_postMessage(channel=outcome.owner, **start_dm(
-                outcome.review_id, outcome.ticket, outcome.title))
-        if outcome.stale_row_id is not None:
-            rt.client.chat_postMessage(channel=outcome.owner, **stale_dm(
-                outcome.stale_row_id, outcome.ticket, outcome.stale_days))
-    except SlackApiError as exc:
-        log.error("ticket %s saved, but telling Slack failed: %s",
-                  outcome.ticket.ticket_id if outcome.ticket else "?", exc.response.get("error"))
+def announcement_effects(outcome: Outcome, ticket_row: int) -> list[SideEffect]:
+    """What Slack is told about a recorded ticket, promised in the same transaction."""
+    effects: list[SideEffect] = []
+    if outcome.created and outcome.review_id is not None:
+        effects += [status_effect(outcome.review_id),
+                    SideEffect("tickets.start_dm", {"review_id": outcome.review_id,
+                                                    "ticket_row": ticket_row,
+                                                    "owner": outcome.owner})]
+    if outcome.stale_row_id is not None:
+        effects.append(SideEffect("tickets.stale_dm", {"ticket_row": outcome.stale_row_id,
+                                                       "owner": outcome.owner,
+                                                       "days": outcome.stale_days}))
+    return effects
+
+
+TICKET_DM_EVENT = "postmortem_ticket_dm"
+
+
+def _dm_once(rt: Runtime, owner: str, message: dict[str, Any], retrying: bool,
+             **identity: Any) -> None:
+    """Post a DM unless a retried attempt finds Slack already has it (by its metadata)."""
+    if retrying:
+        channel = rt.client.conversations_open(users=owner)["channel"]["id"]
+        if posted.find(rt.client, channel, TICKET_DM_EVENT, **identity):
+            return
+    rt.client.chat_postMessage(channel=owner, metadata=posted.metadata(TICKET_DM_EVENT,
+                                                                       **identity), **message)
+
+
+def _ticket(rt: Runtime, row_id: int) -> Ticket:
+    with transaction(rt.sessions) as session:
+        ticket = session.get(Ticket, row_id)
+        if ticket is None:
+            raise PermanentError(f"ticket row {row_id} no longer exists")
+        session.expunge(ticket)
+        return ticket
+
+
+def deliver_start_dm(rt: Runtime, effect: Claimed) -> None:
+    """The owner's DM for a post-mortem a low CES started."""
+    review_id = payload_int(effect.payload, "review_id")
+    ticket = _ticket(rt, payload_int(effect.payload, "ticket_row"))
+    _dm_once(rt, str(effect.payload["owner"]),
+             start_dm(review_id, ticket_view(ticket), review_title(ticket)),
+             effect.attempt > 1, kind="start", review_id=review_id)
+
+
+def deliver_stale_dm(rt: Runtime, effect: Claimed) -> None:
+    """The one-off suggestion for a ticket open more than 14 days."""
+    row_id = payload_int(effect.payload, "ticket_row")
+    ticket = _ticket(rt, row_id)
+    _dm_once(rt, str(effect.payload["owner"]),
+             stale_dm(row_id, ticket_view(ticket), int(effect.payload.get("days") or 0)),
+             effect.attempt > 1, kind="stale", ticket_row=row_id)
 
 
 # --- stale tickets: the sweep and the suggestion's button --------------------------------------
@@ -261,11 +307,13 @@ def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
     with transaction(rt.sessions) as session:
         for ticket in ticket_store.stale_candidates(session, now - STALE_AFTER):
             if ticket_store.claim_stale_suggestion(session, ticket):
-                outcomes.append(Outcome(owner=ticket.owner_id, ticket=ticket_view(ticket),
-                                        stale_row_id=ticket.id,
-                                        stale_days=(now - ticket.opened_at).days))
-    for outcome in outcomes:
-        announce(rt, outcome)
+                outcome = Outcome(owner=ticket.owner_id, ticket=ticket_view(ticket),
+                                  stale_row_id=ticket.id,
+                                  stale_days=(now - ticket.opened_at).days)
+                outcomes.append(outcome)
+                record_effects(session, announcement_effects(outcome, ticket.id))
+    if outcomes:
+        rt.delivery_due.set()
     return len(outcomes)
 
 

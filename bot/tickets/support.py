@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.action_items.service import PERMANENT_ERRORS
-from bot.features import StageSaved
+from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
 from bot.runtime import Runtime
 from bot.tickets.service import SUPPORT, suggest_stale, ticket_config
@@ -37,6 +37,7 @@ from storage import reviews as store
 from storage import tickets as ticket_store
 from storage.db import transaction
 from storage.models import Review
+from storage.outbox import Claimed
 from storage.tickets import SupportReminder
 from storage.types import utcnow
 from workflows.calendar import working_days_between
@@ -51,13 +52,23 @@ IN_REVIEW = "in_review"
 # --- the admin's decision reaches the owner ----------------------------------------------------
 
 
-def after_stage(rt: Runtime, saved: StageSaved) -> None:
-    """After an admin stage is saved (and acked): DM the owner the comment or the close."""
-    review_id, stage_key, result, actor = (saved.review_id, saved.stage_key, saved.result,
-                                           saved.user_id)
-    transition = result.transition
+def after_stage(saved: StageSaved) -> list[SideEffect]:
+    """An admin's decision on a stage reaches the review's owner (decided on delivery)."""
+    transition, answers = saved.result.transition, saved.result.answers
     if transition is None:
-        return
+        return []
+    return [SideEffect("tickets.decision", {
+        "review_id": saved.review_id, "stage_key": saved.stage_key, "actor": saved.user_id,
+        "complete": transition.complete, "looped_back": transition.looped_back,
+        "next_stage": transition.next_stage,
+        "answers": {k: v for k, v in answers.items() if isinstance(v, str)}})]
+
+
+def deliver_decision(rt: Runtime, effect: Claimed) -> None:
+    """DM the owner the admin's comment (changes requested) or the close."""
+    payload = effect.payload
+    review_id, stage_key = payload_int(payload, "review_id"), str(payload.get("stage_key"))
+    actor, answers = str(payload.get("actor")), dict(payload.get("answers") or {})
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None:
@@ -67,22 +78,19 @@ def after_stage(rt: Runtime, saved: StageSaved) -> None:
         if stage.role != Role.ADMIN or review.owner_id == actor:
             return
         owner, title, permalink = review.owner_id, review.title, review.permalink
-        comment = next((str(result.answers.get(d.comment_field) or "") for d in stage.decisions
-                        if d.comment_field and result.answers.get(d.comment_field)), "")
-        back_to = (workflow.stage(transition.next_stage).name
-                   if transition.looped_back and transition.next_stage else None)
+        comment = next((str(answers.get(d.comment_field) or "") for d in stage.decisions
+                        if d.comment_field and answers.get(d.comment_field)), "")
+        next_stage = payload.get("next_stage")
+        back_to = (workflow.stage(str(next_stage)).name
+                   if payload.get("looped_back") and next_stage else None)
     if back_to:
         message = changes_requested_dm(review_id, title, permalink, actor,
                                        comment or "(no comment)", back_to)
-    elif transition.complete:
+    elif payload.get("complete"):
         message = closed_dm(title, permalink, actor)
     else:
         return
-    try:
-        rt.client.chat_postMessage(channel=owner, **message)
-    except SlackApiError as exc:  # the decision is saved; the status message shows it too
-        log.error("could not DM %s about review %s: %s", owner, review_id,
-                  exc.response.get("error"))
+    rt.client.chat_postMessage(channel=owner, **message)
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from bot.runtime import Runtime
 from bot.tickets.service import (
     TicketConfig,
     _settings,
-    announce,
     record,
     resolve_owner,
     ticket_config,
@@ -117,7 +116,7 @@ def receive(rt: Runtime, config: TicketConfig, source: str, data: Any,
     owner = resolve_owner(rt, event)
     now = utcnow()
     outcome = record(rt, config, team, source, data, event, owner, low, rules, now)
-    announce(rt, outcome)
+    rt.delivery_due.set()
     return Reply(200, {"ok": True, "ticket": event.ticket_id, "review": outcome.review_id,
                        "created": outcome.created, "low_ces": low,
                        "stale_suggested": outcome.stale_row_id is not None})

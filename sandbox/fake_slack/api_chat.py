@@ -195,6 +195,15 @@ def _limit(params: dict, default: int = 100) -> int:
         return default
 
 
+def _without_metadata(messages: list[dict], params: dict) -> list[dict]:
+    """Slack returns message metadata only to callers that ask (`include_all_metadata`)."""
+    if str(params.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    for message in messages:
+        message.pop("metadata", None)
+    return messages
+
+
 def conversations_history(fake: Host, params: dict) -> dict:
     ws = fake.workspace
     channel = ws.resolve_channel(params.get("channel"))
@@ -205,7 +214,7 @@ def conversations_history(fake: Host, params: dict) -> dict:
         msgs = [m for m in msgs if float(m["ts"]) > float(params["oldest"])]
     limit = _limit(params)
     return {
-        "messages": copy.deepcopy(msgs[:limit]),
+        "messages": _without_metadata(copy.deepcopy(msgs[:limit]), params),
         "has_more": len(msgs) > limit,
         "response_metadata": {"next_cursor": ""},
     }
@@ -222,7 +231,7 @@ def conversations_replies(fake: Host, params: dict) -> dict:
     msgs = ws.thread(channel["id"], root)
     limit = _limit(params, 1000)
     return {
-        "messages": copy.deepcopy(msgs[:limit]),
+        "messages": _without_metadata(copy.deepcopy(msgs[:limit]), params),
         "has_more": len(msgs) > limit,
         "response_metadata": {"next_cursor": ""},
     }

@@ -40,6 +40,7 @@ class Seeder:
         self.session = session
         self.ws = workspace(session, TEAM)
         self.ws.settings = digest_settings()
+        self.reviews_made = 0  # permalinks count reviews, not database ids (sequences carry on)
         session.flush()
 
     def review(self, workflow: str, title: str, *, owner: str = ALICE, status: str = "open",
@@ -51,7 +52,9 @@ class Seeder:
                               owner_id=owner, started_by=owner)
         review.created_at, review.status, review.completed_at = created, status, completed
         review.updated_at = completed or created
-        review.permalink = permalink or f"https://slack.example/archives/{CHANNEL}/p{review.id}"
+        self.reviews_made += 1
+        review.permalink = (permalink
+                            or f"https://slack.example/archives/{CHANNEL}/p{self.reviews_made}")
         review.current_stage = None if completed else wf.stages[-1].key
         for stage_key, given in (answers or {}).items():
             self.session.add(StageSubmission(review_id=review.id, stage_key=stage_key,

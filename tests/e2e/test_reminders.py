@@ -273,7 +273,8 @@ def test_two_processes_sweeping_at_once_send_each_nudge_once(slack: FakeSlack, e
         sent = sum(int(o.split()[1].rstrip(",")) for o in outputs)
         assert sent == due_now, outputs
         expected += due_now
-    nudges = [c for c in slack.calls_to("chat.postMessage") if c.params.get("metadata")]
+    nudges = [c for c in slack.calls_to("chat.postMessage")
+              if (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"]
     ids = [c.params["metadata"]["event_payload"]["nudge_id"] for c in nudges]
     assert len(ids) == len(set(ids)) == expected
 

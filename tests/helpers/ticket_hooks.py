@@ -29,9 +29,11 @@ def post(bot: Any, path: str, body: Any, token: str | None = TOKEN,
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - local URL
-            return HookReply(response.status, json.loads(response.read()))
+            reply = HookReply(response.status, json.loads(response.read()))
     except urllib.error.HTTPError as exc:
-        return HookReply(exc.code, json.loads(exc.read()))
+        reply = HookReply(exc.code, json.loads(exc.read()))
+    bot.settle()  # what the webhook promised (status message, DMs) has been delivered
+    return reply
 
 
 def event(**overrides: Any) -> dict[str, Any]:

@@ -181,5 +181,6 @@ def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, b
     assert result.output == "suggested a post-mortem for 1 stale ticket(s)\n"
     result = CliRunner().invoke(tickets_cli.tickets, ["stale", "--now", later])
     assert result.output == "suggested a post-mortem for 0 stale ticket(s)\n"
+    bot.settle()  # the suggestion is delivered from the outbox
     assert len(slack.dms(ALICE)) == 1
     assert CliRunner().invoke(tickets_cli.tickets, ["stale", "--now", "2026-12-01"]).exit_code == 1

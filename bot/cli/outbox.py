@@ -1,0 +1,82 @@
+"""`postmortem-bot worker` and `postmortem-bot outbox`: delivering and inspecting side effects.
+
+`worker` runs the outbox delivery loop in the foreground (next to `serve` replicas on
+PostgreSQL; `serve` runs one itself). `outbox` shows what is pending, retrying or failed, with
+the last error, and puts failed effects back in the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from datetime import datetime
+
+import click
+
+from bot.app import effect_handlers
+from bot.cli.common import CliError, now_option, parse_now, runtime
+from bot.delivery import worker as delivery
+from bot.delivery.service import deliver_due
+from storage import outbox as store
+from storage.db import transaction
+from storage.types import utcnow
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, print the result, exit.")
+@now_option
+def worker(once: bool, now_text: str | None) -> None:
+    """Deliver the outbox's side effects until stopped (SIGTERM or Ctrl+C)."""
+    rt = runtime()
+    handlers = effect_handlers()
+    if once:
+        click.echo(str(deliver_due(rt, handlers, parse_now(now_text))))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("delivering the outbox (Ctrl+C stops)")
+    with contextlib.suppress(KeyboardInterrupt):
+        delivery.run(rt, handlers, stop)
+
+
+def _age(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return "-"
+    seconds = int((now - then).total_seconds())
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds}s"
+
+
+@click.group("outbox", invoke_without_command=True)
+@click.option("--failed", "failed_only", is_flag=True, help="Only effects that failed for good.")
+@click.pass_context
+def outbox(ctx: click.Context, failed_only: bool) -> None:
+    """Side effects not yet delivered: pending, retrying and failed, with their last error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rt = runtime()
+    now = utcnow()
+    with transaction(rt.sessions) as session:
+        backlog = store.backlog(session)
+        rows = store.unfinished(session, failed_only=failed_only)
+        lines = [(e.id, e.kind, "failed" if e.status == store.FAILED else
+                  ("retrying" if e.attempts else "pending"), e.attempts, _age(e.created_at, now),
+                  e.last_error or "") for e in rows]
+    click.echo(f"pending {backlog.pending}, retrying {backlog.retrying}, failed "
+               f"{backlog.failed}; oldest pending {_age(backlog.oldest_pending_at, now)}")
+    for effect_id, kind, state, attempts, age, error in lines:
+        click.echo(f"{effect_id:>8}  {kind:<24} {state:<8} tries {attempts:<3} age {age:<8} "
+                   f"{error}")
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Every failed effect.")
+def retry(ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed effects back in the queue (by id, or all of them)."""
+    if not ids and not all_failed:
+        raise CliError("name the effects to retry, or use --all-failed")
+    rt = runtime()
+    with transaction(rt.sessions) as session:
+        count = store.retry_failed(session, None if all_failed else ids)
+    click.echo(f"queued {count} failed effect(s) again")

@@ -1,0 +1,169 @@
+"""Recording side effects with a change, and delivering them with retries.
+
+`record` runs in the caller's transaction. `deliver_due` is one pass of a worker: claim what is
+due, run each effect's handler, and record the outcome. Transient failures (Slack 5xx, 429,
+time-outs, a database blip) are retried with exponential backoff, or after Slack's Retry-After;
+errors that will not change by waiting (the channel is gone, the blocks are invalid) fail the
+effect for good, and the review's owner is told, as for a reminder that cannot be delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.features import EffectHandler, PermanentError, SideEffect
+from bot.runtime import Runtime
+from bot.slack.text import escape
+from storage import outbox
+from storage import reviews as store
+from storage.db import transaction
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12  # about three hours of backoff before an effect fails for good
+FIRST_DELAY = timedelta(seconds=5)
+LONGEST_DELAY = timedelta(minutes=30)
+PERMANENT_SLACK_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found",
+    "account_inactive", "user_disabled", "invalid_blocks", "invalid_blocks_format",
+    "msg_too_long", "no_text", "invalid_auth", "not_authed", "token_revoked",
+    "missing_scope", "cannot_dm_bot", "restricted_action", "message_not_found",
+    "cant_update_message", "invalid_metadata_format",
+})
+
+
+def record(session: Session, effects: Iterable[SideEffect]) -> int:
+    """Put the effects in the outbox, in the caller's transaction; how many."""
+    count = 0
+    for effect in effects:
+        outbox.enqueue(session, effect.kind, effect.payload, group=effect.group)
+        count += 1
+    return count
+
+
+@dataclass
+class DeliveryResult:
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.done or self.retried or self.failed)
+
+    def __str__(self) -> str:
+        return f"delivered {self.done}, retrying {self.retried}, failed {self.failed}"
+
+
+def backoff(attempt: int) -> timedelta:
+    """5 s, 10 s, 20 s, … up to 30 min, with jitter so replicas do not retry in step."""
+    delay = min(FIRST_DELAY * (2 ** max(attempt - 1, 0)), LONGEST_DELAY)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+def _retry_after(exc: SlackApiError) -> timedelta | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return timedelta(seconds=max(int(value), 1)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(exc: BaseException, attempt: int) -> tuple[bool, timedelta, str]:
+    """(permanent?, wait before the next try, what to record) for a handler's exception."""
+    if isinstance(exc, PermanentError):
+        return True, timedelta(0), str(exc)
+    if isinstance(exc, SlackApiError):
+        code = str(exc.response.get("error") or "slack_error")
+        if code in PERMANENT_SLACK_ERRORS:
+            return True, timedelta(0), f"Slack: {code}"
+        if code == "ratelimited":
+            return False, _retry_after(exc) or backoff(attempt), "Slack: ratelimited"
+        return attempt >= MAX_ATTEMPTS, backoff(attempt), f"Slack: {code}"
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".strip()
+    return attempt >= MAX_ATTEMPTS, backoff(attempt), text
+
+
+def deliver_due(rt: Runtime, handlers: Mapping[str, EffectHandler], now: datetime | None = None,
+                *, limit: int = 32, concurrency: int = 8) -> DeliveryResult:
+    """One pass: claim due effects and deliver each on its own, several at a time.
+
+    Effects are independent (a group's later effects are not claimed while an earlier one is
+    pending), so a slow or failing Slack call holds up only its own effect.
+    """
+    result = DeliveryResult()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deliver") as pool:
+        while True:
+            when = now or utcnow()
+            with transaction(rt.sessions) as session:
+                claimed = outbox.claim_due(session, when, limit=limit)
+            if not claimed:
+                return result
+            for outcome in pool.map(lambda e: _deliver_one(rt, handlers, e, now), claimed):
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            if now is not None:
+                return result  # a fixed clock (tests, `--now`): one batch
+
+
+def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed,
+                 now: datetime | None) -> str:
+    """Run one effect's handler and record the outcome: "done", "retried" or "failed"."""
+    handler = handlers.get(effect.kind)
+    try:
+        if handler is None:
+            raise PermanentError(f"no handler for {effect.kind!r} in this version of the bot")
+        handler(rt, effect)
+    except Exception as exc:  # every failure is recorded; none escapes the worker
+        permanent, wait, error = classify(exc, effect.attempt)
+        with transaction(rt.sessions) as session:
+            if permanent:
+                outbox.fail(session, effect.id, error)
+            else:
+                outbox.retry_at(session, effect.id, (now or utcnow()) + wait, error)
+        if permanent:
+            log.error("effect %s (%s) failed for good: %s", effect.id, effect.kind, error)
+            _tell_owner(rt, effect, error)
+            return "failed"
+        log.warning("effect %s (%s) will be retried in %ds: %s", effect.id, effect.kind,
+                    wait.total_seconds(), error)
+        return "retried"
+    with transaction(rt.sessions) as session:
+        outbox.finish(session, effect.id)
+    return "done"
+
+
+WHAT = {
+    "reviews.status": "update the review's status message",
+    "action_items.assigned": "tell an action item's owner about it",
+    "knowledge.report": "post the lessons report",
+    "invoices.post": "post the tax invoice",
+}
+
+
+def _tell_owner(rt: Runtime, effect: outbox.Claimed, error: str) -> None:
+    """The review's owner hears what the bot could not do, once, best effort."""
+    review_id = effect.payload.get("review_id")
+    if not isinstance(review_id, int):
+        return
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None:
+            return
+        owner, title = review.owner_id, review.title
+    what = WHAT.get(effect.kind, effect.kind)
+    try:
+        rt.client.chat_postMessage(channel=owner, text=(
+            f"I could not {what} for “{escape(title)}” ({escape(error)}). Nothing was lost: "
+            "an admin can retry it with `postmortem-bot outbox retry`."))
+    except Exception as exc:  # noqa: BLE001 - the failure itself is already recorded
+        log.warning("could not tell %s about failed effect %s: %s", owner, effect.id,
+                    type(exc).__name__)

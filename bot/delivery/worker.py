@@ -1,0 +1,53 @@
+"""The delivery loop: a thread inside `serve` and the whole of `postmortem-bot worker`.
+
+It sleeps until the runtime's `delivery_due` event is set (a listener just committed effects) or
+the poll interval passes (effects from other processes, retries coming due), then delivers what
+is due. On PostgreSQL any number of these loops, in replicas and workers, share the outbox
+(SKIP LOCKED); on SQLite the one `serve` process runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+
+from bot.delivery.service import deliver_due
+from bot.features import EffectHandler
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def run(rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Event,
+        *, poll: float = 1.0) -> None:
+    """Deliver until `stop` is set; a failing pass is logged and the next one tries again."""
+    while not stop.is_set():
+        rt.delivery_due.clear()
+        try:
+            result = deliver_due(rt, handlers)
+            if result:
+                log.info("outbox: %s", result)
+        except Exception:
+            log.exception("outbox delivery pass failed")
+        rt.delivery_due.wait(poll)
+
+
+class DeliveryThread:
+    """`run` on a daemon thread, with a stop that waits for the current pass."""
+
+    def __init__(self, rt: Runtime, handlers: Mapping[str, EffectHandler], *,
+                 poll: float = 1.0) -> None:
+        self._stop = threading.Event()
+        self._rt = rt
+        self._thread = threading.Thread(target=run, args=(rt, handlers, self._stop),
+                                        kwargs={"poll": poll}, daemon=True, name="delivery")
+
+    def start(self) -> DeliveryThread:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._rt.delivery_due.set()
+        self._thread.join(timeout)

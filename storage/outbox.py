@@ -1,0 +1,142 @@
+"""The transactional outbox: what a change promises to tell Slack (or a tracker), kept durably.
+
+A listener records each side effect of a change in the same transaction as the change itself, so
+a crash, a Slack outage or a slow call after the commit can delay an effect but never lose it.
+Workers (`serve`'s delivery thread, `postmortem-bot worker`) claim due effects, run them, and
+record the outcome; each effect is retried on its own with backoff until it succeeds or fails for
+good.
+
+Claims are leases: a claimed effect carries `lease_until`; a worker that dies leaves it to be
+taken again once the lease passes (the effect's handler recognises work already done). Effects
+that share a `group` run in the order they were recorded: a later one waits while an earlier one
+is still pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+
+from storage.claims import skip_locked
+from storage.models import Base
+from storage.types import utcnow
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+class Effect(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+        Index("ix_outbox_group_key_status_id", "group_key", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]]
+    group_key: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An effect a worker holds until `lease_until` (a plain value: no session needed)."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, group: str | None = None,
+            now: datetime | None = None) -> Effect:
+    """Record an effect in the caller's transaction; it is due at once."""
+    effect = Effect(kind=kind, payload=payload, group_key=group, due_at=now or utcnow())
+    session.add(effect)
+    return effect
+
+
+def claim_due(session: Session, now: datetime, *, limit: int = 20,
+              lease: timedelta = timedelta(minutes=5)) -> list[Claimed]:
+    """Take up to `limit` due effects whose group has nothing earlier pending."""
+    earlier = aliased(Effect)
+    blocked = (select(earlier.id).where(
+        earlier.group_key == Effect.group_key, earlier.status == PENDING,
+        earlier.id < Effect.id).exists())
+    query = (select(Effect).where(
+        Effect.status == PENDING, Effect.due_at <= now,
+        (Effect.lease_until.is_(None)) | (Effect.lease_until < now),
+        (Effect.group_key.is_(None)) | ~blocked,
+    ).order_by(Effect.id).limit(limit))
+    claimed = []
+    for effect in session.scalars(skip_locked(query, session)):
+        effect.attempts += 1
+        effect.lease_until = now + lease
+        claimed.append(Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts))
+    return claimed
+
+
+def finish(session: Session, effect_id: int, now: datetime | None = None) -> None:
+    session.execute(update(Effect).where(Effect.id == effect_id).values(
+        status=DONE, lease_until=None, finished_at=now or utcnow(), last_error=None))
+
+
+def retry_at(session: Session, effect_id: int, when: datetime, error: str) -> None:
+    """Back to pending, due again at `when` (the group keeps waiting for it)."""
+    session.execute(update(Effect).where(Effect.id == effect_id).values(
+        due_at=when, lease_until=None, last_error=error[:2000]))
+
+
+def fail(session: Session, effect_id: int, error: str, now: datetime | None = None) -> None:
+    """Failed for good: no more tries (an operator can retry it from the CLI)."""
+    session.execute(update(Effect).where(Effect.id == effect_id).values(
+        status=FAILED, lease_until=None, finished_at=now or utcnow(), last_error=error[:2000]))
+
+
+def retry_failed(session: Session, ids: Iterable[int] | None = None,
+                 now: datetime | None = None) -> int:
+    """Failed effects back to pending (all of them, or those named); how many."""
+    stmt = update(Effect).where(Effect.status == FAILED)
+    if ids is not None:
+        stmt = stmt.where(Effect.id.in_(list(ids)))
+    result = session.execute(stmt.values(status=PENDING, due_at=now or utcnow(), attempts=0,
+                                         finished_at=None, lease_until=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    retrying: int
+    failed: int
+    oldest_pending_at: datetime | None
+
+
+def backlog(session: Session) -> Backlog:
+    """What an operator watches: queue depth, retries, failures and the oldest pending effect."""
+    rows: dict[str, int] = {status: count for status, count in session.execute(
+        select(Effect.status, func.count()).where(Effect.status != DONE)
+        .group_by(Effect.status))}
+    retrying = session.scalar(select(func.count()).where(
+        Effect.status == PENDING, Effect.attempts > 0)) or 0
+    oldest = session.scalar(select(func.min(Effect.created_at)).where(Effect.status == PENDING))
+    return Backlog(pending=rows.get(PENDING, 0) - retrying, retrying=retrying,
+                   failed=rows.get(FAILED, 0), oldest_pending_at=oldest)
+
+
+def unfinished(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[Effect]:
+    """Pending and failed effects, oldest first, for `postmortem-bot outbox`."""
+    statuses = [FAILED] if failed_only else [PENDING, FAILED]
+    return list(session.scalars(select(Effect).where(Effect.status.in_(statuses))
+                                .order_by(Effect.id).limit(limit)))
