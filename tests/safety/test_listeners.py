@@ -12,11 +12,13 @@ from unittest.mock import MagicMock
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from helpers.slack_unit import (
     BOB,
     CHANNEL,
     block_actions,
     button,
+    fake_client,
     make_runtime,
     opened_view,
     view_submission,
@@ -140,7 +142,9 @@ def test_mark_reported_opens_the_form_for_that_incident(
 
 
 def mark_reported(rt: Runtime, ack: MagicMock, row: SafetyIncident, **values: Any) -> None:
-    body, view = view_submission(views.reported_modal(row.id, row.product_name), values, user=BOB)
+    body, view = view_submission(
+        views.reported_modal(row.id, row.product_name, SYDNEY), values, user=BOB
+    )
     listeners.reported(ack=ack, body=body, view=view, rt=rt)
 
 
@@ -185,3 +189,51 @@ def test_a_report_marked_submitted_is_kept(rt: Runtime, ack: MagicMock, client: 
         yesterday,
         "ACCC-123",
     )
+
+
+def test_todays_date_where_the_reporter_is_is_not_in_the_future(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    """At 8 am in Sydney the server (UTC) is still on the day before: the reporter's day counts."""
+    row = recorded_incident(rt, ack, client)
+    sydney_morning = datetime(2026, 1, 4, 21, 0, tzinfo=ZoneInfo("UTC"))  # Mon 5 Jan, 8 am
+
+    with time_machine.travel(sydney_morning, tick=False):  # also makes the machine's zone UTC
+        mark_reported(rt, ack, row, submitted_on="2026-01-06", reference="ACCC-123")
+        mark_reported(rt, ack, row, submitted_on="2026-01-05", reference="ACCC-123")
+
+    assert ack.call_args_list[0].kwargs["errors"] == {
+        "submitted_on": "The submission date can't be in the future."
+    }
+    assert ack.call_args_list[1].kwargs == {}
+    assert incidents(rt)[0].submitted_on == date(2026, 1, 5)
+
+
+def test_the_mark_reported_form_carries_the_users_timezone(
+    unit_engine: Engine, rt: Runtime, ack: MagicMock
+) -> None:
+    perth = fake_client(tz="Australia/Perth")
+    perth_rt = make_runtime(unit_engine, perth)
+    row = recorded_incident(perth_rt, MagicMock(), perth)
+    body = block_actions(button(views.MARK_REPORTED, str(row.id)), user=BOB, channel=CHANNEL)
+
+    listeners.mark_clicked(ack=ack, body=body, action=body["actions"][0], client=perth, rt=perth_rt)
+
+    assert opened_view(perth)["private_metadata"] == f"{row.id} Australia/Perth"
+
+
+def test_a_form_opened_before_the_timezone_rode_along_still_saves(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    row = recorded_incident(rt, ack, client)
+    form = views.reported_modal(row.id, row.product_name, SYDNEY)
+    body, view = view_submission(
+        {**form, "private_metadata": str(row.id)},
+        {"submitted_on": "2026-01-05", "reference": "ACCC-9"},
+        user=BOB,
+    )
+
+    listeners.reported(ack=ack, body=body, view=view, rt=rt)
+
+    ack.assert_called_once_with()
+    assert incidents(rt)[0].accc_reference == "ACCC-9"
