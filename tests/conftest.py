@@ -12,6 +12,17 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+
+# The listener unit tests' fixtures (SQLite only): unit_engine, client, rt, ack, respond, hooks.
+from helpers.slack_unit import (  # noqa: F401
+    _migrated_sqlite,
+    ack,
+    client,
+    hooks,
+    respond,
+    rt,
+    unit_engine,
+)
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -91,17 +92,21 @@ def mark_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         row = session.get(SafetyIncident, int(action["value"]))
         product = row.product_name if row else ""
     if row is not None:
-        client.views_open(trigger_id=body["trigger_id"], view=views.reported_modal(row.id, product))
+        tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.reported_modal(row.id, product, tz))
 
 
 def reported(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     values = view["state"]["values"]
+    incident_id, _, tz = view["private_metadata"].partition(" ")
+    tz = tz or rt.settings.timezone  # a form opened before the timezone rode along
     submitted = state.date(values, "submitted_on")
     reference = state.text(values, "reference")
     errors = {}
     if not submitted:
         errors["submitted_on"] = "Give the date the report was submitted."
-    elif date.fromisoformat(submitted) > date.today():  # noqa: DTZ011 - a calendar day
+    elif date.fromisoformat(submitted) > datetime.now(ZoneInfo(tz)).date():
         errors["submitted_on"] = "The submission date can't be in the future."
     if not reference:
         errors["reference"] = "Give the ACCC reference number."
@@ -110,7 +115,7 @@ def reported(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         return
     safety.mark_reported(
         rt,
-        int(view["private_metadata"]),
+        int(incident_id),
         body["user"]["id"],
         date.fromisoformat(submitted),
         reference,

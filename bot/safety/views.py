@@ -84,9 +84,11 @@ def report_modal(tz: str) -> dict[str, Any]:
                 ]).to_dict()
 
 
-def reported_modal(incident_id: int, product: str) -> dict[str, Any]:
+def reported_modal(incident_id: int, product: str, tz: str) -> dict[str, Any]:
+    """`tz` (the user's) rides along: "not in the future" means in their calendar, not the
+    server's, with no Slack call before the submission's ack."""
     return View(type="modal", callback_id=REPORTED_CALLBACK, title="Mark reported",
-                submit="Save", close="Cancel", private_metadata=str(incident_id), blocks=[
+                submit="Save", close="Cancel", private_metadata=f"{incident_id} {tz}", blocks=[
                     SectionBlock(text=MarkdownTextObject(text=f"*{escape(clip(product, 200))}*")),
                     InputBlock(block_id="submitted_on", label="Submitted to the ACCC on",
                                element=DatePickerElement(action_id="v")),
