@@ -32,10 +32,13 @@ from sqlalchemy import select
 
 from bot.action_items import listeners, views
 from bot.action_items.service import view_of
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due
 from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import ActionItem, AuditEntry, Review
+from storage.types import utcnow
 
 CAROL = "U0CAROL"  # neither the item's owner, the review's owner nor an admin
 REFUSAL = "Only the item's owner, the review's owner or an admin can change it."
@@ -344,6 +347,8 @@ def test_an_added_item_is_saved_and_its_owner_told(
 
     ack.assert_called_once_with()
     assert ack.slack_calls_before == [[]]
+    client.chat_postMessage.assert_not_called()  # promised in the outbox, sent by the worker
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(minutes=1))
     with transaction(rt.sessions) as session:
         [item] = session.scalars(select(ActionItem)).all()
         assert (item.title, item.owner_id, item.due_date, item.tracking_link) == (

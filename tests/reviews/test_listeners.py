@@ -6,6 +6,7 @@ buttons: what the user sees in the ack or the opened modal, and what the databas
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -33,6 +34,8 @@ from helpers.slack_unit import (
 )
 from sqlalchemy import Engine, select
 
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due
 from bot.features import StageSaved
 from bot.reviews import listeners
 from bot.reviews.views import stage_modal as sm
@@ -42,6 +45,8 @@ from bot.runtime import Runtime
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
+from storage.outbox import PENDING, Effect
+from storage.types import utcnow
 from workflows.samples import sample_answers
 
 SUPPORT = "support_postmortem"
@@ -136,12 +141,16 @@ def test_start_saves_the_review_acks_then_posts_its_message(
     assert (review.owner_id, review.started_by, review.current_stage) == (BOB, ALICE, "metadata")
     ack.assert_called_once_with()
     assert ack.slack_calls_before == [[]]  # saved and acked before any Slack call
+    hooks.started.assert_called_once_with(review.id)
+    assert pending_effects(rt) == ["reviews.status"]  # promised with the review, not yet sent
+    client.chat_postMessage.assert_not_called()
+
+    deliver(rt)
     client.chat_postMessage.assert_called_once()
     message = client.chat_postMessage.call_args.kwargs
     assert message["channel"] == CHANNEL
     assert "Refund took three weeks" in view_text(message)
     assert "Continue: Ticket metadata" in view_text(message)
-    hooks.started.assert_called_once_with(rt, review.id)
 
 
 def test_start_keeps_the_message_it_posted(
@@ -150,6 +159,7 @@ def test_start_keeps_the_message_it_posted(
     body, view = view_submission(start_form(rt), {"workflow": SUPPORT, "title": "Refund"})
 
     listeners.start_submitted(ack=ack, body=body, view=view, client=client, rt=rt, hooks=hooks)
+    deliver(rt)
 
     [review] = reviews(rt)
     posted = client.chat_postMessage.call_args
@@ -185,13 +195,14 @@ def test_start_in_a_channel_without_the_bot_tells_the_starter_privately(
     body, view = view_submission(start_form(rt), {"workflow": SUPPORT, "title": "Refund"})
 
     listeners.start_submitted(ack=ack, body=body, view=view, client=client, rt=rt, hooks=hooks)
+    deliver(rt)
 
     ack.assert_called_once_with()
     assert len(reviews(rt)) == 1  # the review is kept
     dm = client.chat_postMessage.call_args.kwargs
     assert dm["channel"] == ALICE
     assert "is saved, but I couldn't post in <#C0REVIEWS> (not_in_channel)" in dm["text"]
-    hooks.started.assert_not_called()
+    assert pending_effects(rt) == []  # told once, not retried against a channel it cannot use
 
 
 # --- stage_submitted ------------------------------------------------------------------------
@@ -230,12 +241,12 @@ def test_a_valid_stage_is_saved_acked_and_announced_once(
     listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
 
     ack.assert_called_once_with()  # closes the modal
-    assert [name for name, _, _ in order.mock_calls] == ["ack", "stage_saved"]
+    # The hooks decide what to promise inside the saving transaction, before the ack.
+    assert [name for name, _, _ in order.mock_calls if "()" not in name] == ["stage_saved", "ack"]
     assert reviews(rt)[0].current_stage == "analysis"
     assert answers(rt, review_id)["metadata"]["category"] == "delivery"
     hooks.stage_saved.assert_called_once()
-    hook_rt, saved = hooks.stage_saved.call_args.args
-    assert hook_rt is rt
+    [saved] = hooks.stage_saved.call_args.args
     assert isinstance(saved, StageSaved)
     assert (saved.review_id, saved.stage_key, saved.user_id) == (review_id, "metadata", ALICE)
     assert saved.result.ok and saved.result.transition.next_stage == "analysis"
@@ -476,3 +487,14 @@ def test_picking_a_stage_to_edit_shows_it_filled_with_the_latest_answers(
     assert sm.ModalMeta.loads(form["private_metadata"]).edit is True
     product = next(b for b in form["blocks"] if b.get("block_id") == "f.product")
     assert product["element"]["initial_value"] == "Kettle K2"
+
+
+def deliver(rt: Runtime) -> None:
+    """What the bot's delivery worker does after the request: carry out the promised effects."""
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(minutes=1))
+
+
+def pending_effects(rt: Runtime) -> list[str]:
+    with rt.sessions() as session:
+        return list(session.scalars(select(Effect.kind).where(Effect.status == PENDING)
+                                    .order_by(Effect.id)))
