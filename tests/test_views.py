@@ -56,11 +56,13 @@ def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> 
         ids = {b.get("block_id") for b in blocks}
         entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
         raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
-    expected = {k: ("yes" if v is True else v) for k, v in answers.items() if v != []}
+    slack = {True: "yes", False: "no"}  # how a yes/no answer comes back from Slack
+    expected = {k: (slack[v] if isinstance(v, bool) else v) for k, v in answers.items()
+                if v != []}
     for f in stage.fields:
         if f.type == FieldType.GROUP:
-            expected[f.key] = [{k: ("yes" if v is True else v) for k, v in row.items()}
-                               for row in answers[f.key]]
+            expected[f.key] = [{k: (slack[v] if isinstance(v, bool) else v)
+                                for k, v in row.items()} for row in answers[f.key]]
     assert raw == expected
 
 

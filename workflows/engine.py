@@ -138,13 +138,17 @@ def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
     return f.required
 
 
-def _clean_group(f: FieldDef, raw: Any, errors: Errors) -> list[dict[str, Any]]:
+def _clean_group(f: FieldDef, raw: Any, errors: Errors,
+                 shown_at: list[int] | None = None) -> list[dict[str, Any]]:
+    """The group's filled rows; `shown_at` receives each kept row's index in the form."""
     items = raw if isinstance(raw, list) else []
     cleaned: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         item = item if isinstance(item, Mapping) else {}
         if all(_blank(item.get(sub.key)) for sub in f.fields):
             continue  # an empty row the user added and left blank
+        if shown_at is not None:
+            shown_at.append(index)
         row: dict[str, Any] = {}
         for sub in f.fields:
             value = item.get(sub.key)
@@ -176,9 +180,10 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
     """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`)."""
     answers: Answers = {}
     errors: Errors = {}
+    shown_at: dict[str, list[int]] = {}  # cleaned row -> row in the form (blank rows dropped)
     for f in stage.fields:
         if f.type == FieldType.GROUP:
-            rows = _clean_group(f, raw.get(f.key), errors)
+            rows = _clean_group(f, raw.get(f.key), errors, shown_at.setdefault(f.key, []))
             answers[f.key] = rows
             continue
         value = raw.get(f.key)
@@ -222,9 +227,21 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             errors.setdefault(error_key(stage, check.any_of[0]), check.message)
     if not errors and stage.rules:  # domain rules need clean fields to work on
         rule_errors, _ = rules.run(stage.rules, answers, context)
-        errors.update({error_key(stage, k.split(".")[0]) if "." in k else k: m
-                       for k, m in rule_errors.items()})
+        errors.update({_rule_error_key(stage, k, shown_at): m for k, m in rule_errors.items()})
     return answers, errors
+
+
+def _rule_error_key(stage: Stage, key: str, shown_at: Mapping[str, list[int]]) -> str:
+    """Where a domain rule's error shows. A rule sees the cleaned rows (blank rows dropped), so
+    `group.i.sub` is moved to the row the person typed it in; other dotted keys go to the
+    group's first input."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[1].isdigit() and parts[0] in shown_at:
+        rows = shown_at[parts[0]]
+        index = int(parts[1])
+        if index < len(rows) and any(sub.key == parts[2] for sub in stage.field(parts[0]).fields):
+            return f"{parts[0]}.{rows[index]}.{parts[2]}"
+    return error_key(stage, parts[0]) if "." in key else key
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,24 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     assert "GST: $100.00 (GST-free lines carry no GST)" in text  # 1/11 of $1,100
 
 
+def test_a_gst_free_line_that_includes_gst_is_refused_in_the_form(slack: FakeSlack,
+                                                                   bot) -> None:
+    start(slack, "service Catalogue shoot")
+    for _ in range(5):
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no",
+                       quality_outcome="approved", accepted="yes")
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, invoice_lines=[
+        {"description": "Consulting", "quantity": "5",
+         "unit_price": {"amount": "1100.00", "gst": "inclusive"}, "gst_free": True}])
+    view = open_current_stage(slack, bot)
+    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    assert reply.errors == {"g.invoice_lines.0.gst_free": (
+        "A GST-free line has no GST in its price: choose “Excludes GST” for the unit price, "
+        "or answer No here if the price includes GST.")}
+    assert review_row(bot).current_stage == "closure"  # nothing posted, nothing saved
+
+
 def test_failed_campaign_checks_become_findings_and_suggested_action_items(
         slack: FakeSlack, bot) -> None:
     start(slack, "campaign Mid-season sale")
