@@ -35,8 +35,10 @@ def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
         invoice=invoice, seller_abn=seller_abn, buyer_line=buyer_line,
         issue_date=invoice.issue_date.strftime("%-d %B %Y"), lines=lines,
         total_incl=dollars(invoice.totals.total_incl), gst=dollars(invoice.totals.gst),
+        total_excl=dollars(invoice.totals.total_excl),
         includes_gst_statement=invoice.total_price_includes_gst,
         has_gst_free=any(line.gst_free for line in invoice.lines),
+        all_gst_free=invoice.all_gst_free,
         required=needs_tax_invoice(invoice.totals.total_incl),
         problems=requirements_problems(invoice))
     return {"text": f"Tax invoice {invoice.number}".strip(),

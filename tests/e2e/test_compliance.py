@@ -70,8 +70,9 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     assert "Issue date: 14 December 2026" in text
     assert "• Photography (day rate): 2 × $550.00 (incl. GST) · Taxable" in text
     assert "• Export shipping: 1 × $120.00 (GST-free) · GST-free" in text
-    assert "*Total: $1,220.00* incl. GST" in text
+    assert "Total excluding GST: $1,120.00" in text
     assert "GST: $100.00 (GST-free lines carry no GST)" in text  # 1/11 of $1,100
+    assert "*Total including GST: $1,220.00*" in text
 
 
 def test_a_gst_free_line_that_includes_gst_is_refused_in_the_form(slack: FakeSlack,

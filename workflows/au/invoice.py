@@ -45,6 +45,12 @@ class TaxInvoice:
         object.__setattr__(self, "totals", invoice_totals(self.lines, self.method))
 
     @property
+    def all_gst_free(self) -> bool:
+        """Every line is GST-free: the total carries no GST, so it must not say it includes
+        any (s29-70 asks for the GST amount or "Total price includes GST" only where it does)."""
+        return bool(self.lines) and all(line.gst_free for line in self.lines)
+
+    @property
     def total_price_includes_gst(self) -> bool:
         """True when the invoice may say "Total price includes GST" instead of the GST amount:
         GSTR 2013/1 allows it only where the GST is exactly 1/11 of the total, i.e. every line
@@ -128,6 +134,7 @@ def render_markdown(invoice: TaxInvoice) -> str:
         totals=invoice.totals,
         includes_gst_statement=invoice.total_price_includes_gst,
         has_gst_free=any(line.gst_free for line in invoice.lines),
+        all_gst_free=invoice.all_gst_free,
         required=needs_tax_invoice(invoice.totals.total_incl),
         threshold=TAX_INVOICE_THRESHOLD,
     )
