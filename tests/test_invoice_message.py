@@ -39,3 +39,20 @@ def test_mixed_lines_show_the_gst_amount_and_both_totals() -> None:
     assert "GST: $100.00 (GST-free lines carry no GST)" in text
     assert "*Total including GST: $1,220.00*" in text
     assert "Total price includes GST" not in text
+
+
+def test_an_unset_seller_is_left_to_follow_not_named_as_a_setting_in_the_channel() -> None:
+    message = invoice_message(TaxInvoice("INV-8", date(2026, 12, 14), Party("", ""), (
+        InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),),
+        Party("Acme Pty Ltd")))
+    text = message["blocks"][0]["text"]["text"]
+    assert "Seller details to follow." in text
+    assert "POSTMORTEM_" not in text and "not set" not in text
+    assert "seller" not in text.split("Seller details to follow.")[1].lower()
+
+
+def test_a_seller_without_an_abn_shows_the_name_alone() -> None:
+    message = invoice_message(TaxInvoice("INV-9", date(2026, 12, 14), Party("Harbour", ""), (
+        InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),)))
+    text = message["blocks"][0]["text"]["text"]
+    assert "\nSeller: Harbour\n" in text and "ABN" not in text

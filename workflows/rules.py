@@ -36,6 +36,26 @@ class RuleContext:
     seller_abn: str = ""
 
 
+SELLER_NAME_SETTING = "POSTMORTEM_SELLER_NAME"
+SELLER_ABN_SETTING = "POSTMORTEM_SELLER_ABN"
+
+
+def missing_seller_settings(context: RuleContext) -> list[str]:
+    """What an admin must set before tax invoices are complete, for App Home and `check`.
+
+    The invoice posted in a review's channel leaves an unset seller out rather than naming a
+    setting there: the channel's readers are the team and often the customer, who can't fix it.
+    """
+    missing = []
+    if not context.seller_name.strip():
+        missing.append(f"{SELLER_NAME_SETTING} is not set: tax invoices show no seller name, "
+                       "which a tax invoice must have (GSTR 2013/1).")
+    if not context.seller_abn.strip():
+        missing.append(f"{SELLER_ABN_SETTING} is not set: tax invoices show no seller ABN, "
+                       "which a tax invoice must have (GSTR 2013/1).")
+    return missing
+
+
 def invoice_from(answers: Mapping[str, Any], context: RuleContext) -> TaxInvoice:
     """The closure stage's answers as a tax invoice (GST Act s29-70; GSTR 2013/1)."""
     lines = [InvoiceLine(description=row["description"], quantity=Decimal(row["quantity"]),

@@ -6,7 +6,7 @@ from typing import Any
 
 from workflows.engine import clean
 from workflows.loader import Registry
-from workflows.rules import RuleContext
+from workflows.rules import RuleContext, missing_seller_settings
 from workflows.samples import sample_answers
 
 CLOSURE = Registry.load()["service_delivery"].stage("closure")
@@ -38,3 +38,12 @@ def test_consistent_lines_are_accepted() -> None:
     raw = sample_answers(CLOSURE, invoice_lines=[
         line("Consulting", "inclusive", False), line("Export freight", "exclusive", True)])
     assert clean(CLOSURE, raw, SELLER)[1] == {}
+
+
+def test_missing_seller_settings_are_reported_for_admins() -> None:
+    assert missing_seller_settings(SELLER) == []
+    assert [m.split(" ")[0] for m in missing_seller_settings(RuleContext("", ""))] == [
+        "POSTMORTEM_SELLER_NAME", "POSTMORTEM_SELLER_ABN"]
+    assert missing_seller_settings(RuleContext("Harbour", "")) == [
+        "POSTMORTEM_SELLER_ABN is not set: tax invoices show no seller ABN, which a tax "
+        "invoice must have (GSTR 2013/1)."]

@@ -79,13 +79,26 @@ def requirements_problems(invoice: TaxInvoice) -> list[str]:
     """What stops this document being a valid tax invoice, per GST Act s29-70(1)(c) and GSTR
     2013/1: seller identity and valid ABN; what was sold (description, quantity, price); at least
     one taxable supply; and, for a total of $1,000 or more, the buyer's identity or ABN."""
+    return seller_problems(invoice.seller) + sale_problems(invoice)
+
+
+def seller_problems(seller: Party) -> list[str]:
+    """What the seller's own details lack: a deployment setting to fix, not the customer's
+    business, so these are told to admins rather than printed on the invoice."""
     problems: list[str] = []
-    if not invoice.seller.name.strip():
+    if not seller.name.strip():
         problems.append("The seller's name (identity) is missing.")
-    if not invoice.seller.abn.strip():
+    if not seller.abn.strip():
         problems.append("The seller's ABN is missing.")
-    elif (error := abn.validation_error(invoice.seller.abn)) is not None:
+    elif (error := abn.validation_error(seller.abn)) is not None:
         problems.append(f"Seller ABN: {error}")
+    return problems
+
+
+def sale_problems(invoice: TaxInvoice) -> list[str]:
+    """What the sale's own answers lack (lines, buyer): the people who filled the form can act
+    on these."""
+    problems: list[str] = []
     if not invoice.lines:
         problems.append("A tax invoice must describe what was sold: add at least one line.")
     for number, line in enumerate(invoice.lines, start=1):
