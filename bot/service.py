@@ -104,11 +104,19 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
-    """First-time values for a stage: action items the review's findings suggest."""
+    """First-time values for a stage: action items the review's findings suggest, and the
+    earlier answers its fields name in `prefill_from` (the customer at kickoff is the buyer at
+    closure)."""
     suggestions = [f.suggested_action for f in store.follow_ups(session, review.id)
                    if f.suggested_action and f.status == "open"]
+    earlier = store.latest_answers(session, review.id)
     values: dict[str, Any] = {}
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE and suggestions:
             values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+        if f.prefill_from:
+            stage_key, field_key = f.prefill_from.split(".")
+            value = (earlier.get(stage_key) or {}).get(field_key)
+            if value not in (None, "", []):
+                values[f.key] = value
     return values

@@ -74,6 +74,7 @@ def parse(text: str, path: Path) -> Workflow:
         problems = []
         for err in exc.errors():
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            loc += getattr((err.get("ctx") or {}).get("error"), "loc", ())  # model.Located
             where = ".".join(str(p) for p in loc) or "(top level)"
             message = err["msg"].removeprefix("Value error, ")
             problems.append(Problem(path, _node_line(root, loc), f"{where}: {message}"))

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# An answer of an earlier stage: `kickoff.customer_name`.
+StageField = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")]
 
 END = "end"
 NEXT = "next"
@@ -42,6 +44,18 @@ class Role(StrEnum):
     ANYONE = "anyone"
     OWNER = "owner"
     ADMIN = "admin"
+
+
+class Located(ValueError):
+    """A problem at a path inside the definition, below where the validator runs.
+
+    Pydantic places a model validator's error on the model itself; `loc` lets the loader point
+    at the offending line (`stages.5.fields.4.prefill_from`) rather than the file's first.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -78,6 +92,9 @@ class FieldDef(_Strict):
     max_items: Annotated[int, Field(ge=1, le=10)] = 10
     # What the rest of the product reads this field as (action items, lessons, GST lines...).
     role: str | None = None
+    # First-time value: an earlier stage's answer (`kickoff.customer_name`), so a person is not
+    # asked to type again what the review already knows.
+    prefill_from: StageField | None = None
 
     @model_validator(mode="after")
     def _check_shape(self) -> FieldDef:
@@ -231,7 +248,35 @@ class Workflow(_Strict):
                         )
                     if o.sets_status and o.sets_status not in self.statuses:
                         raise ValueError(f"option {o.value!r} sets unknown status")
+        for index, stage in enumerate(self.stages):
+            for position, f in enumerate(stage.fields):
+                if f.prefill_from:
+                    self._check_prefill(index, f, ("stages", index, "fields", position))
+                for sub_position, sub in enumerate(f.fields):
+                    if sub.prefill_from:
+                        raise Located(("stages", index, "fields", position, "fields",
+                                       sub_position, "prefill_from"),
+                                      "prefill_from is for fields outside groups")
         return self
+
+    def _check_prefill(self, index: int, f: FieldDef, loc: tuple[str | int, ...]) -> None:
+        """`prefill_from` names a field of an earlier stage holding the same kind of answer."""
+        where = (*loc, "prefill_from")
+        source = self.answer_of(index, str(f.prefill_from), where)
+        if source.type != f.type or f.type == FieldType.GROUP:
+            raise Located(where, f"{f.prefill_from} is a {source.type} field; "
+                                 f"{f.key!r} is a {f.type} field")
+
+    def answer_of(self, index: int, ref: str, loc: tuple[str | int, ...]) -> FieldDef:
+        """The field `stage.field` of a stage before stage number `index`."""
+        stage_key, field_key = ref.split(".")
+        earlier = {s.key: s for s in self.stages[:index]}
+        if stage_key not in earlier:
+            raise Located(loc, f"{ref}: no stage {stage_key!r} comes before this one")
+        try:
+            return earlier[stage_key].field(field_key)
+        except KeyError:
+            raise Located(loc, f"{ref}: stage {stage_key!r} has no field {field_key!r}") from None
 
     def stage(self, key: str) -> Stage:
         for s in self.stages:

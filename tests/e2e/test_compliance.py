@@ -53,7 +53,8 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     view = open_current_stage(slack, bot)
     slack.click(ALICE, "add_row", "invoice_lines", view_id=view["id"])
     slack.wait_for(lambda: "g.invoice_lines.1.description" in str(slack.top_view(ALICE)))
-    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    cleared = {"f.buyer_name": {"v": ""}, "f.buyer_abn": {"v": ""}}  # carried from kickoff
+    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers) | cleared)
     assert reply.errors == {"f.buyer_name": (
         "This invoice totals $1,220.00 incl. GST: a tax invoice of $1,000 or more must show "
         "the buyer's name or ABN (GSTR 2013/1).")}
@@ -73,6 +74,25 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     assert "Total excluding GST: $1,120.00" in text
     assert "GST: $100.00 (GST-free lines carry no GST)" in text  # 1/11 of $1,100
     assert "*Total including GST: $1,220.00*" in text
+
+
+def test_the_customer_at_kickoff_is_the_buyer_at_closure(slack: FakeSlack, bot) -> None:
+    start(slack, "service Catalogue shoot")
+    complete_stage(slack, bot, customer_name="Acme Pty Ltd", customer_abn="11 223 491 505")
+    for _ in range(4):
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no",
+                       quality_outcome="approved", accepted="yes")
+    view = open_current_stage(slack, bot)
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["f.buyer_name"]["element"]["initial_value"] == "Acme Pty Ltd"
+    assert blocks["f.buyer_abn"]["element"]["initial_value"] == "11 223 491 505"
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, buyer_name="", buyer_abn="")  # $5,500: needs a buyer
+    assert slack.submit(ALICE, view["id"], entered_values(stage, answers)).ok
+    message = status_message(slack)
+    invoice = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                           if m["text"].startswith("Tax invoice")), None))
+    assert "Buyer: Acme Pty Ltd · ABN 11 223 491 505" in invoice["blocks"][0]["text"]["text"]
 
 
 def test_a_gst_free_line_that_includes_gst_is_refused_in_the_form(slack: FakeSlack,
