@@ -138,6 +138,50 @@ def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
     return f.required
 
 
+def always_required(f: FieldDef) -> bool:
+    """Required whatever else is answered: the only fields a form may ask Slack to enforce,
+    and so the only ones shown without "(optional)"."""
+    return f.required and f.required_when is None
+
+
+def rows_needed(f: FieldDef, answers: Mapping[str, Any]) -> int:
+    """How many items a group must have, given the other answers."""
+    return max(f.min_items, 1 if is_required(f, answers) else 0)
+
+
+def rows_always_needed(f: FieldDef) -> int:
+    """Items a group must have whatever else is answered: in these rows each sub-field's own
+    requiredness holds; other rows may be left blank as a whole."""
+    return max(f.min_items, 1 if always_required(f) else 0)
+
+
+def when_required(stage: Stage, f: FieldDef) -> str | None:
+    """When a conditionally required field is needed, in the form's own words; the form can't
+    have Slack enforce it, so it says so instead."""
+    if f.required_when is None:
+        return None
+    condition = f.required_when
+    decision = next((d for d in stage.decisions if d.key == condition.field), None)
+    if decision is not None:
+        question = decision.question
+        answer = next((o.label for o in decision.options if o.value == condition.equals),
+                      str(condition.equals))
+    else:
+        source = stage.field(condition.field)
+        question = source.label
+        if isinstance(condition.equals, bool):
+            answer = "Yes" if condition.equals else "No"
+        else:
+            answer = next((o.label for o in source.options if o.value == condition.equals),
+                          str(condition.equals))
+    return f"Needed if you answer “{answer}” to “{question}”."
+
+
+def required_in_row(sub: FieldDef) -> bool:
+    """A group's sub-field that every item filled in must have (an action item's owner)."""
+    return sub.required
+
+
 def _clean_group(f: FieldDef, raw: Any, errors: Errors,
                  shown_at: list[int] | None = None) -> list[dict[str, Any]]:
     """The group's filled rows; `shown_at` receives each kept row's index in the form."""
@@ -154,7 +198,7 @@ def _clean_group(f: FieldDef, raw: Any, errors: Errors,
             value = item.get(sub.key)
             path = f"{f.key}.{index}.{sub.key}"
             if _blank(value):
-                if sub.required:
+                if required_in_row(sub):
                     errors[path] = f"{sub.label} is required for this item."
                 continue
             row[sub.key], problem = clean_value(sub, value)
@@ -203,7 +247,7 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             continue
         if f.type == FieldType.GROUP:
             count = len(answers[f.key])
-            needed = max(f.min_items, 1 if is_required(f, answers) else 0)
+            needed = rows_needed(f, answers)
             if count < needed:
                 errors[error_key(stage, f.key)] = (
                     f"Add at least {needed} {f.label.lower()}." if needed > 1
