@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage import reviews as store
 from storage.models import Review
-from workflows.engine import Transition, clean, may_act, role_refusal, transition
+from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
 from workflows.model import Stage, Workflow
 from workflows.rules import RuleContext
 
@@ -79,7 +79,8 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
                                     "else); the review has moved on.")
     if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
         return SubmitResult(refused=role_refusal(stage))
-    answers, errors = clean(stage, raw, context)
+    earlier = Earlier(workflow, store.latest_answers(session, review.id))
+    answers, errors = clean(stage, raw, context, earlier)
     if errors:
         return SubmitResult(errors=errors, answers=answers)
     result = transition(workflow, stage_key, answers, context)

@@ -208,6 +208,61 @@ def _clean_group(f: FieldDef, raw: Any, errors: Errors,
     return cleaned
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """The review's answers to other stages, which a stage's checks may read
+    (`not_before: kickoff.kickoff_date`)."""
+
+    workflow: Workflow
+    answers: Mapping[str, Mapping[str, Any]]
+
+    def answer(self, ref: str) -> tuple[FieldDef, Any] | None:
+        stage_key, field_key = ref.split(".")
+        try:
+            source = self.workflow.stage(stage_key).field(field_key)
+        except KeyError:
+            return None
+        return source, (self.answers.get(stage_key) or {}).get(field_key)
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _date_order(stage: Stage, f: FieldDef, value: Any, row: Mapping[str, Any],
+                answers: Mapping[str, Any], earlier: Earlier | None) -> str | None:
+    """Why a date can't stand: it comes before the date its definition says it follows."""
+    if not f.not_before:
+        return None
+    bound = (earlier.answer(f.not_before) if earlier else None) if "." in f.not_before else (
+        stage.date_bound(f, row, answers))
+    if bound is None:
+        return None
+    source, start = bound[0], _as_date(bound[1])
+    end = _as_date(value)
+    if start is None or end is None or end >= start:
+        return None
+    return f"This can't be before “{source.label}” ({start.strftime('%a %-d %b %Y')})."
+
+
+def _check_dates(stage: Stage, answers: Answers, errors: Errors, earlier: Earlier | None,
+                 shown_at: Mapping[str, list[int]]) -> None:
+    for f in stage.fields:
+        if f.type != FieldType.GROUP:
+            problem = _date_order(stage, f, answers.get(f.key), {}, answers, earlier)
+            if problem:
+                errors.setdefault(f.key, problem)
+            continue
+        for index, row in enumerate(answers.get(f.key) or []):
+            for sub in f.fields:
+                problem = _date_order(stage, sub, row.get(sub.key), row, answers, earlier)
+                if problem:
+                    errors.setdefault(f"{f.key}.{shown_at[f.key][index]}.{sub.key}", problem)
+
+
 def confirmable_outputs(stage: Stage) -> list[Output]:
     """Outputs the form asks the user to tick (the rest are fields or confirmed later)."""
     return [o for o in stage.outputs if o.field is None and o.when == "stage"]
@@ -219,9 +274,13 @@ def error_key(stage: Stage, key: str) -> str:
     return f"{key}.0.{f.fields[0].key}" if f.type == FieldType.GROUP else key
 
 
-def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None
-          ) -> tuple[Answers, Errors]:
-    """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`)."""
+def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None,
+          earlier: Earlier | None = None) -> tuple[Answers, Errors]:
+    """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`).
+
+    `earlier` holds the review's other answers, for checks that read them; without it those
+    checks are left to the final submit.
+    """
     answers: Answers = {}
     errors: Errors = {}
     shown_at: dict[str, list[int]] = {}  # cleaned row -> row in the form (blank rows dropped)
@@ -257,6 +316,7 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
         elif f.key not in answers and is_required(f, answers):
             errors[f.key] = "This is required." if f.required_when is None else (
                 "This is required for the answer you gave above.")
+    _check_dates(stage, answers, errors, earlier, shown_at)
     confirmed = raw.get(OUTPUTS_KEY) or []
     known = {o.key for o in confirmable_outputs(stage)}
     answers[OUTPUTS_KEY] = [k for k in confirmed if k in known]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -95,6 +96,9 @@ class FieldDef(_Strict):
     # First-time value: an earlier stage's answer (`kickoff.customer_name`), so a person is not
     # asked to type again what the review already knows.
     prefill_from: StageField | None = None
+    # A date that can't come before another: a field of this stage (or of the same item, in a
+    # group), or of an earlier stage (`kickoff.kickoff_date`). The same day is fine.
+    not_before: Key | StageField | None = None
 
     @model_validator(mode="after")
     def _check_shape(self) -> FieldDef:
@@ -114,6 +118,10 @@ class FieldDef(_Strict):
             raise ValueError(f"field {self.key!r} is not a group and cannot have fields")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"field {self.key!r}: min is above max")
+        if self.not_before and self.type != FieldType.DATE:
+            raise Located(("not_before",), f"field {self.key!r}: not_before is for date fields")
+        if self.not_before == self.key:
+            raise Located(("not_before",), f"field {self.key!r} can't be not_before itself")
         _unique([f.key for f in self.fields], f"group {self.key!r} field")
         _unique([o.value for o in self.options], f"field {self.key!r} option")
         return self
@@ -205,6 +213,11 @@ class Stage(_Strict):
         for d in self.decisions:
             if d.comment_field and d.comment_field not in names:
                 raise ValueError(f"decision {d.key!r}: comment_field {d.comment_field!r} unknown")
+        for position, f in enumerate(self.fields):
+            self._check_not_before(f, None, ("fields", position, "not_before"))
+            for sub_position, sub in enumerate(f.fields):
+                self._check_not_before(sub, f, ("fields", position, "fields", sub_position,
+                                                 "not_before"))
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")
@@ -212,6 +225,32 @@ class Stage(_Strict):
                 if ref not in names:
                     raise ValueError(f"check names unknown field {ref!r}")
         return self
+
+
+    def _check_not_before(self, f: FieldDef, group: FieldDef | None,
+                          loc: tuple[str | int, ...]) -> None:
+        """A same-stage `not_before` names a date field of the item or of the stage."""
+        if not f.not_before or "." in f.not_before:
+            return  # another stage's field: the workflow checks it
+        siblings = {s.key: s for s in group.fields} if group else {}
+        target = siblings.get(f.not_before) or next(
+            (g for g in self.fields if g.key == f.not_before), None)
+        if target is None:
+            raise Located(loc, f"{f.not_before!r} is not a field of this stage")
+        if target.type != FieldType.DATE:
+            raise Located(loc, f"{f.not_before!r} is a {target.type} field, not a date")
+
+    def date_bound(self, f: FieldDef, row: Mapping[str, Any], answers: Mapping[str, Any]
+                   ) -> tuple[FieldDef, Any] | None:
+        """The same-stage field `f.not_before` names and its answer (the item's own first)."""
+        if not f.not_before or "." in f.not_before:
+            return None
+        for group in self.fields:
+            if any(sub is f for sub in group.fields):
+                sibling = next((s for s in group.fields if s.key == f.not_before), None)
+                if sibling is not None:
+                    return sibling, row.get(sibling.key)
+        return self.field(f.not_before), answers.get(f.not_before)
 
 
 class Workflow(_Strict):
@@ -252,6 +291,17 @@ class Workflow(_Strict):
             for position, f in enumerate(stage.fields):
                 if f.prefill_from:
                     self._check_prefill(index, f, ("stages", index, "fields", position))
+                subs = [(f, ("stages", index, "fields", position))] + [
+                    (sub, ("stages", index, "fields", position, "fields", n))
+                    for n, sub in enumerate(f.fields)]
+                for date_field, where in subs:
+                    if date_field.not_before and "." in date_field.not_before:
+                        bound = self.answer_of(index, date_field.not_before,
+                                               (*where, "not_before"))
+                        if bound.type != FieldType.DATE:
+                            raise Located((*where, "not_before"),
+                                          f"{date_field.not_before} is a {bound.type} field, "
+                                          "not a date")
                 for sub_position, sub in enumerate(f.fields):
                     if sub.prefill_from:
                         raise Located(("stages", index, "fields", position, "fields",

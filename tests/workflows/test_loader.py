@@ -123,3 +123,36 @@ def test_a_bad_prefill_from_names_its_line(tmp_path: Path, ref: str, message: st
     assert problem.line == 22  # the prefill_from line
     assert problem.message.startswith("stages.1.fields.0.prefill_from: ")
     assert message in problem.message
+
+
+DATES = MINIMAL + """\
+      - key: started
+        label: Started
+        type: date
+      - key: ended
+        label: Ended
+        type: date
+        not_before: started
+"""
+
+
+@pytest.mark.parametrize(
+    ("ref", "line", "message"),
+    [
+        ("startd", 18, "stages.0.fields.2.not_before: 'startd' is not a field of this stage"),
+        ("notes", 18, "stages.0.fields.2.not_before: 'notes' is a long_text field, not a date"),
+        ("ended", 18, "stages.0.fields.2.not_before: field 'ended' can't be not_before itself"),
+        ("later.day", 18, "later.day: no stage 'later' comes before this one"),
+    ],
+)
+def test_a_bad_not_before_names_its_line(tmp_path: Path, ref: str, line: int,
+                                         message: str) -> None:
+    path = tmp_path / "retro.yaml"
+    path.write_text(DATES)
+    assert load_file(path).stage("notes").field("ended").not_before == "started"
+    path.write_text(DATES.replace("not_before: started", f"not_before: {ref}"))
+    with pytest.raises(DefinitionError) as caught:
+        load_file(path)
+    problem = caught.value.problems[0]
+    assert problem.line == line  # the not_before line
+    assert message in problem.message
