@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -21,6 +22,7 @@ StageField = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_
 
 END = "end"
 NEXT = "next"
+TITLE_MAX = 24  # Slack's limit for a modal's title
 
 
 class FieldType(StrEnum):
@@ -176,7 +178,7 @@ class Check(_Strict):
 class Stage(_Strict):
     key: Key
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    short_name: Annotated[str | None, Field(max_length=24)] = None
+    short_name: Annotated[str | None, Field(max_length=TITLE_MAX)] = None
     purpose: Annotated[str, Field(min_length=1, max_length=300)]
     guidance: Annotated[str | None, Field(max_length=1500)] = None
     inputs: tuple[str, ...] = ()
@@ -190,6 +192,31 @@ class Stage(_Strict):
     rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
     # The lessons-learned stage: submitting it builds the report and the knowledge base entry.
     report: bool = False
+
+    @property
+    def title(self) -> str:
+        """The stage's name as a modal title (Slack allows 24 characters)."""
+        return self.short_name or self.name
+
+    def short_name_problem(self) -> str | None:
+        """Why `short_name` would not read as this stage's name, or None.
+
+        A modal titled "Team Sync" opened from "Continue: Post-Mortem Team Sync" looks like
+        another step, so a short name is only for names too long for a title, and keeps the
+        name's own words in order from its first. Checked when a file is loaded, not on the
+        definitions reviews have pinned, so a review started before the rule keeps working.
+        """
+        if self.short_name is None:
+            return None
+        if len(self.name) <= TITLE_MAX:
+            return (f"the name {self.name!r} fits in a modal title ({TITLE_MAX} characters): "
+                    "leave short_name out")
+        name, short = _title_words(self.name), _title_words(self.short_name)
+        rest = iter(name)
+        if not short or short[0] != name[0] or not all(word in rest for word in short):
+            return (f"short_name {self.short_name!r} must be words of the name {self.name!r}, "
+                    "in order, starting with its first")
+        return None
 
     def field(self, key: str) -> FieldDef:
         for f in self.fields:
@@ -342,6 +369,10 @@ class Workflow(_Strict):
         """Content hash: a review pins the exact definition it started with."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _title_words(text: str) -> list[str]:
+    return re.findall(r"[\w'-]+", text.lower())
 
 
 def _unique(values: list[Any], what: str) -> None:

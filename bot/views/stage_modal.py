@@ -294,7 +294,7 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
                                   text=MarkdownTextObject(text=f":warning: {escape(notice)}")))
     intro.append(DividerBlock(block_id="div"))
     view = View(type="modal", callback_id=CALLBACK_ID,
-                title=clip(stage.short_name or stage.name, 24),
+                title=clip(stage.title, 24),
                 submit=("Save changes" if meta.edit else "Submit") if last else "Next",
                 close="Close",
                 notify_on_close=True, private_metadata=meta.dumps(),

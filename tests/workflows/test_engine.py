@@ -187,7 +187,7 @@ def test_outputs_must_be_confirmed() -> None:
     raw = sample_answers(stage)
     raw[OUTPUTS_KEY] = ["kickoff_done"]
     assert clean(stage, raw)[1] == {
-        OUTPUTS_KEY: "Confirm before finishing this stage: Campaign charter signed."}
+        OUTPUTS_KEY: "Confirm before finishing this stage: Engagement charter signed."}
 
 
 def test_abn_fields_refuse_a_bad_check_digit() -> None:
