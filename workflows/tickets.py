@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -28,6 +28,7 @@ STALE_AFTER = timedelta(days=14)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CUSTOMER_TYPES = ("reseller", "end-user")
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # a ticket's dates; a year short of datetime's limit
 
 
 class TicketError(ValueError):
@@ -60,6 +61,21 @@ class TicketEvent(BaseModel):
         if value and not re.match(r"^https?://[^/\s]+\S*$", value):
             raise ValueError("must be a full http(s) link")
         return value or None
+
+    @field_validator("opened_at", "closed_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        """In UTC, as stored; a time that has no UTC equivalent (9999-12-31T23:59:59-14:00) or
+        leaves no room for date arithmetic is the sender's mistake, not a server error."""
+        if value is None:
+            return None
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+            raise ValueError(f"is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
+        return utc
 
     @field_validator("customer_type", mode="before")
     @classmethod

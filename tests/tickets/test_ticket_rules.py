@@ -37,6 +37,9 @@ def error_of(data: object) -> TicketError:
     ({"customer_type": "partner"}, "customer_type", "reseller"),
     ({"url": "help.example.com/t/1"}, "url", "http"),
     ({"closed_at": "2026-10-01T00:00:00+00:00"}, "closed_at", "before opened_at"),
+    ({"opened_at": "9999-12-31T23:59:59-14:00"}, "opened_at", "out of range"),
+    ({"opened_at": "0001-01-01T00:00:00+14:00"}, "opened_at", "out of range"),
+    ({"closed_at": "9999-12-31T23:59:59+00:00"}, "closed_at", "out of range"),
 ])
 def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> None:
     data = {**BASE, **change}

@@ -111,6 +111,10 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
                                                     "field": "owner"})
     scale = post(bot, "/hooks/tickets", event(ces_score=9))
     assert (scale.status, scale.body["field"]) == (400, "ces_score")
+    far = post(bot, "/hooks/tickets", event(opened_at="9999-12-31T23:59:59-14:00",
+                                            closed_at=...))
+    assert (far.status, far.body["field"]) == (400, "opened_at")  # not a 500 OverflowError
+    assert far.body["error"] == "opened_at: is out of range (years 1970 to 9998)"
     unknown = post(bot, "/hooks/tickets", event(owner="nobody@example.com"))
     assert (unknown.status, unknown.body["field"]) == (400, "owner")
     assert "nobody@example.com" in unknown.body["error"]
