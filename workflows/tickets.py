@@ -27,6 +27,7 @@ from pydantic import (
 STALE_AFTER = timedelta(days=14)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CUSTOMER_TYPES = ("reseller", "end-user")
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # a ticket's dates; a year short of datetime's limit
 
@@ -54,6 +55,22 @@ class TicketEvent(BaseModel):
     owner: Annotated[str, Field(min_length=1, max_length=254)]
     opened_at: AwareDatetime
     closed_at: AwareDatetime | None = None
+
+    @field_validator("subject", "category", mode="before")
+    @classmethod
+    def _free_text(cls, value: Any) -> Any:
+        """NUL can't be stored in PostgreSQL text; in words a person reads it means nothing,
+        so it is dropped (on every database alike)."""
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    @field_validator("ticket_id", "owner", "url", mode="before")
+    @classmethod
+    def _identifier(cls, value: Any) -> Any:
+        """An id or address with a control character in it is not the one the helpdesk means:
+        refused rather than guessed at."""
+        if isinstance(value, str) and CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
 
     @field_validator("url")
     @classmethod

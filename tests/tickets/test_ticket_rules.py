@@ -37,6 +37,8 @@ def error_of(data: object) -> TicketError:
     ({"customer_type": "partner"}, "customer_type", "reseller"),
     ({"url": "help.example.com/t/1"}, "url", "http"),
     ({"closed_at": "2026-10-01T00:00:00+00:00"}, "closed_at", "before opened_at"),
+    ({"ticket_id": "T-1\u0000"}, "ticket_id", "control characters"),
+    ({"owner": "alice\u0000@example.com"}, "owner", "control characters"),
     ({"opened_at": "9999-12-31T23:59:59-14:00"}, "opened_at", "out of range"),
     ({"opened_at": "0001-01-01T00:00:00+14:00"}, "opened_at", "out of range"),
     ({"closed_at": "9999-12-31T23:59:59+00:00"}, "closed_at", "out of range"),
@@ -47,6 +49,12 @@ def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> Non
     error = error_of(data)
     assert error.field == field
     assert text in error.message
+
+
+def test_nul_is_dropped_from_free_text() -> None:
+    event = parse_event({**BASE, "subject": "Order\u0000 arrived broken",
+                         "category": "deli\u0000very"})
+    assert (event.subject, event.category) == ("Order arrived broken", "delivery")
 
 
 def test_not_json_and_not_an_object_are_refused_without_a_field() -> None:

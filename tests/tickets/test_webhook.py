@@ -115,6 +115,8 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
                                             closed_at=...))
     assert (far.status, far.body["field"]) == (400, "opened_at")  # not a 500 OverflowError
     assert far.body["error"] == "opened_at: is out of range (years 1970 to 9998)"
+    nul = post(bot, "/hooks/tickets", event(ticket_id="T-1\u0000"))
+    assert (nul.status, nul.body["field"]) == (400, "ticket_id")
     unknown = post(bot, "/hooks/tickets", event(owner="nobody@example.com"))
     assert (unknown.status, unknown.body["field"]) == (400, "owner")
     assert "nobody@example.com" in unknown.body["error"]
@@ -187,3 +189,14 @@ def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, b
     assert result.output == "suggested a post-mortem for 0 stale ticket(s)\n"
     assert len(slack.dms(ALICE)) == 1
     assert CliRunner().invoke(tickets_cli.tickets, ["stale", "--now", "2026-12-01"]).exit_code == 1
+
+
+def test_nul_in_the_subject_is_dropped_on_both_databases(slack: FakeSlack, bot) -> None:
+    reply = post(bot, "/hooks/tickets", event(subject="Order\u0000 arrived broken",
+                                              note="from\u0000 the form"))
+    assert reply.status == 200, reply.body
+    with transaction(bot.rt.sessions) as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert ticket.subject == "Order arrived broken"
+        assert ticket.raw["note"] == "from the form"
+    assert reviews(bot)[0].title == "Ticket T-1234: Order arrived broken"
