@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from workflows import rules
 from workflows.au import abn
+from workflows.links import link_problem
 from workflows.model import (
     END,
     NEXT,
@@ -102,6 +103,8 @@ def clean_value(f: FieldDef, raw: Any) -> tuple[Any, str | None]:
         parts = urlparse(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return text, "Enter a full link starting with https://"
+        if problem := link_problem(text):
+            return text, f"This link {problem}."
         return text, None
     if t == FieldType.ABN:
         problem = abn.validation_error(str(raw))

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from workflows.links import link_problem
+
 STALE_AFTER = timedelta(days=14)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -75,8 +77,8 @@ class TicketEvent(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value and not re.match(r"^https?://[^/\s]+\S*$", value):
-            raise ValueError("must be a full http(s) link")
+        if value and (problem := link_problem(value)):
+            raise ValueError(problem)
         return value or None
 
     @field_validator("opened_at", "closed_at")

@@ -51,6 +51,28 @@ def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> Non
     assert text in error.message
 
 
+@pytest.mark.parametrize(("url", "text"), [
+    ("https://help.example.com/t/9><!channel><https://evil.example|click", "< > |"),
+    ("https://help.example.com/t/9|click", "< > |"),
+    ("https://help.example.com/t/9 9", "spaces"),
+    ("javascript:alert(1)", "starting with https://"),
+    ("ftp://help.example.com/t/9", "starting with https://"),
+    ("https://", "starting with https://"),
+    ("https://help.example.com@evil.example/t/9", "user name"),
+    ("https://help.example.com:99999/t/9", "not a valid link"),
+    ("https://help!example.com/t/9", "must name a host"),
+])
+def test_ticket_links_are_plain_web_links(url: str, text: str) -> None:
+    error = error_of({**BASE, "url": url})
+    assert error.field == "url" and text in error.message
+
+
+def test_ordinary_ticket_links_pass() -> None:
+    for url in ("https://help.example.com/t/1234?view=full#reply-3",
+                "http://10.0.0.5:8080/tickets/1", "https://[2001:db8::1]/t/1"):
+        assert parse_event({**BASE, "url": url}).url == url
+
+
 def test_nul_is_dropped_from_free_text() -> None:
     event = parse_event({**BASE, "subject": "Order\u0000 arrived broken",
                          "category": "deli\u0000very"})

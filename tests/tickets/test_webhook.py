@@ -115,6 +115,9 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
                                             closed_at=...))
     assert (far.status, far.body["field"]) == (400, "opened_at")  # not a 500 OverflowError
     assert far.body["error"] == "opened_at: is out of range (years 1970 to 9998)"
+    sneaky = post(bot, "/hooks/tickets", event(
+        url="https://help.example.com/t/9><!channel><https://evil.example|click"))
+    assert (sneaky.status, sneaky.body["field"]) == (400, "url")
     nul = post(bot, "/hooks/tickets", event(ticket_id="T-1\u0000"))
     assert (nul.status, nul.body["field"]) == (400, "ticket_id")
     unknown = post(bot, "/hooks/tickets", event(owner="nobody@example.com"))
