@@ -28,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Base
 from storage.types import utcnow
@@ -185,7 +186,7 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
     if session.get_bind().dialect.name == "postgresql":
         # One phrase query per word, as SQLite's quoted words: no word is read as an operator.
         parts = [func.phraseto_tsquery(literal_column("'english'"), w) for w in words]
-        tsq = parts[0]
+        tsq: ColumnElement[Any] = parts[0]
         for part in parts[1:]:
             tsq = tsq.op("&&" if match_all else "||")(part)
         vector = literal_column(f"{TABLE}.{PG_VECTOR}")
