@@ -28,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Base
 from storage.types import utcnow
@@ -131,9 +132,29 @@ class Hit:
     rank: float
 
 
+# PostgreSQL's `english` text search configuration leaves these out of its index and queries
+# (tsearch_data/english.stop); SQLite's FTS5 keeps them and would demand them. Both searches
+# drop them from the query, so "every word must match" means the same words on both databases.
+STOP_WORDS = frozenset((
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
+    "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it",
+    "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which", "who",
+    "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be", "been",
+    "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an", "the", "and",
+    "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with", "about",
+    "against", "between", "into", "through", "during", "before", "after", "above", "below", "to",
+    "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "then",
+    "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few",
+    "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so",
+    "than", "too", "very", "s", "t", "can", "will", "just", "don", "should", "now",
+))
+
+
 def _words(words: Sequence[str]) -> list[str]:
-    # Only word characters reach the query languages: no syntax errors, no injection.
-    return [w for w in (re.sub(r"\W+", "", w.lower()) for w in words) if w][:30]
+    # Only word characters reach the query languages: no syntax errors, no injection, and no
+    # operators ("or", "-", quotes), which one database would honour and the other not.
+    cleaned = (re.sub(r"\W+", "", w.lower()) for w in words)
+    return [w for w in cleaned if w and w not in STOP_WORDS][:30]
 
 
 def search(session: Session, workspace_id: int, words: Sequence[str], *,
@@ -144,7 +165,10 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
 
     Without words, the newest entries that pass the filters.
     """
+    asked = bool(words)
     words = _words(words)
+    if asked and not words:
+        return []  # only words no search indexes ("the", "or"): nothing to look for
     query = select(KnowledgeEntry).where(KnowledgeEntry.workspace_id == workspace_id)
     if workflow_key:
         query = query.where(KnowledgeEntry.workflow_key == workflow_key)
@@ -160,8 +184,11 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
                                               KnowledgeEntry.id.desc()).limit(limit))
         return [Hit(e, 0.0) for e in rows]
     if session.get_bind().dialect.name == "postgresql":
-        joiner = " " if match_all else " or "
-        tsq = func.websearch_to_tsquery(literal_column("'english'"), joiner.join(words))
+        # One phrase query per word, as SQLite's quoted words: no word is read as an operator.
+        parts = [func.phraseto_tsquery(literal_column("'english'"), w) for w in words]
+        tsq: ColumnElement[Any] = parts[0]
+        for part in parts[1:]:
+            tsq = tsq.op("&&" if match_all else "||")(part)
         vector = literal_column(f"{TABLE}.{PG_VECTOR}")
         rank = func.ts_rank(vector, tsq).label("rank")
         query = query.add_columns(rank).where(vector.op("@@")(tsq))

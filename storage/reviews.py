@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -37,13 +38,23 @@ def audit(session: Session, workspace_id: int, actor: str, action: str,
 
 
 def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
-    """The workspace row for a Slack team, created on first sight."""
-    found = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-    if found is None:
-        found = Workspace(team_id=team_id, name=name, settings={})
-        session.add(found)
-        session.flush()
-    return found
+    """The workspace row for a Slack team, created on first sight.
+
+    Race-free: listeners and the webhook meet a new team at the same moment on a fresh
+    database, so the row is inserted with ON CONFLICT DO NOTHING and then read; a concurrent
+    creator waits for the other's commit and shares its row instead of failing on
+    uq_workspaces_team_id.
+    """
+    by_team = select(Workspace).where(Workspace.team_id == team_id)
+    found = session.scalar(by_team)
+    if found is not None:
+        return found
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite.insert)
+    session.execute(insert(Workspace).values(team_id=team_id, name=name, settings={},
+                                             created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["team_id"]))
+    return session.scalars(by_team.execution_options(populate_existing=True)).one()
 
 
 def pin_workflow(session: Session, key: str, version: int, digest: str,

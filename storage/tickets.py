@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.claims import dialect_insert, insert_once
 from storage.models import Base, Review, SlackId, StageSubmission
-from storage.types import utcnow
+from storage.types import utcnow, without_nul
 
 
 class Ticket(Base):
@@ -83,7 +83,10 @@ TICKET_FIELDS = ("source", "raw", "subject", "url", "owner_id", "customer_type",
 
 def upsert_ticket(session: Session, workspace_id: int, ticket_id: str, **values: Any) -> Ticket:
     """Insert the ticket or update it to the newest event; safe when deliveries race."""
-    fields = {k: values[k] for k in TICKET_FIELDS if k in values}
+    # NUL: PostgreSQL refuses it in text and JSON and SQLite keeps it; drop it on both.
+    fields = {k: without_nul(values[k]) for k in TICKET_FIELDS if k in values}
+    if "\x00" in ticket_id:
+        raise ValueError("a ticket id can't contain NUL")  # an id is not to be guessed at
     now = utcnow()
     stmt = dialect_insert(session)(Ticket).values(workspace_id=workspace_id, ticket_id=ticket_id,
                                            created_at=now, updated_at=now, **fields)

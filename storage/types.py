@@ -37,3 +37,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The one clock the app reads: aware, UTC, and patchable by tests that control time."""
     return datetime.now(UTC)
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with NUL characters dropped from every string in it (dict keys too).
+
+    PostgreSQL refuses NUL in text and JSON while SQLite keeps it; data from outside (a
+    helpdesk's body) goes through this so both databases store the same thing.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value

@@ -40,7 +40,7 @@ def test_workflows_validate_names_file_and_line(runner: CliRunner, tmp_path: Pat
 def test_workflows_list(runner: CliRunner) -> None:
     result = runner.invoke(main, ["workflows", "list"])
     assert result.exit_code == 0
-    assert "support_postmortem  v1  Support ticket post-mortem: Ticket metadata →" in result.output
+    assert "support_postmortem  v1  Support ticket post-mortem: Ticket details →" in result.output
 
 
 def test_db_upgrade_creates_the_default_sqlite_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -116,4 +116,4 @@ def test_list_answers_with_the_channels_reviews(
 
     shown = view_text({"blocks": respond.call_args.kwargs["blocks"]})
     assert "Refund &lt;took&gt; three weeks" in shown
-    assert "Support ticket post-mortem" in shown and "next: Ticket metadata" in shown
+    assert "Support ticket post-mortem" in shown and "next: Ticket details" in shown

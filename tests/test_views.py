@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.reviews.views import stage_modal as sm
@@ -11,6 +13,7 @@ from bot.reviews.views.start_modal import start_view
 from bot.slack.text import clip, escape
 from sandbox.fake_slack import problems
 from sandbox.fake_slack.state import build_values
+from workflows.engine import clean
 from workflows.loader import Registry
 from workflows.model import FieldType
 from workflows.samples import sample_answers, sample_value
@@ -56,11 +59,13 @@ def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> 
         ids = {b.get("block_id") for b in blocks}
         entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
         raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
-    expected = {k: ("yes" if v is True else v) for k, v in answers.items() if v != []}
+    slack = {True: "yes", False: "no"}  # how a yes/no answer comes back from Slack
+    expected = {k: (slack[v] if isinstance(v, bool) else v) for k, v in answers.items()
+                if v != []}
     for f in stage.fields:
         if f.type == FieldType.GROUP:
-            expected[f.key] = [{k: ("yes" if v is True else v) for k, v in row.items()}
-                               for row in answers[f.key]]
+            expected[f.key] = [{k: (slack[v] if isinstance(v, bool) else v)
+                                for k, v in row.items()} for row in answers[f.key]]
     assert raw == expected
 
 
@@ -144,3 +149,65 @@ def test_escape_and_clip() -> None:
     assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
     assert clip("Action Item Assignment and Follow-Up", 24) == "Action Item Assignment…"
     assert clip("short", 24) == "short"
+
+
+def _inputs_of(stage, values: dict) -> list[dict]:
+    meta = sm.ModalMeta(1, stage.key)
+    blocks = []
+    for page in range(len(sm.pages(stage, values, meta))):
+        meta.page = page
+        blocks += sm.stage_view(stage, title="t", meta=meta, values=values)["blocks"]
+    return blocks
+
+
+@pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
+def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> None:
+    """What Slack shows without "(optional)" the engine requires; what it shows as optional
+    but the engine may still require says when, next to it."""
+    answers = sample_answers(stage)
+    blocks = _inputs_of(stage, answers)
+    notes = {b["block_id"]: " ".join(e["text"] for e in b["elements"])
+             for b in blocks if b["type"] == "context"}
+    for block in (b for b in blocks if b["type"] == "input"):
+        label, block_id = block["label"]["text"], block["block_id"]
+        assert "(optional)" not in label, label  # Slack adds it from `optional`
+        parts = block_id.removesuffix(".gst").split(".")
+        if parts[0] not in ("f", "g"):
+            continue
+        f = stage.field(parts[1])
+        sub = next((s for s in f.fields if s.key == parts[3]), None) if parts[0] == "g" else f
+        if not block.get("optional"):  # Slack refuses it blank: the engine must too
+            raw = json.loads(json.dumps(answers))
+            target = raw[f.key][int(parts[2])] if parts[0] == "g" else raw
+            del target[sub.key]
+            _, errors = clean(stage, raw)
+            assert block_id.removesuffix(".gst") in {sm.block_for_error(stage, k)
+                                                     for k in errors}, block_id
+        elif parts[0] == "g" and sub.required:  # needed once the item is filled in
+            assert "fill in" in notes[f"c.{f.key}.{parts[2]}"] and sub.label in notes[
+                f"c.{f.key}.{parts[2]}"], block_id
+        elif parts[0] == "f" and f.required_when is not None:
+            assert block.get("hint", {}).get("text", "").startswith("Needed if you answer “")
+
+
+def test_action_items_show_what_each_item_needs() -> None:
+    campaign = REGISTRY["campaign_postmortem"].stage("action_items")
+    blocks = {b["block_id"]: b for b in _inputs_of(campaign, {})}
+    assert blocks["g.action_items.0.owner"]["label"]["text"] == "Owner"
+    assert not blocks["g.action_items.0.owner"].get("optional")  # one item is required
+    assert not blocks["g.action_items.0.due_date"].get("optional")
+    assert blocks["g.action_items.0.tracking_link"]["label"]["text"] == "Tracking link"
+    assert blocks["g.action_items.0.tracking_link"]["optional"] is True
+    support = REGISTRY["support_postmortem"].stage("action_items")
+    blocks = {b["block_id"]: b for b in _inputs_of(support, {})}
+    assert blocks["g.action_items.0.owner"]["optional"] is True  # the item may be left out
+    assert blocks["c.action_items.0"]["elements"][0]["text"] == (
+        "Leave this item blank, or fill in Action item, Owner and Due date.")
+    execution = REGISTRY["service_delivery"].stage("execution")
+    blocks = {b["block_id"]: b for b in _inputs_of(execution, {})}
+    assert blocks["h.mitigation_actions"]["text"]["text"] == (
+        "*Mitigation actions*\nNeeded if you answer “Yes” to “Do any risks require mitigation "
+        "action?”.")
+    assert blocks["f.revised_timeline"]["hint"]["text"].startswith(
+        "Needed if you answer “No: re-plan and escalate” to “Are deliverables on track?”. "
+        "Communicated to the customer")

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from workflows import rules
 from workflows.au import abn
+from workflows.links import link_problem
 from workflows.model import (
     END,
     NEXT,
@@ -102,6 +103,8 @@ def clean_value(f: FieldDef, raw: Any) -> tuple[Any, str | None]:
         parts = urlparse(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return text, "Enter a full link starting with https://"
+        if problem := link_problem(text):
+            return text, f"This link {problem}."
         return text, None
     if t == FieldType.ABN:
         problem = abn.validation_error(str(raw))
@@ -138,19 +141,67 @@ def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
     return f.required
 
 
-def _clean_group(f: FieldDef, raw: Any, errors: Errors) -> list[dict[str, Any]]:
+def always_required(f: FieldDef) -> bool:
+    """Required whatever else is answered: the only fields a form may ask Slack to enforce,
+    and so the only ones shown without "(optional)"."""
+    return f.required and f.required_when is None
+
+
+def rows_needed(f: FieldDef, answers: Mapping[str, Any]) -> int:
+    """How many items a group must have, given the other answers."""
+    return max(f.min_items, 1 if is_required(f, answers) else 0)
+
+
+def rows_always_needed(f: FieldDef) -> int:
+    """Items a group must have whatever else is answered: in these rows each sub-field's own
+    requiredness holds; other rows may be left blank as a whole."""
+    return max(f.min_items, 1 if always_required(f) else 0)
+
+
+def when_required(stage: Stage, f: FieldDef) -> str | None:
+    """When a conditionally required field is needed, in the form's own words; the form can't
+    have Slack enforce it, so it says so instead."""
+    if f.required_when is None:
+        return None
+    condition = f.required_when
+    decision = next((d for d in stage.decisions if d.key == condition.field), None)
+    if decision is not None:
+        question = decision.question
+        answer = next((o.label for o in decision.options if o.value == condition.equals),
+                      str(condition.equals))
+    else:
+        source = stage.field(condition.field)
+        question = source.label
+        if isinstance(condition.equals, bool):
+            answer = "Yes" if condition.equals else "No"
+        else:
+            answer = next((o.label for o in source.options if o.value == condition.equals),
+                          str(condition.equals))
+    return f"Needed if you answer “{answer}” to “{question}”."
+
+
+def required_in_row(sub: FieldDef) -> bool:
+    """A group's sub-field that every item filled in must have (an action item's owner)."""
+    return sub.required
+
+
+def _clean_group(f: FieldDef, raw: Any, errors: Errors,
+                 shown_at: list[int] | None = None) -> list[dict[str, Any]]:
+    """The group's filled rows; `shown_at` receives each kept row's index in the form."""
     items = raw if isinstance(raw, list) else []
     cleaned: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         item = item if isinstance(item, Mapping) else {}
         if all(_blank(item.get(sub.key)) for sub in f.fields):
             continue  # an empty row the user added and left blank
+        if shown_at is not None:
+            shown_at.append(index)
         row: dict[str, Any] = {}
         for sub in f.fields:
             value = item.get(sub.key)
             path = f"{f.key}.{index}.{sub.key}"
             if _blank(value):
-                if sub.required:
+                if required_in_row(sub):
                     errors[path] = f"{sub.label} is required for this item."
                 continue
             row[sub.key], problem = clean_value(sub, value)
@@ -158,6 +209,61 @@ def _clean_group(f: FieldDef, raw: Any, errors: Errors) -> list[dict[str, Any]]:
                 errors[path] = problem
         cleaned.append(row)
     return cleaned
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The review's answers to other stages, which a stage's checks may read
+    (`not_before: kickoff.kickoff_date`)."""
+
+    workflow: Workflow
+    answers: Mapping[str, Mapping[str, Any]]
+
+    def answer(self, ref: str) -> tuple[FieldDef, Any] | None:
+        stage_key, field_key = ref.split(".")
+        try:
+            source = self.workflow.stage(stage_key).field(field_key)
+        except KeyError:
+            return None
+        return source, (self.answers.get(stage_key) or {}).get(field_key)
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _date_order(stage: Stage, f: FieldDef, value: Any, row: Mapping[str, Any],
+                answers: Mapping[str, Any], earlier: Earlier | None) -> str | None:
+    """Why a date can't stand: it comes before the date its definition says it follows."""
+    if not f.not_before:
+        return None
+    bound = (earlier.answer(f.not_before) if earlier else None) if "." in f.not_before else (
+        stage.date_bound(f, row, answers))
+    if bound is None:
+        return None
+    source, start = bound[0], _as_date(bound[1])
+    end = _as_date(value)
+    if start is None or end is None or end >= start:
+        return None
+    return f"This can't be before “{source.label}” ({start.strftime('%a %-d %b %Y')})."
+
+
+def _check_dates(stage: Stage, answers: Answers, errors: Errors, earlier: Earlier | None,
+                 shown_at: Mapping[str, list[int]]) -> None:
+    for f in stage.fields:
+        if f.type != FieldType.GROUP:
+            problem = _date_order(stage, f, answers.get(f.key), {}, answers, earlier)
+            if problem:
+                errors.setdefault(f.key, problem)
+            continue
+        for index, row in enumerate(answers.get(f.key) or []):
+            for sub in f.fields:
+                problem = _date_order(stage, sub, row.get(sub.key), row, answers, earlier)
+                if problem:
+                    errors.setdefault(f"{f.key}.{shown_at[f.key][index]}.{sub.key}", problem)
 
 
 def confirmable_outputs(stage: Stage) -> list[Output]:
@@ -171,14 +277,19 @@ def error_key(stage: Stage, key: str) -> str:
     return f"{key}.0.{f.fields[0].key}" if f.type == FieldType.GROUP else key
 
 
-def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None
-          ) -> tuple[Answers, Errors]:
-    """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`)."""
+def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None,
+          earlier: Earlier | None = None) -> tuple[Answers, Errors]:
+    """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`).
+
+    `earlier` holds the review's other answers, for checks that read them; without it those
+    checks are left to the final submit.
+    """
     answers: Answers = {}
     errors: Errors = {}
+    shown_at: dict[str, list[int]] = {}  # cleaned row -> row in the form (blank rows dropped)
     for f in stage.fields:
         if f.type == FieldType.GROUP:
-            rows = _clean_group(f, raw.get(f.key), errors)
+            rows = _clean_group(f, raw.get(f.key), errors, shown_at.setdefault(f.key, []))
             answers[f.key] = rows
             continue
         value = raw.get(f.key)
@@ -198,7 +309,7 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             continue
         if f.type == FieldType.GROUP:
             count = len(answers[f.key])
-            needed = max(f.min_items, 1 if is_required(f, answers) else 0)
+            needed = rows_needed(f, answers)
             if count < needed:
                 errors[error_key(stage, f.key)] = (
                     f"Add at least {needed} {f.label.lower()}." if needed > 1
@@ -208,6 +319,7 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
         elif f.key not in answers and is_required(f, answers):
             errors[f.key] = "This is required." if f.required_when is None else (
                 "This is required for the answer you gave above.")
+    _check_dates(stage, answers, errors, earlier, shown_at)
     confirmed = raw.get(OUTPUTS_KEY) or []
     known = {o.key for o in confirmable_outputs(stage)}
     answers[OUTPUTS_KEY] = [k for k in confirmed if k in known]
@@ -222,9 +334,21 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             errors.setdefault(error_key(stage, check.any_of[0]), check.message)
     if not errors and stage.rules:  # domain rules need clean fields to work on
         rule_errors, _ = rules.run(stage.rules, answers, context)
-        errors.update({error_key(stage, k.split(".")[0]) if "." in k else k: m
-                       for k, m in rule_errors.items()})
+        errors.update({_rule_error_key(stage, k, shown_at): m for k, m in rule_errors.items()})
     return answers, errors
+
+
+def _rule_error_key(stage: Stage, key: str, shown_at: Mapping[str, list[int]]) -> str:
+    """Where a domain rule's error shows. A rule sees the cleaned rows (blank rows dropped), so
+    `group.i.sub` is moved to the row the person typed it in; other dotted keys go to the
+    group's first input."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[1].isdigit() and parts[0] in shown_at:
+        rows = shown_at[parts[0]]
+        index = int(parts[1])
+        if index < len(rows) and any(sub.key == parts[2] for sub in stage.field(parts[0]).fields):
+            return f"{parts[0]}.{rows[index]}.{parts[2]}"
+    return error_key(stage, parts[0]) if "." in key else key
 
 
 @dataclass(frozen=True)

@@ -69,15 +69,24 @@ def parse(text: str, path: Path) -> Workflow:
     if not isinstance(data, dict):
         raise DefinitionError([Problem(path, 1, "a workflow definition must be a YAML mapping")])
     try:
-        return Workflow.model_validate(data)
+        workflow = Workflow.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            loc += getattr((err.get("ctx") or {}).get("error"), "loc", ())  # model.Located
             where = ".".join(str(p) for p in loc) or "(top level)"
             message = err["msg"].removeprefix("Value error, ")
             problems.append(Problem(path, _node_line(root, loc), f"{where}: {message}"))
         raise DefinitionError(problems) from None
+    # Wording rules for files only: pinned definitions of running reviews are not re-judged.
+    problems = [Problem(path, _node_line(root, ["stages", index, "short_name"]),
+                        f"stages.{index}.short_name: {problem}")
+                for index, stage in enumerate(workflow.stages)
+                if (problem := stage.short_name_problem())]
+    if problems:
+        raise DefinitionError(problems)
+    return workflow
 
 
 def load_file(path: Path) -> Workflow:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -15,9 +17,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# An answer of an earlier stage: `kickoff.customer_name`.
+StageField = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")]
 
 END = "end"
 NEXT = "next"
+TITLE_MAX = 24  # Slack's limit for a modal's title
 
 
 class FieldType(StrEnum):
@@ -42,6 +47,18 @@ class Role(StrEnum):
     ANYONE = "anyone"
     OWNER = "owner"
     ADMIN = "admin"
+
+
+class Located(ValueError):
+    """A problem at a path inside the definition, below where the validator runs.
+
+    Pydantic places a model validator's error on the model itself; `loc` lets the loader point
+    at the offending line (`stages.5.fields.4.prefill_from`) rather than the file's first.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -78,6 +95,12 @@ class FieldDef(_Strict):
     max_items: Annotated[int, Field(ge=1, le=10)] = 10
     # What the rest of the product reads this field as (action items, lessons, GST lines...).
     role: str | None = None
+    # First-time value: an earlier stage's answer (`kickoff.customer_name`), so a person is not
+    # asked to type again what the review already knows.
+    prefill_from: StageField | None = None
+    # A date that can't come before another: a field of this stage (or of the same item, in a
+    # group), or of an earlier stage (`kickoff.kickoff_date`). The same day is fine.
+    not_before: Key | StageField | None = None
 
     @model_validator(mode="after")
     def _check_shape(self) -> FieldDef:
@@ -97,6 +120,10 @@ class FieldDef(_Strict):
             raise ValueError(f"field {self.key!r} is not a group and cannot have fields")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"field {self.key!r}: min is above max")
+        if self.not_before and self.type != FieldType.DATE:
+            raise Located(("not_before",), f"field {self.key!r}: not_before is for date fields")
+        if self.not_before == self.key:
+            raise Located(("not_before",), f"field {self.key!r} can't be not_before itself")
         _unique([f.key for f in self.fields], f"group {self.key!r} field")
         _unique([o.value for o in self.options], f"field {self.key!r} option")
         return self
@@ -151,7 +178,7 @@ class Check(_Strict):
 class Stage(_Strict):
     key: Key
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    short_name: Annotated[str | None, Field(max_length=24)] = None
+    short_name: Annotated[str | None, Field(max_length=TITLE_MAX)] = None
     purpose: Annotated[str, Field(min_length=1, max_length=300)]
     guidance: Annotated[str | None, Field(max_length=1500)] = None
     inputs: tuple[str, ...] = ()
@@ -165,6 +192,31 @@ class Stage(_Strict):
     rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
     # The lessons-learned stage: submitting it builds the report and the knowledge base entry.
     report: bool = False
+
+    @property
+    def title(self) -> str:
+        """The stage's name as a modal title (Slack allows 24 characters)."""
+        return self.short_name or self.name
+
+    def short_name_problem(self) -> str | None:
+        """Why `short_name` would not read as this stage's name, or None.
+
+        A modal titled "Team Sync" opened from "Continue: Post-Mortem Team Sync" looks like
+        another step, so a short name is only for names too long for a title, and keeps the
+        name's own words in order from its first. Checked when a file is loaded, not on the
+        definitions reviews have pinned, so a review started before the rule keeps working.
+        """
+        if self.short_name is None:
+            return None
+        if len(self.name) <= TITLE_MAX:
+            return (f"the name {self.name!r} fits in a modal title ({TITLE_MAX} characters): "
+                    "leave short_name out")
+        name, short = _title_words(self.name), _title_words(self.short_name)
+        rest = iter(name)
+        if not short or short[0] != name[0] or not all(word in rest for word in short):
+            return (f"short_name {self.short_name!r} must be words of the name {self.name!r}, "
+                    "in order, starting with its first")
+        return None
 
     def field(self, key: str) -> FieldDef:
         for f in self.fields:
@@ -188,6 +240,11 @@ class Stage(_Strict):
         for d in self.decisions:
             if d.comment_field and d.comment_field not in names:
                 raise ValueError(f"decision {d.key!r}: comment_field {d.comment_field!r} unknown")
+        for position, f in enumerate(self.fields):
+            self._check_not_before(f, None, ("fields", position, "not_before"))
+            for sub_position, sub in enumerate(f.fields):
+                self._check_not_before(sub, f, ("fields", position, "fields", sub_position,
+                                                 "not_before"))
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")
@@ -195,6 +252,32 @@ class Stage(_Strict):
                 if ref not in names:
                     raise ValueError(f"check names unknown field {ref!r}")
         return self
+
+
+    def _check_not_before(self, f: FieldDef, group: FieldDef | None,
+                          loc: tuple[str | int, ...]) -> None:
+        """A same-stage `not_before` names a date field of the item or of the stage."""
+        if not f.not_before or "." in f.not_before:
+            return  # another stage's field: the workflow checks it
+        siblings = {s.key: s for s in group.fields} if group else {}
+        target = siblings.get(f.not_before) or next(
+            (g for g in self.fields if g.key == f.not_before), None)
+        if target is None:
+            raise Located(loc, f"{f.not_before!r} is not a field of this stage")
+        if target.type != FieldType.DATE:
+            raise Located(loc, f"{f.not_before!r} is a {target.type} field, not a date")
+
+    def date_bound(self, f: FieldDef, row: Mapping[str, Any], answers: Mapping[str, Any]
+                   ) -> tuple[FieldDef, Any] | None:
+        """The same-stage field `f.not_before` names and its answer (the item's own first)."""
+        if not f.not_before or "." in f.not_before:
+            return None
+        for group in self.fields:
+            if any(sub is f for sub in group.fields):
+                sibling = next((s for s in group.fields if s.key == f.not_before), None)
+                if sibling is not None:
+                    return sibling, row.get(sibling.key)
+        return self.field(f.not_before), answers.get(f.not_before)
 
 
 class Workflow(_Strict):
@@ -231,7 +314,46 @@ class Workflow(_Strict):
                         )
                     if o.sets_status and o.sets_status not in self.statuses:
                         raise ValueError(f"option {o.value!r} sets unknown status")
+        for index, stage in enumerate(self.stages):
+            for position, f in enumerate(stage.fields):
+                if f.prefill_from:
+                    self._check_prefill(index, f, ("stages", index, "fields", position))
+                subs = [(f, ("stages", index, "fields", position))] + [
+                    (sub, ("stages", index, "fields", position, "fields", n))
+                    for n, sub in enumerate(f.fields)]
+                for date_field, where in subs:
+                    if date_field.not_before and "." in date_field.not_before:
+                        bound = self.answer_of(index, date_field.not_before,
+                                               (*where, "not_before"))
+                        if bound.type != FieldType.DATE:
+                            raise Located((*where, "not_before"),
+                                          f"{date_field.not_before} is a {bound.type} field, "
+                                          "not a date")
+                for sub_position, sub in enumerate(f.fields):
+                    if sub.prefill_from:
+                        raise Located(("stages", index, "fields", position, "fields",
+                                       sub_position, "prefill_from"),
+                                      "prefill_from is for fields outside groups")
         return self
+
+    def _check_prefill(self, index: int, f: FieldDef, loc: tuple[str | int, ...]) -> None:
+        """`prefill_from` names a field of an earlier stage holding the same kind of answer."""
+        where = (*loc, "prefill_from")
+        source = self.answer_of(index, str(f.prefill_from), where)
+        if source.type != f.type or f.type == FieldType.GROUP:
+            raise Located(where, f"{f.prefill_from} is a {source.type} field; "
+                                 f"{f.key!r} is a {f.type} field")
+
+    def answer_of(self, index: int, ref: str, loc: tuple[str | int, ...]) -> FieldDef:
+        """The field `stage.field` of a stage before stage number `index`."""
+        stage_key, field_key = ref.split(".")
+        earlier = {s.key: s for s in self.stages[:index]}
+        if stage_key not in earlier:
+            raise Located(loc, f"{ref}: no stage {stage_key!r} comes before this one")
+        try:
+            return earlier[stage_key].field(field_key)
+        except KeyError:
+            raise Located(loc, f"{ref}: stage {stage_key!r} has no field {field_key!r}") from None
 
     def stage(self, key: str) -> Stage:
         for s in self.stages:
@@ -247,6 +369,10 @@ class Workflow(_Strict):
         """Content hash: a review pins the exact definition it started with."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _title_words(text: str) -> list[str]:
+    return re.findall(r"[\w'-]+", text.lower())
 
 
 def _unique(values: list[Any], what: str) -> None:

@@ -36,6 +36,26 @@ class RuleContext:
     seller_abn: str = ""
 
 
+SELLER_NAME_SETTING = "POSTMORTEM_SELLER_NAME"
+SELLER_ABN_SETTING = "POSTMORTEM_SELLER_ABN"
+
+
+def missing_seller_settings(context: RuleContext) -> list[str]:
+    """What an admin must set before tax invoices are complete, for App Home and `check`.
+
+    The invoice posted in a review's channel leaves an unset seller out rather than naming a
+    setting there: the channel's readers are the team and often the customer, who can't fix it.
+    """
+    missing = []
+    if not context.seller_name.strip():
+        missing.append(f"{SELLER_NAME_SETTING} is not set: tax invoices show no seller name, "
+                       "which a tax invoice must have (GSTR 2013/1).")
+    if not context.seller_abn.strip():
+        missing.append(f"{SELLER_ABN_SETTING} is not set: tax invoices show no seller ABN, "
+                       "which a tax invoice must have (GSTR 2013/1).")
+    return missing
+
+
 def invoice_from(answers: Mapping[str, Any], context: RuleContext) -> TaxInvoice:
     """The closure stage's answers as a tax invoice (GST Act s29-70; GSTR 2013/1)."""
     lines = [InvoiceLine(description=row["description"], quantity=Decimal(row["quantity"]),
@@ -50,8 +70,23 @@ def invoice_from(answers: Mapping[str, Any], context: RuleContext) -> TaxInvoice
                       lines=tuple(lines), buyer=buyer)
 
 
+def contradictory_lines(answers: Mapping[str, Any]) -> Errors:
+    """Lines marked GST-free whose price is said to include GST. A GST-free supply carries no
+    GST (GST Act Div 38), so the two answers contradict each other and the invoice would print
+    "(GST-free)" beside a price the seller said includes GST: ask which one is wrong."""
+    return {f"invoice_lines.{index}.gst_free": (
+        "A GST-free line has no GST in its price: choose “Excludes GST” for the unit price, "
+        "or answer No here if the price includes GST.")
+        for index, row in enumerate(answers.get("invoice_lines") or [])
+        if row.get("gst_free") is True and isinstance(row.get("unit_price"), Mapping)
+        and row["unit_price"].get("gst") == "inclusive"}
+
+
 def tax_invoice(answers: Mapping[str, Any], context: RuleContext) -> tuple[Errors, list[Finding]]:
-    """A total of $1,000 or more (incl. GST) needs the buyer's identity or ABN (GSTR 2013/1)."""
+    """Each line's GST answers agree; a total of $1,000 or more (incl. GST) needs the buyer's
+    identity or ABN (GSTR 2013/1)."""
+    if contradictions := contradictory_lines(answers):
+        return contradictions, []
     try:
         invoice = invoice_from(answers, context)
     except (ValueError, KeyError) as exc:

@@ -11,6 +11,7 @@ from workflows.engine import OUTPUTS_KEY, confirmable_outputs
 from workflows.model import FieldDef, FieldType, Stage
 
 SAMPLE_USER = "U0ALICE"
+INVOICE_LINES = "invoice_lines"  # the role rules.invoice_from reads
 
 
 def sample_value(f: FieldDef, index: int = 0) -> Any:
@@ -43,7 +44,10 @@ def sample_value(f: FieldDef, index: int = 0) -> Any:
         return "C0REVIEWS"
     if t == FieldType.GROUP:
         count = max(f.min_items, 1)
-        return [{sub.key: sample_value(sub, i) for sub in f.fields} for i in range(count)]
+        rows = [{sub.key: sample_value(sub, i) for sub in f.fields} for i in range(count)]
+        if f.role == INVOICE_LINES:  # a usual, taxable line: a GST-free one can't include GST
+            rows = [{**row, "gst_free": False} if "gst_free" in row else row for row in rows]
+        return rows
     raise ValueError(t)
 
 

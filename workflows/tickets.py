@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,10 +24,14 @@ from pydantic import (
     model_validator,
 )
 
+from workflows.links import link_problem
+
 STALE_AFTER = timedelta(days=14)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CUSTOMER_TYPES = ("reseller", "end-user")
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # a ticket's dates; a year short of datetime's limit
 
 
 class TicketError(ValueError):
@@ -54,12 +58,43 @@ class TicketEvent(BaseModel):
     opened_at: AwareDatetime
     closed_at: AwareDatetime | None = None
 
+    @field_validator("subject", "category", mode="before")
+    @classmethod
+    def _free_text(cls, value: Any) -> Any:
+        """NUL can't be stored in PostgreSQL text; in words a person reads it means nothing,
+        so it is dropped (on every database alike)."""
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    @field_validator("ticket_id", "owner", "url", mode="before")
+    @classmethod
+    def _identifier(cls, value: Any) -> Any:
+        """An id or address with a control character in it is not the one the helpdesk means:
+        refused rather than guessed at."""
+        if isinstance(value, str) and CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
+
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value and not re.match(r"^https?://[^/\s]+\S*$", value):
-            raise ValueError("must be a full http(s) link")
+        if value and (problem := link_problem(value)):
+            raise ValueError(problem)
         return value or None
+
+    @field_validator("opened_at", "closed_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        """In UTC, as stored; a time that has no UTC equivalent (9999-12-31T23:59:59-14:00) or
+        leaves no room for date arithmetic is the sender's mistake, not a server error."""
+        if value is None:
+            return None
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+            raise ValueError(f"is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
+        return utc
 
     @field_validator("customer_type", mode="before")
     @classmethod

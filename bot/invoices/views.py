@@ -12,7 +12,7 @@ from workflows.au.invoice import (
     TaxInvoice,
     line_taxable_extent,
     needs_tax_invoice,
-    requirements_problems,
+    sale_problems,
 )
 
 
@@ -31,13 +31,18 @@ def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
                   "incl. GST" if line.price_includes_gst else "excl. GST"),
               "extent": line_taxable_extent(line)} for line in invoice.lines]
     seller_abn = abn.format(invoice.seller.abn) if abn.is_valid(invoice.seller.abn) else ""
+    # An unset seller setting is for admins (rules.missing_seller_settings), not the channel.
+    seller_line = " · ".join(p for p in (invoice.seller.name.strip(),
+                                         f"ABN {seller_abn}" if seller_abn else "") if p)
     text = templates().get_template("tax_invoice.mrkdwn.j2").render(
-        invoice=invoice, seller_abn=seller_abn, buyer_line=buyer_line,
+        invoice=invoice, seller_line=seller_line, buyer_line=buyer_line,
         issue_date=invoice.issue_date.strftime("%-d %B %Y"), lines=lines,
         total_incl=dollars(invoice.totals.total_incl), gst=dollars(invoice.totals.gst),
+        total_excl=dollars(invoice.totals.total_excl),
         includes_gst_statement=invoice.total_price_includes_gst,
         has_gst_free=any(line.gst_free for line in invoice.lines),
+        all_gst_free=invoice.all_gst_free,
         required=needs_tax_invoice(invoice.totals.total_incl),
-        problems=requirements_problems(invoice))
+        problems=sale_problems(invoice))
     return {"text": f"Tax invoice {invoice.number}".strip(),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}]}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from storage import reviews as store
 from storage.models import Review
-from workflows.engine import Transition, clean, may_act, role_refusal, transition
+from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
 from workflows.model import Stage, Workflow
 from workflows.rules import RuleContext
 
@@ -85,7 +85,8 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
                                     "else); the review has moved on.")
     if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
         return SubmitResult(refused=role_refusal(stage))
-    answers, errors = clean(stage, raw, context)
+    earlier = Earlier(workflow, store.latest_answers(session, review.id))
+    answers, errors = clean(stage, raw, context, earlier)
     if errors:
         return SubmitResult(errors=errors, answers=answers)
     result = transition(workflow, stage_key, answers, context)
@@ -110,11 +111,19 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
-    """First-time values for a stage: action items the review's findings suggest."""
+    """First-time values for a stage: action items the review's findings suggest, and the
+    earlier answers its fields name in `prefill_from` (the customer at kickoff is the buyer at
+    closure)."""
     suggestions = [f.suggested_action for f in store.follow_ups(session, review.id)
                    if f.suggested_action and f.status == "open"]
+    earlier = store.latest_answers(session, review.id)
     values: dict[str, Any] = {}
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE and suggestions:
             values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+        if f.prefill_from:
+            stage_key, field_key = f.prefill_from.split(".")
+            value = (earlier.get(stage_key) or {}).get(field_key)
+            if value not in (None, "", []):
+                values[f.key] = value
     return values

@@ -104,3 +104,12 @@ def test_render_mixed_invoice_below_threshold() -> None:
     # every table row has exactly five pipes that are not escaped
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert all(line.replace(r"\|", "").count("|") == 5 for line in rows)
+
+
+def test_render_all_gst_free_invoice_says_no_gst_is_included() -> None:
+    invoice = make([InvoiceLine("Export freight", D(5), D("1100.00"), gst_free=True)],
+                   buyer=Party("Acme Pty Ltd"))
+    text = render_markdown(invoice)
+    assert "- GST: $0.00 (every line is GST-free)" in text
+    assert "- **Total: $5,500.00**" in text
+    assert "including GST: $5,500.00" not in text and "Total price includes GST" not in text

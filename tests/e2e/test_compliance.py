@@ -53,7 +53,8 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     view = open_current_stage(slack, bot)
     slack.click(ALICE, "add_row", "invoice_lines", view_id=view["id"])
     slack.wait_for(lambda: "g.invoice_lines.1.description" in str(slack.top_view(ALICE)))
-    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    cleared = {"f.buyer_name": {"v": ""}, "f.buyer_abn": {"v": ""}}  # carried from kickoff
+    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers) | cleared)
     assert reply.errors == {"f.buyer_name": (
         "This invoice totals $1,220.00 incl. GST: a tax invoice of $1,000 or more must show "
         "the buyer's name or ABN (GSTR 2013/1).")}
@@ -70,8 +71,46 @@ def test_closure_posts_a_tax_invoice_and_asks_for_the_buyer_over_1000(slack: Fak
     assert "Issue date: 14 December 2026" in text
     assert "• Photography (day rate): 2 × $550.00 (incl. GST) · Taxable" in text
     assert "• Export shipping: 1 × $120.00 (GST-free) · GST-free" in text
-    assert "*Total: $1,220.00* incl. GST" in text
+    assert "Total excluding GST: $1,120.00" in text
     assert "GST: $100.00 (GST-free lines carry no GST)" in text  # 1/11 of $1,100
+    assert "*Total including GST: $1,220.00*" in text
+
+
+def test_the_customer_at_kickoff_is_the_buyer_at_closure(slack: FakeSlack, bot) -> None:
+    start(slack, "service Catalogue shoot")
+    complete_stage(slack, bot, customer_name="Acme Pty Ltd", customer_abn="11 223 491 505")
+    for _ in range(4):
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no",
+                       quality_outcome="approved", accepted="yes")
+    view = open_current_stage(slack, bot)
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["f.buyer_name"]["element"]["initial_value"] == "Acme Pty Ltd"
+    assert blocks["f.buyer_abn"]["element"]["initial_value"] == "11 223 491 505"
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, buyer_name="", buyer_abn="")  # $5,500: needs a buyer
+    assert slack.submit(ALICE, view["id"], entered_values(stage, answers)).ok
+    message = status_message(slack)
+    invoice = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                           if m["text"].startswith("Tax invoice")), None))
+    assert "Buyer: Acme Pty Ltd · ABN 11 223 491 505" in invoice["blocks"][0]["text"]["text"]
+
+
+def test_a_gst_free_line_that_includes_gst_is_refused_in_the_form(slack: FakeSlack,
+                                                                   bot) -> None:
+    start(slack, "service Catalogue shoot")
+    for _ in range(5):
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no",
+                       quality_outcome="approved", accepted="yes")
+    stage = REGISTRY["service_delivery"].stage("closure")
+    answers = sample_answers(stage, invoice_lines=[
+        {"description": "Consulting", "quantity": "5",
+         "unit_price": {"amount": "1100.00", "gst": "inclusive"}, "gst_free": True}])
+    view = open_current_stage(slack, bot)
+    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    assert reply.errors == {"g.invoice_lines.0.gst_free": (
+        "A GST-free line has no GST in its price: choose “Excludes GST” for the unit price, "
+        "or answer No here if the price includes GST.")}
+    assert review_row(bot).current_stage == "closure"  # nothing posted, nothing saved
 
 
 def test_failed_campaign_checks_become_findings_and_suggested_action_items(

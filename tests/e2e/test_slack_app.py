@@ -167,7 +167,7 @@ def test_app_home_shows_what_waits_on_me(slack: FakeSlack, bot) -> None:
     slack.open_home(ALICE)
     home = slack.wait_for(lambda: slack.home(ALICE))
     text = str(home["blocks"])
-    assert "Late refund" in text and "Ticket metadata" in text
+    assert "Late refund" in text and "Ticket details" in text
     assert "continue_review" in text
 
 

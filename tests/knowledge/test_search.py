@@ -111,3 +111,22 @@ def test_snippet_shows_the_matching_words() -> None:
     entry = kb.KnowledgeEntry(title="t", lessons="Nothing here.", recommendations="x " * 200
                               + "offer a refund early", root_causes="", summary="", body="")
     assert "refund" in kb.snippet(entry, ["refunds"])
+
+
+@pytest.mark.parametrize("words", [["zzzqqq", "OR", "refund"], ["zzzqqq", "or", "refund"],
+                                   ["zzzqqq", "-refund"], ['"zzzqqq', 'refund"']])
+def test_operator_words_are_plain_words_on_both_databases(session: Session, corpus: int,
+                                                          words: list[str]) -> None:
+    # README: "every word must match"; PostgreSQL's websearch syntax once read "or" as OR.
+    assert kb.search(session, corpus, words) == []
+
+
+def test_words_no_index_keeps_are_left_out_on_both_databases(session: Session,
+                                                             corpus: int) -> None:
+    # PostgreSQL's english configuration drops "not" and "the"; SQLite once demanded them.
+    assert titles(kb.search(session, corpus, ["courier", "not", "the"])) == [
+        "Courier lost parcels in Perth"]
+    assert kb.search(session, corpus, ["the", "or"]) == []
+    loose = kb.search(session, corpus, ["stock", "or", "courier"], match_all=False)
+    assert set(titles(loose)) == {"Spring sale stock ran out in two hours",
+                                  "Courier lost parcels in Perth"}

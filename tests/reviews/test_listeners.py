@@ -150,7 +150,7 @@ def test_start_saves_the_review_acks_then_posts_its_message(
     message = client.chat_postMessage.call_args.kwargs
     assert message["channel"] == CHANNEL
     assert "Refund took three weeks" in view_text(message)
-    assert "Continue: Ticket metadata" in view_text(message)
+    assert "Continue: Ticket details" in view_text(message)
 
 
 def test_start_keeps_the_message_it_posted(

@@ -105,12 +105,12 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
     expect(message.locator('[data-block-id="progress"]')).to_contain_text("✅ Data Gathering")
 
     # Later stages with the sandbox's example answers.
-    for title in ("Team Sync", "Lessons Learned"):
+    for title in ("Post-Mortem Team Sync", "Lessons Learned"):
         form = continue_to(page, title)
         form.locator("[data-example]").click()
         expect(form.locator("textarea").first).not_to_have_value("")
         submit(form)
-    form = continue_to(page, "Action Items")
+    form = continue_to(page, "Action Item Assignment")
     form.locator("[data-example]").click()
     owner = field(form, "g.action_items.0.owner")
     expect(owner).to_have_value("U0ALICE")
@@ -162,12 +162,12 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
 def test_closing_a_form_keeps_a_draft(page: Page, sandbox: Running) -> None:
     command(page, "/postmortem start support Broken parcel")
     submit(modal(page, "Start a review"))
-    form = continue_to(page, "Ticket metadata")
+    form = continue_to(page, "Ticket details")
     field(form, "f.product").fill("Draft text kept on close")
     form.locator(".modal-x").click()
     expect(page.locator(".modal")).to_have_count(0)
     page.wait_for_timeout(300)  # the bot saves the draft just after its ack of view_closed
-    form = continue_to(page, "Ticket metadata")
+    form = continue_to(page, "Ticket details")
     expect(field(form, "f.product")).to_have_value("Draft text kept on close")
 
 

@@ -37,6 +37,11 @@ def error_of(data: object) -> TicketError:
     ({"customer_type": "partner"}, "customer_type", "reseller"),
     ({"url": "help.example.com/t/1"}, "url", "http"),
     ({"closed_at": "2026-10-01T00:00:00+00:00"}, "closed_at", "before opened_at"),
+    ({"ticket_id": "T-1\u0000"}, "ticket_id", "control characters"),
+    ({"owner": "alice\u0000@example.com"}, "owner", "control characters"),
+    ({"opened_at": "9999-12-31T23:59:59-14:00"}, "opened_at", "out of range"),
+    ({"opened_at": "0001-01-01T00:00:00+14:00"}, "opened_at", "out of range"),
+    ({"closed_at": "9999-12-31T23:59:59+00:00"}, "closed_at", "out of range"),
 ])
 def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> None:
     data = {**BASE, **change}
@@ -44,6 +49,34 @@ def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> Non
     error = error_of(data)
     assert error.field == field
     assert text in error.message
+
+
+@pytest.mark.parametrize(("url", "text"), [
+    ("https://help.example.com/t/9><!channel><https://evil.example|click", "< > |"),
+    ("https://help.example.com/t/9|click", "< > |"),
+    ("https://help.example.com/t/9 9", "spaces"),
+    ("javascript:alert(1)", "starting with https://"),
+    ("ftp://help.example.com/t/9", "starting with https://"),
+    ("https://", "starting with https://"),
+    ("https://help.example.com@evil.example/t/9", "user name"),
+    ("https://help.example.com:99999/t/9", "not a valid link"),
+    ("https://help!example.com/t/9", "must name a host"),
+])
+def test_ticket_links_are_plain_web_links(url: str, text: str) -> None:
+    error = error_of({**BASE, "url": url})
+    assert error.field == "url" and text in error.message
+
+
+def test_ordinary_ticket_links_pass() -> None:
+    for url in ("https://help.example.com/t/1234?view=full#reply-3",
+                "http://10.0.0.5:8080/tickets/1", "https://[2001:db8::1]/t/1"):
+        assert parse_event({**BASE, "url": url}).url == url
+
+
+def test_nul_is_dropped_from_free_text() -> None:
+    event = parse_event({**BASE, "subject": "Order\u0000 arrived broken",
+                         "category": "deli\u0000very"})
+    assert (event.subject, event.category) == ("Order arrived broken", "delivery")
 
 
 def test_not_json_and_not_an_object_are_refused_without_a_field() -> None:

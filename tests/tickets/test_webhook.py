@@ -111,6 +111,15 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
                                                     "field": "owner"})
     scale = post(bot, "/hooks/tickets", event(ces_score=9))
     assert (scale.status, scale.body["field"]) == (400, "ces_score")
+    far = post(bot, "/hooks/tickets", event(opened_at="9999-12-31T23:59:59-14:00",
+                                            closed_at=...))
+    assert (far.status, far.body["field"]) == (400, "opened_at")  # not a 500 OverflowError
+    assert far.body["error"] == "opened_at: is out of range (years 1970 to 9998)"
+    sneaky = post(bot, "/hooks/tickets", event(
+        url="https://help.example.com/t/9><!channel><https://evil.example|click"))
+    assert (sneaky.status, sneaky.body["field"]) == (400, "url")
+    nul = post(bot, "/hooks/tickets", event(ticket_id="T-1\u0000"))
+    assert (nul.status, nul.body["field"]) == (400, "ticket_id")
     unknown = post(bot, "/hooks/tickets", event(owner="nobody@example.com"))
     assert (unknown.status, unknown.body["field"]) == (400, "owner")
     assert "nobody@example.com" in unknown.body["error"]
@@ -184,3 +193,14 @@ def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, b
     bot.settle()  # the suggestion is delivered from the outbox
     assert len(slack.dms(ALICE)) == 1
     assert CliRunner().invoke(tickets_cli.tickets, ["stale", "--now", "2026-12-01"]).exit_code == 1
+
+
+def test_nul_in_the_subject_is_dropped_on_both_databases(slack: FakeSlack, bot) -> None:
+    reply = post(bot, "/hooks/tickets", event(subject="Order\u0000 arrived broken",
+                                              note="from\u0000 the form"))
+    assert reply.status == 200, reply.body
+    with transaction(bot.rt.sessions) as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert ticket.subject == "Order arrived broken"
+        assert ticket.raw["note"] == "from the form"
+    assert reviews(bot)[0].title == "Ticket T-1234: Order arrived broken"

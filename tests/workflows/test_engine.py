@@ -187,7 +187,7 @@ def test_outputs_must_be_confirmed() -> None:
     raw = sample_answers(stage)
     raw[OUTPUTS_KEY] = ["kickoff_done"]
     assert clean(stage, raw)[1] == {
-        OUTPUTS_KEY: "Confirm before finishing this stage: Campaign charter signed."}
+        OUTPUTS_KEY: "Confirm before finishing this stage: Engagement charter signed."}
 
 
 def test_abn_fields_refuse_a_bad_check_digit() -> None:
@@ -220,3 +220,16 @@ def test_an_untouched_optional_money_field_is_blank_not_invalid() -> None:
     assert "revenue" not in answers
     _, errors = clean(stage, sample_answers(stage, revenue={"amount": None, "gst": "inclusive"}))
     assert errors == {}  # choosing only the GST basis still says nothing about an amount
+
+
+def test_link_fields_refuse_what_would_break_a_slack_link() -> None:
+    stage = REGISTRY["support_postmortem"].stage("metadata")
+    for link, message in (
+            ("https://help.example.com/t/9><!channel>", "This link must not contain spaces, "
+             "control characters or the characters < > | \"."),
+            ("https://help.example.com/t/9|click", "This link must not contain spaces, "
+             "control characters or the characters < > | \"."),
+            ("help.example.com/t/9", "Enter a full link starting with https://")):
+        _, errors = clean(stage, sample_answers(stage, ticket_link=link))
+        assert errors == {"ticket_link": message}
+    assert clean(stage, sample_answers(stage, ticket_link="https://help.example.com/t/9"))[1] == {}

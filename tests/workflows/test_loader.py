@@ -82,3 +82,77 @@ def test_digest_changes_with_the_definition(tmp_path: Path) -> None:
     before = Registry.load(tmp_path)["retro"].digest
     (tmp_path / "retro.yaml").write_text(MINIMAL.replace("Notes\n", "Notes!\n"))
     assert Registry.load(tmp_path)["retro"].digest != before
+
+
+TWO_STAGES = MINIMAL + """\
+      - key: customer
+        label: Customer
+        type: text
+  - key: close
+    name: Close
+    purpose: Bill the customer.
+    fields:
+      - key: buyer
+        label: Buyer
+        type: text
+        prefill_from: notes.customer
+"""
+
+
+def test_prefill_from_an_earlier_stage_loads(tmp_path: Path) -> None:
+    path = tmp_path / "retro.yaml"
+    path.write_text(TWO_STAGES)
+    assert load_file(path).stage("close").field("buyer").prefill_from == "notes.customer"
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("notes.custmer", "notes.custmer: stage 'notes' has no field 'custmer'"),
+        ("close.buyer", "close.buyer: no stage 'close' comes before this one"),
+        ("notes.notes", "notes.notes is a long_text field; 'buyer' is a text field"),
+        ("customer", "String should match pattern"),
+    ],
+)
+def test_a_bad_prefill_from_names_its_line(tmp_path: Path, ref: str, message: str) -> None:
+    path = tmp_path / "retro.yaml"
+    path.write_text(TWO_STAGES.replace("prefill_from: notes.customer", f"prefill_from: {ref}"))
+    with pytest.raises(DefinitionError) as caught:
+        load_file(path)
+    [problem] = caught.value.problems
+    assert problem.line == 22  # the prefill_from line
+    assert problem.message.startswith("stages.1.fields.0.prefill_from: ")
+    assert message in problem.message
+
+
+DATES = MINIMAL + """\
+      - key: started
+        label: Started
+        type: date
+      - key: ended
+        label: Ended
+        type: date
+        not_before: started
+"""
+
+
+@pytest.mark.parametrize(
+    ("ref", "line", "message"),
+    [
+        ("startd", 18, "stages.0.fields.2.not_before: 'startd' is not a field of this stage"),
+        ("notes", 18, "stages.0.fields.2.not_before: 'notes' is a long_text field, not a date"),
+        ("ended", 18, "stages.0.fields.2.not_before: field 'ended' can't be not_before itself"),
+        ("later.day", 18, "later.day: no stage 'later' comes before this one"),
+    ],
+)
+def test_a_bad_not_before_names_its_line(tmp_path: Path, ref: str, line: int,
+                                         message: str) -> None:
+    path = tmp_path / "retro.yaml"
+    path.write_text(DATES)
+    assert load_file(path).stage("notes").field("ended").not_before == "started"
+    path.write_text(DATES.replace("not_before: started", f"not_before: {ref}"))
+    with pytest.raises(DefinitionError) as caught:
+        load_file(path)
+    problem = caught.value.problems[0]
+    assert problem.line == line  # the not_before line
+    assert message in problem.message

@@ -45,6 +45,12 @@ class TaxInvoice:
         object.__setattr__(self, "totals", invoice_totals(self.lines, self.method))
 
     @property
+    def all_gst_free(self) -> bool:
+        """Every line is GST-free: the total carries no GST, so it must not say it includes
+        any (s29-70 asks for the GST amount or "Total price includes GST" only where it does)."""
+        return bool(self.lines) and all(line.gst_free for line in self.lines)
+
+    @property
     def total_price_includes_gst(self) -> bool:
         """True when the invoice may say "Total price includes GST" instead of the GST amount:
         GSTR 2013/1 allows it only where the GST is exactly 1/11 of the total, i.e. every line
@@ -73,13 +79,26 @@ def requirements_problems(invoice: TaxInvoice) -> list[str]:
     """What stops this document being a valid tax invoice, per GST Act s29-70(1)(c) and GSTR
     2013/1: seller identity and valid ABN; what was sold (description, quantity, price); at least
     one taxable supply; and, for a total of $1,000 or more, the buyer's identity or ABN."""
+    return seller_problems(invoice.seller) + sale_problems(invoice)
+
+
+def seller_problems(seller: Party) -> list[str]:
+    """What the seller's own details lack: a deployment setting to fix, not the customer's
+    business, so these are told to admins rather than printed on the invoice."""
     problems: list[str] = []
-    if not invoice.seller.name.strip():
+    if not seller.name.strip():
         problems.append("The seller's name (identity) is missing.")
-    if not invoice.seller.abn.strip():
+    if not seller.abn.strip():
         problems.append("The seller's ABN is missing.")
-    elif (error := abn.validation_error(invoice.seller.abn)) is not None:
+    elif (error := abn.validation_error(seller.abn)) is not None:
         problems.append(f"Seller ABN: {error}")
+    return problems
+
+
+def sale_problems(invoice: TaxInvoice) -> list[str]:
+    """What the sale's own answers lack (lines, buyer): the people who filled the form can act
+    on these."""
+    problems: list[str] = []
     if not invoice.lines:
         problems.append("A tax invoice must describe what was sold: add at least one line.")
     for number, line in enumerate(invoice.lines, start=1):
@@ -128,6 +147,7 @@ def render_markdown(invoice: TaxInvoice) -> str:
         totals=invoice.totals,
         includes_gst_statement=invoice.total_price_includes_gst,
         has_gst_free=any(line.gst_free for line in invoice.lines),
+        all_gst_free=invoice.all_gst_free,
         required=needs_tax_invoice(invoice.totals.total_incl),
         threshold=TAX_INVOICE_THRESHOLD,
     )

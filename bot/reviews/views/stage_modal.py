@@ -38,7 +38,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.text import clip, escape
-from workflows.engine import OUTPUTS_KEY, confirmable_outputs
+from workflows.engine import (
+    OUTPUTS_KEY,
+    always_required,
+    confirmable_outputs,
+    required_in_row,
+    rows_always_needed,
+    when_required,
+)
 from workflows.model import Decision, FieldDef, FieldType, Stage
 
 CALLBACK_ID = "stage"
@@ -154,8 +161,13 @@ def _gst_select(value: Any) -> StaticSelectElement:
                                                    None))
 
 
-def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str) -> list[Block]:
-    hint = clip(f.hint, 2000) if f.hint else None
+def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str,
+            note: str | None = None) -> list[Block]:
+    """The field's input(s). `optional` is what Slack enforces and shows as "(optional)" after
+    the label, so the label itself never says it; `note` says when an optional-looking field is
+    needed after all."""
+    hint = " ".join(h for h in (note, f.hint) if h)
+    hint = clip(hint, 2000) if hint else None
     blocks: list[Block] = [InputBlock(block_id=block_id, label=clip(label, 2000),
                                       element=_element(f, value), optional=optional, hint=hint)]
     if f.type == FieldType.MONEY:
@@ -175,24 +187,39 @@ def rows_shown(f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> int:
     return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, f.min_items, 1))
 
 
-def _field_blocks(f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> list[Block]:
-    # Conditional requirements are checked by the engine; Slack only enforces plain `required`.
-    slack_optional = not f.required or f.required_when is not None
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
+                  meta: ModalMeta) -> list[Block]:
+    # What Slack enforces comes from the engine's requiredness (workflows.engine), so a field
+    # shown without "(optional)" is one the engine requires, and the other way round.
+    note = when_required(stage, f)
     if f.type != FieldType.GROUP:
-        return _inputs(f, f"f.{f.key}", values.get(f.key), slack_optional, f.label)
+        return _inputs(f, f"f.{f.key}", values.get(f.key), not always_required(f), f.label,
+                       note)
     rows = list(values.get(f.key) or [])
     count = rows_shown(f, values, meta)
+    heading = f"*{escape(f.label)}*" + (f"\n{escape(note)}" if note else "")
     blocks: list[Block] = [SectionBlock(block_id=f"h.{f.key}",
-                                        text=MarkdownTextObject(text=f"*{escape(f.label)}*"))]
+                                        text=MarkdownTextObject(text=heading))]
+    needed = rows_always_needed(f)
+    in_every_item = _and([sub.label for sub in f.fields if required_in_row(sub)])
     for index in range(count):
         row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
-        if count > 1:
+        # A row the group may do without is optional to Slack as a whole (so it can be left
+        # blank); what an item needs once it is filled in is said above it instead.
+        row_optional = index >= needed
+        notes = [f"{escape(f.label)}: {index + 1} of {count}"] if count > 1 else []
+        if row_optional and in_every_item:
+            notes.append(f"Leave this item blank, or fill in {escape(in_every_item)}.")
+        if notes:
             blocks.append(ContextBlock(block_id=f"c.{f.key}.{index}", elements=[
-                MarkdownTextObject(text=f"{escape(f.label)}: {index + 1} of {count}")]))
+                MarkdownTextObject(text=" · ".join(notes))]))
         for sub in f.fields:
-            # Rows are optional to Slack so a blank extra row can be left; the engine checks.
-            blocks += _inputs(sub, f"g.{f.key}.{index}.{sub.key}", row.get(sub.key), True,
-                              sub.label if sub.required else f"{sub.label} (optional)")
+            blocks += _inputs(sub, f"g.{f.key}.{index}.{sub.key}", row.get(sub.key),
+                              row_optional or not required_in_row(sub), sub.label)
     if count < min(f.max_items, (MAX_BLOCKS - 10) // _blocks_per_row(f)):
         blocks.append(ActionsBlock(block_id=f"add.{f.key}", elements=[ButtonElement(
             text="Add another", action_id=ADD_ROW, value=f.key)]))
@@ -227,7 +254,7 @@ def pages(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> list[list[Bl
     tail += _output_blocks(stage, values)
     result: list[list[Block]] = [[]]
     for f in stage.fields:
-        blocks = _field_blocks(f, values, meta)
+        blocks = _field_blocks(stage, f, values, meta)
         if result[-1] and len(result[-1]) + len(blocks) > PAGE_BLOCKS:
             result.append([])
         result[-1].extend(blocks)
@@ -267,7 +294,7 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
                                   text=MarkdownTextObject(text=f":warning: {escape(notice)}")))
     intro.append(DividerBlock(block_id="div"))
     view = View(type="modal", callback_id=CALLBACK_ID,
-                title=clip(stage.short_name or stage.name, 24),
+                title=clip(stage.title, 24),
                 submit=("Save changes" if meta.edit else "Submit") if last else "Next",
                 close="Close",
                 notify_on_close=True, private_metadata=meta.dumps(),
