@@ -43,7 +43,7 @@ def start_bot(slack: FakeSlack, engine: Engine, **env: str) -> tuple[Bot, Callab
         "SLACK_API_URL": slack.api_url, "DATABASE_URL": str(engine.url.render_as_string(
             hide_password=False)), **env})
     rt = build_runtime(settings, engine)
-    server = make_server("127.0.0.1", 0, wsgi_app(create_app(rt), engine),
+    server = make_server("127.0.0.1", 0, wsgi_app(create_app(rt), engine, settings.signing_secret),
                          server_class=_ThreadingServer, handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="bot-http")
     thread.start()
