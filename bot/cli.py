@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import CliError, database_engine, now_option, parse_now, runtime
+from bot.cli_support import CliError, SettingsError, database_engine, now_option, parse_now, runtime
 from storage import db
 from workflows.loader import DefinitionError, Registry, definition_files, load_file
 
@@ -137,13 +137,25 @@ def serve(port: int, host: str) -> None:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
     from bot.server import run
 
     try:
         run(settings, host=host, port=port)
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
+
+
+@main.command("check")
+def check() -> None:
+    """Check settings, workflows, database and Slack token, one line each (exit 0, or 2)."""
+    from bot.checks import run_all
+
+    results = run_all()
+    for result in results:
+        click.echo(result.line())
+    if not all(result.ok for result in results):
+        raise SystemExit(2)
 
 
 from bot.sandbox.cli import sandbox  # noqa: E402 - registered after the group exists

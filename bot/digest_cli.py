@@ -15,7 +15,7 @@ from bot.cli_support import now_option, parse_now
 def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     """Post the next post-mortem meeting's digest now (once per meeting and channel)."""
     from bot import digest as feature
-    from bot.cli_support import CliError
+    from bot.cli_support import CliError, SettingsError
     from bot.config import ConfigError, load_settings
     from bot.runtime import build_runtime
     from bot.server import prepare_database
@@ -27,10 +27,9 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     now = parse_now(now_text) or utcnow()
     try:
         settings = load_settings()
-        feature.check_env(settings.timezone)
         engine = prepare_database(settings)
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
     rt = build_runtime(settings, engine)
     try:
         team = feature.team_id(rt)

@@ -134,7 +134,8 @@ def _default(value: Any) -> Any:
 
 
 def export_review(session: Session, review_id: int, fmt: str, *, include_private: bool = True,
-                  names: Mapping[str, str] | None = None) -> str:
+                  names: Mapping[str, str] | None = None, templates_dir: Path | None = None
+                  ) -> str:
     """The review in `fmt` (markdown, html, json); raises ExportError for an unknown review."""
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
@@ -145,12 +146,14 @@ def export_review(session: Session, review_id: int, fmt: str, *, include_private
     report = report_data(session, review)
     if fmt == "json":
         if report is not None:
-            data["report"] = render(report, "md", names=names)
+            data["report"] = render(report, "md", names=names, templates_dir=templates_dir)
         return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
     kind = "md" if fmt == "markdown" else "html"
     # Already escaped for its format by its own template.
-    report_text = Markup(render(report, kind, names=names)) if report is not None else None  # noqa: S704
-    template = environment(kind).get_template(f"export.{kind}.j2")
+    rendered = (render(report, kind, names=names, templates_dir=templates_dir)
+                if report is not None else None)
+    report_text = Markup(rendered) if rendered is not None else None  # noqa: S704
+    template = environment(kind, templates_dir).get_template(f"export.{kind}.j2")
     text = template.render(data=data, report=report_text, names={} if names is None else names)
     return "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
 
@@ -169,14 +172,19 @@ def filename(review: Review, fmt: str) -> str:
               help="Write to this file instead of standard output.")
 def export_command(review_id: int, fmt: str, output: Path | None) -> None:
     """Export a review's complete record: answers, decisions, action items, audit trail."""
-    from bot.cli_support import CliError
+    from bot.cli_support import CliError, SettingsError
     from bot.cli_support import database_engine as _engine
+    from bot.config import ConfigError, templates_dir
     from storage.db import session_factory, transaction
 
     engine = _engine()
     try:
+        folder = templates_dir()
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    try:
         with transaction(session_factory(engine)) as session:
-            text = export_review(session, review_id, fmt)
+            text = export_review(session, review_id, fmt, templates_dir=folder)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     except OperationalError as exc:

@@ -44,7 +44,8 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         message = _render(session, review)
         channel, ts = review.channel_id, review.message_ts
         summary = (summary_blocks(workflow_of(review), review.title,
-                                  store.latest_answers(session, review.id))
+                                  store.latest_answers(session, review.id),
+                                  templates_dir=rt.settings.templates_dir)
                    if post_summary else None)
     try:
         if ts:
@@ -74,6 +75,7 @@ def post_invoice(rt: Runtime, review_id: int, context: RuleContext) -> None:
         stage = next((s for s in workflow.stages if "tax_invoice" in s.rules), None)
         if stage is None or stage.key not in answers:
             return
-        message = invoice_message(invoice_from(answers[stage.key], context))
+        message = invoice_message(invoice_from(answers[stage.key], context),
+                                  rt.settings.templates_dir)
         channel, ts = review.channel_id, review.message_ts
     rt.client.chat_postMessage(channel=channel, thread_ts=ts, **message)

@@ -7,17 +7,21 @@ import hmac
 import io
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from alembic.util import CommandError
 from gunicorn.app.base import BaseApplication
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot import checks
 from bot.config import ConfigError, Settings
 from storage import db
 
@@ -148,7 +152,7 @@ def _refuse(start_response: Callable[..., Any], refused: Refused, path: str) -> 
 
 
 def wsgi_app(slack_app: Any, engine: Engine, signing_secret: str | None = None) -> WSGIApp:
-    """`/slack/events` for Slack, `/healthz` for load balancers (200 when the database answers).
+    """`/slack/events` for Slack, `/healthz` for load balancers (200: the database takes writes).
 
     Every POST body is read here, within its size limit, and handed on as a complete buffer, so
     Bolt and the webhook see the same bytes whether the sender used Content-Length or chunks.
@@ -162,12 +166,11 @@ def wsgi_app(slack_app: Any, engine: Engine, signing_secret: str | None = None) 
         path = str(environ.get("PATH_INFO", ""))
         if path == "/healthz":
             try:
-                with engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                db.check_writable(engine)  # a read-only SQLite file answers reads, not writes
             except Exception as exc:
-                log.warning("health check: database unreachable: %s", type(exc).__name__)
+                log.warning("health check: database unusable: %s", type(exc).__name__)
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-                return [b"database unreachable\n"]
+                return [b"database unreachable or read-only\n"]
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
         is_hook = path.startswith("/hooks/")
@@ -192,14 +195,49 @@ def wsgi_app(slack_app: Any, engine: Engine, signing_secret: str | None = None) 
 
 
 def prepare_database(settings: Settings) -> Engine:
-    """The embedded SQLite default is created and migrated here; PostgreSQL must be migrated."""
+    """The embedded SQLite default is created and migrated here; PostgreSQL must be migrated.
+
+    An unreachable database is one ConfigError line (the driver's reason), not a traceback.
+    """
     engine = db.make_engine(settings.database_url)
-    if make_url(settings.database_url).get_backend_name() == "sqlite":
-        db.upgrade(engine)
-    elif db.current_revisions(engine) != db.head_revisions(engine):
-        raise ConfigError("the database schema is not current: run `postmortem-bot db upgrade`")
-    engine.dispose()  # no connections cross the fork into gunicorn's worker
+    shown = checks.shown_url(settings.database_url)
+    try:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            db.upgrade(engine)
+        elif db.current_revisions(engine) != db.head_revisions(engine):
+            raise ConfigError(f"DATABASE_URL: the schema of {shown} is not current: "
+                              "run `postmortem-bot db upgrade`")
+    except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision it lacks
+        raise ConfigError(f"DATABASE_URL: cannot use {shown}: {checks.database_error(exc)}"
+                          ) from None
+    finally:
+        engine.dispose()  # no connections cross the fork into gunicorn's worker
     return engine
+
+
+def check_address(host: str, port: int) -> None:
+    """--host/--port (PORT) are usable: gunicorn would fail on them inside its arbiter."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port (PORT): {port} is not a port number from 1 to 65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"--host/--port: cannot listen on {host}:{port}: "
+                          f"{exc.strerror or exc}") from None
+
+
+def preflight(settings: Settings, *, host: str, port: int) -> Engine:
+    """Everything that would otherwise fail inside gunicorn's worker, before it forks."""
+    if not settings.app_token:
+        check_address(host, port)
+    problems = checks.workflow_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))  # each `file:line: problem`
+    return prepare_database(settings)
 
 
 def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
@@ -227,8 +265,9 @@ class _Gunicorn(BaseApplication):
 
 
 def run(settings: Settings, *, host: str, port: int) -> None:
+    engine = preflight(settings, host=host, port=port)  # before logging: a failure is one line
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine = prepare_database(settings)
+    log.info("database ready: %s", checks.shown_url(settings.database_url))
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk import WebClient

@@ -13,7 +13,6 @@ import contextlib
 import hmac
 import json
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -29,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import service
-from bot.config import ConfigError
+from bot.config import Settings
 from bot.messages import refresh_status
 from bot.runtime import Runtime
 from bot.views.text import clip
@@ -71,18 +70,10 @@ class TicketConfig:
     stale_days: int = 5  # working days In Progress before the owner is reminded
 
 
-def ticket_config(env: dict[str, str] | None = None) -> TicketConfig:
-    env = dict(os.environ) if env is None else env
-    token = env.get("POSTMORTEM_WEBHOOK_TOKEN", "").strip() or None
-    if token is not None and len(token) < 16:
-        raise ConfigError("POSTMORTEM_WEBHOOK_TOKEN must be at least 16 characters")
-    channel = env.get("POSTMORTEM_SUPPORT_CHANNEL", "").strip() or None
-    if channel and channel[:1] not in ("C", "G"):
-        raise ConfigError("POSTMORTEM_SUPPORT_CHANNEL must be a channel id (C…), not a name")
-    days = env.get("POSTMORTEM_SUPPORT_STALE_DAYS", "5").strip() or "5"
-    if not days.isdigit() or not 1 <= int(days) <= 60:
-        raise ConfigError("POSTMORTEM_SUPPORT_STALE_DAYS must be a whole number from 1 to 60")
-    return TicketConfig(token=token, channel=channel, stale_days=int(days))
+def ticket_config(settings: Settings) -> TicketConfig:
+    """From the settings checked at start-up (bot.config: POSTMORTEM_WEBHOOK_TOKEN, ...)."""
+    return TicketConfig(token=settings.webhook_token, channel=settings.support_channel,
+                        stale_days=settings.support_stale_days)
 
 
 def tickets_settings(ws: Workspace) -> dict[str, Any]:
@@ -138,7 +129,7 @@ def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
         return _error(404, f"no helpdesk called {name!r}; try /hooks/tickets")
     if environ.get("REQUEST_METHOD") != "POST":
         return _error(405, "use POST")
-    config = ticket_config()
+    config = ticket_config(rt.settings)
     if not _authorised(config, environ.get("HTTP_AUTHORIZATION", "")):
         return _error(401, "missing or wrong bearer token (POSTMORTEM_WEBHOOK_TOKEN)")
     try:
@@ -383,7 +374,7 @@ def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
 
 def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None, str]:
     """The stale suggestion's button: the ticket's post-mortem (new or existing)."""
-    config = ticket_config()
+    config = ticket_config(rt.settings)
     workflow = rt.registry[SUPPORT]
     with transaction(rt.sessions) as session:
         ticket = session.get(Ticket, row_id)
@@ -413,7 +404,6 @@ def ticket_store_team(session: Session, ticket: Ticket) -> str:
 
 
 def register(app: App, rt: Runtime) -> None:
-    ticket_config()  # a malformed setting stops start-up with one clear line
     _RUNTIMES[app] = rt
     from bot import support  # noqa: F401 - registers /postmortem features and the sweeps
     from bot.listeners.reviews import notice_view, open_stage

@@ -125,8 +125,6 @@ def schedule_errors(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, A
 
 
 def register(app: App, rt: Runtime) -> None:
-    digest.check_env(rt.settings.timezone)
-
     def refused(body: dict, respond: Respond, what: str) -> bool:
         if rt.is_admin(body["user"]["id"]):
             return False

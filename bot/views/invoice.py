@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bot.views.answers import templates
@@ -20,7 +21,7 @@ def dollars(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
+def invoice_message(invoice: TaxInvoice, templates_dir: Path | None = None) -> dict[str, Any]:
     buyer = invoice.buyer
     buyer_abn = abn.format(buyer.abn) if buyer and abn.is_valid(buyer.abn) else ""
     buyer_line = " · ".join(p for p in ((buyer.name if buyer else ""),
@@ -31,7 +32,7 @@ def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
                   "incl. GST" if line.price_includes_gst else "excl. GST"),
               "extent": line_taxable_extent(line)} for line in invoice.lines]
     seller_abn = abn.format(invoice.seller.abn) if abn.is_valid(invoice.seller.abn) else ""
-    text = templates().get_template("tax_invoice.mrkdwn.j2").render(
+    text = templates(templates_dir).get_template("tax_invoice.mrkdwn.j2").render(
         invoice=invoice, seller_abn=seller_abn, buyer_line=buyer_line,
         issue_date=invoice.issue_date.strftime("%-d %B %Y"), lines=lines,
         total_incl=dollars(invoice.totals.total_incl), gst=dollars(invoice.totals.gst),

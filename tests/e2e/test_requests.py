@@ -18,6 +18,7 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.config import load_settings
@@ -27,17 +28,21 @@ from bot.server import SLACK_MAX_BODY, WSGIApp, wsgi_app
 from storage import db
 
 
-@pytest.fixture
-def app(slack: FakeSlack, tmp_path: Path) -> Iterator[WSGIApp]:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
-    db.upgrade(engine)
+def make_app(slack: FakeSlack, engine: Engine) -> WSGIApp:
     settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token,
                               "SLACK_SIGNING_SECRET": slack.signing_secret,
                               "SLACK_API_URL": slack.api_url})
     application = wsgi_app(create_app(build_runtime(settings, engine)), engine,
                            settings.signing_secret)
     slack.reset_calls()  # Bolt's auth.test at start-up
-    yield application
+    return application
+
+
+@pytest.fixture
+def app(slack: FakeSlack, tmp_path: Path) -> Iterator[WSGIApp]:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    db.upgrade(engine)
+    yield make_app(slack, engine)
     engine.dispose()
 
 
@@ -167,3 +172,38 @@ def test_a_genuine_request_still_reaches_the_bot(app: WSGIApp, slack: FakeSlack)
     status, answer, _ = call(app, body, secret=slack.signing_secret,
                              content_type="application/json")
     assert (status, answer) == (200, {"challenge": "c4"})
+
+
+def get(app: WSGIApp, path: str) -> tuple[int, bytes]:
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ.update({"REQUEST_METHOD": "GET", "PATH_INFO": path})
+    status: list[str] = []
+    answer = b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
+    return int(status[0].split()[0]), answer
+
+
+def test_healthz_answers_503_when_the_sqlite_file_is_read_only(app: WSGIApp, slack: FakeSlack,
+                                                               tmp_path: Path) -> None:
+    assert get(app, "/healthz") == (200, b"ok\n")
+    # What a file the bot's user may not write looks like: SQLite opens it read-only, silently,
+    # and every read still works.
+    read_only = db.make_engine(f"sqlite:///file:{tmp_path / 'bot.db'}?mode=ro&uri=true")
+    try:
+        assert get(make_app(slack, read_only), "/healthz") == (
+            503, b"database unreachable or read-only\n")
+    finally:
+        read_only.dispose()
+    assert get(app, "/healthz") == (200, b"ok\n")  # the probe changed nothing
+
+
+def test_healthz_answers_503_when_postgresql_is_read_only(slack: FakeSlack, pg_url: str) -> None:
+    writable = db.make_engine(pg_url)
+    read_only = db.make_engine(pg_url, connect_args={
+        "options": "-c default_transaction_read_only=on"})  # as on a standby
+    try:
+        assert get(make_app(slack, writable), "/healthz") == (200, b"ok\n")
+        assert get(make_app(slack, read_only), "/healthz")[0] == 503
+    finally:
+        writable.dispose()
+        read_only.dispose()
