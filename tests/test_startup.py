@@ -37,6 +37,13 @@ def _broken_workflows(tmp: Path) -> dict[str, str]:
     return {"POSTMORTEM_WORKFLOWS_DIR": str(folder)}
 
 
+def _latin1_workflow(tmp: Path) -> dict[str, str]:
+    folder = tmp / "workflows"
+    folder.mkdir()
+    (folder / "latin1.yaml").write_bytes(b"key: latin1\nname: Caf\xe9 review\n")
+    return {"POSTMORTEM_WORKFLOWS_DIR": str(folder)}
+
+
 # (extra environment, the text the one line must name)
 BAD: dict[str, tuple[Callable[[Path], dict[str, str]], str]] = {
     "every weeks abc": (lambda _: {"POSTMORTEM_MEETING_EVERY_WEEKS": "abc"},
@@ -56,6 +63,7 @@ BAD: dict[str, tuple[Callable[[Path], dict[str, str]], str]] = {
     "support channel name": (lambda _: {"POSTMORTEM_SUPPORT_CHANNEL": "support"},
                              "POSTMORTEM_SUPPORT_CHANNEL"),
     "broken workflow YAML": (_broken_workflows, "broken.yaml:3: invalid YAML"),
+    "workflow file not UTF-8": (_latin1_workflow, "latin1.yaml:2: not UTF-8 text"),
     "sqlite folder missing": (lambda _: {"DATABASE_URL": "sqlite:////nonexistent/dir/x.db"},
                               "DATABASE_URL"),
     "closed port": (lambda _: {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/pm"},
