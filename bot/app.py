@@ -103,9 +103,6 @@ def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
                                              thread_name_prefix="listener"),
         raise_error_for_unhandled_request=False,
     )
-    for feature in features:
-        for check in feature.checks:
-            check(rt.settings)
     app.use(runtime_injector(rt, review_hooks(features), subcommands(features)))
     app.error(on_error)
     app.command("/postmortem")(commands.postmortem)

@@ -10,15 +10,19 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.db import DatabaseURLError, normalise_url
+from storage.db import DEFAULT_URL, DatabaseURLError, normalise_url
 from workflows.au import abn
 from workflows.calendar import AU_STATES
+from workflows.meetings import parse_every_weeks, parse_meeting_time
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class ConfigError(ValueError):
@@ -41,21 +45,94 @@ class Settings:
     seller_abn: str = ""
     safety_channel: str | None = None
     safety_officers: frozenset[str] = field(default_factory=frozenset)
+    templates_dir: Path | None = None  # searched before the built-in templates
+    # The meeting digest's first-start setting (admins change it in Slack afterwards).
+    digest_channel: str | None = None
+    meeting_every_weeks: int = 2
+    meeting_time: time = time(10, 0)
+    first_meeting: date | None = None  # None: the first Wednesday from the first start
+    # The helpdesk webhook (README: "Support post-mortems").
+    webhook_token: str | None = None  # None: the webhook is off
+    support_channel: str | None = None  # where status messages go; None: the owner's DM
+    support_stale_days: int = 5  # working days In Progress before the owner is reminded
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
                 f"socket_mode={self.app_token is not None}, timezone={self.timezone!r})")
 
 
-def workflows_dir(env: Mapping[str, str] | None = None) -> Path | None:
-    env = os.environ if env is None else env
-    raw = env.get("POSTMORTEM_WORKFLOWS_DIR")
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
     if not raw:
         return None
-    path = Path(raw)
-    if not path.is_dir():
-        raise ConfigError(f"POSTMORTEM_WORKFLOWS_DIR: {raw} is not a folder")
-    return path
+    if not Path(raw).is_dir():
+        raise ConfigError(f"{name}: {raw} is not a folder")
+    return Path(raw)
+
+
+def workflows_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    return _folder(os.environ if env is None else env, "POSTMORTEM_WORKFLOWS_DIR")
+
+
+def templates_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    return _folder(os.environ if env is None else env, "POSTMORTEM_TEMPLATES_DIR")
+
+
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL alone, for the commands that need the database but not Slack (`db ...`)."""
+    env = os.environ if env is None else env
+    try:
+        return normalise_url(env.get("DATABASE_URL") or DEFAULT_URL)
+    except DatabaseURLError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _channel(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip() or None
+    if value and not CHANNEL_ID.match(value):
+        raise ConfigError(f"{name} must be a channel id (C…), not a name like {value!r}")
+    return value
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _digest_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The meeting digest's first-start setting: POSTMORTEM_DIGEST_CHANNEL, _MEETING_..."""
+    try:
+        every = parse_every_weeks(env.get("POSTMORTEM_MEETING_EVERY_WEEKS", "").strip() or "2")
+    except ValueError as exc:
+        raise ConfigError(f"POSTMORTEM_MEETING_EVERY_WEEKS: {exc}") from None
+    try:
+        at = parse_meeting_time(env.get("POSTMORTEM_MEETING_TIME", "").strip() or "10:00")
+    except ValueError as exc:
+        raise ConfigError(f"POSTMORTEM_MEETING_TIME: {exc}") from None
+    raw_first = env.get("POSTMORTEM_FIRST_MEETING", "").strip()
+    first = None
+    if raw_first:
+        try:
+            first = date.fromisoformat(raw_first)
+        except ValueError:
+            raise ConfigError(f"POSTMORTEM_FIRST_MEETING: {raw_first!r} is not a date "
+                              "like 2026-12-02") from None
+        if first.weekday() != 2:
+            raise ConfigError(f"POSTMORTEM_FIRST_MEETING: {first} is a {first:%A}; "
+                              "meetings are on Wednesdays")
+    return {"digest_channel": _channel(env, "POSTMORTEM_DIGEST_CHANNEL"),
+            "meeting_every_weeks": every, "meeting_time": at, "first_meeting": first}
+
+
+def _ticket_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    token = env.get("POSTMORTEM_WEBHOOK_TOKEN", "").strip() or None
+    if token is not None and len(token) < 16:
+        raise ConfigError("POSTMORTEM_WEBHOOK_TOKEN must be at least 16 characters")
+    return {"webhook_token": token,
+            "support_channel": _channel(env, "POSTMORTEM_SUPPORT_CHANNEL"),
+            "support_stale_days": _whole_number(env, "POSTMORTEM_SUPPORT_STALE_DAYS", 5, 1, 60)}
 
 
 def _required(env: Mapping[str, str], name: str, prefix: str) -> str:
@@ -81,10 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
     if not api_url.endswith("/"):
         api_url += "/"  # slack_sdk joins method names with urljoin
-    try:
-        database_url = normalise_url(env.get("DATABASE_URL") or "sqlite:///postmortem.db")
-    except DatabaseURLError as exc:
-        raise ConfigError(str(exc)) from None
+    url = database_url(env)
     admins = frozenset(a.strip() for a in env.get("POSTMORTEM_ADMINS", "").split(",")
                        if a.strip())
     for admin in admins:
@@ -98,24 +172,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     state = env.get("POSTMORTEM_STATE", "").strip().upper() or "NSW"
     if state not in AU_STATES:
         raise ConfigError(f"POSTMORTEM_STATE must be one of {', '.join(AU_STATES)}")
-    threads_raw = env.get("POSTMORTEM_LISTENER_THREADS", "64")
-    if not threads_raw.isdigit() or not 1 <= int(threads_raw) <= 512:
-        raise ConfigError("POSTMORTEM_LISTENER_THREADS must be a whole number from 1 to 512")
+    threads = _whole_number(env, "POSTMORTEM_LISTENER_THREADS", 64, 1, 512)
     officers = frozenset(a.strip() for a in env.get("POSTMORTEM_SAFETY_OFFICERS", "").split(",")
                          if a.strip())
     for officer in officers:
         if not USER_ID.match(officer):
             raise ConfigError(f"POSTMORTEM_SAFETY_OFFICERS: {officer!r} is not a Slack user id")
-    safety_channel = env.get("POSTMORTEM_SAFETY_CHANNEL", "").strip() or None
-    if safety_channel and not re.match(r"^[CG][A-Z0-9]{2,}$", safety_channel):
-        raise ConfigError("POSTMORTEM_SAFETY_CHANNEL must be a channel id (C…), not a name")
+    safety_channel = _channel(env, "POSTMORTEM_SAFETY_CHANNEL")
     seller_abn = env.get("POSTMORTEM_SELLER_ABN", "").strip()
     if seller_abn and (problem := abn.validation_error(seller_abn)):
         raise ConfigError(f"POSTMORTEM_SELLER_ABN: {problem}")
     return Settings(bot_token=bot_token, signing_secret=signing_secret, app_token=app_token,
-                    api_url=api_url, database_url=database_url, admins=admins,
+                    api_url=api_url, database_url=url, admins=admins,
                     timezone=timezone, state=state, workflows_dir=workflows_dir(env),
-                    listener_threads=int(threads_raw),
+                    listener_threads=threads,
                     seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
                     seller_abn=abn.format(seller_abn) if seller_abn else "",
-                    safety_channel=safety_channel, safety_officers=officers)
+                    safety_channel=safety_channel, safety_officers=officers,
+                    templates_dir=_folder(env, "POSTMORTEM_TEMPLATES_DIR"),
+                    **_digest_settings(env), **_ticket_settings(env))

@@ -17,7 +17,6 @@ import click
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.config import Settings
 from bot.reviews.service import SubmitResult
 from bot.runtime import Runtime
 from storage.outbox import Claimed
@@ -109,5 +108,3 @@ class Feature:
     after_start: tuple[AfterStart, ...] = ()
     after_stage: tuple[AfterStage, ...] = ()
     effects: Mapping[str, EffectHandler] = field(default_factory=dict)
-    checks: tuple[Callable[[Settings], None], ...] = ()
-    """Refuse to start on a malformed setting of this feature (ConfigError, one line)."""

@@ -2,53 +2,220 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
+import json
 import logging
+import socket
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import Engine, text
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from sqlalchemy import Engine
 
+from bot import checks
 from bot.config import ConfigError, Settings
 from bot.runtime import Runtime
-from bot.tickets.webhook import hooks_app
+from bot.tickets.webhook import MAX_BODY, hooks_app
 from storage import db
 
 log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+# Slack's requests are a few KiB (a modal with 100 blocks stays far below this); anything larger
+# is refused before it is read, so it can neither fill memory nor the log.
+SLACK_MAX_BODY = 1024 * 1024
+MAX_CLOCK_SKEW = 5 * 60  # seconds, as Slack and Bolt allow
+STATUS = {400: "400 Bad Request", 401: "401 Unauthorized", 411: "411 Length Required",
+          413: "413 Content Too Large"}
+# The envelope keys Bolt and the listeners dereference: Slack always sends them with these types.
+_OBJECT_KEYS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise",
+                "state")
+_LIST_KEYS = ("actions", "authorizations")
+
+
+class Refused(Exception):
+    """A request answered with a 4xx before any listener sees it (one log line, no traceback)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request body, at most `limit` bytes, refused (413) before reading when it says more.
+
+    A chunked body has no Content-Length; gunicorn decodes it and marks its input as terminated
+    (`wsgi.input_terminated`), so it is read to its end. A server that does not (wsgiref) would
+    block on such a read, so there the request is refused with 411 instead.
+    """
+    stream = environ["wsgi.input"]
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if declared:
+        if not (declared.isascii() and declared.isdigit()):
+            raise Refused(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise Refused(413, f"the body is over {limit // 1024} KiB")
+        body = _read(stream, int(declared))
+        if len(body) < int(declared):
+            raise Refused(400, "the body is shorter than its Content-Length")
+        return body
+    chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()
+    if not environ.get("wsgi.input_terminated"):
+        if chunked:
+            raise Refused(411, "send a Content-Length")
+        return b""
+    body = _read(stream, limit + 1)
+    if len(body) > limit:
+        raise Refused(413, f"the body is over {limit // 1024} KiB")
+    return body
+
+
+def _read(stream: Any, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size > 0:
+        part = stream.read(min(size, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _check_signature(environ: dict[str, Any], body: bytes, secret: str | None) -> None:
+    """Slack's signature over the raw bytes, checked before anything decodes or logs the body.
+
+    Bolt checks it again on the decoded text; checking here first means an unsigned body is never
+    decoded, parsed or logged (Bolt logs a refused body whole, at INFO). Without a secret (tests
+    that build the app by hand) only the timestamp's form is checked, which Bolt needs as an int.
+    """
+    stamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
+    if stamp and not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise Refused(401, "invalid request")
+    if not secret:
+        return
+    if not stamp or abs(time.time() - int(stamp)) > MAX_CLOCK_SKEW:
+        raise Refused(401, "invalid request")
+    given = str(environ.get("HTTP_X_SLACK_SIGNATURE", "")).encode("latin-1", "replace")
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    if not hmac.compare_digest(given, b"v0=" + digest.hexdigest().encode()):
+        raise Refused(401, "invalid request")
+
+
+def _payload_problem(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "the payload is not an object"
+    for key in _OBJECT_KEYS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return f"{key} is not an object"
+    for key in _LIST_KEYS:
+        value = body.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, dict) for v in value)):
+            return f"{key} is not a list of objects"
+    return None
+
+
+class _SlackEvents(SlackRequestHandler):
+    """Bolt's WSGI adapter, answering 400 for a body that is not a Slack payload.
+
+    Bolt parses the body while building its request, outside its own error handling, so a
+    malformed body would surface as a 500 with a traceback.
+    """
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
+                                       headers=request.get_headers())
+            problem = _payload_problem(bolt_request.body)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the sender's
+            problem = f"unreadable ({type(exc).__name__})"
+        if problem:
+            log.info("refused POST /slack/events: 400 not a Slack payload: %s", problem)
+            return BoltResponse(status=400, body={"error": "not a Slack payload"})
+        return self.app.dispatch(bolt_request)
+
+
+def _refuse(start_response: Callable[..., Any], refused: Refused, path: str) -> Iterable[bytes]:
+    log.info("refused POST %s: %s %s", path, refused.status, refused.message)
+    body = ({"ok": False, "error": refused.message, "field": None}
+            if path.startswith("/hooks/") else {"error": refused.message})
+    start_response(STATUS[refused.status], [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
 def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
-    """`/slack/events` for Slack, `/healthz` for load balancers (200 when the database answers)."""
-    slack = SlackRequestHandler(slack_app, path="/slack/events")
+    """`/slack/events` for Slack, `/healthz` for load balancers (200: the database takes writes).
+
+    Every POST body is read here, within its size limit, and handed on as a complete buffer, so
+    Bolt and the webhook see the same bytes whether the sender used Content-Length or chunks.
+    """
+    slack = _SlackEvents(slack_app, path="/slack/events")
     hooks = hooks_app(rt)  # POST /hooks/<helpdesk>: ticket events (README)
-    engine = rt.engine
+    engine, signing_secret = rt.engine, rt.settings.signing_secret or None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = str(environ.get("PATH_INFO", ""))
+        if path == "/healthz":
             try:
-                with engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                db.check_writable(engine)  # a read-only SQLite file answers reads, not writes
             except Exception as exc:
-                log.warning("health check: database unreachable: %s", type(exc).__name__)
+                log.warning("health check: database unusable: %s", type(exc).__name__)
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-                return [b"database unreachable\n"]
+                return [b"database unreachable or read-only\n"]
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
-        if str(environ.get("PATH_INFO", "")).startswith("/hooks/"):
+        is_hook = path.startswith("/hooks/")
+        if environ.get("REQUEST_METHOD") == "POST" and (is_hook or path == "/slack/events"):
+            try:
+                body = read_body(environ, MAX_BODY if is_hook else SLACK_MAX_BODY)
+                if not is_hook:
+                    _check_signature(environ, body, signing_secret)
+                    try:
+                        body.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise Refused(400, "the body is not UTF-8") from None
+            except Refused as refused:
+                return _refuse(start_response, refused, path)
+            environ = {**environ, "wsgi.input": io.BytesIO(body),
+                       "CONTENT_LENGTH": str(len(body))}
+        if is_hook:
             return hooks(environ, start_response)
         return slack(environ, start_response)
 
     return application
 
 
-def prepare_database(settings: Settings) -> Engine:
-    """The database the bot runs on (storage.db.prepare), its problems as one-line ConfigErrors."""
+def check_address(host: str, port: int) -> None:
+    """--host/--port (PORT) are usable: gunicorn would fail on them inside its arbiter."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port (PORT): {port} is not a port number from 1 to 65535")
     try:
-        return db.prepare(settings.database_url)
-    except db.SchemaNotCurrent as exc:
-        raise ConfigError(str(exc)) from None
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"--host/--port: cannot listen on {host}:{port}: "
+                          f"{exc.strerror or exc}") from None
+
+
+def preflight(settings: Settings, *, host: str, port: int) -> Engine:
+    """Everything that would otherwise fail inside gunicorn's worker, before it forks."""
+    if not settings.app_token:
+        check_address(host, port)
+    problems = checks.workflow_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))  # each `file:line: problem`
+    return checks.prepare_database(settings)
 
 
 def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
@@ -79,8 +246,9 @@ class _Gunicorn(BaseApplication):
 
 
 def run(settings: Settings, *, host: str, port: int) -> None:
+    engine = preflight(settings, host=host, port=port)  # before logging: a failure is one line
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine = prepare_database(settings)
+    log.info("database ready: %s", checks.shown_url(settings.database_url))
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk import WebClient

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///postmortem.db"
@@ -20,6 +19,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class DatabaseURLError(ValueError):
+    pass
+
+
+class ReadOnlyDatabase(Exception):
     pass
 
 
@@ -38,11 +41,6 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def database_url(env: dict[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    return normalise_url(env.get("DATABASE_URL") or DEFAULT_URL)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the bot read while the CLI's sweep writes; foreign keys are off by default in SQLite.
     # The driver's own transaction handling is switched off so BEGIN IMMEDIATE can be issued.
@@ -59,8 +57,9 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    url = normalise_url(url) if url else database_url()
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """`url` is Settings.database_url (bot.config reads DATABASE_URL; storage reads no settings)."""
+    url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                **kwargs)
@@ -101,18 +100,18 @@ def head_revisions(engine: Engine) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
-class SchemaNotCurrent(RuntimeError):
-    """PostgreSQL is migrated by the operator (`postmortem-bot db upgrade`), never on start."""
+def check_writable(engine: Engine) -> None:
+    """Raise unless the database takes writes; nothing is changed.
 
-
-def prepare(url: str) -> Engine:
-    """An engine on a usable schema: the embedded SQLite default is created and migrated here;
-    PostgreSQL, shared by replicas that must not race to migrate it, must already be current."""
-    engine = make_engine(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        upgrade(engine)
-    elif current_revisions(engine) != head_revisions(engine):
-        raise SchemaNotCurrent(
-            "the database schema is not current: run `postmortem-bot db upgrade`")
-    engine.dispose()  # no connections cross a fork into gunicorn's worker
-    return engine
+    A SQLite file the process may not write is opened read-only without complaint and answers
+    every read (even BEGIN IMMEDIATE, in WAL mode), so only a write statement shows it: a DELETE
+    that matches no row, rolled back. PostgreSQL says so itself (a standby, or a database set
+    read-only), without the lock a write would take.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            with conn.begin() as trans:
+                conn.execute(text("DELETE FROM alembic_version WHERE 0 = 1"))
+                trans.rollback()
+        elif conn.execute(text("SHOW transaction_read_only")).scalar() == "on":
+            raise ReadOnlyDatabase("the database is read-only")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 
 from bot.config import ConfigError, load_settings
@@ -42,6 +44,19 @@ def test_socket_mode_needs_no_signing_secret() -> None:
     ({**BASE, "POSTMORTEM_STATE": "XYZ"}, "POSTMORTEM_STATE must be one of"),
     ({**BASE, "DATABASE_URL": "oracle://x"}, "DATABASE_URL uses 'oracle'"),
     ({**BASE, "POSTMORTEM_WORKFLOWS_DIR": "/nonexistent"}, "POSTMORTEM_WORKFLOWS_DIR:"),
+    ({**BASE, "POSTMORTEM_MEETING_EVERY_WEEKS": "abc"}, "POSTMORTEM_MEETING_EVERY_WEEKS: 'abc'"),
+    ({**BASE, "POSTMORTEM_MEETING_EVERY_WEEKS": "9"}, "POSTMORTEM_MEETING_EVERY_WEEKS: '9'"),
+    ({**BASE, "POSTMORTEM_MEETING_TIME": "25:99"}, "POSTMORTEM_MEETING_TIME: '25:99'"),
+    ({**BASE, "POSTMORTEM_FIRST_MEETING": "2026-12-03"},
+     "POSTMORTEM_FIRST_MEETING: 2026-12-03 is a Thursday"),
+    ({**BASE, "POSTMORTEM_FIRST_MEETING": "soon"}, "POSTMORTEM_FIRST_MEETING: 'soon' is not"),
+    ({**BASE, "POSTMORTEM_DIGEST_CHANNEL": "general"}, "POSTMORTEM_DIGEST_CHANNEL must be a"),
+    ({**BASE, "POSTMORTEM_TEMPLATES_DIR": "/nonexistent"}, "POSTMORTEM_TEMPLATES_DIR:"),
+    ({**BASE, "POSTMORTEM_WEBHOOK_TOKEN": "short"}, "POSTMORTEM_WEBHOOK_TOKEN must be at least"),
+    ({**BASE, "POSTMORTEM_SUPPORT_STALE_DAYS": "x"}, "POSTMORTEM_SUPPORT_STALE_DAYS must be"),
+    ({**BASE, "POSTMORTEM_SUPPORT_STALE_DAYS": "٣"}, "POSTMORTEM_SUPPORT_STALE_DAYS must be"),
+    ({**BASE, "POSTMORTEM_SUPPORT_CHANNEL": "support"}, "POSTMORTEM_SUPPORT_CHANNEL must be a"),
+    ({**BASE, "POSTMORTEM_LISTENER_THREADS": "0"}, "POSTMORTEM_LISTENER_THREADS must be"),
 ])
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -53,3 +68,22 @@ def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> No
 def test_secrets_never_appear_in_repr() -> None:
     s = load_settings({**BASE, "DATABASE_URL": "postgresql://bot:hunter2@db/pm"})
     assert "xoxb" not in repr(s) and "s3cret" not in repr(s) and "hunter2" not in repr(s)
+
+
+def test_digest_and_webhook_settings_are_typed_fields(tmp_path) -> None:
+    s = load_settings({**BASE, "POSTMORTEM_DIGEST_CHANNEL": "C0REVIEWS",
+                       "POSTMORTEM_MEETING_EVERY_WEEKS": "1", "POSTMORTEM_MEETING_TIME": "9:30",
+                       "POSTMORTEM_FIRST_MEETING": "2026-12-02",
+                       "POSTMORTEM_TEMPLATES_DIR": str(tmp_path),
+                       "POSTMORTEM_WEBHOOK_TOKEN": "a-long-enough-token",
+                       "POSTMORTEM_SUPPORT_CHANNEL": "C0SUPPORT",
+                       "POSTMORTEM_SUPPORT_STALE_DAYS": "3"})
+    assert (s.digest_channel, s.meeting_every_weeks, s.meeting_time, s.first_meeting,
+            s.templates_dir) == ("C0REVIEWS", 1, time(9, 30), date(2026, 12, 2), tmp_path)
+    assert (s.webhook_token, s.support_channel, s.support_stale_days) == (
+        "a-long-enough-token", "C0SUPPORT", 3)
+    assert "a-long-enough-token" not in repr(s)
+    defaults = load_settings(BASE)
+    assert (defaults.digest_channel, defaults.meeting_every_weeks, defaults.meeting_time,
+            defaults.first_meeting, defaults.webhook_token, defaults.support_stale_days) == (
+        None, 2, time(10, 0), None, None, 5)

@@ -90,7 +90,14 @@ def parse(text: str, path: Path) -> Workflow:
 
 
 def load_file(path: Path) -> Workflow:
-    workflow = parse(path.read_text(encoding="utf-8"), path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:  # a problem in the file, reported like any other
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise DefinitionError([Problem(path, line, "not UTF-8 text")]) from None
+    except OSError as exc:
+        raise DefinitionError([Problem(path, 1, f"cannot read: {exc.strerror}")]) from None
+    workflow = parse(text, path)
     if workflow.key != path.stem:
         raise DefinitionError([Problem(path, 1, f"key {workflow.key!r} must match the file "
                                                 f"name {path.stem!r}")])

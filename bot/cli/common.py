@@ -21,19 +21,26 @@ class CliError(click.ClickException):
         return self.message
 
 
+class SettingsError(CliError):
+    """A setting, definition or database the bot cannot start with: exit 2 for deploy scripts."""
+
+    exit_code = 2
+
+
 def runtime() -> Runtime:
     """Settings, a migrated database and a Slack client, for commands that work like the bot.
 
-    Imported lazily so `--help` and the database commands never need Slack settings.
+    Settings are read when a command runs, so `--help` and the database commands never need them.
     """
+    from bot.checks import prepare_database
     from bot.config import ConfigError, load_settings
     from bot.runtime import build_runtime
 
     try:
         settings = load_settings()
-        return build_runtime(settings, db.prepare(settings.database_url))
-    except (ConfigError, db.SchemaNotCurrent) as exc:
-        raise CliError(str(exc)) from None
+        return build_runtime(settings, prepare_database(settings))
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def parse_now(text: str | None) -> datetime | None:
@@ -55,7 +62,9 @@ now_option = click.option(
 
 
 def database_engine() -> Engine:
+    from bot.config import ConfigError, database_url
+
     try:
-        return db.make_engine()
-    except db.DatabaseURLError as exc:
-        raise CliError(str(exc)) from None
+        return db.make_engine(database_url())
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None

@@ -9,7 +9,7 @@ import click
 from bot.app import cli_commands
 from bot.cli.db import db_group
 from bot.cli.outbox import outbox, worker
-from bot.cli.serve import serve
+from bot.cli.serve import check, serve
 from bot.cli.workflows import workflows_group
 
 
@@ -31,7 +31,8 @@ def sandbox(ctx: click.Context) -> None:
 
 def build_cli() -> click.Group:
     """Every command, wired here: the operators' own plus each feature's."""
-    for command in (db_group, workflows_group, serve, worker, outbox, sandbox, *cli_commands()):
+    commands = (db_group, workflows_group, serve, check, worker, outbox, sandbox)
+    for command in (*commands, *cli_commands()):
         main.add_command(command)
     return main
 

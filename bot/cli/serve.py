@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import CliError
+from bot.cli.common import SettingsError
 
 
 @click.command("serve")
@@ -18,10 +18,22 @@ def serve(port: int, host: str) -> None:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
     from bot.server import run
 
     try:
         run(settings, host=host, port=port)
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
+
+
+@click.command("check")
+def check() -> None:
+    """Check settings, workflows, database and Slack token, one line each (exit 0, or 2)."""
+    from bot.checks import run_all
+
+    results = run_all()
+    for result in results:
+        click.echo(result.line())
+    if not all(result.ok for result in results):
+        raise SystemExit(2)

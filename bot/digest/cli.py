@@ -14,12 +14,12 @@ from bot.cli.common import now_option, parse_now
 @now_option
 def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     """Post the next post-mortem meeting's digest now (once per meeting and channel)."""
-    from bot.cli.common import CliError
+    from bot.checks import prepare_database
+    from bot.cli.common import CliError, SettingsError
     from bot.config import ConfigError, load_settings
     from bot.digest import service as feature
     from bot.digest.views import as_mrkdwn, when
     from bot.runtime import build_runtime
-    from storage import db
     from storage.db import transaction
     from storage.types import utcnow
     from workflows.meetings import format_schedule, upcoming
@@ -27,10 +27,9 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     now = parse_now(now_text) or utcnow()
     try:
         settings = load_settings()
-        feature.check_env(settings.timezone)
-        engine = db.prepare(settings.database_url)
-    except (ConfigError, db.SchemaNotCurrent) as exc:
-        raise CliError(str(exc)) from None
+        engine = prepare_database(settings)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
     rt = build_runtime(settings, engine)
     try:
         team = rt.team_id()

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
 from bot.digest import cli, listeners, service
 from bot.features import Feature, Job
-
-
-def check_settings(settings: Settings) -> None:
-    service.check_env(settings.timezone)
-
 
 FEATURE = Feature(
     name="digest",
@@ -17,5 +11,4 @@ FEATURE = Feature(
     subcommands={"digest": listeners.digest_command},
     jobs=(Job("digest", service.scheduled, 60),),
     commands=(cli.digest,),
-    checks=(check_settings,),
 )

@@ -15,8 +15,6 @@ recorded as missed instead of arriving after the meeting began.
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import ConfigError
+from bot.config import Settings
 from bot.digest import views
 from bot.runtime import Runtime
 from bot.tickets.support import count_feature_requests
@@ -45,8 +43,6 @@ from workflows.meetings import (
     first_wednesday_on_or_after,
     missed_since,
     next_meeting,
-    parse_every_weeks,
-    parse_meeting_time,
     previous_meeting,
     upcoming,
 )
@@ -54,17 +50,12 @@ from workflows.meetings import (
 log = logging.getLogger(__name__)
 
 SETTINGS_KEY = "digest"
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 STALE_CLAIM = timedelta(minutes=10)
 METADATA_EVENT = "postmortem_digest"
 FETCH = 30  # rows read per section: more than a section ever shows, the rest are counted
 SUPPORT = "support_postmortem"
 SUMMARY_FIELDS = ("summary", "lessons")
 LESSON_FIELDS = ("lessons", "summary")
-
-
-class DigestConfigError(ConfigError):
-    pass
 
 
 # --- the workspace setting -------------------------------------------------------------------
@@ -121,54 +112,17 @@ class DigestSettings:
                 f"is posted {hours} before")
 
 
-def settings_from_env(env: Mapping[str, str] | None = None, *, default_tz: str,
-                      now: datetime | None = None) -> DigestSettings:
-    """The first-start setting from POSTMORTEM_DIGEST_CHANNEL, _MEETING_EVERY_WEEKS, ..."""
-    env = os.environ if env is None else env
+def settings_from_env(config: Settings, *, now: datetime | None = None) -> DigestSettings:
+    """The first-start setting from POSTMORTEM_DIGEST_CHANNEL, _MEETING_EVERY_WEEKS, ...
+
+    The variables are checked once, in bot.config.load_settings, before the bot starts.
+    """
     now = now or utcnow()
-    channel = env.get("POSTMORTEM_DIGEST_CHANNEL", "").strip() or None
-    if channel and not CHANNEL_ID.match(channel):
-        raise DigestConfigError(f"POSTMORTEM_DIGEST_CHANNEL must be a channel id (C…), "
-                                f"not {channel!r}")
-    try:
-        every = parse_every_weeks(env.get("POSTMORTEM_MEETING_EVERY_WEEKS", "").strip() or "2")
-    except ValueError as exc:
-        raise DigestConfigError(f"POSTMORTEM_MEETING_EVERY_WEEKS: {exc}") from None
-    try:
-        at = parse_meeting_time(env.get("POSTMORTEM_MEETING_TIME", "").strip() or "10:00")
-    except ValueError as exc:
-        raise DigestConfigError(f"POSTMORTEM_MEETING_TIME: {exc}") from None
-    raw_first = env.get("POSTMORTEM_FIRST_MEETING", "").strip()
-    if raw_first:
-        try:
-            first = date.fromisoformat(raw_first)
-        except ValueError:
-            raise DigestConfigError(f"POSTMORTEM_FIRST_MEETING: {raw_first!r} is not a date "
-                                    "like 2026-12-02") from None
-        if first.weekday() != 2:
-            raise DigestConfigError(f"POSTMORTEM_FIRST_MEETING: {first} is a {first:%A}; "
-                                    "meetings are on Wednesdays")
-    else:
-        first = first_wednesday_on_or_after(now.astimezone(ZoneInfo(default_tz)).date())
-    return DigestSettings(channel=channel, first_meeting=first, every_weeks=every, time=at,
-                          tz=default_tz, updated_at=now, updated_by="environment")
-
-
-def templates_dir(env: Mapping[str, str] | None = None) -> Path | None:
-    """POSTMORTEM_TEMPLATES_DIR: a folder searched before the built-in templates."""
-    env = os.environ if env is None else env
-    raw = env.get("POSTMORTEM_TEMPLATES_DIR", "").strip()
-    if not raw:
-        return None
-    if not Path(raw).is_dir():
-        raise DigestConfigError(f"POSTMORTEM_TEMPLATES_DIR: {raw} is not a folder")
-    return Path(raw)
-
-
-def check_env(default_tz: str, env: Mapping[str, str] | None = None) -> None:
-    """Refuse to start on a malformed digest variable (one line naming it), not hours later."""
-    settings_from_env(env, default_tz=default_tz)
-    templates_dir(env)
+    first = config.first_meeting or first_wednesday_on_or_after(
+        now.astimezone(ZoneInfo(config.timezone)).date())
+    return DigestSettings(channel=config.digest_channel, first_meeting=first,
+                          every_weeks=config.meeting_every_weeks, time=config.meeting_time,
+                          tz=config.timezone, updated_at=now, updated_by="environment")
 
 
 def load_settings(session: Session, team: str, rt: Runtime, now: datetime | None = None
@@ -178,7 +132,7 @@ def load_settings(session: Session, team: str, rt: Runtime, now: datetime | None
     saved = (ws.settings or {}).get(SETTINGS_KEY)
     if saved:
         return ws, DigestSettings.from_json(saved)
-    seeded = settings_from_env(default_tz=rt.settings.timezone, now=now)
+    seeded = settings_from_env(rt.settings, now=now)
     ws.settings = {**(ws.settings or {}), SETTINGS_KEY: seeded.to_json()}
     return ws, seeded
 
@@ -348,9 +302,10 @@ def covered_start(session: Session, workspace_id: int, channel: str,
     return (meeting.post_at - timedelta(weeks=schedule.every_weeks)).astimezone(UTC)
 
 
-def render(content: views.DigestContent, settings: DigestSettings) -> dict[str, Any]:
+def render(content: views.DigestContent, settings: DigestSettings,
+           templates_dir: Path | None = None) -> dict[str, Any]:
     return views.digest_message(content, every_weeks=settings.every_weeks,
-                                templates_dir=templates_dir())
+                                templates_dir=templates_dir)
 
 
 @dataclass(frozen=True)
@@ -372,7 +327,8 @@ def preview(rt: Runtime, team: str, now: datetime | None = None) -> Preview:
             return Preview(settings, schedule, None, None)
         start = covered_start(session, ws.id, settings.channel or "", schedule, meeting)
         content = collect(session, ws.id, schedule, meeting, min(start, now), now)
-    return Preview(settings, schedule, meeting, render(content, settings))
+    return Preview(settings, schedule, meeting,
+                   render(content, settings, rt.settings.templates_dir))
 
 
 # --- posting once ----------------------------------------------------------------------------
@@ -416,7 +372,7 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
             digest_id, recovering = row.id, row.status == store.CLAIMED
             start = row.covered_from or start
         content = collect(session, ws_id, schedule, meeting, start, now)
-    message = render(content, settings)
+    message = render(content, settings, rt.settings.templates_dir)
     try:
         ts = _already_posted(rt, channel, digest_id) if recovering else None
         found = ts is not None

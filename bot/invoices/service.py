@@ -25,7 +25,8 @@ def post_invoice(rt: Runtime, review_id: int, *, retrying: bool = False) -> None
         stage = next((s for s in workflow.stages if "tax_invoice" in s.rules), None)
         if stage is None or stage.key not in answers:
             return
-        message = invoice_message(invoice_from(answers[stage.key], rule_context(rt.settings)))
+        message = invoice_message(invoice_from(answers[stage.key], rule_context(rt.settings)),
+                                  rt.settings.templates_dir)
         channel, ts = review.channel_id, review.message_ts
     if retrying and posted.find(rt.client, channel, INVOICE_EVENT, thread_ts=ts,
                                 review_id=review_id):

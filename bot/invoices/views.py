@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bot.reviews.views.answers import templates
@@ -20,7 +21,7 @@ def dollars(value: Decimal) -> str:
     return f"${value:,.2f}"
 
 
-def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
+def invoice_message(invoice: TaxInvoice, templates_dir: Path | None = None) -> dict[str, Any]:
     buyer = invoice.buyer
     buyer_abn = abn.format(buyer.abn) if buyer and abn.is_valid(buyer.abn) else ""
     buyer_line = " · ".join(p for p in ((buyer.name if buyer else ""),
@@ -34,7 +35,7 @@ def invoice_message(invoice: TaxInvoice) -> dict[str, Any]:
     # An unset seller setting is for admins (rules.missing_seller_settings), not the channel.
     seller_line = " · ".join(p for p in (invoice.seller.name.strip(),
                                          f"ABN {seller_abn}" if seller_abn else "") if p)
-    text = templates().get_template("tax_invoice.mrkdwn.j2").render(
+    text = templates(templates_dir).get_template("tax_invoice.mrkdwn.j2").render(
         invoice=invoice, seller_line=seller_line, buyer_line=buyer_line,
         issue_date=invoice.issue_date.strftime("%-d %B %Y"), lines=lines,
         total_incl=dollars(invoice.totals.total_incl), gst=dollars(invoice.totals.gst),

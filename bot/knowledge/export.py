@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -131,7 +132,8 @@ def _default(value: Any) -> Any:
 
 
 def export_review(session: Session, review_id: int, fmt: str, *, include_private: bool = True,
-                  names: Mapping[str, str] | None = None) -> str:
+                  names: Mapping[str, str] | None = None, templates_dir: Path | None = None
+                  ) -> str:
     """The review in `fmt` (markdown, html, json); raises ExportError for an unknown review."""
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
@@ -142,12 +144,14 @@ def export_review(session: Session, review_id: int, fmt: str, *, include_private
     report = report_data(session, review)
     if fmt == "json":
         if report is not None:
-            data["report"] = render(report, "md", names=names)
+            data["report"] = render(report, "md", names=names, templates_dir=templates_dir)
         return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
     kind = "md" if fmt == "markdown" else "html"
     # Already escaped for its format by its own template.
-    report_text = Markup(render(report, kind, names=names)) if report is not None else None  # noqa: S704
-    template = environment(kind).get_template(f"export.{kind}.j2")
+    rendered = (render(report, kind, names=names, templates_dir=templates_dir)
+                if report is not None else None)
+    report_text = Markup(rendered) if rendered is not None else None  # noqa: S704
+    template = environment(kind, templates_dir).get_template(f"export.{kind}.j2")
     text = template.render(data=data, report=report_text, names={} if names is None else names)
     return "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
 

@@ -67,10 +67,11 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str, retrying: bool = 
         report = report_data(session, review) if review else None
         if review is None or report is None:
             return False
-        mrkdwn = render(report, "mrkdwn")
+        folder = rt.settings.templates_dir
+        mrkdwn = render(report, "mrkdwn", templates_dir=folder)
         entry, created = kb.upsert_entry(session, workspace_id=review.workspace_id,
-                                         review_id=review.id,
-                                         **entry_values(report, render(report, "md")))
+                                         review_id=review.id, **entry_values(
+                                             report, render(report, "md", templates_dir=folder)))
         digest = hashlib.sha256(mrkdwn.encode()).hexdigest()
         if entry.report_ts and entry.report_hash == digest:
             return False

@@ -9,9 +9,9 @@ Markdown, so a pasted tag cannot become live HTML wherever the file is rendered.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,7 +20,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from markupsafe import escape as html_escape
 
-from bot.reviews.views.answers import TEMPLATES_DIR_ENV, template_loader
+from bot.reviews.views.answers import template_loader
 from bot.reviews.views.review_message import EXPORT_ACTION
 from bot.slack.text import chunks, clip, escape, mention
 from workflows.reports import Fact, ReportData
@@ -93,27 +93,27 @@ def _filters(fmt: str) -> dict[str, Any]:
 
 
 @cache
-def _environment(fmt: str, templates_dir: str) -> Environment:
-    # `templates_dir` is part of the cache key: a changed POSTMORTEM_TEMPLATES_DIR takes effect.
+def _environment(fmt: str, templates_dir: Path | None) -> Environment:
+    # `templates_dir` (Settings.templates_dir) is part of the cache key.
     finalize = {"mrkdwn": _mrkdwn_finalize, "md": _md_finalize}.get(fmt)
     env = Environment(  # noqa: S701 - HTML autoescapes; mrkdwn and md escape in `finalize`
-        loader=template_loader(), undefined=StrictUndefined, trim_blocks=True,
+        loader=template_loader(templates_dir), undefined=StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, autoescape=select_autoescape(["html.j2"], default=False),
         **({"finalize": finalize} if finalize else {}))
     env.filters.update(_filters(fmt))
     return env
 
 
-def environment(fmt: str) -> Environment:
+def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}")
-    return _environment(fmt, os.environ.get(TEMPLATES_DIR_ENV, "").strip())
+    return _environment(fmt, templates_dir)
 
 
 def render(report: ReportData, fmt: str, *, names: Mapping[str, str] | None = None,
-           template_suffix: str = "") -> str:
+           template_suffix: str = "", templates_dir: Path | None = None) -> str:
     """The report in one format; `names` maps user ids to display names (Markdown and HTML)."""
-    env = environment(fmt)
+    env = environment(fmt, templates_dir)
     template = env.select_template([f"report_{report.workflow_key}.{fmt}.j2",
                                     f"report_{FALLBACK_WORKFLOW}.{fmt}.j2"])
     text = template.render(r=report, names={} if names is None else names)

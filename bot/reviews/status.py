@@ -56,7 +56,8 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         message = _render(session, review)
         channel, ts = review.channel_id, review.message_ts
         summary = (summary_blocks(workflow_of(review), review.title,
-                                  store.latest_answers(session, review.id))
+                                  store.latest_answers(session, review.id),
+                                  templates_dir=rt.settings.templates_dir)
                    if post_summary else None)
     if not ts and retrying:
         ts = posted.find(rt.client, channel, STATUS_EVENT, review_id=review_id)

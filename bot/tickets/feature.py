@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
 from bot.features import Feature, Job
 from bot.tickets import cli, listeners, service, support
-from bot.tickets.service import ticket_config
-
-
-def check_settings(settings: Settings) -> None:
-    ticket_config()  # a malformed setting stops start-up with one clear line
-
 
 FEATURE = Feature(
     name="tickets",
@@ -23,5 +16,4 @@ FEATURE = Feature(
     effects={"tickets.decision": support.deliver_decision,
              "tickets.start_dm": service.deliver_start_dm,
              "tickets.stale_dm": service.deliver_stale_dm},
-    checks=(check_settings,),
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.config import ConfigError
+from bot.config import Settings
 from bot.delivery.service import record as record_effects
 from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews import service
@@ -61,18 +60,10 @@ class TicketConfig:
     stale_days: int = 5  # working days In Progress before the owner is reminded
 
 
-def ticket_config(env: dict[str, str] | None = None) -> TicketConfig:
-    env = dict(os.environ) if env is None else env
-    token = env.get("POSTMORTEM_WEBHOOK_TOKEN", "").strip() or None
-    if token is not None and len(token) < 16:
-        raise ConfigError("POSTMORTEM_WEBHOOK_TOKEN must be at least 16 characters")
-    channel = env.get("POSTMORTEM_SUPPORT_CHANNEL", "").strip() or None
-    if channel and channel[:1] not in ("C", "G"):
-        raise ConfigError("POSTMORTEM_SUPPORT_CHANNEL must be a channel id (C…), not a name")
-    days = env.get("POSTMORTEM_SUPPORT_STALE_DAYS", "5").strip() or "5"
-    if not days.isdigit() or not 1 <= int(days) <= 60:
-        raise ConfigError("POSTMORTEM_SUPPORT_STALE_DAYS must be a whole number from 1 to 60")
-    return TicketConfig(token=token, channel=channel, stale_days=int(days))
+def ticket_config(settings: Settings) -> TicketConfig:
+    """From the settings checked at start-up (bot.config: POSTMORTEM_WEBHOOK_TOKEN, ...)."""
+    return TicketConfig(token=settings.webhook_token, channel=settings.support_channel,
+                        stale_days=settings.support_stale_days)
 
 
 def tickets_settings(ws: Workspace) -> dict[str, Any]:
@@ -319,7 +310,7 @@ def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
 
 def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None, str]:
     """The stale suggestion's button: the ticket's post-mortem (new or existing)."""
-    config = ticket_config()
+    config = ticket_config(rt.settings)
     workflow = rt.registry[SUPPORT]
     with transaction(rt.sessions) as session:
         ticket = session.get(Ticket, row_id)

@@ -126,7 +126,7 @@ class Planned:
 
 def plan(rt: Runtime, now: datetime) -> list[Planned]:
     """Every reminder that is due now (claimed or not)."""
-    every = ticket_config().stale_days
+    every = ticket_config(rt.settings).stale_days
     zone = ZoneInfo(rt.settings.timezone)
     today = now.astimezone(zone).date()
     planned: list[Planned] = []

@@ -82,7 +82,7 @@ def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
         return _error(404, f"no helpdesk called {name!r}; try /hooks/tickets")
     if environ.get("REQUEST_METHOD") != "POST":
         return _error(405, "use POST")
-    config = ticket_config()
+    config = ticket_config(rt.settings)
     if not _authorised(config, environ.get("HTTP_AUTHORIZATION", "")):
         return _error(401, "missing or wrong bearer token (POSTMORTEM_WEBHOOK_TOKEN)")
     try:

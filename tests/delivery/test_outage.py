@@ -77,6 +77,7 @@ def test_slack_failing_chat_update_during_the_last_stage_still_tells_the_action_
 def test_a_status_post_interrupted_after_slack_accepted_it_is_not_posted_twice(
         slack: FakeSlack, bot, monkeypatch: pytest.MonkeyPatch) -> None:
     start(slack, "campaign Black Friday email")
+    bot.settle()  # the start's own effects are done
     review_id = review_row(bot).id
     with transaction(bot.rt.sessions) as session:
         review = session.get(Review, review_id)
@@ -110,6 +111,7 @@ def test_a_status_post_interrupted_after_slack_accepted_it_is_not_posted_twice(
 def test_an_effect_slack_refuses_for_good_fails_once_and_the_owner_is_told(
         slack: FakeSlack, bot) -> None:
     start(slack, "campaign Black Friday email")
+    bot.settle()
     review_id = review_row(bot).id
     with transaction(bot.rt.sessions) as session:
         later = utcnow() + timedelta(minutes=30)  # for this test's clock, not the bot's thread

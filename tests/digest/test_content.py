@@ -6,7 +6,6 @@ import os
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
-import pytest
 from digest.seed import ALICE, BOB, CHANNEL, NOW, Seeder, local
 from sqlalchemy.orm import Session
 
@@ -18,13 +17,13 @@ from workflows.meetings import next_meeting
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def _digest(session: Session, now=NOW) -> dict:
+def _digest(session: Session, now=NOW, templates_dir: Path | None = None) -> dict:
     ws, settings = digest.load_settings(session, "T0TEST", rt=None, now=now)  # type: ignore[arg-type]
     schedule = settings.schedule("NSW")
     meeting = next_meeting(schedule, now)
     start = digest.covered_start(session, ws.id, CHANNEL, schedule, meeting)
     content = digest.collect(session, ws.id, schedule, meeting, start, now.astimezone(UTC))
-    return digest.render(content, settings)
+    return digest.render(content, settings, templates_dir)
 
 
 def _golden(name: str, text: str) -> None:
@@ -112,12 +111,10 @@ def test_the_next_digest_starts_where_the_last_one_ended(busy: Session) -> None:
     assert "Black Friday" in text
 
 
-def test_templates_folder_overrides_one_template(busy: Session, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_templates_folder_overrides_one_template(busy: Session, tmp_path: Path) -> None:
     (tmp_path / "digest_quiet.mrkdwn.j2").write_text("nothing")
     (tmp_path / "digest_intro.mrkdwn.j2").write_text(
         "Our agenda for {{ content.meeting_starts_at | when }} <{{ '<!here>' }}>")
-    monkeypatch.setenv("POSTMORTEM_TEMPLATES_DIR", str(tmp_path))
-    text = as_mrkdwn(_digest(busy))
+    text = as_mrkdwn(_digest(busy, templates_dir=tmp_path))  # POSTMORTEM_TEMPLATES_DIR
     assert "Our agenda for Wed 2 Dec 10:00 AEDT <&lt;!here&gt;>" in text
     assert "Lessons to share" in text  # the other templates are still the built-in ones

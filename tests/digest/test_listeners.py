@@ -17,12 +17,13 @@ from helpers.slack_unit import (
     TEAM,
     block_actions,
     button,
+    make_runtime,
     opened_view,
     slack_calls,
     slash_command,
     view_submission,
 )
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.digest import listeners, views
 from bot.digest import service as digest
@@ -35,10 +36,9 @@ DIGEST_CHANNEL = "C0DIGEST"
 
 
 @pytest.fixture
-def with_channel(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    """The digest channel set the way a deployment first sets it (read at first use)."""
-    monkeypatch.setenv("POSTMORTEM_DIGEST_CHANNEL", DIGEST_CHANNEL)
-    return rt
+def with_channel(unit_engine: Engine, client: MagicMock) -> Runtime:
+    """The digest channel set the way a deployment first sets it (its environment at start)."""
+    return make_runtime(unit_engine, client, POSTMORTEM_DIGEST_CHANNEL=DIGEST_CHANNEL)
 
 
 def preview(rt: Runtime, user: str, client: MagicMock) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from storage.models import Workspace
 
 
 @pytest.fixture
-def bot(slack: FakeSlack, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    monkeypatch.setenv("POSTMORTEM_DIGEST_CHANNEL", CHANNEL)
-    running, stop = start_bot(slack, engine)
+def bot(slack: FakeSlack, engine: Engine) -> Iterator:
+    running, stop = start_bot(slack, engine, POSTMORTEM_DIGEST_CHANNEL=CHANNEL)
     yield running
     stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.ticket_hooks import TOKEN, event
 
 from sandbox.fake_slack import FakeSlack
 
@@ -26,7 +28,7 @@ def served(tmp_path: Path, slack: FakeSlack):
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
            "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "POSTMORTEM_WEBHOOK_TOKEN": TOKEN}
     env.pop("SLACK_APP_TOKEN", None)
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, cwd=tmp_path,
@@ -48,6 +50,8 @@ def served(tmp_path: Path, slack: FakeSlack):
     proc.terminate()
     output = proc.communicate(timeout=15)[0]
     assert slack.bot_token not in output and slack.signing_secret not in output
+    assert "Traceback" not in output and TOKEN not in output
+    assert len(output) < 100_000  # no request body ends up in the log
 
 
 def test_serve_answers_health_checks_and_slack(served, slack: FakeSlack) -> None:
@@ -61,3 +65,77 @@ def test_serve_answers_health_checks_and_slack(served, slack: FakeSlack) -> None
     assert view["callback_id"] == "start_review"
     assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help",
                                forged=True).status == 401
+
+
+def _post(url: str, path: str, body: bytes | list[bytes], headers: dict[str, str], *,
+          declare_only: bool = False) -> tuple[int, dict]:
+    """POST over a raw socket; a list of parts goes out chunked (no Content-Length).
+
+    `declare_only` sends the headers and no body: a server refusing by Content-Length answers
+    without waiting for it. The answer is read whole before the socket is closed.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    head = {**headers, "Host": host}
+    if isinstance(body, list):
+        head["Transfer-Encoding"] = "chunked"
+        payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in body) + b"0\r\n\r\n"
+    else:
+        head["Content-Length"] = str(len(body))
+        payload = b"" if declare_only else body
+    request = (f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items())
+               + "\r\n").encode() + payload
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while not _complete(answer) and (chunk := sock.recv(65536)):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers_text, _, content = rest.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in headers_text.lower():
+        content = _unchunk(content)
+    return int(status_line.split()[1]), json.loads(content or b"{}")
+
+
+def _complete(answer: bytes) -> bool:
+    head, found, content = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    if b"transfer-encoding: chunked" in head.lower():
+        return content.endswith(b"0\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    return len(content) >= length
+
+
+def _unchunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_text, _, data = data.partition(b"\r\n")
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        out, data = out + data[:size], data[size + 2:]
+    return out
+
+
+def test_serve_reads_a_chunked_webhook_and_refuses_oversized_bodies(served,
+                                                                     slack: FakeSlack) -> None:
+    url, _, _ = served
+    hook = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    data = json.dumps(event()).encode()
+    status, body = _post(url, "/hooks/tickets", [data[:40], data[40:]], hook)
+    assert status == 200 and body["ok"] is True and body["ticket"] == "T-1234", body
+    status, body = _post(url, "/hooks/tickets", [b" " * 200_000, b" " * 100_000, data], hook)
+    assert (status, body["error"]) == (413, "the body is over 256 KiB")
+    # Unsigned and 5 MB: refused from its Content-Length, never read into memory or the log.
+    slack_form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, body = _post(url, "/slack/events", b"text=" + b"x" * (5 * 1024 * 1024), slack_form,
+                         declare_only=True)
+    assert (status, body) == (413, {"error": "the body is over 1024 KiB"})
+    status, body = _post(url, "/slack/events", [b"text=", b"x" * (2 * 1024 * 1024)], slack_form)
+    assert status == 413
+    status, body = _post(url, "/slack/events", b"\xff\xfe\xfa",
+                         {**slack_form, "X-Slack-Request-Timestamp": "abc"})
+    assert (status, body) == (401, {"error": "invalid request"})
+    # The server still answers Slack afterwards.
+    assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help").status == 200

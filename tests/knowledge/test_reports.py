@@ -85,15 +85,14 @@ def test_links_are_only_web_links_in_html() -> None:
     assert '<a href="https://example.com/kb_article/1">' in html
 
 
-def test_an_organisation_template_overrides_the_builtin(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_organisation_template_overrides_the_builtin(tmp_path: Path) -> None:
     (tmp_path / "report_campaign_postmortem.md.j2").write_text(
         "ACME lessons for {{ r.title }}: {{ r.section('lessons') }}\n")
-    monkeypatch.setenv("POSTMORTEM_TEMPLATES_DIR", str(tmp_path))
-    assert render(sample_report("campaign_postmortem"), "md") == (
+    assert render(sample_report("campaign_postmortem"), "md", templates_dir=tmp_path) == (
         "ACME lessons for Spring sale: orders & refunds: Lessons learned 1\n")
     # The other formats still come from the built-in templates.
-    assert render(sample_report("campaign_postmortem"), "mrkdwn").startswith("*Summary*")
+    assert render(sample_report("campaign_postmortem"), "mrkdwn",
+                  templates_dir=tmp_path).startswith("*Summary*")
 
 
 def test_tags_and_the_share_flag() -> None:

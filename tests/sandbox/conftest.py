@@ -54,7 +54,8 @@ def sandbox_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def sandbox(sandbox_engine: Engine) -> Iterator[Running]:
-    with running(sandbox_engine) as page:
+    # As `postmortem-bot sandbox` does: the meeting digest goes to the stand-in's #reviews.
+    with running(sandbox_engine, env={"POSTMORTEM_DIGEST_CHANNEL": "C0REVIEWS"}) as page:
         yield page
 
 

@@ -195,9 +195,7 @@ def test_help_is_answered_only_to_the_person(page: Page, sandbox: Running) -> No
     expect(page.locator("#pane")).not_to_contain_text("Post-mortems in Slack")
 
 
-def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("POSTMORTEM_DIGEST_CHANNEL", "C0REVIEWS")
+def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running) -> None:
     page.locator("#clock-at").fill(f"{DUE.isoformat()}T08:00")
     page.get_by_role("button", name="Post the meeting digest").click()
     expect(page.locator("#toast")).to_contain_text("posted")

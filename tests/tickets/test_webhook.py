@@ -130,9 +130,9 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
     slack.reset_calls()  # users.lookupByEmail failed on purpose
 
 
-def test_without_a_configured_token_the_webhook_is_off(slack: FakeSlack, bot,
-                                                       monkeypatch) -> None:
-    monkeypatch.delenv("POSTMORTEM_WEBHOOK_TOKEN")
+def test_without_a_configured_token_the_webhook_is_off(slack: FakeSlack, engine,
+                                                       bot_with) -> None:
+    bot = bot_with(slack, engine, POSTMORTEM_SUPPORT_CHANNEL="C0REVIEWS")
     assert post(bot, "/hooks/tickets", event(), token="").status == 401
     assert post(bot, "/hooks/tickets", event(), token=TOKEN).status == 401
 

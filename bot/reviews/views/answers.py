@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import (
@@ -30,25 +30,21 @@ def _finalize(value: Any) -> Any:
     return escape(str(value)) if isinstance(value, str) else value
 
 
-TEMPLATES_DIR_ENV = "POSTMORTEM_TEMPLATES_DIR"
-
-
-def template_loader() -> BaseLoader:
+def template_loader(custom: Path | None = None) -> BaseLoader:
     """The organisation's templates (POSTMORTEM_TEMPLATES_DIR) first, then the built-in ones.
 
     Every template the bot renders (summaries, reports, exports, digests) goes through this, so
-    one folder overrides any of them by file name.
+    one folder overrides any of them by file name. `custom` is Settings.templates_dir.
     """
     builtin = PackageLoader("bot", "templates")
-    custom = os.environ.get(TEMPLATES_DIR_ENV, "").strip()
     return ChoiceLoader([FileSystemLoader(custom), builtin]) if custom else builtin
 
 
 @cache
-def templates() -> Environment:
+def templates(custom: Path | None = None) -> Environment:
     # HTML autoescaping would turn quotes into entities Slack shows literally; mrkdwn needs only
     # &, < and > escaped, which `_finalize` does for every expression.
-    return Environment(loader=template_loader(), autoescape=False,  # noqa: S701
+    return Environment(loader=template_loader(custom), autoescape=False,  # noqa: S701
                        finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
                        lstrip_blocks=True, keep_trailing_newline=False)
 
@@ -134,9 +130,9 @@ def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> st
 
 
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-                   max_blocks: int = 45) -> dict[str, Any]:
+                   max_blocks: int = 45, templates_dir: Path | None = None) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
-    env = templates()
+    env = templates(templates_dir)
     blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
                                      "text": {"type": "plain_text", "emoji": True,
                                               "text": clip(f"Summary: {title}", 150)}}]
