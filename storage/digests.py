@@ -8,6 +8,7 @@ starts exactly where this one ended.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -389,28 +390,28 @@ def _category_counts(session: Session, workspace_id: int, start: datetime, end: 
 def _offsets(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta]]:
     """[(from, utc offset)]: the zone's offsets over [start, end), changes found to the second.
 
-    Sampled daily, then bisected: a zone would have to change its offset twice within a day for
-    a change to be missed.
+    Sampled daily, then bisected over whole seconds (the time zone database changes offsets on
+    whole seconds): a zone would have to change its offset twice within a day for a change to
+    be missed.
     """
 
-    def offset(at: datetime) -> timedelta:
-        return at.astimezone(zone).utcoffset() or timedelta(0)
+    def offset(epoch: int) -> timedelta:
+        return datetime.fromtimestamp(epoch, UTC).astimezone(zone).utcoffset() or timedelta(0)
 
-    start, end = start.astimezone(UTC), max(end, start).astimezone(UTC)
-    pieces = [(start, offset(start))]
-    at = start
-    while at < end:
-        step = min(at + timedelta(days=1), end)
+    first, last = math.floor(start.timestamp()), math.ceil(max(start, end).timestamp())
+    pieces = [(datetime.fromtimestamp(first, UTC), offset(first))]
+    at = first
+    while at < last:
+        step = min(at + 86_400, last)
         if offset(step) != pieces[-1][1]:
-            low, high = at, step  # offset(low) is the current one, offset(high) the next
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0) if middle > low else high
+            low, high = at, step  # offset(low) is the current one, offset(high) is not
+            while high - low > 1:
+                middle = (low + high) // 2
                 if offset(middle) == pieces[-1][1]:
                     low = middle
                 else:
                     high = middle
-            pieces.append((high, offset(high)))
+            pieces.append((datetime.fromtimestamp(high, UTC), offset(high)))
         at = step
     return pieces
 
