@@ -1,6 +1,7 @@
 """Knowledge base search over 100,000 entries: query time on SQLite (FTS5) and PostgreSQL (GIN).
 
     python bench/search.py [--entries 100000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+    python bench/search.py --db postgresql
 
 Builds a scratch database per engine with generated lessons (a vocabulary of realistic words, so
 common and rare terms both occur), then times typical searches: one word, two words (all must
@@ -40,6 +41,8 @@ QUERIES = {
     "filtered": (["refund"], {"workflow_key": "support_postmortem", "tags": ["returns"]}),
     "similar (any word)": (["black", "friday", "refund", "email"], {"match_all": False}),
 }
+# The tip shown when a review starts (bot.knowledge.suggest_similar) calls kb.similar.
+SEARCHES = {"similar (any word)": kb.similar}
 
 
 def sentence(rng: random.Random, words: int) -> str:
@@ -87,11 +90,15 @@ def measure(engine, ws_id: int, runs: int) -> dict[str, tuple[float, float, int]
     out = {}
     with session_factory(engine)() as session:
         for name, (words, filters) in QUERIES.items():
-            kb.search(session, ws_id, words, **filters)  # warm the caches
+            if name in SEARCHES:
+                search, filters = SEARCHES[name], {"limit": 5}  # as kb.search gives
+            else:
+                search = kb.search
+            search(session, ws_id, words, **filters)  # warm the caches
             times = []
             for _ in range(runs):
                 started = time.perf_counter()
-                hits = kb.search(session, ws_id, words, **filters)
+                hits = search(session, ws_id, words, **filters)
                 times.append((time.perf_counter() - started) * 1000)
             out[name] = (statistics.median(times), max(times), len(hits))
     return out
@@ -110,26 +117,35 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="admin URL of a PostgreSQL server ('' to skip)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
+    if args.db in ("sqlite", "both"):
+        sqlite(args.entries, args.runs)
+    if args.pg and args.db in ("postgresql", "both"):
+        postgresql(args.pg, args.entries, args.runs)
+
+
+def sqlite(entries: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        engine, ws_id = fill(f"sqlite:///{Path(tmp) / 'bench.db'}", args.entries)
+        engine, ws_id = fill(f"sqlite:///{Path(tmp) / 'bench.db'}", entries)
         build = time.perf_counter() - started
-        report("SQLite FTS5", args.entries, build, measure(engine, ws_id, args.runs))
+        report("SQLite FTS5", entries, build, measure(engine, ws_id, runs))
         engine.dispose()
-    if not args.pg:
-        return
-    admin = psycopg.connect(args.pg, autocommit=True)
+
+
+def postgresql(admin_url: str, entries: int, runs: int) -> None:
+    admin = psycopg.connect(admin_url, autocommit=True)
     name = f"pmbot_bench_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = make_url(args.pg).set(drivername="postgresql+psycopg", database=name)
+        url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
         started = time.perf_counter()
-        engine, ws_id = fill(url.render_as_string(hide_password=False), args.entries)
+        engine, ws_id = fill(url.render_as_string(hide_password=False), entries)
         build = time.perf_counter() - started
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE knowledge_entries")
-        report("PostgreSQL tsvector + GIN", args.entries, build, measure(engine, ws_id, args.runs))
+        report("PostgreSQL tsvector + GIN", entries, build, measure(engine, ws_id, runs))
         engine.dispose()
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

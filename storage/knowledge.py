@@ -28,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from storage.models import Base
 from storage.types import utcnow
@@ -207,6 +207,40 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
     query = (query.join(fts, fts.c.rid == KnowledgeEntry.id).add_columns(fts.c.rank)
              .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc()).limit(limit))
     return [Hit(e, float(r)) for e, r in session.execute(query).all()]
+
+
+def similar(session: Session, workspace_id: int, words: Sequence[str], *,
+            exclude_review: int | None = None, limit: int = 3) -> list[Hit]:
+    """Entries sharing any of the words, best first: the lessons shown when a review starts.
+
+    The same entries, ranks and order as `search(..., match_all=False)`. On PostgreSQL the
+    query differs, because a review's title yields common words that match most entries, and
+    `search` then ranked slowly (over 300 ms for 100,000 entries):
+    - the tsquery is computed once, in a subquery: the bot's pooled connections prepare a
+      query they repeat, and in PostgreSQL's generic plan for a prepared statement
+      `websearch_to_tsquery(..., $1)` was parsed again for every matching row, twice (the
+      match and `ts_rank`);
+    - with the tsquery unknown when planning, the planner reads the matches from the GIN index
+      instead of scanning the table and testing `@@` on every entry;
+    - only (id, rank) are ranked; the few winning entries are read afterwards.
+    """
+    words = _words(words)
+    if not words or session.get_bind().dialect.name != "postgresql":
+        return search(session, workspace_id, words, match_all=False,
+                      exclude_review=exclude_review, limit=limit)
+    tsq = select(func.websearch_to_tsquery(literal_column("'english'"),
+                                           " or ".join(words))).scalar_subquery()
+    vector: ColumnClause[Any] = literal_column(f"{TABLE}.{PG_VECTOR}")
+    rank = func.ts_rank(vector, tsq).label("rank")
+    ranked = select(KnowledgeEntry.id, rank).where(KnowledgeEntry.workspace_id == workspace_id,
+                                                   vector.op("@@")(tsq))
+    if exclude_review is not None:
+        ranked = ranked.where(KnowledgeEntry.review_id != exclude_review)
+    best = ranked.order_by(rank.desc(), KnowledgeEntry.id.desc()).limit(limit).subquery()
+    rows = session.execute(select(KnowledgeEntry, best.c.rank)
+                           .join(best, best.c.id == KnowledgeEntry.id)
+                           .order_by(best.c.rank.desc(), KnowledgeEntry.id.desc())).all()
+    return [Hit(e, float(r)) for e, r in rows]
 
 
 def snippet(entry: KnowledgeEntry, words: Sequence[str], width: int = 180) -> str:

@@ -165,6 +165,10 @@ class ActionItem(Base):
     __tablename__ = "action_items"
     __table_args__ = (
         Index("ix_action_items_owner_status", "owner_id", "status"),
+        # The digest's "overdue", "due before the next meeting" and "done in the period": each
+        # reads the items of some statuses in a date range, not every item ever recorded.
+        Index("ix_action_items_status_due_date", "status", "due_date"),
+        Index("ix_action_items_status_completed_at", "status", "completed_at"),
         CheckConstraint(
             "status IN ('open', 'in_progress', 'blocked', 'done', 'cancelled')", name="status"
         ),

@@ -262,31 +262,15 @@ def figures(session: Session, workspace_id: int, start: datetime, end: datetime,
             wf: _Workflows) -> views.Figures:
     by_workflow = tuple((wf.name(version, key), n) for key, version, n in
                         store.completed_by_workflow(session, workspace_id, start, end))
-    completed = store.completed_ids(session, workspace_id, start, end)
-    answers = store.latest_answers_for(session, (i for i, _ in completed))
+    counts = store.figure_counts(session, workspace_id, start, end, zone, ces_workflow=SUPPORT)
     categories: Counter[str] = Counter()
-    for review_id, version in completed:
-        for stage_answers in answers[review_id].values():
-            if stage_answers.get("category"):
-                categories[wf.label(version, "category", stage_answers["category"])] += 1
-                break
-    dates = [(done_at, due) for done_at, due in
-             store.completion_dates(session, workspace_id, start, end) if due is not None]
-    on_time = sum(done_at.astimezone(zone).date() <= due for done_at, due in dates)
-    scores: list[float] = []
-    started = store.started_ids(session, workspace_id, SUPPORT, start, end)
-    for stages in store.latest_answers_for(session, started).values():
-        raw = (stages.get("metadata") or {}).get("ces_score")
-        try:
-            if raw not in (None, ""):
-                scores.append(float(raw))
-        except (TypeError, ValueError):
-            continue
+    for version, value, n in counts.categories:
+        categories[wf.label(version, "category", value)] += n
     return views.Figures(
         by_workflow=by_workflow,
         by_category=tuple(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))),
-        closed_on_time=on_time, closed_with_due_date=len(dates),
-        ces_average=sum(scores) / len(scores) if scores else None, ces_count=len(scores),
+        closed_on_time=counts.closed_on_time, closed_with_due_date=counts.closed_with_due_date,
+        ces_average=counts.ces_average, ces_count=counts.ces_count,
         feature_requests=count_feature_requests(session, workspace_id, since=start))
 
 

@@ -129,8 +129,8 @@ def suggest_similar(rt: Runtime, review_id: int) -> int:
         words = similar_words(review.title)
         if not words:
             return 0
-        hits = kb.search(session, review.workspace_id, words, match_all=False,
-                         exclude_review=review.id, limit=3)
+        hits = kb.similar(session, review.workspace_id, words, exclude_review=review.id,
+                          limit=3)
         lines = hit_lines(session, rt, hits, words)
         channel, thread = review.channel_id, review.message_ts
     if not lines:

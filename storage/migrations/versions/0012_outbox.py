@@ -1,7 +1,7 @@
 """outbox: side effects recorded with the change, delivered by workers
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011_digest_item_indexes
 Create Date: 2026-11-30 11:30:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0012'
+down_revision: str | None = '0011_digest_item_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
