@@ -22,6 +22,7 @@ from storage.models import ActionItem
 from workflows.nudges import snooze_until
 
 log = logging.getLogger(__name__)
+MAX_LISTED = 15
 
 
 def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change) -> None:
@@ -247,16 +248,18 @@ def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: 
             },
         }
     ]
-    for view in items[:24]:
+    shown = items[:MAX_LISTED]  # 1 + 3 blocks each + "and more": within a message's 50
+    for view in shown:
         blocks += views.item_blocks(view, "Action item")["blocks"]
         blocks.append({"type": "divider"})
-    if len(items) > 24:
+    if len(items) > len(shown):
         blocks.append(
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": (f"and {len(items) - 24} more: see the Home tab")}
+                    {"type": "mrkdwn",
+                     "text": (f"and {len(items) - len(shown)} more: see the Home tab")}
                 ],
             }
         )
-    respond(text=f"Your open action items ({len(items)})", blocks=blocks[:50])
+    respond(text=f"Your open action items ({len(items)})", blocks=blocks)

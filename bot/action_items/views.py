@@ -65,7 +65,9 @@ def item_blocks(item: ItemView, headline: str) -> dict[str, Any]:
         lines.append(f"_Note:_ {escape(clip(item.note, 500))}")
     if item.snoozed_until and item.status not in ("done", "cancelled"):
         lines.append(f"Snoozed until {item.snoozed_until.strftime('%a %-d %b %H:%M')}")
-    blocks: list[Any] = [SectionBlock(block_id="item", text=MarkdownTextObject(
+    # Block ids are unique per item: a list of several items is one message, and Slack refuses
+    # a message that repeats a block id (invalid_blocks).
+    blocks: list[Any] = [SectionBlock(block_id=f"item.{item.id}.about", text=MarkdownTextObject(
         text=clip("\n".join(lines), 3000)))]
     value = str(item.id)
     elements: list[Any] = []
