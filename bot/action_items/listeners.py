@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.action_items import service as reminders
 from bot.action_items import views
@@ -16,6 +17,7 @@ from bot.reviews.status import refresh_status
 from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from bot.slack import state
+from bot.slack.text import escape
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem
@@ -25,25 +27,63 @@ log = logging.getLogger(__name__)
 MAX_LISTED = 15
 
 
-def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change) -> None:
-    """Rewrite the clicked DM (and the assignment DM) in place, then the review's message."""
+def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change,
+                  respond: Respond | None = None) -> None:
+    """Show the item as it is now wherever it was clicked, then the review's message."""
     if change.item is None:
         return
-    message = views.item_blocks(change.item, "Action item")
-    container = body.get("container") or {}
-    targets = set()
-    if container.get("type") == "message" and not container.get("is_ephemeral"):
-        targets.add((container["channel_id"], container["message_ts"]))
-    with transaction(rt.sessions) as session:
-        item = session.get(ActionItem, change.item.id)
-        if item.dm_channel and item.dm_ts:
-            targets.add((item.dm_channel, item.dm_ts))
-    for channel, ts in targets:
-        client.chat_update(channel=channel, ts=ts, **message)
+    if change.refused:
+        _tell(client, body, change.refused)
+    _show_current(rt, client, body, change.item, change.card, respond)
     if change.changed and change.review_id:
         refresh_status(rt, change.review_id)
     if change.all_done and change.review_id:
         reminders.ask_to_confirm(rt, change.review_id)
+
+
+def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemView,
+                  card: tuple[str, str] | None, respond: Respond | None = None) -> None:
+    """Rewrite the item's card, and the message clicked if it is another one.
+
+    A click on any other message (a reminder card from before cards were kept, a list) acts on
+    the item's current state; that message is rewritten to show it, without buttons and with a
+    link to the card, so only the card and lists built afresh carry buttons. An ephemeral
+    `/postmortem actions` list is built again through its response_url."""
+    user_id = body["user"]["id"]
+    container = body.get("container") or {}
+    clicked = None
+    if container.get("type") == "message" and not container.get("is_ephemeral"):
+        clicked = (container["channel_id"], container["message_ts"])
+    if card is None and clicked and user_id == item.owner_id:
+        card = clicked  # the assignment DM never arrived: the owner's clicked message is it
+        with transaction(rt.sessions) as session:
+            row = session.get(ActionItem, item.id)
+            if row is not None:
+                row.dm_channel, row.dm_ts = card
+    if card:
+        client.chat_update(channel=card[0], ts=card[1], **views.item_blocks(item, "Action item"))
+    if clicked and clicked != card:
+        client.chat_update(channel=clicked[0], ts=clicked[1], **views.item_blocks(
+            item, "Action item", buttons=False, card_link=_link_to(client, card)))
+    if container.get("is_ephemeral") and respond is not None:
+        respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
+
+
+def _link_to(client: WebClient, card: tuple[str, str] | None) -> str | None:
+    """The card's permalink, or None when there is no card (any more)."""
+    if card is None:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
+    except SlackApiError:
+        return None
+
+
+def _tell(client: WebClient, body: dict, text: str) -> None:
+    """A message only the person who clicked sees, where they clicked (their DM from Home)."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or user_id
+    client.chat_postEphemeral(channel=channel, user=user_id, text=escape(text))
 
 
 def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
@@ -56,33 +96,30 @@ def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
 
 
 def guarded(rt: Runtime, body: dict, item_id: int, client: WebClient) -> bool:
-    user_id = body["user"]["id"]
-    if _owner_or_admin(rt, item_id, user_id):
+    if _owner_or_admin(rt, item_id, body["user"]["id"]):
         return True
-    channel = (body.get("channel") or {}).get("id") or user_id
-    client.chat_postEphemeral(
-        channel=channel,
-        user=user_id,
-        text=("Only the item's owner, the review's owner or an admin can change it."),
-    )
+    _tell(client, body, "Only the item's owner, the review's owner or an admin can change it.")
     return False
 
 
-def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+         respond: Respond | None = None) -> None:
     ack()
     item_id = int(action["value"])
     if guarded(rt, body, item_id, client):
         change = reminders.update_item(rt, item_id, body["user"]["id"], status="done")
-        _after_change(rt, client, body, change)
+        _after_change(rt, client, body, change, respond)
 
 
-def snooze(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def snooze(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+           respond: Respond | None = None) -> None:
     ack()
     item_id, choice = action["selected_option"]["value"].split(":", 1)
-    _snooze(rt, body, int(item_id), choice, client)
+    _snooze(rt, body, int(item_id), choice, client, respond)
 
 
-def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+                respond: Respond | None = None) -> None:
     ack()
     item_id = int(action["block_id"].split(".")[1])
     chosen = date.fromisoformat(action["selected_date"])
@@ -94,10 +131,11 @@ def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runti
             text="Pick a date from today on to snooze until.",
         )
         return
-    _snooze(rt, body, item_id, chosen, client)
+    _snooze(rt, body, item_id, chosen, client, respond)
 
 
-def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient) -> None:
+def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient,
+            respond: Respond | None) -> None:
     if not guarded(rt, body, item_id, client):
         return
     with transaction(rt.sessions) as session:
@@ -106,21 +144,34 @@ def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClien
         tz = rt.people.timezone(item.owner_id, rt.settings.timezone)
     until = snooze_until(choice, reminders.utcnow(), tz, pol)
     change = reminders.update_item(rt, item_id, body["user"]["id"], snoozed_until=until)
-    _after_change(rt, client, body, change)
+    _after_change(rt, client, body, change, respond)
 
 
-def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+                   respond: Respond | None = None) -> None:
+    """Open the status modal; for a done item (an older message's button) it asks to reopen."""
     ack()
     item_id = int(action["value"])
     if not guarded(rt, body, item_id, client):
         return
     with transaction(rt.sessions) as session:
-        view = reminders.view_of(rt, session.get(ActionItem, item_id))
-    client.views_open(trigger_id=body["trigger_id"], view=views.status_modal(view))
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        refused = reminders.refusal(item, {}, reopen=False) if item.status == "cancelled" else None
+        view = reminders.view_of(rt, item)
+        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+    if refused:
+        _tell(client, body, refused)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=views.status_modal(view))
+    if refused or view.status == "done":  # clicked on an older message: show it as it is now
+        _show_current(rt, client, body, view, card, respond)
 
 
 def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
-    item_id = int(view["private_metadata"])
+    item_key, _, mode = view["private_metadata"].partition(":")
+    item_id = int(item_key)
     values = view["state"]["values"]
     status = state.option(values, "status")
     note = state.text(values, "note") or None
@@ -138,7 +189,11 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
             },
         )
         return
-    change = reminders.update_item(rt, item_id, body["user"]["id"], status=status, status_note=note)
+    change = reminders.update_item(rt, item_id, body["user"]["id"], status=status,
+                                   status_note=note, reopen=mode == views.REOPEN)
+    if change.refused:  # it was done (or cancelled) while the modal was open
+        ack(response_action="errors", errors={"status": change.refused})
+        return
     ack()
     _after_change(rt, client, body, change)
 
@@ -231,14 +286,15 @@ def register(app: App) -> None:
     app.action(views.CONFIRM_IMPROVEMENTS)(confirm)
 
 
-def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
-    user_id = command["user_id"]
+def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
+    """`/postmortem actions`: the person's open items, soonest first, each with its buttons."""
     with transaction(rt.sessions) as session:
-        ws = store.workspace(session, command["team_id"])
+        ws = store.workspace(session, team_id)
         items = [reminders.view_of(rt, i) for i in store.open_items_for(session, user_id, ws.id)]
     if not items:
-        respond(text="You have no open action items. :tada:")
-        return
+        text = "You have no open action items. :tada:"
+        return {"text": text, "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -262,4 +318,8 @@ def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: 
                 ],
             }
         )
-    respond(text=f"Your open action items ({len(items)})", blocks=blocks)
+    return {"text": f"Your open action items ({len(items)})", "blocks": blocks}
+
+
+def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
+    respond(**actions_message(rt, command["team_id"], command["user_id"]))

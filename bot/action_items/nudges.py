@@ -29,9 +29,11 @@ from bot.action_items.service import (
 )
 from bot.action_items.views import (
     NUDGE_HEADLINES,
+    ItemView,
     delivery_failed_blocks,
     escalation_blocks,
     item_blocks,
+    note_blocks,
 )
 from bot.runtime import Runtime
 from storage.claims import insert_once, skip_locked
@@ -68,11 +70,11 @@ def sweep(rt: Runtime, now: datetime | None = None, *, batch: int = 500) -> Swee
     now = now or utcnow()
     result = SweepResult()
     for nudge_id in _recover_claims(rt, now):
-        _deliver(rt, nudge_id, result, recovering=True)
+        _deliver(rt, nudge_id, result, recovering=True, now=now)
     while True:
         claimed, done = _claim_due(rt, now, batch, result)
         for nudge_id in claimed:
-            _deliver(rt, nudge_id, result)
+            _deliver(rt, nudge_id, result, now=now)
         if done:
             return result
 
@@ -142,14 +144,27 @@ def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
 
 def _message(rt: Runtime, nudge: Nudge, item: ActionItem) -> dict[str, Any]:
     view = view_of(rt, item)
-    if nudge.kind == "escalation":
-        today = datetime.now(UTC).date()
-        days = working_days_between(item.due_date, today, rt.settings.state)
-        return escalation_blocks(view, days)
-    return item_blocks(view, NUDGE_HEADLINES.get(nudge.kind, "Reminder"))
+    today = datetime.now(UTC).date()
+    days = working_days_between(item.due_date, today, rt.settings.state)
+    return escalation_blocks(view, days)
 
 
-def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False) -> None:
+def _card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
+    """The permalink of the item's card, or None when it has none (its DM failed, or the
+    owner deleted it): then the reminder is a full card and becomes the item's card."""
+    if card is None:
+        return None
+    try:
+        return str(rt.client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
+    except SlackApiError as exc:
+        log.info("card %s of an item is gone (%s): the reminder becomes the card", card,
+                 exc.response.get("error"))
+        return None
+
+
+def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False,
+             now: datetime | None = None) -> None:
+    now = now or utcnow()
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)
         item = session.get(ActionItem, nudge.action_item_id)
@@ -157,14 +172,26 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             nudge.status, nudge.reason = MISSED, f"item became {item.status} before sending"
             result.missed += 1
             return
-        message = _message(rt, nudge, item)
+        kind = nudge.kind
+        escalation = _message(rt, nudge, item) if kind == "escalation" else None
         recipient, owner_of_review = nudge.recipient_id, item.review.owner_id
-        view = view_of(rt, item)
+        view = view_of(rt, item, now)
+        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+        item_id = item.id
+    new_card = False
     try:
         found = _already_delivered(rt, nudge) if recovering else None
         if found:
             channel, ts = found
         else:
+            message: dict[str, Any]
+            if escalation is not None:
+                message = escalation
+            else:
+                link = _card_link(rt, card)
+                new_card = link is None
+                message = (note_blocks(view, kind, link) if link else
+                           item_blocks(view, NUDGE_HEADLINES.get(kind, "Reminder")))
             posted = rt.client.chat_postMessage(
                 channel=recipient, metadata={"event_type": METADATA_EVENT,
                                              "event_payload": {"nudge_id": nudge_id}},
@@ -191,7 +218,20 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         nudge = session.get(Nudge, nudge_id)
         nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
         nudge.reason = None
+        if new_card:
+            item = session.get(ActionItem, item_id)
+            item.dm_channel, item.dm_ts = channel, ts
     result.sent += 1
+    if kind == "snoozed" and card and not new_card:
+        _refresh_card(rt, card, view)
+
+
+def _refresh_card(rt: Runtime, card: tuple[str, str], view: ItemView) -> None:
+    """The snooze is over: the card stops saying "Snoozed until" a moment that has passed."""
+    try:
+        rt.client.chat_update(channel=card[0], ts=card[1], **item_blocks(view, "Action item"))
+    except SlackApiError as exc:
+        log.info("card %s not refreshed: %s", card, exc.response.get("error"))
 
 
 def scheduled_sweep(rt: Runtime) -> SweepResult:

@@ -9,18 +9,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.action_items.views import (
     ItemView,
+    handed_over_blocks,
     improvements_blocks,
     item_blocks,
 )
 from bot.features import StageSaved
 from bot.runtime import Runtime
+from bot.slack.text import escape, mention
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
@@ -29,6 +30,7 @@ from workflows.nudges import (
     ItemSchedule,
     NudgePolicy,
     next_nudge_at,
+    zone_or_default,
 )
 
 log = logging.getLogger(__name__)
@@ -71,12 +73,19 @@ def reschedule(rt: Runtime, item: ActionItem, ws: Workspace, now: datetime | Non
                           if sched and item.status in OPEN else None)
 
 
-def view_of(rt: Runtime, item: ActionItem) -> ItemView:
-    tz = ZoneInfo(rt.people.timezone(item.owner_id, rt.settings.timezone))
+def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemView:
+    """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
+    owner's timezone and year, and a snooze only while it lasts."""
+    now = now or utcnow()
+    tz = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
+                         NudgePolicy(default_tz=rt.settings.timezone))
+    snoozed = item.snoozed_until if item.snoozed_until and item.snoozed_until > now else None
     return ItemView(id=item.id, title=item.title, status=item.status, due=item.due_date,
                     owner_id=item.owner_id, review_title=item.review.title,
                     permalink=item.review.permalink, note=item.status_note,
-                    snoozed_until=item.snoozed_until.astimezone(tz) if item.snoozed_until
+                    snoozed_until=snoozed.astimezone(tz) if snoozed else None,
+                    today=now.astimezone(tz).date(),
+                    completed=item.completed_at.astimezone(tz).date() if item.completed_at
                     else None)
 
 
@@ -84,22 +93,36 @@ def view_of(rt: Runtime, item: ActionItem) -> ItemView:
 
 
 def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = None) -> None:
-    """DM the owner at once; on reassignment tell the new owner and the old one."""
+    """DM the owner the item's card at once; on reassignment tell the new owner and the old one.
+
+    The card (its channel and ts are kept on the item) is the one message with buttons; it is
+    rewritten whenever the item changes. The former owner's card loses its buttons."""
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         if item is None or item.status == "cancelled":
             return
         reschedule(rt, item, item.review.workspace)
         view = view_of(rt, item)
+        old_card = (item.dm_channel, item.dm_ts) if previous_owner else None
+        if old_card:  # until the new owner's card is posted, the item has none
+            item.dm_channel = item.dm_ts = None
+    handed_over = previous_owner and previous_owner != view.owner_id
+    if handed_over and old_card and old_card[0] and old_card[1]:
+        try:
+            rt.client.chat_update(channel=old_card[0], ts=old_card[1],
+                                  **handed_over_blocks(view))
+        except SlackApiError as exc:  # deleted by its reader: nothing left to rewrite
+            log.info("former owner's card of item %s not rewritten: %s", item_id,
+                     exc.response.get("error"))
     headline = ("Reassigned to you" if previous_owner else "New action item for you")
     posted = rt.client.chat_postMessage(channel=view.owner_id, **item_blocks(view, headline))
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         item.dm_channel, item.dm_ts = posted["channel"], posted["ts"]
-    if previous_owner and previous_owner != view.owner_id:
+    if handed_over and previous_owner:
         rt.client.chat_postMessage(channel=previous_owner, text=(
-            f"“{view.title}” in {view.review_title} is now owned by <@{view.owner_id}>: "
-            "you will get no more reminders about it."))
+            f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
+            f"{mention(view.owner_id)}: you will get no more reminders about it."))
 
 
 def after_stage(rt: Runtime, saved: StageSaved) -> None:
@@ -127,17 +150,44 @@ class Change:
     item: ItemView | None
     review_id: int | None = None
     all_done: bool = False
+    card: tuple[str, str] | None = None  # the item's card (channel, ts), to rewrite
+    refused: str | None = None  # why nothing was changed, to tell the person who clicked
 
 
-def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
-    """Apply a change from a DM button; applying the same change twice changes nothing more."""
+def refusal(item: ActionItem, fields: dict[str, Any], reopen: bool) -> str | None:
+    """Why a click may not change a finished item, or None. A click can come from any older
+    message (a list, Home, a reminder from before the item was done): it acts on the item as it
+    is now, and a done item is reopened only when the person said so (`reopen`)."""
+    title = f"“{item.title}”"
+    if item.status == "cancelled":
+        return (f"{title} was cancelled (taken out of the review's action items), so it cannot "
+                "be changed here.")
+    if item.status != "done" or reopen:
+        return None
+    if "snoozed_until" in fields:
+        return f"{title} is already done: there is nothing to snooze."
+    if fields.get("status", "done") != "done":
+        return (f"{title} was marked done, so it was not reopened. To reopen it, use Update "
+                "status on its card and confirm.")
+    return None
+
+
+def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
+                **fields: Any) -> Change:
+    """Apply a change from a button; applying the same change twice changes nothing more."""
     with transaction(rt.sessions) as session:
         item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
                               .with_for_update())
         if item is None:
             return Change(False, None)
+        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+        refused = refusal(item, fields, reopen)
+        if refused:
+            return Change(False, view_of(rt, item), item.review_id, card=card, refused=refused)
         if fields.get("status") == "done" and item.status != "done":
             fields["completed_at"] = utcnow()
+        elif fields.get("status", "done") != "done" and item.status == "done":
+            fields["completed_at"] = None  # reopened, on purpose
         changes = {k: v for k, v in fields.items() if getattr(item, k) != v}
         for key, value in changes.items():
             setattr(item, key, value)
@@ -152,7 +202,7 @@ def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
                         and all(i.status in ("done", "cancelled") for i in review.action_items))
         if all_done:
             review.improvements_asked_at = utcnow()
-        return Change(bool(changes), view_of(rt, item), review.id, all_done)
+        return Change(bool(changes), view_of(rt, item), review.id, all_done, card=card)
 
 
 def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool, Review | None]:

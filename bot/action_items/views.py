@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.text import clip, escape, link, mention
+from bot.slack.text import clip, day_text, escape, link, mention
 
 DONE, SNOOZE, SNOOZE_DATE, STATUS, OPEN = (
     "item_done", "item_snooze", "item_snooze_date", "item_status", "item_open")
@@ -36,6 +36,8 @@ SNOOZE_CHOICES = (("1_working_day", "1 working day"), ("1_week", "1 week"))
 
 @dataclass(frozen=True)
 class ItemView:
+    """An item as its owner sees it at one moment (`today`, in the owner's timezone)."""
+
     id: int
     title: str
     status: str
@@ -44,11 +46,13 @@ class ItemView:
     review_title: str
     permalink: str | None
     note: str | None = None
-    snoozed_until: datetime | None = None  # already in the owner's timezone
+    snoozed_until: datetime | None = None  # in the owner's timezone; None once it has passed
+    today: date | None = None  # the owner's today, so dates read "Fri 11 Dec" in their year
+    completed: date | None = None
 
 
-def due_text(due: date | None) -> str:
-    return due.strftime("%a %-d %b %Y") if due else "no due date"
+def due_text(due: date | None, today: date | None = None) -> str:
+    return day_text(due, today) if due else "no due date"
 
 
 def _review(item: ItemView) -> str:
@@ -56,22 +60,30 @@ def _review(item: ItemView) -> str:
         f"*{escape(item.review_title)}*")
 
 
-def item_blocks(item: ItemView, headline: str) -> dict[str, Any]:
-    """The DM for one item: what, which review, due date, state, and what the owner can do."""
+def item_blocks(item: ItemView, headline: str, *, buttons: bool = True,
+                card_link: str | None = None) -> dict[str, Any]:
+    """The item's card: what, which review, due date, state, and what the owner can do.
+
+    An item has one card, its assignment DM, rewritten in place whenever the item changes, so
+    it always shows the current state; reminders are short notes pointing to it
+    (`note_blocks`). The same blocks list the item in `/postmortem actions` and on Home.
+    An older message clicked after the item moved on is rewritten with `buttons=False` and a
+    link to the card."""
     state = STATUS_LABELS.get(item.status, item.status)
     lines = [f"{escape(headline)}", f"*{escape(clip(item.title, 150))}*",
-             f"Review: {_review(item)} · Due: {due_text(item.due)} · Status: {state}"]
+             f"Review: {_review(item)} · Due: {due_text(item.due, item.today)} · Status: {state}"]
     if item.note:
         lines.append(f"_Note:_ {escape(clip(item.note, 500))}")
     if item.snoozed_until and item.status not in ("done", "cancelled"):
-        lines.append(f"Snoozed until {item.snoozed_until.strftime('%a %-d %b %H:%M')}")
+        until = item.snoozed_until
+        lines.append(f"Snoozed until {day_text(until.date(), item.today)} {until:%H:%M}")
     # Block ids are unique per item: a list of several items is one message, and Slack refuses
     # a message that repeats a block id (invalid_blocks).
     blocks: list[Any] = [SectionBlock(block_id=f"item.{item.id}.about", text=MarkdownTextObject(
         text=clip("\n".join(lines), 3000)))]
     value = str(item.id)
     elements: list[Any] = []
-    if item.status not in ("done", "cancelled"):
+    if buttons and item.status not in ("done", "cancelled"):
         elements += [
             ButtonElement(text="Mark done", action_id=DONE, value=value, style="primary"),
             StaticSelectElement(action_id=SNOOZE, placeholder="Snooze", options=[
@@ -87,8 +99,25 @@ def item_blocks(item: ItemView, headline: str) -> dict[str, Any]:
     if item.status == "done":
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=":white_check_mark: Done. Thank you!")]))
-    fallback = f"{headline}: {item.title} (due {due_text(item.due)})"
+    elif item.status == "cancelled":
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text="Cancelled: it was taken out of the review's action items.")]))
+    if card_link:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"This message is out of date: <{card_link}|the item's card> shows it as it "
+                 "is now.")]))
+    fallback = f"{headline}: {item.title} (due {due_text(item.due, item.today)})"
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def handed_over_blocks(item: ItemView) -> dict[str, Any]:
+    """The former owner's card once the item is someone else's: no buttons left to press."""
+    text = (f"*{escape(clip(item.title, 150))}*\nReview: {_review(item)} · Due: "
+            f"{due_text(item.due, item.today)}\nNow owned by {mention(item.owner_id)}: you will "
+            "get no more reminders about it.")
+    return {"text": clip(f"{item.title}: now owned by someone else", 3000), "blocks": [
+        SectionBlock(block_id=f"item.{item.id}.about", text=MarkdownTextObject(
+            text=clip(text, 3000))).to_dict()]}
 
 
 NUDGE_HEADLINES = {
@@ -97,6 +126,21 @@ NUDGE_HEADLINES = {
     "overdue": ":warning: Overdue",
     "snoozed": ":bell: Reminder (you snoozed this)",
 }
+
+
+def note_blocks(item: ItemView, kind: str, card_link: str) -> dict[str, Any]:
+    """A reminder: a short note pointing to the item's card, with no buttons of its own, so an
+    old reminder can never act on an item that has moved on (the card shows its state)."""
+    headline = NUDGE_HEADLINES.get(kind, "Reminder")
+    title = f"*{escape(clip(item.title, 150))}*"
+    due = due_text(item.due, item.today)
+    what = {"due_soon": f"{title} is due {due}.", "due_today": f"{title} is due today.",
+            "overdue": f"{title} was due {due}."}.get(kind, f"{title}, due {due}.")
+    text = (f"{headline}: {what}\n<{card_link}|Open the item> to mark it done, snooze it or "
+            f"update its status. Review: {_review(item)}")
+    return {"text": clip(f"{headline}: {item.title} (due {due})", 3000), "blocks": [
+        SectionBlock(block_id=f"note.{item.id}", text=MarkdownTextObject(
+            text=clip(text, 3000))).to_dict()]}
 
 
 def escalation_blocks(item: ItemView, days_overdue: int) -> dict[str, Any]:
@@ -132,14 +176,26 @@ def improvements_blocks(review_id: int, review_title: str, permalink: str | None
                                              value=str(review_id), style="primary")]).to_dict()]}
 
 
+REOPEN = "reopen"
+
+
 def status_modal(item: ItemView) -> dict[str, Any]:
+    """Change the status; for a done item (a click on an older message) it asks first: saving
+    reopens it, and says so in the title, the text and the button."""
     options = [Option(value=k, label=STATUS_LABELS[k]) for k in ("open", "in_progress",
                                                                   "blocked")]
     current = next((o for o in options if o.value == item.status), None)
     title = escape(clip(item.title, 150))
-    return View(type="modal", callback_id=STATUS_CALLBACK, title="Update status",
-                submit="Save", close="Cancel", private_metadata=str(item.id), blocks=[
-                    SectionBlock(text=MarkdownTextObject(text=f"*{title}*")),
+    heading, submit, metadata = "Update status", "Save", str(item.id)
+    text = f"*{title}*"
+    if item.status == "done":
+        heading, submit, metadata = "Reopen action item", "Reopen", f"{item.id}:{REOPEN}"
+        when = f" on {day_text(item.completed, item.today)}" if item.completed else ""
+        text += (f"\n:warning: This item was marked done{when}. Saving reopens it, and its "
+                 "reminders start again.")
+    return View(type="modal", callback_id=STATUS_CALLBACK, title=heading,
+                submit=submit, close="Cancel", private_metadata=metadata, blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=text)),
                     InputBlock(block_id="status", label="Status", element=RadioButtonsElement(
                         action_id="v", options=options, initial_option=current)),
                     InputBlock(block_id="note", label="Note", optional=True,

@@ -150,6 +150,11 @@ function fire(el, value) {
                value, ...where(el) });
 }
 
+// A link to a message in the person's own DM with the bot (an action item's card) opens the DM.
+function paneOf(channel) {
+  return channel === `D${ui.person}` ? "dm" : `channel:${channel}`;
+}
+
 function show(pane) {
   ui.pane = pane;
   ui.paneHtml = null;
@@ -172,7 +177,7 @@ document.addEventListener("click", async (event) => {
   } else if (el.classList.contains("permalink")) {
     event.preventDefault();
     ui.jump = el.getAttribute("href").slice(1);
-    show(`channel:${el.dataset.channel}`);
+    show(paneOf(el.dataset.channel));
   } else if (el.classList.contains("thread-toggle")) {
     const ts = el.dataset.thread;
     if (ui.threads.has(ts)) ui.threads.delete(ts); else ui.threads.add(ts);
@@ -184,7 +189,7 @@ document.addEventListener("click", async (event) => {
     el.disabled = false;
     if (el.dataset.url && el.dataset.url.startsWith("#msg-")) {
       ui.jump = el.dataset.url.slice(1);
-      show(`channel:${ui.jump.split("-")[1]}`);
+      show(paneOf(ui.jump.split("-")[1]));
     }
   } else if (modal && el.dataset.submit) {
     el.disabled = true;
