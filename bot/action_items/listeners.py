@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.action_items import service as reminders
 from bot.action_items import views
@@ -35,6 +34,8 @@ def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.
     if change.refused:
         _tell(client, body, change.refused)
     _show_current(rt, client, body, change.item, change.card, respond)
+    if change.changed:
+        reminders.refresh_escalations(rt, change.item.id)
     if change.changed and change.review_id:
         refresh_status(rt, change.review_id)
     if change.all_done and change.review_id:
@@ -64,26 +65,18 @@ def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemVi
         client.chat_update(channel=card[0], ts=card[1], **views.item_blocks(item, "Action item"))
     if clicked and clicked != card:
         client.chat_update(channel=clicked[0], ts=clicked[1], **views.item_blocks(
-            item, "Action item", buttons=False, card_link=_link_to(client, card)))
+            item, "Action item", buttons=False, card_link=reminders.card_link(rt, card)))
     if container.get("is_ephemeral") and respond is not None:
         respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
 
 
-def _link_to(client: WebClient, card: tuple[str, str] | None) -> str | None:
-    """The card's permalink, or None when there is no card (any more)."""
-    if card is None:
-        return None
-    try:
-        return str(client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
-    except SlackApiError:
-        return None
-
-
-def _tell(client: WebClient, body: dict, text: str) -> None:
-    """A message only the person who clicked sees, where they clicked (their DM from Home)."""
+def _tell(client: WebClient, body: dict, text: str, *, escaped: bool = False) -> None:
+    """A message only the person who clicked sees, where they clicked (their DM from Home).
+    `text` is escaped here unless the caller built it as mrkdwn (`escaped`)."""
     user_id = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or user_id
-    client.chat_postEphemeral(channel=channel, user=user_id, text=escape(text))
+    client.chat_postEphemeral(channel=channel, user=user_id,
+                              text=text if escaped else escape(text))
 
 
 def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
@@ -198,6 +191,57 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
     _after_change(rt, client, body, change)
 
 
+def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """The review owner's "Nudge the owner" (an escalation, or Home)."""
+    ack()
+    item_id = int(action["value"])
+    if not guarded(rt, body, item_id, client):
+        return
+    _tell(client, body, reminders.nudge_owner(rt, item_id, body["user"]["id"]), escaped=True)
+    reminders.refresh_escalations(rt, item_id)
+
+
+def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    ack()
+    item_id = int(action["value"])
+    if not guarded(rt, body, item_id, client):
+        return
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        view = reminders.view_of(rt, item)
+    if view.status in reminders.OPEN:
+        client.views_open(trigger_id=body["trigger_id"], view=views.reassign_modal(view))
+        return
+    _tell(client, body, f"“{view.title}” is already {view.status}: there is nobody to "
+                        "reassign it to.")
+    reminders.refresh_escalations(rt, item_id)
+
+
+def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
+    """A new owner from the reassign modal: they get the card, the former owner's loses its
+    buttons (notify_changes), and the escalations and the review's message follow."""
+    item_id = int(view["private_metadata"])
+    owner = state.user(view["state"]["values"], "owner")
+    if not owner:
+        ack(response_action="errors", errors={"owner": "Choose who owns it now."})
+        return
+    if not _owner_or_admin(rt, item_id, body["user"]["id"]):
+        ack(response_action="errors", errors={
+            "owner": "Only the item's owner, the review's owner or an admin can change it."})
+        return
+    refused, previous, review_id = reminders.reassign(rt, item_id, owner, body["user"]["id"])
+    if refused:
+        ack(response_action="errors", errors={"owner": refused})
+        return
+    ack()
+    reminders.notify_changes(rt, [(item_id, False, previous)])
+    reminders.refresh_escalations(rt, item_id)
+    if review_id:
+        refresh_status(rt, review_id)
+
+
 def add_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
     ack()
     with transaction(rt.sessions) as session:
@@ -284,6 +328,9 @@ def register(app: App) -> None:
     app.view(views.ADD_CALLBACK)(add_submitted)
     app.action(views.OPEN)(open_review)
     app.action(views.CONFIRM_IMPROVEMENTS)(confirm)
+    app.action(views.NUDGE_OWNER)(nudge_clicked)
+    app.action(views.REASSIGN)(reassign_clicked)
+    app.view(views.REASSIGN_CALLBACK)(reassign_saved)
 
 
 def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,6 +22,9 @@ from bot.action_items.service import (
     OPEN,
     PERMANENT_ERRORS,
     STALE_CLAIM,
+    card_link,
+    card_of,
+    days_overdue,
     policy,
     reminder_settings,
     schedule,
@@ -41,7 +44,6 @@ from storage.db import transaction
 from storage.models import ActionItem
 from storage.nudges import CLAIMED, FAILED, MISSED, SENT, Nudge
 from storage.types import utcnow
-from workflows.calendar import working_days_between
 from workflows.nudges import (
     classify,
     next_nudge_at,
@@ -142,26 +144,6 @@ def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
     return None
 
 
-def _message(rt: Runtime, nudge: Nudge, item: ActionItem) -> dict[str, Any]:
-    view = view_of(rt, item)
-    today = datetime.now(UTC).date()
-    days = working_days_between(item.due_date, today, rt.settings.state)
-    return escalation_blocks(view, days)
-
-
-def _card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
-    """The permalink of the item's card, or None when it has none (its DM failed, or the
-    owner deleted it): then the reminder is a full card and becomes the item's card."""
-    if card is None:
-        return None
-    try:
-        return str(rt.client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
-    except SlackApiError as exc:
-        log.info("card %s of an item is gone (%s): the reminder becomes the card", card,
-                 exc.response.get("error"))
-        return None
-
-
 def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False,
              now: datetime | None = None) -> None:
     now = now or utcnow()
@@ -173,10 +155,11 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             result.missed += 1
             return
         kind = nudge.kind
-        escalation = _message(rt, nudge, item) if kind == "escalation" else None
+        escalation = escalation_blocks(view_of(rt, item, now), days_overdue(rt, item, now)
+                                       ) if kind == "escalation" else None
         recipient, owner_of_review = nudge.recipient_id, item.review.owner_id
         view = view_of(rt, item, now)
-        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+        card = card_of(item)
         item_id = item.id
     new_card = False
     try:
@@ -188,7 +171,7 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             if escalation is not None:
                 message = escalation
             else:
-                link = _card_link(rt, card)
+                link = card_link(rt, card)
                 new_card = link is None
                 message = (note_blocks(view, kind, link) if link else
                            item_blocks(view, NUDGE_HEADLINES.get(kind, "Reminder")))

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from bot.action_items.views import (
     ItemView,
+    asked_blocks,
+    escalation_blocks,
     handed_over_blocks,
     improvements_blocks,
     item_blocks,
@@ -25,7 +27,9 @@ from bot.slack.text import escape, mention
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
+from storage.nudges import SENT, Nudge
 from storage.types import utcnow
+from workflows.calendar import working_days_between
 from workflows.nudges import (
     ItemSchedule,
     NudgePolicy,
@@ -87,6 +91,34 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
                     today=now.astimezone(tz).date(),
                     completed=item.completed_at.astimezone(tz).date() if item.completed_at
                     else None)
+
+
+def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> int:
+    """Working days since the due date, on the owner's calendar: their today (their timezone,
+    at `now`, the sweep's clock) and the state's working days. Never negative: an item not yet
+    due is 0 days overdue."""
+    if item.due_date is None:
+        return 0
+    zone = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
+                           NudgePolicy(default_tz=rt.settings.timezone))
+    today = (now or utcnow()).astimezone(zone).date()
+    return max(0, working_days_between(item.due_date, today, rt.settings.state))
+
+
+def card_of(item: ActionItem) -> tuple[str, str] | None:
+    return (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+
+
+def card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
+    """The permalink of an item's card, or None when it has none (its DM failed, or the owner
+    deleted it): then a reminder is sent as a full card and becomes the item's card."""
+    if card is None:
+        return None
+    try:
+        return str(rt.client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
+    except SlackApiError as exc:
+        log.info("card %s of an item is gone: %s", card, exc.response.get("error"))
+        return None
 
 
 # --- assignment ------------------------------------------------------------------------------
@@ -223,3 +255,74 @@ def ask_to_confirm(rt: Runtime, review_id: int) -> None:
         review = store.get_review(session, review_id)
         owner, title, permalink = review.owner_id, review.title, review.permalink
     rt.client.chat_postMessage(channel=owner, **improvements_blocks(review_id, title, permalink))
+
+
+# --- the review owner's side: escalations, nudges, reassignment ------------------------------
+
+
+def refresh_escalations(rt: Runtime, item_id: int) -> None:
+    """Rewrite the escalations sent about the item, so the review's owner sees it as it is now
+    (done, reassigned, unblocked) and no button acts on what has changed."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        sent = session.execute(select(Nudge.channel, Nudge.ts).where(
+            Nudge.action_item_id == item_id, Nudge.kind == "escalation", Nudge.status == SENT,
+            Nudge.ts.is_not(None))).all()
+        if not sent:
+            return
+        message = escalation_blocks(view_of(rt, item), days_overdue(rt, item))
+    for channel, ts in sent:
+        try:
+            rt.client.chat_update(channel=channel, ts=ts, **message)
+        except SlackApiError as exc:
+            log.info("escalation %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
+
+
+def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
+    """The review owner's "Nudge the owner": a note to the item's owner pointing to its card.
+    Answers what to tell the asker (mrkdwn, escaped)."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return "That action item no longer exists."
+        if item.status not in OPEN:
+            return escape(f"“{item.title}” is already {item.status}: no nudge sent.")
+        view, days, card = view_of(rt, item), days_overdue(rt, item), card_of(item)
+        store.audit(session, item.review.workspace_id, asker, "action_item.nudged",
+                    item.review_id, item=item.id, owner=item.owner_id)
+    link = card_link(rt, card)
+    if link:
+        rt.client.chat_postMessage(channel=view.owner_id,
+                                   **asked_blocks(view, asker, days, link))
+    else:  # no card to point to: this message becomes it
+        posted = rt.client.chat_postMessage(
+            channel=view.owner_id, **item_blocks(view, ":wave: The review's owner asked about"
+                                                       " this"))
+        with transaction(rt.sessions) as session:
+            row = session.get(ActionItem, item_id)
+            if row is not None:
+                row.dm_channel, row.dm_ts = posted["channel"], posted["ts"]
+    return f"Nudged {mention(view.owner_id)} about “{escape(view.title)}”."
+
+
+def reassign(rt: Runtime, item_id: int, new_owner: str, actor: str
+             ) -> tuple[str | None, str | None, int | None]:
+    """Give the item to `new_owner`: (refusal, previous owner, review id). The new owner's
+    reminders start from now; the snooze was the previous owner's."""
+    with transaction(rt.sessions) as session:
+        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
+                              .with_for_update())
+        if item is None:
+            return "That action item no longer exists.", None, None
+        if item.status not in OPEN:
+            return f"“{item.title}” is already {item.status}: it was not reassigned.", None, None
+        if item.owner_id == new_owner:
+            return "They already own it: choose someone else.", None, None
+        previous = item.owner_id
+        item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
+        reschedule(rt, item, item.review.workspace)
+        store.audit(session, item.review.workspace_id, actor, "action_item.updated",
+                    item.review_id, item=item.id, owner_id=new_owner, previous_owner=previous)
+        return None, previous, item.review_id

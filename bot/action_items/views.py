@@ -143,12 +143,78 @@ def note_blocks(item: ItemView, kind: str, card_link: str) -> dict[str, Any]:
             text=clip(text, 3000))).to_dict()]}
 
 
+NUDGE_OWNER, REASSIGN, REASSIGN_CALLBACK = "item_nudge", "item_reassign", "item_reassign"
+
+
+def owner_actions(item: ItemView) -> ActionsBlock | None:
+    """What the review's owner can do about someone else's open item: nudge its owner again,
+    give it to someone else, open the review."""
+    value = str(item.id)
+    elements: list[Any] = []
+    if item.status not in ("done", "cancelled"):
+        elements += [ButtonElement(text="Nudge the owner", action_id=NUDGE_OWNER, value=value),
+                     ButtonElement(text="Reassign", action_id=REASSIGN, value=value)]
+    if item.permalink:
+        elements.append(ButtonElement(text="Open review", action_id=OPEN, url=item.permalink,
+                                      value=value))
+    return ActionsBlock(block_id=f"owner.{item.id}", elements=elements) if elements else None
+
+
+def _overdue_text(days: int, item: ItemView) -> str:
+    if days <= 0:
+        return f"was due {due_text(item.due, item.today)}"
+    return f"is {days} working day{'' if days == 1 else 's'} overdue"
+
+
 def escalation_blocks(item: ItemView, days_overdue: int) -> dict[str, Any]:
-    text = (f":rotating_light: An action item in your review {_review(item)} is "
-            f"{days_overdue} working days overdue: *{escape(clip(item.title, 150))}*, owned by "
-            f"{mention(item.owner_id)}, due {due_text(item.due)}.")
+    """To the review's owner when an item is long overdue, rewritten as the item changes.
+
+    `days_overdue` is counted from the due date on the owner's calendar (never negative)."""
+    state = STATUS_LABELS.get(item.status, item.status)
+    title = f"*{escape(clip(item.title, 150))}*"
+    if item.status in ("done", "cancelled"):
+        head = f":white_check_mark: An overdue action item in your review {_review(item)} is " \
+               f"now {state.lower()}:"
+    else:
+        head = (f":rotating_light: An action item in your review {_review(item)} "
+                f"{_overdue_text(days_overdue, item)}:")
+    lines = [head, title, f"Owner: {mention(item.owner_id)} · Due: "
+             f"{due_text(item.due, item.today)} · Status: {state}"]
+    if item.note:
+        label = "Blocked by" if item.status == "blocked" else "Note"
+        lines.append(f"_{label}:_ {escape(clip(item.note, 500))}")
+    blocks: list[Any] = [SectionBlock(block_id=f"escalation.{item.id}", text=MarkdownTextObject(
+        text=clip("\n".join(lines), 3000)))]
+    actions = owner_actions(item)
+    if actions is not None:
+        blocks.append(actions)
     return {"text": clip(f"Overdue action item: {item.title}", 3000),
-            "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+            "blocks": [b.to_dict() for b in blocks]}
+
+
+def asked_blocks(item: ItemView, asker: str, days_overdue: int, card_link: str) -> dict[str, Any]:
+    """The review owner's nudge, to the item's owner: a note pointing to the card."""
+    when = (_overdue_text(days_overdue, item) if days_overdue > 0
+            else f"is due {due_text(item.due, item.today)}")
+    text = (f":wave: {mention(asker)} is asking about *{escape(clip(item.title, 150))}*, which "
+            f"{when}."
+            f"\n<{card_link}|Open the item> to mark it done, snooze it or update its status. "
+            f"Review: {_review(item)}")
+    return {"text": clip(f"A nudge about {item.title}", 3000), "blocks": [
+        SectionBlock(block_id=f"note.{item.id}", text=MarkdownTextObject(
+            text=clip(text, 3000))).to_dict()]}
+
+
+def reassign_modal(item: ItemView) -> dict[str, Any]:
+    return View(type="modal", callback_id=REASSIGN_CALLBACK, title="Reassign action item",
+                submit="Reassign", close="Cancel", private_metadata=str(item.id), blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=(
+                        f"*{escape(clip(item.title, 150))}*\nOwned by {mention(item.owner_id)}, "
+                        f"due {due_text(item.due, item.today)}. The new owner gets its card and "
+                        "its reminders from now on."))),
+                    InputBlock(block_id="owner", label="New owner", element=UserSelectElement(
+                        action_id="v", initial_user=item.owner_id)),
+                ]).to_dict()
 
 
 def delivery_failed_blocks(item: ItemView, reason: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ a done item is reopened only after Bob confirms it.
 
 from __future__ import annotations
 
-from e2e.test_reminders import ALICE, BOB, DUE, at, dm_channel, make_items
+from helpers.action_items import ALICE, BOB, DUE, at, buttons, dm_channel, make_items, status_of
 from sqlalchemy import select
 
 from bot.action_items import nudges, views
@@ -16,16 +16,6 @@ from bot.action_items import service as reminders
 from sandbox.fake_slack import FakeSlack, problems
 from storage.db import transaction
 from storage.models import ActionItem, AuditEntry
-
-
-def buttons(message: dict) -> list[str]:
-    return [e.get("action_id") for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
-
-
-def status_of(bot, item_id: int) -> str:
-    with transaction(bot.rt.sessions) as session:
-        return session.get(ActionItem, item_id).status
 
 
 def card_link(slack: FakeSlack, user: str, ts: str) -> str:
