@@ -9,7 +9,8 @@ by looking for the nudge's metadata in the DM history before sending again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,12 +55,28 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SweepResult:
+    """What one sweep did. Its line says why nudges were missed, so "missed 1" in the CLI or
+    the sandbox's clock is never a puzzle."""
+
     sent: int = 0
     missed: int = 0
     failed: int = 0
+    why_missed: Counter[str] = field(default_factory=Counter)
+
+    def miss(self, why: str) -> None:
+        self.missed += 1
+        self.why_missed[why] += 1
 
     def __str__(self) -> str:
-        return f"sent {self.sent}, missed {self.missed}, failed {self.failed}"
+        line = f"sent {self.sent}, missed {self.missed}, failed {self.failed}"
+        if self.why_missed:
+            line += "; missed " + ", ".join(f"{n}: {why}" for why, n in self.why_missed.items())
+        return line
+
+
+def _too_late(catch_up: timedelta) -> str:
+    hours = catch_up.total_seconds() / 3600
+    return f"older than the catch-up window ({hours:g} h)"
 
 
 def _claim(session: Session, values: dict[str, Any]) -> int | None:
@@ -117,7 +134,7 @@ def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
                 if nudge_id and verdict == "send":
                     claimed.append(nudge_id)
                 elif nudge_id:
-                    result.missed += 1
+                    result.miss(_too_late(catch_up))
             item.next_nudge_at = next_nudge_at(sched, pol, now)
     return claimed, len(items) < batch
 
@@ -152,7 +169,7 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         item = session.get(ActionItem, nudge.action_item_id)
         if item.status not in OPEN:
             nudge.status, nudge.reason = MISSED, f"item became {item.status} before sending"
-            result.missed += 1
+            result.miss(f"the item was {item.status} before it was sent")
             return
         kind = nudge.kind
         escalation = escalation_blocks(view_of(rt, item, now), days_overdue(rt, item, now)
@@ -161,6 +178,7 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         view = view_of(rt, item, now)
         card = card_of(item)
         item_id = item.id
+        snooze_over = item.snoozed_until is not None and item.snoozed_until <= now
     new_card = False
     try:
         found = _already_delivered(rt, nudge) if recovering else None
@@ -201,16 +219,19 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         nudge = session.get(Nudge, nudge_id)
         nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
         nudge.reason = None
+        item = session.get(ActionItem, item_id)
         if new_card:
-            item = session.get(ActionItem, item_id)
             item.dm_channel, item.dm_ts = channel, ts
+        if snooze_over and item.snoozed_until is not None and item.snoozed_until <= now:
+            item.snoozed_until = None  # over: the card is redrawn once, below
     result.sent += 1
-    if kind == "snoozed" and card and not new_card:
+    if snooze_over and card and not new_card:
         _refresh_card(rt, card, view)
 
 
 def _refresh_card(rt: Runtime, card: tuple[str, str], view: ItemView) -> None:
-    """The snooze is over: the card stops saying "Snoozed until" a moment that has passed."""
+    """The snooze is over: the card stops saying "Snoozed until" a moment that has passed.
+    (`view` was drawn as of the sweep's clock, which drops a snooze that has ended.)"""
     try:
         rt.client.chat_update(channel=card[0], ts=card[1], **item_blocks(view, "Action item"))
     except SlackApiError as exc:

@@ -18,6 +18,9 @@ REGISTRY = Registry.load()
 # Due Friday 4 Dec 2026. Alice is in Sydney (09:00 = 22:00 UTC the day before), Bob in Perth
 # (09:00 = 01:00 UTC the same day).
 DUE = "2026-12-04"
+# When the items are assigned: pinned before every sweep the tests run, so the reminders they
+# expect do not depend on the day the tests run (an item assigned "now" gets nothing earlier).
+ASSIGNED = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def at(text: str) -> datetime:
@@ -39,6 +42,11 @@ def make_items(bot, rows: list[dict], owner: str = ADMIN) -> list[int]:
                                           actor=owner)
         ids = [(c.item.id, c.created, c.previous_owner) for c in changes]
     reminders.notify_changes(bot.rt, ids)
+    with transaction(bot.rt.sessions) as session:
+        for item_id, _, _ in ids:
+            item = session.get(ActionItem, item_id)
+            item.assigned_at = ASSIGNED
+            reminders.reschedule(bot.rt, item, item.review.workspace, now=ASSIGNED)
     return [i for i, _, _ in ids]
 
 
