@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.
         _tell(client, body, change.refused)
     _show_current(rt, client, body, change.item, change.card, respond)
     if change.changed:
-        reminders.refresh_escalations(rt, change.item.id)
+        reminders.refresh_owner_notices(rt, change.item.id)
     if change.changed and change.review_id:
         refresh_status(rt, change.review_id)
     if change.all_done and change.review_id:
@@ -157,13 +158,14 @@ def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Ru
     if refused:
         _tell(client, body, refused)
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=views.status_modal(view))
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.status_modal(view, home=clicked_on_home(body)))
     if refused or view.status == "done":  # clicked on an older message: show it as it is now
         _show_current(rt, client, body, view, card, respond)
 
 
 def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
-    item_key, _, mode = view["private_metadata"].partition(":")
+    item_key, *flags = view["private_metadata"].split(":")
     item_id = int(item_key)
     values = view["state"]["values"]
     status = state.option(values, "status")
@@ -183,12 +185,14 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
         )
         return
     change = reminders.update_item(rt, item_id, body["user"]["id"], status=status,
-                                   status_note=note, reopen=mode == views.REOPEN)
+                                   status_note=note, reopen=views.REOPEN in flags)
     if change.refused:  # it was done (or cancelled) while the modal was open
         ack(response_action="errors", errors={"status": change.refused})
         return
     ack()
     _after_change(rt, client, body, change)
+    if status == "blocked" and {"status", "status_note"} & set(change.fields):
+        reminders.notify_blocked(rt, item_id, body["user"]["id"])
 
 
 def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -198,7 +202,7 @@ def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Run
     if not guarded(rt, body, item_id, client):
         return
     _tell(client, body, reminders.nudge_owner(rt, item_id, body["user"]["id"]), escaped=True)
-    reminders.refresh_escalations(rt, item_id)
+    reminders.refresh_owner_notices(rt, item_id)
 
 
 def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -212,17 +216,18 @@ def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: 
             return
         view = reminders.view_of(rt, item)
     if view.status in reminders.OPEN:
-        client.views_open(trigger_id=body["trigger_id"], view=views.reassign_modal(view))
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.reassign_modal(view, home=clicked_on_home(body)))
         return
     _tell(client, body, f"“{view.title}” is already {view.status}: there is nobody to "
                         "reassign it to.")
-    reminders.refresh_escalations(rt, item_id)
+    reminders.refresh_owner_notices(rt, item_id)
 
 
 def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
     """A new owner from the reassign modal: they get the card, the former owner's loses its
     buttons (notify_changes), and the escalations and the review's message follow."""
-    item_id = int(view["private_metadata"])
+    item_id = int(view["private_metadata"].split(":")[0])
     owner = state.user(view["state"]["values"], "owner")
     if not owner:
         ack(response_action="errors", errors={"owner": "Choose who owns it now."})
@@ -237,9 +242,19 @@ def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runt
         return
     ack()
     reminders.notify_changes(rt, [(item_id, False, previous)])
-    reminders.refresh_escalations(rt, item_id)
+    reminders.refresh_owner_notices(rt, item_id)
     if review_id:
         refresh_status(rt, review_id)
+
+
+def owner_menu(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """Home's menu on an item of my review: "nudge:<id>" or "reassign:<id>"."""
+    what, _, item_id = action["selected_option"]["value"].partition(":")
+    chosen = {**action, "value": item_id}
+    if what == "reassign":
+        reassign_clicked(ack=ack, body=body, action=chosen, client=client, rt=rt)
+    else:
+        nudge_clicked(ack=ack, body=body, action=chosen, client=client, rt=rt)
 
 
 def add_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -317,27 +332,56 @@ def confirm(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         )
 
 
+def clicked_on_home(body: dict) -> bool:
+    """A click on the App Home tab (Slack sends the Home view with it)."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def from_home(body: dict) -> bool:
+    """A click on Home, or a modal opened from Home (its private_metadata ends ":home").
+
+    The home feature handles these with the same listeners and then draws Home again; every
+    other request for an item is handled here. The two sets never overlap, so the order the
+    features are wired in does not matter."""
+    view = body.get("view") or {}
+    if view.get("type") == "home":
+        return True
+    return views.HOME in str(view.get("private_metadata") or "").split(":")[1:]
+
+
+def not_from_home(body: dict) -> bool:
+    return not from_home(body)
+
+
+ITEM_ACTIONS: dict[str, Callable[..., None]] = {
+    views.DONE: done, views.SNOOZE: snooze, views.SNOOZE_DATE: snooze_date,
+    views.STATUS: status_clicked, views.NUDGE_OWNER: nudge_clicked,
+    views.REASSIGN: reassign_clicked, views.OWNER_MENU: owner_menu,
+}
+"""An item's buttons, wherever they are shown (its card, lists, notices, Home)."""
+ITEM_MODALS: dict[str, Callable[..., None]] = {
+    views.STATUS_CALLBACK: status_saved, views.REASSIGN_CALLBACK: reassign_saved,
+}
+
+
 def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
-    app.action(views.DONE)(done)
-    app.action(views.SNOOZE)(snooze)
-    app.action(views.SNOOZE_DATE)(snooze_date)
-    app.action(views.STATUS)(status_clicked)
-    app.view(views.STATUS_CALLBACK)(status_saved)
+    for action_id, listener in ITEM_ACTIONS.items():
+        app.action(action_id, matchers=[not_from_home])(listener)
+    for callback_id, listener in ITEM_MODALS.items():
+        app.view(callback_id, matchers=[not_from_home])(listener)
     app.action(ADD_ITEM)(add_clicked)
     app.view(views.ADD_CALLBACK)(add_submitted)
     app.action(views.OPEN)(open_review)
     app.action(views.CONFIRM_IMPROVEMENTS)(confirm)
-    app.action(views.NUDGE_OWNER)(nudge_clicked)
-    app.action(views.REASSIGN)(reassign_clicked)
-    app.view(views.REASSIGN_CALLBACK)(reassign_saved)
 
 
 def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
     """`/postmortem actions`: the person's open items, soonest first, each with its buttons."""
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
-        items = [reminders.view_of(rt, i) for i in store.open_items_for(session, user_id, ws.id)]
+        listed = reminders.items_of(rt, session, user_id, ws.id, MAX_LISTED)
+    items, total = listed.items, listed.total
     if not items:
         text = "You have no open action items. :tada:"
         return {"text": text, "blocks": [
@@ -347,25 +391,24 @@ def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*Your open action items* ({len(items)}), soonest first",
+                "text": f"*Your open action items* ({total}), soonest first",
             },
         }
     ]
-    shown = items[:MAX_LISTED]  # 1 + 3 blocks each + "and more": within a message's 50
-    for view in shown:
+    for view in items:  # at most 15: 1 + 3 blocks each + "and more", within a message's 50
         blocks += views.item_blocks(view, "Action item")["blocks"]
         blocks.append({"type": "divider"})
-    if len(items) > len(shown):
+    if total > len(items):
         blocks.append(
             {
                 "type": "context",
                 "elements": [
                     {"type": "mrkdwn",
-                     "text": (f"and {len(items) - len(shown)} more: see the Home tab")}
+                     "text": (f"and {total - len(items)} more: see the Home tab")}
                 ],
             }
         )
-    return {"text": f"Your open action items ({len(items)})", "blocks": blocks}
+    return {"text": f"Your open action items ({total})", "blocks": blocks}
 
 
 def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:

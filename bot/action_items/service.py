@@ -11,20 +11,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from bot.action_items.views import (
+    BLOCKED,
     ItemView,
     asked_blocks,
-    escalation_blocks,
     handed_over_blocks,
     improvements_blocks,
     item_blocks,
+    owner_notice_blocks,
 )
 from bot.features import StageSaved
 from bot.runtime import Runtime
 from bot.slack.text import escape, mention
 from storage import reviews as store
+from storage.claims import insert_once
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
 from storage.nudges import SENT, Nudge
@@ -90,7 +93,7 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
                     snoozed_until=snoozed.astimezone(tz) if snoozed else None,
                     today=now.astimezone(tz).date(),
                     completed=item.completed_at.astimezone(tz).date() if item.completed_at
-                    else None)
+                    else None, tracking_link=item.tracking_link)
 
 
 def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> int:
@@ -184,6 +187,7 @@ class Change:
     all_done: bool = False
     card: tuple[str, str] | None = None  # the item's card (channel, ts), to rewrite
     refused: str | None = None  # why nothing was changed, to tell the person who clicked
+    fields: tuple[str, ...] = ()  # what changed
 
 
 def refusal(item: ActionItem, fields: dict[str, Any], reopen: bool) -> str | None:
@@ -234,7 +238,8 @@ def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
                         and all(i.status in ("done", "cancelled") for i in review.action_items))
         if all_done:
             review.improvements_asked_at = utcnow()
-        return Change(bool(changes), view_of(rt, item), review.id, all_done, card=card)
+        return Change(bool(changes), view_of(rt, item), review.id, all_done, card=card,
+                      fields=tuple(changes))
 
 
 def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool, Review | None]:
@@ -260,24 +265,81 @@ def ask_to_confirm(rt: Runtime, review_id: int) -> None:
 # --- the review owner's side: escalations, nudges, reassignment ------------------------------
 
 
-def refresh_escalations(rt: Runtime, item_id: int) -> None:
-    """Rewrite the escalations sent about the item, so the review's owner sees it as it is now
-    (done, reassigned, unblocked) and no button acts on what has changed."""
+NOTICES = ("escalation", BLOCKED)  # what the review's owner is sent about someone's item
+
+
+def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
+    """Rewrite the escalations and blocked notices sent about the item, so the review's owner
+    sees it as it is now (done, reassigned, unblocked) and no button acts on what has changed."""
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         if item is None:
             return
-        sent = session.execute(select(Nudge.channel, Nudge.ts).where(
-            Nudge.action_item_id == item_id, Nudge.kind == "escalation", Nudge.status == SENT,
+        sent = session.execute(select(Nudge.kind, Nudge.channel, Nudge.ts).where(
+            Nudge.action_item_id == item_id, Nudge.kind.in_(NOTICES), Nudge.status == SENT,
             Nudge.ts.is_not(None))).all()
         if not sent:
             return
-        message = escalation_blocks(view_of(rt, item), days_overdue(rt, item))
-    for channel, ts in sent:
+        view, days = view_of(rt, item), days_overdue(rt, item)
+    for kind, channel, ts in sent:
         try:
-            rt.client.chat_update(channel=channel, ts=ts, **message)
+            rt.client.chat_update(channel=channel, ts=ts,
+                                  **owner_notice_blocks(view, kind, days))
         except SlackApiError as exc:
-            log.info("escalation %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
+            log.info("notice %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
+
+
+def notify_blocked(rt: Runtime, item_id: int, actor: str) -> None:
+    """Tell the review's owner that an item of their review is blocked, and by what, with what
+    they can do about it (nudge, reassign, open the review). Nobody is told what they did."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None or item.status != "blocked":
+            return
+        owner_of_review = item.review.owner_id
+        if owner_of_review in (actor, item.owner_id):
+            return
+        message = owner_notice_blocks(view_of(rt, item), BLOCKED)
+    posted = rt.client.chat_postMessage(channel=owner_of_review, **message)
+    now = utcnow()
+    with transaction(rt.sessions) as session:  # kept, so the notice follows the item's state
+        insert_once(session, Nudge, ("action_item_id", "kind", "occurrence"),
+                    action_item_id=item_id, kind=BLOCKED, occurrence=str(posted["ts"]),
+                    recipient_id=owner_of_review, scheduled_at=now, claimed_at=now,
+                    sent_at=now, status=SENT, channel=posted["channel"], ts=posted["ts"])
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The first items of a list, and how many there are in all (and how many blocked)."""
+
+    items: list[ItemView]
+    total: int
+    blocked: int = 0
+
+
+def items_in_reviews_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
+                        limit: int) -> Listed:
+    """Open items of the reviews `user_id` owns that others own, blocked first, then soonest
+    due: what the review's owner keeps an eye on (Home)."""
+    where = (Review.owner_id == user_id, Review.workspace_id == workspace_id,
+             ActionItem.owner_id != user_id, ActionItem.status.in_(OPEN))
+    counts = session.execute(select(
+        func.count(ActionItem.id),
+        func.count(case((ActionItem.status == "blocked", ActionItem.id))),
+    ).join(Review).where(*where)).one()
+    rows = session.scalars(select(ActionItem).join(Review).where(*where).order_by(
+        case((ActionItem.status == "blocked", 0), else_=1), ActionItem.due_date.is_(None),
+        ActionItem.due_date, ActionItem.id).limit(limit))
+    return Listed([view_of(rt, item) for item in rows], counts[0] or 0, counts[1] or 0)
+
+
+def items_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
+             limit: int) -> Listed:
+    """A person's open items, soonest due first (`/postmortem actions`, Home)."""
+    items = store.open_items_for(session, user_id, workspace_id)
+    return Listed([view_of(rt, item) for item in items[:limit]], len(items),
+                  sum(1 for item in items if item.status == "blocked"))
 
 
 def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:

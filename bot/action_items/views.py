@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -49,6 +50,7 @@ class ItemView:
     snoozed_until: datetime | None = None  # in the owner's timezone; None once it has passed
     today: date | None = None  # the owner's today, so dates read "Fri 11 Dec" in their year
     completed: date | None = None
+    tracking_link: str | None = None
 
 
 def due_text(due: date | None, today: date | None = None) -> str:
@@ -70,8 +72,9 @@ def item_blocks(item: ItemView, headline: str, *, buttons: bool = True,
     An older message clicked after the item moved on is rewritten with `buttons=False` and a
     link to the card."""
     state = STATUS_LABELS.get(item.status, item.status)
-    lines = [f"{escape(headline)}", f"*{escape(clip(item.title, 150))}*",
-             f"Review: {_review(item)} · Due: {due_text(item.due, item.today)} · Status: {state}"]
+    lines = [escape(headline)] if headline else []
+    lines += [f"*{escape(clip(item.title, 150))}*",
+              f"Review: {_review(item)} · Due: {due_text(item.due, item.today)} · Status: {state}"]
     if item.note:
         lines.append(f"_Note:_ {escape(clip(item.note, 500))}")
     if item.snoozed_until and item.status not in ("done", "cancelled"):
@@ -166,30 +169,67 @@ def _overdue_text(days: int, item: ItemView) -> str:
     return f"is {days} working day{'' if days == 1 else 's'} overdue"
 
 
-def escalation_blocks(item: ItemView, days_overdue: int) -> dict[str, Any]:
-    """To the review's owner when an item is long overdue, rewritten as the item changes.
+BLOCKED = "blocked"  # the kind of the review owner's notice that an item is blocked
+
+
+def owner_notice_blocks(item: ItemView, kind: str, days_overdue: int = 0) -> dict[str, Any]:
+    """A notice to the review's owner about someone else's item: "escalation" (long overdue)
+    or "blocked" (its owner marked it blocked). It is rewritten as the item changes, so it
+    always shows the item as it is now, and its buttons go when there is nothing left to do.
 
     `days_overdue` is counted from the due date on the owner's calendar (never negative)."""
     state = STATUS_LABELS.get(item.status, item.status)
-    title = f"*{escape(clip(item.title, 150))}*"
+    review = _review(item)
     if item.status in ("done", "cancelled"):
-        head = f":white_check_mark: An overdue action item in your review {_review(item)} is " \
-               f"now {state.lower()}:"
-    else:
-        head = (f":rotating_light: An action item in your review {_review(item)} "
+        what = "An overdue action item" if kind == "escalation" else "An action item"
+        head = f":white_check_mark: {what} in your review {review} is now {state.lower()}:"
+    elif kind == "escalation":
+        head = (f":rotating_light: An action item in your review {review} "
                 f"{_overdue_text(days_overdue, item)}:")
-    lines = [head, title, f"Owner: {mention(item.owner_id)} · Due: "
-             f"{due_text(item.due, item.today)} · Status: {state}"]
+    elif item.status == "blocked":
+        head = f":no_entry: {mention(item.owner_id)} is blocked on an action item in your " \
+               f"review {review}:"
+    else:
+        head = f":arrow_forward: An action item in your review {review} is no longer blocked:"
+    lines = [head, f"*{escape(clip(item.title, 150))}*", f"Owner: {mention(item.owner_id)} · "
+             f"Due: {due_text(item.due, item.today)} · Status: {state}"]
     if item.note:
         label = "Blocked by" if item.status == "blocked" else "Note"
         lines.append(f"_{label}:_ {escape(clip(item.note, 500))}")
-    blocks: list[Any] = [SectionBlock(block_id=f"escalation.{item.id}", text=MarkdownTextObject(
+    if item.tracking_link:
+        lines.append(f"Tracked at: {escape(item.tracking_link)}")
+    blocks: list[Any] = [SectionBlock(block_id=f"{kind}.{item.id}", text=MarkdownTextObject(
         text=clip("\n".join(lines), 3000)))]
     actions = owner_actions(item)
     if actions is not None:
         blocks.append(actions)
-    return {"text": clip(f"Overdue action item: {item.title}", 3000),
-            "blocks": [b.to_dict() for b in blocks]}
+    fallback = (f"Overdue action item: {item.title}" if kind == "escalation" else
+                f"Blocked action item: {item.title}")
+    return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def escalation_blocks(item: ItemView, days_overdue: int) -> dict[str, Any]:
+    """To the review's owner when an item is long overdue (see `owner_notice_blocks`)."""
+    return owner_notice_blocks(item, "escalation", days_overdue)
+
+
+OWNER_MENU = "item_owner_menu"
+
+
+def owned_item_blocks(item: ItemView) -> list[dict[str, Any]]:
+    """An item of a review of mine that someone else owns, on Home: who has it, its state, and
+    a menu to nudge them or reassign it."""
+    state = STATUS_LABELS.get(item.status, item.status)
+    icon = ":no_entry: " if item.status == "blocked" else ""
+    text = (f"{icon}*{escape(clip(item.title, 150))}*\n{mention(item.owner_id)} · {state} · due "
+            f"{due_text(item.due, item.today)} · {_review(item)}")
+    if item.note and item.status == "blocked":
+        text += f"\n_Blocked by:_ {escape(clip(item.note, 500))}"
+    menu = OverflowMenuElement(action_id=OWNER_MENU, options=[
+        Option(value=f"nudge:{item.id}", label="Nudge the owner"),
+        Option(value=f"reassign:{item.id}", label="Reassign…")])
+    return [SectionBlock(block_id=f"owned.{item.id}", text=MarkdownTextObject(
+        text=clip(text, 3000)), accessory=menu).to_dict()]
 
 
 def asked_blocks(item: ItemView, asker: str, days_overdue: int, card_link: str) -> dict[str, Any]:
@@ -205,9 +245,10 @@ def asked_blocks(item: ItemView, asker: str, days_overdue: int, card_link: str) 
             text=clip(text, 3000))).to_dict()]}
 
 
-def reassign_modal(item: ItemView) -> dict[str, Any]:
+def reassign_modal(item: ItemView, *, home: bool = False) -> dict[str, Any]:
+    metadata = f"{item.id}:{HOME}" if home else str(item.id)
     return View(type="modal", callback_id=REASSIGN_CALLBACK, title="Reassign action item",
-                submit="Reassign", close="Cancel", private_metadata=str(item.id), blocks=[
+                submit="Reassign", close="Cancel", private_metadata=metadata, blocks=[
                     SectionBlock(text=MarkdownTextObject(text=(
                         f"*{escape(clip(item.title, 150))}*\nOwned by {mention(item.owner_id)}, "
                         f"due {due_text(item.due, item.today)}. The new owner gets its card and "
@@ -242,10 +283,10 @@ def improvements_blocks(review_id: int, review_title: str, permalink: str | None
                                              value=str(review_id), style="primary")]).to_dict()]}
 
 
-REOPEN = "reopen"
+REOPEN, HOME = "reopen", "home"  # private_metadata flags: "<id>[:reopen][:home]"
 
 
-def status_modal(item: ItemView) -> dict[str, Any]:
+def status_modal(item: ItemView, *, home: bool = False) -> dict[str, Any]:
     """Change the status; for a done item (a click on an older message) it asks first: saving
     reopens it, and says so in the title, the text and the button."""
     options = [Option(value=k, label=STATUS_LABELS[k]) for k in ("open", "in_progress",
@@ -259,6 +300,7 @@ def status_modal(item: ItemView) -> dict[str, Any]:
         when = f" on {day_text(item.completed, item.today)}" if item.completed else ""
         text += (f"\n:warning: This item was marked done{when}. Saving reopens it, and its "
                  "reminders start again.")
+    metadata += f":{HOME}" if home else ""
     return View(type="modal", callback_id=STATUS_CALLBACK, title=heading,
                 submit=submit, close="Cancel", private_metadata=metadata, blocks=[
                     SectionBlock(text=MarkdownTextObject(text=text)),
