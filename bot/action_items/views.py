@@ -109,7 +109,8 @@ def item_blocks(item: ItemView, headline: str, *, buttons: bool = True,
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"This message is out of date: <{card_link}|the item's card> shows it as it "
                  "is now.")]))
-    fallback = f"{headline}: {item.title} (due {due_text(item.due, item.today)})"
+    # The fallback `text` (notifications) is mrkdwn too: user text in it is escaped.
+    fallback = f"{escape(headline)}: {escape(item.title)} (due {due_text(item.due, item.today)})"
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -118,7 +119,7 @@ def handed_over_blocks(item: ItemView) -> dict[str, Any]:
     text = (f"*{escape(clip(item.title, 150))}*\nReview: {_review(item)} · Due: "
             f"{due_text(item.due, item.today)}\nNow owned by {mention(item.owner_id)}: you will "
             "get no more reminders about it.")
-    return {"text": clip(f"{item.title}: now owned by someone else", 3000), "blocks": [
+    return {"text": clip(f"{escape(item.title)}: now owned by someone else", 3000), "blocks": [
         SectionBlock(block_id=f"item.{item.id}.about", text=MarkdownTextObject(
             text=clip(text, 3000))).to_dict()]}
 
@@ -141,7 +142,7 @@ def note_blocks(item: ItemView, kind: str, card_link: str) -> dict[str, Any]:
             "overdue": f"{title} was due {due}."}.get(kind, f"{title}, due {due}.")
     text = (f"{headline}: {what}\n<{card_link}|Open the item> to mark it done, snooze it or "
             f"update its status. Review: {_review(item)}")
-    return {"text": clip(f"{headline}: {item.title} (due {due})", 3000), "blocks": [
+    return {"text": clip(f"{headline}: {escape(item.title)} (due {due})", 3000), "blocks": [
         SectionBlock(block_id=f"note.{item.id}", text=MarkdownTextObject(
             text=clip(text, 3000))).to_dict()]}
 
@@ -203,8 +204,8 @@ def owner_notice_blocks(item: ItemView, kind: str, days_overdue: int = 0) -> dic
     actions = owner_actions(item)
     if actions is not None:
         blocks.append(actions)
-    fallback = (f"Overdue action item: {item.title}" if kind == "escalation" else
-                f"Blocked action item: {item.title}")
+    fallback = (f"Overdue action item: {escape(item.title)}" if kind == "escalation" else
+                f"Blocked action item: {escape(item.title)}")
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -240,7 +241,7 @@ def asked_blocks(item: ItemView, asker: str, days_overdue: int, card_link: str) 
             f"{when}."
             f"\n<{card_link}|Open the item> to mark it done, snooze it or update its status. "
             f"Review: {_review(item)}")
-    return {"text": clip(f"A nudge about {item.title}", 3000), "blocks": [
+    return {"text": clip(f"A nudge about {escape(item.title)}", 3000), "blocks": [
         SectionBlock(block_id=f"note.{item.id}", text=MarkdownTextObject(
             text=clip(text, 3000))).to_dict()]}
 
@@ -262,7 +263,7 @@ def delivery_failed_blocks(item: ItemView, reason: str) -> dict[str, Any]:
     text = (f":no_entry: I could not remind {mention(item.owner_id)} about "
             f"*{escape(clip(item.title, 150))}* in {_review(item)}: Slack said `{escape(reason)}`. "
             "The item may need a new owner.")
-    return {"text": clip(f"Reminder failed: {item.title}", 3000),
+    return {"text": clip(f"Reminder failed: {escape(item.title)}", 3000),
             "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
 
 
@@ -276,7 +277,7 @@ def improvements_blocks(review_id: int, review_title: str, permalink: str | None
             SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
     text = (f":tada: Every action item of {review} is done. Were the improvements implemented? "
             "Confirming records it on the review.")
-    return {"text": clip(f"All action items done: {review_title}", 3000), "blocks": [
+    return {"text": clip(f"All action items done: {escape(review_title)}", 3000), "blocks": [
         SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
         ActionsBlock(elements=[ButtonElement(text="Yes, improvements implemented",
                                              action_id=CONFIRM_IMPROVEMENTS,
