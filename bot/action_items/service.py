@@ -142,18 +142,20 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
         if old_card:  # until the new owner's card is posted, the item has none
             item.dm_channel = item.dm_ts = None
     handed_over = previous_owner and previous_owner != view.owner_id
-    if handed_over and old_card and old_card[0] and old_card[1]:
+    headline = ("Reassigned to you" if previous_owner else "New action item for you")
+    posted = rt.client.chat_postMessage(channel=view.owner_id, **item_blocks(view, headline))
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        item.dm_channel, item.dm_ts = posted["channel"], posted["ts"]
+    # The former owner's card, unless it is in the new owner's DM (this call run again).
+    if handed_over and old_card and old_card[0] and old_card[1] and (
+            old_card[0] != posted["channel"]):
         try:
             rt.client.chat_update(channel=old_card[0], ts=old_card[1],
                                   **handed_over_blocks(view))
         except SlackApiError as exc:  # deleted by its reader: nothing left to rewrite
             log.info("former owner's card of item %s not rewritten: %s", item_id,
                      exc.response.get("error"))
-    headline = ("Reassigned to you" if previous_owner else "New action item for you")
-    posted = rt.client.chat_postMessage(channel=view.owner_id, **item_blocks(view, headline))
-    with transaction(rt.sessions) as session:
-        item = session.get(ActionItem, item_id)
-        item.dm_channel, item.dm_ts = posted["channel"], posted["ts"]
     if handed_over and previous_owner:
         rt.client.chat_postMessage(channel=previous_owner, text=(
             f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "

@@ -150,3 +150,16 @@ def test_the_former_owners_card_loses_its_buttons(slack: FakeSlack, bot) -> None
     with transaction(bot.rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         assert (item.dm_channel, item.dm_ts) == (dm_channel(slack, BOB), slack.dms(BOB)[0]["ts"])
+
+
+def test_telling_the_new_owner_again_never_strips_their_card(slack: FakeSlack, bot) -> None:
+    """notify_assignment run twice (a retried side effect) leaves the new owner a live card."""
+    [item_id] = make_items(bot, [{"title": "Update the runbook", "owner": ALICE,
+                                  "due_date": DUE}])
+    with transaction(bot.rt.sessions) as session:
+        session.get(ActionItem, item_id).owner_id = BOB
+    for _ in range(2):
+        reminders.notify_changes(bot.rt, [(item_id, False, ALICE)])
+    assert [buttons(m)[0] for m in slack.dms(BOB)] == ["item_done", "item_done"]
+    with transaction(bot.rt.sessions) as session:
+        assert session.get(ActionItem, item_id).dm_ts == slack.dms(BOB)[-1]["ts"]
