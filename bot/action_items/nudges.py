@@ -166,7 +166,9 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
     now = now or utcnow()
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)
-        item = session.get(ActionItem, nudge.action_item_id)
+        item = session.get(ActionItem, nudge.action_item_id) if nudge else None
+        if nudge is None or item is None:  # deleted with its review meanwhile
+            return
         if item.status not in OPEN:
             nudge.status, nudge.reason = MISSED, f"item became {item.status} before sending"
             result.miss(f"the item was {item.status} before it was sent")
@@ -220,9 +222,10 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
         nudge.reason = None
         item = session.get(ActionItem, item_id)
-        if new_card:
+        if item is not None and new_card:
             item.dm_channel, item.dm_ts = channel, ts
-        if snooze_over and item.snoozed_until is not None and item.snoozed_until <= now:
+        if (item is not None and snooze_over and item.snoozed_until is not None
+                and item.snoozed_until <= now):
             item.snoozed_until = None  # over: the card is redrawn once, below
     result.sent += 1
     if snooze_over and card and not new_card:

@@ -138,8 +138,8 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
             return
         reschedule(rt, item, item.review.workspace)
         view = view_of(rt, item)
-        old_card = (item.dm_channel, item.dm_ts) if previous_owner else None
-        if old_card:  # until the new owner's card is posted, the item has none
+        old_card = card_of(item) if previous_owner else None
+        if previous_owner:  # until the new owner's card is posted, the item has none
             item.dm_channel = item.dm_ts = None
     handed_over = previous_owner and previous_owner != view.owner_id
     headline = ("Reassigned to you" if previous_owner else "New action item for you")
@@ -148,8 +148,7 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
         item = session.get(ActionItem, item_id)
         item.dm_channel, item.dm_ts = posted["channel"], posted["ts"]
     # The former owner's card, unless it is in the new owner's DM (this call run again).
-    if handed_over and old_card and old_card[0] and old_card[1] and (
-            old_card[0] != posted["channel"]):
+    if handed_over and old_card and old_card[0] != posted["channel"]:
         try:
             rt.client.chat_update(channel=old_card[0], ts=old_card[1],
                                   **handed_over_blocks(view))
