@@ -36,20 +36,32 @@ def _note(text: str) -> dict[str, Any]:
     return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
 
 
-def home_view(*, waiting: list[tuple[int, str, str]], reviews: list[str], mine: Listed,
-              owned: Listed) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [HeaderBlock(text="Your post-mortems").to_dict(),
-                                    _heading("Waiting on you")]
+def home_view(
+    *, waiting: list[tuple[int, str, str]], reviews: list[str], mine: Listed, owned: Listed
+) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        HeaderBlock(text="Your post-mortems").to_dict(),
+        _heading("Waiting on you"),
+    ]
     for review_id, title, stage in waiting[:MAX_WAITING]:
-        blocks.append(SectionBlock(
-            text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
-            accessory=ButtonElement(text="Continue", action_id=CONTINUE,
-                                    value=str(review_id), style="primary")).to_dict())
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
+                accessory=ButtonElement(
+                    text="Continue", action_id=CONTINUE, value=str(review_id), style="primary"
+                ),
+            ).to_dict()
+        )
     blocked = owned.blocked
     if blocked:
-        blocks.append(_note(f":no_entry: {blocked} action item{'s' if blocked > 1 else ''} in "
-                            "your reviews " + ("are" if blocked > 1 else "is") +
-                            " blocked: see *Action items in your reviews* below."))
+        blocks.append(
+            _note(
+                f":no_entry: {blocked} action item{'s' if blocked > 1 else ''} in "
+                "your reviews "
+                + ("are" if blocked > 1 else "is")
+                + " blocked: see *Action items in your reviews* below."
+            )
+        )
     elif not waiting:
         blocks.append(_note("Nothing right now."))
 
@@ -57,8 +69,9 @@ def home_view(*, waiting: list[tuple[int, str, str]], reviews: list[str], mine: 
     for item in mine.items[:MAX_MINE]:
         blocks += item_blocks(item, "")["blocks"]
     if mine.total > MAX_MINE:
-        blocks.append(_note(f"and {mine.total - MAX_MINE} more: `/postmortem actions` lists "
-                            "them all"))
+        blocks.append(
+            _note(f"and {mine.total - MAX_MINE} more: `/postmortem actions` lists them all")
+        )
     if not mine.items:
         blocks.append(_note("No open action items."))
 
@@ -71,8 +84,12 @@ def home_view(*, waiting: list[tuple[int, str, str]], reviews: list[str], mine: 
 
     blocks += [DividerBlock().to_dict(), _heading("Your reviews")]
     for line in reviews[:MAX_REVIEWS] or [
-            "You have no reviews yet. Start one with `/postmortem start`."]:
+        "You have no reviews yet. Start one with `/postmortem start`."
+    ]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(line, 3000))).to_dict())
-    blocks.append(ActionsBlock(elements=[ButtonElement(text="Start a review",
-                                                       action_id="home_start")]).to_dict())
+    blocks.append(
+        ActionsBlock(
+            elements=[ButtonElement(text="Start a review", action_id="home_start")]
+        ).to_dict()
+    )
     return View(type="home", blocks=blocks).to_dict()

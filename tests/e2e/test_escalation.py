@@ -35,17 +35,20 @@ def escalation(slack: FakeSlack) -> dict:
 
 
 def blocked_and_snoozed(bot) -> int:
-    [item_id] = make_items(bot, [{"title": "Fix the promo code check", "owner": BOB,
-                                  "due_date": DUE}])
+    [item_id] = make_items(
+        bot, [{"title": "Fix the promo code check", "owner": BOB, "due_date": DUE}]
+    )
     reminders.update_item(bot.rt, item_id, BOB, status="blocked", status_note=NOTE)
     # Snoozed until Tue 8 Dec 09:00 in Perth.
-    reminders.update_item(bot.rt, item_id, BOB,
-                          snoozed_until=datetime(2026, 12, 8, 1, 0, tzinfo=UTC))
+    reminders.update_item(
+        bot.rt, item_id, BOB, snoozed_until=datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    )
     return item_id
 
 
-def test_the_escalation_counts_from_the_due_date_and_carries_the_blocker(slack: FakeSlack,
-                                                                          bot) -> None:
+def test_the_escalation_counts_from_the_due_date_and_carries_the_blocker(
+    slack: FakeSlack, bot
+) -> None:
     blocked_and_snoozed(bot)
     assert nudges.sweep(bot.rt, at("2026-12-08T01:05:00+00:00")).sent == 1  # the snooze ends
     assert nudges.sweep(bot.rt, at("2026-12-09T01:05:00+00:00")).sent == 2  # overdue + escalation
@@ -59,8 +62,7 @@ def test_the_escalation_counts_from_the_due_date_and_carries_the_blocker(slack: 
     assert buttons(message) == ["item_nudge", "item_reassign", "item_open"]
 
 
-def test_the_reviews_owner_nudges_then_reassigns_from_the_escalation(slack: FakeSlack,
-                                                                     bot) -> None:
+def test_the_reviews_owner_nudges_then_reassigns_from_the_escalation(slack: FakeSlack, bot) -> None:
     item_id = blocked_and_snoozed(bot)
     nudges.sweep(bot.rt, at("2026-12-09T01:05:00+00:00"))
     message = escalation(slack)
@@ -71,19 +73,22 @@ def test_the_reviews_owner_nudges_then_reassigns_from_the_escalation(slack: Fake
     slack.click(ADMIN, "item_nudge", str(item_id), **where)
     slack.wait_for(lambda: len(slack.dms(BOB)) > before)
     asked = slack.dms(BOB)[-1]
-    assert asked["blocks"][0]["text"]["text"].startswith(":wave: <@U0ADMIN> is asking about "
-                                                         "*Fix the promo code check*")
+    assert asked["blocks"][0]["text"]["text"].startswith(
+        ":wave: <@U0ADMIN> is asking about *Fix the promo code check*"
+    )
     assert f"p{bobs_card['ts'].replace('.', '')}" in str(asked["blocks"])  # links to the card
     assert buttons(asked) == []
     slack.wait_for(lambda: slack.ephemerals(ADMIN))
     assert slack.ephemerals(ADMIN)[-1]["text"] == (
-        "Nudged <@U0BOB> about “Fix the promo code check”.")
+        "Nudged <@U0BOB> about “Fix the promo code check”."
+    )
 
     slack.click(ADMIN, "item_reassign", str(item_id), **where)
     modal = slack.wait_for(lambda: slack.top_view(ADMIN))
     assert modal["title"]["text"] == "Reassign action item"
     assert slack.submit(ADMIN, modal["id"], {"owner": {"v": BOB}}).errors == {
-        "owner": "They already own it: choose someone else."}
+        "owner": "They already own it: choose someone else."
+    }
     reply = slack.submit(ADMIN, modal["id"], {"owner": {"v": ALICE}})
     assert reply.ok and not reply.errors
     slack.wait_for(lambda: slack.dms(ALICE))
@@ -96,8 +101,13 @@ def test_the_reviews_owner_nudges_then_reassigns_from_the_escalation(slack: Fake
 
     # Alice finishes it: the escalation says so, and its buttons are gone.
     alices = slack.dms(ALICE)[0]
-    slack.click(ALICE, "item_done", str(item_id), channel_id=dm_channel(slack, ALICE),
-                message_ts=alices["ts"])
+    slack.click(
+        ALICE,
+        "item_done",
+        str(item_id),
+        channel_id=dm_channel(slack, ALICE),
+        message_ts=alices["ts"],
+    )
     slack.wait_for(lambda: "now done" in str(escalation(slack)["blocks"]))
     assert buttons(escalation(slack)) == ["item_open"]
     assert status_of(bot, item_id) == "done"

@@ -32,34 +32,56 @@ def busy_bot(slack: FakeSlack, engine, bot_with, monkeypatch: pytest.MonkeyPatch
     with transaction(running.rt.sessions) as session:
         reviews = session.scalars(select(Review).order_by(Review.id)).all()
         for n, review in enumerate(reviews):
-            store.add_action_item(session, review, title=f"Refund follow-up {n} <b>", owner_id=BOB,
-                                  due=date(2026, 12, 3 + n), tracking_link=None, actor=ALICE)
-            kb.upsert_entry(session, workspace_id=review.workspace_id, review_id=review.id,
-                            workflow_key=review.workflow_key, title=review.title,
-                            lessons=f"Refund lesson number {n}: check the refund queue daily.",
-                            root_causes="The refund queue was checked weekly.",
-                            recommendations="Alert on refunds older than two days.",
-                            tags=["refund"], created_at=datetime(2026, 11, 20 + n, tzinfo=UTC))
+            store.add_action_item(
+                session,
+                review,
+                title=f"Refund follow-up {n} <b>",
+                owner_id=BOB,
+                due=date(2026, 12, 3 + n),
+                tracking_link=None,
+                actor=ALICE,
+            )
+            kb.upsert_entry(
+                session,
+                workspace_id=review.workspace_id,
+                review_id=review.id,
+                workflow_key=review.workflow_key,
+                title=review.title,
+                lessons=f"Refund lesson number {n}: check the refund queue daily.",
+                root_causes="The refund queue was checked weekly.",
+                recommendations="Alert on refunds older than two days.",
+                tags=["refund"],
+                created_at=datetime(2026, 11, 20 + n, tzinfo=UTC),
+            )
     return running
 
 
 def _reply(slack: FakeSlack, user: str, text: str) -> dict:
     before = len(slack.response_posts)
     assert slack.slash_command(user, CHANNEL, "/postmortem", text).status == 200
-    post = slack.wait_for(lambda: len(slack.response_posts) > before
-                          and slack.response_posts[before])
+    post = slack.wait_for(
+        lambda: len(slack.response_posts) > before and slack.response_posts[before]
+    )
     return post
 
 
-@pytest.mark.parametrize(("user", "text", "entries"), [
-    (BOB, "actions", ["Update the refund KB article", "Refund follow-up 0", "Refund follow-up 3"]),
-    (ALICE, "actions", ["Train pickers on the new labels", "Audit label stock"]),
-    (ALICE, "list", ["Refund took 3 weeks", "Black Friday email", "Old one"]),
-    (ALICE, "search refund", ["Refund took 3 weeks", "Wrong size shipped", "Old one"]),
-    (ALICE, "digest", ["Update the refund KB article"]),
-])
-def test_each_list_with_several_entries_is_accepted(slack: FakeSlack, busy_bot, user: str,
-                                                    text: str, entries: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("user", "text", "entries"),
+    [
+        (
+            BOB,
+            "actions",
+            ["Update the refund KB article", "Refund follow-up 0", "Refund follow-up 3"],
+        ),
+        (ALICE, "actions", ["Train pickers on the new labels", "Audit label stock"]),
+        (ALICE, "list", ["Refund took 3 weeks", "Black Friday email", "Old one"]),
+        (ALICE, "search refund", ["Refund took 3 weeks", "Wrong size shipped", "Old one"]),
+        (ALICE, "digest", ["Update the refund KB article"]),
+    ],
+)
+def test_each_list_with_several_entries_is_accepted(
+    slack: FakeSlack, busy_bot, user: str, text: str, entries: list[str]
+) -> None:
     post = _reply(slack, user, text)
     assert (post["error"], post["problems"]) == (None, [])
     assert problems("message", post["payload"]) == []
@@ -76,13 +98,17 @@ def test_the_posted_digest_with_several_entries_is_accepted(slack: FakeSlack, bu
     assert "Update the refund KB article" in str(posted["blocks"])
 
 
-@pytest.mark.parametrize(("user", "entries"), [
-    (ALICE, ["Refund took 3 weeks", "Train pickers on the new labels", "Audit label stock"]),
-    (BOB, ["Wrong size shipped", "Update the refund KB article", "Refund follow-up 2"]),
-    (ADMIN, ["Wrong size shipped"]),
-])
-def test_app_home_with_several_entries_is_accepted(slack: FakeSlack, busy_bot, user: str,
-                                                   entries: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("user", "entries"),
+    [
+        (ALICE, ["Refund took 3 weeks", "Train pickers on the new labels", "Audit label stock"]),
+        (BOB, ["Wrong size shipped", "Update the refund KB article", "Refund follow-up 2"]),
+        (ADMIN, ["Wrong size shipped"]),
+    ],
+)
+def test_app_home_with_several_entries_is_accepted(
+    slack: FakeSlack, busy_bot, user: str, entries: list[str]
+) -> None:
     slack.open_home(user)
     home = slack.wait_for(lambda: slack.home(user))
     assert problems("home", home) == []
@@ -92,12 +118,20 @@ def test_app_home_with_several_entries_is_accepted(slack: FakeSlack, busy_bot, u
 
 
 def test_a_long_actions_list_stays_within_a_message_and_says_how_many_more(
-        slack: FakeSlack, busy_bot) -> None:
+    slack: FakeSlack, busy_bot
+) -> None:
     with transaction(busy_bot.rt.sessions) as session:
         review = session.scalars(select(Review).order_by(Review.id)).first()
         for n in range(15):
-            store.add_action_item(session, review, title=f"Chore {n}", owner_id=BOB,
-                                  due=date(2026, 12, 20), tracking_link=None, actor=ALICE)
+            store.add_action_item(
+                session,
+                review,
+                title=f"Chore {n}",
+                owner_id=BOB,
+                due=date(2026, 12, 20),
+                tracking_link=None,
+                actor=ALICE,
+            )
     post = _reply(slack, BOB, "actions")
     assert (post["error"], post["problems"]) == (None, [])
     assert "*Your open action items* (20)" in str(post["payload"]["blocks"])

@@ -18,11 +18,15 @@ CARD_BUTTONS = ["item_done", "item_snooze", "item_snooze_date", "item_status", "
 
 
 def items(bot) -> list[int]:
-    return make_items(bot, [
-        {"title": "Fix the promo code check", "owner": BOB, "due_date": DUE},
-        {"title": "Add a stock check to the launch", "owner": BOB, "due_date": "2026-12-11"},
-        {"title": "Brief the support team", "owner": ADMIN, "due_date": "2026-12-02"},
-    ], owner=ALICE)
+    return make_items(
+        bot,
+        [
+            {"title": "Fix the promo code check", "owner": BOB, "due_date": DUE},
+            {"title": "Add a stock check to the launch", "owner": BOB, "due_date": "2026-12-11"},
+            {"title": "Brief the support team", "owner": ADMIN, "due_date": "2026-12-02"},
+        ],
+        owner=ALICE,
+    )
 
 
 def block(slack: FakeSlack, item_id: int, **where: str) -> None:
@@ -48,14 +52,16 @@ def test_blocking_an_item_tells_the_reviews_owner(slack: FakeSlack, bot) -> None
     notice = slack.wait_for(lambda: slack.dms(ALICE))[-1]
     assert problems("message", notice) == []
     text = notice["blocks"][0]["text"]["text"]
-    assert text.startswith(":no_entry: <@U0BOB> is blocked on an action item in your review "
-                           "<https://")
+    assert text.startswith(
+        ":no_entry: <@U0BOB> is blocked on an action item in your review <https://"
+    )
     assert "*Fix the promo code check*" in text
     assert "_Blocked by:_ Waiting on &lt;the vendor&gt; &amp; their API key" in text
     assert buttons(notice) == ["item_nudge", "item_reassign", "item_open"]
     # Unblocked: the notice follows, so it never shows a blocker that is gone.
-    slack.click(BOB, "item_status", str(promo), channel_id=dm_channel(slack, BOB),
-                message_ts=card["ts"])
+    slack.click(
+        BOB, "item_status", str(promo), channel_id=dm_channel(slack, BOB), message_ts=card["ts"]
+    )
     view = slack.wait_for(lambda: slack.top_view(BOB))
     slack.submit(BOB, view["id"], {"status": {"v": "in_progress"}, "note": {"v": "Key arrived"}})
     slack.wait_for(lambda: "no longer blocked" in str(slack.dms(ALICE)[-1]["blocks"]))
@@ -71,22 +77,28 @@ def test_the_reviews_owner_sees_its_open_items_blocked_first(slack: FakeSlack, b
     assert "*Waiting on you*" in texts
     assert ":no_entry: 1 action item in your reviews is blocked" in str(view["blocks"])
     assert "Nothing right now" not in str(view["blocks"])
-    listed = [b["text"]["text"] for b in view["blocks"]
-              if b.get("block_id", "").startswith("owned.")]
+    listed = [
+        b["text"]["text"] for b in view["blocks"] if b.get("block_id", "").startswith("owned.")
+    ]
     assert [t.split("*")[1] for t in listed] == [
-        "Fix the promo code check", "Brief the support team", "Add a stock check to the launch"]
+        "Fix the promo code check",
+        "Brief the support team",
+        "Add a stock check to the launch",
+    ]
     assert listed[0].startswith(":no_entry: *Fix the promo code check*\n<@U0BOB> · Blocked")
     assert "_Blocked by:_ Waiting on &lt;the vendor&gt;" in listed[0]
     assert "<@U0ADMIN> · Open" in listed[1]
 
 
-def test_my_items_on_home_have_their_cards_buttons_and_home_follows_a_click(slack: FakeSlack,
-                                                                            bot) -> None:
+def test_my_items_on_home_have_their_cards_buttons_and_home_follows_a_click(
+    slack: FakeSlack, bot
+) -> None:
     promo, stock, _ = items(bot)
     view = home(slack, BOB)
     assert problems("home", view) == []
-    actions = [b for b in view["blocks"] if b["type"] == "actions"
-               and b["block_id"].startswith("item.")]
+    actions = [
+        b for b in view["blocks"] if b["type"] == "actions" and b["block_id"].startswith("item.")
+    ]
     assert [[e["action_id"] for e in b["elements"]] for b in actions[:2]] == [CARD_BUTTONS] * 2
     assert "Status: Open" in str(view["blocks"])
     ids = [b["block_id"] for b in view["blocks"] if "block_id" in b]
@@ -106,8 +118,9 @@ def test_my_items_on_home_have_their_cards_buttons_and_home_follows_a_click(slac
 def test_the_reviews_owner_reassigns_from_home(slack: FakeSlack, bot) -> None:
     promo, _, _ = items(bot)
     view = home(slack, ALICE)
-    slack.click(ALICE, "item_owner_menu", f"reassign:{promo}", block_id=f"owned.{promo}",
-                view_id=view["id"])
+    slack.click(
+        ALICE, "item_owner_menu", f"reassign:{promo}", block_id=f"owned.{promo}", view_id=view["id"]
+    )
     modal = slack.wait_for(lambda: slack.top_view(ALICE))
     assert modal["title"]["text"] == "Reassign action item"
     reply = slack.submit(ALICE, modal["id"], {"owner": {"v": ADMIN}})
@@ -115,10 +128,18 @@ def test_the_reviews_owner_reassigns_from_home(slack: FakeSlack, bot) -> None:
     slack.wait_for(lambda: "<@U0ADMIN> · Open" in block_text(slack.home(ALICE), f"owned.{promo}"))
     with transaction(bot.rt.sessions) as session:
         assert session.get(ActionItem, promo).owner_id == ADMIN
-    slack.click(ALICE, "item_owner_menu", f"nudge:{promo}", block_id=f"owned.{promo}",
-                view_id=slack.home(ALICE)["id"])
-    slack.wait_for(lambda: any(":wave: <@U0ALICE> is asking about" in str(m["blocks"])
-                               for m in slack.dms(ADMIN)))
+    slack.click(
+        ALICE,
+        "item_owner_menu",
+        f"nudge:{promo}",
+        block_id=f"owned.{promo}",
+        view_id=slack.home(ALICE)["id"],
+    )
+    slack.wait_for(
+        lambda: any(
+            ":wave: <@U0ALICE> is asking about" in str(m["blocks"]) for m in slack.dms(ADMIN)
+        )
+    )
 
 
 def block_text(view: dict, block_id: str) -> str:

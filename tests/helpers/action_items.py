@@ -31,15 +31,22 @@ def make_items(bot, rows: list[dict], owner: str = ADMIN) -> list[int]:
     """A campaign review owned by `owner` whose action-items stage holds `rows`; the owners
     are told (their cards are posted)."""
     with transaction(bot.rt.sessions) as session:
-        review = service.start_review(session, REGISTRY["campaign_postmortem"], team_id="T0TEST",
-                                      title="Black Friday email", channel_id=CHANNEL,
-                                      owner_id=owner, started_by=owner)
+        review = service.start_review(
+            session,
+            REGISTRY["campaign_postmortem"],
+            team_id="T0TEST",
+            title="Black Friday email",
+            channel_id=CHANNEL,
+            owner_id=owner,
+            started_by=owner,
+        )
         review_id = review.id
     refresh_status(bot.rt, review_id)
     with transaction(bot.rt.sessions) as session:
         review = store.get_review(session, review_id)
-        changes = store.sync_action_items(session, review, stage_key="action_items", rows=rows,
-                                          actor=owner)
+        changes = store.sync_action_items(
+            session, review, stage_key="action_items", rows=rows, actor=owner
+        )
         ids = [(c.item.id, c.created, c.previous_owner) for c in changes]
     reminders.notify_changes(bot.rt, ids)
     with transaction(bot.rt.sessions) as session:
@@ -56,8 +63,12 @@ def dm_channel(slack: FakeSlack, user: str) -> str:
 
 def buttons(message: dict) -> list[str]:
     """The action ids of a message's or view's actions blocks, in order."""
-    return [e.get("action_id") for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [
+        e.get("action_id")
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def status_of(bot, item_id: int) -> str:
