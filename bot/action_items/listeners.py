@@ -72,10 +72,12 @@ def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemVi
 
 
 def _tell(client: WebClient, body: dict, text: str, *, escaped: bool = False) -> None:
-    """A message only the person who clicked sees, where they clicked (their DM from Home).
-    `text` is escaped here unless the caller built it as mrkdwn (`escaped`)."""
+    """A message only the person who clicked sees, where they clicked; from Home or a modal
+    (no channel), in their DM with the bot. `text` is escaped here unless the caller built it
+    as mrkdwn (`escaped`)."""
     user_id = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id") or user_id
+    channel = (body.get("channel") or {}).get("id") or (
+        client.conversations_open(users=user_id)["channel"]["id"])
     client.chat_postEphemeral(channel=channel, user=user_id,
                               text=text if escaped else escape(text))
 
@@ -119,11 +121,7 @@ def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runti
     chosen = date.fromisoformat(action["selected_date"])
     tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
     if chosen < datetime.now(ZoneInfo(tz)).date():
-        client.chat_postEphemeral(
-            channel=body["user"]["id"],
-            user=body["user"]["id"],
-            text="Pick a date from today on to snooze until.",
-        )
+        _tell(client, body, "Pick a date from today on to snooze until.")
         return
     _snooze(rt, body, item_id, chosen, client, respond)
 

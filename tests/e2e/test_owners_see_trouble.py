@@ -140,6 +140,11 @@ def test_the_reviews_owner_reassigns_from_home(slack: FakeSlack, bot) -> None:
             ":wave: <@U0ALICE> is asking about" in str(m["blocks"]) for m in slack.dms(ADMIN)
         )
     )
+    told = slack.wait_for(lambda: slack.ephemerals(ALICE))[-1]  # Home has no channel: her DM
+    assert (told["channel"], told["text"]) == (
+        dm_channel(slack, ALICE),
+        "Nudged <@U0ADMIN> about “Fix the promo code check”.",
+    )
 
 
 def block_text(view: dict, block_id: str) -> str:
