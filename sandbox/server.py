@@ -113,7 +113,8 @@ class Sandbox:
                 example=view.get("callback_id") == "stage")}
         return {
             "person": person,
-            "people": [{"id": uid, "name": name, "full": d.users.get(uid, name)}
+            "people": [{"id": uid, "name": name, "full": d.users.get(uid, name),
+                        "tz": self._tz_of(uid)}
                        for uid, name in PEOPLE if uid in d.users],
             "channels": [{"id": cid, "name": name} for cid, name in d.channels.items()],
             "pane": pane,
@@ -123,6 +124,12 @@ class Sandbox:
             "clock": [{"id": key, "label": job.label} for key, job in self.clock.items()],
             "tz": str(self.tz),
         }
+
+    def _tz_of(self, user_id: str) -> str:
+        """The person's Slack timezone: their reminders run at 09:00 there, not in the page's."""
+        with self.slack.lock:
+            user = self.slack.workspace.users.get(user_id) or {}
+        return str(user.get("tz") or self.tz)
 
     # -- actions -------------------------------------------------------------------------
     def act(self, action: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,11 @@
 
 The unique key (action item, kind, occurrence) is what makes delivery exactly-once: two sweeps
 (replicas, or `serve` and the CLI) race to insert the same row and only one wins.
+
+Besides the sweep's kinds (due_soon, due_today, overdue, snoozed, escalation), a "blocked" row
+records the notice sent to the review's owner when an item is blocked (its occurrence is the
+message's ts). Escalation and blocked rows keep where they were sent (channel, ts), so those
+messages are rewritten whenever the item changes.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,33 +18,69 @@ from bot.reviews.status import refresh_status, status_effect
 from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from bot.slack import state
+from bot.slack.text import escape
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem
 from workflows.nudges import snooze_until
 
 log = logging.getLogger(__name__)
+MAX_LISTED = 15
 
 
-def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change) -> None:
-    """Rewrite the clicked DM (and the assignment DM) in place, then the review's message."""
+def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change,
+                  respond: Respond | None = None) -> None:
+    """Show the item as it is now wherever it was clicked, then the review's message."""
     if change.item is None:
         return
-    message = views.item_blocks(change.item, "Action item")
-    container = body.get("container") or {}
-    targets = set()
-    if container.get("type") == "message" and not container.get("is_ephemeral"):
-        targets.add((container["channel_id"], container["message_ts"]))
-    with transaction(rt.sessions) as session:
-        item = session.get(ActionItem, change.item.id)
-        if item.dm_channel and item.dm_ts:
-            targets.add((item.dm_channel, item.dm_ts))
-    for channel, ts in targets:
-        client.chat_update(channel=channel, ts=ts, **message)
+    if change.refused:
+        _tell(client, body, change.refused)
+    _show_current(rt, client, body, change.item, change.card, respond)
+    if change.changed:
+        reminders.refresh_owner_notices(rt, change.item.id)
     if change.changed and change.review_id:
         refresh_status(rt, change.review_id)
     if change.all_done and change.review_id:
         reminders.ask_to_confirm(rt, change.review_id)
+
+
+def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemView,
+                  card: tuple[str, str] | None, respond: Respond | None = None) -> None:
+    """Rewrite the item's card, and the message clicked if it is another one.
+
+    A click on any other message (a reminder card from before cards were kept, a list) acts on
+    the item's current state; that message is rewritten to show it, without buttons and with a
+    link to the card, so only the card and lists built afresh carry buttons. An ephemeral
+    `/postmortem actions` list is built again through its response_url."""
+    user_id = body["user"]["id"]
+    container = body.get("container") or {}
+    clicked = None
+    if container.get("type") == "message" and not container.get("is_ephemeral"):
+        clicked = (container["channel_id"], container["message_ts"])
+    if card is None and clicked and user_id == item.owner_id:
+        card = clicked  # the assignment DM never arrived: the owner's clicked message is it
+        with transaction(rt.sessions) as session:
+            row = session.get(ActionItem, item.id)
+            if row is not None:
+                row.dm_channel, row.dm_ts = card
+    if card:
+        client.chat_update(channel=card[0], ts=card[1], **views.item_blocks(item, "Action item"))
+    if clicked and clicked != card:
+        client.chat_update(channel=clicked[0], ts=clicked[1], **views.item_blocks(
+            item, "Action item", buttons=False, card_link=reminders.card_link(rt, card)))
+    if container.get("is_ephemeral") and respond is not None:
+        respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
+
+
+def _tell(client: WebClient, body: dict, text: str, *, escaped: bool = False) -> None:
+    """A message only the person who clicked sees, where they clicked; from Home or a modal
+    (no channel), in their DM with the bot. `text` is escaped here unless the caller built it
+    as mrkdwn (`escaped`)."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (
+        client.conversations_open(users=user_id)["channel"]["id"])
+    client.chat_postEphemeral(channel=channel, user=user_id,
+                              text=text if escaped else escape(text))
 
 
 def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
@@ -56,48 +93,42 @@ def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
 
 
 def guarded(rt: Runtime, body: dict, item_id: int, client: WebClient) -> bool:
-    user_id = body["user"]["id"]
-    if _owner_or_admin(rt, item_id, user_id):
+    if _owner_or_admin(rt, item_id, body["user"]["id"]):
         return True
-    channel = (body.get("channel") or {}).get("id") or user_id
-    client.chat_postEphemeral(
-        channel=channel,
-        user=user_id,
-        text=("Only the item's owner, the review's owner or an admin can change it."),
-    )
+    _tell(client, body, "Only the item's owner, the review's owner or an admin can change it.")
     return False
 
 
-def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+         respond: Respond | None = None) -> None:
     ack()
     item_id = int(action["value"])
     if guarded(rt, body, item_id, client):
         change = reminders.update_item(rt, item_id, body["user"]["id"], status="done")
-        _after_change(rt, client, body, change)
+        _after_change(rt, client, body, change, respond)
 
 
-def snooze(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def snooze(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+           respond: Respond | None = None) -> None:
     ack()
     item_id, choice = action["selected_option"]["value"].split(":", 1)
-    _snooze(rt, body, int(item_id), choice, client)
+    _snooze(rt, body, int(item_id), choice, client, respond)
 
 
-def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+                respond: Respond | None = None) -> None:
     ack()
     item_id = int(action["block_id"].split(".")[1])
     chosen = date.fromisoformat(action["selected_date"])
     tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
     if chosen < datetime.now(ZoneInfo(tz)).date():
-        client.chat_postEphemeral(
-            channel=body["user"]["id"],
-            user=body["user"]["id"],
-            text="Pick a date from today on to snooze until.",
-        )
+        _tell(client, body, "Pick a date from today on to snooze until.")
         return
-    _snooze(rt, body, item_id, chosen, client)
+    _snooze(rt, body, item_id, chosen, client, respond)
 
 
-def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient) -> None:
+def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient,
+            respond: Respond | None) -> None:
     if not guarded(rt, body, item_id, client):
         return
     with transaction(rt.sessions) as session:
@@ -106,21 +137,35 @@ def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClien
         tz = rt.people.timezone(item.owner_id, rt.settings.timezone)
     until = snooze_until(choice, reminders.utcnow(), tz, pol)
     change = reminders.update_item(rt, item_id, body["user"]["id"], snoozed_until=until)
-    _after_change(rt, client, body, change)
+    _after_change(rt, client, body, change, respond)
 
 
-def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
+                   respond: Respond | None = None) -> None:
+    """Open the status modal; for a done item (an older message's button) it asks to reopen."""
     ack()
     item_id = int(action["value"])
     if not guarded(rt, body, item_id, client):
         return
     with transaction(rt.sessions) as session:
-        view = reminders.view_of(rt, session.get(ActionItem, item_id))
-    client.views_open(trigger_id=body["trigger_id"], view=views.status_modal(view))
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        refused = reminders.refusal(item, {}, reopen=False) if item.status == "cancelled" else None
+        view = reminders.view_of(rt, item)
+        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+    if refused:
+        _tell(client, body, refused)
+    else:
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.status_modal(view, home=clicked_on_home(body)))
+    if refused or view.status == "done":  # clicked on an older message: show it as it is now
+        _show_current(rt, client, body, view, card, respond)
 
 
 def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
-    item_id = int(view["private_metadata"])
+    item_key, *flags = view["private_metadata"].split(":")
+    item_id = int(item_key)
     values = view["state"]["values"]
     status = state.option(values, "status")
     note = state.text(values, "note") or None
@@ -138,9 +183,77 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
             },
         )
         return
-    change = reminders.update_item(rt, item_id, body["user"]["id"], status=status, status_note=note)
+    change = reminders.update_item(rt, item_id, body["user"]["id"], status=status,
+                                   status_note=note, reopen=views.REOPEN in flags)
+    if change.refused:  # it was done (or cancelled) while the modal was open
+        ack(response_action="errors", errors={"status": change.refused})
+        return
     ack()
     _after_change(rt, client, body, change)
+    if status == "blocked" and {"status", "status_note"} & set(change.fields):
+        reminders.notify_blocked(rt, item_id, body["user"]["id"])
+
+
+def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """The review owner's "Nudge the owner" (an escalation, or Home)."""
+    ack()
+    item_id = int(action["value"])
+    if not guarded(rt, body, item_id, client):
+        return
+    _tell(client, body, reminders.nudge_owner(rt, item_id, body["user"]["id"]), escaped=True)
+    reminders.refresh_owner_notices(rt, item_id)
+
+
+def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    ack()
+    item_id = int(action["value"])
+    if not guarded(rt, body, item_id, client):
+        return
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        view = reminders.view_of(rt, item)
+    if view.status in reminders.OPEN:
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.reassign_modal(view, home=clicked_on_home(body)))
+        return
+    _tell(client, body, f"“{view.title}” is already {view.status}: there is nobody to "
+                        "reassign it to.")
+    reminders.refresh_owner_notices(rt, item_id)
+
+
+def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
+    """A new owner from the reassign modal: they get the card, the former owner's loses its
+    buttons (notify_changes), and the escalations and the review's message follow."""
+    item_id = int(view["private_metadata"].split(":")[0])
+    owner = state.user(view["state"]["values"], "owner")
+    if not owner:
+        ack(response_action="errors", errors={"owner": "Choose who owns it now."})
+        return
+    if not _owner_or_admin(rt, item_id, body["user"]["id"]):
+        ack(response_action="errors", errors={
+            "owner": "Only the item's owner, the review's owner or an admin can change it."})
+        return
+    refused, previous, review_id = reminders.reassign(rt, item_id, owner, body["user"]["id"])
+    if refused:
+        ack(response_action="errors", errors={"owner": refused})
+        return
+    ack()
+    reminders.notify_changes(rt, [(item_id, False, previous)])
+    reminders.refresh_owner_notices(rt, item_id)
+    if review_id:
+        refresh_status(rt, review_id)
+
+
+def owner_menu(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """Home's menu on an item of my review: "nudge:<id>" or "reassign:<id>"."""
+    what, _, item_id = action["selected_option"]["value"].partition(":")
+    chosen = {**action, "value": item_id}
+    if what == "reassign":
+        reassign_clicked(ack=ack, body=body, action=chosen, client=client, rt=rt)
+    else:
+        nudge_clicked(ack=ack, body=body, action=chosen, client=client, rt=rt)
 
 
 def add_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -219,46 +332,84 @@ def confirm(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         )
 
 
+def clicked_on_home(body: dict) -> bool:
+    """A click on the App Home tab (Slack sends the Home view with it)."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def from_home(body: dict) -> bool:
+    """A click on Home, or a modal opened from Home (its private_metadata ends ":home").
+
+    The home feature handles these with the same listeners and then draws Home again; every
+    other request for an item is handled here. The two sets never overlap, so the order the
+    features are wired in does not matter."""
+    view = body.get("view") or {}
+    if view.get("type") == "home":
+        return True
+    return views.HOME in str(view.get("private_metadata") or "").split(":")[1:]
+
+
+def not_from_home(body: dict) -> bool:
+    return not from_home(body)
+
+
+ITEM_ACTIONS: dict[str, Callable[..., None]] = {
+    views.DONE: done, views.SNOOZE: snooze, views.SNOOZE_DATE: snooze_date,
+    views.STATUS: status_clicked, views.NUDGE_OWNER: nudge_clicked,
+    views.REASSIGN: reassign_clicked, views.OWNER_MENU: owner_menu,
+}
+"""An item's buttons, wherever they are shown (its card, lists, notices, Home)."""
+ITEM_MODALS: dict[str, Callable[..., None]] = {
+    views.STATUS_CALLBACK: status_saved, views.REASSIGN_CALLBACK: reassign_saved,
+}
+
+
 def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
-    app.action(views.DONE)(done)
-    app.action(views.SNOOZE)(snooze)
-    app.action(views.SNOOZE_DATE)(snooze_date)
-    app.action(views.STATUS)(status_clicked)
-    app.view(views.STATUS_CALLBACK)(status_saved)
+    for action_id, listener in ITEM_ACTIONS.items():
+        app.action(action_id, matchers=[not_from_home])(listener)
+    for callback_id, listener in ITEM_MODALS.items():
+        app.view(callback_id, matchers=[not_from_home])(listener)
     app.action(ADD_ITEM)(add_clicked)
     app.view(views.ADD_CALLBACK)(add_submitted)
     app.action(views.OPEN)(open_review)
     app.action(views.CONFIRM_IMPROVEMENTS)(confirm)
 
 
-def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
-    user_id = command["user_id"]
+def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
+    """`/postmortem actions`: the person's open items, soonest first, each with its buttons."""
     with transaction(rt.sessions) as session:
-        ws = store.workspace(session, command["team_id"])
-        items = [reminders.view_of(rt, i) for i in store.open_items_for(session, user_id, ws.id)]
+        ws = store.workspace(session, team_id)
+        listed = reminders.items_of(rt, session, user_id, ws.id, MAX_LISTED)
+    items, total = listed.items, listed.total
     if not items:
-        respond(text="You have no open action items. :tada:")
-        return
+        text = "You have no open action items. :tada:"
+        return {"text": text, "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*Your open action items* ({len(items)}), soonest first",
+                "text": f"*Your open action items* ({total}), soonest first",
             },
         }
     ]
-    for view in items[:24]:
+    for view in items:  # at most 15: 1 + 3 blocks each + "and more", within a message's 50
         blocks += views.item_blocks(view, "Action item")["blocks"]
         blocks.append({"type": "divider"})
-    if len(items) > 24:
+    if total > len(items):
         blocks.append(
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": (f"and {len(items) - 24} more: see the Home tab")}
+                    {"type": "mrkdwn",
+                     "text": (f"and {total - len(items)} more: see the Home tab")}
                 ],
             }
         )
-    respond(text=f"Your open action items ({len(items)})", blocks=blocks[:50])
+    return {"text": f"Your open action items ({total})", "blocks": blocks}
+
+
+def my_actions(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
+    respond(**actions_message(rt, command["team_id"], command["user_id"]))

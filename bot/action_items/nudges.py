@@ -9,8 +9,9 @@ by looking for the nudge's metadata in the DM history before sending again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,6 +23,9 @@ from bot.action_items.service import (
     OPEN,
     PERMANENT_ERRORS,
     STALE_CLAIM,
+    card_link,
+    card_of,
+    days_overdue,
     policy,
     reminder_settings,
     schedule,
@@ -29,9 +33,11 @@ from bot.action_items.service import (
 )
 from bot.action_items.views import (
     NUDGE_HEADLINES,
+    ItemView,
     delivery_failed_blocks,
     escalation_blocks,
     item_blocks,
+    note_blocks,
 )
 from bot.runtime import Runtime
 from storage.claims import insert_once, skip_locked
@@ -39,7 +45,6 @@ from storage.db import transaction
 from storage.models import ActionItem
 from storage.nudges import CLAIMED, FAILED, MISSED, SENT, Nudge
 from storage.types import utcnow
-from workflows.calendar import working_days_between
 from workflows.nudges import (
     classify,
     next_nudge_at,
@@ -50,12 +55,28 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SweepResult:
+    """What one sweep did. Its line says why nudges were missed, so "missed 1" in the CLI or
+    the sandbox's clock is never a puzzle."""
+
     sent: int = 0
     missed: int = 0
     failed: int = 0
+    why_missed: Counter[str] = field(default_factory=Counter)
+
+    def miss(self, why: str) -> None:
+        self.missed += 1
+        self.why_missed[why] += 1
 
     def __str__(self) -> str:
-        return f"sent {self.sent}, missed {self.missed}, failed {self.failed}"
+        line = f"sent {self.sent}, missed {self.missed}, failed {self.failed}"
+        if self.why_missed:
+            line += "; missed " + ", ".join(f"{n}: {why}" for why, n in self.why_missed.items())
+        return line
+
+
+def _too_late(catch_up: timedelta) -> str:
+    hours = catch_up.total_seconds() / 3600
+    return f"older than the catch-up window ({hours:g} h)"
 
 
 def _claim(session: Session, values: dict[str, Any]) -> int | None:
@@ -68,11 +89,11 @@ def sweep(rt: Runtime, now: datetime | None = None, *, batch: int = 500) -> Swee
     now = now or utcnow()
     result = SweepResult()
     for nudge_id in _recover_claims(rt, now):
-        _deliver(rt, nudge_id, result, recovering=True)
+        _deliver(rt, nudge_id, result, recovering=True, now=now)
     while True:
         claimed, done = _claim_due(rt, now, batch, result)
         for nudge_id in claimed:
-            _deliver(rt, nudge_id, result)
+            _deliver(rt, nudge_id, result, now=now)
         if done:
             return result
 
@@ -113,7 +134,7 @@ def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
                 if nudge_id and verdict == "send":
                     claimed.append(nudge_id)
                 elif nudge_id:
-                    result.missed += 1
+                    result.miss(_too_late(catch_up))
             item.next_nudge_at = next_nudge_at(sched, pol, now)
     return claimed, len(items) < batch
 
@@ -140,31 +161,40 @@ def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
     return None
 
 
-def _message(rt: Runtime, nudge: Nudge, item: ActionItem) -> dict[str, Any]:
-    view = view_of(rt, item)
-    if nudge.kind == "escalation":
-        today = datetime.now(UTC).date()
-        days = working_days_between(item.due_date, today, rt.settings.state)
-        return escalation_blocks(view, days)
-    return item_blocks(view, NUDGE_HEADLINES.get(nudge.kind, "Reminder"))
-
-
-def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False) -> None:
+def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False,
+             now: datetime | None = None) -> None:
+    now = now or utcnow()
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)
-        item = session.get(ActionItem, nudge.action_item_id)
+        item = session.get(ActionItem, nudge.action_item_id) if nudge else None
+        if nudge is None or item is None:  # deleted with its review meanwhile
+            return
         if item.status not in OPEN:
             nudge.status, nudge.reason = MISSED, f"item became {item.status} before sending"
-            result.missed += 1
+            result.miss(f"the item was {item.status} before it was sent")
             return
-        message = _message(rt, nudge, item)
+        kind = nudge.kind
+        escalation = escalation_blocks(view_of(rt, item, now), days_overdue(rt, item, now)
+                                       ) if kind == "escalation" else None
         recipient, owner_of_review = nudge.recipient_id, item.review.owner_id
-        view = view_of(rt, item)
+        view = view_of(rt, item, now)
+        card = card_of(item)
+        item_id = item.id
+        snooze_over = item.snoozed_until is not None and item.snoozed_until <= now
+    new_card = False
     try:
         found = _already_delivered(rt, nudge) if recovering else None
         if found:
             channel, ts = found
         else:
+            message: dict[str, Any]
+            if escalation is not None:
+                message = escalation
+            else:
+                link = card_link(rt, card)
+                new_card = link is None
+                message = (note_blocks(view, kind, link) if link else
+                           item_blocks(view, NUDGE_HEADLINES.get(kind, "Reminder")))
             posted = rt.client.chat_postMessage(
                 channel=recipient, metadata={"event_type": METADATA_EVENT,
                                              "event_payload": {"nudge_id": nudge_id}},
@@ -191,7 +221,24 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         nudge = session.get(Nudge, nudge_id)
         nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
         nudge.reason = None
+        item = session.get(ActionItem, item_id)
+        if item is not None and new_card:
+            item.dm_channel, item.dm_ts = channel, ts
+        if (item is not None and snooze_over and item.snoozed_until is not None
+                and item.snoozed_until <= now):
+            item.snoozed_until = None  # over: the card is redrawn once, below
     result.sent += 1
+    if snooze_over and card and not new_card:
+        _refresh_card(rt, card, view)
+
+
+def _refresh_card(rt: Runtime, card: tuple[str, str], view: ItemView) -> None:
+    """The snooze is over: the card stops saying "Snoozed until" a moment that has passed.
+    (`view` was drawn as of the sweep's clock, which drops a snooze that has ended.)"""
+    try:
+        rt.client.chat_update(channel=card[0], ts=card[1], **item_blocks(view, "Action item"))
+    except SlackApiError as exc:
+        log.info("card %s not refreshed: %s", card, exc.response.get("error"))
 
 
 def scheduled_sweep(rt: Runtime) -> SweepResult:

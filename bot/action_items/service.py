@@ -9,28 +9,37 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from bot.action_items.views import (
+    BLOCKED,
     ItemView,
+    asked_blocks,
+    handed_over_blocks,
     improvements_blocks,
     item_blocks,
+    owner_notice_blocks,
 )
 from bot.features import SideEffect, StageSaved, payload_int
 from bot.runtime import Runtime
 from bot.slack import posted
+from bot.slack.text import escape, mention
 from storage import reviews as store
+from storage.claims import insert_once
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
+from storage.nudges import SENT, Nudge
 from storage.outbox import Claimed
 from storage.types import utcnow
+from workflows.calendar import working_days_between
 from workflows.nudges import (
     ItemSchedule,
     NudgePolicy,
     next_nudge_at,
+    zone_or_default,
 )
 
 log = logging.getLogger(__name__)
@@ -73,13 +82,48 @@ def reschedule(rt: Runtime, item: ActionItem, ws: Workspace, now: datetime | Non
                           if sched and item.status in OPEN else None)
 
 
-def view_of(rt: Runtime, item: ActionItem) -> ItemView:
-    tz = ZoneInfo(rt.people.timezone(item.owner_id, rt.settings.timezone))
+def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemView:
+    """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
+    owner's timezone and year, and a snooze only while it lasts."""
+    now = now or utcnow()
+    tz = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
+                         NudgePolicy(default_tz=rt.settings.timezone))
+    snoozed = item.snoozed_until if item.snoozed_until and item.snoozed_until > now else None
     return ItemView(id=item.id, title=item.title, status=item.status, due=item.due_date,
                     owner_id=item.owner_id, review_title=item.review.title,
                     permalink=item.review.permalink, note=item.status_note,
-                    snoozed_until=item.snoozed_until.astimezone(tz) if item.snoozed_until
-                    else None)
+                    snoozed_until=snoozed.astimezone(tz) if snoozed else None,
+                    today=now.astimezone(tz).date(),
+                    completed=item.completed_at.astimezone(tz).date() if item.completed_at
+                    else None, tracking_link=item.tracking_link)
+
+
+def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> int:
+    """Working days since the due date, on the owner's calendar: their today (their timezone,
+    at `now`, the sweep's clock) and the state's working days. Never negative: an item not yet
+    due is 0 days overdue."""
+    if item.due_date is None:
+        return 0
+    zone = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
+                           NudgePolicy(default_tz=rt.settings.timezone))
+    today = (now or utcnow()).astimezone(zone).date()
+    return max(0, working_days_between(item.due_date, today, rt.settings.state))
+
+
+def card_of(item: ActionItem) -> tuple[str, str] | None:
+    return (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+
+
+def card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
+    """The permalink of an item's card, or None when it has none (its DM failed, or the owner
+    deleted it): then a reminder is sent as a full card and becomes the item's card."""
+    if card is None:
+        return None
+    try:
+        return str(rt.client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
+    except SlackApiError as exc:
+        log.info("card %s of an item is gone: %s", card, exc.response.get("error"))
+        return None
 
 
 # --- assignment ------------------------------------------------------------------------------
@@ -90,9 +134,11 @@ ASSIGNMENT_EVENT = "postmortem_assignment"
 
 def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = None, *,
                       retrying: bool = False) -> None:
-    """DM the owner at once; on reassignment tell the new owner and the old one.
+    """DM the owner the item's card at once; on reassignment tell the new owner and the old one.
 
-    When `retrying` (an earlier attempt may have reached Slack), the DM is looked up by its
+    The card (its channel and ts are kept on the item) is the one message with buttons; it is
+    rewritten whenever the item changes. The former owner's card loses its buttons. When
+    `retrying` (an earlier attempt may have reached Slack), the card is looked up by its
     metadata before it is posted again.
     """
     with transaction(rt.sessions) as session:
@@ -101,6 +147,10 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
             return
         reschedule(rt, item, item.review.workspace)
         view = view_of(rt, item)
+        old_card = card_of(item) if previous_owner else None
+        if previous_owner:  # until the new owner's card is posted, the item has none
+            item.dm_channel = item.dm_ts = None
+    handed_over = previous_owner and previous_owner != view.owner_id
     headline = ("Reassigned to you" if previous_owner else "New action item for you")
     found: tuple[str, str] | None = None
     if retrying:
@@ -116,10 +166,18 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         item.dm_channel, item.dm_ts = found
-    if previous_owner and previous_owner != view.owner_id:
+    # The former owner's card, unless it is in the new owner's DM (this call run again).
+    if handed_over and old_card and old_card[0] != found[0]:
+        try:
+            rt.client.chat_update(channel=old_card[0], ts=old_card[1],
+                                  **handed_over_blocks(view))
+        except SlackApiError as exc:  # deleted by its reader: nothing left to rewrite
+            log.info("former owner's card of item %s not rewritten: %s", item_id,
+                     exc.response.get("error"))
+    if handed_over and previous_owner:
         rt.client.chat_postMessage(channel=previous_owner, text=(
-            f"“{view.title}” in {view.review_title} is now owned by <@{view.owner_id}>: "
-            "you will get no more reminders about it."))
+            f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
+            f"{mention(view.owner_id)}: you will get no more reminders about it."))
 
 
 def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
@@ -160,17 +218,45 @@ class Change:
     item: ItemView | None
     review_id: int | None = None
     all_done: bool = False
+    card: tuple[str, str] | None = None  # the item's card (channel, ts), to rewrite
+    refused: str | None = None  # why nothing was changed, to tell the person who clicked
+    fields: tuple[str, ...] = ()  # what changed
 
 
-def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
-    """Apply a change from a DM button; applying the same change twice changes nothing more."""
+def refusal(item: ActionItem, fields: dict[str, Any], reopen: bool) -> str | None:
+    """Why a click may not change a finished item, or None. A click can come from any older
+    message (a list, Home, a reminder from before the item was done): it acts on the item as it
+    is now, and a done item is reopened only when the person said so (`reopen`)."""
+    title = f"“{item.title}”"
+    if item.status == "cancelled":
+        return (f"{title} was cancelled (taken out of the review's action items), so it cannot "
+                "be changed here.")
+    if item.status != "done" or reopen:
+        return None
+    if "snoozed_until" in fields:
+        return f"{title} is already done: there is nothing to snooze."
+    if fields.get("status", "done") != "done":
+        return (f"{title} was marked done, so it was not reopened. To reopen it, use Update "
+                "status on its card and confirm.")
+    return None
+
+
+def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
+                **fields: Any) -> Change:
+    """Apply a change from a button; applying the same change twice changes nothing more."""
     with transaction(rt.sessions) as session:
         item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
                               .with_for_update())
         if item is None:
             return Change(False, None)
+        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+        refused = refusal(item, fields, reopen)
+        if refused:
+            return Change(False, view_of(rt, item), item.review_id, card=card, refused=refused)
         if fields.get("status") == "done" and item.status != "done":
             fields["completed_at"] = utcnow()
+        elif fields.get("status", "done") != "done" and item.status == "done":
+            fields["completed_at"] = None  # reopened, on purpose
         changes = {k: v for k, v in fields.items() if getattr(item, k) != v}
         for key, value in changes.items():
             setattr(item, key, value)
@@ -185,7 +271,8 @@ def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
                         and all(i.status in ("done", "cancelled") for i in review.action_items))
         if all_done:
             review.improvements_asked_at = utcnow()
-        return Change(bool(changes), view_of(rt, item), review.id, all_done)
+        return Change(bool(changes), view_of(rt, item), review.id, all_done, card=card,
+                      fields=tuple(changes))
 
 
 def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool, Review | None]:
@@ -206,3 +293,131 @@ def ask_to_confirm(rt: Runtime, review_id: int) -> None:
         review = store.get_review(session, review_id)
         owner, title, permalink = review.owner_id, review.title, review.permalink
     rt.client.chat_postMessage(channel=owner, **improvements_blocks(review_id, title, permalink))
+
+
+# --- the review owner's side: escalations, nudges, reassignment ------------------------------
+
+
+NOTICES = ("escalation", BLOCKED)  # what the review's owner is sent about someone's item
+
+
+def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
+    """Rewrite the escalations and blocked notices sent about the item, so the review's owner
+    sees it as it is now (done, reassigned, unblocked) and no button acts on what has changed."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        sent = session.execute(select(Nudge.kind, Nudge.channel, Nudge.ts).where(
+            Nudge.action_item_id == item_id, Nudge.kind.in_(NOTICES), Nudge.status == SENT,
+            Nudge.ts.is_not(None))).all()
+        if not sent:
+            return
+        view, days = view_of(rt, item), days_overdue(rt, item)
+    for kind, channel, ts in sent:
+        try:
+            rt.client.chat_update(channel=channel, ts=ts,
+                                  **owner_notice_blocks(view, kind, days))
+        except SlackApiError as exc:
+            log.info("notice %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
+
+
+def notify_blocked(rt: Runtime, item_id: int, actor: str) -> None:
+    """Tell the review's owner that an item of their review is blocked, and by what, with what
+    they can do about it (nudge, reassign, open the review). Nobody is told what they did."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None or item.status != "blocked":
+            return
+        owner_of_review = item.review.owner_id
+        if owner_of_review in (actor, item.owner_id):
+            return
+        message = owner_notice_blocks(view_of(rt, item), BLOCKED)
+    posted = rt.client.chat_postMessage(channel=owner_of_review, **message)
+    now = utcnow()
+    with transaction(rt.sessions) as session:  # kept, so the notice follows the item's state
+        insert_once(session, Nudge, ("action_item_id", "kind", "occurrence"),
+                    action_item_id=item_id, kind=BLOCKED, occurrence=str(posted["ts"]),
+                    recipient_id=owner_of_review, scheduled_at=now, claimed_at=now,
+                    sent_at=now, status=SENT, channel=posted["channel"], ts=posted["ts"])
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The first items of a list, and how many there are in all (and how many blocked)."""
+
+    items: list[ItemView]
+    total: int
+    blocked: int = 0
+
+
+def items_in_reviews_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
+                        limit: int) -> Listed:
+    """Open items of the reviews `user_id` owns that others own, blocked first, then soonest
+    due: what the review's owner keeps an eye on (Home)."""
+    where = (Review.owner_id == user_id, Review.workspace_id == workspace_id,
+             ActionItem.owner_id != user_id, ActionItem.status.in_(OPEN))
+    counts = session.execute(select(
+        func.count(ActionItem.id),
+        func.count(case((ActionItem.status == "blocked", ActionItem.id))),
+    ).join(Review).where(*where)).one()
+    rows = session.scalars(select(ActionItem).join(Review).where(*where).order_by(
+        case((ActionItem.status == "blocked", 0), else_=1), ActionItem.due_date.is_(None),
+        ActionItem.due_date, ActionItem.id).limit(limit))
+    return Listed([view_of(rt, item) for item in rows], counts[0] or 0, counts[1] or 0)
+
+
+def items_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
+             limit: int) -> Listed:
+    """A person's open items, soonest due first (`/postmortem actions`, Home)."""
+    items = store.open_items_for(session, user_id, workspace_id)
+    return Listed([view_of(rt, item) for item in items[:limit]], len(items),
+                  sum(1 for item in items if item.status == "blocked"))
+
+
+def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
+    """The review owner's "Nudge the owner": a note to the item's owner pointing to its card.
+    Answers what to tell the asker (mrkdwn, escaped)."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return "That action item no longer exists."
+        if item.status not in OPEN:
+            return escape(f"“{item.title}” is already {item.status}: no nudge sent.")
+        view, days, card = view_of(rt, item), days_overdue(rt, item), card_of(item)
+        store.audit(session, item.review.workspace_id, asker, "action_item.nudged",
+                    item.review_id, item=item.id, owner=item.owner_id)
+    link = card_link(rt, card)
+    if link:
+        rt.client.chat_postMessage(channel=view.owner_id,
+                                   **asked_blocks(view, asker, days, link))
+    else:  # no card to point to: this message becomes it
+        posted = rt.client.chat_postMessage(
+            channel=view.owner_id, **item_blocks(view, ":wave: The review's owner asked about"
+                                                       " this"))
+        with transaction(rt.sessions) as session:
+            row = session.get(ActionItem, item_id)
+            if row is not None:
+                row.dm_channel, row.dm_ts = posted["channel"], posted["ts"]
+    return f"Nudged {mention(view.owner_id)} about “{escape(view.title)}”."
+
+
+def reassign(rt: Runtime, item_id: int, new_owner: str, actor: str
+             ) -> tuple[str | None, str | None, int | None]:
+    """Give the item to `new_owner`: (refusal, previous owner, review id). The new owner's
+    reminders start from now; the snooze was the previous owner's."""
+    with transaction(rt.sessions) as session:
+        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
+                              .with_for_update())
+        if item is None:
+            return "That action item no longer exists.", None, None
+        if item.status not in OPEN:
+            return f"“{item.title}” is already {item.status}: it was not reassigned.", None, None
+        if item.owner_id == new_owner:
+            return "They already own it: choose someone else.", None, None
+        previous = item.owner_id
+        item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
+        reschedule(rt, item, item.review.workspace)
+        store.audit(session, item.review.workspace_id, actor, "action_item.updated",
+                    item.review_id, item=item.id, owner_id=new_owner, previous_owner=previous)
+        return None, previous, item.review_id

@@ -1,12 +1,15 @@
-"""App Home: what is waiting on me, my reviews, my action items."""
+"""App Home: what is waiting on me, my action items, my reviews' items, my reviews."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.action_items import service as action_items
+from bot.action_items.listeners import ITEM_ACTIONS, ITEM_MODALS, from_home
+from bot.home.views import MAX_MINE, MAX_OWNED, home_view
 from bot.reviews.service import workflow_of
-from bot.reviews.views.lists import home_view, review_line
+from bot.reviews.views.lists import review_line
 from bot.reviews.views.start_modal import start_view
 from bot.runtime import Runtime
 from storage import reviews as store
@@ -31,13 +34,10 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
                 entry = (review.id, review.title, stage.name)
                 if stage.role == Role.ADMIN and entry not in waiting:
                     waiting.append(entry)
-        items = [
-            (i.title, i.due_date, i.review.title)
-            for i in store.open_items_for(session, user_id, ws.id)
-        ]
-    client.views_publish(
-        user_id=user_id, view=home_view(waiting=waiting, reviews=lines, items=items)
-    )
+        mine = action_items.items_of(rt, session, user_id, ws.id, MAX_MINE)
+        owned = action_items.items_in_reviews_of(rt, session, user_id, ws.id, MAX_OWNED)
+    client.views_publish(user_id=user_id, view=home_view(waiting=waiting, reviews=lines,
+                                                         mine=mine, owned=owned))
 
 
 def home_opened(event: dict, context: dict, client: WebClient, rt: Runtime) -> None:
@@ -53,7 +53,23 @@ def home_start(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
     )
 
 
+def item_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """An item's button on Home: the action items' own listener, then Home drawn again."""
+    ITEM_ACTIONS[action["action_id"]](ack=ack, body=body, action=action, client=client, rt=rt)
+    publish_home(rt, client, body["team"]["id"], body["user"]["id"])
+
+
+def item_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
+    """A modal opened from Home (status, reassign) saved: handled, then Home drawn again."""
+    ITEM_MODALS[view["callback_id"]](ack=ack, body=body, view=view, client=client, rt=rt)
+    publish_home(rt, client, body["team"]["id"], body["user"]["id"])
+
+
 def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
     app.event("app_home_opened")(home_opened)
     app.action("home_start")(home_start)
+    for action_id in ITEM_ACTIONS:
+        app.action(action_id, matchers=[from_home])(item_clicked)
+    for callback_id in ITEM_MODALS:
+        app.view(callback_id, matchers=[from_home])(item_saved)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 
 def escape(text: str) -> str:
     """Slack's three control characters, so nobody pings <!channel> through a form."""
@@ -41,3 +43,13 @@ def chunks(text: str, size: int) -> list[str]:
         out.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return out
+
+
+def day_text(day: date, today: date | None = None) -> str:
+    """A date as people read it, the same everywhere in Slack: "Fri 11 Dec", with the year only
+    when it is not `today`'s ("Mon 4 Jan 2027"). `today` is the reader's (their timezone, or the
+    clock a job runs as of), so a December reminder about a January due date shows the year;
+    without it, today in UTC. ISO dates are for exports and files, never for people."""
+    today = today or datetime.now(UTC).date()
+    text = f"{day:%a} {day.day} {day:%b}"
+    return text if day.year == today.year else f"{text} {day.year}"

@@ -369,15 +369,21 @@ class FakeSlack(ActorMixin):
             hook.uses += 1
             if hook.uses > 5:
                 return 404, "used_url"
-            self.response_posts.append({"token": token, "payload": copy.deepcopy(payload),
-                                        "user_id": hook.user_id, "channel_id": hook.channel_id,
-                                        "at": time.time()})
+            # `error` is what Slack answered (None when it took the post), so a test can tell
+            # a refused list from a shown one: Bolt's respond() does not raise on a refusal.
+            post: dict[str, Any] = {"token": token, "payload": copy.deepcopy(payload),
+                                    "user_id": hook.user_id, "channel_id": hook.channel_id,
+                                    "at": time.time(), "error": None, "problems": []}
+            self.response_posts.append(post)
             hook.posts.append(copy.deepcopy(payload))
-            if limits.problems("message", payload):
+            found = limits.problems("message", payload)
+            if found:
+                post["error"], post["problems"] = "invalid_blocks", found
                 return 400, "invalid_blocks"
             try:
                 self._apply_response_payload(hook, payload)
             except ApiError as exc:
+                post["error"] = exc.error
                 return 404, exc.error
             return 200, "ok"
 

@@ -46,6 +46,9 @@ function drawSidebar(state) {
     }
     $("clock").hidden = state.clock.length === 0;
     $("clock-label").textContent = `Run as of (${state.tz} time)`;
+    ui.sandboxTz = state.tz;
+    ui.people = state.people;
+    drawLocalTimes();
     for (const job of state.clock) {
       const b = document.createElement("button");
       b.type = "button"; b.textContent = job.label; b.dataset.clock = job.id;
@@ -64,6 +67,41 @@ function drawSidebar(state) {
     : `# ${(state.channels.find((c) => `channel:${c.id}` === ui.pane) || {}).name || ""}`;
   $("pane-title").textContent = title;
   $("composer").hidden = ui.pane === "home";
+}
+
+// The instant a wall-clock time in `tz` stands for ("2026-12-09T09:05" in Australia/Sydney).
+function instantIn(local, tz) {
+  const [d, t] = local.split("T");
+  const [y, mo, da] = d.split("-").map(Number);
+  const [h, mi] = t.split(":").map(Number);
+  const wall = Date.UTC(y, mo - 1, da, h, mi);
+  const offsetAt = (ms) => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-AU", {
+      timeZone: tz, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+      hour: "numeric", minute: "numeric" }).formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]));
+    return Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute) - ms;
+  };
+  let ms = wall - offsetAt(wall);
+  ms = wall - offsetAt(ms);  // again, in case the guess fell on the other side of a DST change
+  return new Date(ms);
+}
+
+// Next to the clock: the chosen moment in each person's own timezone, where their reminders
+// run at 09:00 (Bob in Perth is three hours behind a Sydney clock in summer).
+function drawLocalTimes() {
+  const list = $("clock-local");
+  const local = $("clock-at").value;
+  if (!ui.people || !local) { list.replaceChildren(); return; }
+  const at = instantIn(local, ui.sandboxTz);
+  list.replaceChildren(...ui.people.map((p) => {
+    const li = document.createElement("li");
+    const time = new Intl.DateTimeFormat("en-AU", {
+      timeZone: p.tz, weekday: "short", day: "numeric", month: "short", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23" }).format(at);
+    li.textContent = `${p.name}: ${time} (${p.tz.split("/").pop().replace("_", " ")})`;
+    return li;
+  }));
 }
 
 function drawPane(html) {
@@ -150,6 +188,11 @@ function fire(el, value) {
                value, ...where(el) });
 }
 
+// A link to a message in the person's own DM with the bot (an action item's card) opens the DM.
+function paneOf(channel) {
+  return channel === `D${ui.person}` ? "dm" : `channel:${channel}`;
+}
+
 function show(pane) {
   ui.pane = pane;
   ui.paneHtml = null;
@@ -172,7 +215,7 @@ document.addEventListener("click", async (event) => {
   } else if (el.classList.contains("permalink")) {
     event.preventDefault();
     ui.jump = el.getAttribute("href").slice(1);
-    show(`channel:${el.dataset.channel}`);
+    show(paneOf(el.dataset.channel));
   } else if (el.classList.contains("thread-toggle")) {
     const ts = el.dataset.thread;
     if (ui.threads.has(ts)) ui.threads.delete(ts); else ui.threads.add(ts);
@@ -184,7 +227,7 @@ document.addEventListener("click", async (event) => {
     el.disabled = false;
     if (el.dataset.url && el.dataset.url.startsWith("#msg-")) {
       ui.jump = el.dataset.url.slice(1);
-      show(`channel:${ui.jump.split("-")[1]}`);
+      show(paneOf(ui.jump.split("-")[1]));
     }
   } else if (modal && el.dataset.submit) {
     el.disabled = true;
@@ -219,5 +262,6 @@ $("composer").addEventListener("submit", (event) => {
 
 $("clock-at").value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000)
   .toISOString().slice(0, 16);
+$("clock-at").addEventListener("input", drawLocalTimes);
 refresh();
 setInterval(refresh, 500);

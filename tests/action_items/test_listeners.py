@@ -157,7 +157,8 @@ def test_a_refusal_outside_a_channel_goes_to_the_users_dm(
 
     listeners.done(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
 
-    assert client.chat_postEphemeral.call_args.kwargs["channel"] == CAROL
+    # Slack wants a channel id: the refusal goes to the clicker's DM with the bot.
+    assert client.chat_postEphemeral.call_args.kwargs["channel"] == "D0CAROL"
 
 
 # --- snooze ---------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_snoozing_until_a_past_day_is_refused(
     listeners.snooze_date(ack=ack, body=body, action=action, client=client, rt=rt)
 
     client.chat_postEphemeral.assert_called_once_with(
-        channel=BOB, user=BOB, text="Pick a date from today on to snooze until."
+        channel="D0BOB", user=BOB, text="Pick a date from today on to snooze until."
     )
     assert item_row(rt, item_id).snoozed_until is None
 

@@ -48,4 +48,7 @@ def _no_failed_slack_calls(request: pytest.FixtureRequest) -> Iterator[None]:
     slack = request.node.funcargs.get("slack")
     if slack is not None:
         failed = [(c.method, c.error) for c in slack.calls if not c.ok]
+        # A reply through a response_url that Slack refused shows the person nothing at all.
+        failed += [("response_url", p["error"], p["problems"]) for p in slack.response_posts
+                   if p["error"]]
         assert failed == [], failed

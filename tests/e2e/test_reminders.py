@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from click.testing import CliRunner
@@ -17,6 +17,7 @@ from bot.action_items import service as reminders
 from bot.cli.main import main
 from bot.reviews import service
 from bot.reviews.status import refresh_status
+from bot.slack.text import day_text
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage.db import transaction
@@ -29,6 +30,9 @@ REGISTRY = Registry.load()
 # Due Friday 4 Dec 2026. Alice is in Sydney (09:00 = 22:00 UTC the day before), Bob in Perth
 # (09:00 = 01:00 UTC the same day).
 DUE = "2026-12-04"
+# How an assignment DM (sent now, by the wall clock) shows DUE: "Fri 4 Dec", with the year after
+# 2026. Reminders are dated by the sweep's clock, in 2026: always "Fri 4 Dec".
+DUE_SHOWN = day_text(date.fromisoformat(DUE))
 
 
 def at(text: str) -> datetime:
@@ -63,7 +67,7 @@ def dm_texts(slack: FakeSlack, user: str) -> list[str]:
 def test_the_owner_gets_an_assignment_dm_with_buttons(slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Fix the promo code check", "owner": BOB, "due_date": DUE}])
     dm = slack.dms(BOB)[0]
-    assert dm["text"] == "New action item for you: Fix the promo code check (due Fri 4 Dec 2026)"
+    assert dm["text"] == f"New action item for you: Fix the promo code check (due {DUE_SHOWN})"
     text = dm["blocks"][0]["text"]["text"]
     assert "<https://" in text and "|Black Friday email>" in text  # permalink to the review
     elements = dm["blocks"][1]["elements"]
@@ -82,8 +86,8 @@ def test_sweeps_at_chosen_times_send_exactly_the_expected_nudges(slack: FakeSlac
     assert sweep("2026-12-02T01:00:00+00:00") == "sent 1, missed 0, failed 0"  # Bob, Wed 9am
     assert sweep("2026-12-04T01:30:00+00:00") == "sent 2, missed 0, failed 0"  # due today, both
     assert dm_texts(slack, ALICE)[1:] == [
-        ":alarm_clock: Coming up soon: Sydney item (due Fri 4 Dec 2026)",
-        ":calendar: Due today: Sydney item (due Fri 4 Dec 2026)"]
+        ":alarm_clock: Coming up soon: Sydney item (due Fri 4 Dec)",
+        ":calendar: Due today: Sydney item (due Fri 4 Dec)"]
     # Monday 7 Dec: overdue for both; Wednesday 9 Dec: escalation to the review owner, once.
     assert sweep("2026-12-07T02:00:00+00:00") == "sent 2, missed 0, failed 0"
     assert sweep("2026-12-09T02:00:00+00:00") == "sent 4, missed 0, failed 0"
@@ -97,7 +101,8 @@ def test_a_bot_down_for_days_sends_recent_nudges_and_records_old_ones_missed(
         slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     result = nudges.sweep(bot.rt, at("2026-12-04T03:00:00+00:00"))
-    assert str(result) == "sent 1, missed 1, failed 0"  # due today sent; Wednesday's missed
+    assert str(result) == (  # due today sent; Wednesday's missed, and the line says why
+        "sent 1, missed 1, failed 0; missed 1: older than the catch-up window (24 h)")
     with transaction(bot.rt.sessions) as session:
         rows = session.execute(select(Nudge.kind, Nudge.status, Nudge.reason)
                                .order_by(Nudge.scheduled_at)).all()
@@ -290,7 +295,7 @@ def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlac
     assert moved == [(item_id, False, ALICE)]
     reminders.notify_changes(bot.rt, moved)
     assert dm_texts(slack, BOB) == [
-        "Reassigned to you: Update the runbook (due Fri 4 Dec 2026)"]
+        f"Reassigned to you: Update the runbook (due {DUE_SHOWN})"]
     assert "is now owned by <@U0BOB>" in dm_texts(slack, ALICE)[-1]
     # The old owner's reminders stop; the new owner's start from the reassignment.
     assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
@@ -311,7 +316,7 @@ def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> 
     assert reply.ok and not reply.errors
     slack.wait_for(lambda: slack.dms(BOB))
     assert dm_texts(slack, BOB) == [
-        "New action item for you: Add a stock check to the launch (due Fri 4 Dec 2026)"]
+        f"New action item for you: Add a stock check to the launch (due {DUE_SHOWN})"]
     slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n1"}
                    in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
     assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (

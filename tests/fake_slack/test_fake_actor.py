@@ -289,6 +289,26 @@ def test_click_message_button_and_respond(slack: FakeSlack, bolt_app) -> None:
     assert slack.response_posts[0]["payload"]["replace_original"] is True
 
 
+def test_a_reply_repeating_a_block_id_is_refused_and_recorded(slack: FakeSlack,
+                                                              bolt_app) -> None:
+    """Slack answers 400 invalid_blocks and shows nothing; Bolt's respond() does not raise."""
+    app = bolt_app()
+
+    @app.command("/postmortem")
+    def listing(ack, respond):
+        ack()
+        respond(text="Two items", blocks=[
+            {"type": "section", "block_id": "item", "text": {"type": "mrkdwn", "text": name}}
+            for name in ("rotate keys", "add alert")])
+
+    slack.slash_command("U0BOB", "C0REVIEWS", "/postmortem", "actions")
+    post = slack.wait_for(lambda: slack.response_posts)[0]
+    assert post["error"] == "invalid_blocks"
+    assert post["problems"] == [
+        '[ERROR] `block_id` "item" already exists [json-pointer:/blocks/1/block_id]']
+    assert slack.ephemerals("U0BOB") == []
+
+
 def test_handler_too_slow_for_the_trigger(slack: FakeSlack, bolt_app, clock) -> None:
     app = bolt_app()
     errors: list[str] = []

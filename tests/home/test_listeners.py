@@ -69,7 +69,8 @@ def test_the_home_lists_what_waits_on_me_and_my_action_items(
     shown = view_text(view)
     assert continue_buttons(view) == [str(review_id)]
     assert "*Refund &lt;took&gt; three weeks*\nTicket details" in shown
-    assert "• Publish refund times: due Tue 1 Dec 2026 (Refund &lt;took&gt; three weeks)" in shown
+    assert "*Publish refund times*\nReview: <https://" in shown  # with its card's buttons
+    assert "|Refund &lt;took&gt; three weeks> · Due: Tue 1 Dec · Status: Open" in shown
     assert "Bob's own item" not in shown
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers.action_items import make_items
 from slack_sdk import WebClient
 
 from bot.reviews.listeners import notice_view
@@ -146,6 +148,11 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
     expect(page.locator("#toast")).to_contain_text("sent 1")
     expect(page.locator("#pane .msg")).to_have_count(2)
     expect(page.locator("#pane .msg").nth(1)).to_contain_text("Due today")
+    # The reminder is a note without buttons; its link jumps to the item's card, in the DM.
+    expect(page.locator("#pane .msg").nth(1).get_by_role("button")).to_have_count(0)
+    page.locator("#pane .msg").nth(1).get_by_role("link", name="Open the item").click()
+    expect(dm).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(page.locator("#pane-title")).to_have_text("Postmortem Bot")
     dm.get_by_role("button", name="Mark done").click()
     expect(dm).to_contain_text("Done. Thank you!")
     expect(dm.get_by_role("button", name="Mark done")).to_have_count(0)
@@ -201,3 +208,18 @@ def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running) -> Non
     expect(page.locator("#toast")).to_contain_text("posted")
     expect(page.locator("#pane .msg")).to_have_count(1)
     expect(page.locator("#pane .bk-unsupported")).to_have_count(0)
+
+
+def test_the_clock_shows_each_persons_time_and_explains_missed_reminders(
+        page: Page, sandbox: Running) -> None:
+    """Bob's reminders run at 09:00 in Perth, not at 09:00 on the page's Sydney clock."""
+    make_items(sandbox.sandbox.bot, [{"title": "Fix the promo code check", "owner": "U0BOB",
+                                      "due_date": "2026-12-04"}])
+    page.locator("#clock-at").fill("2026-12-09T09:05")
+    local = page.locator("#clock-local li")
+    expect(local.filter(has_text="Alice")).to_contain_text("09:05")
+    expect(local.filter(has_text="Bob")).to_contain_text("06:05")
+    expect(local.filter(has_text="Bob")).to_contain_text("Perth")
+    page.get_by_role("button", name="Run reminder sweep").click()
+    expect(page.locator("#toast")).to_contain_text(
+        "sent 0, missed 3, failed 0; missed 3: older than the catch-up window (24 h)")
