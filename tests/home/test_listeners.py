@@ -71,7 +71,10 @@ def test_the_home_lists_what_waits_on_me_and_my_action_items(
     assert "*Refund &lt;took&gt; three weeks*\nTicket details" in shown
     assert "*Publish refund times*\nReview: <https://" in shown  # with its card's buttons
     assert "|Refund &lt;took&gt; three weeks> · Due: Tue 1 Dec · Status: Open" in shown
-    assert "Bob's own item" not in shown
+    # Bob's item is not among hers, but her review's items are listed with their owners.
+    mine, _, in_reviews = shown.partition("*Action items in your reviews*")
+    assert "Bob's own item" not in mine
+    assert "*Bob's own item*\n<@U0BOB> · Open · due Tue 1 Dec" in in_reviews
 
 
 def test_an_admin_stage_waits_on_admins_not_on_the_owner(rt: Runtime, client: MagicMock) -> None:
