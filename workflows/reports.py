@@ -67,6 +67,8 @@ class ReportData:
     category: str | None = None
     product: str | None = None
     team: str | None = None
+    # Who confirmed the improvements were implemented (a Slack user id), once every item is done.
+    improvements_confirmed_by: str | None = None
 
     def section(self, key: str) -> str:
         return self.sections.get(key, "")
@@ -122,7 +124,8 @@ def slug(text: str) -> str:
 
 
 def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-          action_items: list[dict[str, Any]] | None = None) -> ReportData:
+          action_items: list[dict[str, Any]] | None = None, *,
+          improvements_confirmed_by: str | None = None) -> ReportData:
     """Everything the report shows, from the review's current answers and action items."""
     sections: dict[str, list[str]] = {k: [] for k in SECTIONS}
     by_key: dict[str, tuple[FieldDef, Any]] = {}
@@ -165,6 +168,7 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
         category=plain(*category).value if category else None,
         product=str(product[1]) if product else None,
         team=plain(*team).value if team else None,
+        improvements_confirmed_by=improvements_confirmed_by,
     )
 
 

@@ -39,7 +39,9 @@ def report_data(session: Session, review: Review) -> ReportData | None:
               "due_date": i.due_date.isoformat() if i.due_date else None,
               "tracking_link": i.tracking_link}
              for i in review.action_items if i.status != "cancelled"]
-    return build(workflow, review.title, answers, items)
+    return build(workflow, review.title, answers, items,
+                 improvements_confirmed_by=review.improvements_confirmed_by
+                 if review.improvements_confirmed_at else None)
 
 
 def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
@@ -53,10 +55,12 @@ def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
             "share_at_meeting": report.share_at_meeting, "report_md": markdown}
 
 
-def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
+def refresh_report(rt: Runtime, review_id: int, *, actor: str | None) -> bool:
     """Build or rebuild the report and its knowledge base entry; post or update it in the thread.
 
-    True when the thread's report message was posted or changed.
+    True when the thread's report message was posted or changed. `actor` is who changed the
+    answers (recorded in the audit trail); None when the report only follows other state, such
+    as an action item's status, whose change is audited where it happens.
     """
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
@@ -71,9 +75,9 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
         if entry.report_ts and entry.report_hash == digest:
             return False
         if created or entry.report_hash is None:
-            store.audit(session, review.workspace_id, actor, "knowledge.created", review.id,
-                        entry=entry.id, tags=list(report.tags))
-        else:
+            store.audit(session, review.workspace_id, actor or review.owner_id,
+                        "knowledge.created", review.id, entry=entry.id, tags=list(report.tags))
+        elif actor is not None:
             store.audit(session, review.workspace_id, actor, "knowledge.updated", review.id,
                         entry=entry.id, revision=entry.revision)
         channel, thread, old_ts, entry_id = (review.channel_id, review.message_ts,
@@ -97,6 +101,18 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str) -> bool:
         if entry is not None:
             entry.report_ts, entry.report_hash = ts, digest
     return True
+
+
+def refresh_review_messages(rt: Runtime, review_id: int) -> bool:
+    """Bring the review's report in its thread up to date with the database; True if it changed.
+
+    Safe after any change to the review's action items or improvements (and to call twice): the
+    report is rebuilt from what is stored now, the thread message is updated in place and only
+    when its text changed, nothing is posted before the report stage is submitted, and a Slack
+    failure is logged (the next refresh repairs it). Without this, a report posted when its
+    items were open keeps saying "(open)" after they are done.
+    """
+    return refresh_report(rt, review_id, actor=None)
 
 
 def hit_lines(session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]

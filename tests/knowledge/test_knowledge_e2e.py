@@ -3,9 +3,15 @@ an exported file."""
 
 from __future__ import annotations
 
-from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, start
+from datetime import UTC, datetime
 
+from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, review_row, start
+from sqlalchemy import select
+
+from bot.knowledge.service import refresh_review_messages
 from sandbox.fake_slack import FakeSlack
+from storage.db import transaction
+from storage.models import ActionItem, Review
 
 LESSON = "Refund wording in campaign emails must match the returns policy page."
 
@@ -86,3 +92,37 @@ def test_export_falls_back_to_text_where_files_are_forbidden(slack: FakeSlack, b
     assert "Refund wording" in text_of(posted[0])
     assert slack.uploaded_files() == []
     slack.reset_calls()  # the refused upload was expected
+
+
+def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: FakeSlack,
+                                                                     bot) -> None:
+    status = complete_campaign(slack, bot)
+    assert "(open)" in text_of(report_in_thread(slack, status["ts"]))
+    now = datetime.now(UTC)
+    with transaction(bot.rt.sessions) as session:
+        review = session.scalars(select(Review)).one()
+        for item in session.scalars(select(ActionItem)):
+            item.status, item.completed_at = "done", now
+        review.improvements_confirmed_at, review.improvements_confirmed_by = now, ALICE
+        review_id = review.id
+
+    assert refresh_review_messages(bot.rt, review_id) is True
+    text = text_of(report_in_thread(slack, status["ts"]))
+    assert "(open)" not in text and "Action item 1: <@U0ALICE>, due 2026-12-01 (done)" in text
+    assert "Improvements confirmed by <@U0ALICE>." in text
+    reports = [m for m in slack.thread(CHANNEL, status["ts"])
+               if m.get("text", "").startswith("Lessons learned:")]
+    assert len(reports) == 1  # updated in place
+    # Nothing changed since: calling it again touches nothing in Slack.
+    updates = len(slack.calls_to("chat.update"))
+    assert refresh_review_messages(bot.rt, review_id) is False
+    assert len(slack.calls_to("chat.update")) == updates
+
+
+def test_refreshing_a_review_without_a_report_does_nothing(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Gift cards")
+    complete_stage(slack, bot)
+    posts = len(slack.calls_to("chat.postMessage"))
+    assert refresh_review_messages(bot.rt, review_row(bot).id) is False
+    assert refresh_review_messages(bot.rt, 999_999) is False
+    assert len(slack.calls_to("chat.postMessage")) == posts
