@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -95,6 +95,55 @@ def stage_history(session: Session, review_id: int, stage_key: str) -> list[Stag
     return list(session.scalars(select(StageSubmission).where(
         StageSubmission.review_id == review_id, StageSubmission.stage_key == stage_key,
     ).order_by(StageSubmission.revision)))
+
+
+def passes(session: Session, review_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """Every submission that moved the review, oldest first: (stage key, answers).
+
+    A stage sent back and submitted again counts twice, so its first decision is not lost. An
+    owner's edit corrects the pass it edits (that stage's latest) instead of adding one.
+    """
+    edits = {(a.get("stage"), a.get("revision")) for a in session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.review_id == review_id,
+                                        AuditEntry.action == "stage.edited"))}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for sub in session.scalars(select(StageSubmission).where(
+            StageSubmission.review_id == review_id).order_by(StageSubmission.id)):
+        if (sub.stage_key, sub.revision) in edits:
+            index = next((i for i in range(len(out) - 1, -1, -1)
+                          if out[i][0] == sub.stage_key), None)
+            if index is not None:
+                out[index] = (sub.stage_key, sub.answers)
+                continue
+        out.append((sub.stage_key, sub.answers))
+    return out
+
+
+@dataclass(frozen=True)
+class LastMove:
+    """The newest submission that moved the review: who, when, from and to which stage."""
+
+    by: str
+    at: datetime
+    from_stage: str | None
+    to_stage: str | None
+    answers: dict[str, Any]
+
+
+def last_move(session: Session, review_id: int) -> LastMove | None:
+    """The newest submission that moved the review (an edit moves nothing), or None."""
+    entry = session.scalar(select(AuditEntry).where(
+        AuditEntry.review_id == review_id, AuditEntry.action == "stage.submitted",
+    ).order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    detail = entry.detail or {}
+    answers = session.scalar(select(StageSubmission.answers).where(
+        StageSubmission.review_id == review_id,
+        StageSubmission.stage_key == detail.get("stage"),
+        StageSubmission.revision == detail.get("revision")))
+    return LastMove(entry.actor, entry.at, detail.get("from_stage"), detail.get("to_stage"),
+                    answers or {})
 
 
 def record_submission(session: Session, review: Review, *, stage_key: str,

@@ -52,6 +52,15 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Passes:
+    """A stage's decisions, once per time it was submitted: "pass 1: Revision required — ..."."""
+
+    stage: str  # the stage's name
+    passes: tuple[str, ...]
+    key: str = ""  # the stage's key
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     workflow_key: str
@@ -67,6 +76,7 @@ class ReportData:
     category: str | None = None
     product: str | None = None
     team: str | None = None
+    decisions: tuple[Passes, ...] = ()
     # Who confirmed the improvements were implemented (a Slack user id), once every item is done.
     improvements_confirmed_by: str | None = None
 
@@ -109,6 +119,53 @@ def _fields(workflow: Workflow, answers: dict[str, dict[str, Any]]):
                 yield stage, f, value
 
 
+YES_NO_LABELS = frozenset({"yes", "no"})
+
+
+def _pass_text(stage: Stage, answers: dict[str, Any], shown: frozenset[str]) -> str:
+    parts = []
+    for d in stage.decisions:
+        chosen = next((o for o in d.options if o.value == answers.get(d.key)), None)
+        if chosen is None:
+            continue
+        # A bare "Yes" means nothing without its question; "Revision required" says it all.
+        text = (f"{d.question} {chosen.label}" if chosen.label.lower() in YES_NO_LABELS
+                else chosen.label)
+        comment = (answers.get(d.comment_field)
+                   if d.comment_field and d.comment_field not in shown else None)
+        if isinstance(comment, str) and comment.strip():
+            text += " — " + _clip(" ".join(comment.split()), 300)
+        parts.append(text)
+    return " · ".join(parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    """On a word boundary, with an ellipsis (the report keeps a comment to a line or two)."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def decision_passes(workflow: Workflow, passes: list[tuple[str, dict[str, Any]]],
+                    shown: frozenset[str] = frozenset()) -> tuple[Passes, ...]:
+    """Every stage's decisions, pass by pass, from (stage key, answers) oldest first.
+
+    A stage sent back and decided again keeps each pass: the first "Revision required" and its
+    comment are the review's history, not noise. Comments of fields in `shown` (already in the
+    report's sections) are left out rather than printed twice.
+    """
+    by_stage: dict[str, list[dict[str, Any]]] = {}
+    for key, answers in passes:
+        by_stage.setdefault(key, []).append(answers)
+    out = []
+    for stage in workflow.stages:
+        if not stage.decisions:
+            continue
+        texts = tuple(t for t in (_pass_text(stage, a, shown)
+                                  for a in by_stage.get(stage.key, [])) if t)
+        if texts:
+            out.append(Passes(stage.name, texts, stage.key))
+    return tuple(out)
+
+
 def parse_tags(text: str | None) -> list[str]:
     """"Black Friday, email ,email" -> ["black-friday", "email"]: lower-case, unique, in order."""
     seen: list[str] = []
@@ -125,8 +182,13 @@ def slug(text: str) -> str:
 
 def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
           action_items: list[dict[str, Any]] | None = None, *,
-          improvements_confirmed_by: str | None = None) -> ReportData:
-    """Everything the report shows, from the review's current answers and action items."""
+          improvements_confirmed_by: str | None = None,
+          passes: list[tuple[str, dict[str, Any]]] | None = None) -> ReportData:
+    """Everything the report shows, from the review's current answers and action items.
+
+    `passes` is every submission that moved the review, (stage key, answers) oldest first; by
+    default one pass per answered stage (its current answers).
+    """
     sections: dict[str, list[str]] = {k: [] for k in SECTIONS}
     by_key: dict[str, tuple[FieldDef, Any]] = {}
     for _, f, value in _fields(workflow, answers):
@@ -169,6 +231,10 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
         product=str(product[1]) if product else None,
         team=plain(*team).value if team else None,
         improvements_confirmed_by=improvements_confirmed_by,
+        decisions=decision_passes(
+            workflow, passes if passes is not None else [
+                (s.key, answers[s.key]) for s in workflow.stages if s.key in answers],
+            frozenset(k for keys in SECTIONS.values() for k in keys)),
     )
 
 

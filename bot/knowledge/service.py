@@ -41,7 +41,8 @@ def report_data(session: Session, review: Review) -> ReportData | None:
              for i in review.action_items if i.status != "cancelled"]
     return build(workflow, review.title, answers, items,
                  improvements_confirmed_by=review.improvements_confirmed_by
-                 if review.improvements_confirmed_at else None)
+                 if review.improvements_confirmed_at else None,
+                 passes=store.passes(session, review.id))
 
 
 def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.reviews import service
+from bot.reviews.status import sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.runtime import Runtime
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import may_act, role_refusal
+from workflows.engine import may_act, next_pass, role_refusal
 
 
 def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
@@ -24,13 +25,16 @@ def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
             return
         workflow = service.workflow_of(review)
         stage = workflow.stage(review.current_stage)
+        earlier = store.latest_answers(session, review.id).get(stage.key)
         values = (store.get_draft(session, review.id, stage.key, user_id)
-                  or store.latest_answers(session, review.id).get(stage.key)
+                  or (next_pass(stage, earlier) if earlier else None)
                   or service.prefill(session, review, stage))
         title, meta = review.title, sm.ModalMeta(review.id, stage.key)
+        returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
         client.views_open(trigger_id=trigger_id,
                           view=notice_view("Not for you yet", role_refusal(stage)))
         return
     client.views_open(trigger_id=trigger_id,
-                      view=sm.stage_view(stage, title=title, meta=meta, values=values))
+                      view=sm.stage_view(stage, title=title, meta=meta, values=values,
+                                         returned=returned))

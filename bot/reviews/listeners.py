@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 from bot.features import ReviewHooks, StageSaved
 from bot.reviews import service
 from bot.reviews.flows import open_stage
-from bot.reviews.status import refresh_status
+from bot.reviews.status import refresh_status, sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
 from bot.reviews.views.start_modal import CALLBACK_ID as START
@@ -74,7 +74,8 @@ def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> di
 
 
 def _error_response(
-    stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str
+    stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str,
+    returned: str | None = None,
 ) -> dict[str, Any]:
     """Errors on this page go next to their fields; otherwise show the page that has them."""
     here = sm.fields_on_page(stage, raw, meta)
@@ -87,7 +88,8 @@ def _error_response(
     meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
     return {
         "response_action": "update",
-        "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message),
+        "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message,
+                              returned=returned if meta.page == 0 else None),
     }
 
 
@@ -229,13 +231,14 @@ def _submit(
     stage = workflow.stage(meta.stage)
     draft = store.get_draft(session, review.id, stage.key, user_id) or {}
     raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
+    returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
     last_page = len(sm.pages(stage, raw, meta)) - 1
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title), None
+            return _error_response(stage, raw, meta, errors, review.title, returned), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -256,7 +259,7 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title), None
+        return _error_response(stage, raw, meta, result.errors, review.title, returned), None
     return {}, result
 
 
@@ -294,6 +297,7 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         # The group may move to another page: what was typed on this one is kept.
         store.save_draft(session, review.id, stage.key, user_id, raw)
         title = review.title
+        returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
     group = stage.field(action["value"])
     meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
     meta.page = sm.page_of(stage, raw, meta, f"h.{group.key}")
@@ -301,7 +305,8 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=sm.stage_view(stage, title=title, meta=meta, values=raw),
+            view=sm.stage_view(stage, title=title, meta=meta, values=raw,
+                               returned=returned if meta.page == 0 else None),
         )
     except SlackApiError as exc:
         if exc.response.get("error") != "hash_conflict":  # a newer update already won

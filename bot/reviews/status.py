@@ -7,23 +7,41 @@ repaired by the next refresh (every refresh re-renders the whole message from th
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.features import StageSaved
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
-from bot.reviews.views.review_message import status_message
+from bot.reviews.views.review_message import sent_back_text, status_message
 from bot.runtime import Runtime
+from bot.slack.text import day_label
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review
+from storage.types import utcnow
+from workflows.engine import sent_back
 
 log = logging.getLogger(__name__)
 
 
-def _render(session, review: Review) -> dict:
+def sent_back_note(session: Session, review: Review, tz: str) -> str | None:
+    """Why the review's current stage is open again (mrkdwn), or None when it moved forward."""
+    move = store.last_move(session, review.id)
+    if move is None or move.to_stage != review.current_stage:
+        return None
+    back = sent_back(workflow_of(review), move.from_stage, move.to_stage, move.answers)
+    if back is None:
+        return None
+    zone = ZoneInfo(tz)
+    return sent_back_text(back, move.by, day_label(move.at.astimezone(zone).date(),
+                                                   utcnow().astimezone(zone).date()))
+
+
+def _render(session, review: Review, tz: str = "UTC") -> dict:
     workflow = workflow_of(review)
     answered = set(store.latest_answers(session, review.id))
     open_items = session.scalar(select(func.count(ActionItem.id)).where(
@@ -31,7 +49,8 @@ def _render(session, review: Review) -> dict:
         ActionItem.status.in_(store.OPEN_ITEM_STATUSES))) or 0
     return status_message(review_id=review.id, title=review.title, workflow=workflow,
                           owner_id=review.owner_id, status=review.status,
-                          current=review.current_stage, done=answered, open_items=open_items)
+                          current=review.current_stage, done=answered, open_items=open_items,
+                          sent_back=sent_back_note(session, review, tz))
 
 
 def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -> None:
@@ -40,10 +59,11 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         review = store.get_review(session, review_id)
         if review is None:
             return
-        message = _render(session, review)
+        message = _render(session, review, rt.settings.timezone)
         channel, ts = review.channel_id, review.message_ts
         summary = (summary_blocks(workflow_of(review), review.title,
-                                  store.latest_answers(session, review.id))
+                                  store.latest_answers(session, review.id),
+                                  passes=store.passes(session, review.id))
                    if post_summary else None)
     try:
         if ts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def escape(text: str) -> str:
     """Slack's three control characters, so nobody pings <!channel> through a form."""
@@ -41,3 +43,13 @@ def chunks(text: str, size: int) -> list[str]:
         out.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return out
+
+
+def day_label(d: date, today: date) -> str:
+    """A day as people read it: "Fri 11 Dec", with the year only when it is not `today`'s year.
+
+    The one date format for people in every message, form and report (exports keep ISO dates,
+    which machines read). Pass a datetime already converted to the reader's time zone.
+    """
+    label = f"{d:%a} {d.day} {d:%b}"
+    return label if d.year == today.year else f"{label} {d.year}"

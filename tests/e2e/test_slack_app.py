@@ -65,6 +65,41 @@ def test_service_delivery_loops_back_on_revision(slack: FakeSlack, bot) -> None:
     assert review_row(bot).status == "complete"
 
 
+def test_a_stage_sent_back_says_why_in_the_message_the_form_and_the_report(slack: FakeSlack,
+                                                                          bot) -> None:
+    start(slack, "service Autumn catalogue")
+    for _ in range(3):  # kickoff, planning, execution
+        complete_stage(slack, bot, on_track="yes", risk_mitigation="no")
+    complete_stage(slack, bot, BOB, quality_outcome="revision_required",
+                   revision_notes="Fix the broken <b>links</b> on page 4")
+    message = status_message(slack)
+    blocks = {b["block_id"]: b for b in message["blocks"]}
+    why = blocks["sent_back"]["text"]["text"]
+    assert "*Sent back to Execution* from Quality Review by <@U0BOB> on " in why
+    assert ": Revision required" in why
+    assert "*What needs revising*\n>Fix the broken &lt;b&gt;links&lt;/b&gt; on page 4" in why
+    # The reopened form starts with the same explanation.
+    slack.click(ALICE, "continue_review", str(review_row(bot).id), channel_id=CHANNEL,
+                message_ts=message["ts"])
+    form = slack.wait_for(lambda: slack.top_view(ALICE))
+    assert [b["block_id"] for b in form["blocks"][:2]] == ["purpose", "sent_back"]
+    assert form["blocks"][1]["text"]["text"] == why
+    slack.close(ALICE, form["id"])
+    complete_stage(slack, bot, on_track="yes", risk_mitigation="no")
+    complete_stage(slack, bot, BOB, quality_outcome="approved", revision_notes="")
+    assert "sent_back" not in {b["block_id"] for b in status_message(slack)["blocks"]}
+    for _ in range(2):  # customer acceptance, closure
+        complete_stage(slack, bot, accepted="yes")
+
+    def thread_text() -> str:
+        return " ".join(b["text"]["text"] for m in slack.thread(CHANNEL, message["ts"])
+                        for b in m.get("blocks", []) if b["type"] == "section" and "text" in b)
+
+    slack.wait_for(lambda: "• Quality Review, pass" in thread_text())
+    assert ("• Quality Review, pass 1: Revision required — Fix the broken &lt;b&gt;links&lt;/b&gt;"
+            " on page 4; pass 2: Approved") in thread_text()
+
+
 def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> None:
     start(slack, "support Order arrived broken")
     review_id = review_row(bot).id

@@ -21,6 +21,7 @@ from bot.slack.text import chunks, clip, escape, mention
 from workflows.au.budget import compare
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
+from workflows.reports import decision_passes
 
 
 def _finalize(value: Any) -> Any:
@@ -82,8 +83,15 @@ def display(f: FieldDef, value: Any) -> Markup:
     return Markup(escape(str(value)))  # noqa: S704
 
 
-def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per answered stage: its name and (label, value) pairs, groups as rows."""
+def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
+                   passes: list[tuple[str, dict[str, Any]]] | None = None
+                   ) -> list[dict[str, Any]]:
+    """Per answered stage: its name and (label, value) pairs, groups as rows.
+
+    A stage decided more than once (sent back, then decided again) lists every pass.
+    """
+    repeated = {p.key: p.passes for p in decision_passes(workflow, passes or [])
+                if len(p.passes) > 1}
     sections = []
     for stage in workflow.stages:
         given = answers.get(stage.key)
@@ -101,10 +109,13 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> li
                 items.append({"label": f.label, "rows": [Markup(r) for r in rows]})  # noqa: S704
             else:
                 items.append({"label": f.label, "value": display(f, value)})
-        for d in stage.decisions:
+        for d in stage.decisions if stage.key not in repeated else ():
             label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
             if label:
                 items.append({"label": d.question, "value": label})
+        if stage.key in repeated:
+            items.append({"label": "Decisions", "value": "; ".join(
+                f"pass {n}: {text}" for n, text in enumerate(repeated[stage.key], 1))})
         confirmed = [o.label for o in stage.outputs if o.key in given.get(OUTPUTS_KEY, [])]
         sections.append({"name": stage.name, "items": items, "confirmed": confirmed})
     return sections
@@ -134,13 +145,14 @@ def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> st
 
 
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-                   max_blocks: int = 45) -> dict[str, Any]:
+                   max_blocks: int = 45,
+                   passes: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
     env = templates()
     blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
                                      "text": {"type": "plain_text", "emoji": True,
                                               "text": clip(f"Summary: {title}", 150)}}]
-    for index, section in enumerate(stage_sections(workflow, answers)):
+    for index, section in enumerate(stage_sections(workflow, answers, passes)):
         text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
         for part, chunk in enumerate(chunks(text, 3000)):
             if len(blocks) >= max_blocks:

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.text import clip, escape, mention
-from workflows.engine import progress
+from workflows.engine import SentBack, progress
 from workflows.model import Workflow
 
 CONTINUE = "continue_review"
@@ -36,10 +36,29 @@ def progress_line(workflow: Workflow, current: str | None, done: set[str]) -> st
     return "  ".join(f"{MARKS[p.state]} {escape(p.name)}" for p in stages)
 
 
+def sent_back_text(back: SentBack, by: str, day: str) -> str:
+    """Why a stage is open again: who sent it back, when, from where, and their comment.
+
+    Shown on the status message and at the top of the reopened form, so the person redoing the
+    stage reads what was asked without hunting through the thread.
+    """
+    decision = f": {escape(back.decision)}" if back.decision else ""
+    text = (f":leftwards_arrow_with_hook: *Sent back to {escape(back.to_stage)}* from "
+            f"{escape(back.from_stage)} by {mention(by)} on {day}{decision}")
+    if back.comment:
+        if back.comment_label:
+            text += f"\n*{escape(back.comment_label)}*"
+        text += "\n>" + escape(clip(back.comment, 2500)).replace("\n", "\n>")
+    return clip(text, 3000)
+
+
 def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: str,
                    status: str, current: str | None, done: set[str],
-                   open_items: int = 0) -> dict[str, Any]:
-    """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update."""
+                   open_items: int = 0, sent_back: str | None = None) -> dict[str, Any]:
+    """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
+
+    `sent_back` (mrkdwn from `sent_back_text`) explains why the current stage is open again.
+    """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
         SectionBlock(block_id="facts", fields=[
@@ -51,6 +70,9 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         ContextBlock(block_id="progress", elements=[
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
+    if sent_back and current is not None:
+        blocks.append(SectionBlock(block_id="sent_back",
+                                   text=MarkdownTextObject(text=sent_back)))
     buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
                *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id)),
                   ButtonElement(text="Export", action_id=EXPORT_ACTION, value=str(review_id))]

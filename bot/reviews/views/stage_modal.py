@@ -245,13 +245,20 @@ def page_of(stage: Stage, values: dict[str, Any], meta: ModalMeta, block_id: str
 
 
 def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, Any],
-               notice: str | None = None) -> dict[str, Any]:
-    """The modal for one page of a stage; `notice` explains an error found on another page."""
+               notice: str | None = None, returned: str | None = None) -> dict[str, Any]:
+    """The modal for one page of a stage; `notice` explains an error found on another page.
+
+    `returned` (mrkdwn, already escaped) says why a finished stage is open again: it goes at
+    the top, where the person redoing the stage looks first.
+    """
     all_pages = pages(stage, values, meta)
     meta.page = min(meta.page, len(all_pages) - 1)
     last = meta.page == len(all_pages) - 1
     intro: list[Block] = [SectionBlock(block_id="purpose", text=MarkdownTextObject(
         text=f"*{escape(clip(title, 150))}*\n{escape(stage.purpose)}"))]
+    if returned:
+        intro.append(SectionBlock(block_id="sent_back",
+                                  text=MarkdownTextObject(text=clip(returned, 3000))))
     notes = []
     if stage.inputs:
         notes.append("Bring: " + " · ".join(escape(i) for i in stage.inputs))
