@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
 
 from bot.reviews import service
@@ -12,6 +14,16 @@ from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import may_act, next_pass, role_refusal
+from workflows.model import Role, Stage
+
+
+def waiting_view(stage: Stage) -> dict[str, Any]:
+    """Refused before any typing: the step belongs to someone else, and they know."""
+    if stage.role == Role.ADMIN:
+        return notice_view("Waiting on an admin", (
+            f"{role_refusal(stage)} The admins have been told it is waiting; the review's owner "
+            "hears when it is closed or changes are asked for."))
+    return notice_view("Waiting on the owner", role_refusal(stage))
 
 
 def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
@@ -32,8 +44,7 @@ def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
         title, meta = review.title, sm.ModalMeta(review.id, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
-        client.views_open(trigger_id=trigger_id,
-                          view=notice_view("Not for you yet", role_refusal(stage)))
+        client.views_open(trigger_id=trigger_id, view=waiting_view(stage))
         return
     client.views_open(trigger_id=trigger_id,
                       view=sm.stage_view(stage, title=title, meta=meta, values=values,

@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.features import ReviewHooks, StageSaved
 from bot.reviews import service
-from bot.reviews.flows import open_stage
+from bot.reviews.flows import open_stage, waiting_view
 from bot.reviews.status import refresh_status, sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
@@ -36,7 +36,7 @@ from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import clean
+from workflows.engine import clean, may_act
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,11 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         review = store.get_review(session, int(action["value"]))
         if review is None:
             return
-        allowed = user_id == review.owner_id or rt.is_admin(user_id)
-        stages = [(s.key, s.name) for s in service.editable_stages(session, review)]
+        is_admin = rt.is_admin(user_id)
+        allowed = user_id == review.owner_id or is_admin
+        # An admin's stage is not offered to others: they would fill it and be refused on save.
+        stages = [(s.key, s.name) for s in service.editable_stages(session, review)
+                  if may_act(s, is_admin=is_admin, is_owner=user_id == review.owner_id)]
         review_id, title = review.id, review.title
     if not allowed:
         client.views_open(
@@ -173,15 +176,23 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
             ),
         )
         return
+    if not stages:
+        client.views_open(trigger_id=body["trigger_id"], view=notice_view(
+            "Nothing to edit", "No stage you can edit has been submitted yet."))
+        return
     client.views_open(trigger_id=body["trigger_id"], view=edit_picker(review_id, title, stages))
 
 
 def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     review_id = int(view["private_metadata"])
     chosen = state.option(view["state"]["values"], "stage")
+    user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         stage = service.workflow_of(review).stage(chosen or "")
+        if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
+            ack(response_action="update", view=waiting_view(stage))
+            return
         values = (
             store.get_draft(session, review_id, stage.key, body["user"]["id"])
             or store.latest_answers(session, review_id).get(stage.key)

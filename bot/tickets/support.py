@@ -52,11 +52,13 @@ IN_REVIEW = "in_review"
 
 
 def after_stage(rt: Runtime, saved: StageSaved) -> None:
-    """After an admin stage is saved (and acked): DM the owner the comment or the close."""
+    """After a stage is saved (and acked): the admins hear that a review now waits on them; after
+    an admin stage, the owner gets the close or the changes asked for, with the comment."""
+    notify_admins_waiting(rt, saved)
     review_id, stage_key, result, actor = (saved.review_id, saved.stage_key, saved.result,
                                            saved.user_id)
     transition = result.transition
-    if transition is None:
+    if transition is None or result.edited:
         return
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
@@ -75,7 +77,7 @@ def after_stage(rt: Runtime, saved: StageSaved) -> None:
         message = changes_requested_dm(review_id, title, permalink, actor,
                                        comment or "(no comment)", back_to)
     elif transition.complete:
-        message = closed_dm(title, permalink, actor)
+        message = closed_dm(title, permalink, actor, comment)
     else:
         return
     try:
@@ -83,6 +85,35 @@ def after_stage(rt: Runtime, saved: StageSaved) -> None:
     except SlackApiError as exc:  # the decision is saved; the status message shows it too
         log.error("could not DM %s about review %s: %s", owner, review_id,
                   exc.response.get("error"))
+
+
+def notify_admins_waiting(rt: Runtime, saved: StageSaved) -> int:
+    """DM the admins once when a review starts waiting on them (In Review, or an admin's stage
+    next); how many were told.
+
+    Without this an admin learns of it only from the next reminder sweep. The DM is the sweep's
+    first In Review reminder, claimed under the same identity, so the sweep does not repeat it
+    and a second call sends nothing.
+    """
+    transition = saved.result.transition
+    if transition is None or saved.result.edited or transition.next_stage is None:
+        return 0
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, saved.review_id)
+        if review is None or review.current_stage != transition.next_stage:
+            return 0  # gone, or already moved on
+        stage = workflow_of(review).stage(transition.next_stage)
+        if transition.status != IN_REVIEW and stage.role != Role.ADMIN:
+            return 0
+        since = ticket_store.last_moved(session, [review.id]).get(review.id, review.created_at)
+        message = in_review_reminder(review.id, review.title, review.permalink, review.owner_id,
+                                     0)
+    result = ReminderResult()
+    for admin in admins(rt):
+        if admin != saved.user_id:  # who just sent it knows
+            _deliver(rt, Planned(saved.review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin,
+                                 message), result)
+    return result.sent
 
 
 # --- reminders ---------------------------------------------------------------------------------
@@ -152,29 +183,33 @@ def sweep(rt: Runtime, now: datetime | None = None) -> ReminderResult:
     """Send the support reminders that are due, each exactly once."""
     result = ReminderResult()
     for p in plan(rt, now or utcnow()):
-        with transaction(rt.sessions) as session:
-            claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
-                                                occurrence=p.occurrence,
-                                                recipient_id=p.recipient)
-        if claim is None:
-            continue
-        try:
-            rt.client.chat_postMessage(channel=p.recipient, **p.message)
-        except SlackApiError as exc:
-            error = exc.response.get("error") or "unknown_error"
-            with transaction(rt.sessions) as session:
-                row = session.get(SupportReminder, claim)
-                if error in PERMANENT_ERRORS:
-                    row.status, row.reason = "failed", error
-                else:  # let the next sweep try again
-                    session.delete(row)
-            result.failed += 1
-            continue
+        _deliver(rt, p, result)
+    return result
+
+
+def _deliver(rt: Runtime, p: Planned, result: ReminderResult) -> None:
+    """Claim the reminder, send it, record the outcome (a transient failure is retried)."""
+    with transaction(rt.sessions) as session:
+        claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
+                                            occurrence=p.occurrence, recipient_id=p.recipient)
+    if claim is None:
+        return
+    try:
+        rt.client.chat_postMessage(channel=p.recipient, **p.message)
+    except SlackApiError as exc:
+        error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
             row = session.get(SupportReminder, claim)
-            row.status, row.sent_at = "sent", utcnow()
-        result.sent += 1
-    return result
+            if error in PERMANENT_ERRORS:
+                row.status, row.reason = "failed", error
+            else:  # let the next sweep try again
+                session.delete(row)
+        result.failed += 1
+        return
+    with transaction(rt.sessions) as session:
+        row = session.get(SupportReminder, claim)
+        row.status, row.sent_at = "sent", utcnow()
+    result.sent += 1
 
 
 def scheduled_reminders(rt: Runtime) -> ReminderResult:

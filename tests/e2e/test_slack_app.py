@@ -106,18 +106,43 @@ def test_support_postmortem_needs_an_admin_to_close(slack: FakeSlack, bot) -> No
     for _ in range(5):
         complete_stage(slack, bot)
     assert review_row(bot).status == "in_review"
+    # The admins hear at once, without waiting for a reminder sweep.
+    dm = slack.wait_for(lambda: slack.dms(ADMIN))[0]
+    assert dm["text"] == "In Review: Order arrived broken is waiting for an admin"
+    # The message (the same for everyone) says who it waits on: no green button for all.
     message = status_message(slack)
-    assert buttons(message) == ["Continue: Admin review", "Add action item", "Edit a stage",
-                                "Export", "Consumer guarantees"]
-    # Alice is not an admin: the server refuses, politely, in a modal.
+    go = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+              if e["action_id"] == "continue_review")
+    assert go["text"]["text"] == "Continue: Admin review" and "style" not in go
+    waiting = next(b for b in message["blocks"] if b["block_id"] == "waiting")
+    assert "*Waiting on an admin* to complete “Admin review”" in str(waiting)
+    # Alice is not an admin: refused before she types anything, and told what happens next.
     slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
                 message_ts=message["ts"])
     notice = slack.wait_for(lambda: slack.top_view(ALICE))
-    assert notice["title"]["text"] == "Not for you yet"
+    assert notice["title"]["text"] == "Waiting on an admin"
     assert "Only a workspace admin can complete “Admin review”." in str(notice["blocks"])
+    assert "The admins have been told it is waiting" in str(notice["blocks"])
     slack.close(ALICE, notice["id"])
-    complete_stage(slack, bot, ADMIN, review_outcome="close")
+    complete_stage(slack, bot, ADMIN, review_outcome="close",
+                   review_comment="Clear analysis <3; share it at the meeting")
     assert review_row(bot).status == "closed"
+    # The owner's DM carries the admin's comment, escaped.
+    closed = slack.wait_for(lambda: next((m for m in slack.dms(ALICE)
+                                          if m["text"].startswith("Closed:")), None))
+    assert "Clear analysis &lt;3; share it at the meeting" in str(closed["blocks"])
+    # Editing: the admin's stage is offered to admins only.
+
+    def picker_stages(user: str) -> list[str]:
+        slack.click(user, "stage_edit", str(review_id), channel_id=CHANNEL,
+                    message_ts=message["ts"])
+        picker = slack.wait_for(lambda: slack.top_view(user))
+        slack.close(user, picker["id"])
+        return [o["value"] for o in picker["blocks"][1]["element"]["options"]]
+
+    assert "admin_review" not in picker_stages(ALICE)
+    assert "report" in picker_stages(ALICE)
+    assert "admin_review" in picker_stages(ADMIN)
 
 
 def test_validation_errors_show_next_to_the_field(slack: FakeSlack, bot) -> None:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 
 from bot.slack.text import clip, escape, mention
 from workflows.engine import SentBack, progress
-from workflows.model import Workflow
+from workflows.model import Role, Workflow
 
 CONTINUE = "continue_review"
 EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners.py)
@@ -81,9 +81,15 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
                              value=str(review_id))]
     if current is not None:
         stage = workflow.stage(current)
+        # The message is the same for everyone: an admin's step is not a green "go" for all.
+        admins_only = stage.role == Role.ADMIN
         buttons.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
                                         action_id=CONTINUE, value=str(review_id),
-                                        style="primary"))
+                                        style=None if admins_only else "primary"))
+        if admins_only:
+            blocks.append(ContextBlock(block_id="waiting", elements=[MarkdownTextObject(
+                text=f":hourglass_flowing_sand: *Waiting on an admin* to complete "
+                     f"“{escape(stage.name)}”. The admins have been told.")]))
         fallback = f"{title}: {status_label(status)}, next: {stage.name}"
     else:
         blocks.append(SectionBlock(block_id="done", text=MarkdownTextObject(
