@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from workflows.au.budget import compare
 from workflows.model import FieldDef, FieldType, Stage, Workflow
 
 # Answers the seeds keep from the team ("a comment visible only to admins"): never in a report
@@ -77,6 +79,7 @@ class ReportData:
     product: str | None = None
     team: str | None = None
     decisions: tuple[Passes, ...] = ()
+    budget: tuple[str, ...] = ()  # budget vs actual, monospaced rows (see `budget_table`)
     # Who confirmed the improvements were implemented (a Slack user id), once every item is done.
     improvements_confirmed_by: str | None = None
 
@@ -89,25 +92,35 @@ def report_stage(workflow: Workflow) -> Stage | None:
     return next((s for s in workflow.stages if s.report), None)
 
 
+FORM_HINT = re.compile(r"\s*\((?:comma-separated|optional)\)", re.IGNORECASE)
+
+
+def shown_label(label: str) -> str:
+    """A field's label as posted: "Tags (comma-separated)" is how to fill the form, not what the
+    answer is, so such hints stay in the form."""
+    return FORM_HINT.sub("", label).strip() or label
+
+
 def plain(f: FieldDef, value: Any) -> Fact:
     """An answer as a fact; choices become their labels, users and links keep their kind."""
+    label = shown_label(f.label)
     t = f.type
     if t == FieldType.USER:
-        return Fact(f.label, str(value), "user")
+        return Fact(label, str(value), "user")
     if t == FieldType.URL:
-        return Fact(f.label, str(value), "url")
+        return Fact(label, str(value), "url")
     if t == FieldType.YES_NO:
-        return Fact(f.label, "Yes" if value else "No")
+        return Fact(label, "Yes" if value else "No")
     if t == FieldType.CHOICE:
-        return Fact(f.label, next((o.label for o in f.options if o.value == value), str(value)))
+        return Fact(label, next((o.label for o in f.options if o.value == value), str(value)))
     if t == FieldType.MULTI_CHOICE:
-        return Fact(f.label, ", ".join(o.label for o in f.options if o.value in value))
+        return Fact(label, ", ".join(o.label for o in f.options if o.value in value))
     if t == FieldType.USERS:
-        return Fact(f.label, " ".join(value), "users")
+        return Fact(label, " ".join(value), "users")
     if t == FieldType.MONEY:
         basis = "incl." if value.get("gst") == "inclusive" else "excl."
-        return Fact(f.label, f"${float(value['amount']):,.2f} {basis} GST")
-    return Fact(f.label, str(value))
+        return Fact(label, f"${float(value['amount']):,.2f} {basis} GST")
+    return Fact(label, str(value))
 
 
 def _fields(workflow: Workflow, answers: dict[str, dict[str, Any]]):
@@ -164,6 +177,29 @@ def decision_passes(workflow: Workflow, passes: list[tuple[str, dict[str, Any]]]
         if texts:
             out.append(Passes(stage.name, texts, stage.key))
     return tuple(out)
+
+
+def budget_table(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """Budget vs actual on both GST bases as monospaced rows, when the workflow has fields in
+    those roles; () otherwise. The figures that matter most in a campaign's report."""
+    found: dict[str, dict[str, str]] = {}
+    for stage in workflow.stages:
+        for f in stage.fields:
+            if f.role in ("budget", "actual") and answers.get(stage.key, {}).get(f.key):
+                found[f.role] = answers[stage.key][f.key]
+    if len(found) < 2:
+        return ()
+    c = compare(found["budget"], found["actual"])
+
+    def cell(value: Decimal, signed: bool = False) -> str:
+        text = f"{'+' if signed and value > 0 else ''}{'-' if value < 0 else ''}${abs(value):,.2f}"
+        return f"{text:>14}"
+
+    pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
+    return (f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
+            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
+            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
+            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}")
 
 
 def parse_tags(text: str | None) -> list[str]:
@@ -231,6 +267,7 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
         product=str(product[1]) if product else None,
         team=plain(*team).value if team else None,
         improvements_confirmed_by=improvements_confirmed_by,
+        budget=budget_table(workflow, answers),
         decisions=decision_passes(
             workflow, passes if passes is not None else [
                 (s.key, answers[s.key]) for s in workflow.stages if s.key in answers],

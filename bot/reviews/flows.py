@@ -41,7 +41,7 @@ def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
         values = (store.get_draft(session, review.id, stage.key, user_id)
                   or (next_pass(stage, earlier) if earlier else None)
                   or service.prefill(session, review, stage))
-        title, meta = review.title, sm.ModalMeta(review.id, stage.key)
+        title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
         client.views_open(trigger_id=trigger_id, view=waiting_view(stage))

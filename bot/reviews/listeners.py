@@ -31,7 +31,7 @@ from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
 from bot.reviews.views.start_modal import CALLBACK_ID as START
 from bot.reviews.views.start_modal import TITLE_MAX, parse_start
 from bot.runtime import Runtime
-from bot.slack import state
+from bot.slack import menu, state
 from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
@@ -189,7 +189,8 @@ def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
-        stage = service.workflow_of(review).stage(chosen or "")
+        workflow = service.workflow_of(review)
+        stage = workflow.stage(chosen or "")
         if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
             ack(response_action="update", view=waiting_view(stage))
             return
@@ -199,7 +200,7 @@ def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
             or {}
         )
         title = review.title
-    meta = sm.ModalMeta(review_id, stage.key, edit=True)
+    meta = sm.ModalMeta.of(review_id, workflow, stage.key, edit=True)
     ack(response_action="update", view=sm.stage_view(stage, title=title, meta=meta, values=values))
 
 
@@ -325,7 +326,12 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
 
 
 def register(app: App) -> None:
-    """Route this feature's Slack requests to its listener functions."""
+    """Route this feature's Slack requests to its listener functions.
+
+    The status message's menu offers other features' actions (export, add an item...): its
+    middleware hands each choice to the listener of the button it stands for.
+    """
+    app.use(menu.as_button)
     app.view(START)(start_submitted)
     app.action(CONTINUE)(continue_clicked)
     app.action(EDIT_STAGE)(edit_clicked)

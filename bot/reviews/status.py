@@ -7,6 +7,7 @@ repaired by the next refresh (every refresh re-renders the whole message from th
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,8 @@ from storage.db import transaction
 from storage.models import ActionItem, Review
 from storage.types import utcnow
 from workflows.engine import sent_back
+from workflows.model import Workflow
+from workflows.reports import report_stage
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,10 @@ def sent_back_note(session: Session, review: Review, tz: str) -> str | None:
                                                    utcnow().astimezone(zone).date()))
 
 
-def _render(session, review: Review, tz: str = "UTC") -> dict:
+def _render(session: Session, review: Review, tz: str = "UTC",
+            current: Workflow | None = None) -> dict[str, Any]:
+    """The status message from the database; `current` is today's definition of the workflow
+    (settings such as `consumer_guarantees` follow it, not the pinned copy)."""
     workflow = workflow_of(review)
     answered = set(store.latest_answers(session, review.id))
     open_items = session.scalar(select(func.count(ActionItem.id)).where(
@@ -50,7 +56,8 @@ def _render(session, review: Review, tz: str = "UTC") -> dict:
     return status_message(review_id=review.id, title=review.title, workflow=workflow,
                           owner_id=review.owner_id, status=review.status,
                           current=review.current_stage, done=answered, open_items=open_items,
-                          sent_back=sent_back_note(session, review, tz))
+                          sent_back=sent_back_note(session, review, tz),
+                          consumer_guarantees=(current or workflow).consumer_guarantees)
 
 
 def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -> None:
@@ -59,8 +66,13 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         review = store.get_review(session, review_id)
         if review is None:
             return
-        message = _render(session, review, rt.settings.timezone)
+        workflow = workflow_of(review)
+        known = workflow.key in rt.registry
+        current = rt.registry[workflow.key] if known else workflow
+        message = _render(session, review, rt.settings.timezone, current)
         channel, ts = review.channel_id, review.message_ts
+        # A workflow with a report posts that (bot/knowledge) as the thread's one reply.
+        post_summary = post_summary and report_stage(workflow) is None
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id),
                                   passes=store.passes(session, review.id))

@@ -126,7 +126,7 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
     expect(message.locator(".bk-btn-primary")).to_have_count(0)
     expect(message.locator(":scope > .msg-main > .msg-meta .msg-edited")).to_be_visible()
     message.locator(".thread-toggle").click()
-    expect(message.locator(".thread")).to_contain_text("Lessons Learned Documentation")
+    expect(message.locator(".thread")).to_contain_text("Lessons learned: Black Friday email")
     page.screenshot(path=str(artifacts / "sandbox-channel.png"))
 
     # Bob sees his action item: a DM he can act on, and his App Home.

@@ -18,10 +18,9 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.slack.text import chunks, clip, escape, mention
-from workflows.au.budget import compare
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
-from workflows.reports import decision_passes
+from workflows.reports import budget_table, decision_passes, shown_label
 
 
 def _finalize(value: Any) -> Any:
@@ -106,9 +105,10 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
                 rows = [" · ".join(str(display(sub, row[sub.key])) for sub in f.fields
                                    if row.get(sub.key) not in (None, ""))
                         for row in value]
-                items.append({"label": f.label, "rows": [Markup(r) for r in rows]})  # noqa: S704
+                items.append({"label": shown_label(f.label),
+                              "rows": [Markup(r) for r in rows]})  # noqa: S704
             else:
-                items.append({"label": f.label, "value": display(f, value)})
+                items.append({"label": shown_label(f.label), "value": display(f, value)})
         for d in stage.decisions if stage.key not in repeated else ():
             label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
             if label:
@@ -123,25 +123,8 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
 
 def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> str | None:
     """Budget vs actual on both GST bases, when the workflow has fields in those roles."""
-    found: dict[str, dict[str, str]] = {}
-    for stage in workflow.stages:
-        for f in stage.fields:
-            if f.role in ("budget", "actual") and answers.get(stage.key, {}).get(f.key):
-                found[f.role] = answers[stage.key][f.key]
-    if len(found) < 2:
-        return None
-    c = compare(found["budget"], found["actual"])
-
-    def cell(value: Decimal, signed: bool = False) -> str:
-        text = f"{'+' if signed and value > 0 else ''}{'-' if value < 0 else ''}${abs(value):,.2f}"
-        return f"{text:>14}"
-
-    pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
-    rows = [f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
-            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
-            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
-            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}"]
-    return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```"
+    rows = budget_table(workflow, answers)
+    return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```" if rows else None
 
 
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
