@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -310,6 +310,23 @@ def get_draft(session: Session, review_id: int, stage_key: str, user_id: str
 def audit_trail(session: Session, review_id: int) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.review_id == review_id)
                                 .order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def claim_follow_ups(session: Session, review_id: int, kind: str, *, to_status: str,
+                     from_status: str = "open") -> list[FollowUp]:
+    """Move the review's follow-ups of `kind` from one status to another: the ones this call
+    moved (a row another process moved first is not returned, so it is acted on once)."""
+    claimed = []
+    for row in follow_ups(session, review_id):
+        if row.kind != kind or row.status != from_status:
+            continue
+        moved = session.execute(update(FollowUp).where(
+            FollowUp.id == row.id, FollowUp.status == from_status,
+        ).values(status=to_status).execution_options(synchronize_session=False))
+        if moved.rowcount == 1:  # type: ignore[attr-defined]
+            session.refresh(row)
+            claimed.append(row)
+    return claimed
 
 
 def follow_ups(session: Session, review_id: int) -> list[FollowUp]:

@@ -42,6 +42,8 @@ def test_socket_mode_needs_no_signing_secret() -> None:
     ({**BASE, "POSTMORTEM_STATE": "XYZ"}, "POSTMORTEM_STATE must be one of"),
     ({**BASE, "DATABASE_URL": "oracle://x"}, "DATABASE_URL uses 'oracle'"),
     ({**BASE, "POSTMORTEM_WORKFLOWS_DIR": "/nonexistent"}, "POSTMORTEM_WORKFLOWS_DIR:"),
+    ({**BASE, "POSTMORTEM_ESCALATION_CHANNEL": "#leadership"},
+     "POSTMORTEM_ESCALATION_CHANNEL must be a channel id"),
 ])
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -53,3 +55,9 @@ def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> No
 def test_secrets_never_appear_in_repr() -> None:
     s = load_settings({**BASE, "DATABASE_URL": "postgresql://bot:hunter2@db/pm"})
     assert "xoxb" not in repr(s) and "s3cret" not in repr(s) and "hunter2" not in repr(s)
+
+
+def test_the_escalation_channel_is_optional() -> None:
+    assert load_settings(BASE).escalation_channel is None
+    assert load_settings({**BASE, "POSTMORTEM_ESCALATION_CHANNEL": " C0LEADS "}
+                         ).escalation_channel == "C0LEADS"

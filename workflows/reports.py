@@ -87,6 +87,24 @@ class ReportData:
         return self.sections.get(key, "")
 
 
+ESCALATED = "escalated"  # the section "Escalated for organisational change"
+
+
+def escalated_fields(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> set[str]:
+    """Comment fields of decisions answered with an escalation ("Yes: escalate for
+    organisational change"): the report shows them under their own heading, not mixed into the
+    root causes, so a reader sees what was escalated."""
+    keys = set()
+    for stage in workflow.stages:
+        given = answers.get(stage.key) or {}
+        for d in stage.decisions:
+            chosen = next((o for o in d.options if o.value == given.get(d.key)), None)
+            if d.comment_field and chosen and chosen.follow_up and (
+                    chosen.follow_up.kind == "escalation"):
+                keys.add(d.comment_field)
+    return keys
+
+
 def report_stage(workflow: Workflow) -> Stage | None:
     """The stage whose submission builds the report (flagged `report: true`)."""
     return next((s for s in workflow.stages if s.report), None)
@@ -225,10 +243,14 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
     `passes` is every submission that moved the review, (stage key, answers) oldest first; by
     default one pass per answered stage (its current answers).
     """
-    sections: dict[str, list[str]] = {k: [] for k in SECTIONS}
+    sections: dict[str, list[str]] = {k: [] for k in (*SECTIONS, ESCALATED)}
+    escalated = escalated_fields(workflow, answers)
     by_key: dict[str, tuple[FieldDef, Any]] = {}
     for _, f, value in _fields(workflow, answers):
         by_key.setdefault(f.key, (f, value))
+        if f.key in escalated and f.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+            sections[ESCALATED].append(str(value).strip())
+            continue
         for section, keys in SECTIONS.items():
             if f.key in keys and f.type in (FieldType.TEXT, FieldType.LONG_TEXT):
                 sections[section].append(str(value).strip())

@@ -50,7 +50,8 @@ def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
     body = "\n\n".join(x for x in (s("impact"), s("went_well"), s("went_wrong"),
                                    s("resolution")) if x)
     return {"workflow_key": report.workflow_key, "title": report.title, "summary": s("summary"),
-            "lessons": s("lessons"), "root_causes": s("root_causes"),
+            "lessons": s("lessons"),
+            "root_causes": "\n\n".join(x for x in (s("root_causes"), s("escalated")) if x),
             "recommendations": s("recommendations"), "body": body, "tags": list(report.tags),
             "category": report.category, "product": report.product, "team": report.team,
             "share_at_meeting": report.share_at_meeting, "report_md": markdown}

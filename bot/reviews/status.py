@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.features import StageSaved
+from bot.reviews.escalation import escalate_new, who_was_told
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
 from bot.reviews.views.review_message import sent_back_text, status_message
@@ -57,6 +58,7 @@ def _render(session: Session, review: Review, tz: str = "UTC",
                           owner_id=review.owner_id, status=review.status,
                           current=review.current_stage, done=answered, open_items=open_items,
                           sent_back=sent_back_note(session, review, tz),
+                          escalated=who_was_told(session, review),
                           consumer_guarantees=(current or workflow).consumer_guarantees)
 
 
@@ -100,5 +102,9 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
 def after_stage(rt: Runtime, saved: StageSaved) -> None:
     """The status message follows every saved stage; the summary is posted once, at the end."""
     transition = saved.result.transition
+    try:  # before the refresh, so the message says who was told
+        escalate_new(rt, saved.review_id, saved.user_id)
+    except Exception:
+        log.exception("escalating the systemic issues of review %s failed", saved.review_id)
     finished = bool(transition and transition.complete) and not saved.result.edited
     refresh_status(rt, saved.review_id, post_summary=finished)

@@ -24,6 +24,7 @@ from bot.action_items.service import PERMANENT_ERRORS
 from bot.features import StageSaved
 from bot.reviews.service import workflow_of
 from bot.runtime import Runtime
+from bot.slack.people import admin_ids
 from bot.tickets.service import SUPPORT, suggest_stale, ticket_config
 from bot.tickets.views import (
     FeatureRequest,
@@ -130,12 +131,7 @@ class ReminderResult:
 
 def admins(rt: Runtime) -> list[str]:
     """Who hears about reviews waiting In Review: POSTMORTEM_ADMINS, else Slack's admins."""
-    if rt.settings.admins:
-        return sorted(rt.settings.admins)
-    members = rt.client.users_list(limit=500).get("members", [])
-    return sorted(m["id"] for m in members
-                  if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
-                  and not m.get("is_bot"))
+    return admin_ids(rt.client, rt.settings.admins)
 
 
 @dataclass(frozen=True)

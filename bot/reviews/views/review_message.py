@@ -56,12 +56,14 @@ def sent_back_text(back: SentBack, by: str, day: str) -> str:
 def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: str,
                    status: str, current: str | None, done: set[str],
                    open_items: int = 0, sent_back: str | None = None,
-                   consumer_guarantees: bool = False) -> dict[str, Any]:
+                   consumer_guarantees: bool = False,
+                   escalated: str | None = None) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
     One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
     `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
-    offers the assessment where the workflow deals with goods or services sold.
+    offers the assessment where the workflow deals with goods or services sold; `escalated`
+    (mrkdwn) says who was told about a systemic issue.
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
@@ -74,6 +76,9 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         ContextBlock(block_id="progress", elements=[
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
+    if escalated:
+        blocks.append(ContextBlock(block_id="escalated", elements=[
+            MarkdownTextObject(text=clip(escalated, 3000))]))
     if sent_back and current is not None:
         blocks.append(SectionBlock(block_id="sent_back",
                                    text=MarkdownTextObject(text=sent_back)))
