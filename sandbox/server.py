@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from bot.action_items import nudges
 from bot.digest import service as digest
+from bot.digest import views as digest_views
 from sandbox import render
 from sandbox.fake_slack import ApiError, FakeSlack, StateError
 from sandbox.fake_slack.state import iter_elements
@@ -50,8 +51,16 @@ class Clock:
 
 
 def post_digest(rt: Any, now: datetime) -> str:
+    """The clock's digest job, told as a sentence (not "already: posted")."""
     result = digest.post(rt, rt.team_id(), now=now, by="sandbox")
-    return result.status + (f": {result.detail}" if result.detail else "")
+    meeting = (f" for the meeting on {digest_views.when(result.meeting.starts_at)}"
+               if result.meeting else "")
+    return {
+        "posted": f"posted the digest{meeting}",
+        "already": f"the digest{meeting} was already posted (once per meeting), nothing sent",
+        "no_channel": "no digest channel is set: choose one with /postmortem digest",
+        "no_meeting": "no meeting is scheduled in the next year",
+    }.get(result.status, f"Slack refused the digest ({result.detail}); it will be retried")
 
 
 def clock_jobs() -> dict[str, Clock]:

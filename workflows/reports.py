@@ -46,7 +46,8 @@ STOPWORDS = frozenset(_STOP.split())
 
 @dataclass(frozen=True)
 class Fact:
-    """One labelled value; `kind` tells the template how to show it (text, url, user)."""
+    """One labelled value; `kind` tells the template how to show it (text, url, user, date:
+    an ISO date)."""
 
     label: str
     value: str
@@ -138,6 +139,8 @@ def plain(f: FieldDef, value: Any) -> Fact:
     if t == FieldType.MONEY:
         basis = "incl." if value.get("gst") == "inclusive" else "excl."
         return Fact(label, f"${float(value['amount']):,.2f} {basis} GST")
+    if t == FieldType.DATE:
+        return Fact(label, str(value), "date")  # ISO; each format shows it its own way
     return Fact(label, str(value))
 
 
@@ -258,7 +261,7 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
     timeline = tuple(plain(*by_key[k]) for k in TIMELINE_KEYS if k in by_key)
     for _, f, value in _fields(workflow, answers):
         if f.key == "milestones":
-            timeline += tuple(Fact(row.get("milestone", ""), row.get("due_date", ""))
+            timeline += tuple(Fact(row.get("milestone", ""), row.get("due_date", ""), "date")
                               for row in value)
     labels: tuple[Fact, ...] = ()
     if workflow.key == "support_postmortem":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from storage import knowledge as kb
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
+from storage.types import utcnow
 from workflows.reports import ReportData, build, report_stage, similar_words
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,8 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str | None) -> bool:
         report = report_data(session, review) if review else None
         if review is None or report is None:
             return False
-        mrkdwn = render(report, "mrkdwn")
+        mrkdwn = render(report, "mrkdwn", today=utcnow().astimezone(
+            ZoneInfo(rt.settings.timezone)).date())
         entry, created = kb.upsert_entry(session, workspace_id=review.workspace_id,
                                          review_id=review.id,
                                          **entry_values(report, render(report, "md")))

@@ -77,7 +77,8 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False) -
         post_summary = post_summary and report_stage(workflow) is None
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id),
-                                  passes=store.passes(session, review.id))
+                                  passes=store.passes(session, review.id),
+                                  today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
                    if post_summary else None)
     try:
         if ts:

@@ -3,16 +3,20 @@ an exported file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, review_row, start
 from sqlalchemy import select
 
 from bot.knowledge.service import refresh_review_messages
+from bot.slack.text import day_label
 from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import ActionItem, Review
 
+# The sample item's due date as people read it in Slack (the year only when it isn't this one).
+DUE = day_label(date(2026, 12, 1), datetime.now(ZoneInfo("Australia/Sydney")).date())
 LESSON = "Refund wording in campaign emails must match the returns policy page."
 
 
@@ -48,7 +52,7 @@ def test_a_completed_review_is_reported_found_suggested_and_exported(slack: Fake
     reports = [m for m in slack.thread(CHANNEL, status["ts"])
                if m.get("text", "").startswith("Lessons learned:")]
     assert len(reports) == 1
-    assert "Action item 1: <@U0ALICE>, due 2026-12-01 (open)" in text_of(reports[0])
+    assert f"Action item 1: <@U0ALICE>, due {DUE} (open)" in text_of(reports[0])
 
     slack.slash_command(BOB, CHANNEL, "/postmortem", "search refund workflow:campaign")
     found = slack.wait_for(lambda: slack.ephemerals(BOB))[-1]
@@ -108,7 +112,7 @@ def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: Fake
 
     assert refresh_review_messages(bot.rt, review_id) is True
     text = text_of(report_in_thread(slack, status["ts"]))
-    assert "(open)" not in text and "Action item 1: <@U0ALICE>, due 2026-12-01 (done)" in text
+    assert "(open)" not in text and f"Action item 1: <@U0ALICE>, due {DUE} (done)" in text
     assert "Improvements confirmed by <@U0ALICE>." in text
     reports = [m for m in slack.thread(CHANNEL, status["ts"])
                if m.get("text", "").startswith("Lessons learned:")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -17,7 +18,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from bot.slack.text import chunks, clip, escape, mention
+from bot.slack.text import chunks, clip, day_label, escape, mention
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
 from workflows.reports import budget_table, decision_passes, shown_label
@@ -58,9 +59,15 @@ def money(value: dict[str, str]) -> str:
     return f"${Decimal(value['amount']):,.2f} {basis} GST"
 
 
-def display(f: FieldDef, value: Any) -> Markup:
-    """One answer as mrkdwn; user text escaped, mentions and links kept."""
+def display(f: FieldDef, value: Any, today: date | None = None) -> Markup:
+    """One answer as mrkdwn; user text escaped, mentions and links kept; a date as "Fri 11 Dec"
+    when `today` is given."""
     t = f.type
+    if t == FieldType.DATE and today is not None:
+        try:
+            return Markup(day_label(date.fromisoformat(str(value)), today))  # noqa: S704
+        except ValueError:
+            return Markup(escape(str(value)))  # noqa: S704
     if t == FieldType.USER:
         return Markup(mention(value))  # noqa: S704 - a Slack user id, not user text
     if t == FieldType.USERS:
@@ -83,8 +90,8 @@ def display(f: FieldDef, value: Any) -> Markup:
 
 
 def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
-                   passes: list[tuple[str, dict[str, Any]]] | None = None
-                   ) -> list[dict[str, Any]]:
+                   passes: list[tuple[str, dict[str, Any]]] | None = None,
+                   today: date | None = None) -> list[dict[str, Any]]:
     """Per answered stage: its name and (label, value) pairs, groups as rows.
 
     A stage decided more than once (sent back, then decided again) lists every pass.
@@ -102,13 +109,14 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
             if value in (None, "", []):
                 continue
             if f.type == FieldType.GROUP:
-                rows = [" · ".join(str(display(sub, row[sub.key])) for sub in f.fields
+                rows = [" · ".join(str(display(sub, row[sub.key], today)) for sub in f.fields
                                    if row.get(sub.key) not in (None, ""))
                         for row in value]
                 items.append({"label": shown_label(f.label),
                               "rows": [Markup(r) for r in rows]})  # noqa: S704
             else:
-                items.append({"label": shown_label(f.label), "value": display(f, value)})
+                items.append({"label": shown_label(f.label),
+                              "value": display(f, value, today)})
         for d in stage.decisions if stage.key not in repeated else ():
             label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
             if label:
@@ -129,13 +137,14 @@ def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> st
 
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
                    max_blocks: int = 45,
-                   passes: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
+                   passes: list[tuple[str, dict[str, Any]]] | None = None,
+                   today: date | None = None) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
     env = templates()
     blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
                                      "text": {"type": "plain_text", "emoji": True,
                                               "text": clip(f"Summary: {title}", 150)}}]
-    for index, section in enumerate(stage_sections(workflow, answers, passes)):
+    for index, section in enumerate(stage_sections(workflow, answers, passes, today)):
         text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
         for part, chunk in enumerate(chunks(text, 3000)):
             if len(blocks) >= max_blocks:
