@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mimetypes
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -133,6 +134,14 @@ class Sandbox:
             "tz": str(self.tz),
         }
 
+    def file(self, file_id: str) -> tuple[str, bytes] | None:
+        """(name, content) of a completed upload, or None."""
+        with self.slack.lock:
+            info = self.slack.workspace.files.get(file_id)
+            if info is None or not info.get("completed") or info.get("content") is None:
+                return None
+            return str(info["name"]), bytes(info["content"])
+
     # -- actions -------------------------------------------------------------------------
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
         """Do one thing as a person; answers {"ok", "problems", "notice"}."""
@@ -219,29 +228,43 @@ class Sandbox:
         return self._answer(self.slack.open_home(person))
 
     def _do_example(self, person: str, action: dict[str, Any]) -> dict[str, Any]:
-        """Fill the open stage form with the workflow's example answers (a sandbox shortcut)."""
+        """Fill the open stage form with example answers that read like a real review (a
+        sandbox shortcut); what is already there (typed, a draft, a suggested action item)
+        stays."""
         from bot.reviews.service import workflow_of
         from bot.reviews.views.stage_modal import ModalMeta, entered_values
         from storage import reviews as store
         from storage.db import transaction
-        from workflows.samples import sample_answers
+        from storage.types import utcnow
+        from workflows.samples import example_answers
 
         view = self.slack.top_view(person)
         if view is None or view.get("callback_id") != "stage":
             raise ActionError("no stage form is open")
+        typed = action.get("values")
+        if isinstance(typed, dict) and typed:
+            self._fill(person, view["id"], typed)
+            view = self.slack.top_view(person) or view
         meta = ModalMeta.loads(view["private_metadata"])
         with transaction(self.bot.rt.sessions) as session:
             review = store.get_review(session, meta.review_id)
             if review is None:
                 raise ActionError("that review no longer exists")
-            stage = workflow_of(review).stage(meta.stage)
-        values = entered_values(stage, sample_answers(stage))
+            workflow = workflow_of(review)
+            stage = workflow.stage(meta.stage)
+        today = utcnow().astimezone(self.tz).date()
+        values = entered_values(stage, example_answers(stage, workflow.key, today, person))
+        state = (view.get("state") or {}).get("values") or {}
+        filled = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(view["blocks"])
+                  if render.has_value(e, state.get(b.get("block_id"), {}).get(e.get("action_id")))}
         present = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(
             view["blocks"])}
-        values = {bid: {aid: v for aid, v in actions.items() if (bid, aid) in present}
+        values = {bid: {aid: v for aid, v in actions.items()
+                        if (bid, aid) in present and (bid, aid) not in filled}
                   for bid, actions in values.items()}
         self.slack.fill(person, view["id"], {k: v for k, v in values.items() if v})
-        return {"ok": True, "problems": [], "notice": "Filled with example answers"}
+        kept = f"; kept {len(filled)} answer{'s' if len(filled) != 1 else ''}" if filled else ""
+        return {"ok": True, "problems": [], "notice": f"Filled with example answers{kept}"}
 
     def _do_clock(self, person: str, action: dict[str, Any]) -> dict[str, Any]:
         job = self.clock.get(str(action.get("job")))
@@ -309,12 +332,34 @@ def _handler(sandbox: Sandbox, allowed_hosts: set[str]) -> type[BaseHTTPRequestH
                 except ActionError as exc:
                     self._json(400, {"ok": False, "problems": [str(exc)]})
                 return
+            if url.path == "/api/file":
+                self._file(parse_qs(url.query).get("id", [""])[0])
+                return
             name = "index.html" if url.path == "/" else url.path.removeprefix("/static/")
             path = files.get(name)
             if path is None:
                 self._send(404, b"not found\n", "text/plain")
                 return
             self._send(200, path.read_bytes(), TYPES[path.suffix])
+
+        def _file(self, file_id: str) -> None:
+            """A file the bot uploaded (an export), downloaded as the person would from Slack."""
+            found = sandbox.file(file_id)
+            if found is None:
+                self._send(404, b"no such file\n", "text/plain")
+                return
+            name, content = found
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            self.send_response(200)
+            self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith(
+                "text/") else ""))
+            self.send_header("Content-Length", str(len(content)))
+            safe = "".join(c for c in name if c.isalnum() or c in "._-") or "file"
+            self.send_header("Content-Disposition", f'attachment; filename="{safe}"')
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            self.wfile.write(content)
 
         def do_POST(self) -> None:  # noqa: N802
             if not self._host_ok():

@@ -203,3 +203,71 @@ def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running,
     expect(page.locator("#toast")).to_contain_text("posted")
     expect(page.locator("#pane .msg")).to_have_count(1)
     expect(page.locator("#pane .bk-unsupported")).to_have_count(0)
+
+
+def test_emoji_fall_back_to_text_without_an_emoji_font(page: Page, sandbox: Running) -> None:
+    page.goto(f"{sandbox.url}?emoji=text")  # as on a machine with no colour emoji font
+    command(page, "/postmortem start campaign Emoji check")
+    submit(modal(page, "Start a review"))
+    current = status(page).locator('[data-block-id="progress"] .emoji').first
+    expect(current).to_have_attribute("title", ":arrow_forward:")
+    shown = current.evaluate("e => getComputedStyle(e, '::after').content")
+    assert shown == '"▶"'
+
+
+def example_stage(page: Page, title: str) -> None:
+    form = continue_to(page, title)
+    form.locator("[data-example]").click()
+    expect(form.locator("textarea").first).not_to_have_value("")
+    submit(form)
+
+
+def test_a_revision_loop_and_an_admin_close_in_the_browser(page: Page, sandbox: Running) -> None:
+    command(page, "/postmortem start service Spring catalogue")
+    submit(modal(page, "Start a review"))
+    for title in ("Engagement Kickoff", "Detailed Planning", "Execution"):
+        example_stage(page, title)
+    form = continue_to(page, "Quality Review")
+    form.locator("[data-example]").click()
+    expect(form.locator("textarea").first).not_to_have_value("")
+    form.get_by_label("Revision required").check()
+    field(form, "f.revision_notes").fill("Captions 4 to 6 show last season's prices")
+    submit(form)
+    message = status(page)
+    expect(message.locator('[data-block-id="sent_back"]')).to_contain_text(
+        "Sent back to Execution from Quality Review by @Alice Nguyen")
+    form = continue_to(page, "Execution")
+    expect(form.locator('[data-block-id="sent_back"]')).to_contain_text(
+        "Captions 4 to 6 show last season's prices")
+    form.locator("[data-example]").click()
+    submit(form)
+    example_stage(page, "Quality Review")
+    expect(message.locator('[data-block-id="sent_back"]')).to_have_count(0)
+
+    # A support post-mortem waits on an admin, who closes it with a comment for the owner.
+    command(page, "/postmortem start support Late refund")
+    submit(modal(page, "Start a review"))
+    support = page.locator("#pane > .msg").nth(1)
+    for title, filled in (("Ticket metadata", "f.product"), ("Ticket analysis", "f.timeline"),
+                          ("Report", "f.summary"), ("Action items", "f.proposed_solution"),
+                          ("Present in 1on1", "f.lead_feedback")):
+        support.get_by_role("button", name="Continue:").click()
+        form = modal(page, title)
+        form.locator("[data-example]").click()
+        expect(field(form, filled)).not_to_have_value("")
+        submit(form)
+    expect(support.locator('[data-block-id="waiting"]')).to_contain_text("Waiting on an admin")
+    expect(support.locator(".bk-btn-primary")).to_have_count(0)
+    page.get_by_role("button", name="Carol (admin)").click()
+    expect(page.locator("#dm-badge")).to_have_text("1")  # told the moment it waited
+    page.locator('[data-pane="channel:C0REVIEWS"]').click()
+    support = page.locator("#pane > .msg").nth(1)
+    support.get_by_role("button", name="Continue: Admin review").click()
+    form = modal(page, "Admin review")
+    form.get_by_label("Yes: close the post-mortem").check()
+    field(form, "f.review_comment").fill("Clear and complete; share it on Wednesday")
+    submit(form)
+    expect(support).to_contain_text("Review closed")
+    page.get_by_role("button", name="Alice", exact=True).click()
+    page.locator("#nav-dm").click()
+    expect(page.locator("#pane")).to_contain_text("Clear and complete; share it on Wednesday")
