@@ -99,12 +99,14 @@ def escalate_new(rt: Runtime, review_id: int, actor: str) -> int:
     for follow_up_id, message in pending:
         told = _tell(rt, message)
         with transaction(rt.sessions) as session:
-            row = session.get(FollowUp, follow_up_id)
+            claimed_row = session.get(FollowUp, follow_up_id)
+            if claimed_row is None:
+                continue  # the review was deleted meanwhile
             if not told:  # nobody could be told: open again, the next saved stage retries
-                row.status = "open"
+                claimed_row.status = "open"
                 log.error("escalation %s of review %s reached nobody", follow_up_id, review_id)
                 continue
-            row.status = "escalated"
+            claimed_row.status = "escalated"
             store.audit(session, workspace_id, actor, AUDIT, review_id,
                         follow_up=follow_up_id, channel=told.channel, users=list(told.users))
         sent += 1

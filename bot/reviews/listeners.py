@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.features import ReviewHooks, StageSaved
 from bot.reviews import service
-from bot.reviews.flows import open_stage, waiting_view
+from bot.reviews.flows import open_stage
 from bot.reviews.status import refresh_status, sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
@@ -36,7 +36,7 @@ from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import clean, may_act
+from workflows.engine import clean, may_act, role_refusal
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         workflow = service.workflow_of(review)
         stage = workflow.stage(chosen or "")
         if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
-            ack(response_action="update", view=waiting_view(stage))
+            ack(response_action="update", view=notice_view("Not for you", role_refusal(stage)))
             return
         values = (
             store.get_draft(session, review_id, stage.key, body["user"]["id"])

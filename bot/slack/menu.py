@@ -44,7 +44,7 @@ def as_button(body: dict[str, Any], next: Callable[[], BoltResponse]  # noqa: A0
     """A choice from the menu becomes the click of the button it stands for."""
     actions = body.get("actions") if body.get("type") == "block_actions" else None
     action = actions[0] if actions else None
-    if action and action.get("type") == "overflow" and action.get("action_id") == MENU:
+    if actions and action and action.get("type") == "overflow" and action.get("action_id") == MENU:
         chosen = action.get("selected_option") or {}
         action_id, _, value = str(chosen.get("value") or "").partition(SEPARATOR)
         if action_id:
