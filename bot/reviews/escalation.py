@@ -43,19 +43,25 @@ class Told:
         return bool(self.channel or self.users)
 
 
-def escalation_message(*, title: str, permalink: str | None, workflow: str, stage: str,
-                       raised_by: str, detail: str) -> dict[str, Any]:
+def escalation_message(
+    *, title: str, permalink: str | None, workflow: str, stage: str, raised_by: str, detail: str
+) -> dict[str, Any]:
     """What the escalation channel (or each admin) reads: the issue, who raised it, a link."""
     review = link(permalink, clip(title, 150)) if permalink else f"*{escape(clip(title, 150))}*"
-    head = (f":rotating_light: *Systemic issue escalated for organisational change*\n"
-            f"{review} · {escape(workflow)} · raised by {mention(raised_by)} at "
-            f"{escape(stage)}")
+    head = (
+        f":rotating_light: *Systemic issue escalated for organisational change*\n"
+        f"{review} · {escape(workflow)} · raised by {mention(raised_by)} at "
+        f"{escape(stage)}"
+    )
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     if detail.strip():
         quote = ">" + escape(clip(detail.strip(), 2800)).replace("\n", "\n>")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quote}})
-    return {"text": clip(f"Systemic issue escalated: {escape(title)}", 3000), "blocks": blocks,
-            "unfurl_links": False}
+    return {
+        "text": clip(f"Systemic issue escalated: {escape(title)}", 3000),
+        "blocks": blocks,
+        "unfurl_links": False,
+    }
 
 
 def _tell(rt: Runtime, message: dict[str, Any]) -> Told:
@@ -65,16 +71,18 @@ def _tell(rt: Runtime, message: dict[str, Any]) -> Told:
             posted = rt.client.chat_postMessage(channel=channel, **message)
             return Told(channel=str(posted.get("channel") or channel))
         except SlackApiError as exc:  # e.g. not_in_channel: the admins hear instead
-            log.warning("could not post an escalation in %s: %s; DMing the admins", channel,
-                        exc.response.get("error"))
+            log.warning(
+                "could not post an escalation in %s: %s; DMing the admins",
+                channel,
+                exc.response.get("error"),
+            )
     told = []
     for admin in admin_ids(rt.client, rt.settings.admins):
         try:
             rt.client.chat_postMessage(channel=admin, **message)
             told.append(admin)
         except SlackApiError as exc:
-            log.warning("could not DM admin %s an escalation: %s", admin,
-                        exc.response.get("error"))
+            log.warning("could not DM admin %s an escalation: %s", admin, exc.response.get("error"))
     return Told(users=tuple(told))
 
 
@@ -88,12 +96,27 @@ def escalate_new(rt: Runtime, review_id: int, actor: str) -> int:
         workflow = workflow_of(review)
         pending = []
         for row in claimed:
-            stage_key = session.scalar(select(StageSubmission.stage_key).where(
-                StageSubmission.id == row.submission_id)) if row.submission_id else None
+            stage_key = (
+                session.scalar(
+                    select(StageSubmission.stage_key).where(StageSubmission.id == row.submission_id)
+                )
+                if row.submission_id
+                else None
+            )
             stage = next((s.name for s in workflow.stages if s.key == stage_key), "")
-            pending.append((row.id, escalation_message(
-                title=review.title, permalink=review.permalink, workflow=workflow.name,
-                stage=stage, raised_by=actor, detail=row.detail or row.title)))
+            pending.append(
+                (
+                    row.id,
+                    escalation_message(
+                        title=review.title,
+                        permalink=review.permalink,
+                        workflow=workflow.name,
+                        stage=stage,
+                        raised_by=actor,
+                        detail=row.detail or row.title,
+                    ),
+                )
+            )
         workspace_id = review.workspace_id
     sent = 0
     for follow_up_id, message in pending:
@@ -107,23 +130,36 @@ def escalate_new(rt: Runtime, review_id: int, actor: str) -> int:
                 log.error("escalation %s of review %s reached nobody", follow_up_id, review_id)
                 continue
             claimed_row.status = "escalated"
-            store.audit(session, workspace_id, actor, AUDIT, review_id,
-                        follow_up=follow_up_id, channel=told.channel, users=list(told.users))
+            store.audit(
+                session,
+                workspace_id,
+                actor,
+                AUDIT,
+                review_id,
+                follow_up=follow_up_id,
+                channel=told.channel,
+                users=list(told.users),
+            )
         sent += 1
     return sent
 
 
 def who_was_told(session: Session, review: Review) -> str | None:
     """The status message's line for the person who escalated: where it went (mrkdwn)."""
-    entries = list(session.scalars(select(AuditEntry).where(
-        AuditEntry.review_id == review.id, AuditEntry.action == AUDIT).order_by(AuditEntry.id)))
+    entries = list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.review_id == review.id, AuditEntry.action == AUDIT)
+            .order_by(AuditEntry.id)
+        )
+    )
     if not entries:
         return None
-    channels = list(dict.fromkeys(e.detail.get("channel") for e in entries
-                                  if e.detail.get("channel")))
+    channels = list(
+        dict.fromkeys(e.detail.get("channel") for e in entries if e.detail.get("channel"))
+    )
     users = list(dict.fromkeys(u for e in entries for u in e.detail.get("users") or []))
     where = [f"posted in <#{c}>" for c in channels]
     if users:
         where.append("sent to " + ", ".join(mention(u) for u in users[:10]))
-    return (":rotating_light: *Escalated for organisational change*: " + " and ".join(where)
-            + ".")
+    return ":rotating_light: *Escalated for organisational change*: " + " and ".join(where) + "."

@@ -31,16 +31,33 @@ def secondary(items: Sequence[Item]) -> list[dict[str, Any]]:
         return []
     if len(items) == 1:
         label, action_id, value = items[0]
-        return [{"type": "button", "action_id": action_id, "value": value,
-                 "text": {"type": "plain_text", "text": clip(label, 75)}}]
-    return [{"type": "overflow", "action_id": MENU, "options": [
-        {"text": {"type": "plain_text", "text": clip(label, 75)},
-         "value": f"{action_id}{SEPARATOR}{value}"[:150]}
-        for label, action_id, value in items[:MAX_OPTIONS]]}]
+        return [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "value": value,
+                "text": {"type": "plain_text", "text": clip(label, 75)},
+            }
+        ]
+    return [
+        {
+            "type": "overflow",
+            "action_id": MENU,
+            "options": [
+                {
+                    "text": {"type": "plain_text", "text": clip(label, 75)},
+                    "value": f"{action_id}{SEPARATOR}{value}"[:150],
+                }
+                for label, action_id, value in items[:MAX_OPTIONS]
+            ],
+        }
+    ]
 
 
-def as_button(body: dict[str, Any], next: Callable[[], BoltResponse]  # noqa: A002 - Bolt's name
-              ) -> BoltResponse:
+def as_button(
+    body: dict[str, Any],
+    next: Callable[[], BoltResponse],  # noqa: A002 - Bolt's name
+) -> BoltResponse:
     """A choice from the menu becomes the click of the button it stands for."""
     actions = body.get("actions") if body.get("type") == "block_actions" else None
     action = actions[0] if actions else None
@@ -48,6 +65,11 @@ def as_button(body: dict[str, Any], next: Callable[[], BoltResponse]  # noqa: A0
         chosen = action.get("selected_option") or {}
         action_id, _, value = str(chosen.get("value") or "").partition(SEPARATOR)
         if action_id:
-            actions[0] = {**action, "type": "button", "action_id": action_id, "value": value,
-                          "text": chosen.get("text") or {"type": "plain_text", "text": action_id}}
+            actions[0] = {
+                **action,
+                "type": "button",
+                "action_id": action_id,
+                "value": value,
+                "text": chosen.get("text") or {"type": "plain_text", "text": action_id},
+            }
     return next()

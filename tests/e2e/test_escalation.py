@@ -10,8 +10,11 @@ ISSUE = "Approvals take 3 days <!here>; urgent campaigns need a same-day path"
 
 
 def sections(message: dict) -> str:
-    return "\n".join(b["text"]["text"] for b in message.get("blocks", [])
-                     if b["type"] == "section" and "text" in b)
+    return "\n".join(
+        b["text"]["text"]
+        for b in message.get("blocks", [])
+        if b["type"] == "section" and "text" in b
+    )
 
 
 def escalate(slack: FakeSlack, bot) -> dict:
@@ -21,8 +24,9 @@ def escalate(slack: FakeSlack, bot) -> dict:
     return status_message(slack)
 
 
-def test_an_escalation_is_posted_in_the_escalation_channel(slack: FakeSlack, engine,
-                                                           bot_with) -> None:
+def test_an_escalation_is_posted_in_the_escalation_channel(
+    slack: FakeSlack, engine, bot_with
+) -> None:
     slack.add_channel("C0LEADS", "leadership")
     bot = bot_with(slack, engine, POSTMORTEM_ESCALATION_CHANNEL="C0LEADS")
     status = escalate(slack, bot)
@@ -35,26 +39,36 @@ def test_an_escalation_is_posted_in_the_escalation_channel(slack: FakeSlack, eng
     # The person who chose it sees where it went, on the review's message.
     escalated = next(b for b in status["blocks"] if b["block_id"] == "escalated")
     assert escalated["elements"][0]["text"] == (
-        ":rotating_light: *Escalated for organisational change*: posted in <#C0LEADS>.")
+        ":rotating_light: *Escalated for organisational change*: posted in <#C0LEADS>."
+    )
     assert slack.dms(ADMIN) == []
     # Later stages do not post it again.
     complete_stage(slack, bot)
     assert len(slack.messages("C0LEADS")) == 1
 
 
-def test_without_a_channel_the_admins_are_told_and_the_report_labels_it(slack: FakeSlack,
-                                                                       bot) -> None:
+def test_without_a_channel_the_admins_are_told_and_the_report_labels_it(
+    slack: FakeSlack, bot
+) -> None:
     status = escalate(slack, bot)
     dm = slack.wait_for(lambda: slack.dms(ADMIN))
     assert [m["text"] for m in dm] == ["Systemic issue escalated: Flash sale"]
     escalated = next(b for b in status["blocks"] if b["block_id"] == "escalated")
     assert escalated["elements"][0]["text"].endswith("sent to <@U0ADMIN>.")
     complete_stage(slack, bot)  # lessons learned: the report
-    report = slack.wait_for(lambda: next(
-        (m for m in slack.thread(CHANNEL, status["ts"])[1:]
-         if m["text"].startswith("Lessons learned")), None))
+    report = slack.wait_for(
+        lambda: next(
+            (
+                m
+                for m in slack.thread(CHANNEL, status["ts"])[1:]
+                if m["text"].startswith("Lessons learned")
+            ),
+            None,
+        )
+    )
     text = sections(report)
-    assert ("*Escalated for organisational change*\nApprovals take 3 days &lt;!here&gt;; urgent"
-            in text)
-    root_causes = text[text.index("*Root causes*"):text.index("*Escalated")]
+    assert (
+        "*Escalated for organisational change*\nApprovals take 3 days &lt;!here&gt;; urgent" in text
+    )
+    root_causes = text[text.index("*Root causes*") : text.index("*Escalated")]
     assert "Approvals" not in root_causes

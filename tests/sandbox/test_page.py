@@ -18,8 +18,9 @@ from helpers.slack_walk import (
 from sandbox.server import Running
 
 
-def test_the_digest_clock_answers_in_words(sandbox: Running,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_digest_clock_answers_in_words(
+    sandbox: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("POSTMORTEM_DIGEST_CHANNEL", "C0REVIEWS")
     clock = {"kind": "clock", "person": "U0ADMIN", "job": "digest", "at": "2026-12-01T08:00"}
     first = sandbox.sandbox.act(clock)["notice"]
@@ -31,8 +32,13 @@ def test_the_digest_clock_answers_in_words(sandbox: Running,
 
 def _form(running: Running, user: str = ALICE) -> dict:
     slack, bot = running.sandbox.slack, running.sandbox.bot
-    slack.click(user, "continue_review", str(review_row(bot).id), channel_id=CHANNEL,
-                message_ts=status_message(slack)["ts"])
+    slack.click(
+        user,
+        "continue_review",
+        str(review_row(bot).id),
+        channel_id=CHANNEL,
+        message_ts=status_message(slack)["ts"],
+    )
     return slack.wait_for(lambda: slack.top_view(user))
 
 
@@ -54,8 +60,14 @@ def test_example_answers_read_like_a_review_and_keep_what_is_there(sandbox: Runn
     complete_stage(slack, bot, acl_two_price_genuine=False)  # suggests an action item
     form = _form(sandbox)
     slack.fill(ALICE, form["id"], {"f.went_well": {"v": "Typed by Alice"}})
-    answer = sandbox.sandbox.act({"kind": "example", "person": ALICE, "view_id": form["id"],
-                                  "values": {"f.agenda": {"v": "Our own agenda"}}})
+    answer = sandbox.sandbox.act(
+        {
+            "kind": "example",
+            "person": ALICE,
+            "view_id": form["id"],
+            "values": {"f.agenda": {"v": "Our own agenda"}},
+        }
+    )
     assert answer["notice"].startswith("Filled with example answers; kept")
     values = _values(slack.top_view(ALICE))
     assert values["f.went_well"] == "Typed by Alice"
