@@ -55,7 +55,8 @@ IN_REVIEW = "in_review"
 def after_stage(rt: Runtime, saved: StageSaved) -> None:
     """After a stage is saved (and acked): the admins hear that a review now waits on them; after
     an admin stage, the owner gets the close or the changes asked for, with the comment."""
-    notify_admins_waiting(rt, saved)
+    if not saved.result.edited and saved.result.transition is not None:
+        notify_admins_waiting(rt, saved.review_id, saved.user_id)
     review_id, stage_key, result, actor = (saved.review_id, saved.stage_key, saved.result,
                                            saved.user_id)
     transition = result.transition
@@ -88,31 +89,28 @@ def after_stage(rt: Runtime, saved: StageSaved) -> None:
                   exc.response.get("error"))
 
 
-def notify_admins_waiting(rt: Runtime, saved: StageSaved) -> int:
-    """DM the admins once when a review starts waiting on them (In Review, or an admin's stage
-    next); how many were told.
+def notify_admins_waiting(rt: Runtime, review_id: int, actor: str) -> int:
+    """DM the admins once when a review waits on them (In Review, or an admin's stage is
+    next); how many were told. Call it after a stage that moved the review.
 
     Without this an admin learns of it only from the next reminder sweep. The DM is the sweep's
     first In Review reminder, claimed under the same identity, so the sweep does not repeat it
-    and a second call sends nothing.
+    and calling this again (a retry) sends nothing.
     """
-    transition = saved.result.transition
-    if transition is None or saved.result.edited or transition.next_stage is None:
-        return 0
     with transaction(rt.sessions) as session:
-        review = store.get_review(session, saved.review_id)
-        if review is None or review.current_stage != transition.next_stage:
-            return 0  # gone, or already moved on
-        stage = workflow_of(review).stage(transition.next_stage)
-        if transition.status != IN_REVIEW and stage.role != Role.ADMIN:
+        review = store.get_review(session, review_id)
+        if review is None or review.current_stage is None:
+            return 0
+        stage = workflow_of(review).stage(review.current_stage)
+        if review.status != IN_REVIEW and stage.role != Role.ADMIN:
             return 0
         since = ticket_store.last_moved(session, [review.id]).get(review.id, review.created_at)
         message = in_review_reminder(review.id, review.title, review.permalink, review.owner_id,
                                      0)
     result = ReminderResult()
     for admin in admins(rt):
-        if admin != saved.user_id:  # who just sent it knows
-            _deliver(rt, Planned(saved.review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin,
+        if admin != actor:  # who just sent it knows
+            _deliver(rt, Planned(review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin,
                                  message), result)
     return result.sent
 
