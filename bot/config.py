@@ -55,6 +55,7 @@ class Settings:
     webhook_token: str | None = None  # None: the webhook is off
     support_channel: str | None = None  # where status messages go; None: the owner's DM
     support_stale_days: int = 5  # working days In Progress before the owner is reminded
+    escalation_channel: str | None = None  # systemic issues go here; else admins are DMed
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
@@ -182,6 +183,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     seller_abn = env.get("POSTMORTEM_SELLER_ABN", "").strip()
     if seller_abn and (problem := abn.validation_error(seller_abn)):
         raise ConfigError(f"POSTMORTEM_SELLER_ABN: {problem}")
+    escalation_channel = env.get("POSTMORTEM_ESCALATION_CHANNEL", "").strip() or None
+    if escalation_channel and not re.match(r"^[CG][A-Z0-9]{2,}$", escalation_channel):
+        raise ConfigError("POSTMORTEM_ESCALATION_CHANNEL must be a channel id (C…), not a name")
     return Settings(bot_token=bot_token, signing_secret=signing_secret, app_token=app_token,
                     api_url=api_url, database_url=url, admins=admins,
                     timezone=timezone, state=state, workflows_dir=workflows_dir(env),
@@ -190,4 +194,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                     seller_abn=abn.format(seller_abn) if seller_abn else "",
                     safety_channel=safety_channel, safety_officers=officers,
                     templates_dir=_folder(env, "POSTMORTEM_TEMPLATES_DIR"),
-                    **_digest_settings(env), **_ticket_settings(env))
+                    **_digest_settings(env), **_ticket_settings(env),
+                    escalation_channel=escalation_channel)

@@ -31,6 +31,21 @@ EMOJI = {
     "lock": "🔒", "moneybag": "💰", "receipt": "🧾", "email": "📧", "link": "🔗",
     "speech_balloon": "💬", "checkered_flag": "🏁", "star": "⭐", "sparkles": "✨",
     "spiral_calendar_pad": "🗓️", "arrows_counterclockwise": "🔄", "mag": "🔍",
+    "leftwards_arrow_with_hook": "↩️", "heavy_plus_sign": "➕", "hammer_and_wrench": "🛠️",
+}
+# What a machine without an emoji font shows instead (the page detects that and swaps these in
+# with CSS): characters ordinary text fonts have, else the emoji's :name: as Slack writes it.
+EMOJI_TEXT = {
+    "white_check_mark": "✓", "heavy_check_mark": "✓", "arrow_forward": "▶", "white_circle": "○",
+    "tada": "★", "warning": "⚠", "alarm_clock": "⏰", "calendar": "▦", "date": "▦",
+    "bell": "♪", "rotating_light": "‼", "no_entry": "⛔", "x": "✗", "memo": "✎", "bulb": "☀",
+    "hourglass": "⌛", "hourglass_flowing_sand": "⌛", "clipboard": "☰", "pushpin": "•",
+    "eyes": "◉", "+1": "+1", "thumbsup": "+1", "wave": "~", "rocket": "➚", "bar_chart": "▤",
+    "large_green_circle": "●", "large_yellow_circle": "●", "red_circle": "●",
+    "information_source": "ℹ", "lock": "⚿", "moneybag": "$", "receipt": "▤", "email": "✉",
+    "link": "⚭", "speech_balloon": "✉", "checkered_flag": "⚑", "star": "★", "sparkles": "✧",
+    "spiral_calendar_pad": "▦", "arrows_counterclockwise": "↻", "mag": "⌕",
+    "leftwards_arrow_with_hook": "↩", "heavy_plus_sign": "+", "hammer_and_wrench": "⚒",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 _SPECIAL = re.compile(r"<([^<>\n]+)>")
@@ -72,8 +87,18 @@ def _unentity(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _emoji(name: str) -> str:
+    glyph = EMOJI.get(name)
+    if glyph is None:
+        return f":{name}:"
+    text = esc(EMOJI_TEXT.get(name, f":{name}:"))
+    return f'<span class="emoji" title=":{esc(name)}:" data-text="{text}">{glyph}</span>'
+
+
 def emoji(text_html: str) -> str:
-    return _EMOJI.sub(lambda m: EMOJI.get(m[1], m[0]), text_html)
+    """Slack's :names: as emoji, each carrying a text stand-in for machines without an emoji
+    font (the page shows those when it finds no colour glyphs: static/app.js)."""
+    return _EMOJI.sub(lambda m: _emoji(m[1]), text_html)
 
 
 def _href(url: str) -> tuple[str, str] | None:
@@ -119,15 +144,20 @@ def mrkdwn(text: str | None, d: Directory) -> str:
                   flags=re.DOTALL)
     text = re.sub(r"`([^`\n]+)`", lambda m: hold(f"<code>{esc(_unentity(m[1]))}</code>"), text)
     text = _SPECIAL.sub(lambda m: hold(_special(m[1], d)), text)
-    out = esc(_unentity(text))
-    out = _BOLD.sub(r"<b>\1</b>", out)
-    out = _ITALIC.sub(r"<i>\1</i>", out)
-    out = _STRIKE.sub(r"<s>\1</s>", out)
-    out = emoji(out)
-    lines = [f'<span class="quote">{line[5:]}</span>' if line.startswith("&gt; ") else line
-             for line in out.split("\n")]
-    out = "<br>".join(lines)
-    return _HOLD.sub(lambda m: held[int(m[1])], out)
+    lines = []
+    for line in text.split("\n"):
+        # Slack quotes a line that starts with a raw ">" (a space after it is optional); a ">"
+        # the user typed arrives escaped as "&gt;" and stays a character.
+        quote = line.startswith(">")
+        if quote:
+            line = line[2:] if line.startswith("> ") else line[1:]
+        out = esc(_unentity(line))
+        out = _BOLD.sub(r"<b>\1</b>", out)
+        out = _ITALIC.sub(r"<i>\1</i>", out)
+        out = _STRIKE.sub(r"<s>\1</s>", out)
+        out = emoji(out)
+        lines.append(f'<span class="quote">{out}</span>' if quote else out)
+    return _HOLD.sub(lambda m: held[int(m[1])], "<br>".join(lines))
 
 
 def text_object(obj: Any, d: Directory) -> str:
@@ -175,6 +205,11 @@ def _chosen(element: dict, entry: dict | None) -> set[str]:
         if v not in (None, ""):
             out.add(str(v))
     return out
+
+
+def has_value(element: dict, entry: dict | None) -> bool:
+    """Does the element hold an answer (typed, or its initial value)?"""
+    return bool(_chosen(element, entry))
 
 
 def _attrs(block: dict, element: dict, fires: bool) -> str:
@@ -419,6 +454,7 @@ def message(msg: dict, channel: str, d: Directory, *, replies: list[dict] | None
         meta.append('<span class="msg-ephemeral">Only visible to you</span>')
     body = (blocks(msg["blocks"], d) if msg.get("blocks")
             else f'<div class="bk-text">{mrkdwn(msg.get("text"), d)}</div>')
+    body += "".join(file_card(f) for f in msg.get("files") or [] if isinstance(f, dict))
     thread = ""
     if replies:
         count = len(replies)
@@ -434,6 +470,26 @@ def message(msg: dict, channel: str, d: Directory, *, replies: list[dict] | None
             f'<div class="avatar{" avatar-bot" if is_bot else ""}">{esc(avatar)}</div>'
             f'<div class="msg-main"><div class="msg-meta">{" ".join(meta)}</div>{body}'
             f"{thread}</div></div>")
+
+
+def _size(size: Any) -> str:
+    try:
+        n = int(size)
+    except (TypeError, ValueError):
+        return ""
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} kB"
+
+
+def file_card(info: dict) -> str:
+    """A file shared in a message (an export, say): its title, name and a download link served
+    by the sandbox (`/api/file`)."""
+    name = str(info.get("name") or "file")
+    title = str(info.get("title") or name)
+    size = _size(info.get("size"))
+    return (f'<div class="msg-file" data-file-id="{esc(info.get("id"))}">'
+            f'<span class="file-icon" aria-hidden="true">&#128196;</span> '
+            f'<a href="/api/file?id={esc(info.get("id"))}" download="{esc(name)}">'
+            f"{esc(title)}</a> <small>{esc(name)}{' · ' + size if size else ''}</small></div>")
 
 
 def home(view: dict | None, d: Directory) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mimetypes
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 
 from bot.action_items import nudges
 from bot.digest import service as digest
+from bot.digest import views as digest_views
 from sandbox import render
 from sandbox.fake_slack import ApiError, FakeSlack, StateError
 from sandbox.fake_slack.state import iter_elements
@@ -50,8 +52,16 @@ class Clock:
 
 
 def post_digest(rt: Any, now: datetime) -> str:
+    """The clock's digest job, told as a sentence (not "already: posted")."""
     result = digest.post(rt, rt.team_id(), now=now, by="sandbox")
-    return result.status + (f": {result.detail}" if result.detail else "")
+    meeting = (f" for the meeting on {digest_views.when(result.meeting.starts_at)}"
+               if result.meeting else "")
+    return {
+        "posted": f"posted the digest{meeting}",
+        "already": f"the digest{meeting} was already posted (once per meeting), nothing sent",
+        "no_channel": "no digest channel is set: choose one with /postmortem digest",
+        "no_meeting": "no meeting is scheduled in the next year",
+    }.get(result.status, f"Slack refused the digest ({result.detail}); it will be retried")
 
 
 def clock_jobs() -> dict[str, Clock]:
@@ -130,6 +140,13 @@ class Sandbox:
         with self.slack.lock:
             user = self.slack.workspace.users.get(user_id) or {}
         return str(user.get("tz") or self.tz)
+    def file(self, file_id: str) -> tuple[str, bytes] | None:
+        """(name, content) of a completed upload, or None."""
+        with self.slack.lock:
+            info = self.slack.workspace.files.get(file_id)
+            if info is None or not info.get("completed") or info.get("content") is None:
+                return None
+            return str(info["name"]), bytes(info["content"])
 
     # -- actions -------------------------------------------------------------------------
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
@@ -217,29 +234,45 @@ class Sandbox:
         return self._answer(self.slack.open_home(person))
 
     def _do_example(self, person: str, action: dict[str, Any]) -> dict[str, Any]:
-        """Fill the open stage form with the workflow's example answers (a sandbox shortcut)."""
+        """Fill the open stage form with example answers that read like a real review (a
+        sandbox shortcut); what is already there (typed, a draft, a suggested action item)
+        stays."""
         from bot.reviews.service import workflow_of
         from bot.reviews.views.stage_modal import ModalMeta, entered_values
         from storage import reviews as store
         from storage.db import transaction
-        from workflows.samples import sample_answers
+        from storage.types import utcnow
+        from workflows.samples import example_answers
 
         view = self.slack.top_view(person)
         if view is None or view.get("callback_id") != "stage":
             raise ActionError("no stage form is open")
+        typed = action.get("values")
+        if isinstance(typed, dict) and typed:
+            self._fill(person, view["id"], typed)
+            view = self.slack.top_view(person) or view
         meta = ModalMeta.loads(view["private_metadata"])
         with transaction(self.bot.rt.sessions) as session:
             review = store.get_review(session, meta.review_id)
             if review is None:
                 raise ActionError("that review no longer exists")
-            stage = workflow_of(review).stage(meta.stage)
-        values = entered_values(stage, sample_answers(stage))
+            workflow = workflow_of(review)
+            stage = workflow.stage(meta.stage)
+            earlier = store.latest_answers(session, review.id)
+        today = utcnow().astimezone(self.tz).date()
+        values = entered_values(stage, example_answers(stage, workflow.key, today, person,
+                                                       earlier))
+        state = (view.get("state") or {}).get("values") or {}
+        filled = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(view["blocks"])
+                  if render.has_value(e, state.get(b.get("block_id"), {}).get(e.get("action_id")))}
         present = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(
             view["blocks"])}
-        values = {bid: {aid: v for aid, v in actions.items() if (bid, aid) in present}
+        values = {bid: {aid: v for aid, v in actions.items()
+                        if (bid, aid) in present and (bid, aid) not in filled}
                   for bid, actions in values.items()}
         self.slack.fill(person, view["id"], {k: v for k, v in values.items() if v})
-        return {"ok": True, "problems": [], "notice": "Filled with example answers"}
+        kept = f"; kept {len(filled)} answer{'s' if len(filled) != 1 else ''}" if filled else ""
+        return {"ok": True, "problems": [], "notice": f"Filled with example answers{kept}"}
 
     def _do_clock(self, person: str, action: dict[str, Any]) -> dict[str, Any]:
         job = self.clock.get(str(action.get("job")))
@@ -307,12 +340,34 @@ def _handler(sandbox: Sandbox, allowed_hosts: set[str]) -> type[BaseHTTPRequestH
                 except ActionError as exc:
                     self._json(400, {"ok": False, "problems": [str(exc)]})
                 return
+            if url.path == "/api/file":
+                self._file(parse_qs(url.query).get("id", [""])[0])
+                return
             name = "index.html" if url.path == "/" else url.path.removeprefix("/static/")
             path = files.get(name)
             if path is None:
                 self._send(404, b"not found\n", "text/plain")
                 return
             self._send(200, path.read_bytes(), TYPES[path.suffix])
+
+        def _file(self, file_id: str) -> None:
+            """A file the bot uploaded (an export), downloaded as the person would from Slack."""
+            found = sandbox.file(file_id)
+            if found is None:
+                self._send(404, b"no such file\n", "text/plain")
+                return
+            name, content = found
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            self.send_response(200)
+            self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith(
+                "text/") else ""))
+            self.send_header("Content-Length", str(len(content)))
+            safe = "".join(c for c in name if c.isalnum() or c in "._-") or "file"
+            self.send_header("Content-Disposition", f'attachment; filename="{safe}"')
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            self.wfile.write(content)
 
         def do_POST(self) -> None:  # noqa: N802
             if not self._host_ok():

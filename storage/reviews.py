@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,55 @@ def stage_history(session: Session, review_id: int, stage_key: str) -> list[Stag
     return list(session.scalars(select(StageSubmission).where(
         StageSubmission.review_id == review_id, StageSubmission.stage_key == stage_key,
     ).order_by(StageSubmission.revision)))
+
+
+def passes(session: Session, review_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """Every submission that moved the review, oldest first: (stage key, answers).
+
+    A stage sent back and submitted again counts twice, so its first decision is not lost. An
+    owner's edit corrects the pass it edits (that stage's latest) instead of adding one.
+    """
+    edits = {(a.get("stage"), a.get("revision")) for a in session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.review_id == review_id,
+                                        AuditEntry.action == "stage.edited"))}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for sub in session.scalars(select(StageSubmission).where(
+            StageSubmission.review_id == review_id).order_by(StageSubmission.id)):
+        if (sub.stage_key, sub.revision) in edits:
+            index = next((i for i in range(len(out) - 1, -1, -1)
+                          if out[i][0] == sub.stage_key), None)
+            if index is not None:
+                out[index] = (sub.stage_key, sub.answers)
+                continue
+        out.append((sub.stage_key, sub.answers))
+    return out
+
+
+@dataclass(frozen=True)
+class LastMove:
+    """The newest submission that moved the review: who, when, from and to which stage."""
+
+    by: str
+    at: datetime
+    from_stage: str | None
+    to_stage: str | None
+    answers: dict[str, Any]
+
+
+def last_move(session: Session, review_id: int) -> LastMove | None:
+    """The newest submission that moved the review (an edit moves nothing), or None."""
+    entry = session.scalar(select(AuditEntry).where(
+        AuditEntry.review_id == review_id, AuditEntry.action == "stage.submitted",
+    ).order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    detail = entry.detail or {}
+    answers = session.scalar(select(StageSubmission.answers).where(
+        StageSubmission.review_id == review_id,
+        StageSubmission.stage_key == detail.get("stage"),
+        StageSubmission.revision == detail.get("revision")))
+    return LastMove(entry.actor, entry.at, detail.get("from_stage"), detail.get("to_stage"),
+                    answers or {})
 
 
 def record_submission(session: Session, review: Review, *, stage_key: str,
@@ -272,6 +321,23 @@ def get_draft(session: Session, review_id: int, stage_key: str, user_id: str
 def audit_trail(session: Session, review_id: int) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.review_id == review_id)
                                 .order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def claim_follow_ups(session: Session, review_id: int, kind: str, *, to_status: str,
+                     from_status: str = "open") -> list[FollowUp]:
+    """Move the review's follow-ups of `kind` from one status to another: the ones this call
+    moved (a row another process moved first is not returned, so it is acted on once)."""
+    claimed = []
+    for row in follow_ups(session, review_id):
+        if row.kind != kind or row.status != from_status:
+            continue
+        moved = session.execute(update(FollowUp).where(
+            FollowUp.id == row.id, FollowUp.status == from_status,
+        ).values(status=to_status).execution_options(synchronize_session=False))
+        if moved.rowcount == 1:  # type: ignore[attr-defined]
+            session.refresh(row)
+            claimed.append(row)
+    return claimed
 
 
 def follow_ups(session: Session, review_id: int) -> list[FollowUp]:

@@ -57,6 +57,8 @@ def test_socket_mode_needs_no_signing_secret() -> None:
     ({**BASE, "POSTMORTEM_SUPPORT_STALE_DAYS": "٣"}, "POSTMORTEM_SUPPORT_STALE_DAYS must be"),
     ({**BASE, "POSTMORTEM_SUPPORT_CHANNEL": "support"}, "POSTMORTEM_SUPPORT_CHANNEL must be a"),
     ({**BASE, "POSTMORTEM_LISTENER_THREADS": "0"}, "POSTMORTEM_LISTENER_THREADS must be"),
+    ({**BASE, "POSTMORTEM_ESCALATION_CHANNEL": "#leadership"},
+     "POSTMORTEM_ESCALATION_CHANNEL must be a channel id"),
 ])
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -87,3 +89,7 @@ def test_digest_and_webhook_settings_are_typed_fields(tmp_path) -> None:
     assert (defaults.digest_channel, defaults.meeting_every_weeks, defaults.meeting_time,
             defaults.first_meeting, defaults.webhook_token, defaults.support_stale_days) == (
         None, 2, time(10, 0), None, None, 5)
+def test_the_escalation_channel_is_optional() -> None:
+    assert load_settings(BASE).escalation_channel is None
+    assert load_settings({**BASE, "POSTMORTEM_ESCALATION_CHANNEL": " C0LEADS "}
+                         ).escalation_channel == "C0LEADS"

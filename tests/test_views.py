@@ -10,6 +10,7 @@ from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.answers import summary_blocks
 from bot.reviews.views.review_message import status_message
 from bot.reviews.views.start_modal import start_view
+from bot.slack import menu
 from bot.slack.text import clip, escape
 from sandbox.fake_slack import problems
 from sandbox.fake_slack.state import build_values
@@ -211,3 +212,50 @@ def test_action_items_show_what_each_item_needs() -> None:
     assert blocks["f.revised_timeline"]["hint"]["text"].startswith(
         "Needed if you answer “No: re-plan and escalate” to “Are deliverables on track?”. "
         "Communicated to the customer")
+def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None:
+    message = status_message(review_id=7, title="Kettle <b>", workflow=REGISTRY[
+        "support_postmortem"], owner_id="U0ALICE", status="in_progress", current="analysis",
+        done={"metadata"}, consumer_guarantees=True)
+    assert problems("message", message) == []
+    actions = message["blocks"][-1]["elements"]
+    assert [(e["type"], e.get("style")) for e in actions] == [("button", "primary"),
+                                                            ("overflow", None)]
+    assert [(o["text"]["text"], o["value"]) for o in actions[1]["options"]] == [
+        ("Edit a stage", "stage_edit|7"), ("Add action item", "item_add|7"),
+        ("Export", "export_review|7"), ("Consumer guarantees", "acl_open|7")]
+    assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
+    # A new review has one secondary action: a plain button (a menu needs two choices).
+    fresh = status_message(review_id=8, title="t", workflow=REGISTRY["campaign_postmortem"],
+                           owner_id="U0ALICE", status="open", current="data_gathering",
+                           done=set())
+    assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
+        "Continue: Data Gathering", "Add action item"]
+
+
+def test_a_menu_choice_reaches_the_listener_of_the_button_it_stands_for() -> None:
+    body = {"type": "block_actions", "actions": [{
+        "type": "overflow", "action_id": menu.MENU, "block_id": "actions",
+        "selected_option": {"text": {"type": "plain_text", "text": "Export"},
+                            "value": "export_review|12"}}]}
+    called = []
+    menu.as_button(body, lambda: called.append(True))
+    assert called == [True]
+    assert body["actions"][0]["action_id"] == "export_review"
+    assert body["actions"][0]["value"] == "12" and body["actions"][0]["type"] == "button"
+
+
+def test_forms_say_which_stage_of_how_many() -> None:
+    workflow = REGISTRY["campaign_postmortem"]
+    meta = sm.ModalMeta.of(1, workflow, "team_sync")
+    view = sm.stage_view(workflow.stage("team_sync"), title="t", meta=meta, values={})
+    notes = next(b for b in view["blocks"] if b["block_id"] == "notes")["elements"]
+    assert notes[0]["text"] == "Stage 2 of 4"
+    assert sm.ModalMeta.loads(meta.dumps()).step == (2, 4)
+
+
+def test_posted_labels_leave_form_hints_in_the_form() -> None:
+    workflow = REGISTRY["campaign_postmortem"]
+    answers = {s.key: sample_answers(s) for s in workflow.stages}
+    text = str(summary_blocks(workflow, "t", answers))
+    assert "_Tags_: Tags (comma-separated) 1" in text  # the sample answer, not the label
+    assert "_Tags (comma-separated)_" not in text

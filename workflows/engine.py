@@ -426,3 +426,51 @@ def progress(workflow: Workflow, current: str | None, done: set[str]) -> list[St
             state = "todo"
         out.append(StageProgress(s.key, s.name, state))
     return out
+
+
+@dataclass(frozen=True)
+class SentBack:
+    """Why the review is at an earlier stage again: the decision that sent it back."""
+
+    from_stage: str  # the deciding stage's name
+    to_stage: str  # the name of the stage it came back to
+    decision: str  # the chosen option's label, e.g. "Revision required"
+    comment: str  # the decision's comment field, "" when none was given
+    comment_label: str = ""  # that field's label, e.g. "What needs revising"
+
+
+def sent_back(workflow: Workflow, from_key: str | None, to_key: str | None,
+              answers: Mapping[str, Any]) -> SentBack | None:
+    """The last submission (of `from_key`, moving to `to_key`) sent the review back, and why.
+
+    None when it moved forward. People reopening a stage they already finished need to see who
+    asked for what; without this the progress line just shows the stage again.
+    """
+    if from_key is None or to_key is None:
+        return None
+    try:
+        if workflow.index(to_key) > workflow.index(from_key):
+            return None
+        stage = workflow.stage(from_key)
+    except (KeyError, ValueError):
+        return None  # a stage the pinned definition no longer has
+    for d in stage.decisions:
+        chosen = next((o for o in d.options if o.value == answers.get(d.key)), None)
+        if chosen is not None and chosen.goto == to_key:
+            comment = str(answers.get(d.comment_field) or "") if d.comment_field else ""
+            label = stage.field(d.comment_field).label if d.comment_field else ""
+            return SentBack(stage.name, workflow.stage(to_key).name, chosen.label,
+                            comment.strip(), label)
+    return SentBack(stage.name, workflow.stage(to_key).name, "", "")
+
+
+def next_pass(stage: Stage, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """A stage's earlier answers as the start of its next pass: decisions and their comments
+    cleared.
+
+    The facts typed last time are worth keeping, but last time's "Revision required" (and what
+    needed revising) must not be submitted again by someone who only fixed the deliverables.
+    """
+    cleared = {d.key for d in stage.decisions} | {d.comment_field for d in stage.decisions
+                                                  if d.comment_field}
+    return {k: v for k, v in answers.items() if k not in cleared}

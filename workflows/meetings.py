@@ -11,7 +11,7 @@ aware datetime, so a scheduler tick, a start-up catch-up and a test all see the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -255,11 +255,17 @@ def previous_meeting(schedule: MeetingSchedule, meeting: Meeting) -> Meeting | N
     return None
 
 
-def format_schedule(meetings: Iterable[Meeting]) -> list[str]:
-    """Human lines for `postmortem-bot digest --schedule`, in the meeting's own time zone."""
+def format_schedule(meetings: Iterable[Meeting],
+                    day: Callable[[date], str] | None = None) -> list[str]:
+    """Human lines for `postmortem-bot digest --schedule`, in the meeting's own time zone.
+
+    `day` formats a meeting's date (Slack passes its "Fri 11 Dec" style); by default the year
+    is always given.
+    """
     lines = []
     for m in meetings:
-        when = f"{m.starts_at:%a} {m.starts_at.day} {m.starts_at:%b %Y}"
+        when = (day(m.starts_at.date()) if day
+                else f"{m.starts_at:%a} {m.starts_at.day} {m.starts_at:%b %Y}")
         if m.skipped:
             lines.append(f"{when} — skipped ({m.reason})")
             continue

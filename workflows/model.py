@@ -286,6 +286,9 @@ class Workflow(_Strict):
     description: Annotated[str, Field(min_length=1, max_length=500)]
     version: Annotated[int, Field(ge=1)] = 1
     statuses: tuple[Key, ...] = ("open", "in_progress", "complete")
+    # The review is about goods or services sold to consumers: its message offers the consumer
+    # guarantees assessment (ACL). Not for, say, an email campaign.
+    consumer_guarantees: bool = False
     stages: tuple[Stage, ...] = Field(min_length=1)
 
     @field_validator("statuses")

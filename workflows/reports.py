@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from workflows.au.budget import compare
 from workflows.model import FieldDef, FieldType, Stage, Workflow
 
 # Answers the seeds keep from the team ("a comment visible only to admins"): never in a report
@@ -44,11 +46,21 @@ STOPWORDS = frozenset(_STOP.split())
 
 @dataclass(frozen=True)
 class Fact:
-    """One labelled value; `kind` tells the template how to show it (text, url, user)."""
+    """One labelled value; `kind` tells the template how to show it (text, url, user, date:
+    an ISO date)."""
 
     label: str
     value: str
     kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Passes:
+    """A stage's decisions, once per time it was submitted: "pass 1: Revision required — ..."."""
+
+    stage: str  # the stage's name
+    passes: tuple[str, ...]
+    key: str = ""  # the stage's key
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,31 @@ class ReportData:
     category: str | None = None
     product: str | None = None
     team: str | None = None
+    decisions: tuple[Passes, ...] = ()
+    budget: tuple[str, ...] = ()  # budget vs actual, monospaced rows (see `budget_table`)
+    # Who confirmed the improvements were implemented (a Slack user id), once every item is done.
+    improvements_confirmed_by: str | None = None
 
     def section(self, key: str) -> str:
         return self.sections.get(key, "")
+
+
+ESCALATED = "escalated"  # the section "Escalated for organisational change"
+
+
+def escalated_fields(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> set[str]:
+    """Comment fields of decisions answered with an escalation ("Yes: escalate for
+    organisational change"): the report shows them under their own heading, not mixed into the
+    root causes, so a reader sees what was escalated."""
+    keys = set()
+    for stage in workflow.stages:
+        given = answers.get(stage.key) or {}
+        for d in stage.decisions:
+            chosen = next((o for o in d.options if o.value == given.get(d.key)), None)
+            if d.comment_field and chosen and chosen.follow_up and (
+                    chosen.follow_up.kind == "escalation"):
+                keys.add(d.comment_field)
+    return keys
 
 
 def report_stage(workflow: Workflow) -> Stage | None:
@@ -77,25 +111,37 @@ def report_stage(workflow: Workflow) -> Stage | None:
     return next((s for s in workflow.stages if s.report), None)
 
 
+FORM_HINT = re.compile(r"\s*\((?:comma-separated|optional)\)", re.IGNORECASE)
+
+
+def shown_label(label: str) -> str:
+    """A field's label as posted: "Tags (comma-separated)" is how to fill the form, not what the
+    answer is, so such hints stay in the form."""
+    return FORM_HINT.sub("", label).strip() or label
+
+
 def plain(f: FieldDef, value: Any) -> Fact:
     """An answer as a fact; choices become their labels, users and links keep their kind."""
+    label = shown_label(f.label)
     t = f.type
     if t == FieldType.USER:
-        return Fact(f.label, str(value), "user")
+        return Fact(label, str(value), "user")
     if t == FieldType.URL:
-        return Fact(f.label, str(value), "url")
+        return Fact(label, str(value), "url")
     if t == FieldType.YES_NO:
-        return Fact(f.label, "Yes" if value else "No")
+        return Fact(label, "Yes" if value else "No")
     if t == FieldType.CHOICE:
-        return Fact(f.label, next((o.label for o in f.options if o.value == value), str(value)))
+        return Fact(label, next((o.label for o in f.options if o.value == value), str(value)))
     if t == FieldType.MULTI_CHOICE:
-        return Fact(f.label, ", ".join(o.label for o in f.options if o.value in value))
+        return Fact(label, ", ".join(o.label for o in f.options if o.value in value))
     if t == FieldType.USERS:
-        return Fact(f.label, " ".join(value), "users")
+        return Fact(label, " ".join(value), "users")
     if t == FieldType.MONEY:
         basis = "incl." if value.get("gst") == "inclusive" else "excl."
-        return Fact(f.label, f"${float(value['amount']):,.2f} {basis} GST")
-    return Fact(f.label, str(value))
+        return Fact(label, f"${float(value['amount']):,.2f} {basis} GST")
+    if t == FieldType.DATE:
+        return Fact(label, str(value), "date")  # ISO; each format shows it its own way
+    return Fact(label, str(value))
 
 
 def _fields(workflow: Workflow, answers: dict[str, dict[str, Any]]):
@@ -105,6 +151,76 @@ def _fields(workflow: Workflow, answers: dict[str, dict[str, Any]]):
             value = given.get(f.key)
             if value not in (None, "", []) and f.key not in PRIVATE_FIELDS:
                 yield stage, f, value
+
+
+YES_NO_LABELS = frozenset({"yes", "no"})
+
+
+def _pass_text(stage: Stage, answers: dict[str, Any], shown: frozenset[str]) -> str:
+    parts = []
+    for d in stage.decisions:
+        chosen = next((o for o in d.options if o.value == answers.get(d.key)), None)
+        if chosen is None:
+            continue
+        # A bare "Yes" means nothing without its question; "Revision required" says it all.
+        text = (f"{d.question} {chosen.label}" if chosen.label.lower() in YES_NO_LABELS
+                else chosen.label)
+        comment = (answers.get(d.comment_field)
+                   if d.comment_field and d.comment_field not in shown else None)
+        if isinstance(comment, str) and comment.strip():
+            text += " — " + _clip(" ".join(comment.split()), 300)
+        parts.append(text)
+    return " · ".join(parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    """On a word boundary, with an ellipsis (the report keeps a comment to a line or two)."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def decision_passes(workflow: Workflow, passes: list[tuple[str, dict[str, Any]]],
+                    shown: frozenset[str] = frozenset()) -> tuple[Passes, ...]:
+    """Every stage's decisions, pass by pass, from (stage key, answers) oldest first.
+
+    A stage sent back and decided again keeps each pass: the first "Revision required" and its
+    comment are the review's history, not noise. Comments of fields in `shown` (already in the
+    report's sections) are left out rather than printed twice.
+    """
+    by_stage: dict[str, list[dict[str, Any]]] = {}
+    for key, answers in passes:
+        by_stage.setdefault(key, []).append(answers)
+    out = []
+    for stage in workflow.stages:
+        if not stage.decisions:
+            continue
+        texts = tuple(t for t in (_pass_text(stage, a, shown)
+                                  for a in by_stage.get(stage.key, [])) if t)
+        if texts:
+            out.append(Passes(stage.name, texts, stage.key))
+    return tuple(out)
+
+
+def budget_table(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """Budget vs actual on both GST bases as monospaced rows, when the workflow has fields in
+    those roles; () otherwise. The figures that matter most in a campaign's report."""
+    found: dict[str, dict[str, str]] = {}
+    for stage in workflow.stages:
+        for f in stage.fields:
+            if f.role in ("budget", "actual") and answers.get(stage.key, {}).get(f.key):
+                found[f.role] = answers[stage.key][f.key]
+    if len(found) < 2:
+        return ()
+    c = compare(found["budget"], found["actual"])
+
+    def cell(value: Decimal, signed: bool = False) -> str:
+        text = f"{'+' if signed and value > 0 else ''}{'-' if value < 0 else ''}${abs(value):,.2f}"
+        return f"{text:>14}"
+
+    pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
+    return (f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
+            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
+            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
+            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}")
 
 
 def parse_tags(text: str | None) -> list[str]:
@@ -122,12 +238,22 @@ def slug(text: str) -> str:
 
 
 def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-          action_items: list[dict[str, Any]] | None = None) -> ReportData:
-    """Everything the report shows, from the review's current answers and action items."""
-    sections: dict[str, list[str]] = {k: [] for k in SECTIONS}
+          action_items: list[dict[str, Any]] | None = None, *,
+          improvements_confirmed_by: str | None = None,
+          passes: list[tuple[str, dict[str, Any]]] | None = None) -> ReportData:
+    """Everything the report shows, from the review's current answers and action items.
+
+    `passes` is every submission that moved the review, (stage key, answers) oldest first; by
+    default one pass per answered stage (its current answers).
+    """
+    sections: dict[str, list[str]] = {k: [] for k in (*SECTIONS, ESCALATED)}
+    escalated = escalated_fields(workflow, answers)
     by_key: dict[str, tuple[FieldDef, Any]] = {}
     for _, f, value in _fields(workflow, answers):
         by_key.setdefault(f.key, (f, value))
+        if f.key in escalated and f.type in (FieldType.TEXT, FieldType.LONG_TEXT):
+            sections[ESCALATED].append(str(value).strip())
+            continue
         for section, keys in SECTIONS.items():
             if f.key in keys and f.type in (FieldType.TEXT, FieldType.LONG_TEXT):
                 sections[section].append(str(value).strip())
@@ -135,7 +261,7 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
     timeline = tuple(plain(*by_key[k]) for k in TIMELINE_KEYS if k in by_key)
     for _, f, value in _fields(workflow, answers):
         if f.key == "milestones":
-            timeline += tuple(Fact(row.get("milestone", ""), row.get("due_date", ""))
+            timeline += tuple(Fact(row.get("milestone", ""), row.get("due_date", ""), "date")
                               for row in value)
     labels: tuple[Fact, ...] = ()
     if workflow.key == "support_postmortem":
@@ -165,6 +291,12 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
         category=plain(*category).value if category else None,
         product=str(product[1]) if product else None,
         team=plain(*team).value if team else None,
+        improvements_confirmed_by=improvements_confirmed_by,
+        budget=budget_table(workflow, answers),
+        decisions=decision_passes(
+            workflow, passes if passes is not None else [
+                (s.key, answers[s.key]) for s in workflow.stages if s.key in answers],
+            frozenset(k for keys in SECTIONS.values() for k in keys)),
     )
 
 

@@ -46,7 +46,9 @@ def preview_message(rt: Runtime, team: str, user_id: str) -> dict[str, Any]:
     head += f"\n{escape(p.settings.describe())}. Coming up:"
     return views.preview_message(
         next_line=head,
-        schedule_lines=format_schedule(upcoming(p.schedule, now, 5)),
+        schedule_lines=format_schedule(
+            upcoming(p.schedule, now, 5),
+            day=lambda d: views.day(d, now.astimezone(p.schedule.zone).date())),
         digest=p.message,
         admin=rt.is_admin(user_id),
         meeting_key=p.meeting.key if p.meeting else None,

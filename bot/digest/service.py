@@ -232,6 +232,8 @@ def collect(session: Session, workspace_id: int, schedule: MeetingSchedule, meet
     lessons = [r for r in flagged
                if any(a.get("share_at_meeting") is True for a in answers[r.id].values())]
 
+    shared = {r.id for r in lessons}
+
     def items(rows: list[store.ItemRow]) -> tuple[views.ItemEntry, ...]:
         return tuple(views.ItemEntry(title=r.title, owner_id=r.owner_id, due=r.due_date,
                                      review=_review_entry(r.review, wf, {})) for r in rows)
@@ -246,8 +248,10 @@ def collect(session: Session, workspace_id: int, schedule: MeetingSchedule, meet
         "in_review": views.Listing(tuple(_review_entry(r, wf, answers[r.id])
                                          for r in waiting), n_waiting),
         "overdue": views.Listing(items(overdue), n_overdue),
+        # A completed review whose lesson is shared above is counted, not listed twice.
         "completed": views.Listing(tuple(_review_entry(r, wf, answers[r.id])
-                                         for r in completed), n_completed),
+                                         for r in completed if r.id not in shared),
+                                   n_completed, sum(1 for r in completed if r.id in shared)),
         "due_soon": views.Listing(items(due_soon), n_due_soon),
         "done": views.Listing(items(done), n_done),
     }
@@ -287,9 +291,26 @@ def covered_start(session: Session, workspace_id: int, channel: str,
 
 
 def render(content: views.DigestContent, settings: DigestSettings,
-           templates_dir: Path | None = None) -> dict[str, Any]:
+           names: Mapping[str, str] | None = None, templates_dir: Path | None = None
+           ) -> dict[str, Any]:
     return views.digest_message(content, every_weeks=settings.every_weeks,
-                                templates_dir=templates_dir)
+                                templates_dir=templates_dir, names=names)
+
+
+def display_names(rt: Runtime, content: views.DigestContent) -> dict[str, str]:
+    """The digest's people by name (users.info, cached), so each is @-mentioned only once."""
+    ids: set[str] = set()
+    for listing in content.sections.values():
+        for entry in listing.entries:
+            review = entry if isinstance(entry, views.ReviewEntry) else entry.review
+            ids.add(getattr(entry, "owner_id", review.owner_id))
+    names = {}
+    for user_id in sorted(ids):
+        profile = (rt.people.info(user_id) or {}).get("profile") or {}
+        name = (profile.get("display_name") or profile.get("real_name") or "").strip()
+        if name:
+            names[user_id] = name
+    return names
 
 
 @dataclass(frozen=True)
@@ -312,7 +333,8 @@ def preview(rt: Runtime, team: str, now: datetime | None = None) -> Preview:
         start = covered_start(session, ws.id, settings.channel or "", schedule, meeting)
         content = collect(session, ws.id, schedule, meeting, min(start, now), now)
     return Preview(settings, schedule, meeting,
-                   render(content, settings, rt.settings.templates_dir))
+                   render(content, settings, display_names(rt, content),
+                          rt.settings.templates_dir))
 
 
 # --- posting once ----------------------------------------------------------------------------
@@ -356,7 +378,7 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
             digest_id, recovering = row.id, row.status == store.CLAIMED
             start = row.covered_from or start
         content = collect(session, ws_id, schedule, meeting, start, now)
-    message = render(content, settings, rt.settings.templates_dir)
+    message = render(content, settings, display_names(rt, content), rt.settings.templates_dir)
     try:
         ts = _already_posted(rt, channel, digest_id) if recovering else None
         found = ts is not None

@@ -12,13 +12,22 @@ Every `{{ expression }}` is mrkdwn-escaped unless the code built it as Markup (l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    pass_context,
+)
+from jinja2.runtime import Context
 from markupsafe import Markup
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -36,7 +45,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.text import clip, escape, link, mention
+from bot.slack.text import clip, day_text, escape, link, mention
 
 SECTION_LIMIT = 3000
 PER_SECTION = 10
@@ -48,7 +57,7 @@ DEFAULT_SKIP_REASON = "A dedicated meeting is already booked"
 # someone (reviews waiting, overdue items), then the record of the period.
 SECTIONS = (
     ("lessons", ":bulb: Lessons to share"),
-    ("systemic", ":rotating_light: Systemic issues (need organisational change)"),
+    ("systemic", ":rotating_light: Systemic issues needing organisational change"),
     ("in_review", ":hourglass_flowing_sand: Support post-mortems waiting In Review"),
     ("overdue", ":warning: Action items overdue"),
     ("completed", ":white_check_mark: Reviews completed"),
@@ -83,10 +92,15 @@ class ItemEntry:
 
 @dataclass(frozen=True)
 class Listing:
-    """The entries to show, most important first, and how many there are in all."""
+    """The entries to show, most important first, and how many there are in all.
+
+    `elsewhere` of the total are listed in an earlier section (a completed review whose lesson
+    is shared): counted here, not repeated.
+    """
 
     entries: tuple[Any, ...] = ()
     total: int = 0
+    elsewhere: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,17 +142,28 @@ def templates(folder: Path | None = None) -> Environment:
     env = Environment(loader=ChoiceLoader(loaders), autoescape=False,  # noqa: S701
                       finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=False)
-    env.filters["day"] = day
-    env.filters["when"] = when
+    env.filters["day"] = _day_filter
+    env.filters["when"] = _when_filter
     return env
 
 
-def day(value: date) -> str:
-    return f"{value:%a} {value.day} {value:%b}"
+def day(value: date, today: date | None = None) -> str:
+    """"Fri 11 Dec"; with the year when it is not `today`'s (bot/slack/text.py day_text)."""
+    return day_text(value, today or value)
 
 
-def when(value: datetime) -> str:
-    return f"{day(value)} {value:%H:%M %Z}"
+def when(value: datetime, today: date | None = None) -> str:
+    return f"{day(value, today)} {value:%H:%M %Z}"
+
+
+@pass_context
+def _day_filter(context: Context, value: date) -> str:
+    return day(value, context.get("today"))
+
+
+@pass_context
+def _when_filter(context: Context, value: datetime) -> str:
+    return when(value, context.get("today"))
 
 
 def _ref(review: ReviewEntry) -> Markup:
@@ -147,45 +172,76 @@ def _ref(review: ReviewEntry) -> Markup:
                   else f"*{escape(title)}*")
 
 
-def _context(env: Environment, entry: Any) -> dict[str, Any]:
-    """What a line template sees: the entry, its linked review title and its owner mention."""
+def _owner_of(entry: Any) -> str:
     review = entry if isinstance(entry, ReviewEntry) else entry.review
-    owner = getattr(entry, "owner_id", review.owner_id)
-    return {"entry": entry, "review": review, "review_link": _ref(review),
-            "owner": Markup(mention(owner))}  # noqa: S704 - a Slack user id
+    return str(getattr(entry, "owner_id", review.owner_id))
 
 
-def _lines(env: Environment, key: str, listing: Listing, today: date) -> list[str]:
+class People:
+    """Who the message has @-mentioned so far: the first time a person appears they are
+    mentioned (notified), after that their name is plain text, so one busy owner is not pinged
+    seven times by one digest."""
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self.names = dict(names or {})
+        self.mentioned: set[str] = set()
+
+    def show(self, user_id: str, mentioned: set[str]) -> Markup:
+        if user_id in mentioned and user_id in self.names:
+            return Markup(escape(self.names[user_id]))  # noqa: S704 - escaped
+        mentioned.add(user_id)
+        return Markup(mention(user_id))  # noqa: S704 - a Slack user id
+
+
+def _context(env: Environment, entry: Any, owner: Markup) -> dict[str, Any]:
+    """What a line template sees: the entry, its linked review title and its owner."""
+    review = entry if isinstance(entry, ReviewEntry) else entry.review
+    return {"entry": entry, "review": review, "review_link": _ref(review), "owner": owner}
+
+
+def _lines(env: Environment, key: str, entries: tuple[Any, ...], today: date,
+           people: People) -> list[str]:
     template = env.get_template(f"digest_{key}.mrkdwn.j2")
-    return [template.render(**_context(env, e), today=today, clip=clip).strip()
-            for e in listing.entries]
+    mentioned = set(people.mentioned)  # tentative: only the lines kept count (section_text)
+    return [template.render(**_context(env, e, people.show(_owner_of(e), mentioned)),
+                            today=today, clip=clip).strip()
+            for e in entries]
 
 
 def section_text(env: Environment, key: str, heading: str, listing: Listing, today: date,
-                 per_section: int = PER_SECTION, limit: int = SECTION_LIMIT) -> str:
+                 per_section: int = PER_SECTION, limit: int = SECTION_LIMIT,
+                 people: People | None = None) -> str:
     """The section's mrkdwn: as many entries as fit, then "and N more"."""
-    lines = _lines(env, key, listing, today)[:per_section]
+    people = people or People()
+    entries = listing.entries[:per_section]
     template = env.get_template("digest_section.mrkdwn.j2")
     while True:
-        more = listing.total - len(lines)
+        lines = _lines(env, key, entries, today, people)
+        more = listing.total - listing.elsewhere - len(lines)
         text = template.render(heading=heading, count=listing.total,
-                               lines=[Markup(x) for x in lines], more=more).strip()  # noqa: S704
-        if len(text) <= limit or not lines:
+                               lines=[Markup(x) for x in lines],  # noqa: S704
+                               more=more, elsewhere=listing.elsewhere).strip()
+        if len(text) <= limit or not entries:
+            people.mentioned.update(_owner_of(e) for e in entries)
             return clip(text, limit)
-        lines.pop()
+        entries = entries[:-1]
 
 
 def digest_message(content: DigestContent, *, every_weeks: int,
-                   templates_dir: Path | None = None, per_section: int = PER_SECTION
-                   ) -> dict[str, Any]:
-    """chat.postMessage arguments: header, intro, one block per non-empty section, figures."""
+                   templates_dir: Path | None = None, per_section: int = PER_SECTION,
+                   names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """chat.postMessage arguments: header, intro, one block per non-empty section, figures.
+
+    `names` (user id to display name) lets a person mentioned once appear by name after that.
+    """
     env = templates(templates_dir)
     today = content.covered_to.date()
     meeting = content.meeting_starts_at
+    people = People(names)
     blocks: list[Any] = [HeaderBlock(block_id="digest.header", text=clip(
-        f"Post-mortem meeting · {day(meeting)}, {meeting:%H:%M}", 150))]
+        f"Post-mortem meeting · {day(meeting, today)}, {meeting:%H:%M}", 150))]
     intro = env.get_template("digest_intro.mrkdwn.j2").render(
-        content=content, quiet=content.quiet, every_weeks=every_weeks).strip()
+        content=content, quiet=content.quiet, every_weeks=every_weeks, today=today).strip()
     blocks.append(ContextBlock(block_id="digest.intro", elements=[MarkdownTextObject(
         text=clip(intro, SECTION_LIMIT))]))
     if content.quiet:
@@ -197,9 +253,10 @@ def digest_message(content: DigestContent, *, every_weeks: int,
         if not listing or not listing.total:
             continue
         blocks.append(SectionBlock(block_id=f"digest.{key}", text=MarkdownTextObject(
-            text=section_text(env, key, heading, listing, today, per_section))))
+            text=section_text(env, key, heading, listing, today, per_section,
+                              people=people))))
     figures = "" if content.quiet else env.get_template("digest_figures.mrkdwn.j2").render(
-        f=content.figures, content=content).strip()
+        f=content.figures, content=content, today=today).strip()
     if figures:
         blocks.append(DividerBlock(block_id="digest.divider"))
         blocks.append(SectionBlock(block_id="digest.figures", text=MarkdownTextObject(
@@ -207,7 +264,8 @@ def digest_message(content: DigestContent, *, every_weeks: int,
     blocks.append(ContextBlock(block_id="digest.footer", elements=[MarkdownTextObject(
         text="Everything in progress: `/postmortem list` · this digest: `/postmortem digest`")]))
     fallback = env.get_template("digest_fallback.txt.j2").render(
-        content=content, counts={k: v.total for k, v in content.sections.items()}).strip()
+        content=content, counts={k: v.total for k, v in content.sections.items()},
+        today=today).strip()
     return {"text": clip(fallback, SECTION_LIMIT), "blocks": [b.to_dict() for b in blocks],
             "unfurl_links": False, "unfurl_media": False}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
 from storage.outbox import Claimed
+from storage.types import utcnow
 from workflows.reports import ReportData, build, report_stage, similar_words
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,10 @@ def report_data(session: Session, review: Review) -> ReportData | None:
               "due_date": i.due_date.isoformat() if i.due_date else None,
               "tracking_link": i.tracking_link}
              for i in review.action_items if i.status != "cancelled"]
-    return build(workflow, review.title, answers, items)
+    return build(workflow, review.title, answers, items,
+                 improvements_confirmed_by=review.improvements_confirmed_by
+                 if review.improvements_confirmed_at else None,
+                 passes=store.passes(session, review.id))
 
 
 def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
@@ -50,35 +55,41 @@ def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
     body = "\n\n".join(x for x in (s("impact"), s("went_well"), s("went_wrong"),
                                    s("resolution")) if x)
     return {"workflow_key": report.workflow_key, "title": report.title, "summary": s("summary"),
-            "lessons": s("lessons"), "root_causes": s("root_causes"),
+            "lessons": s("lessons"),
+            "root_causes": "\n\n".join(x for x in (s("root_causes"), s("escalated")) if x),
             "recommendations": s("recommendations"), "body": body, "tags": list(report.tags),
             "category": report.category, "product": report.product, "team": report.team,
             "share_at_meeting": report.share_at_meeting, "report_md": markdown}
 
 
-def refresh_report(rt: Runtime, review_id: int, *, actor: str, retrying: bool = False) -> bool:
+def refresh_report(rt: Runtime, review_id: int, *, actor: str | None,
+                   retrying: bool = False) -> bool:
     """Build or rebuild the report and its knowledge base entry; post or update it in the thread.
 
-    True when the thread's report message was posted or changed. A Slack error propagates (the
-    outbox retries it); when `retrying`, a report Slack already has is found by its metadata.
+    True when the thread's report message was posted or changed. `actor` is who changed the
+    answers (recorded in the audit trail); None when the report only follows other state, such
+    as an action item's status, whose change is audited where it happens. A Slack error
+    propagates (the outbox retries it); when `retrying`, a report Slack already has is found by
+    its metadata.
     """
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         report = report_data(session, review) if review else None
         if review is None or report is None:
             return False
-        folder = rt.settings.templates_dir
-        mrkdwn = render(report, "mrkdwn", templates_dir=folder)
+        mrkdwn = render(report, "mrkdwn", templates_dir=rt.settings.templates_dir,
+                        today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
+        markdown = render(report, "md", templates_dir=rt.settings.templates_dir)
         entry, created = kb.upsert_entry(session, workspace_id=review.workspace_id,
-                                         review_id=review.id, **entry_values(
-                                             report, render(report, "md", templates_dir=folder)))
+                                         review_id=review.id,
+                                         **entry_values(report, markdown))
         digest = hashlib.sha256(mrkdwn.encode()).hexdigest()
         if entry.report_ts and entry.report_hash == digest:
             return False
         if created or entry.report_hash is None:
-            store.audit(session, review.workspace_id, actor, "knowledge.created", review.id,
-                        entry=entry.id, tags=list(report.tags))
-        else:
+            store.audit(session, review.workspace_id, actor or review.owner_id,
+                        "knowledge.created", review.id, entry=entry.id, tags=list(report.tags))
+        elif actor is not None:
             store.audit(session, review.workspace_id, actor, "knowledge.updated", review.id,
                         entry=entry.id, revision=entry.revision)
         channel, thread, old_ts, entry_id = (review.channel_id, review.message_ts,
@@ -105,6 +116,21 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str, retrying: bool = 
 
 
 REPORT_EVENT = "postmortem_report"
+def refresh_review_messages(rt: Runtime, review_id: int) -> bool:
+    """Bring the review's report in its thread up to date with the database; True if it changed.
+
+    Safe after any change to the review's action items or improvements (and to call twice): the
+    report is rebuilt from what is stored now, the thread message is updated in place and only
+    when its text changed, nothing is posted before the report stage is submitted, and a Slack
+    failure is logged (the next refresh repairs it). Without this, a report posted when its
+    items were open keeps saying "(open)" after they are done.
+    """
+    try:
+        return refresh_report(rt, review_id, actor=None)
+    except SlackApiError as exc:
+        log.warning("could not refresh the report of review %s: %s", review_id,
+                    exc.response.get("error"))
+        return False
 
 
 def hit_lines(session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]

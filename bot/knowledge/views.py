@@ -10,6 +10,7 @@ Markdown, so a pasted tag cannot become live HTML wherever the file is rendered.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from markupsafe import escape as html_escape
 
 from bot.reviews.views.answers import template_loader
 from bot.reviews.views.review_message import EXPORT_ACTION
-from bot.slack.text import chunks, clip, escape, mention
+from bot.slack.text import chunks, clip, day_text, escape, mention
+from storage.types import utcnow
 from workflows.reports import Fact, ReportData
 
 FORMATS = ("mrkdwn", "md", "html")
@@ -76,11 +78,25 @@ def _filters(fmt: str) -> dict[str, Any]:
             shown = html_escape(url)
             return Markup(f'<a href="{shown}">{shown}</a>') if safe_url(url) else shown  # noqa: S704
 
+    if fmt == "mrkdwn":
+        def day(context: Context, iso: str) -> str:
+            """Slack readers get "Fri 11 Dec" (the year when it is not this one)."""
+            try:
+                today = context.get("today") or utcnow().date()
+                return day_text(date.fromisoformat(iso), today)
+            except (TypeError, ValueError):
+                return iso
+    else:
+        def day(context: Context, iso: str) -> str:
+            return iso  # Markdown and HTML are exports: ISO dates, which machines read too
+
     def show(context: Context, fact: Fact) -> Any:
         if fact.kind == "user":
             return user(context, fact.value)
         if fact.kind == "url":
             return link(fact.value)
+        if fact.kind == "date":
+            return day(context, fact.value)
         return fact.value
 
     def paragraphs(text: str) -> Markup:
@@ -89,7 +105,7 @@ def _filters(fmt: str) -> dict[str, Any]:
             "<p>" + str(html_escape(p.strip())).replace("\n", "<br>\n") + "</p>" for p in parts))
 
     return {"user": pass_context(user), "link": link, "show": pass_context(show),
-            "paragraphs": paragraphs}
+            "paragraphs": paragraphs, "day": pass_context(day)}
 
 
 @cache
@@ -111,12 +127,15 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
 
 
 def render(report: ReportData, fmt: str, *, names: Mapping[str, str] | None = None,
-           template_suffix: str = "", templates_dir: Path | None = None) -> str:
-    """The report in one format; `names` maps user ids to display names (Markdown and HTML)."""
+           template_suffix: str = "", templates_dir: Path | None = None,
+           today: date | None = None) -> str:
+    """The report in one format; `names` maps user ids to display names (Markdown and HTML);
+    `today` (the reader's) decides whether a date in Slack shows its year."""
     env = environment(fmt, templates_dir)
     template = env.select_template([f"report_{report.workflow_key}.{fmt}.j2",
                                     f"report_{FALLBACK_WORKFLOW}.{fmt}.j2"])
-    text = template.render(r=report, names={} if names is None else names)
+    text = template.render(r=report, names={} if names is None else names,
+                           today=today or utcnow().date())
     return "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
 
 

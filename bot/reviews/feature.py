@@ -11,5 +11,6 @@ FEATURE = Feature(
     subcommands={"start": commands.start, "list": commands.list_reviews,
                  "help": commands.show_help},
     after_stage=(status.after_stage,),
-    effects={"reviews.status": status.deliver_status},
+    effects={"reviews.status": status.deliver_status,
+             "reviews.escalate": status.deliver_escalation},
 )

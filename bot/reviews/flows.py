@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
 
 from bot.reviews import service
+from bot.reviews.status import sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.runtime import Runtime
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import may_act, role_refusal
+from workflows.engine import may_act, next_pass, role_refusal
+from workflows.model import Role, Stage
+
+
+def waiting_view(stage: Stage) -> dict[str, Any]:
+    """Refused before any typing: the step belongs to someone else, and they know."""
+    if stage.role == Role.ADMIN:
+        return notice_view("Waiting on an admin", (
+            f"{role_refusal(stage)} The admins have been told it is waiting; the review's owner "
+            "hears when it is closed or changes are asked for."))
+    return notice_view("Waiting on the owner", role_refusal(stage))
 
 
 def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
@@ -24,13 +37,15 @@ def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
             return
         workflow = service.workflow_of(review)
         stage = workflow.stage(review.current_stage)
+        earlier = store.latest_answers(session, review.id).get(stage.key)
         values = (store.get_draft(session, review.id, stage.key, user_id)
-                  or store.latest_answers(session, review.id).get(stage.key)
+                  or (next_pass(stage, earlier) if earlier else None)
                   or service.prefill(session, review, stage))
-        title, meta = review.title, sm.ModalMeta(review.id, stage.key)
+        title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
+        returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
-        client.views_open(trigger_id=trigger_id,
-                          view=notice_view("Not for you yet", role_refusal(stage)))
+        client.views_open(trigger_id=trigger_id, view=waiting_view(stage))
         return
     client.views_open(trigger_id=trigger_id,
-                      view=sm.stage_view(stage, title=title, meta=meta, values=values))
+                      view=sm.stage_view(stage, title=title, meta=meta, values=values,
+                                         returned=returned))

@@ -26,18 +26,18 @@ from bot.delivery.service import record
 from bot.features import ReviewHooks, StageSaved
 from bot.reviews import service
 from bot.reviews.flows import open_stage
-from bot.reviews.status import status_effect
+from bot.reviews.status import sent_back_note, status_effect
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
 from bot.reviews.views.start_modal import CALLBACK_ID as START
 from bot.reviews.views.start_modal import TITLE_MAX, parse_start
 from bot.runtime import Runtime
-from bot.slack import state
+from bot.slack import menu, state
 from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import clean
+from workflows.engine import clean, may_act, role_refusal
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> di
 
 
 def _error_response(
-    stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str
+    stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str,
+    returned: str | None = None,
 ) -> dict[str, Any]:
     """Errors on this page go next to their fields; otherwise show the page that has them."""
     here = sm.fields_on_page(stage, raw, meta)
@@ -88,7 +89,8 @@ def _error_response(
     meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
     return {
         "response_action": "update",
-        "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message),
+        "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message,
+                              returned=returned if meta.page == 0 else None),
     }
 
 
@@ -157,8 +159,11 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         review = store.get_review(session, int(action["value"]))
         if review is None:
             return
-        allowed = user_id == review.owner_id or rt.is_admin(user_id)
-        stages = [(s.key, s.name) for s in service.editable_stages(session, review)]
+        is_admin = rt.is_admin(user_id)
+        allowed = user_id == review.owner_id or is_admin
+        # An admin's stage is not offered to others: they would fill it and be refused on save.
+        stages = [(s.key, s.name) for s in service.editable_stages(session, review)
+                  if may_act(s, is_admin=is_admin, is_owner=user_id == review.owner_id)]
         review_id, title = review.id, review.title
     if not allowed:
         client.views_open(
@@ -168,22 +173,31 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
             ),
         )
         return
+    if not stages:
+        client.views_open(trigger_id=body["trigger_id"], view=notice_view(
+            "Nothing to edit", "No stage you can edit has been submitted yet."))
+        return
     client.views_open(trigger_id=body["trigger_id"], view=edit_picker(review_id, title, stages))
 
 
 def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     review_id = int(view["private_metadata"])
     chosen = state.option(view["state"]["values"], "stage")
+    user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
-        stage = service.workflow_of(review).stage(chosen or "")
+        workflow = service.workflow_of(review)
+        stage = workflow.stage(chosen or "")
+        if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
+            ack(response_action="update", view=notice_view("Not for you", role_refusal(stage)))
+            return
         values = (
             store.get_draft(session, review_id, stage.key, body["user"]["id"])
             or store.latest_answers(session, review_id).get(stage.key)
             or {}
         )
         title = review.title
-    meta = sm.ModalMeta(review_id, stage.key, edit=True)
+    meta = sm.ModalMeta.of(review_id, workflow, stage.key, edit=True)
     ack(response_action="update", view=sm.stage_view(stage, title=title, meta=meta, values=values))
 
 
@@ -229,13 +243,14 @@ def _submit(
     stage = workflow.stage(meta.stage)
     draft = store.get_draft(session, review.id, stage.key, user_id) or {}
     raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
+    returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
     last_page = len(sm.pages(stage, raw, meta)) - 1
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title), None
+            return _error_response(stage, raw, meta, errors, review.title, returned), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -256,7 +271,7 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title), None
+        return _error_response(stage, raw, meta, result.errors, review.title, returned), None
     return {}, result
 
 
@@ -294,6 +309,7 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         # The group may move to another page: what was typed on this one is kept.
         store.save_draft(session, review.id, stage.key, user_id, raw)
         title = review.title
+        returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
     group = stage.field(action["value"])
     meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
     meta.page = sm.page_of(stage, raw, meta, f"h.{group.key}")
@@ -301,7 +317,8 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=sm.stage_view(stage, title=title, meta=meta, values=raw),
+            view=sm.stage_view(stage, title=title, meta=meta, values=raw,
+                               returned=returned if meta.page == 0 else None),
         )
     except SlackApiError as exc:
         if exc.response.get("error") != "hash_conflict":  # a newer update already won
@@ -309,7 +326,12 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
 
 
 def register(app: App) -> None:
-    """Route this feature's Slack requests to its listener functions."""
+    """Route this feature's Slack requests to its listener functions.
+
+    The status message's menu offers other features' actions (export, add an item...): its
+    middleware hands each choice to the listener of the button it stands for.
+    """
+    app.use(menu.as_button)
     app.view(START)(start_submitted)
     app.action(CONTINUE)(continue_clicked)
     app.action(EDIT_STAGE)(edit_clicked)

@@ -7,26 +7,50 @@ failure is retried, and every refresh re-renders the whole message from the data
 from __future__ import annotations
 
 import logging
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.features import SideEffect, StageSaved, payload_int
+from bot.reviews.escalation import escalate_new, who_was_told
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
-from bot.reviews.views.review_message import status_message
+from bot.reviews.views.review_message import sent_back_text, status_message
 from bot.runtime import Runtime
 from bot.slack import posted
-from bot.slack.text import escape
+from bot.slack.text import day_text, escape
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review
 from storage.outbox import Claimed
+from storage.types import utcnow
+from workflows.engine import sent_back
+from workflows.model import Workflow
+from workflows.reports import report_stage
 
 log = logging.getLogger(__name__)
 
 
-def _render(session, review: Review) -> dict:
+def sent_back_note(session: Session, review: Review, tz: str) -> str | None:
+    """Why the review's current stage is open again (mrkdwn), or None when it moved forward."""
+    move = store.last_move(session, review.id)
+    if move is None or move.to_stage != review.current_stage:
+        return None
+    back = sent_back(workflow_of(review), move.from_stage, move.to_stage, move.answers)
+    if back is None:
+        return None
+    zone = ZoneInfo(tz)
+    return sent_back_text(back, move.by, day_text(move.at.astimezone(zone).date(),
+                                                   utcnow().astimezone(zone).date()))
+
+
+def _render(session: Session, review: Review, tz: str = "UTC",
+            current: Workflow | None = None) -> dict[str, Any]:
+    """The status message from the database; `current` is today's definition of the workflow
+    (settings such as `consumer_guarantees` follow it, not the pinned copy)."""
     workflow = workflow_of(review)
     answered = set(store.latest_answers(session, review.id))
     open_items = session.scalar(select(func.count(ActionItem.id)).where(
@@ -34,7 +58,10 @@ def _render(session, review: Review) -> dict:
         ActionItem.status.in_(store.OPEN_ITEM_STATUSES))) or 0
     return status_message(review_id=review.id, title=review.title, workflow=workflow,
                           owner_id=review.owner_id, status=review.status,
-                          current=review.current_stage, done=answered, open_items=open_items)
+                          current=review.current_stage, done=answered, open_items=open_items,
+                          sent_back=sent_back_note(session, review, tz),
+                          escalated=who_was_told(session, review),
+                          consumer_guarantees=(current or workflow).consumer_guarantees)
 
 
 STATUS_EVENT = "postmortem_review"
@@ -53,11 +80,18 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         review = store.get_review(session, review_id)
         if review is None:
             return
-        message = _render(session, review)
+        workflow = workflow_of(review)
+        known = workflow.key in rt.registry
+        current = rt.registry[workflow.key] if known else workflow
+        message = _render(session, review, rt.settings.timezone, current)
         channel, ts = review.channel_id, review.message_ts
+        # A workflow with a report posts that (bot/knowledge) as the thread's one reply.
+        post_summary = post_summary and report_stage(workflow) is None
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id),
-                                  templates_dir=rt.settings.templates_dir)
+                                  templates_dir=rt.settings.templates_dir,
+                                  passes=store.passes(session, review.id),
+                                  today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
                    if post_summary else None)
     if not ts and retrying:
         ts = posted.find(rt.client, channel, STATUS_EVENT, review_id=review_id)
@@ -125,7 +159,16 @@ def deliver_status(rt: Runtime, effect: Claimed) -> None:
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
-    """The status message follows every saved stage; the summary is posted once, at the end."""
+    """The status message follows every saved stage; a new systemic issue is escalated first,
+    so the refreshed message says who was told; the summary is posted once, at the end."""
     transition = saved.result.transition
     finished = bool(transition and transition.complete) and not saved.result.edited
-    return [status_effect(saved.review_id, summary=finished)]
+    escalate = SideEffect("reviews.escalate", {"review_id": saved.review_id,
+                                               "actor": saved.user_id},
+                          group=status_group(saved.review_id))
+    return [escalate, status_effect(saved.review_id, summary=finished)]
+
+
+def deliver_escalation(rt: Runtime, effect: Claimed) -> None:
+    """The `reviews.escalate` effect: escalate_new claims before it sends, so retries are safe."""
+    escalate_new(rt, payload_int(effect.payload, "review_id"), str(effect.payload.get("actor")))

@@ -58,3 +58,14 @@ class AdminCheck:
         if user is None:
             return False  # refuse rather than grant when Slack cannot say
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+def admin_ids(client: WebClient, configured: frozenset[str]) -> list[str]:
+    """Who hears what waits on admins: POSTMORTEM_ADMINS when set, else Slack's admins and
+    owners (one users.list call; bots and deactivated accounts left out)."""
+    if configured:
+        return sorted(configured)
+    members = client.users_list(limit=500).get("members", [])
+    return sorted(m["id"] for m in members
+                  if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
+                  and not m.get("is_bot"))

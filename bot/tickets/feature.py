@@ -14,6 +14,7 @@ FEATURE = Feature(
     commands=(cli.tickets,),
     after_stage=(support.after_stage,),
     effects={"tickets.decision": support.deliver_decision,
+             "tickets.admins_waiting": support.deliver_admins_waiting,
              "tickets.start_dm": service.deliver_start_dm,
              "tickets.stale_dm": service.deliver_stale_dm},
 )

@@ -24,6 +24,7 @@ from bot.action_items.service import PERMANENT_ERRORS
 from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
 from bot.runtime import Runtime
+from bot.slack.people import admin_ids
 from bot.tickets.service import SUPPORT, suggest_stale, ticket_config
 from bot.tickets.views import (
     FeatureRequest,
@@ -53,15 +54,24 @@ IN_REVIEW = "in_review"
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
-    """An admin's decision on a stage reaches the review's owner (decided on delivery)."""
+    """Admins hear that a review now waits on them; after an admin stage, the owner gets the
+    close or the changes asked for, with the comment (both decided on delivery)."""
     transition, answers = saved.result.transition, saved.result.answers
-    if transition is None:
+    if transition is None or saved.result.edited:
         return []
-    return [SideEffect("tickets.decision", {
-        "review_id": saved.review_id, "stage_key": saved.stage_key, "actor": saved.user_id,
-        "complete": transition.complete, "looped_back": transition.looped_back,
-        "next_stage": transition.next_stage,
-        "answers": {k: v for k, v in answers.items() if isinstance(v, str)}})]
+    return [SideEffect("tickets.admins_waiting", {"review_id": saved.review_id,
+                                                 "actor": saved.user_id}),
+            SideEffect("tickets.decision", {
+                "review_id": saved.review_id, "stage_key": saved.stage_key,
+                "actor": saved.user_id, "complete": transition.complete,
+                "looped_back": transition.looped_back, "next_stage": transition.next_stage,
+                "answers": {k: v for k, v in answers.items() if isinstance(v, str)}})]
+
+
+def deliver_admins_waiting(rt: Runtime, effect: Claimed) -> None:
+    """notify_admins_waiting claims before it sends, so a retry sends nothing twice."""
+    notify_admins_waiting(rt, payload_int(effect.payload, "review_id"),
+                          str(effect.payload.get("actor")))
 
 
 def deliver_decision(rt: Runtime, effect: Claimed) -> None:
@@ -87,10 +97,36 @@ def deliver_decision(rt: Runtime, effect: Claimed) -> None:
         message = changes_requested_dm(review_id, title, permalink, actor,
                                        comment or "(no comment)", back_to)
     elif payload.get("complete"):
-        message = closed_dm(title, permalink, actor)
+        message = closed_dm(title, permalink, actor, comment)
     else:
         return
     rt.client.chat_postMessage(channel=owner, **message)
+
+
+def notify_admins_waiting(rt: Runtime, review_id: int, actor: str) -> int:
+    """DM the admins once when a review waits on them (In Review, or an admin's stage is
+    next); how many were told. Call it after a stage that moved the review.
+
+    Without this an admin learns of it only from the next reminder sweep. The DM is the sweep's
+    first In Review reminder, claimed under the same identity, so the sweep does not repeat it
+    and calling this again (a retry) sends nothing.
+    """
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None or review.current_stage is None:
+            return 0
+        stage = workflow_of(review).stage(review.current_stage)
+        if review.status != IN_REVIEW and stage.role != Role.ADMIN:
+            return 0
+        since = ticket_store.last_moved(session, [review.id]).get(review.id, review.created_at)
+        message = in_review_reminder(review.id, review.title, review.permalink, review.owner_id,
+                                     0)
+    result = ReminderResult()
+    for admin in admins(rt):
+        if admin != actor:  # who just sent it knows
+            _deliver(rt, Planned(review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin,
+                                 message), result)
+    return result.sent
 
 
 # --- reminders ---------------------------------------------------------------------------------
@@ -107,12 +143,7 @@ class ReminderResult:
 
 def admins(rt: Runtime) -> list[str]:
     """Who hears about reviews waiting In Review: POSTMORTEM_ADMINS, else Slack's admins."""
-    if rt.settings.admins:
-        return sorted(rt.settings.admins)
-    members = rt.client.users_list(limit=500).get("members", [])
-    return sorted(m["id"] for m in members
-                  if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
-                  and not m.get("is_bot"))
+    return admin_ids(rt.client, rt.settings.admins)
 
 
 @dataclass(frozen=True)
@@ -160,29 +191,33 @@ def sweep(rt: Runtime, now: datetime | None = None) -> ReminderResult:
     """Send the support reminders that are due, each exactly once."""
     result = ReminderResult()
     for p in plan(rt, now or utcnow()):
-        with transaction(rt.sessions) as session:
-            claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
-                                                occurrence=p.occurrence,
-                                                recipient_id=p.recipient)
-        if claim is None:
-            continue
-        try:
-            rt.client.chat_postMessage(channel=p.recipient, **p.message)
-        except SlackApiError as exc:
-            error = exc.response.get("error") or "unknown_error"
-            with transaction(rt.sessions) as session:
-                row = session.get(SupportReminder, claim)
-                if error in PERMANENT_ERRORS:
-                    row.status, row.reason = "failed", error
-                else:  # let the next sweep try again
-                    session.delete(row)
-            result.failed += 1
-            continue
+        _deliver(rt, p, result)
+    return result
+
+
+def _deliver(rt: Runtime, p: Planned, result: ReminderResult) -> None:
+    """Claim the reminder, send it, record the outcome (a transient failure is retried)."""
+    with transaction(rt.sessions) as session:
+        claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
+                                            occurrence=p.occurrence, recipient_id=p.recipient)
+    if claim is None:
+        return
+    try:
+        rt.client.chat_postMessage(channel=p.recipient, **p.message)
+    except SlackApiError as exc:
+        error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
             row = session.get(SupportReminder, claim)
-            row.status, row.sent_at = "sent", utcnow()
-        result.sent += 1
-    return result
+            if error in PERMANENT_ERRORS:
+                row.status, row.reason = "failed", error
+            else:  # let the next sweep try again
+                session.delete(row)
+        result.failed += 1
+        return
+    with transaction(rt.sessions) as session:
+        row = session.get(SupportReminder, claim)
+        row.status, row.sent_at = "sent", utcnow()
+    result.sent += 1
 
 
 def scheduled_reminders(rt: Runtime) -> ReminderResult:

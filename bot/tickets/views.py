@@ -71,7 +71,7 @@ def changes_requested_dm(review_id: int, title: str, permalink: str | None, admi
                          comment: str, stage_name: str) -> dict[str, Any]:
     name = link(permalink, title) if permalink else f"“{escape(title)}”"
     return _message(
-        f"Changes requested on {clip(title, 150)}",
+        f"Changes requested on {escape(clip(title, 150))}",
         [_section(f":leftwards_arrow_with_hook: {mention(admin)} requested changes on {name}; "
                   f"it is back In Progress at *{escape(stage_name)}*."),
          _section(">" + escape(clip(comment, 2800)).replace("\n", "\n>")),
@@ -80,18 +80,21 @@ def changes_requested_dm(review_id: int, title: str, permalink: str | None, admi
              value=str(review_id), style="primary")])])
 
 
-def closed_dm(title: str, permalink: str | None, admin: str) -> dict[str, Any]:
+def closed_dm(title: str, permalink: str | None, admin: str, comment: str = "") -> dict[str, Any]:
+    """The owner's news that an admin closed the post-mortem, with what the admin wrote."""
     name = link(permalink, title) if permalink else f"“{escape(title)}”"
-    return _message(f"Closed: {clip(title, 150)}",
-                    [_section(f":white_check_mark: {mention(admin)} reviewed and closed {name}. "
-                              "Thank you!")])
+    blocks = [_section(f":white_check_mark: {mention(admin)} reviewed and closed {name}. "
+                       "Thank you!")]
+    if comment.strip():
+        blocks.append(_section(">" + escape(clip(comment.strip(), 2800)).replace("\n", "\n>")))
+    return _message(f"Closed: {escape(clip(title, 150))}", blocks)
 
 
 def in_progress_reminder(review_id: int, title: str, permalink: str | None, days: int,
                          stage_name: str) -> dict[str, Any]:
     name = link(permalink, title) if permalink else f"“{escape(title)}”"
     return _message(
-        f"Reminder: {clip(title, 150)} has not moved for {days} working days",
+        f"Reminder: {escape(clip(title, 150))} has not moved for {days} working days",
         [_section(f":hourglass_flowing_sand: {name} has waited at *{escape(stage_name)}* for "
                   f"{days} working days."),
          ActionsBlock(block_id="remind", elements=[ButtonElement(
@@ -104,7 +107,7 @@ def in_review_reminder(review_id: int, title: str, permalink: str | None, owner:
     name = link(permalink, title) if permalink else f"“{escape(title)}”"
     waited = "is waiting" if days == 0 else f"has waited {days} working days"
     return _message(
-        f"In Review: {clip(title, 150)} {waited} for an admin",
+        f"In Review: {escape(clip(title, 150))} {waited} for an admin",
         [_section(f":mag: {name} by {mention(owner)} {waited} for an admin's review."),
          ActionsBlock(block_id="review", elements=[ButtonElement(
              text="Review it", action_id=CONTINUE, value=str(review_id), style="primary")])])

@@ -236,7 +236,7 @@ document.addEventListener("click", async (event) => {
   } else if (modal && el.dataset.close) {
     act({ kind: "close", view_id: modal.dataset.viewId, values: collect(modal) });
   } else if (modal && el.dataset.example) {
-    act({ kind: "example", view_id: modal.dataset.viewId });
+    act({ kind: "example", view_id: modal.dataset.viewId, values: collect(modal) });
   } else if (el.dataset.clock) {
     const at = $("clock-at").value;
     if (!at) return toast("Pick a date and time first", true);
@@ -259,6 +259,26 @@ $("composer").addEventListener("submit", (event) => {
   input.value = "";
   act({ kind: "command", text, pane: ui.pane });
 });
+
+// Without a colour emoji font the emoji are empty boxes: draw one on a canvas and, if no pixel
+// has colour, show each emoji's text stand-in (data-text, rendered by the stylesheet) instead.
+function hasColourEmoji() {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 24;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return true;
+  ctx.textBaseline = "top";
+  ctx.font = "20px sans-serif";
+  ctx.fillText("\u2705", 0, 0);
+  const px = ctx.getImageData(0, 0, 24, 24).data;
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i + 3] && (px[i] !== px[i + 1] || px[i + 1] !== px[i + 2])) return true;
+  }
+  return false;
+}
+if (new URLSearchParams(location.search).get("emoji") === "text" || !hasColourEmoji()) {
+  document.documentElement.classList.add("no-emoji");
+}
 
 $("clock-at").value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000)
   .toISOString().slice(0, 16);

@@ -90,7 +90,8 @@ def seed_busy(session: Session) -> None:
         answers={"metadata": {"category": "billing", "ces_score": "3"},
                  "report": {"summary": "Customer waited 21 days for a refund & was charged "
                                        "twice; see <https://evil.example|here>",
-                            "lessons": "Check the refund queue daily, not weekly.",
+                            "lessons": "Check the refund queue daily, not weekly & see "
+                                       "<https://evil.example|here>",
                             "share_at_meeting": True}},
         submitted=local(24))
     wrong_size = s.review(

@@ -15,6 +15,7 @@ from sandbox.fake_slack import problems
 from workflows.meetings import next_meeting
 
 GOLDEN = Path(__file__).parent / "golden"
+NAMES = {ALICE: "Alice Nguyen", BOB: "Bob Smith"}
 
 
 def _digest(session: Session, now=NOW, templates_dir: Path | None = None) -> dict:
@@ -23,7 +24,7 @@ def _digest(session: Session, now=NOW, templates_dir: Path | None = None) -> dic
     meeting = next_meeting(schedule, now)
     start = digest.covered_start(session, ws.id, CHANNEL, schedule, meeting)
     content = digest.collect(session, ws.id, schedule, meeting, start, now.astimezone(UTC))
-    return digest.render(content, settings, templates_dir)
+    return digest.render(content, settings, NAMES, templates_dir)
 
 
 def _golden(name: str, text: str) -> None:
@@ -57,9 +58,19 @@ def test_user_text_cannot_ping_or_break_links(busy: Session) -> None:
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "<https://evil.example|here>" not in text
-    assert "refund &amp; was charged" in text
+    assert "not weekly &amp; see &lt;https://evil.example|here&gt;" in text
     # The bot's own markup survives: links to the reviews and owner mentions.
     assert f"<https://slack.example/archives/{CHANNEL}/p" in text and f"<@{BOB}>" in text
+
+
+def test_a_review_appears_once_and_each_person_is_mentioned_once(busy: Session) -> None:
+    text = as_mrkdwn(_digest(busy))
+    # Both completed reviews share a lesson: counted under "completed", not listed twice.
+    assert text.count("|Black Friday email") == 2  # its lesson and its systemic issue
+    assert "*:white_check_mark: Reviews completed* (2)\n_All of them are under Lessons" in text
+    assert text.count(f"<@{ALICE}>") == 1 and text.count(f"<@{BOB}>") == 1
+    assert "Alice Nguyen" in text and "Bob Smith" in text
+    assert "(need organisational change) (" not in text
 
 
 def test_500_reviews_stay_inside_slacks_limits_most_important_first(seeder) -> None:

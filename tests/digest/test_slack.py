@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from digest.seed import ADMIN, ALICE, CHANNEL
@@ -52,6 +54,14 @@ def test_anyone_sees_the_next_meeting_and_a_preview_without_admin_buttons(
     assert any(b.get("block_id") == "digest.header" for b in message["blocks"])
     assert action_ids(message) == []
     assert slack.messages(CHANNEL) == []  # a preview posts nothing
+    # The coming meetings read "Wed 9 Dec", the year only for another year's meeting.
+    this_year = datetime.now(ZoneInfo("Australia/Sydney")).year
+    lines = [line for line in text.split("\n") if line.startswith("• Wed ")]
+    assert len(lines) == 5
+    for line in lines:
+        day = line.split(" —")[0].split(" 10:00")[0]  # "• Wed 9 Dec" or "• Wed 6 Jan 2027"
+        assert str(this_year) not in day and (day.count(" ") == 3 or day.endswith(
+            str(this_year + 1)))
 
 
 def test_admin_posts_now_once(slack: FakeSlack, bot) -> None:

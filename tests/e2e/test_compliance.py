@@ -7,6 +7,7 @@ from helpers.slack_walk import (
     ALICE,
     CHANNEL,
     REGISTRY,
+    choose,
     complete_stage,
     review_row,
     start,
@@ -135,17 +136,18 @@ def test_failed_campaign_checks_become_findings_and_suggested_action_items(
     slack.close(ALICE, view["id"])
 
 
-def test_summary_shows_budget_against_actual_on_both_bases(slack: FakeSlack, bot) -> None:
+def test_report_shows_budget_against_actual_on_both_bases(slack: FakeSlack, bot) -> None:
     start(slack, "campaign Winter launch")
     complete_stage(slack, bot, budget={"amount": "11000.00", "gst": "inclusive"},
                    actual_spend={"amount": "10500.00", "gst": "exclusive"})
     for _ in range(3):
         complete_stage(slack, bot)
     message = status_message(slack)
-    summary = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
-                                           if m["text"].startswith("Summary")), None))
-    budget = next(b["text"]["text"] for b in summary["blocks"]
-                  if b.get("block_id") == "summary.budget")
+    report = slack.wait_for(lambda: next((m for m in slack.thread(CHANNEL, message["ts"])
+                                          if m["text"].startswith("Lessons learned")), None))
+    text = "\n".join(b["text"]["text"] for b in report["blocks"] if b["type"] == "section")
+    budget = text[text.index("*Budget vs actual*"):text.index("```\n", text.index("Variance"))
+                  + 3]
     assert budget == ("*Budget vs actual*\n```\n"
                       "              incl. GST     excl. GST\n"
                       "Budget       $11,000.00    $10,000.00\n"
@@ -166,8 +168,7 @@ def test_an_invalid_abn_is_refused_in_the_modal(slack: FakeSlack, bot) -> None:
 def test_consumer_guarantees_assessment_from_a_reviews_message(slack: FakeSlack, bot) -> None:
     start(slack, "support Kettle handle broke")
     message = status_message(slack)
-    slack.click(ALICE, "acl_open", str(review_row(bot).id), channel_id=CHANNEL,
-                message_ts=message["ts"])
+    choose(slack, ALICE, "acl_open", message)
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     answers = {"kind": {"v": "goods"}, "price": {"v": "89.95"},
                "purchased": {"v": "2026-10-01"}, "personal": {"v": "yes"},

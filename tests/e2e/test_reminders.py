@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from click.testing import CliRunner
+from helpers.slack_walk import choose
 from sqlalchemy import func, select
 
 from bot.action_items import nudges
@@ -306,9 +307,7 @@ def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlac
 def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> None:
     make_items(bot, [])
     message = slack.messages(CHANNEL)[0]
-    review_id = next(e["value"] for b in message["blocks"] if b["type"] == "actions"
-                     for e in b["elements"] if e["action_id"] == "item_add")
-    slack.click(ADMIN, "item_add", review_id, channel_id=CHANNEL, message_ts=message["ts"])
+    choose(slack, ADMIN, "item_add", message)
     view = slack.wait_for(lambda: slack.top_view(ADMIN))
     assert view["title"]["text"] == "Add action item"
     reply = slack.submit(ADMIN, view["id"], {"title": {"v": "Add a stock check to the launch"},

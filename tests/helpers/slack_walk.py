@@ -24,8 +24,30 @@ def status_message(slack: FakeSlack) -> dict:
 
 
 def buttons(message: dict) -> list[str]:
+    """The message's buttons (the menu's choices are `menu`)."""
     return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
+            for e in b["elements"] if e["type"] == "button"]
+
+
+def menu(message: dict) -> list[str]:
+    """The choices of the message's overflow menu."""
+    return [o["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
+            for e in b["elements"] if e["type"] == "overflow" for o in e["options"]]
+
+
+def choose(slack: FakeSlack, user: str, action_id: str, message: dict, channel: str = CHANNEL):
+    """Use a secondary action of a message: from its menu, or its button when it is alone."""
+    for block in message["blocks"]:
+        for element in block.get("elements") or []:
+            if element.get("type") == "overflow":
+                for option in element["options"]:
+                    if option["value"].split("|")[0] == action_id:
+                        return slack.click(user, element["action_id"], option["value"],
+                                           channel_id=channel, message_ts=message["ts"])
+            elif element.get("action_id") == action_id:
+                return slack.click(user, action_id, element.get("value"), channel_id=channel,
+                                   message_ts=message["ts"])
+    raise LookupError(f"{action_id} is neither in the menu nor a button")
 
 
 def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict:

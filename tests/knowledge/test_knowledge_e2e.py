@@ -3,10 +3,20 @@ an exported file."""
 
 from __future__ import annotations
 
-from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, start
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, review_row, start
+from sqlalchemy import select
+
+from bot.knowledge.service import refresh_review_messages
+from bot.slack.text import day_text
 from sandbox.fake_slack import FakeSlack
+from storage.db import transaction
+from storage.models import ActionItem, Review
 
+# The sample item's due date as people read it in Slack (the year only when it isn't this one).
+DUE = day_text(date(2026, 12, 1), datetime.now(ZoneInfo("Australia/Sydney")).date())
 LESSON = "Refund wording in campaign emails must match the returns policy page."
 
 
@@ -42,7 +52,7 @@ def test_a_completed_review_is_reported_found_suggested_and_exported(slack: Fake
     reports = [m for m in slack.thread(CHANNEL, status["ts"])
                if m.get("text", "").startswith("Lessons learned:")]
     assert len(reports) == 1
-    assert "Action item 1: <@U0ALICE>, due 2026-12-01 (open)" in text_of(reports[0])
+    assert f"Action item 1: <@U0ALICE>, due {DUE} (open)" in text_of(reports[0])
 
     slack.slash_command(BOB, CHANNEL, "/postmortem", "search refund workflow:campaign")
     found = slack.wait_for(lambda: slack.ephemerals(BOB))[-1]
@@ -86,3 +96,37 @@ def test_export_falls_back_to_text_where_files_are_forbidden(slack: FakeSlack, b
     assert "Refund wording" in text_of(posted[0])
     assert slack.uploaded_files() == []
     slack.reset_calls()  # the refused upload was expected
+
+
+def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: FakeSlack,
+                                                                     bot) -> None:
+    status = complete_campaign(slack, bot)
+    assert "(open)" in text_of(report_in_thread(slack, status["ts"]))
+    now = datetime.now(UTC)
+    with transaction(bot.rt.sessions) as session:
+        review = session.scalars(select(Review)).one()
+        for item in session.scalars(select(ActionItem)):
+            item.status, item.completed_at = "done", now
+        review.improvements_confirmed_at, review.improvements_confirmed_by = now, ALICE
+        review_id = review.id
+
+    assert refresh_review_messages(bot.rt, review_id) is True
+    text = text_of(report_in_thread(slack, status["ts"]))
+    assert "(open)" not in text and f"Action item 1: <@U0ALICE>, due {DUE} (done)" in text
+    assert "Improvements confirmed by <@U0ALICE>." in text
+    reports = [m for m in slack.thread(CHANNEL, status["ts"])
+               if m.get("text", "").startswith("Lessons learned:")]
+    assert len(reports) == 1  # updated in place
+    # Nothing changed since: calling it again touches nothing in Slack.
+    updates = len(slack.calls_to("chat.update"))
+    assert refresh_review_messages(bot.rt, review_id) is False
+    assert len(slack.calls_to("chat.update")) == updates
+
+
+def test_refreshing_a_review_without_a_report_does_nothing(slack: FakeSlack, bot) -> None:
+    start(slack, "campaign Gift cards")
+    complete_stage(slack, bot)
+    posts = len(slack.calls_to("chat.postMessage"))
+    assert refresh_review_messages(bot.rt, review_row(bot).id) is False
+    assert refresh_review_messages(bot.rt, 999_999) is False
+    assert len(slack.calls_to("chat.postMessage")) == posts

@@ -6,6 +6,7 @@ Regenerate the golden files after an intended change with UPDATE_GOLDEN=1 and re
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ ITEMS = [{"title": "Merge the two refund articles", "owner": "U0ALICE", "status"
          {"title": "Alert on parcels stuck 5 days", "owner": "U0BOB", "status": "done",
           "due_date": None, "tracking_link": None}]
 NAMES = {"U0ALICE": "Alice Nguyen", "U0BOB": "Bob Smith"}
+TODAY = date(2026, 11, 30)  # the golden files' "today": dates in 2026 show no year
 
 
 def sample_report(key: str, **overrides):
@@ -36,7 +38,7 @@ def sample_report(key: str, **overrides):
 @pytest.mark.parametrize("fmt", ["mrkdwn", "md", "html"])
 @pytest.mark.parametrize("key", ["campaign_postmortem", "support_postmortem", "service_delivery"])
 def test_report_matches_its_golden_file(key: str, fmt: str) -> None:
-    text = render(sample_report(key), fmt, names=NAMES)
+    text = render(sample_report(key), fmt, names=NAMES, today=TODAY)
     path = GOLDEN / f"{key}.{fmt}"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
@@ -112,3 +114,11 @@ def test_search_query_filters() -> None:
     assert q.tags == ("returns",) and str(q.after) == "2026-02-01"
     assert q.problems == ("after:soon is not a date like 2026-01-31",)
     assert parse_query("   ").empty
+
+
+def test_dates_in_slack_read_like_a_person_wrote_them() -> None:
+    report = sample_report("campaign_postmortem")
+    assert "due Tue 15 Dec (open)" in render(report, "mrkdwn", today=date(2026, 11, 30))
+    # Across a new year the year is said; exports keep ISO dates.
+    assert "due Tue 15 Dec 2026 (open)" in render(report, "mrkdwn", today=date(2027, 1, 4))
+    assert "due 2026-12-15 (open)" in render(report, "md", today=date(2026, 11, 30))

@@ -370,7 +370,7 @@ def test_continue_on_an_owners_stage_refuses_someone_else(
 
     ack.assert_called_once_with()
     view = opened_view(client)
-    assert view["title"]["text"] == "Not for you yet"
+    assert view["title"]["text"] == "Waiting on the owner"
     assert "Only the review's owner or an admin can complete “Sign-off”." in view_text(view)
     assert "callback_id" not in view  # a notice, not a form that could be submitted
 

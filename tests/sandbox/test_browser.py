@@ -22,8 +22,9 @@ if not os.environ.get("CI"):  # in CI a missing Playwright fails the run (confte
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 TODAY = datetime.now(ZoneInfo("Australia/Sydney")).date()
-DUE = next(day for day in (TODAY + timedelta(days=n) for n in range(14, 40))
-           if is_working_day(day, "NSW"))
+DUE = next(
+    day for day in (TODAY + timedelta(days=n) for n in range(14, 40)) if is_working_day(day, "NSW")
+)
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "sandbox.png"
 
 
@@ -57,8 +58,7 @@ def submit(form: Locator) -> None:
     expect(form).to_be_hidden()
 
 
-def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
-                                            artifacts: Path) -> None:
+def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running, artifacts: Path) -> None:
     command(page, "/postmortem start campaign")
     start = modal(page, "Start a review")
     expect(field(start, "workflow")).to_have_value("campaign_postmortem")
@@ -87,7 +87,8 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
     field(form, "f.initial_themes").fill("Subject line too long; *great* offer")
     form.locator("[data-submit]").click()  # Slack's client checks required fields itself
     expect(form.locator('[data-block-id="o"] .bk-error')).to_have_text(
-        "Please complete this required field.")
+        "Please complete this required field."
+    )
     form.get_by_label("Compiled campaign data").check()
     form.locator("[data-submit]").click()  # the bot checks the amounts
     expect(form.locator('[data-block-id="o"] .bk-error')).to_have_count(0)
@@ -128,7 +129,7 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running,
     expect(message.locator(".bk-btn-primary")).to_have_count(0)
     expect(message.locator(":scope > .msg-main > .msg-meta .msg-edited")).to_be_visible()
     message.locator(".thread-toggle").click()
-    expect(message.locator(".thread")).to_contain_text("Lessons Learned Documentation")
+    expect(message.locator(".thread")).to_contain_text("Lessons learned: Black Friday email")
     page.screenshot(path=str(artifacts / "sandbox-channel.png"))
 
     # Bob sees his action item: a DM he can act on, and his App Home.
@@ -185,8 +186,9 @@ def test_pushed_views_stack_and_close_goes_back(page: Page, sandbox: Running) ->
     trigger = slack.issue_trigger("U0ALICE")
     client.views_open(trigger_id=trigger, view=notice_view("First", "The first view."))
     expect(modal(page, "First")).to_contain_text("The first view.")
-    client.views_push(trigger_id=slack.issue_trigger("U0ALICE"),
-                      view=notice_view("Second", "Pushed on top."))
+    client.views_push(
+        trigger_id=slack.issue_trigger("U0ALICE"), view=notice_view("Second", "Pushed on top.")
+    )
     second = modal(page, "Second")
     expect(second.locator(".modal-depth")).to_have_text("2 of 2")
     second.locator("[data-close]").first.click()
@@ -211,10 +213,13 @@ def test_the_clock_posts_the_meeting_digest(page: Page, sandbox: Running) -> Non
 
 
 def test_the_clock_shows_each_persons_time_and_explains_missed_reminders(
-        page: Page, sandbox: Running) -> None:
+    page: Page, sandbox: Running
+) -> None:
     """Bob's reminders run at 09:00 in Perth, not at 09:00 on the page's Sydney clock."""
-    make_items(sandbox.sandbox.bot, [{"title": "Fix the promo code check", "owner": "U0BOB",
-                                      "due_date": "2026-12-04"}])
+    make_items(
+        sandbox.sandbox.bot,
+        [{"title": "Fix the promo code check", "owner": "U0BOB", "due_date": "2026-12-04"}],
+    )
     page.locator("#clock-at").fill("2026-12-09T09:05")
     local = page.locator("#clock-local li")
     expect(local.filter(has_text="Alice")).to_contain_text("09:05")
@@ -222,4 +227,79 @@ def test_the_clock_shows_each_persons_time_and_explains_missed_reminders(
     expect(local.filter(has_text="Bob")).to_contain_text("Perth")
     page.get_by_role("button", name="Run reminder sweep").click()
     expect(page.locator("#toast")).to_contain_text(
-        "sent 0, missed 3, failed 0; missed 3: older than the catch-up window (24 h)")
+        "sent 0, missed 3, failed 0; missed 3: older than the catch-up window (24 h)"
+    )
+
+
+def test_emoji_fall_back_to_text_without_an_emoji_font(page: Page, sandbox: Running) -> None:
+    page.goto(f"{sandbox.url}?emoji=text")  # as on a machine with no colour emoji font
+    command(page, "/postmortem start campaign Emoji check")
+    submit(modal(page, "Start a review"))
+    current = status(page).locator('[data-block-id="progress"] .emoji').first
+    expect(current).to_have_attribute("title", ":arrow_forward:")
+    shown = current.evaluate("e => getComputedStyle(e, '::after').content")
+    assert shown == '"▶"'
+
+
+def example_stage(page: Page, title: str) -> None:
+    form = continue_to(page, title)
+    form.locator("[data-example]").click()
+    expect(form.locator("textarea").first).not_to_have_value("")
+    submit(form)
+
+
+def test_a_revision_loop_and_an_admin_close_in_the_browser(page: Page, sandbox: Running) -> None:
+    command(page, "/postmortem start service Spring catalogue")
+    submit(modal(page, "Start a review"))
+    for title in ("Engagement Kickoff", "Detailed Planning", "Execution"):
+        example_stage(page, title)
+    form = continue_to(page, "Quality Review")
+    form.locator("[data-example]").click()
+    expect(form.locator("textarea").first).not_to_have_value("")
+    form.get_by_label("Revision required").check()
+    field(form, "f.revision_notes").fill("Captions 4 to 6 show last season's prices")
+    submit(form)
+    message = status(page)
+    expect(message.locator('[data-block-id="sent_back"]')).to_contain_text(
+        "Sent back to Execution from Quality Review by @Alice Nguyen"
+    )
+    form = continue_to(page, "Execution")
+    expect(form.locator('[data-block-id="sent_back"]')).to_contain_text(
+        "Captions 4 to 6 show last season's prices"
+    )
+    form.locator("[data-example]").click()
+    submit(form)
+    example_stage(page, "Quality Review")
+    expect(message.locator('[data-block-id="sent_back"]')).to_have_count(0)
+
+    # A support post-mortem waits on an admin, who closes it with a comment for the owner.
+    command(page, "/postmortem start support Late refund")
+    submit(modal(page, "Start a review"))
+    support = page.locator("#pane > .msg").nth(1)
+    for title, filled in (
+        ("Ticket details", "f.product"),
+        ("Ticket analysis", "f.timeline"),
+        ("Post-mortem report", "f.summary"),
+        ("Action items", "f.proposed_solution"),
+        ("Present in 1on1", "f.lead_feedback"),
+    ):
+        support.get_by_role("button", name="Continue:").click()
+        form = modal(page, title)
+        form.locator("[data-example]").click()
+        expect(field(form, filled)).not_to_have_value("")
+        submit(form)
+    expect(support.locator('[data-block-id="waiting"]')).to_contain_text("Waiting on an admin")
+    expect(support.locator(".bk-btn-primary")).to_have_count(0)
+    page.get_by_role("button", name="Carol (admin)").click()
+    expect(page.locator("#dm-badge")).to_have_text("1")  # told the moment it waited
+    page.locator('[data-pane="channel:C0REVIEWS"]').click()
+    support = page.locator("#pane > .msg").nth(1)
+    support.get_by_role("button", name="Continue: Admin review").click()
+    form = modal(page, "Admin review")
+    form.get_by_label("Yes: close the post-mortem").check()
+    field(form, "f.review_comment").fill("Clear and complete; share it on Wednesday")
+    submit(form)
+    expect(support).to_contain_text("Review closed")
+    page.get_by_role("button", name="Alice", exact=True).click()
+    page.locator("#nav-dm").click()
+    expect(page.locator("#pane")).to_contain_text("Clear and complete; share it on Wednesday")

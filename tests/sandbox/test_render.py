@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,13 +148,14 @@ def test_block_kit_is_drawn_like_slack() -> None:
         {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Owner*\n<@U0ALICE>"}]},
         {"type": "divider"},
     ]}, CHANNEL, D)
-    assert 'bk-header" data-block-id="">Q3 🎉</div>' in html
+    assert ('bk-header" data-block-id="">Q3 <span class="emoji" title=":tada:" '
+            'data-text="★">🎉</span></div>') in html
     assert "<b>Bold</b> <i>it</i> <s>gone</s> <code>code</code>" in html
     assert '<span class="mention">@Bob Smith</span>' in html
     assert '<span class="mention">#reviews</span>' in html and "@here" in html
     assert '<a href="https://example.com/a?b=1&amp;c=2" target="_blank"' in html
     assert ">the report</a>" in html
-    assert "snake_case_name ✅" in html
+    assert 'snake_case_name <span class="emoji" title=":white_check_mark:" data-text="✓">✅' in html
     assert "<b>Owner</b><br>" in html and "@Alice Nguyen" in html
     assert 'class="bk-overflow"' in html and '<option value="edit">Edit</option>' in html
     assert '<hr class="bk bk-divider"' in html
@@ -198,3 +200,28 @@ def test_a_modal_shows_what_was_typed_and_errors_under_the_field() -> None:
     assert when < html.index("Pick a working day.") < who  # under its own field
     assert "(optional)" in html[who:]
     assert '>Save</button>' in html
+
+
+def test_a_quote_is_drawn_with_or_without_a_space_and_a_typed_gt_is_text() -> None:
+    html = render.mrkdwn(">Refund wording must match\n> the returns page\n&gt; not a quote", D)
+    assert html == ('<span class="quote">Refund wording must match</span><br>'
+                    '<span class="quote">the returns page</span><br>&gt; not a quote')
+
+
+def test_a_shared_file_shows_its_title_and_a_download_link() -> None:
+    html = render.message({"ts": "1.0", "text": "Export requested by <@U0ALICE>", "files": [
+        {"id": "F123", "name": "review-1-late-refund.md", "title": "Review record: Late <b>",
+         "size": 2048}]}, CHANNEL, D)
+    assert "Export requested by" in html
+    assert ('<a href="/api/file?id=F123" download="review-1-late-refund.md">'
+            "Review record: Late &lt;b&gt;</a>") in html
+    assert "review-1-late-refund.md · 2.0 kB" in html
+
+
+def test_every_emoji_the_bot_uses_has_a_text_stand_in() -> None:
+    root = Path(__file__).resolve().parents[2] / "bot"
+    used = {m for path in root.rglob("*") if path.suffix in (".py", ".j2")
+            for m in re.findall(r":([a-z_]+):", path.read_text(encoding="utf-8"))}
+    not_emoji = {"memory", "line"}  # SQLite's ":memory:", "file:line:" in messages
+    assert used - set(render.EMOJI) - not_emoji == set()
+    assert set(render.EMOJI) <= set(render.EMOJI_TEXT)

@@ -41,7 +41,7 @@ def test_from_webhook_to_closed_with_one_round_of_changes(slack: FakeSlack, bot)
     slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
                 message_ts=message["ts"])
     notice = slack.wait_for(lambda: slack.top_view(ALICE))
-    assert notice["title"]["text"] == "Not for you yet"
+    assert notice["title"]["text"] == "Waiting on an admin"
     slack.close(ALICE, notice["id"])
     # The admin requests changes; the owner gets the comment, escaped, and a Continue button.
     complete_stage(slack, bot, ADMIN, review_outcome="changes_requested",
@@ -135,18 +135,39 @@ def test_reminders_for_stalled_and_waiting_post_mortems_are_sent_once(slack: Fak
     for _ in range(4):  # to In Review
         complete_stage(slack, bot, ALICE)
     assert review_row(bot).status == "in_review"
+    slack.wait_for(lambda: slack.dms(ADMIN))  # told at once, before the clock is moved
     _age(bot, review_id, datetime(2026, 12, 8, 23, 0, tzinfo=UTC))  # Wed 9 Dec 10:00
     assert str(support.sweep(bot.rt, at("2026-12-09T11:00:00+11:00"))) == "sent 1, failed 0"
     assert str(support.sweep(bot.rt, at("2026-12-10T11:00:00+11:00"))) == "sent 0, failed 0"
     # Five working days on, the admins hear again (Wed 16 Dec).
     assert str(support.sweep(bot.rt, at("2026-12-16T11:00:00+11:00"))) == "sent 1, failed 0"
     waiting = [t for t in texts(slack, ADMIN) if t.startswith("In Review:")]
+    # The first is sent the moment it enters In Review; the test then moved the review's clock
+    # back (a new occurrence), so the sweep tells them again.
     assert waiting == [
+        "In Review: Ticket T-1234: Order arrived broken is waiting for an admin",
         "In Review: Ticket T-1234: Order arrived broken is waiting for an admin",
         "In Review: Ticket T-1234: Order arrived broken has waited 5 working days for an admin"]
     with transaction(bot.rt.sessions) as session:
         rows = session.execute(select(SupportReminder.kind, SupportReminder.status)).all()
-    assert sorted(rows) == [("in_progress", "sent"), ("in_review", "sent"), ("in_review", "sent")]
+    assert sorted(rows) == [("in_progress", "sent"), ("in_review", "sent"),
+                            ("in_review", "sent"), ("in_review", "sent")]
+
+
+def test_admins_hear_at_once_when_a_post_mortem_enters_in_review_and_only_once(
+        slack: FakeSlack, bot) -> None:
+    post(bot, "/hooks/tickets", event())
+    slack.wait_for(lambda: slack.messages(CHANNEL))
+    for _ in range(5):
+        complete_stage(slack, bot, ALICE)
+    assert review_row(bot).status == "in_review"
+    dm = slack.wait_for(lambda: slack.dms(ADMIN))
+    assert [m["text"] for m in dm] == [
+        "In Review: Ticket T-1234: Order arrived broken is waiting for an admin"]
+    assert problems("message", dm[0]) == []
+    # The sweep knows it was sent: the admins are not told twice the same day.
+    assert str(support.sweep(bot.rt)) == "sent 0, failed 0"
+    assert len(slack.dms(ADMIN)) == 1
 
 
 def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> None:

@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from workflows.engine import OUTPUTS_KEY, clean, may_act, progress, transition
+from workflows.engine import (
+    OUTPUTS_KEY,
+    SentBack,
+    clean,
+    may_act,
+    next_pass,
+    progress,
+    sent_back,
+    transition,
+)
 from workflows.loader import Registry
 from workflows.model import Workflow
 from workflows.samples import sample_answers
@@ -233,3 +242,18 @@ def test_link_fields_refuse_what_would_break_a_slack_link() -> None:
         _, errors = clean(stage, sample_answers(stage, ticket_link=link))
         assert errors == {"ticket_link": message}
     assert clean(stage, sample_answers(stage, ticket_link="https://help.example.com/t/9"))[1] == {}
+def test_a_loop_back_says_who_decided_what_and_why() -> None:
+    workflow = REGISTRY["service_delivery"]
+    answers = {"quality_outcome": "revision_required", "revision_notes": "Fix page 4"}
+    assert sent_back(workflow, "quality_review", "execution", answers) == SentBack(
+        "Quality Review", "Execution", "Revision required", "Fix page 4", "What needs revising")
+    assert sent_back(workflow, "execution", "quality_review", {"on_track": "yes"}) is None
+    assert sent_back(workflow, "closure", None, {}) is None
+
+
+def test_the_next_pass_of_a_stage_starts_without_the_last_decision() -> None:
+    stage = REGISTRY["service_delivery"].stage("quality_review")
+    earlier = sample_answers(stage, quality_outcome="revision_required")
+    fresh = next_pass(stage, earlier)
+    assert "quality_outcome" not in fresh and "revision_notes" not in fresh
+    assert fresh["review_report"] == earlier["review_report"]

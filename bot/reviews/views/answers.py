@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -17,10 +18,10 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from bot.slack.text import chunks, clip, escape, mention
-from workflows.au.budget import compare
+from bot.slack.text import chunks, clip, day_text, escape, mention
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldDef, FieldType, Workflow
+from workflows.reports import budget_table, decision_passes, shown_label
 
 
 def _finalize(value: Any) -> Any:
@@ -54,9 +55,15 @@ def money(value: dict[str, str]) -> str:
     return f"${Decimal(value['amount']):,.2f} {basis} GST"
 
 
-def display(f: FieldDef, value: Any) -> Markup:
-    """One answer as mrkdwn; user text escaped, mentions and links kept."""
+def display(f: FieldDef, value: Any, today: date | None = None) -> Markup:
+    """One answer as mrkdwn; user text escaped, mentions and links kept; a date as "Fri 11 Dec"
+    when `today` is given."""
     t = f.type
+    if t == FieldType.DATE and today is not None:
+        try:
+            return Markup(day_text(date.fromisoformat(str(value)), today))  # noqa: S704
+        except ValueError:
+            return Markup(escape(str(value)))  # noqa: S704
     if t == FieldType.USER:
         return Markup(mention(value))  # noqa: S704 - a Slack user id, not user text
     if t == FieldType.USERS:
@@ -78,8 +85,15 @@ def display(f: FieldDef, value: Any) -> Markup:
     return Markup(escape(str(value)))  # noqa: S704
 
 
-def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per answered stage: its name and (label, value) pairs, groups as rows."""
+def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
+                   passes: list[tuple[str, dict[str, Any]]] | None = None,
+                   today: date | None = None) -> list[dict[str, Any]]:
+    """Per answered stage: its name and (label, value) pairs, groups as rows.
+
+    A stage decided more than once (sent back, then decided again) lists every pass.
+    """
+    repeated = {p.key: p.passes for p in decision_passes(workflow, passes or [])
+                if len(p.passes) > 1}
     sections = []
     for stage in workflow.stages:
         given = answers.get(stage.key)
@@ -91,16 +105,21 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> li
             if value in (None, "", []):
                 continue
             if f.type == FieldType.GROUP:
-                rows = [" · ".join(str(display(sub, row[sub.key])) for sub in f.fields
+                rows = [" · ".join(str(display(sub, row[sub.key], today)) for sub in f.fields
                                    if row.get(sub.key) not in (None, ""))
                         for row in value]
-                items.append({"label": f.label, "rows": [Markup(r) for r in rows]})  # noqa: S704
+                items.append({"label": shown_label(f.label),
+                              "rows": [Markup(r) for r in rows]})  # noqa: S704
             else:
-                items.append({"label": f.label, "value": display(f, value)})
-        for d in stage.decisions:
+                items.append({"label": shown_label(f.label),
+                              "value": display(f, value, today)})
+        for d in stage.decisions if stage.key not in repeated else ():
             label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
             if label:
                 items.append({"label": d.question, "value": label})
+        if stage.key in repeated:
+            items.append({"label": "Decisions", "value": "; ".join(
+                f"pass {n}: {text}" for n, text in enumerate(repeated[stage.key], 1))})
         confirmed = [o.label for o in stage.outputs if o.key in given.get(OUTPUTS_KEY, [])]
         sections.append({"name": stage.name, "items": items, "confirmed": confirmed})
     return sections
@@ -108,35 +127,20 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> li
 
 def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> str | None:
     """Budget vs actual on both GST bases, when the workflow has fields in those roles."""
-    found: dict[str, dict[str, str]] = {}
-    for stage in workflow.stages:
-        for f in stage.fields:
-            if f.role in ("budget", "actual") and answers.get(stage.key, {}).get(f.key):
-                found[f.role] = answers[stage.key][f.key]
-    if len(found) < 2:
-        return None
-    c = compare(found["budget"], found["actual"])
-
-    def cell(value: Decimal, signed: bool = False) -> str:
-        text = f"{'+' if signed and value > 0 else ''}{'-' if value < 0 else ''}${abs(value):,.2f}"
-        return f"{text:>14}"
-
-    pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
-    rows = [f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
-            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
-            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
-            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}"]
-    return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```"
+    rows = budget_table(workflow, answers)
+    return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```" if rows else None
 
 
 def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-                   max_blocks: int = 45, templates_dir: Path | None = None) -> dict[str, Any]:
+                   max_blocks: int = 45, templates_dir: Path | None = None,
+                   passes: list[tuple[str, dict[str, Any]]] | None = None,
+                   today: date | None = None) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
     env = templates(templates_dir)
     blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
                                      "text": {"type": "plain_text", "emoji": True,
                                               "text": clip(f"Summary: {title}", 150)}}]
-    for index, section in enumerate(stage_sections(workflow, answers)):
+    for index, section in enumerate(stage_sections(workflow, answers, passes, today)):
         text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
         for part, chunk in enumerate(chunks(text, 3000)):
             if len(blocks) >= max_blocks:

@@ -13,9 +13,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack import menu
 from bot.slack.text import clip, escape, mention
-from workflows.engine import progress
-from workflows.model import Workflow
+from workflows.engine import SentBack, progress
+from workflows.model import Role, Workflow
 
 CONTINUE = "continue_review"
 EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners.py)
@@ -36,10 +37,34 @@ def progress_line(workflow: Workflow, current: str | None, done: set[str]) -> st
     return "  ".join(f"{MARKS[p.state]} {escape(p.name)}" for p in stages)
 
 
+def sent_back_text(back: SentBack, by: str, day: str) -> str:
+    """Why a stage is open again: who sent it back, when, from where, and their comment.
+
+    Shown on the status message and at the top of the reopened form, so the person redoing the
+    stage reads what was asked without hunting through the thread.
+    """
+    decision = f": {escape(back.decision)}" if back.decision else ""
+    text = (f":leftwards_arrow_with_hook: *Sent back to {escape(back.to_stage)}* from "
+            f"{escape(back.from_stage)} by {mention(by)} on {day}{decision}")
+    if back.comment:
+        if back.comment_label:
+            text += f"\n*{escape(back.comment_label)}*"
+        text += "\n>" + escape(clip(back.comment, 2500)).replace("\n", "\n>")
+    return clip(text, 3000)
+
+
 def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: str,
                    status: str, current: str | None, done: set[str],
-                   open_items: int = 0) -> dict[str, Any]:
-    """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update."""
+                   open_items: int = 0, sent_back: str | None = None,
+                   consumer_guarantees: bool = False,
+                   escalated: str | None = None) -> dict[str, Any]:
+    """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
+
+    One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
+    `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
+    offers the assessment where the workflow deals with goods or services sold; `escalated`
+    (mrkdwn) says who was told about a systemic issue.
+    """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
         SectionBlock(block_id="facts", fields=[
@@ -51,21 +76,38 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         ContextBlock(block_id="progress", elements=[
             MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
     ]
-    buttons = [ButtonElement(text="Add action item", action_id=ADD_ITEM, value=str(review_id)),
-               *([ButtonElement(text="Edit a stage", action_id=EDIT_STAGE, value=str(review_id)),
-                  ButtonElement(text="Export", action_id=EXPORT_ACTION, value=str(review_id))]
-                 if done else []),
-               ButtonElement(text="Consumer guarantees", action_id=ASSESS_ACL,
-                             value=str(review_id))]
+    if escalated:
+        blocks.append(ContextBlock(block_id="escalated", elements=[
+            MarkdownTextObject(text=clip(escalated, 3000))]))
+    if sent_back and current is not None:
+        blocks.append(SectionBlock(block_id="sent_back",
+                                   text=MarkdownTextObject(text=sent_back)))
+    more: list[menu.Item] = []
+    if done:
+        more.append(("Edit a stage", EDIT_STAGE, str(review_id)))
+    more.append(("Add action item", ADD_ITEM, str(review_id)))
+    if done:
+        more.append(("Export", EXPORT_ACTION, str(review_id)))
+    if consumer_guarantees:
+        more.append(("Consumer guarantees", ASSESS_ACL, str(review_id)))
+    elements: list[Any] = menu.secondary(more)
     if current is not None:
         stage = workflow.stage(current)
-        buttons.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
-                                        action_id=CONTINUE, value=str(review_id),
-                                        style="primary"))
-        fallback = f"{title}: {status_label(status)}, next: {stage.name}"
+        # The message is the same for everyone: an admin's step is not a green "go" for all.
+        admins_only = stage.role == Role.ADMIN
+        elements.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
+                                         action_id=CONTINUE, value=str(review_id),
+                                         style=None if admins_only else "primary"))
+        if admins_only:
+            blocks.append(ContextBlock(block_id="waiting", elements=[MarkdownTextObject(
+                text=f":hourglass_flowing_sand: *Waiting on an admin* to complete "
+                     f"“{escape(stage.name)}”. The admins have been told.")]))
+        fallback = f"{escape(title)}: {status_label(status)}, next: {escape(stage.name)}"
     else:
+        posted = "report" if any(s.report for s in workflow.stages) else "summary"
         blocks.append(SectionBlock(block_id="done", text=MarkdownTextObject(
-            text=f":tada: *Review {status_label(status).lower()}.* The summary is in the thread.")))
-        fallback = f"{title}: {status_label(status)}"
-    blocks.append(ActionsBlock(block_id="actions", elements=buttons))
+            text=f":tada: *Review {status_label(status).lower()}.* The {posted} is in the "
+                 "thread.")))
+        fallback = f"{escape(title)}: {status_label(status)}"
+    blocks.append(ActionsBlock(block_id="actions", elements=elements))
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}

@@ -46,7 +46,7 @@ from workflows.engine import (
     rows_always_needed,
     when_required,
 )
-from workflows.model import Decision, FieldDef, FieldType, Stage
+from workflows.model import Decision, FieldDef, FieldType, Stage, Workflow
 
 CALLBACK_ID = "stage"
 ADD_ROW = "add_row"
@@ -66,19 +66,31 @@ class ModalMeta:
     page: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
+    step: tuple[int, int] | None = None  # (stage number, stages in the workflow), for the header
 
     def dumps(self) -> str:
         data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
                                 "n": self.rows}
         if self.edit:
             data["e"] = 1
+        if self.step:
+            data["t"] = list(self.step)
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def loads(cls, text: str) -> ModalMeta:
         data = json.loads(text)
+        step = data.get("t")
         return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
-                   {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")))
+                   {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")),
+                   (int(step[0]), int(step[1])) if step else None)
+
+    @classmethod
+    def of(cls, review_id: int, workflow: Workflow, stage_key: str, *,
+           edit: bool = False) -> ModalMeta:
+        """A stage's first page, knowing where the stage sits in its workflow."""
+        return cls(review_id, stage_key, edit=edit,
+                   step=(workflow.index(stage_key) + 1, len(workflow.stages)))
 
 
 def _option(value: str, label: str) -> Option:
@@ -272,20 +284,31 @@ def page_of(stage: Stage, values: dict[str, Any], meta: ModalMeta, block_id: str
 
 
 def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, Any],
-               notice: str | None = None) -> dict[str, Any]:
-    """The modal for one page of a stage; `notice` explains an error found on another page."""
+               notice: str | None = None, returned: str | None = None) -> dict[str, Any]:
+    """The modal for one page of a stage; `notice` explains an error found on another page.
+
+    `returned` (mrkdwn, already escaped) says why a finished stage is open again: it goes at
+    the top, where the person redoing the stage looks first.
+    """
     all_pages = pages(stage, values, meta)
     meta.page = min(meta.page, len(all_pages) - 1)
     last = meta.page == len(all_pages) - 1
     intro: list[Block] = [SectionBlock(block_id="purpose", text=MarkdownTextObject(
         text=f"*{escape(clip(title, 150))}*\n{escape(stage.purpose)}"))]
+    if returned:
+        intro.append(SectionBlock(block_id="sent_back",
+                                  text=MarkdownTextObject(text=clip(returned, 3000))))
     notes = []
+    if meta.step:
+        notes.append(f"Stage {meta.step[0]} of {meta.step[1]}"
+                     + (f" · page {meta.page + 1} of {len(all_pages)}" if len(all_pages) > 1
+                        else ""))
+    elif len(all_pages) > 1:
+        notes.append(f"Page {meta.page + 1} of {len(all_pages)}")
     if stage.inputs:
         notes.append("Bring: " + " · ".join(escape(i) for i in stage.inputs))
     if stage.guidance:
         notes.append(escape(stage.guidance))
-    if len(all_pages) > 1:
-        notes.append(f"Page {meta.page + 1} of {len(all_pages)}")
     notes.append("Closing this form keeps a draft.")
     intro.append(ContextBlock(block_id="notes", elements=[
         MarkdownTextObject(text=clip(n, 3000)) for n in notes]))
