@@ -147,7 +147,7 @@ def recall_summary(recall: Any, deadlines: list[Any], tz: str) -> dict[str, Any]
     lines = "\n".join(f"• {_deadline_line(d, tz)}" for d in deadlines)
     text = (f":warning: *Recall recorded: {escape(clip(recall.product, 200))}*\n"
             f"{escape(clip(recall.hazard, 500))}\n*Deadlines*\n{lines}")
-    return {"text": f"Recall recorded: {recall.product}",
+    return {"text": f"Recall recorded: {escape(clip(recall.product, 200))}",
             "blocks": [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))).to_dict()]}
 
 
@@ -155,7 +155,7 @@ def recall_alert(kind: str, deadline: Any, recall: Any, tz: str) -> dict[str, An
     head = (":alarm_clock: Recall deadline in 24 hours" if kind == "24h"
             else ":red_circle: Recall deadline has passed")
     text = f"{head}: *{escape(clip(recall.product, 200))}*\n{_deadline_line(deadline, tz)}"
-    return {"text": f"{head}: {recall.product}", "blocks": [
+    return {"text": f"{head}: {escape(clip(recall.product, 200))}", "blocks": [
         SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))).to_dict(),
         ActionsBlock(elements=[ButtonElement(text="Mark done", action_id=DEADLINE_DONE,
                                              value=str(deadline.id))]).to_dict()]}
@@ -200,6 +200,6 @@ ALERT_TEXT = {
 def alert_message(kind: str, incident: Any, tz: str, required_reason: str) -> dict[str, Any]:
     line = incident_line(incident, tz).to_dict()
     context = ContextBlock(elements=[MarkdownTextObject(text=escape(required_reason))])
-    return {"text": f"{ALERT_TEXT[kind]}: {incident.product_name}",
+    return {"text": f"{ALERT_TEXT[kind]}: {escape(clip(incident.product_name, 200))}",
             "blocks": [SectionBlock(text=MarkdownTextObject(text=ALERT_TEXT[kind])).to_dict(),
                        line, context.to_dict()]}

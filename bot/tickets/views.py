@@ -46,7 +46,7 @@ def _message(text: str, blocks: list[Any]) -> dict[str, Any]:
 def start_dm(review_id: int, ticket: TicketView, title: str) -> dict[str, Any]:
     """The owner's DM for a post-mortem a low CES created: its Start button opens stage 1."""
     return _message(
-        f"New support post-mortem for you: {clip(title, 150)}",
+        f"New support post-mortem for you: {escape(clip(title, 150))}",
         [_section(f":clipboard: A customer rated {_ticket(ticket)} "
                   f"*CES {escape(ticket.ces or '?')}*. You own the ticket, so its post-mortem is "
                   "yours: the ticket's metadata is "
@@ -58,7 +58,7 @@ def start_dm(review_id: int, ticket: TicketView, title: str) -> dict[str, Any]:
 def stale_dm(row_id: int, ticket: TicketView, days: int) -> dict[str, Any]:
     """A one-off suggestion for a ticket open more than 14 days."""
     return _message(
-        f"Ticket {clip(ticket.ticket_id, 100)} has been open {days} days: a post-mortem?",
+        f"Ticket {escape(clip(ticket.ticket_id, 100))} has been open {days} days: a post-mortem?",
         [_section(f":hourglass: {_ticket(ticket)} has been open for *{days} days*. If it could "
                   "have been handled better, a post-mortem helps the next one go faster."),
          ActionsBlock(block_id="stale", elements=[ButtonElement(
