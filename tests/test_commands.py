@@ -117,3 +117,18 @@ def test_list_answers_with_the_channels_reviews(
     shown = view_text({"blocks": respond.call_args.kwargs["blocks"]})
     assert "Refund &lt;took&gt; three weeks" in shown
     assert "Support ticket post-mortem" in shown and "next: Ticket details" in shown
+
+
+def test_a_word_that_fails_on_our_side_is_answered_not_left_hanging(
+    rt: Runtime, ack: MagicMock, respond: MagicMock, client: MagicMock
+) -> None:
+    """The database down: `/postmortem list` used to ack and then never reply."""
+    rt.engine.dispose()
+    broken = MagicMock(side_effect=RuntimeError("database is locked"))
+
+    run("list", rt, ack, respond, client, table={"list": broken})
+
+    ack.assert_called_once_with()
+    [reply] = respond.call_args_list
+    assert reply.kwargs["text"].startswith("Something went wrong on our side")
+    assert reply.kwargs["response_type"] == "ephemeral"
