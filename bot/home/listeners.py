@@ -5,12 +5,14 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.insights.service import home_blocks
 from bot.reviews.service import workflow_of
 from bot.reviews.views.lists import home_view, review_line
 from bot.reviews.views.start_modal import start_view
 from bot.runtime import Runtime
 from storage import reviews as store
 from storage.db import transaction
+from storage.types import utcnow
 from workflows.model import Role
 
 
@@ -35,9 +37,10 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
             (i.title, i.due_date, i.review.title)
             for i in store.open_items_for(session, user_id, ws.id)
         ]
-    client.views_publish(
-        user_id=user_id, view=home_view(waiting=waiting, reviews=lines, items=items)
-    )
+        figures = home_blocks(rt, session, ws, utcnow())
+    view = home_view(waiting=waiting, reviews=lines, items=items)
+    view["blocks"][-1:-1] = figures  # the team's insights, above "Start a review"
+    client.views_publish(user_id=user_id, view=view)
 
 
 def home_opened(event: dict, context: dict, client: WebClient, rt: Runtime) -> None:
