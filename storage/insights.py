@@ -403,7 +403,6 @@ def budget_vs_actual(session: Session, workspace_id: int, start: datetime, end: 
         reviews = select(Review.id).where(
             Review.workspace_id == workspace_id, Review.workflow_key == workflow_key,
             Review.created_at >= start, Review.created_at < end)
-        b_sub, a_sub = aliased(StageSubmission), aliased(StageSubmission)
 
         def latest(stage: str, reviews: Any = reviews) -> Any:
             return (select(StageSubmission.review_id,
@@ -412,22 +411,26 @@ def budget_vs_actual(session: Session, workspace_id: int, start: datetime, end: 
                            StageSubmission.stage_key == stage)
                     .group_by(StageSubmission.review_id).subquery())
 
-        b_latest, a_latest = latest(b_stage), latest(a_stage)
+        # One join per stage: both amounts usually sit in the same stage, and joining its
+        # current answers twice made PostgreSQL misjudge the rows and loop over them.
+        current: dict[str, Any] = {}
+        for stage in dict.fromkeys((b_stage, a_stage)):
+            current[stage] = (aliased(StageSubmission), latest(stage))
+        b_sub, a_sub = current[b_stage][0], current[a_stage][0]
         b_incl, b_excl = _both_bases(session, b_sub.answers, b_field)
         a_incl, a_excl = _both_bases(session, a_sub.answers, a_field)
         month = month_of(session, _local(session, Review.created_at, zone, start, end))
-        per_review = (
+        query = (
             select(month.label("month"), b_incl.label("b_incl"), b_excl.label("b_excl"),
                    a_incl.label("a_incl"), a_excl.label("a_excl"))
-            .select_from(Review)
-            .join(b_latest, b_latest.c.review_id == Review.id)
-            .join(b_sub, and_(b_sub.review_id == Review.id, b_sub.stage_key == b_stage,
-                              b_sub.revision == b_latest.c.rev))
-            .join(a_latest, a_latest.c.review_id == Review.id)
-            .join(a_sub, and_(a_sub.review_id == Review.id, a_sub.stage_key == a_stage,
-                              a_sub.revision == a_latest.c.rev))
-            .where(b_sub.answers[(b_field, "amount")].as_string().is_not(None),
-                   a_sub.answers[(a_field, "amount")].as_string().is_not(None))
+            .select_from(Review))
+        for stage, (sub, newest) in current.items():
+            query = (query.join(newest, newest.c.review_id == Review.id)
+                     .join(sub, and_(sub.review_id == Review.id, sub.stage_key == stage,
+                                     sub.revision == newest.c.rev)))
+        per_review = (
+            query.where(b_sub.answers[(b_field, "amount")].as_string().is_not(None),
+                        a_sub.answers[(a_field, "amount")].as_string().is_not(None))
             .subquery("per_review"))
         rows = session.execute(
             select(per_review.c.month, func.count(),
