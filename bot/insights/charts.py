@@ -82,8 +82,13 @@ def _whole_numbers(ax: Axes) -> None:
     ax.set_axisbelow(True)
 
 
+def _headroom(ax: Axes, highest: float) -> None:
+    """Room above the tallest bar for the legend, which sits inside the plot at the top."""
+    ax.set_ylim(0, highest * 1.35 + 1)
+
+
 def _stacked(ax: Axes, x: Sequence[int], layers: Sequence[tuple[str, str, str | None,
-                                                              Sequence[int]]]) -> None:
+                                                              Sequence[int]]]) -> list[int]:
     bottom = [0] * len(x)
     for label, colour, hatch, values in layers:
         ax.bar(x, values, bottom=bottom, label=label, color=colour, hatch=hatch,
@@ -94,6 +99,7 @@ def _stacked(ax: Axes, x: Sequence[int], layers: Sequence[tuple[str, str, str | 
             if total:
                 ax.annotate(str(total), (xi, total), ha="center", va="bottom",
                             xytext=(0, 2), textcoords="offset points", fontsize=10)
+    return bottom
 
 
 def draw_items(ax: Axes, months: Sequence[str], counts: Sequence[ItemCounts],
@@ -109,7 +115,7 @@ def draw_items(ax: Axes, months: Sequence[str], counts: Sequence[ItemCounts],
         _nothing(ax, "No action items were due in this period.")
         return
     x = list(range(len(values)))
-    _stacked(ax, x, [("Done on time", ON_TIME_COLOUR, None, [c.on_time for c in values]),
+    totals = _stacked(ax, x, [("Done on time", ON_TIME_COLOUR, None, [c.on_time for c in values]),
                      ("Done late", LATE_COLOUR, None, [c.late for c in values]),
                      ("Open and overdue", OVERDUE_COLOUR, "//", [c.overdue for c in values])])
     if since is not None:
@@ -121,7 +127,7 @@ def draw_items(ax: Axes, months: Sequence[str], counts: Sequence[ItemCounts],
                   else "Month the items were due, then the items done since the last meeting")
     _whole_numbers(ax)
     ax.legend(loc="upper left", frameon=False, ncols=3)
-    ax.margins(y=0.18)
+    _headroom(ax, max(totals))
 
 
 def draw_reviews(ax: Axes, ins: Insights) -> None:
@@ -136,7 +142,7 @@ def draw_reviews(ax: Axes, ins: Insights) -> None:
     repeats = [min(ins.repeat_reviews.get(m, 0), s) for m, s in zip(ins.months, started,
                                                                      strict=True)]
     x = list(range(len(ins.months)))
-    _stacked(ax, x, [("Started: a new theme", SKY_BLUE, None,
+    totals = _stacked(ax, x, [("Started: a new theme", SKY_BLUE, None,
                       [s - r for s, r in zip(started, repeats, strict=True)]),
                      ("Started: repeats a theme with a lesson", VERMILLION, "//", repeats)])
     ax.plot(x, completed, color=BLACK, marker="o", linewidth=2, label="Completed")
@@ -146,7 +152,7 @@ def draw_reviews(ax: Axes, ins: Insights) -> None:
     ax.set_xlabel("Month")
     _whole_numbers(ax)
     ax.legend(loc="upper left", frameon=False, ncols=2)
-    ax.margins(y=0.25)
+    _headroom(ax, max([*totals, *completed]))
 
 
 def draw_ces(ax: Axes, ins: Insights) -> None:
@@ -194,7 +200,7 @@ def draw_budget(ax: Axes, ins: Insights) -> None:
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.legend(loc="upper left", frameon=False, ncols=2)
-    ax.margins(y=0.15)
+    _headroom(ax, max([*budget, *actual]))
 
 
 def items_png(months: Sequence[str], counts: Sequence[ItemCounts],
