@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
-
-from workflows.au.budget import amount as money_amount
 
 # --- periods and months ----------------------------------------------------------------------
 
@@ -174,13 +172,10 @@ def median(values: Iterable[float]) -> float | None:
     return statistics.median(found) if found else None
 
 
-def days_between(earlier: datetime, later: datetime) -> float:
-    """Whole and part days from `earlier` to `later`; never negative.
-
-    Used for "review completed -> last action done": an action finished before the review
-    was closed has waited no days after it.
-    """
-    return max(0.0, (later - earlier).total_seconds() / 86_400)
+def waited(days: float) -> float:
+    """Days from a review's completion to its last action done, never negative: an action
+    finished before the review was closed waited no days after it."""
+    return max(0.0, days)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -255,30 +250,19 @@ def repeat_themes(uses: Iterable[ThemeUse], start: datetime, end: datetime) -> l
 # --- GST in whole cents (the SQL's arithmetic) -----------------------------------------------
 
 
-def cents(value: str) -> int:
-    """'1100.05' -> 110005: money answers are stored to the cent."""
-    return int((Decimal(value) * 100).to_integral_value())
-
-
 def both_bases(amount_cents: int, basis: str) -> tuple[int, int]:
     """(incl. GST, excl. GST) in cents, as storage/insights.py computes them in SQL.
 
     Integer arithmetic that both databases do alike: GST is 1/11 of an inclusive amount or
     10% of an exclusive one, rounded half a cent up (GST Act s9-70, s9-90), i.e.
     (2c + 11) // 22 and (c + 5) // 10 for c >= 0, mirrored for negative amounts.
-    `test_insights.py` checks this against workflows.au.budget for every cent up to $100.
+    tests/insights/test_pure.py checks this against workflows.au.budget for every cent to $100.
     """
     sign, c = (-1 if amount_cents < 0 else 1), abs(amount_cents)
     if basis == "inclusive":
         return amount_cents, sign * (c - (2 * c + 11) // 22)
     return sign * (c + (c + 5) // 10), amount_cents
 
-
-def budget_reference(budget: Mapping[str, str], actual: Mapping[str, str]
-                     ) -> tuple[int, int, int, int]:
-    """(budget incl, budget excl, actual incl, actual excl) in cents, from workflows.au.budget."""
-    b, a = money_amount(budget), money_amount(actual)
-    return (cents(str(b.incl)), cents(str(b.excl)), cents(str(a.incl)), cents(str(a.excl)))
 
 
 # --- the assembled figures -------------------------------------------------------------------
@@ -486,10 +470,3 @@ def as_rows(ins: Insights) -> list[tuple[str, str, str, str, str]]:
             rows.append(("budget vs actual", b.month, "", measure, _money(value)))
         rows.append(("budget vs actual", b.month, "", "over budget", str(b.over_budget)))
     return rows
-
-
-def sorted_series(values: Mapping[str, Mapping[str, int]], months: Sequence[str]
-                  ) -> list[tuple[str, list[int]]]:
-    """Per group, the counts for each month (zeros where nothing happened), biggest first."""
-    series = [(key, [months_of.get(m, 0) for m in months]) for key, months_of in values.items()]
-    return sorted(series, key=lambda kv: (-sum(kv[1]), kv[0]))

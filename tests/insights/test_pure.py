@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from workflows.au.budget import amount as budget_amount
 from workflows.insights import (
     LATE,
     NO_DUE_DATE,
@@ -23,14 +24,13 @@ from workflows.insights import (
     as_json,
     as_rows,
     both_bases,
-    budget_reference,
     ces_by,
     classify,
-    days_between,
     median,
     months_between,
     parse_period,
     repeat_themes,
+    waited,
 )
 
 TODAY = date(2026, 6, 17)
@@ -119,8 +119,9 @@ def test_median_of_even_and_odd_lists() -> None:
 
 
 def test_days_from_review_to_last_action_never_go_negative() -> None:
-    assert days_between(at(1), at(4, hour=12)) == 3.5
-    assert days_between(at(4), at(1)) == 0.0
+    assert waited(3.5) == 3.5
+    assert waited(-2.0) == 0.0
+    assert median(waited(d) for d in (-2.0, 4.0, 1.0, 9.5)) == 2.5  # 0, 1, 4, 9.5
 
 
 # --- repeat themes ---------------------------------------------------------------------------
@@ -161,12 +162,12 @@ def test_a_review_started_the_moment_a_lesson_appeared_is_not_a_repeat() -> None
 
 
 def test_the_sql_cents_arithmetic_matches_the_gst_rules_for_every_cent_to_100_dollars() -> None:
+    """workflows.au.budget (Decimal, GST Act s9-70 and s9-90) is the reference."""
     for c in range(0, 10_001):
         amount = f"{Decimal(c) / 100:.2f}"
         for basis in ("inclusive", "exclusive"):
-            ref = budget_reference({"amount": amount, "gst": basis},
-                                   {"amount": amount, "gst": basis})
-            assert both_bases(c, basis) == ref[:2], (amount, basis)
+            ref = budget_amount({"amount": amount, "gst": basis})
+            assert both_bases(c, basis) == (int(ref.incl * 100), int(ref.excl * 100)), amount
 
 
 def test_gst_cents_by_hand() -> None:
