@@ -276,9 +276,10 @@ def post_digest_chart(rt: Runtime, channel: str, workspace_id: int, start: datet
 # --- App Home --------------------------------------------------------------------------------
 
 HOME_TTL = 300.0  # seconds: App Home opens often, the figures change slowly
-# Per database (an engine lives as long as its runtime), per workspace: (when, figures).
-_home_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, Insights]]] = (
-    weakref.WeakKeyDictionary())
+# Per database (an engine lives as long as its runtime), per workspace row: (when, figures).
+# The row's creation time is part of the key: a recreated database may reuse the same id.
+_home_cache: weakref.WeakKeyDictionary[
+    Engine, dict[tuple[int, datetime], tuple[float, Insights]]] = weakref.WeakKeyDictionary()
 _home_lock = threading.Lock()
 
 
@@ -286,14 +287,15 @@ def home_insights(rt: Runtime, session: Session, ws: Workspace, now: datetime
                   ) -> Insights:
     """The default period's insights for App Home, kept five minutes per workspace."""
     with _home_lock:
-        cached = _home_cache.get(rt.engine, {}).get(ws.id)
+        cached = _home_cache.get(rt.engine, {}).get((ws.id, ws.created_at))
         if cached and clock.monotonic() - cached[0] < HOME_TTL:
             return cached[1]
     zone = zone_of(ws, rt.settings.timezone)
     period = parse_period("", now.astimezone(zone).date())
     ins = collect(session, ws, period, zone, now, definitions(rt.registry))
     with _home_lock:
-        _home_cache.setdefault(rt.engine, {})[ws.id] = (clock.monotonic(), ins)
+        _home_cache.setdefault(rt.engine, {})[(ws.id, ws.created_at)] = (clock.monotonic(),
+                                                                         ins)
     return ins
 
 
