@@ -69,3 +69,26 @@ def test_with_nothing_to_show_the_chart_says_so(draw) -> None:
     image = pixels(png)
     assert image.std() > 0.01  # titles and the "nothing in this period" note, not a blank page
     assert not has_colour(image, charts.VERMILLION)
+
+
+def test_digest_chart_from_the_database(session) -> None:
+    from datetime import date, timedelta
+
+    from bot.insights.service import digest_chart, digest_figures
+
+    from .seed import SYDNEY, Seed
+    from .test_storage import syd
+
+    seed = Seed(session)
+    r = seed.review(created=syd(2026, 2, 1))
+    seed.item(r, due=date(2026, 3, 10), status="done", completed=syd(2026, 3, 9))
+    seed.item(r, due=date(2026, 3, 1), status="open")
+    session.commit()
+    end = syd(2026, 3, 18, 9)
+    figures = digest_figures(session, seed.ws.id, end - timedelta(weeks=2), end, zone=SYDNEY)
+    assert figures.months == ("2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03")
+    assert figures.since == ItemCounts(on_time=1, late=0, overdue=1)
+    assert figures.by_month[-1] == ItemCounts(on_time=1, late=0, overdue=1)
+    png = digest_chart(session, seed.ws.id, end - timedelta(weeks=2), end, zone=SYDNEY)
+    assert size_of(png) == (1200, 675)
+    assert_not_blank(png)
