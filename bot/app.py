@@ -22,6 +22,7 @@ from bot.consumer_law.feature import FEATURE as CONSUMER_LAW
 from bot.digest.feature import FEATURE as DIGEST
 from bot.features import EffectHandler, Feature, Job, ReviewHooks, Subcommand
 from bot.home.feature import FEATURE as HOME
+from bot.insights.feature import FEATURE as INSIGHTS
 from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
 from bot.reviews.feature import FEATURE as REVIEWS
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
     REVIEWS, HOME, ACTION_ITEMS, INVOICES, KNOWLEDGE, TICKETS, DIGEST, SAFETY, CONSUMER_LAW,
+    INSIGHTS,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report."""
 

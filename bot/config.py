@@ -88,6 +88,17 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
         raise ConfigError(str(exc)) from None
 
 
+def timezone_name(env: Mapping[str, str] | None = None) -> str:
+    """POSTMORTEM_TIMEZONE alone, for commands that need the team's calendar but not Slack."""
+    env = os.environ if env is None else env
+    timezone = env.get("POSTMORTEM_TIMEZONE", "").strip() or "Australia/Sydney"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"POSTMORTEM_TIMEZONE: unknown timezone {timezone!r}") from None
+    return timezone
+
+
 def _channel(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip() or None
     if value and not CHANNEL_ID.match(value):
@@ -165,11 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for admin in admins:
         if not USER_ID.match(admin):
             raise ConfigError(f"POSTMORTEM_ADMINS: {admin!r} is not a Slack user id (U…)")
-    timezone = env.get("POSTMORTEM_TIMEZONE", "").strip() or "Australia/Sydney"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"POSTMORTEM_TIMEZONE: unknown timezone {timezone!r}") from None
+    timezone = timezone_name(env)
     state = env.get("POSTMORTEM_STATE", "").strip().upper() or "NSW"
     if state not in AU_STATES:
         raise ConfigError(f"POSTMORTEM_STATE must be one of {', '.join(AU_STATES)}")

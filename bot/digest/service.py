@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.digest import views
+from bot.insights.service import post_digest_chart
 from bot.runtime import Runtime
 from bot.tickets.support import count_feature_requests
 from storage import digests as store
@@ -383,6 +384,7 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
         ts = _already_posted(rt, channel, digest_id) if recovering else None
         found = ts is not None
         if ts is None:
+            post_digest_chart(rt, channel, ws_id, start, now, schedule.zone)  # image first
             ts = rt.client.chat_postMessage(
                 channel=channel, metadata={"event_type": METADATA_EVENT, "event_payload": {
                     "digest_id": digest_id, "meeting": meeting.key}}, **message)["ts"]

@@ -8,12 +8,14 @@ from slack_sdk import WebClient
 from bot.action_items import service as action_items
 from bot.action_items.listeners import ITEM_ACTIONS, ITEM_MODALS, from_home
 from bot.home.views import MAX_MINE, MAX_OWNED, home_view
+from bot.insights.service import home_blocks
 from bot.reviews.service import workflow_of
 from bot.reviews.views.lists import review_line
 from bot.reviews.views.start_modal import start_view
 from bot.runtime import Runtime
 from storage import reviews as store
 from storage.db import transaction
+from storage.types import utcnow
 from workflows.model import Role
 
 
@@ -36,8 +38,10 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
                     waiting.append(entry)
         mine = action_items.items_of(rt, session, user_id, ws.id, MAX_MINE)
         owned = action_items.items_in_reviews_of(rt, session, user_id, ws.id, MAX_OWNED)
-    client.views_publish(user_id=user_id, view=home_view(waiting=waiting, reviews=lines,
-                                                         mine=mine, owned=owned))
+        figures = home_blocks(rt, session, ws, utcnow())
+    view = home_view(waiting=waiting, reviews=lines, mine=mine, owned=owned)
+    view["blocks"][-1:-1] = figures  # the team's insights, above "Start a review"
+    client.views_publish(user_id=user_id, view=view)
 
 
 def home_opened(event: dict, context: dict, client: WebClient, rt: Runtime) -> None:

@@ -26,6 +26,7 @@ HELP = """*Post-mortems in Slack*
 • `/postmortem actions`: your open action items, soonest first
 • `/postmortem search <words>`: past lessons (filters `workflow:`, `tag:`, `after:`)
 • `/postmortem digest`: the next post-mortem meeting and a preview of its digest
+• `/postmortem insights [6m|12m|2026|all]`: trends and a chart: are lessons working?
 • `/postmortem features`: missing-feature requests found in post-mortems (admins)
 • `/postmortem safety`: the product safety incident register (ACL s131 deadlines)
 • `/postmortem warranty goods|services`: the mandatory warranty-against-defects wording

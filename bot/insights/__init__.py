@@ -1,0 +1,1 @@
+"""Insights: figures and charts that show whether the lessons work (`/postmortem insights`)."""
