@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Mapping
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.delivery.service import deliver_due
 from bot.features import EffectHandler
 from bot.runtime import Runtime
@@ -28,7 +30,14 @@ def run(rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Even
             result = deliver_due(rt, handlers)
             if result:
                 log.info("outbox: %s", result)
+        except (SQLAlchemyError, OSError) as exc:  # the database away: the next pass retries
+            if stop.is_set():
+                return
+            log.warning("outbox delivery pass failed: %s: %s", type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")
         except Exception:
+            if stop.is_set():
+                return
             log.exception("outbox delivery pass failed")
         rt.delivery_due.wait(poll)
 
