@@ -20,6 +20,7 @@ from storage.models import ActionItem, Base
 from storage.types import utcnow
 
 CREATING, OPEN, CLOSED = "creating", "open", "closed"
+TRACKER_NAMES = {"clickup": "ClickUp", "jira": "Jira", "linear": "Linear", "github": "GitHub"}
 
 
 class TrackerTask(Base):
@@ -126,6 +127,11 @@ class TaskLink:
     reference: str
     url: str
     closed: bool
+
+    @property
+    def label(self) -> str:
+        """"Jira PM-12", "GitHub #12": what people call the task, and where it lives."""
+        return f"{TRACKER_NAMES.get(self.tracker, self.tracker)} {self.reference}"
 
 
 def task_link(session: Session, item_id: int) -> TaskLink | None:

@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from bot.action_items.views import (
     ItemView,
     improvements_blocks,
     item_blocks,
 )
+from bot.delivery.service import record
 from bot.features import SideEffect, StageSaved, payload_int
 from bot.runtime import Runtime
 from bot.slack import posted
@@ -26,6 +28,7 @@ from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
 from storage.outbox import Claimed
+from storage.trackers import TaskLink, task_link
 from storage.types import utcnow
 from workflows.nudges import (
     ItemSchedule,
@@ -73,13 +76,19 @@ def reschedule(rt: Runtime, item: ActionItem, ws: Workspace, now: datetime | Non
                           if sched and item.status in OPEN else None)
 
 
+def _task_link(item: ActionItem) -> TaskLink | None:
+    """The item's task in the team's tracker, when bot/trackers has filed one."""
+    session = object_session(item)
+    return task_link(session, item.id) if session is not None else None
+
+
 def view_of(rt: Runtime, item: ActionItem) -> ItemView:
     tz = ZoneInfo(rt.people.timezone(item.owner_id, rt.settings.timezone))
     return ItemView(id=item.id, title=item.title, status=item.status, due=item.due_date,
                     owner_id=item.owner_id, review_title=item.review.title,
                     permalink=item.review.permalink, note=item.status_note,
                     snoozed_until=item.snoozed_until.astimezone(tz) if item.snoozed_until
-                    else None)
+                    else None, task=_task_link(item))
 
 
 # --- assignment ------------------------------------------------------------------------------
@@ -124,9 +133,15 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
 
 def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
     """One effect per item created or reassigned: each owner's DM is delivered on its own."""
-    return [SideEffect("action_items.assigned", {"item_id": item_id,
-                                                 "previous_owner": previous_owner})
-            for item_id, created, previous_owner in changes if created or previous_owner]
+    effects = []
+    for item_id, created, previous_owner in changes:
+        if created or previous_owner:
+            effects += [SideEffect("action_items.assigned", {"item_id": item_id,
+                                                             "previous_owner": previous_owner}),
+                        # its task in the tracker (bot/trackers: nothing when none is set up)
+                        SideEffect("trackers.create", {"item_id": item_id},
+                                   group=f"tracker:{item_id}")]
+    return effects
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
@@ -180,6 +195,9 @@ def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
                         **{k: v.isoformat() if isinstance(v, datetime) else v
                            for k, v in changes.items()})
             reschedule(rt, item, item.review.workspace)
+        if changes.get("status") == "done" and rt.settings.tracker is not None:
+            record(session, [SideEffect("trackers.close", {"item_id": item.id},
+                                        group=f"tracker:{item.id}")])  # bot/trackers
         review = item.review
         all_done = bool(changes.get("status") == "done" and review.improvements_asked_at is None
                         and all(i.status in ("done", "cancelled") for i in review.action_items))

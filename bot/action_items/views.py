@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.text import clip, escape, link, mention
+from storage.trackers import TaskLink
 
 DONE, SNOOZE, SNOOZE_DATE, STATUS, OPEN = (
     "item_done", "item_snooze", "item_snooze_date", "item_status", "item_open")
@@ -45,6 +46,7 @@ class ItemView:
     permalink: str | None
     note: str | None = None
     snoozed_until: datetime | None = None  # already in the owner's timezone
+    task: TaskLink | None = None  # its task in the team's tracker (bot/trackers)
 
 
 def due_text(due: date | None) -> str:
@@ -56,11 +58,21 @@ def _review(item: ItemView) -> str:
         f"*{escape(item.review_title)}*")
 
 
+def task_text(task: TaskLink) -> str:
+    """The tracker's name for the task, linked when its URL is safe inside mrkdwn."""
+    label = task.label + (" (closed)" if task.closed else "")
+    if task.url.startswith(("https://", "http://")) and not set(task.url) & set("<>| "):
+        return link(task.url, label)
+    return escape(label)
+
+
 def item_blocks(item: ItemView, headline: str) -> dict[str, Any]:
     """The DM for one item: what, which review, due date, state, and what the owner can do."""
     state = STATUS_LABELS.get(item.status, item.status)
     lines = [f"{escape(headline)}", f"*{escape(clip(item.title, 150))}*",
              f"Review: {_review(item)} · Due: {due_text(item.due)} · Status: {state}"]
+    if item.task:
+        lines.append(f"Task: {task_text(item.task)}")
     if item.note:
         lines.append(f"_Note:_ {escape(clip(item.note, 500))}")
     if item.snoozed_until and item.status not in ("done", "cancelled"):

@@ -1,0 +1,14 @@
+"""Action items as tasks in the team's tracker: outbox effects, the reconcile job, the CLI."""
+
+from __future__ import annotations
+
+from bot.features import Feature, Job
+from bot.trackers import cli, service
+
+FEATURE = Feature(
+    name="trackers",
+    jobs=(Job("trackers_reconcile", service.scheduled_sync, 300),),
+    commands=(cli.trackers,),
+    effects={service.CREATE: service.deliver_create, service.CLOSE: service.deliver_close,
+             service.REWRITE: service.deliver_rewrite},
+)
