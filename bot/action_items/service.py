@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -192,7 +192,7 @@ def update_item(rt: Runtime, item_id: int, actor: str, **fields: Any) -> Change:
         if changes:
             store.audit(session, item.review.workspace_id, actor, "action_item.updated",
                         item.review_id, item=item.id,
-                        **{k: v.isoformat() if isinstance(v, datetime) else v
+                        **{k: v.isoformat() if isinstance(v, date | datetime) else v
                            for k, v in changes.items()})
             reschedule(rt, item, item.review.workspace)
         if changes.get("status") == "done" and rt.settings.tracker is not None:

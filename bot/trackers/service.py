@@ -255,8 +255,9 @@ def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
         missing = store.items_without_task(session, items.OPEN)
         linked = [(r.item_id, str(r.external_id), r.status)
                   for r in store.linked(session, tracker.name)]
-        item_status = dict(session.execute(select(ActionItem.id, ActionItem.status).where(
-            ActionItem.id.in_([item_id for item_id, _, _ in linked]))).tuples().all())
+        item_status = {row[0]: row[1] for row in session.execute(
+            select(ActionItem.id, ActionItem.status).where(
+                ActionItem.id.in_([item_id for item_id, _, _ in linked])))}
     try:
         for item_id in missing:
             try:
