@@ -47,8 +47,9 @@ def rate_limit(response: Response) -> timedelta | None:
 def error_text(body: Any) -> str | None:
     if not isinstance(body, dict):
         return None
-    parts = [str(m) for m in body.get("errorMessages") or []]
-    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+    messages, fields = body.get("errorMessages"), body.get("errors")
+    parts = [str(m) for m in messages] if isinstance(messages, list) else []
+    parts += [f"{k}: {v}" for k, v in fields.items()] if isinstance(fields, dict) else []
     return "; ".join(parts) or None
 
 
