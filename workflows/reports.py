@@ -82,7 +82,8 @@ def plain(f: FieldDef, value: Any) -> Fact:
     t = f.type
     if t == FieldType.USER:
         return Fact(f.label, str(value), "user")
-    if t == FieldType.URL:
+    if t == FieldType.URL or (t == FieldType.TRACKER_TASK
+                              and str(value).startswith(("https://", "http://"))):
         return Fact(f.label, str(value), "url")
     if t == FieldType.YES_NO:
         return Fact(f.label, "Yes" if value else "No")
