@@ -103,11 +103,12 @@ def by_external_id(session: Session, tracker: str, external_id: str) -> TrackerT
                                                     TrackerTask.external_id == external_id))
 
 
-def linked(session: Session, tracker: str) -> list[TrackerTask]:
-    """Every task of this tracker that exists, for the reconcile (open ones and closed ones)."""
+def open_tasks(session: Session, tracker: str) -> list[TrackerTask]:
+    """This tracker's tasks not yet closed, for the reconcile to read back (a closed task is
+    settled on both sides; only a webhook tells of it being reopened)."""
     return list(session.scalars(select(TrackerTask).where(
-        TrackerTask.tracker == tracker, TrackerTask.external_id.is_not(None))
-        .order_by(TrackerTask.id)))
+        TrackerTask.tracker == tracker, TrackerTask.external_id.is_not(None),
+        TrackerTask.status == OPEN).order_by(TrackerTask.id)))
 
 
 def items_without_task(session: Session, open_statuses: tuple[str, ...]) -> list[int]:

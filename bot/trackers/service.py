@@ -109,16 +109,15 @@ def ensure_task(rt: Runtime, tracker: Tracker, item_id: int, now: datetime | Non
         if attempt is None:
             raise TrackerBusy(f"another worker is creating the task of item {item_id}")
         review = item.review
-        owner_name = str((rt.people.info(item.owner_id) or {}).get("real_name") or "")
-        details = [f"Owner in Slack: {owner_name or item.owner_id}"]
-        if item.tracking_link:
-            details.append(f"Tracking link: {item.tracking_link}")
-        if item.status_note:
-            details.append(f"Note: {item.status_note}")
         new = NewTask(item_id=item.id, title=item.title, review_title=review.title,
-                      review_url=review.permalink, details=tuple(details), due=item.due_date)
+                      review_url=review.permalink, due=item.due_date,
+                      details=tuple(line for line in (
+                          f"Tracking link: {item.tracking_link}" if item.tracking_link else "",
+                          f"Note: {item.status_note}" if item.status_note else "") if line))
         owner, ws_settings = item.owner_id, dict(review.workspace.settings or {})
-        review_id = review.id
+    # Slack and the tracker are asked outside the transaction: no lock is held while they answer.
+    owner_name = str((rt.people.info(owner) or {}).get("real_name") or owner)
+    new = replace(new, details=(f"Owner in Slack: {owner_name}", *new.details))
     try:
         found = tracker.find(item_id) if attempt.earlier_attempts else None
         task = found or tracker.create(
@@ -131,7 +130,7 @@ def ensure_task(rt: Runtime, tracker: Tracker, item_id: int, now: datetime | Non
         store.record_created(session, attempt.row_id, external_id=task.external_id,
                              reference=task.reference, url=task.url, due=task.due or new.due,
                              closed=task.closed)
-        record(session, [SideEffect(REWRITE, {"item_id": item_id}), status_effect(review_id)])
+        record(session, [SideEffect(REWRITE, {"item_id": item_id})])  # the DM shows the link
     rt.delivery_due.set()
     log.info("item %s: %s task %s %s", item_id, tracker.name, task.reference,
              "found" if found else "created")
@@ -242,7 +241,7 @@ class SyncResult:
 
 
 def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
-    """One reconcile pass: file open items that have no task, read back every linked task.
+    """One reconcile pass: file open items that have no task, read back every open task.
 
     The fallback for a bot without a public URL (no webhooks), and for deliveries a webhook
     missed. A rate limit ends the pass early; the next pass continues.
@@ -254,7 +253,7 @@ def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
     with transaction(rt.sessions) as session:
         missing = store.items_without_task(session, items.OPEN)
         linked = [(r.item_id, str(r.external_id), r.status)
-                  for r in store.linked(session, tracker.name)]
+                  for r in store.open_tasks(session, tracker.name)]
         item_status = {row[0]: row[1] for row in session.execute(
             select(ActionItem.id, ActionItem.status).where(
                 ActionItem.id.in_([item_id for item_id, _, _ in linked])))}
