@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.action_items import service as items
 from bot.action_items.views import item_blocks
@@ -30,7 +31,7 @@ from bot.trackers.base import Change, NewTask, Task, Tracker, TrackerError, Trac
 from storage import trackers as store
 from storage.db import transaction
 from storage.models import ActionItem
-from storage.outbox import Claimed
+from storage.outbox import PENDING, Claimed, Effect
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -166,13 +167,25 @@ def deliver_close(rt: Runtime, effect: Claimed) -> None:
             row.status = store.CLOSED
 
 
+def _dm_on_its_way(session: Session, item_id: int) -> bool:
+    """Whether the item's assignment DM is still pending in the outbox (maybe being sent now:
+    it may have been built before the task existed, so it is rewritten once it is out)."""
+    pending = session.scalars(select(Effect.payload).where(
+        Effect.kind == "action_items.assigned", Effect.status == PENDING))
+    return any(payload.get("item_id") == item_id for payload in pending)
+
+
 def deliver_rewrite(rt: Runtime, effect: Claimed) -> None:
     """`trackers.dm`: the owner's DM shows the item as it is now (its task link, its state)."""
     item_id = payload_int(effect.payload, "item_id")
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
-        if item is None or not (item.dm_channel and item.dm_ts):
-            return  # not DMed yet: the DM, when it goes, is built with the link
+        if item is None:
+            return
+        if not (item.dm_channel and item.dm_ts):
+            if _dm_on_its_way(session, item_id):
+                raise TrackerBusy(f"the DM of item {item_id} is still on its way")
+            return  # never DMed (an item from before the outbox): nothing to rewrite
         view = items.view_of(rt, item)
         channel, ts, review_id = item.dm_channel, item.dm_ts, item.review_id
     rt.client.chat_update(channel=channel, ts=ts, **item_blocks(view, "Action item"))
