@@ -29,12 +29,14 @@ from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
 from bot.tickets.feature import FEATURE as TICKETS
+from bot.trackers.feature import FEATURE as TRACKERS
 
 log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
     REVIEWS, HOME, ACTION_ITEMS, INVOICES, KNOWLEDGE, TICKETS, DIGEST, SAFETY, CONSUMER_LAW,
     INSIGHTS,
+    TRACKERS,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report."""
 

@@ -56,6 +56,7 @@ class Settings:
     support_channel: str | None = None  # where status messages go; None: the owner's DM
     support_stale_days: int = 5  # working days In Progress before the owner is reminded
     escalation_channel: str | None = None  # systemic issues go here; else admins are DMed
+    tracker: TrackerSettings | None = None  # README: "Action items in your tracker"
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
@@ -147,6 +148,80 @@ def _ticket_settings(env: Mapping[str, str]) -> dict[str, Any]:
             "support_stale_days": _whole_number(env, "POSTMORTEM_SUPPORT_STALE_DAYS", 5, 1, 60)}
 
 
+# --- the team's issue tracker (README: "Action items in your tracker") -----------------------
+
+TRACKERS = ("clickup", "jira", "linear", "github")
+TRACKER_DEFAULT_URLS = {"clickup": "https://api.clickup.com/api/v2",
+                        "linear": "https://api.linear.app/graphql",
+                        "github": "https://api.github.com"}
+# What each tracker needs besides its URL: (variable, Settings field); the token first.
+TRACKER_VARIABLES = {
+    "clickup": (("CLICKUP_API_TOKEN", "token"), ("CLICKUP_LIST_ID", "list_id")),
+    "jira": (("JIRA_API_TOKEN", "token"), ("JIRA_EMAIL", "email"),
+             ("JIRA_PROJECT_KEY", "project_key")),
+    "linear": (("LINEAR_API_KEY", "token"), ("LINEAR_TEAM_ID", "team_id")),
+    "github": (("GITHUB_TOKEN", "token"), ("GITHUB_REPOSITORY", "repository")),
+}
+TRACKER_URL_VARIABLES = {"clickup": "CLICKUP_API_URL", "jira": "JIRA_BASE_URL",
+                         "linear": "LINEAR_API_URL", "github": "GITHUB_API_URL"}
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """The one tracker action items are mirrored to, and how to reach it.
+
+    The token and the webhook secret are left out of the repr, so a logged Settings or an error
+    that formats one never shows them.
+    """
+
+    name: str
+    api_url: str
+    token: str = field(repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    list_id: str = ""  # ClickUp
+    email: str = ""  # Jira
+    project_key: str = ""  # Jira
+    issue_type: str = "Task"  # Jira
+    team_id: str = ""  # Linear
+    repository: str = ""  # GitHub: owner/name
+
+
+def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """POSTMORTEM_TRACKER and that tracker's variables; none by default."""
+    name = env.get("POSTMORTEM_TRACKER", "").strip().lower()
+    if not name:
+        return {"tracker": None}
+    if name not in TRACKERS:
+        raise ConfigError(f"POSTMORTEM_TRACKER must be one of {', '.join(TRACKERS)}, "
+                          f"not {name!r}")
+    values: dict[str, str] = {}
+    for variable, key in TRACKER_VARIABLES[name]:
+        values[key] = env.get(variable, "").strip()
+        if not values[key]:
+            raise ConfigError(f"{variable} is not set (needed with POSTMORTEM_TRACKER={name})")
+    url_variable = TRACKER_URL_VARIABLES[name]
+    url = (env.get(url_variable, "").strip() or TRACKER_DEFAULT_URLS.get(name, "")).rstrip("/")
+    if not url:
+        raise ConfigError(f"{url_variable} is not set: your site, e.g. "
+                          "https://example.atlassian.net")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(f"{url_variable} must be an http(s) URL, got {url!r}")
+    if name == "clickup" and not values["list_id"].isdigit():
+        raise ConfigError("CLICKUP_LIST_ID must be the list's number (from its URL)")
+    if name == "jira":
+        if "@" not in values["email"]:
+            raise ConfigError("JIRA_EMAIL must be the e-mail address the API token belongs to")
+        if not re.match(r"^[A-Z][A-Z0-9_]{1,9}$", values["project_key"]):
+            raise ConfigError(f"JIRA_PROJECT_KEY must be a project key like PM, "
+                              f"not {values['project_key']!r}")
+        values["issue_type"] = env.get("JIRA_ISSUE_TYPE", "").strip() or "Task"
+    if name == "github" and not re.match(r"^[\w.-]+/[\w.-]+$", values["repository"]):
+        raise ConfigError(f"GITHUB_REPOSITORY must be owner/name, "
+                          f"not {values['repository']!r}")
+    secret = env.get(f"{name.upper()}_WEBHOOK_SECRET", "").strip() or None
+    return {"tracker": TrackerSettings(name=name, api_url=url, webhook_secret=secret, **values)}
+
+
 def _required(env: Mapping[str, str], name: str, prefix: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -202,4 +277,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                     safety_channel=safety_channel, safety_officers=officers,
                     templates_dir=_folder(env, "POSTMORTEM_TEMPLATES_DIR"),
                     **_digest_settings(env), **_ticket_settings(env),
-                    escalation_channel=escalation_channel)
+                    escalation_channel=escalation_channel, **_tracker_settings(env))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -60,6 +61,17 @@ class SideEffect:
 
 class PermanentError(Exception):
     """A handler's way to say "waiting will not help": the effect fails now, not after retries."""
+
+
+class RetryLater(Exception):
+    """A handler's way to say "try again after `wait`": a service's Retry-After or rate limit.
+
+    Waiting is the documented remedy, so these retries never use up the effect's attempts.
+    """
+
+    def __init__(self, message: str, wait: timedelta) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 def payload_int(payload: Mapping[str, Any], key: str) -> int:

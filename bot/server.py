@@ -23,6 +23,8 @@ from bot import checks
 from bot.config import ConfigError, Settings
 from bot.runtime import Runtime
 from bot.tickets.webhook import MAX_BODY, hooks_app
+from bot.trackers.webhook import PREFIX as TRACKER_HOOKS
+from bot.trackers.webhook import hooks_app as tracker_hooks
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,7 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
     """
     slack = _SlackEvents(slack_app, path="/slack/events")
     hooks = hooks_app(rt)  # POST /hooks/<helpdesk>: ticket events (README)
+    trackers = tracker_hooks(rt)  # POST /hooks/trackers/<name>: task changes (README)
     engine, signing_secret = rt.engine, rt.settings.signing_secret or None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -186,6 +189,8 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
                 return _refuse(start_response, refused, path)
             environ = {**environ, "wsgi.input": io.BytesIO(body),
                        "CONTENT_LENGTH": str(len(body))}
+        if is_hook and path.startswith(TRACKER_HOOKS):
+            return trackers(environ, start_response)
         if is_hook:
             return hooks(environ, start_response)
         return slack(environ, start_response)

@@ -6,10 +6,10 @@ read the metadata through here so none is forgotten.
 
 from __future__ import annotations
 
-from storage import digests, knowledge, models, nudges, outbox, safety, tickets
+from storage import digests, knowledge, models, nudges, outbox, safety, tickets, trackers
 from storage.models import Base
 
-MODEL_MODULES = [models, nudges, safety, digests, knowledge, tickets, outbox]
+MODEL_MODULES = [models, nudges, safety, digests, knowledge, tickets, outbox, trackers]
 
 metadata = Base.metadata
 

@@ -30,6 +30,7 @@ from workflows.model import (
     Stage,
     Workflow,
 )
+from workflows.tasks import task_reference_problem
 
 OUTPUTS_KEY = "_outputs"
 GST_BASES = ("inclusive", "exclusive")
@@ -106,6 +107,9 @@ def clean_value(f: FieldDef, raw: Any) -> tuple[Any, str | None]:
         if problem := link_problem(text):
             return text, f"This link {problem}."
         return text, None
+    if t == FieldType.TRACKER_TASK:
+        text = str(raw).strip()
+        return text, task_reference_problem(text)
     if t == FieldType.ABN:
         problem = abn.validation_error(str(raw))
         return (abn.format(str(raw)) if problem is None else raw), problem

@@ -40,6 +40,7 @@ class FieldType(StrEnum):
     YES_NO = "yes_no"
     URL = "url"
     ABN = "abn"
+    TRACKER_TASK = "tracker_task"  # a task in the team's tracker: its link or id
     GROUP = "group"
 
 

@@ -126,7 +126,8 @@ def plain(f: FieldDef, value: Any) -> Fact:
     t = f.type
     if t == FieldType.USER:
         return Fact(label, str(value), "user")
-    if t == FieldType.URL:
+    if t == FieldType.URL or (t == FieldType.TRACKER_TASK
+                              and str(value).startswith(("https://", "http://"))):
         return Fact(label, str(value), "url")
     if t == FieldType.YES_NO:
         return Fact(label, "Yes" if value else "No")

@@ -30,6 +30,8 @@ def sample_value(f: FieldDef, index: int = 0) -> Any:
         return f"2026-12-{1 + index:02d}"
     if t == FieldType.URL:
         return f"https://example.com/{f.key}/{index + 1}"
+    if t == FieldType.TRACKER_TASK:
+        return f"https://tracker.example.com/browse/PM-{12 + index}"
     if t == FieldType.ABN:
         return "51 824 753 556"
     if t == FieldType.YES_NO:

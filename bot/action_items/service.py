@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.action_items.views import (
     BLOCKED,
@@ -23,6 +23,7 @@ from bot.action_items.views import (
     item_blocks,
     owner_notice_blocks,
 )
+from bot.delivery.service import record
 from bot.features import SideEffect, StageSaved, payload_int
 from bot.runtime import Runtime
 from bot.slack import posted
@@ -33,6 +34,7 @@ from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
 from storage.nudges import SENT, Nudge
 from storage.outbox import Claimed
+from storage.trackers import TaskLink, task_link
 from storage.types import utcnow
 from workflows.calendar import working_days_between
 from workflows.nudges import (
@@ -82,6 +84,12 @@ def reschedule(rt: Runtime, item: ActionItem, ws: Workspace, now: datetime | Non
                           if sched and item.status in OPEN else None)
 
 
+def _task_link(item: ActionItem) -> TaskLink | None:
+    """The item's task in the team's tracker, when bot/trackers has filed one."""
+    session = object_session(item)
+    return task_link(session, item.id) if session is not None else None
+
+
 def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemView:
     """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
     owner's timezone and year, and a snooze only while it lasts."""
@@ -95,7 +103,8 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
                     snoozed_until=snoozed.astimezone(tz) if snoozed else None,
                     today=now.astimezone(tz).date(),
                     completed=item.completed_at.astimezone(tz).date() if item.completed_at
-                    else None, tracking_link=item.tracking_link)
+                    else None, tracking_link=item.tracking_link,
+                    task=_task_link(item))
 
 
 def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> int:
@@ -182,9 +191,15 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
 
 def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
     """One effect per item created or reassigned: each owner's DM is delivered on its own."""
-    return [SideEffect("action_items.assigned", {"item_id": item_id,
-                                                 "previous_owner": previous_owner})
-            for item_id, created, previous_owner in changes if created or previous_owner]
+    effects = []
+    for item_id, created, previous_owner in changes:
+        if created or previous_owner:
+            effects += [SideEffect("action_items.assigned", {"item_id": item_id,
+                                                             "previous_owner": previous_owner}),
+                        # its task in the tracker (bot/trackers: nothing when none is set up)
+                        SideEffect("trackers.create", {"item_id": item_id},
+                                   group=f"tracker:{item_id}")]
+    return effects
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
@@ -263,9 +278,12 @@ def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
         if changes:
             store.audit(session, item.review.workspace_id, actor, "action_item.updated",
                         item.review_id, item=item.id,
-                        **{k: v.isoformat() if isinstance(v, datetime) else v
+                        **{k: v.isoformat() if isinstance(v, date | datetime) else v
                            for k, v in changes.items()})
             reschedule(rt, item, item.review.workspace)
+        if changes.get("status") == "done" and rt.settings.tracker is not None:
+            record(session, [SideEffect("trackers.close", {"item_id": item.id},
+                                        group=f"tracker:{item.id}")])  # bot/trackers
         review = item.review
         all_done = bool(changes.get("status") == "done" and review.improvements_asked_at is None
                         and all(i.status in ("done", "cancelled") for i in review.action_items))

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.text import clip, day_text, escape, link, mention
+from storage.trackers import TaskLink
 
 DONE, SNOOZE, SNOOZE_DATE, STATUS, OPEN = (
     "item_done", "item_snooze", "item_snooze_date", "item_status", "item_open")
@@ -51,6 +52,7 @@ class ItemView:
     today: date | None = None  # the owner's today, so dates read "Fri 11 Dec" in their year
     completed: date | None = None
     tracking_link: str | None = None
+    task: TaskLink | None = None  # its task in the team's tracker (bot/trackers)
 
 
 def due_text(due: date | None, today: date | None = None) -> str:
@@ -60,6 +62,14 @@ def due_text(due: date | None, today: date | None = None) -> str:
 def _review(item: ItemView) -> str:
     return link(item.permalink, item.review_title) if item.permalink else (
         f"*{escape(item.review_title)}*")
+
+
+def task_text(task: TaskLink) -> str:
+    """The tracker's name for the task, linked when its URL is safe inside mrkdwn."""
+    label = task.label + (" (closed)" if task.closed else "")
+    if task.url.startswith(("https://", "http://")) and not set(task.url) & set("<>| "):
+        return link(task.url, label)
+    return escape(label)
 
 
 def item_blocks(item: ItemView, headline: str, *, buttons: bool = True,
@@ -75,6 +85,8 @@ def item_blocks(item: ItemView, headline: str, *, buttons: bool = True,
     lines = [escape(headline)] if headline else []
     lines += [f"*{escape(clip(item.title, 150))}*",
               f"Review: {_review(item)} · Due: {due_text(item.due, item.today)} · Status: {state}"]
+    if item.task:
+        lines.append(f"Task: {task_text(item.task)}")
     if item.note:
         lines.append(f"_Note:_ {escape(clip(item.note, 500))}")
     if item.snoozed_until and item.status not in ("done", "cancelled"):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.features import EffectHandler, PermanentError, SideEffect
+from bot.features import EffectHandler, PermanentError, RetryLater, SideEffect
 from bot.runtime import Runtime
 from bot.slack.text import escape
 from storage import outbox
@@ -82,6 +82,8 @@ def classify(exc: BaseException, attempt: int) -> tuple[bool, timedelta, str]:
     """(permanent?, wait before the next try, what to record) for a handler's exception."""
     if isinstance(exc, PermanentError):
         return True, timedelta(0), str(exc)
+    if isinstance(exc, RetryLater):  # a tracker's Retry-After or rate-limit reset
+        return False, max(exc.wait, timedelta(seconds=1)), str(exc)
     if isinstance(exc, SlackApiError):
         code = str(exc.response.get("error") or "slack_error")
         if code in PERMANENT_SLACK_ERRORS:

@@ -80,7 +80,8 @@ def display(f: FieldDef, value: Any, today: date | None = None) -> Markup:
     if t == FieldType.MULTI_CHOICE:
         labels = [o.label for o in f.options if o.value in value]
         return Markup(escape(", ".join(labels)))  # noqa: S704
-    if t == FieldType.URL:
+    if t == FieldType.URL or (t == FieldType.TRACKER_TASK  # a link (checked) or an id
+                              and str(value).startswith(("https://", "http://"))):
         return Markup(f"<{escape(value)}>")  # noqa: S704
     return Markup(escape(str(value)))  # noqa: S704
 

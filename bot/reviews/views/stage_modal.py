@@ -104,7 +104,7 @@ def _text(value: Any) -> str | None:
 def _element(f: FieldDef, value: Any) -> Any:
     """The Block Kit element for one field, filled with `value` (a draft or earlier answer)."""
     t = f.type
-    if t in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ABN):
+    if t in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ABN, FieldType.TRACKER_TASK):
         limit = f.max_length or (3000 if t == FieldType.LONG_TEXT else 150)
         return PlainTextInputElement(action_id=VALUE, multiline=t == FieldType.LONG_TEXT,
                                      max_length=min(limit, 3000), initial_value=_text(value),

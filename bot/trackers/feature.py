@@ -1,0 +1,15 @@
+"""Action items as tasks in the team's tracker: outbox effects, the reconcile job, the CLI."""
+
+from __future__ import annotations
+
+from bot.features import Feature, Job
+from bot.trackers import cli, references, service
+
+FEATURE = Feature(
+    name="trackers",
+    jobs=(Job("trackers_reconcile", service.scheduled_sync, 300),),
+    commands=(cli.trackers,),
+    after_stage=(references.after_stage,),
+    effects={service.CREATE: service.deliver_create, service.CLOSE: service.deliver_close,
+             service.REWRITE: service.deliver_rewrite, references.KIND: references.deliver},
+)

@@ -1,0 +1,143 @@
+"""Action items mirrored as tasks in the team's tracker (ClickUp, Jira, Linear, GitHub Issues).
+
+One row per action item, written *before* the tracker is asked to create the task: the row is the
+claim (a unique item id, and a short lease so two workers never create at once) and the memory
+that an attempt was made. An attempt whose answer was lost (a time-out, a crash before the
+commit) leaves a row without an external id and with `attempts > 0`; the next attempt looks the
+task up by its marker before creating another, so an item never gets two tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.claims import insert_once
+from storage.models import ActionItem, Base
+from storage.types import utcnow
+
+CREATING, OPEN, CLOSED = "creating", "open", "closed"
+TRACKER_NAMES = {"clickup": "ClickUp", "jira": "Jira", "linear": "Linear", "github": "GitHub"}
+
+
+class TrackerTask(Base):
+    __tablename__ = "tracker_tasks"
+    __table_args__ = (Index("ix_tracker_tasks_tracker_external_id", "tracker", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("action_items.id", ondelete="CASCADE"), unique=True)
+    tracker: Mapped[str] = mapped_column(String(20))
+    # The tracker's own id (ClickUp task id, Jira issue id, Linear issue id, GitHub number) and
+    # what people call it (the same id, PM-12, ENG-7, #12); None until the tracker answered.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=CREATING)
+    # The due date the tracker last reported, so a change made there is noticed once.
+    due_date: Mapped[date | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A creation this worker holds: whether an earlier attempt may have reached the tracker."""
+
+    row_id: int
+    item_id: int
+    earlier_attempts: int
+
+
+def claim_creation(session: Session, item_id: int, tracker: str, now: datetime,
+                   lease: timedelta = timedelta(minutes=2)) -> Attempt | None:
+    """Record the attempt before the tracker is asked; None when there is nothing to do.
+
+    None when the task already exists, or another worker holds the lease right now. The caller
+    commits this before calling the tracker, so the attempt is remembered even if the process
+    dies while the tracker answers.
+    """
+    insert_once(session, TrackerTask, ["item_id"], item_id=item_id, tracker=tracker,
+                status=CREATING, attempts=0, created_at=now, updated_at=now)
+    row = session.scalar(select(TrackerTask).where(TrackerTask.item_id == item_id))
+    if row is None or row.external_id is not None:
+        return None
+    taken = session.execute(
+        update(TrackerTask)
+        .where(TrackerTask.id == row.id, TrackerTask.external_id.is_(None),
+               TrackerTask.lease_until.is_(None) | (TrackerTask.lease_until < now))
+        .values(lease_until=now + lease, attempts=TrackerTask.attempts + 1, tracker=tracker,
+                updated_at=now)
+        .execution_options(synchronize_session=False))
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        return None
+    return Attempt(row.id, item_id, int(row.attempts))
+
+
+def record_created(session: Session, row_id: int, *, external_id: str, reference: str,
+                   url: str, due: date | None, closed: bool = False) -> None:
+    session.execute(update(TrackerTask).where(TrackerTask.id == row_id).values(
+        external_id=external_id, reference=reference, url=url, due_date=due,
+        status=CLOSED if closed else OPEN, lease_until=None, last_error=None,
+        updated_at=utcnow()))
+
+
+def release(session: Session, row_id: int, error: str) -> None:
+    """The attempt failed: let the next one start at once (it will look for the task first)."""
+    session.execute(update(TrackerTask).where(TrackerTask.id == row_id).values(
+        lease_until=None, last_error=error[:2000], updated_at=utcnow()))
+
+
+def for_item(session: Session, item_id: int) -> TrackerTask | None:
+    return session.scalar(select(TrackerTask).where(TrackerTask.item_id == item_id))
+
+
+def by_external_id(session: Session, tracker: str, external_id: str) -> TrackerTask | None:
+    return session.scalar(select(TrackerTask).where(TrackerTask.tracker == tracker,
+                                                    TrackerTask.external_id == external_id))
+
+
+def open_tasks(session: Session, tracker: str) -> list[TrackerTask]:
+    """This tracker's tasks not yet closed, for the reconcile to read back (a closed task is
+    settled on both sides; only a webhook tells of it being reopened)."""
+    return list(session.scalars(select(TrackerTask).where(
+        TrackerTask.tracker == tracker, TrackerTask.external_id.is_not(None),
+        TrackerTask.status == OPEN).order_by(TrackerTask.id)))
+
+
+def items_without_task(session: Session, open_statuses: tuple[str, ...]) -> list[int]:
+    """Open action items with no task yet (assigned before the tracker was set up, or whose
+    creation failed for good): the reconcile files them."""
+    has_task = select(TrackerTask.item_id).where(TrackerTask.external_id.is_not(None))
+    return list(session.scalars(select(ActionItem.id).where(
+        ActionItem.status.in_(open_statuses), ActionItem.id.not_in(has_task))
+        .order_by(ActionItem.id)))
+
+
+@dataclass(frozen=True)
+class TaskLink:
+    """What Slack shows of an item's task: a link labelled with the tracker's own name for it."""
+
+    tracker: str
+    reference: str
+    url: str
+    closed: bool
+
+    @property
+    def label(self) -> str:
+        """"Jira PM-12", "GitHub #12": what people call the task, and where it lives."""
+        return f"{TRACKER_NAMES.get(self.tracker, self.tracker)} {self.reference}"
+
+
+def task_link(session: Session, item_id: int) -> TaskLink | None:
+    """The item's task in the tracker, once it exists (for the owner's DM and the review)."""
+    row = for_item(session, item_id)
+    if row is None or row.external_id is None or not row.url:
+        return None
+    return TaskLink(row.tracker, row.reference or row.external_id, row.url, row.status == CLOSED)

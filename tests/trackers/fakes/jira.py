@@ -1,0 +1,222 @@
+"""A fake of the Jira Cloud platform REST API v3 (developer.atlassian.com), for one project.
+
+Checks what Jira checks: Basic auth of `email:api_token` (a Bearer token or a wrong pair is a
+401), a project key, a summary, a known issue type, a description in Atlassian Document Format
+(a string is refused with `errors.description`, as v3 does), `duedate` as YYYY-MM-DD, labels
+without spaces, an assignee by accountId. Errors have the `{errorMessages, errors}` shape; the
+retired `/rest/api/3/search` answers 410; a rate limit is a 429 with `Retry-After`. Closing goes
+through the issue's transitions, whose targets carry a status category.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from datetime import date
+from typing import Any
+
+from trackers.fakes.server import Answer, Call, FakeTracker, Refuse, sign
+
+EMAIL = "bot@example.com"
+TOKEN = "ATATT3xFfGF0FAKEJIRATOKEN0123456789"
+SECRET = "jira-webhook-secret"
+PROJECT = "PM"
+ISSUE_TYPES = ("Task", "Bug")
+USERS = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": "alice@example.com",
+          "displayName": "Alice", "accountType": "atlassian"},
+         {"accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": "bob@example.com",
+          "displayName": "Bob", "accountType": "atlassian"}]
+STATUS = {
+    "To Do": {"name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
+    "In Progress": {"name": "In Progress",
+                    "statusCategory": {"key": "indeterminate", "name": "In Progress"}},
+    "Done": {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
+}
+TRANSITIONS = [{"id": "11", "name": "Start", "to": STATUS["In Progress"]},
+               {"id": "31", "name": "Finish", "to": STATUS["Done"]},
+               {"id": "41", "name": "Back to do", "to": STATUS["To Do"]}]
+JQL = re.compile(r'^project = "?(\w+)"? AND labels = "?([\w.-]+)"?(?: ORDER BY \w+)?$')
+
+
+def errors(status: int, messages: list[str] | None = None, **fields: str) -> Refuse:
+    return Refuse(status, {"errorMessages": messages or [], "errors": fields})
+
+
+def is_adf(value: Any) -> bool:
+    return (isinstance(value, dict) and value.get("type") == "doc" and value.get("version") == 1
+            and isinstance(value.get("content"), list))
+
+
+class FakeJira(FakeTracker):
+    name = "jira"
+    CREATE = {"method": "POST", "path": "/rest/api/3/issue", "contains": '"fields"'}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.issues: dict[str, dict[str, Any]] = {}  # by id
+        self._ids = itertools.count(10001)
+
+    @property
+    def url(self) -> str:
+        return self.origin
+
+    def env(self) -> dict[str, str]:
+        return {"POSTMORTEM_TRACKER": "jira", "JIRA_BASE_URL": self.url, "JIRA_EMAIL": EMAIL,
+                "JIRA_API_TOKEN": TOKEN, "JIRA_PROJECT_KEY": PROJECT,
+                "JIRA_WEBHOOK_SECRET": SECRET}
+
+    def rate_limit(self, times: int = 1, wait: int = 30) -> None:
+        self.fail(429, times, headers={"Retry-After": str(wait)},
+                  body={"errorMessages": ["Rate limit exceeded."], "errors": {}})
+
+    def bad_content_type(self) -> tuple[int, Any]:
+        return 415, {"errorMessages": ["Unsupported Media Type"], "errors": {}}
+
+    def authorised(self, call: Call) -> None:
+        expected = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+        if call.headers.get("authorization") != expected:
+            raise errors(401, ["Client must be authenticated to access this resource."])
+
+    def _issue(self, ref: str) -> dict[str, Any]:
+        issue = self.issues.get(ref) or next(
+            (i for i in self.issues.values() if i["key"] == ref), None)
+        if issue is None:
+            raise errors(404, ["Issue does not exist or you do not have permission to see it."])
+        return issue
+
+    def route(self, call: Call) -> Answer:
+        path = call.path.rstrip("/")
+        if path == "/rest/api/3/issue" and call.method == "POST":
+            return 201, {}, self._create(call.body or {})
+        if path == "/rest/api/3/user/search" and call.method == "GET":
+            query = (call.query.get("query") or [""])[0].lower()
+            if not query:
+                raise errors(400, ["The query parameter 'query' is required."])
+            return 200, {}, [u for u in USERS if query in u["emailAddress"].lower()
+                             or query in u["displayName"].lower()]
+        if path == "/rest/api/3/search":
+            raise errors(410, ["The requested API has been removed. Please migrate to the "
+                               "/rest/api/3/search/jql API."])
+        if path == "/rest/api/3/search/jql" and call.method == "GET":
+            jql = (call.query.get("jql") or [""])[0]
+            found = JQL.match(jql)
+            if not found:
+                raise errors(400, [f"Error in the JQL Query: {jql!r}"])
+            project, label = found.groups()
+            issues = [i for i in self.issues.values()
+                      if i["fields"]["project"]["key"] == project
+                      and label in i["fields"]["labels"]]
+            return 200, {}, {"issues": issues, "isLast": True}
+        match = re.fullmatch(r"/rest/api/3/issue/([\w-]+)(/transitions)?", path)
+        if match:
+            issue = self._issue(match.group(1))
+            if not match.group(2) and call.method == "GET":
+                return 200, {}, issue
+            if match.group(2) and call.method == "GET":
+                current = issue["fields"]["status"]["name"]
+                return 200, {}, {"transitions": [t for t in TRANSITIONS
+                                                 if t["to"]["name"] != current]}
+            if match.group(2) and call.method == "POST":
+                wanted = str(((call.body or {}).get("transition") or {}).get("id") or "")
+                chosen = next((t for t in TRANSITIONS if t["id"] == wanted), None)
+                if chosen is None:
+                    raise errors(400, ["Transition id is not valid for this issue."])
+                issue["fields"]["status"] = dict(chosen["to"])
+                return 204, {}, None
+        raise errors(404, ["Not found"])
+
+    def _create(self, body: dict[str, Any]) -> dict[str, Any]:
+        fields = body.get("fields")
+        if not isinstance(fields, dict):
+            raise errors(400, ["fields is required"])
+        problems: dict[str, str] = {}
+        if ((fields.get("project") or {}).get("key")) != PROJECT:
+            problems["project"] = "valid project is required"
+        if not str(fields.get("summary") or "").strip():
+            problems["summary"] = "You must specify a summary of the issue."
+        if ((fields.get("issuetype") or {}).get("name")) not in ISSUE_TYPES:
+            problems["issuetype"] = "valid issue type is required"
+        if "description" in fields and not is_adf(fields["description"]):
+            problems["description"] = "Operation value must be an Atlassian Document (see the " \
+                                      "Atlassian Document Format)."
+        due = fields.get("duedate")
+        if due is not None:
+            try:
+                date.fromisoformat(str(due))
+                assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(due))
+            except (ValueError, AssertionError):
+                problems["duedate"] = f"Error parsing date string: {due}"
+        labels = fields.get("labels", [])
+        if not isinstance(labels, list) or any(not isinstance(x, str) or " " in x
+                                               for x in labels):
+            problems["labels"] = "The label can't contain spaces."
+        assignee = fields.get("assignee")
+        if assignee is not None and (assignee.get("accountId") not in
+                                     {u["accountId"] for u in USERS}):
+            problems["assignee"] = "The user does not exist or cannot be assigned."
+        if problems:
+            raise errors(400, **problems)
+        issue_id = str(next(self._ids))
+        key = f"{PROJECT}-{len(self.issues) + 1}"
+        self.issues[issue_id] = {
+            "id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}",
+            "fields": {"summary": fields["summary"], "project": {"key": PROJECT},
+                       "issuetype": {"name": fields["issuetype"]["name"]},
+                       "description": fields.get("description"), "duedate": due,
+                       "labels": labels, "assignee": assignee,
+                       "status": dict(STATUS["To Do"])}}
+        return {"id": issue_id, "key": key, "self": self.issues[issue_id]["self"]}
+
+    # --- what a person does in Jira, and the webhook Jira then sends ---
+
+    def only_task(self) -> dict[str, Any]:
+        with self.lock:
+            assert len(self.issues) == 1, self.issues
+            return next(iter(self.issues.values()))
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.issues)
+
+    @staticmethod
+    def external_id(task: dict[str, Any]) -> str:
+        return str(task["id"])
+
+    @staticmethod
+    def due_of(task: dict[str, Any]) -> date | None:
+        due = task["fields"]["duedate"]
+        return date.fromisoformat(due) if due else None
+
+    @staticmethod
+    def assignees(task: dict[str, Any]) -> list[str]:
+        account = (task["fields"]["assignee"] or {}).get("accountId")
+        return [u["emailAddress"] for u in USERS if u["accountId"] == account]
+
+    @staticmethod
+    def is_closed(task: dict[str, Any]) -> bool:
+        return task["fields"]["status"]["statusCategory"]["key"] == "done"
+
+    def close_by_hand(self, issue_id: str) -> tuple[bytes, dict[str, str]]:
+        with self.lock:
+            issue = self.issues[issue_id]
+            before = issue["fields"]["status"]["name"]
+            issue["fields"]["status"] = dict(STATUS["Done"])
+        return self._event(issue, [{"field": "status", "fromString": before,
+                                    "toString": "Done"}])
+
+    def move_due_by_hand(self, issue_id: str, due: date) -> tuple[bytes, dict[str, str]]:
+        with self.lock:
+            issue = self.issues[issue_id]
+            before = issue["fields"]["duedate"]
+            issue["fields"]["duedate"] = due.isoformat()
+        return self._event(issue, [{"field": "duedate", "from": before,
+                                    "to": due.isoformat()}])
+
+    def _event(self, issue: dict[str, Any], items: list[dict[str, Any]],
+               secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": 0,
+                           "issue": issue, "changelog": {"items": items}}).encode()
+        return body, {"X-Hub-Signature": "sha256=" + sign(secret, body),
+                      "Content-Type": "application/json"}

@@ -1,0 +1,95 @@
+"""A `tracker_task` answer is looked up after the stage is saved: the review's thread shows the
+task's title and status, or warns the person who entered a task the tracker does not have."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from trackers.conftest import FAKES, adapter_for
+from trackers.fakes.server import FakeTracker
+
+from bot.app import effect_handlers, review_hooks
+from bot.config import load_settings
+from bot.delivery.service import deliver_due, record
+from bot.features import StageSaved
+from bot.reviews import service
+from bot.reviews.service import SubmitResult
+from bot.reviews.status import status_effect
+from bot.reviews.views.stage_modal import ModalMeta, stage_view
+from bot.runtime import build_runtime
+from bot.trackers.base import NewTask
+from sandbox.fake_slack import FakeSlack
+from storage import reviews as store
+from storage.db import transaction
+from storage.types import utcnow
+from workflows.loader import Registry
+
+ADMIN, BOB, CHANNEL = "U0ADMIN", "U0BOB", "C0REVIEWS"
+SUPPORT = Registry.load()["support_postmortem"]
+
+
+@pytest.fixture
+def tracker(request: pytest.FixtureRequest) -> FakeTracker:
+    server = FAKES[request.param]().start()
+    yield server
+    server.stop()
+
+
+def thread_after_saving(slack: FakeSlack, engine: Engine, tracker: FakeTracker,
+                        related: str) -> list[str]:
+    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token,
+                              "SLACK_SIGNING_SECRET": slack.signing_secret,
+                              "SLACK_API_URL": slack.api_url, **tracker.env()})
+    rt = build_runtime(settings, engine)
+    now = utcnow() + timedelta(minutes=1)
+    with transaction(rt.sessions) as session:
+        review = service.start_review(session, SUPPORT, team_id="T0TEST", title="Kettle refund",
+                                      channel_id=CHANNEL, owner_id=ADMIN, started_by=ADMIN)
+        record(session, [status_effect(review.id)])
+        review_id = review.id
+    deliver_due(rt, effect_handlers(), now)
+    answers = {"action_point_needed": True, "action_items": [], "related_task": related,
+               "missing_feature": False}
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        store.record_submission(session, review, stage_key="action_items", answers=answers,
+                                user_id=BOB, decisions={}, follow_ups=[],
+                                next_stage="one_on_one", status="in_progress")
+        saved = StageSaved(review_id, "action_items", BOB, SubmitResult(answers=answers))
+        record(session, review_hooks().stage_saved(saved))
+    for second in range(1, 8):  # the reply waits for the effects ahead of it in its group
+        deliver_due(rt, effect_handlers(), now + timedelta(seconds=second))
+    with rt.sessions() as session:
+        ts = store.get_review(session, review_id).message_ts
+    return [m["text"] for m in slack.thread(CHANNEL, ts)][1:]
+
+
+@pytest.mark.parametrize("tracker", sorted(FAKES), indirect=True)
+def test_a_related_task_shows_its_title_and_status_in_the_reviews_thread(
+        tracker: FakeTracker, slack: FakeSlack, engine: Engine) -> None:
+    task = adapter_for(tracker).create(NewTask(1, "Refund flow for kettles", "x", None,
+                                               due=date(2026, 12, 4)))
+
+    [reply] = thread_after_saving(slack, engine, tracker, task.url)
+
+    assert "Refund flow for kettles" in reply and task.url in reply
+    assert reply.startswith("*Related task*: <") and "Status: " in reply
+
+
+@pytest.mark.parametrize("tracker", ["jira"], indirect=True)
+def test_a_task_the_tracker_does_not_have_is_a_warning_not_a_refusal(
+        tracker: FakeTracker, slack: FakeSlack, engine: Engine) -> None:
+    [reply] = thread_after_saving(slack, engine, tracker, "PM-404")
+
+    assert reply == (":warning: *Related task*: “PM-404” is not a task I can find in Jira. "
+                     "<@U0BOB>, please check it (Edit a stage).")
+
+
+def test_the_form_asks_for_the_task_as_plain_text() -> None:
+    stage = SUPPORT.stage("action_items")
+    view = stage_view(stage, title="Kettle refund", meta=ModalMeta(1, stage.key), values={})
+    block = next(b for b in view["blocks"] if b.get("block_id", "").endswith("related_task"))
+    assert block["element"]["type"] == "plain_text_input"
+    assert "tracker" in block["hint"]["text"]
