@@ -222,6 +222,7 @@ def _select(block: dict, element: dict, entry: dict | None, d: Directory, fires:
     etype = element["type"]
     multi = etype.startswith("multi_")
     chosen = _chosen(element, entry)
+    choices: list[tuple[str | None, dict]]
     if etype in ("users_select", "multi_users_select"):
         choices = [(None, {"value": uid, "text": name}) for uid, name in d.people]
     elif etype.endswith(("conversations_select", "channels_select")):
@@ -321,8 +322,9 @@ def element(block: dict, el: Any, d: Directory, *, entry: dict | None = None,
     if etype in ("button", "workflow_button"):
         style = el.get("style") or "default"
         extra = f' data-value="{esc(el["value"])}"' if "value" in el else ""
-        if el.get("url") and _href(el["url"]):
-            extra += f' data-url="{esc(_href(el["url"])[0])}"'
+        link = _href(el["url"]) if el.get("url") else None
+        if link:
+            extra += f' data-url="{esc(link[0])}"'
         return (f'<button type="button" class="bk-btn bk-btn-{esc(style)}"'
                 f'{_attrs(block, el, True)}{extra}>{text_object(el.get("text"), d)}</button>')
     if etype == "overflow":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import CursorResult, Executable, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,15 @@ def insert_once(session: Session, model: type[Base], unique: Sequence[str],
             .returning(model.id))  # type: ignore[attr-defined]
     result: int | None = session.execute(stmt).scalar()
     return result
+
+
+def updated_rows(session: Session, stmt: Executable) -> int:
+    """How many rows an UPDATE changed: a conditional UPDATE is a claim too, and only the caller
+    that sees 1 acts. `Session.execute` is typed as returning a plain `Result`; for an UPDATE
+    without RETURNING it is always a `CursorResult`, the one that carries the count."""
+    result = session.execute(stmt)
+    assert isinstance(result, CursorResult)  # an UPDATE/DELETE without RETURNING, see above
+    return result.rowcount
 
 
 def skip_locked(query: Select[T], session: Session) -> Select[T]:

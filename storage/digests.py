@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import LABEL_STYLE_TABLENAME_PLUS_COL
 
-from storage.claims import insert_once
+from storage.claims import insert_once, updated_rows
 from storage.models import ActionItem, Base, FollowUp, Review, SlackId, StageSubmission
 from storage.reviews import OPEN_ITEM_STATUSES
 from storage.types import utcnow
@@ -86,11 +86,10 @@ def claim(session: Session, *, workspace_id: int, meeting_key: str, channel_id: 
 
 def retake(session: Session, digest: Digest, now: datetime) -> bool:
     """Take over a failed or abandoned claim; True for exactly one of several racing callers."""
-    result = session.execute(update(Digest).where(
+    return updated_rows(session, update(Digest).where(
         Digest.id == digest.id, Digest.status == digest.status,
         Digest.claimed_at == digest.claimed_at,
-    ).values(status=CLAIMED, claimed_at=now).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    ).values(status=CLAIMED, claimed_at=now).execution_options(synchronize_session=False)) == 1
 
 
 def find(session: Session, workspace_id: int, meeting_key: str, channel_id: str

@@ -189,12 +189,12 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
         tsq: ColumnElement[Any] = parts[0]
         for part in parts[1:]:
             tsq = tsq.op("&&" if match_all else "||")(part)
-        vector = literal_column(f"{TABLE}.{PG_VECTOR}")
+        vector: ColumnClause[Any] = literal_column(f"{TABLE}.{PG_VECTOR}")
         rank = func.ts_rank(vector, tsq).label("rank")
-        query = query.add_columns(rank).where(vector.op("@@")(tsq))
-        rows = session.execute(query.order_by(rank.desc(), KnowledgeEntry.id.desc())
-                               .limit(limit)).all()
-        return [Hit(e, float(r)) for e, r in rows]
+        ranked = session.execute(query.add_columns(rank).where(vector.op("@@")(tsq))
+                                 .order_by(rank.desc(), KnowledgeEntry.id.desc())
+                                 .limit(limit)).all()
+        return [Hit(e, float(r)) for e, r in ranked]
     joiner = " AND " if match_all else " OR "
     match = joiner.join(f'"{w}"' for w in words)
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
@@ -204,9 +204,9 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
            .select_from(text(FTS_TABLE))
            .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
            .subquery("fts"))
-    query = (query.join(fts, fts.c.rid == KnowledgeEntry.id).add_columns(fts.c.rank)
-             .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc()).limit(limit))
-    return [Hit(e, float(r)) for e, r in session.execute(query).all()]
+    with_rank = (query.join(fts, fts.c.rid == KnowledgeEntry.id).add_columns(fts.c.rank)
+                 .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc()).limit(limit))
+    return [Hit(e, float(r)) for e, r in session.execute(with_rank).all()]
 
 
 def similar(session: Session, workspace_id: int, words: Sequence[str], *,

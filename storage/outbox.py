@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from storage.claims import skip_locked
+from storage.claims import skip_locked, updated_rows
 from storage.models import Base
 from storage.types import utcnow
 
@@ -110,9 +110,8 @@ def retry_failed(session: Session, ids: Iterable[int] | None = None,
     stmt = update(Effect).where(Effect.status == FAILED)
     if ids is not None:
         stmt = stmt.where(Effect.id.in_(list(ids)))
-    result = session.execute(stmt.values(status=PENDING, due_at=now or utcnow(), attempts=0,
-                                         finished_at=None, lease_until=None))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return updated_rows(session, stmt.values(status=PENDING, due_at=now or utcnow(), attempts=0,
+                                             finished_at=None, lease_until=None))
 
 
 @dataclass(frozen=True)

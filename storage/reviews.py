@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.claims import updated_rows
 from storage.models import (
     ActionItem,
     AuditEntry,
@@ -176,7 +177,8 @@ def record_submission(session: Session, review: Review, *, stage_key: str,
         session.add(FollowUp(review_id=review.id, submission_id=submission.id, kind=kind,
                              title=title, detail=detail, suggested_action=suggested))
     session.execute(
-        Draft.__table__.delete().where(Draft.review_id == review.id, Draft.stage_key == stage_key))
+        delete(Draft).where(Draft.review_id == review.id, Draft.stage_key == stage_key)
+        .execution_options(synchronize_session=False))  # a plain DELETE, nothing synchronised
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
         audit(session, review.workspace_id, user_id, "stage.edited", review.id,
@@ -214,7 +216,6 @@ def sync_action_items(session: Session, review: Review, *, stage_key: str,
     for position, row in enumerate(rows):
         item = existing.pop(position, None)
         due = date.fromisoformat(row["due_date"]) if row.get("due_date") else None
-        change = ItemChange(item)
         if item is None:
             item = ActionItem(review_id=review.id, source_stage=stage_key, position=position,
                               title=row["title"], owner_id=row["owner"], due_date=due,
@@ -227,6 +228,7 @@ def sync_action_items(session: Session, review: Review, *, stage_key: str,
                   due_date=row.get("due_date"))
             change = ItemChange(item, created=True)
         else:
+            change = ItemChange(item)
             if item.owner_id != row["owner"]:
                 change = ItemChange(item, previous_owner=item.owner_id)
                 item.assigned_at = utcnow()
@@ -331,10 +333,10 @@ def claim_follow_ups(session: Session, review_id: int, kind: str, *, to_status: 
     for row in follow_ups(session, review_id):
         if row.kind != kind or row.status != from_status:
             continue
-        moved = session.execute(update(FollowUp).where(
+        moved = updated_rows(session, update(FollowUp).where(
             FollowUp.id == row.id, FollowUp.status == from_status,
         ).values(status=to_status).execution_options(synchronize_session=False))
-        if moved.rowcount == 1:  # type: ignore[attr-defined]
+        if moved == 1:
             session.refresh(row)
             claimed.append(row)
     return claimed

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.claims import dialect_insert, insert_once
+from storage.claims import dialect_insert, insert_once, updated_rows
 from storage.models import Base, Review, SlackId, StageSubmission
 from storage.types import utcnow, without_nul
 
@@ -99,11 +99,11 @@ def upsert_ticket(session: Session, workspace_id: int, ticket_id: str, **values:
 
 def claim_stale_suggestion(session: Session, ticket: Ticket) -> bool:
     """Mark the ticket's one stale suggestion as taken; False when someone already took it."""
-    result = session.execute(update(Ticket).where(
+    taken = updated_rows(session, update(Ticket).where(
         Ticket.id == ticket.id, Ticket.stale_suggested_at.is_(None),
     ).values(stale_suggested_at=utcnow()).execution_options(synchronize_session=False))
     session.refresh(ticket)
-    return result.rowcount == 1
+    return taken == 1
 
 
 def stale_candidates(session: Session, opened_before: datetime, limit: int = 500) -> list[Ticket]:

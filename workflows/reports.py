@@ -8,6 +8,7 @@ workflow gets a report by reusing the usual keys (summary, impact, lessons, root
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -145,7 +146,8 @@ def plain(f: FieldDef, value: Any) -> Fact:
     return Fact(label, str(value))
 
 
-def _fields(workflow: Workflow, answers: dict[str, dict[str, Any]]):
+def _fields(workflow: Workflow,
+            answers: dict[str, dict[str, Any]]) -> Iterator[tuple[Stage, FieldDef, Any]]:
     for stage in workflow.stages:
         given = answers.get(stage.key) or {}
         for f in stage.fields:

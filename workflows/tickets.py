@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from workflows.links import link_problem
 
@@ -128,7 +129,7 @@ class TicketEvent(BaseModel):
         return "@" in self.owner
 
 
-def _field_of(error: dict[str, Any]) -> str | None:
+def _field_of(error: ErrorDetails) -> str | None:
     loc = ".".join(str(p) for p in error.get("loc", ()))
     message = str(error.get("msg", ""))
     if not loc and ": " in message:  # model-level checks name their field first
@@ -136,7 +137,7 @@ def _field_of(error: dict[str, Any]) -> str | None:
     return loc or None
 
 
-def _message(error: dict[str, Any], field: str | None) -> str:
+def _message(error: ErrorDetails, field: str | None) -> str:
     if error.get("type") == "missing":
         return f"{field} is required"
     if str(error.get("type", "")).startswith(("decimal", "int_")):

@@ -19,6 +19,7 @@ from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from bot.slack import state
 from bot.slack.text import escape
+from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem
@@ -133,6 +134,9 @@ def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClien
         return
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
+        if item is None:  # gone since guarded() looked
+            _tell(client, body, "That action item no longer exists.")
+            return
         pol = reminders.policy(rt, item.review.workspace)
         tz = rt.people.timezone(item.owner_id, rt.settings.timezone)
     until = snooze_until(choice, reminders.utcnow(), tz, pol)
@@ -284,8 +288,13 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    assert title and owner and due  # each missing one has an error above
     with transaction(rt.sessions) as session:
         review = store.get_review(session, int(view["private_metadata"]))
+        if review is None:
+            ack(response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."))
+            return
         item = store.add_action_item(
             session,
             review,

@@ -117,6 +117,7 @@ def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
             if sched is None:
                 item.next_nudge_at = None
                 continue
+            assert item.next_nudge_at is not None  # the query asked for next_nudge_at <= now
             for planned in planned_nudges(sched, pol, item.next_nudge_at, now + timedelta(
                     microseconds=1)):
                 verdict = classify(planned, now, catch_up)
@@ -154,7 +155,8 @@ def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
     channel = rt.client.conversations_open(users=nudge.recipient_id)["channel"]["id"]
     history = rt.client.conversations_history(channel=channel, limit=100,
                                               include_all_metadata=True)
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages", [])
+    for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
         if payload.get("nudge_id") == nudge.id:
             return channel, message["ts"]
@@ -204,7 +206,9 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
             nudge = session.get(Nudge, nudge_id)
-            if error in PERMANENT_ERRORS:
+            if nudge is None:
+                pass  # deleted with its review meanwhile: nothing to record
+            elif error in PERMANENT_ERRORS:
                 nudge.status, nudge.reason = FAILED, error
             else:  # retried by the next sweep, after the client's own retries gave up
                 nudge.reason, nudge.claimed_at = f"retrying: {error}", utcnow() - STALE_CLAIM
@@ -219,8 +223,9 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         return
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)
-        nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
-        nudge.reason = None
+        if nudge is not None:  # (deleted with its review meanwhile: nothing to record)
+            nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
+            nudge.reason = None
         item = session.get(ActionItem, item_id)
         if item is not None and new_card:
             item.dm_channel, item.dm_ts = channel, ts

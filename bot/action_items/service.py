@@ -174,7 +174,8 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
         found = (str(reply["channel"]), str(reply["ts"]))
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
-        item.dm_channel, item.dm_ts = found
+        if item is not None:  # (nothing deletes an item; if one went, there is no card to keep)
+            item.dm_channel, item.dm_ts = found
     # The former owner's card, unless it is in the new owner's DM (this call run again).
     if handed_over and old_card and old_card[0] != found[0]:
         try:
@@ -309,6 +310,8 @@ def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool,
 def ask_to_confirm(rt: Runtime, review_id: int) -> None:
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
+        if review is None:
+            return  # no review, nothing to confirm
         owner, title, permalink = review.owner_id, review.title, review.permalink
     rt.client.chat_postMessage(channel=owner, **improvements_blocks(review_id, title, permalink))
 
@@ -333,6 +336,8 @@ def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
             return
         view, days = view_of(rt, item), days_overdue(rt, item)
     for kind, channel, ts in sent:
+        if channel is None or ts is None:  # a sent notice has both (ts is asked for above)
+            continue
         try:
             rt.client.chat_update(channel=channel, ts=ts,
                                   **owner_notice_blocks(view, kind, days))

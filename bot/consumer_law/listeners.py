@@ -13,17 +13,18 @@ from bot.consumer_law import views
 from bot.reviews.views.review_message import ASSESS_ACL
 from bot.runtime import Runtime
 from bot.slack import state
+from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import FollowUp
-from workflows.au.acl import Assessment, Guarantee, assess
+from workflows.au.acl import KINDS, Assessment, Guarantee, assess
 from workflows.au.warranty import warranty_text
 
 
 def parse(values: dict[str, Any]) -> tuple[Assessment | None, dict[str, str]]:
     """The modal's answers assessed under the ACL, or errors to show next to the fields."""
 
-    kind = state.option(values, "kind")
+    kind = state.one_of(state.option(values, "kind"), KINDS)
     errors: dict[str, str] = {}
     try:
         price = Decimal(state.text(values, "price"))
@@ -57,8 +58,8 @@ def parse(values: dict[str, Any]) -> tuple[Assessment | None, dict[str, str]]:
 def warranty(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
     """The mandatory warranty-against-defects wording (Competition and Consumer Regulations
     2010 reg 90), to paste into warranty documents."""
-    kind = rest.strip().lower() or "goods"
-    if kind not in ("goods", "services"):
+    kind = state.one_of(rest.strip().lower() or "goods", KINDS)
+    if kind is None:
         respond(text="Use `/postmortem warranty goods` or `/postmortem warranty services`.")
         return
     respond(
@@ -86,6 +87,10 @@ def assessed(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -
     review_id, user_id = int(view["private_metadata"]), body["user"]["id"]
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
+        if review is None:
+            ack(response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."))
+            return
         session.add(
             FollowUp(
                 review_id=review.id,

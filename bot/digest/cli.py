@@ -52,11 +52,12 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
         click.echo(as_mrkdwn(found.message), nl=False)
         return
     result = feature.post(rt, team, now=now, by="cli")
+    held = when(result.meeting.starts_at) if result.meeting else ""  # set for posted, already
     if result.status == "posted":
-        click.echo(f"posted the digest for the meeting on {when(result.meeting.starts_at)} "
+        click.echo(f"posted the digest for the meeting on {held} "
                    f"to {result.channel} (ts {result.ts})")
     elif result.status == "already":
-        click.echo(f"the digest for the meeting on {when(result.meeting.starts_at)} is already "
+        click.echo(f"the digest for the meeting on {held} is already "
                    f"in {result.channel} ({result.detail}): nothing posted")
     elif result.status == "no_channel":
         raise CliError("no digest channel is set: set POSTMORTEM_DIGEST_CHANNEL before the "

@@ -120,7 +120,7 @@ def schedule_errors(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, A
     hours_raw = state.text(values, "hours_before")
     if not hours_raw.isdigit() or not 1 <= int(hours_raw) <= 168:
         errors["hours_before"] = "Give a whole number of hours from 1 to 168 (a week)."
-    if errors:
+    if errors or not at_raw:  # (no time has its error above)
         return errors, {}
     return {}, {
         "channel": channel,

@@ -149,7 +149,7 @@ def save_settings(rt: Runtime, team: str, actor: str, **changes: Any) -> DigestS
         updated = replace(current, **changes, updated_at=utcnow(), updated_by=actor)
         updated.schedule(rt.settings.state)  # raises ValueError on a bad combination
         ws.settings = {**(ws.settings or {}), SETTINGS_KEY: updated.to_json()}
-        reviews_store.audit(session, ws.id, actor, "digest.settings_changed",
+        reviews_store.audit(session, ws.id, actor, "digest.settings_changed", None,
                             **{k: str(v) for k, v in changes.items()})
         return updated
 
@@ -373,7 +373,7 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
             row = store.find(session, ws_id, meeting.key, channel)
             retryable = row is not None and (row.status == store.FAILED or (
                 row.status == store.CLAIMED and row.claimed_at < now - STALE_CLAIM))
-            if not retryable or not store.retake(session, row, now):
+            if row is None or not retryable or not store.retake(session, row, now):
                 return PostResult("already", meeting, channel, row.ts if row else None,
                                   detail=row.status if row else "")
             digest_id, recovering = row.id, row.status == store.CLAIMED
@@ -392,11 +392,13 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
         error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
             row = session.get(store.Digest, digest_id)
+            assert row is not None  # claimed above, and nothing deletes a digest row
             row.status, row.reason = store.FAILED, error
         log.error("digest for meeting %s in %s failed: %s", meeting.key, channel, error)
         return PostResult("failed", meeting, channel, detail=error)
     with transaction(rt.sessions) as session:
         row = session.get(store.Digest, digest_id)
+        assert row is not None  # claimed above, and nothing deletes a digest row
         row.status, row.ts, row.posted_at, row.reason = store.POSTED, ts, utcnow(), None
         row.covered_to = now
         reviews_store.audit(session, ws_id, by, "digest.posted", meeting=meeting.key,
@@ -410,7 +412,8 @@ def _already_posted(rt: Runtime, channel: str, digest_id: int) -> str | None:
     """Did an interrupted run post it before it could record so? Look for its metadata."""
     history = rt.client.conversations_history(channel=channel, limit=100,
                                               include_all_metadata=True)
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages", [])
+    for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
         if payload.get("digest_id") == digest_id:
             return message["ts"]
@@ -453,9 +456,9 @@ def tick(rt: Runtime, now: datetime | None = None) -> TickResult:
         # A posted (or missed) meeting is settled; a failed or claimed one may need a retry.
         settled = last.meeting_key if last and last.status in (store.POSTED, store.MISSED) \
             else None
-    meeting = due_to_post(schedule, now, settled)
-    if meeting is not None and post(rt, team, now=now, meeting=meeting).status == "posted":
-        result.posted.append(meeting.key)
+    due = due_to_post(schedule, now, settled)
+    if due is not None and post(rt, team, now=now, meeting=due).status == "posted":
+        result.posted.append(due.key)
     return result
 
 

@@ -32,6 +32,7 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
                 waiting.append((review.id, review.title, stage.name))
         if is_admin:
             for review in store.awaiting_admin(session, ws.id):
+                assert review.current_stage is not None  # awaiting_admin asks for one
                 stage = workflow_of(review).stage(review.current_stage)
                 entry = (review.id, review.title, stage.name)
                 if stage.role == Role.ADMIN and entry not in waiting:

@@ -20,6 +20,8 @@ def post_invoice(rt: Runtime, review_id: int, *, retrying: bool = False) -> None
     """The final tax invoice, in the thread of the review's message (once, even when retried)."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
+        if review is None:
+            return  # deleted meanwhile: no thread to post in (as for the status message)
         workflow = workflow_of(review)
         answers = store.latest_answers(session, review.id)
         stage = next((s for s in workflow.stages if "tax_invoice" in s.rules), None)

@@ -69,9 +69,7 @@ def record(session: Session, review: Review, *, include_private: bool = True) ->
     """The review as plain data (the JSON export, and the context of the document templates)."""
     workflow = workflow_of(review)
     submissions = _submissions(session, review.id)
-    latest: dict[str, StageSubmission] = {}
-    for sub in submissions:
-        latest[sub.stage_key] = sub
+    latest: dict[str, StageSubmission] = {s.stage_key: s for s in submissions}  # the last wins
     stages = []
     for stage in workflow.stages:
         sub = latest.get(stage.key)

@@ -109,9 +109,9 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str | None,
             channel=channel, thread_ts=thread,
             metadata=posted.metadata(REPORT_EVENT, review_id=review_id), **message)["ts"]
     with transaction(rt.sessions) as session:
-        entry = session.get(kb.KnowledgeEntry, entry_id)
-        if entry is not None:
-            entry.report_ts, entry.report_hash = ts, digest
+        saved = session.get(kb.KnowledgeEntry, entry_id)
+        if saved is not None:
+            saved.report_ts, saved.report_hash = ts, digest
     return True
 
 

@@ -59,7 +59,7 @@ def safe_url(url: str) -> str | None:
 
 def _filters(fmt: str) -> dict[str, Any]:
     if fmt == "mrkdwn":
-        def user(_: Context, user_id: str) -> Markup:
+        def user(context: Context, user_id: str) -> str:
             return Markup(mention(user_id))  # noqa: S704 - a Slack user id
 
         def link(url: str) -> Markup:
@@ -115,7 +115,7 @@ def _environment(fmt: str, templates_dir: Path | None) -> Environment:
     env = Environment(  # noqa: S701 - HTML autoescapes; mrkdwn and md escape in `finalize`
         loader=template_loader(templates_dir), undefined=StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, autoescape=select_autoescape(["html.j2"], default=False),
-        **({"finalize": finalize} if finalize else {}))
+        finalize=finalize)  # None (HTML) is Jinja's default: no finalize
     env.filters.update(_filters(fmt))
     return env
 

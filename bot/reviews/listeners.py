@@ -112,6 +112,8 @@ def start_submitted(
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    # each of these, missing, has an error above
+    assert workflow is not None and values["title"] and values["channel"]
     user_id = body["user"]["id"]
     try:
         with transaction(rt.sessions) as session:
@@ -186,6 +188,10 @@ def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
+        if review is None:
+            ack(response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."))
+            return
         workflow = service.workflow_of(review)
         stage = workflow.stage(chosen or "")
         if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
@@ -207,6 +213,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
     user_id = body["user"]["id"]
     is_admin = rt.is_admin(user_id)
     saved: service.SubmitResult | None = None
+    response: dict[str, Any]  # the keyword arguments of ack()
     try:
         with transaction(rt.sessions) as session:
             review = store.get_review(session, meta.review_id, for_update=True)

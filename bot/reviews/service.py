@@ -92,7 +92,8 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
     result = transition(workflow, stage_key, answers, context)
     comments = {d.key: answers.get(d.comment_field, "") if d.comment_field else ""
                 for d in stage.decisions}
-    follow_ups = [(fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups]
+    follow_ups: list[tuple[str, str, str, str | None]] = [
+        (fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups]
     follow_ups += [(f.kind, f.title, f.detail, f.suggested_action) for f in result.findings]
     store.record_submission(
         session, review, stage_key=stage_key, answers=answers, user_id=user_id,

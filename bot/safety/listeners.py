@@ -110,7 +110,7 @@ def reported(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         errors["submitted_on"] = "The submission date can't be in the future."
     if not reference:
         errors["reference"] = "Give the ACCC reference number."
-    if errors:
+    if errors or not submitted:  # (no date has its error above)
         ack(response_action="errors", errors=errors)
         return
     safety.mark_reported(

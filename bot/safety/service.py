@@ -50,12 +50,12 @@ def incident_from_state(values: dict[str, Any], tz: str) -> tuple[ps.Incident | 
     incident = ps.Incident(
         product_name=state.text(values, "product_name"), aware_at=aware,
         what_happened=state.text(values, "what_happened"),
-        outcome=state.option(values, "outcome") or "other",
+        outcome=state.one_of(state.option(values, "outcome"), ps.OUTCOMES) or "other",
         caused_or_may_have=state.option(values, "caused") == "yes",
         model=state.text(values, "model"), batch_or_serial_numbers=batches,
         supplier=state.text(values, "supplier"),
         where=state.text(values, "location"),
-        exemption=None if exemption in (None, "none") else exemption,
+        exemption=state.one_of(exemption, ps.EXEMPTIONS),  # "none" (None of these) is None
         actions_taken=state.text(values, "actions"))
     errors = ps.validate_incident(incident, utcnow())
     blocks = {"aware_at": "aware_date", "product_name": "product_name",
@@ -161,7 +161,7 @@ def record_recall(rt: Runtime, team_id: str, user_id: str, values: dict[str, Any
                                                 "contact") if not text(b)}
     if not day or not clock:
         errors["action_date"] = "Give the date and time the recall action was taken."
-    if errors:
+    if errors or not day or not clock:  # (no day or time has its error above)
         return None, errors
     zone = ZoneInfo(tz)
     action_at = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock),
@@ -202,6 +202,7 @@ def mark_deadline_done(rt: Runtime, deadline_id: int, user_id: str) -> bool:
             return False
         deadline.done_at, deadline.done_by = utcnow(), user_id
         recall = session.get(SafetyRecall, deadline.recall_id)
+        assert recall is not None  # recall_id is a foreign key (a recall's deadlines go with it)
         store.audit(session, recall.workspace_id, user_id, "safety.recall_deadline_done",
                     None, recall=recall.id, deadline=deadline.kind)
         return True

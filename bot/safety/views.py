@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,7 +144,7 @@ def _deadline_line(deadline: Any, tz: str) -> str:
     return f"*{due:%a %-d %b, %H:%M %Z}*: {escape(deadline.description)}"
 
 
-def recall_summary(recall: Any, deadlines: list[Any], tz: str) -> dict[str, Any]:
+def recall_summary(recall: Any, deadlines: Sequence[Any], tz: str) -> dict[str, Any]:
     lines = "\n".join(f"• {_deadline_line(d, tz)}" for d in deadlines)
     text = (f":warning: *Recall recorded: {escape(clip(recall.product, 200))}*\n"
             f"{escape(clip(recall.hazard, 500))}\n*Deadlines*\n{lines}")
@@ -162,7 +163,7 @@ def recall_alert(kind: str, deadline: Any, recall: Any, tz: str) -> dict[str, An
 
 
 def register_message(incidents: list[Any], tz: str,
-                     deadlines: list[tuple[Any, Any]] = ()) -> dict[str, Any]:
+                     deadlines: Sequence[tuple[Any, Any]] = ()) -> dict[str, Any]:
     blocks: list[Any] = [
         SectionBlock(text=MarkdownTextObject(text="*Product safety register*: open incidents")),
         ActionsBlock(elements=[ButtonElement(text="Report an incident", action_id=OPEN_REPORT,

@@ -65,7 +65,7 @@ def admin_ids(client: WebClient, configured: frozenset[str]) -> list[str]:
     owners (one users.list call; bots and deactivated accounts left out)."""
     if configured:
         return sorted(configured)
-    members = client.users_list(limit=500).get("members", [])
+    members: list[dict[str, Any]] = client.users_list(limit=500).get("members", [])
     return sorted(m["id"] for m in members
                   if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
                   and not m.get("is_bot"))

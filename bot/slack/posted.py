@@ -26,7 +26,8 @@ def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | N
     else:
         page = client.conversations_history(channel=channel, limit=limit,
                                             include_all_metadata=True)
-    for message in page.get("messages", []):
+    messages: list[dict[str, Any]] = page.get("messages", [])
+    for message in messages:
         meta = message.get("metadata") or {}
         payload = meta.get("event_payload") or {}
         if meta.get("event_type") == event_type and all(

@@ -7,9 +7,11 @@ found by its block id alone. Slack leaves untouched inputs out of `state.values`
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 Values = dict[str, Any]
+C = TypeVar("C", bound=str)
 
 
 def raw(values: Values, block: str, key: str) -> Any:
@@ -26,6 +28,12 @@ def option(values: Values, block: str) -> str | None:
     """The chosen option's value of a select or radio group."""
     chosen = raw(values, block, "selected_option") or {}
     return chosen.get("value")
+
+
+def one_of(value: str | None, allowed: Iterable[C]) -> C | None:
+    """`value` as one of `allowed` (a Literal type's values), or None when it is none of them:
+    a chosen option checked against what the domain accepts, and typed as such."""
+    return next((a for a in allowed if a == value), None)
 
 
 def options(values: Values, block: str) -> list[str]:

@@ -320,7 +320,9 @@ def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None
     _ensure_pinned(rt, team, workflow)
     with transaction(rt.sessions) as session:
         ticket = session.get(Ticket, row_id)
-        ws = session.get(Workspace, ticket.workspace_id)
+        if ticket is None:  # (nothing deletes a ticket row; said as above all the same)
+            return None, "That ticket is no longer recorded."
+        ws = _workspace_of(session, ticket)
         rules = CesRules.from_settings(tickets_settings(ws))
         draft = metadata_draft(workflow, None, ticket, "stale_ticket", rules, ticket.owner_id)
         review_id, created = create_for_ticket(
@@ -333,6 +335,12 @@ def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None
 
 
 def ticket_store_team(session: Session, ticket: Ticket) -> str:
-    return session.get(Workspace, ticket.workspace_id).team_id
+    return _workspace_of(session, ticket).team_id
+
+
+def _workspace_of(session: Session, ticket: Ticket) -> Workspace:
+    ws = session.get(Workspace, ticket.workspace_id)
+    assert ws is not None  # workspace_id is a foreign key: the row exists
+    return ws
 
 

@@ -170,6 +170,7 @@ def plan(rt: Runtime, now: datetime) -> list[Planned]:
         for review in reviews:
             since = moved.get(review.id, review.created_at)
             days = working_days_between(since.astimezone(zone).date(), today, rt.settings.state)
+            assert review.current_stage is not None  # the query asked for a current stage
             stage_name = workflow_of(review).stage(review.current_stage).name
             occurrence = f"{since:%Y%m%dT%H%M%S}"
             if review.status == IN_REVIEW:
@@ -208,6 +209,7 @@ def _deliver(rt: Runtime, p: Planned, result: ReminderResult) -> None:
         error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
             row = session.get(SupportReminder, claim)
+            assert row is not None  # this call's claim: only this call deletes it (below)
             if error in PERMANENT_ERRORS:
                 row.status, row.reason = "failed", error
             else:  # let the next sweep try again
@@ -216,6 +218,7 @@ def _deliver(rt: Runtime, p: Planned, result: ReminderResult) -> None:
         return
     with transaction(rt.sessions) as session:
         row = session.get(SupportReminder, claim)
+        assert row is not None  # this call's claim: only this call deletes it (above)
         row.status, row.sent_at = "sent", utcnow()
     result.sent += 1
 

@@ -307,6 +307,7 @@ class ActorMixin:
             raise LookupError("message_ts is needed to click on a message")
         channel = ws.resolve_channel(channel_id)
         is_ephemeral = False
+        msg: dict | None
         try:
             msg = ws.find_message(channel["id"], message_ts)
         except ApiError:

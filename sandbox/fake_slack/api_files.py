@@ -21,7 +21,7 @@ def get_upload_url(fake: Host, params: dict) -> dict:
     ws = fake.workspace
     filename = params.get("filename")
     try:
-        length = int(params.get("length"))
+        length = int(params.get("length", ""))  # missing: a ValueError, as for "abc"
     except (TypeError, ValueError) as exc:
         raise ApiError("invalid_arguments", messages=[
             "[ERROR] missing required field: length [json-pointer:/length]"
@@ -83,7 +83,8 @@ def complete_upload(fake: Host, params: dict) -> dict:
         ])
     infos = []
     for entry in files:
-        info = ws.files.get(entry.get("id")) if isinstance(entry, dict) else None
+        file_id = entry.get("id") if isinstance(entry, dict) else None
+        info = ws.files.get(file_id) if isinstance(file_id, str) else None
         if info is None or info["completed"]:
             raise ApiError("file_not_found")
         if info["content"] is None:

@@ -257,7 +257,8 @@ def full_state(blocks: list[dict], entered: dict[str, dict[str, dict]]) -> dict:
         etype = el.get("type")
         if etype not in STATEFUL_TYPES:
             continue
-        bid, aid = block.get("block_id"), el.get("action_id")
+        # make_view gave every block and every stateful element an id
+        bid, aid = block["block_id"], el["action_id"]
         touched = entered.get(bid, {}).get(aid)
         if touched is not None:
             values.setdefault(bid, {})[aid] = copy.deepcopy(touched)
@@ -271,8 +272,11 @@ def build_values(
 ) -> dict[str, dict[str, dict]]:
     """``{block_id: {action_id: python value}}`` -> Slack state entries, strictly checked."""
     by_block: dict[str, dict[str, dict]] = {}
-    for block, el in iter_elements(blocks):
-        by_block.setdefault(block.get("block_id"), {})[el.get("action_id")] = el
+    for block, element in iter_elements(blocks):
+        # make_view gave every block an id; an image accessory has no action_id (nor a value)
+        elements = by_block.setdefault(block["block_id"], {})
+        if element.get("action_id") is not None:
+            elements[element["action_id"]] = element
     out: dict[str, dict[str, dict]] = {}
     for bid, actions in values.items():
         if bid not in by_block:

@@ -146,7 +146,7 @@ class Workspace:
         is_bot: bool = False,
     ) -> dict:
         real_name = real_name or name
-        user = {
+        user: dict[str, Any] = {
             "id": user_id,
             "team_id": self.team_id,
             "name": name,
@@ -372,7 +372,8 @@ class Workspace:
         kept: dict[str, dict[str, dict]] = {}
         entered = self.view_entered.get(old["id"], {})
         for block, el in iter_elements(new["blocks"]):
-            item = entered.get(block.get("block_id"), {}).get(el.get("action_id"))
+            aid = el.get("action_id")  # an image accessory has none; make_view named every block
+            item = entered.get(block["block_id"], {}).get(aid) if aid else None
             if item is not None and item.get("type") == el.get("type"):
                 kept.setdefault(block["block_id"], {})[el["action_id"]] = item
         self.view_entered[old["id"]] = kept

@@ -366,6 +366,25 @@ def test_an_added_item_is_saved_and_its_owner_told(
     assert "*Open action items*\n1" in view_text(status)
 
 
+def test_adding_an_item_to_a_review_deleted_meanwhile_says_so(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt)
+    form = views.add_item_modal(review_id, "Refund", ALICE)
+    with transaction(rt.sessions) as session:
+        session.delete(session.get(Review, review_id))
+    body, view = view_submission(
+        form, {"title": "Publish refund times", "owner": BOB, "due": "2026-12-04"}
+    )
+
+    listeners.add_submitted(ack=ack, body=body, view=view, rt=rt)
+
+    assert ack.call_args.kwargs["response_action"] == "update"
+    assert ack.call_args.kwargs["view"]["title"]["text"] == "Review gone"
+    with transaction(rt.sessions) as session:
+        assert session.scalars(select(ActionItem)).all() == []
+
+
 # --- confirm --------------------------------------------------------------------------------
 
 

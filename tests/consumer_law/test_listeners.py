@@ -27,7 +27,7 @@ from bot.consumer_law import listeners, views
 from bot.reviews.views.review_message import ASSESS_ACL
 from bot.runtime import Runtime
 from storage.db import transaction
-from storage.models import AuditEntry, FollowUp
+from storage.models import AuditEntry, FollowUp, Review
 
 
 def assessments(rt: Runtime) -> list[FollowUp]:
@@ -146,3 +146,19 @@ def test_an_assessment_is_recorded_acked_then_posted_in_the_thread(
     posted = client.chat_postMessage.call_args.kwargs
     assert (posted["channel"], posted["thread_ts"]) == (CHANNEL, STATUS_TS)
     assert "*Consumer guarantees assessment*" in view_text(posted)
+
+
+def test_an_assessment_of_a_review_deleted_meanwhile_says_so(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt)
+    with transaction(rt.sessions) as session:
+        session.delete(session.get(Review, review_id))
+
+    assess(rt, ack, client, review_id, a_faulty_kettle())
+
+    assert ack.call_args.kwargs["response_action"] == "update"
+    assert ack.call_args.kwargs["view"]["title"]["text"] == "Review gone"
+    assert assessments(rt) == []
+    assert slack_calls(client) == []
+

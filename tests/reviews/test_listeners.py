@@ -489,6 +489,22 @@ def test_picking_a_stage_to_edit_shows_it_filled_with_the_latest_answers(
     assert product["element"]["initial_value"] == "Kettle K2"
 
 
+def test_picking_a_stage_of_a_review_deleted_meanwhile_says_so(
+    rt: Runtime, ack: MagicMock
+) -> None:
+    review_id = seed_review(rt)
+    submit_current(rt, review_id)
+    picker = listeners.edit_picker(review_id, "Refund", [("metadata", "Ticket metadata")])
+    with transaction(rt.sessions) as session:
+        session.delete(store.get_review(session, review_id))
+    body, view = view_submission(picker, {"stage": "metadata"})
+
+    listeners.edit_picked(ack=ack, body=body, view=view, rt=rt)
+
+    assert ack.call_args.kwargs["response_action"] == "update"
+    assert ack.call_args.kwargs["view"]["title"]["text"] == "Review gone"
+
+
 def deliver(rt: Runtime) -> None:
     """What the bot's delivery worker does after the request: carry out the promised effects."""
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(minutes=1))

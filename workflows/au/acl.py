@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, get_args
 
 from workflows.au.gst import money
 
 Kind = Literal["goods", "services"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 CONSUMER_THRESHOLD = Decimal("100000")
 CONSUMER_THRESHOLD_BEFORE_2021 = Decimal("40000")

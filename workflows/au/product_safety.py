@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from workflows.calendar import AU_STATES, next_working_day
@@ -32,6 +32,8 @@ Outcome = Literal["death", "serious_injury_or_illness", "other"]
 Exemption = Literal[
     "not_caused_by_product", "tga", "apvma", "food_borne_illness", "coroner", "road_vehicle"
 ]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+EXEMPTIONS: tuple[Exemption, ...] = get_args(Exemption)
 
 
 def _zone(state: str) -> ZoneInfo:

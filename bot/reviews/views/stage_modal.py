@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ConversationFilter,
     ConversationSelectElement,
     DatePickerElement,
     DividerBlock,
@@ -135,7 +136,7 @@ def _element(f: FieldDef, value: Any) -> Any:
                                       placeholder="Choose people")
     if t == FieldType.CHANNEL:
         return ConversationSelectElement(action_id=VALUE, initial_conversation=_text(value),
-                                         filter={"include": ["public", "private"]})
+                                         filter=ConversationFilter(include=["public", "private"]))
     if t == FieldType.CHOICE:
         options = [_option(o.value, o.label) for o in f.options]
         chosen = next((o for o in options if o.value == value), None)
@@ -143,10 +144,10 @@ def _element(f: FieldDef, value: Any) -> Any:
                                    placeholder="Choose one")
     if t == FieldType.MULTI_CHOICE:
         options = [_option(o.value, o.label) for o in f.options]
-        chosen = [o for o in options if o.value in (value or [])] or None
+        ticked = [o for o in options if o.value in (value or [])] or None
         if len(options) <= 10:
-            return CheckboxesElement(action_id=VALUE, options=options, initial_options=chosen)
-        return StaticMultiSelectElement(action_id=VALUE, options=options, initial_options=chosen,
+            return CheckboxesElement(action_id=VALUE, options=options, initial_options=ticked)
+        return StaticMultiSelectElement(action_id=VALUE, options=options, initial_options=ticked,
                                         placeholder="Choose")
     if t == FieldType.YES_NO:
         options = [_option(v, label) for v, label in YES_NO]
@@ -178,8 +179,8 @@ def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str,
     """The field's input(s). `optional` is what Slack enforces and shows as "(optional)" after
     the label, so the label itself never says it; `note` says when an optional-looking field is
     needed after all."""
-    hint = " ".join(h for h in (note, f.hint) if h)
-    hint = clip(hint, 2000) if hint else None
+    joined = " ".join(h for h in (note, f.hint) if h)
+    hint = clip(joined, 2000) if joined else None
     blocks: list[Block] = [InputBlock(block_id=block_id, label=clip(label, 2000),
                                       element=_element(f, value), optional=optional, hint=hint)]
     if f.type == FieldType.MONEY:
@@ -394,7 +395,8 @@ def _put(f: FieldDef | None, target: dict[str, Any], key: str, value: Any, is_gs
     if f is None:
         return
     if f.type == FieldType.MONEY:
-        money = target.get(key) if isinstance(target.get(key), dict) else {}
+        current = target.get(key)
+        money = current if isinstance(current, dict) else {}
         money["gst" if is_gst else "amount"] = value
         target[key] = money
     else:

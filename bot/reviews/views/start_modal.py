@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ContextBlock,
+    ConversationFilter,
     ConversationSelectElement,
     InputBlock,
     MarkdownTextObject,
@@ -42,7 +43,7 @@ def start_view(workflows: list[Workflow], *, user_id: str, channel_id: str,
         InputBlock(block_id="channel", label="Post updates in", element=ConversationSelectElement(
             action_id="v", initial_conversation=channel_id or None,
             default_to_current_conversation=not channel_id,
-            filter={"include": ["public", "private"]})),
+            filter=ConversationFilter(include=["public", "private"]))),
         ContextBlock(block_id="about", elements=[MarkdownTextObject(text=" · ".join(
             f"*{escape(w.name)}*: {len(w.stages)} stages" for w in workflows))]),
     ]
