@@ -10,14 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from click.testing import CliRunner
+from helpers.action_items import make_items  # assigned at a fixed time, like the sweeps
 from helpers.slack_walk import choose
 from sqlalchemy import func, select
 
 from bot.action_items import nudges
 from bot.action_items import service as reminders
 from bot.cli.main import main
-from bot.reviews import service
-from bot.reviews.status import refresh_status
 from bot.slack.text import day_text
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
@@ -38,23 +37,6 @@ DUE_SHOWN = day_text(date.fromisoformat(DUE))
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def make_items(bot, rows: list[dict], owner: str = ADMIN) -> list[int]:
-    """A campaign review owned by `owner` whose action-items stage holds `rows`."""
-    with transaction(bot.rt.sessions) as session:
-        review = service.start_review(session, REGISTRY["campaign_postmortem"], team_id="T0TEST",
-                                      title="Black Friday email", channel_id=CHANNEL,
-                                      owner_id=owner, started_by=owner)
-        review_id = review.id
-    refresh_status(bot.rt, review_id)
-    with transaction(bot.rt.sessions) as session:
-        review = store.get_review(session, review_id)
-        changes = store.sync_action_items(session, review, stage_key="action_items", rows=rows,
-                                          actor=owner)
-        ids = [(c.item.id, c.created, c.previous_owner) for c in changes]
-    reminders.notify_changes(bot.rt, ids)
-    return [i for i, _, _ in ids]
 
 
 def dm_channel(slack: FakeSlack, user: str) -> str:
