@@ -14,7 +14,7 @@ from bot.slack import menu
 from bot.slack.text import clip, escape
 from sandbox.fake_slack import problems
 from sandbox.fake_slack.state import build_values
-from workflows.engine import clean
+from workflows.engine import GST_KEY, applies, clean, controllers
 from workflows.loader import Registry
 from workflows.model import FieldType
 from workflows.samples import sample_answers, sample_value
@@ -56,15 +56,19 @@ def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> 
     raw: dict = {}
     for page in range(len(sm.pages(stage, answers, meta))):
         meta.page = page
-        blocks = sm.stage_view(stage, title="t", meta=meta, values={})["blocks"]
+        # Drawn for the answers: the fields they open are on screen, as after each redraw.
+        blocks = sm.stage_view(stage, title="t", meta=meta, values=answers)["blocks"]
         ids = {b.get("block_id") for b in blocks}
         entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
         raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
     slack = {True: "yes", False: "no"}  # how a yes/no answer comes back from Slack
     expected = {k: (slack[v] if isinstance(v, bool) else v) for k, v in answers.items()
-                if v != []}
+                if v != [] and (k not in {f.key for f in stage.fields}
+                                or applies(stage, stage.field(k), answers))}
+    if any(f.type == FieldType.MONEY for f in stage.fields):
+        expected[GST_KEY] = "inclusive"  # asked once for the stage's amounts
     for f in stage.fields:
-        if f.type == FieldType.GROUP:
+        if f.type == FieldType.GROUP and f.key in expected:
             expected[f.key] = [{k: (slack[v] if isinstance(v, bool) else v)
                                 for k, v in row.items()} for row in answers[f.key]]
     assert raw == expected
@@ -87,7 +91,8 @@ def test_drafts_fill_the_modal() -> None:
         "budget": {"amount": "1200.00", "gst": "exclusive"}, "category": "email"})
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["f.budget"]["element"]["initial_value"] == "1200.00"
-    assert blocks["f.budget.gst"]["element"]["initial_option"]["value"] == "exclusive"
+    assert blocks["f.budget"]["label"]["text"] == "Budget (excl. GST)"
+    assert blocks["gst"]["element"]["initial_option"]["value"] == "exclusive"
     assert blocks["f.category"]["element"]["initial_option"]["value"] == "email"
 
 
@@ -161,11 +166,36 @@ def _inputs_of(stage, values: dict) -> list[dict]:
     return blocks
 
 
+def answer_sets(stage) -> list[dict]:
+    """The sample answers, and one set for each option of each answer the form depends on."""
+    sets = [sample_answers(stage)]
+    for key in sorted(controllers(stage)):
+        decision = next((d for d in stage.decisions if d.key == key), None)
+        source = None if decision else stage.field(key)
+        if decision is not None:
+            choices = [o.value for o in decision.options]
+        elif source.type == FieldType.YES_NO:
+            choices = [True, False]
+        elif source.type == FieldType.MULTI_CHOICE:
+            choices = [[]] + [[o.value] for o in source.options]
+        else:
+            choices = [o.value for o in source.options]
+        sets += [sample_answers(stage, **{key: choice}) for choice in choices]
+    return sets
+
+
 @pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
 def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> None:
     """What Slack shows without "(optional)" the engine requires; what it shows as optional
-    but the engine may still require says when, next to it."""
-    answers = sample_answers(stage)
+    but the engine may still require says when, next to it. Fields are drawn for the answers
+    given, as after each redraw, so this holds for every answer the form depends on."""
+    for answers in answer_sets(stage):
+        _labels_agree(stage, {k: v for k, v in answers.items()
+                              if k not in {f.key for f in stage.fields}
+                              or applies(stage, stage.field(k), answers)})
+
+
+def _labels_agree(stage, answers: dict) -> None:
     blocks = _inputs_of(stage, answers)
     notes = {b["block_id"]: " ".join(e["text"] for e in b["elements"])
              for b in blocks if b["type"] == "context"}
@@ -176,6 +206,7 @@ def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> Non
         if parts[0] not in ("f", "g"):
             continue
         f = stage.field(parts[1])
+        assert applies(stage, f, answers), block_id  # shown only when it applies
         sub = next((s for s in f.fields if s.key == parts[3]), None) if parts[0] == "g" else f
         if not block.get("optional"):  # Slack refuses it blank: the engine must too
             raw = json.loads(json.dumps(answers))
@@ -187,8 +218,10 @@ def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> Non
         elif parts[0] == "g" and sub.required:  # needed once the item is filled in
             assert "fill in" in notes[f"c.{f.key}.{parts[2]}"] and sub.label in notes[
                 f"c.{f.key}.{parts[2]}"], block_id
-        elif parts[0] == "f" and f.required_when is not None:
+        elif parts[0] == "f" and any(c.any_of == (f.key,) for c in stage.checks):
             assert block.get("hint", {}).get("text", "").startswith("Needed if you answer “")
+    shown = {b["block_id"].split(".")[1] for b in blocks if b["block_id"][:2] in ("f.", "h.")}
+    assert shown == {f.key for f in stage.fields if applies(stage, f, answers)}
 
 
 def test_action_items_show_what_each_item_needs() -> None:
@@ -204,14 +237,82 @@ def test_action_items_show_what_each_item_needs() -> None:
     assert blocks["g.action_items.0.owner"]["optional"] is True  # the item may be left out
     assert blocks["c.action_items.0"]["elements"][0]["text"] == (
         "Leave this item blank, or fill in Action item, Owner and Due date.")
+
+
+def test_one_gst_basis_sits_above_the_amounts_and_beside_each() -> None:
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    blocks = _inputs_of(stage, {})
+    ids = [b["block_id"] for b in blocks]
+    assert not any(i.endswith(".gst") for i in ids)  # no select under each amount
+    basis = blocks[ids.index("gst")]
+    assert ids.index("gst") + 1 == ids.index("f.budget")
+    assert basis["label"]["text"] == "The amounts below" and basis["dispatch_action"] is True
+    assert basis["hint"]["text"] == ("One basis for Budget, Actual spend and Revenue attributed "
+                                     "to the campaign, so they are compared like for like.")
+    assert not basis.get("optional")  # the budget is required, so its basis is
+    assert blocks[ids.index("f.budget")]["label"]["text"] == "Budget"
+    drawn = {b["block_id"]: b for b in _inputs_of(stage, {"_gst": "inclusive"})}
+    assert [drawn[f"f.{k}"]["label"]["text"] for k in ("budget", "actual_spend", "revenue")] == [
+        "Budget (incl. GST)", "Actual spend (incl. GST)",
+        "Revenue attributed to the campaign (incl. GST)"]
+    state = build_values(list(drawn.values()), {"gst": {"v": "exclusive"},
+                                                "f.budget": {"v": "1100"},
+                                                "f.actual_spend": {"v": "990"}})
+    answers, errors = clean(stage, {**sample_answers(stage),
+                                    **sm.raw_from_state(stage, state)})
+    assert errors == {}
+    assert answers["budget"] == {"amount": "1100.00", "gst": "exclusive"}
+    assert answers["actual_spend"] == {"amount": "990.00", "gst": "exclusive"}
+    # Answers entered on two bases before: no basis is assumed, the person is asked.
+    mixed = {b["block_id"]: b for b in _inputs_of(stage, {
+        "budget": {"amount": "1.00", "gst": "inclusive"},
+        "actual_spend": {"amount": "1.00", "gst": "exclusive"}})}
+    assert "initial_option" not in mixed["gst"]["element"]
+    assert mixed["gst"]["hint"]["text"].startswith("These amounts were entered on different")
+
+
+def test_data_gathering_asks_only_what_applies_to_the_campaign() -> None:
+    """The usual campaign sees 14 inputs, not 20: one GST basis instead of three, and each
+    consumer-law check only for a claim the campaign made, right under the question."""
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    inputs = [b for b in _inputs_of(stage, {}) if b["type"] == "input"]
+    assert len(inputs) == 14
+    assert not any(b["block_id"].startswith("f.acl_") for b in inputs)
+    advertised = next(b for b in inputs if b["block_id"] == "f.advertised")
+    assert advertised["dispatch_action"] is True and advertised["optional"] is True
+    drawn = [b for b in _inputs_of(stage, {"advertised": ["two_price", "refund_terms"]})
+             if b["type"] == "input"]
+    ids = [b["block_id"] for b in drawn]
+    at = ids.index("f.advertised")
+    assert ids[at + 1:at + 3] == ["f.acl_two_price_genuine", "f.refund_policy_text"]
+    assert not any(b.get("optional") for b in drawn[at + 1:at + 3])  # required once asked
+    assert len(drawn) == 16
+
+
+def test_a_field_for_one_answer_appears_right_under_it_required() -> None:
     execution = REGISTRY["service_delivery"].stage("execution")
     blocks = {b["block_id"]: b for b in _inputs_of(execution, {})}
-    assert blocks["h.mitigation_actions"]["text"]["text"] == (
-        "*Mitigation actions*\nNeeded if you answer “Yes” to “Do any risks require mitigation "
-        "action?”.")
-    assert blocks["f.revised_timeline"]["hint"]["text"].startswith(
-        "Needed if you answer “No: re-plan and escalate” to “Are deliverables on track?”. "
-        "Communicated to the customer")
+    assert "f.revised_timeline" not in blocks and "h.mitigation_actions" not in blocks
+    assert blocks["d.on_track"]["dispatch_action"] is True
+    assert blocks["d.risk_mitigation"]["dispatch_action"] is True
+    drawn = _inputs_of(execution, {"on_track": "no", "risk_mitigation": "yes"})
+    ids = [b["block_id"] for b in drawn]
+    assert ids[ids.index("d.on_track") + 1] == "f.revised_timeline"
+    assert ids[ids.index("d.risk_mitigation") + 1] == "h.mitigation_actions"
+    timeline = drawn[ids.index("f.revised_timeline")]
+    assert not timeline.get("optional")
+    assert timeline["hint"]["text"].startswith("Communicated to the customer")
+    owner = drawn[ids.index("g.mitigation_actions.0.owner")]
+    assert not owner.get("optional")  # the one item the answer asks for
+    assert "o" not in ids[:ids.index("d.risk_mitigation")]  # outputs stay last
+    metadata = REGISTRY["support_postmortem"].stage("metadata")
+    for trigger, required in (("low_ces", True), ("stale_ticket", True), ("process", False)):
+        link = {b["block_id"]: b for b in _inputs_of(metadata, {"trigger": trigger})}[
+            "f.ticket_link"]
+        assert bool(link.get("optional")) is not required, trigger
+        assert ("hint" in link) is not required  # "Needed if you answer …" while optional
+
+
 def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None:
     message = status_message(review_id=7, title="Kettle <b>", workflow=REGISTRY[
         "support_postmortem"], owner_id="U0ALICE", status="in_progress", current="analysis",

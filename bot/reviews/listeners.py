@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -38,6 +39,7 @@ from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import clean, may_act, role_refusal
+from workflows.model import Stage
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +78,22 @@ def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> di
 
 def _error_response(
     stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str,
-    returned: str | None = None,
+    returned: str | None = None, shown: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Errors on this page go next to their fields; otherwise show the page that has them."""
+    """Errors on this page go next to their fields; otherwise show the page that has them.
+
+    `shown` holds the input blocks of the form as submitted: an error for a field it does not
+    show (an answer changed without the form being drawn again) comes with the form redrawn.
+    """
     here = sm.fields_on_page(stage, raw, meta)
     on_page = {
         sm.block_for_error(stage, k): m for k, m in errors.items() if k.split(".")[0] in here
     }
-    if on_page:
+    if on_page and (shown is None or set(on_page) <= shown):
         return {"response_action": "errors", "errors": on_page}
-    first_key, message = next(iter(errors.items()))
+    first_key, message = next(
+        ((k, m) for k, m in errors.items() if shown is not None
+         and sm.block_for_error(stage, k) not in shown), next(iter(errors.items())))
     meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
     return {
         "response_action": "update",
@@ -244,13 +252,15 @@ def _submit(
     draft = store.get_draft(session, review.id, stage.key, user_id) or {}
     raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
     returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
+    shown = {b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"} or None
     last_page = len(sm.pages(stage, raw, meta)) - 1
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title, returned), None
+            return _error_response(stage, raw, meta, errors, review.title, returned,
+                                   shown), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -271,7 +281,8 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title, returned), None
+        return _error_response(stage, raw, meta, result.errors, review.title, returned,
+                               shown), None
     return {}, result
 
 
@@ -294,9 +305,15 @@ def stage_closed(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         )
 
 
-def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
-    ack()
+def _redraw(body: dict, client: WebClient, rt: Runtime,
+            change: Callable[[Stage, dict[str, Any], sm.ModalMeta], str]) -> None:
+    """Draw the open stage form again after a click in it: what was typed is read from the
+    view's state and kept as the draft (the form may move across pages), `change` adjusts the
+    answers and the modal's metadata and names the block to show, and views.update with the
+    view's hash replaces the form unless a newer update already did."""
     view = body["view"]
+    if view.get("callback_id") != sm.CALLBACK_ID:
+        return
     meta = sm.ModalMeta.loads(view["private_metadata"])
     user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
@@ -306,13 +323,11 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         stage = service.workflow_of(review).stage(meta.stage)
         draft = store.get_draft(session, review.id, stage.key, user_id) or {}
         raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
-        # The group may move to another page: what was typed on this one is kept.
+        shown = change(stage, raw, meta)
         store.save_draft(session, review.id, stage.key, user_id, raw)
         title = review.title
         returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
-    group = stage.field(action["value"])
-    meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
-    meta.page = sm.page_of(stage, raw, meta, f"h.{group.key}")
+    meta.page = sm.page_of(stage, raw, meta, shown)
     try:
         client.views_update(
             view_id=view["id"],
@@ -323,6 +338,26 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
     except SlackApiError as exc:
         if exc.response.get("error") != "hash_conflict":  # a newer update already won
             raise
+
+
+def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """"Add another": one more row of the group, on the page the group is on."""
+    ack()
+
+    def more(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
+        group = stage.field(action["value"])
+        meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
+        return f"h.{group.key}"
+
+    _redraw(body, client, rt, more)
+
+
+def answer_changed(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """An answer other fields depend on was given (an input with `dispatch_action`): draw the
+    form again so the fields that now apply appear, required, and the others go (Slack's
+    dynamic modals). Nothing typed is lost: hidden answers stay in the draft."""
+    ack()
+    _redraw(body, client, rt, lambda stage, raw, meta: action["block_id"])
 
 
 def register(app: App) -> None:
@@ -339,6 +374,7 @@ def register(app: App) -> None:
     app.view(sm.CALLBACK_ID)(stage_submitted)
     app.view_closed(sm.CALLBACK_ID)(stage_closed)
     app.action(sm.ADD_ROW)(add_row)
+    app.action(sm.ANSWER_CHANGED)(answer_changed)
 
 
 def _first_input(view: dict) -> str:
