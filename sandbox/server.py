@@ -260,11 +260,12 @@ class Sandbox:
             stage = workflow.stage(meta.stage)
             earlier = store.latest_answers(session, review.id)
         today = utcnow().astimezone(self.tz).date()
-        example = entered_values(stage, example_answers(stage, workflow.key, today, person,
-                                                        earlier))
+        example_raw = example_answers(stage, workflow.key, today, person, earlier)
         kept: int | None = None
         for _ in range(20):
             view = self.slack.top_view(person) or view
+            example = entered_values(stage, example_raw,
+                                     ModalMeta.loads(view["private_metadata"]))
             state = (view.get("state") or {}).get("values") or {}
             filled = {(b.get("block_id"), e.get("action_id"))
                       for b, e in iter_elements(view["blocks"])

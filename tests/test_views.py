@@ -14,7 +14,7 @@ from bot.slack import menu
 from bot.slack.text import clip, escape
 from sandbox.fake_slack import problems
 from sandbox.fake_slack.state import build_values
-from workflows.engine import GST_KEY, applies, clean, controllers
+from workflows.engine import GST_KEY, applies, clean, controllers, rows_needed_now
 from workflows.loader import Registry
 from workflows.model import FieldType
 from workflows.samples import sample_answers, sample_value
@@ -186,10 +186,13 @@ def answer_sets(stage) -> list[dict]:
 
 @pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
 def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> None:
-    """What Slack shows without "(optional)" the engine requires; what it shows as optional
-    but the engine may still require says when, next to it. Fields are drawn for the answers
-    given, as after each redraw, so this holds for every answer the form depends on."""
-    for answers in answer_sets(stage):
+    """An input Slack shows without "(optional)" is one the engine refuses blank, and one shown
+    as optional the engine accepts blank; no label says it itself. Fields are drawn for the
+    answers given, as after each redraw, so this holds for every answer the form depends on;
+    a field the engine needs for one answer only is drawn only then. Every row on screen is an
+    item (no "fill it in or leave it blank" row Slack can't enforce): a row the group can do
+    without has a Remove button."""
+    for answers in answer_sets(stage) + [full(stage)]:
         _labels_agree(stage, {k: v for k, v in answers.items()
                               if k not in {f.key for f in stage.fields}
                               or applies(stage, stage.field(k), answers)})
@@ -197,31 +200,33 @@ def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> Non
 
 def _labels_agree(stage, answers: dict) -> None:
     blocks = _inputs_of(stage, answers)
-    notes = {b["block_id"]: " ".join(e["text"] for e in b["elements"])
-             for b in blocks if b["type"] == "context"}
+    by_id = {b["block_id"]: b for b in blocks}
     for block in (b for b in blocks if b["type"] == "input"):
         label, block_id = block["label"]["text"], block["block_id"]
-        assert "(optional)" not in label, label  # Slack adds it from `optional`
+        assert "optional" not in label.lower(), label  # Slack adds "(optional)" itself
         parts = block_id.removesuffix(".gst").split(".")
         if parts[0] not in ("f", "g"):
             continue
         f = stage.field(parts[1])
         assert applies(stage, f, answers), block_id  # shown only when it applies
         sub = next((s for s in f.fields if s.key == parts[3]), None) if parts[0] == "g" else f
-        if not block.get("optional"):  # Slack refuses it blank: the engine must too
-            raw = json.loads(json.dumps(answers))
-            target = raw[f.key][int(parts[2])] if parts[0] == "g" else raw
-            del target[sub.key]
-            _, errors = clean(stage, raw)
-            assert block_id.removesuffix(".gst") in {sm.block_for_error(stage, k)
-                                                     for k in errors}, block_id
-        elif parts[0] == "g" and sub.required:  # needed once the item is filled in
-            assert "fill in" in notes[f"c.{f.key}.{parts[2]}"] and sub.label in notes[
-                f"c.{f.key}.{parts[2]}"], block_id
-        elif parts[0] == "f" and any(c.any_of == (f.key,) for c in stage.checks):
-            assert block.get("hint", {}).get("text", "").startswith("Needed if you answer “")
+        raw = json.loads(json.dumps(answers))
+        target = raw[f.key][int(parts[2])] if parts[0] == "g" else raw
+        target.pop(sub.key, None)
+        _, errors = clean(stage, raw)
+        refused = block_id.removesuffix(".gst") in {sm.block_for_error(stage, k) for k in errors}
+        assert refused is not bool(block.get("optional")), block_id
+        if parts[0] == "f" and block.get("optional") and any(
+                c.any_of == (f.key,) for c in stage.checks):
+            assert block["hint"]["text"].startswith("Needed if you answer “"), block_id
+    for f in (f for f in stage.fields if f.type == FieldType.GROUP and applies(stage, f, answers)):
+        needed = rows_needed_now(stage, f, answers)
+        for index in range(len(answers.get(f.key) or [])):
+            row = by_id.get(f"c.{f.key}.{index}", {})
+            assert ("accessory" in row) is (index >= needed), (f.key, index)
     shown = {b["block_id"].split(".")[1] for b in blocks if b["block_id"][:2] in ("f.", "h.")}
     assert shown == {f.key for f in stage.fields if applies(stage, f, answers)}
+    assert "fill in" not in json.dumps(blocks) and "blank" not in json.dumps(blocks)
 
 
 def test_action_items_show_what_each_item_needs() -> None:
@@ -232,11 +237,38 @@ def test_action_items_show_what_each_item_needs() -> None:
     assert not blocks["g.action_items.0.due_date"].get("optional")
     assert blocks["g.action_items.0.tracking_link"]["label"]["text"] == "Tracking link"
     assert blocks["g.action_items.0.tracking_link"]["optional"] is True
+    assert "c.action_items.0" not in blocks  # the one required item can't be removed
+
+
+def test_rows_a_group_can_do_without_appear_when_added_and_can_be_removed() -> None:
     support = REGISTRY["support_postmortem"].stage("action_items")
-    blocks = {b["block_id"]: b for b in _inputs_of(support, {})}
-    assert blocks["g.action_items.0.owner"]["optional"] is True  # the item may be left out
-    assert blocks["c.action_items.0"]["elements"][0]["text"] == (
-        "Leave this item blank, or fill in Action item, Owner and Due date.")
+    blocks = _inputs_of(support, {})
+    assert not any(b["block_id"].startswith("g.action_items.") for b in blocks)
+    add = next(b for b in blocks if b["block_id"] == "add.action_items")
+    assert add["elements"][0]["text"]["text"] == "Add one"
+    meta = sm.ModalMeta(1, support.key, rows={"action_items": 2})
+    blocks = {b["block_id"]: b for b in sm.stage_view(support, title="t", meta=meta,
+                                                      values={})["blocks"]}
+    for index in (0, 1):
+        owner = blocks[f"g.action_items.{index}.owner"]
+        assert owner["label"]["text"] == "Owner" and not owner.get("optional")
+        row = blocks[f"c.action_items.{index}"]
+        assert row["text"]["text"] == f"Action items: {index + 1} of 2"
+        assert (row["accessory"]["text"]["text"], row["accessory"]["action_id"],
+                row["accessory"]["value"]) == ("Remove", sm.REMOVE_ROW, f"action_items.{index}")
+    assert blocks["g.action_items.0.tracking_link"]["optional"] is True  # optional in any item
+    assert blocks["add.action_items"]["elements"][0]["text"]["text"] == "Add another"
+    assert "Leave this item blank" not in json.dumps(blocks)
+    # After a removal the rows take new block ids (Slack keeps typed text by id), and what a
+    # person enters there still lands in the right row.
+    meta = sm.ModalMeta(1, support.key, rows={"action_items": 1}, removed={"action_items": 1})
+    view = sm.stage_view(support, title="t", meta=meta, values={})
+    assert sm.ModalMeta.loads(view["private_metadata"]).removed == {"action_items": 1}
+    ids = {b["block_id"] for b in view["blocks"]}
+    assert {"g.action_items.0.title~1", "g.action_items.0.owner~1"} <= ids
+    assert sm.block_for_error(support, "action_items.0.owner", meta) == "g.action_items.0.owner~1"
+    state = build_values(view["blocks"], {"g.action_items.0.title~1": {"v": "Fix the queue"}})
+    assert sm.raw_from_state(support, state)["action_items"][0]["title"] == "Fix the queue"
 
 
 def test_one_gst_basis_sits_above_the_amounts_and_beside_each() -> None:

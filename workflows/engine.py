@@ -219,21 +219,9 @@ def rows_needed_now(stage: Stage, f: FieldDef, values: Mapping[str, Any]) -> int
     return max(f.min_items, 1 if required_now(stage, f, values) else 0)
 
 
-def always_required(f: FieldDef) -> bool:
-    """Required whatever else is answered: the only fields a form may ask Slack to enforce,
-    and so the only ones shown without "(optional)"."""
-    return f.required and f.required_when is None
-
-
 def rows_needed(f: FieldDef, answers: Mapping[str, Any]) -> int:
     """How many items a group must have, given the other answers."""
     return max(f.min_items, 1 if is_required(f, answers) else 0)
-
-
-def rows_always_needed(f: FieldDef) -> int:
-    """Items a group must have whatever else is answered: in these rows each sub-field's own
-    requiredness holds; other rows may be left blank as a whole."""
-    return max(f.min_items, 1 if always_required(f) else 0)
 
 
 def when_required(stage: Stage, f: FieldDef) -> str | None:

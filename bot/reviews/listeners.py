@@ -38,7 +38,7 @@ from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import clean, may_act, role_refusal
+from workflows.engine import clean, may_act, role_refusal, rows_needed_now
 from workflows.model import Stage
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,15 @@ def _error_response(
     """
     here = sm.fields_on_page(stage, raw, meta)
     on_page = {
-        sm.block_for_error(stage, k): m for k, m in errors.items() if k.split(".")[0] in here
+        sm.block_for_error(stage, k, meta): m
+        for k, m in errors.items() if k.split(".")[0] in here
     }
     if on_page and (shown is None or set(on_page) <= shown):
         return {"response_action": "errors", "errors": on_page}
     first_key, message = next(
         ((k, m) for k, m in errors.items() if shown is not None
-         and sm.block_for_error(stage, k) not in shown), next(iter(errors.items())))
-    meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
+         and sm.block_for_error(stage, k, meta) not in shown), next(iter(errors.items())))
+    meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key, meta))
     return {
         "response_action": "update",
         "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message,
@@ -346,10 +347,34 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
 
     def more(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
         group = stage.field(action["value"])
-        meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
+        meta.rows[group.key] = sm.rows_shown(stage, group, raw, meta) + 1
         return f"h.{group.key}"
 
     _redraw(body, client, rt, more)
+
+
+def remove_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """"Remove" on a row the group can do without: the row goes, with what was typed in it;
+    the others keep theirs (the draft follows)."""
+    ack()
+    key, _, position = str(action["value"]).rpartition(".")
+
+    def fewer(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
+        group = stage.field(key)
+        shown = sm.rows_shown(stage, group, raw, meta)
+        rows = raw.get(group.key)
+        index = int(position)
+        if index < rows_needed_now(stage, group, raw) or index >= shown:
+            return f"h.{group.key}"  # a stale click: that row can't go, or went already
+        if isinstance(rows, list) and index < len(rows):
+            del rows[index]
+        meta.rows[group.key] = shown - 1
+        # The rows below move up: new block ids, or Slack would keep the removed row's text
+        # in the ids it takes over.
+        meta.removed[group.key] = meta.removed.get(group.key, 0) + 1
+        return f"h.{group.key}"
+
+    _redraw(body, client, rt, fewer)
 
 
 def answer_changed(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -374,6 +399,7 @@ def register(app: App) -> None:
     app.view(sm.CALLBACK_ID)(stage_submitted)
     app.view_closed(sm.CALLBACK_ID)(stage_closed)
     app.action(sm.ADD_ROW)(add_row)
+    app.action(sm.REMOVE_ROW)(remove_row)
     app.action(sm.ANSWER_CHANGED)(answer_changed)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from helpers.slack_walk import (
     ALICE,
+    BOB,
     CHANNEL,
     REGISTRY,
     complete_stage,
@@ -11,10 +12,12 @@ from helpers.slack_walk import (
     start,
     status_message,
 )
+from sqlalchemy import select
 
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage.db import transaction
+from storage.models import ActionItem
 
 
 def open_stage(slack: FakeSlack, bot) -> dict:
@@ -112,3 +115,41 @@ def test_a_decision_opens_its_comment_and_closing_it_drops_the_text(slack: FakeS
     assert reply.ok and not reply.errors, reply.errors
     slack.wait_for(lambda: review_row(bot).current_stage == "quality_review")
     assert "revised_timeline" not in latest(bot, "execution")  # asked for "no" only
+
+
+def test_items_are_added_required_and_removed_without_mixing_rows(slack: FakeSlack,
+                                                                  bot) -> None:
+    start(slack, "support Late refund")
+    for _ in range(3):  # ticket details, analysis, report
+        complete_stage(slack, bot)
+    view = open_stage(slack, bot)
+    assert not any(k.startswith("g.action_items.") for k in inputs(view))  # none until added
+    rows = [("Alert the lead after 2 days", BOB), ("Check the queue daily", ALICE),
+            ("Write the refund runbook", BOB)]
+    for index, (title, owner) in enumerate(rows):
+        button = "Add one" if index == 0 else "Add another"
+        add = next(b for b in view["blocks"] if b["block_id"] == "add.action_items")
+        assert add["elements"][0]["text"]["text"] == button
+        assert slack.click(ALICE, "add_row", "action_items", view_id=view["id"]).ok
+        view = redrawn(slack, view)
+        slack.fill(ALICE, view["id"], {f"g.action_items.{index}.title": {"v": title},
+                                       f"g.action_items.{index}.owner": {"v": owner},
+                                       f"g.action_items.{index}.due_date": {"v": "2026-12-18"}})
+    assert not inputs(view)["g.action_items.2.owner"].get("optional")  # an added item's owner
+    assert slack.click(ALICE, "remove_row", "action_items.1", view_id=view["id"]).ok
+    view = redrawn(slack, view)
+    state = view["state"]["values"]
+    titles = {k: v["v"]["value"] for k, v in state.items()
+              if k.startswith("g.action_items.") and ".title" in k}
+    # Slack keeps typed text by block id: the rows took new ids, so the third item's text is
+    # not shown in the second's old place.
+    assert titles == {"g.action_items.0.title~1": "Alert the lead after 2 days",
+                      "g.action_items.1.title~1": "Write the refund runbook"}
+    reply = slack.submit(ALICE, view["id"], {
+        "f.action_point_needed": {"v": "yes"}, "f.missing_feature": {"v": "no"}})
+    assert reply.ok and not reply.errors, (reply.errors, reply.client_errors)
+    slack.wait_for(lambda: review_row(bot).current_stage == "one_on_one")
+    with transaction(bot.rt.sessions) as session:
+        items = session.scalars(select(ActionItem).order_by(ActionItem.position)).all()
+        assert [(i.title, i.owner_id) for i in items] == [
+            ("Alert the lead after 2 days", BOB), ("Write the refund runbook", BOB)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.reviews.views.stage_modal import ADD_ROW, VALUE, entered_values
+from bot.reviews.views.stage_modal import ADD_ROW, VALUE, ModalMeta, entered_values
 from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import Review
@@ -75,10 +75,10 @@ def enter(slack: FakeSlack, user: str, stage: Stage, answers: dict[str, Any]) ->
     An answer other fields depend on is chosen first (its input dispatches, and the bot draws
     the form again), and a group gets "Add another" until it has a row for each item.
     """
-    wanted = entered_values(stage, answers)
     for _ in range(30):
         view = slack.top_view(user)
         assert view is not None and view["callback_id"] == "stage", view
+        wanted = entered_values(stage, answers, ModalMeta.loads(view["private_metadata"]))
         state = view["state"]["values"]
         changing = [b["block_id"] for b in view["blocks"] if b.get("dispatch_action")
                     and b["block_id"] in wanted

@@ -393,6 +393,79 @@ def test_a_redraw_that_lost_to_a_newer_one_is_dropped(
     assert draft(rt, review_id, "metadata", ALICE)["trigger"] == "process"  # kept anyway
 
 
+def at_action_items(rt: Runtime) -> int:
+    """A support review at its Action items stage, whose items the group may do without."""
+    review_id = seed_review(rt)
+    for _ in range(3):  # ticket details, analysis, report
+        submit_current(rt, review_id)
+    return review_id
+
+
+def test_add_one_shows_an_item_whose_fields_are_required_and_that_can_be_removed(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = at_action_items(rt)
+    form = stage_form(rt, review_id)
+    assert not any(b["block_id"].startswith("g.action_items.") for b in form["blocks"])
+    body = modal_action(form, {"f.proposed_solution": "Alert the lead"},
+                        button(sm.ADD_ROW, "action_items", block_id="add.action_items"))
+
+    listeners.add_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    ack.assert_called_once_with()
+    view = client.views_update.call_args.kwargs["view"]
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    for field in ("title", "owner", "due_date"):
+        assert not blocks[f"g.action_items.0.{field}"].get("optional"), field
+    assert blocks["c.action_items.0"]["accessory"]["text"]["text"] == "Remove"
+    assert blocks["f.proposed_solution"]["element"]["initial_value"] == "Alert the lead"
+    assert sm.ModalMeta.loads(view["private_metadata"]).rows == {"action_items": 1}
+
+
+def test_remove_drops_that_item_and_the_others_keep_what_was_typed(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = at_action_items(rt)
+    review = next(r for r in reviews(rt) if r.id == review_id)
+    stage = rt.registry[review.workflow_key].stage("action_items")
+    meta = sm.ModalMeta(review_id, stage.key, rows={"action_items": 3})
+    form = sm.stage_view(stage, title=review.title, meta=meta, values={})
+    typed = {f"g.action_items.{i}.title": title for i, title in enumerate("ABC")}
+    body = modal_action(form, typed, button(sm.REMOVE_ROW, "action_items.1",
+                                            block_id="c.action_items.1"))
+
+    listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    ack.assert_called_once_with()
+    view = client.views_update.call_args.kwargs["view"]
+    titles = [b["element"].get("initial_value") for b in view["blocks"]
+              if b["block_id"].startswith("g.action_items.") and ".title" in b["block_id"]]
+    assert titles == ["A", "C"]
+    ids = {b["block_id"] for b in view["blocks"]}
+    # New ids: Slack would otherwise show B's text in the row C moved into.
+    assert {"g.action_items.0.title~1", "g.action_items.1.title~1"} <= ids
+    assert "g.action_items.2.title~1" not in ids
+    assert [row.get("title") for row in draft(rt, review_id, stage.key, ALICE)[
+        "action_items"]] == ["A", "C"]
+
+
+def test_a_stale_remove_changes_nothing(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    for _ in range(3):
+        submit_current(rt, review_id)
+    form = stage_form(rt, review_id)  # one action item is required: it has no Remove
+    body = modal_action(form, {"g.action_items.0.title": "Keep me"},
+                        button(sm.REMOVE_ROW, "action_items.0", block_id="c.action_items.0"))
+
+    listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    view = client.views_update.call_args.kwargs["view"]
+    title = next(b for b in view["blocks"] if b["block_id"] == "g.action_items.0.title")
+    assert title["element"]["initial_value"] == "Keep me"
+
+
 # --- stage_closed ---------------------------------------------------------------------------
 
 

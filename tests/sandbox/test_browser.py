@@ -55,7 +55,9 @@ def continue_to(page: Page, stage_title: str) -> Locator:
 def fill_example(page: Page, form: Locator) -> None:
     """Press "Fill with example answers" and wait until the sandbox says it is done (answers
     that open other fields take a round trip to the bot each)."""
+    page.evaluate("document.getElementById('toast').hidden = true")  # not the last stage's
     form.locator("[data-example]").click()
+    expect(page.locator("#toast")).to_be_visible()
     expect(page.locator("#toast")).to_contain_text("Filled with example answers")
 
 
@@ -141,6 +143,16 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running, artifa
     form.get_by_role("button", name="Add another").click()  # the bot answers with views.update
     expect(field(form, "g.action_items.1.title")).to_be_visible()
     expect(field(form, "g.action_items.0.owner")).to_have_value("U0BOB")  # typed text kept
+    # An added item is an item: its fields are required, and it can be taken back.
+    expect(form.locator('[data-block-id="g.action_items.1.owner"] .bk-label')).to_have_text(
+        "Owner")
+    field(form, "g.action_items.1.title").fill("Test the code on launch day")
+    form.locator('[data-block-id="c.action_items.1"]').get_by_role("button",
+                                                                 name="Remove").click()
+    expect(form.locator('.bk-input-block[data-block-id^="g.action_items.1."]')).to_have_count(0)
+    expect(field(form, "g.action_items.0.title~1")).to_have_value(  # new ids after a removal
+        "Shorten subject lines to 40 characters")
+    expect(form.get_by_role("button", name="Remove")).to_have_count(0)  # one item is needed
     submit(form)
 
     expect(message).to_contain_text("Review complete")

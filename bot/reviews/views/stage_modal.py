@@ -3,7 +3,9 @@
 Pure functions from (stage, values) to Block Kit, so every stage of every workflow can be checked
 against Slack's limits in tests without Slack. Block ids encode where a value belongs:
 `f.<field>`, `g.<group>.<row>.<field>`, `d.<decision>`, `o` (outputs), `gst` for the one GST
-basis of the stage's amounts, with `.gst` for the basis of an amount inside a group's row.
+basis of the stage's amounts, with `.gst` for the basis of an amount inside a group's row and
+`~<n>` after a row's block ids once a row of its group was removed (Slack keeps what was typed
+in a block whose id stays, so a row moving up takes new ids).
 
 The form follows the answers as they are given: an answer other fields depend on is an input
 with `dispatch_action`, and its listener draws the form again, so a field that applies only to
@@ -61,6 +63,7 @@ from workflows.model import Decision, FieldDef, FieldType, Stage, Workflow
 
 CALLBACK_ID = "stage"
 ADD_ROW = "add_row"
+REMOVE_ROW = "remove_row"
 VALUE = "v"
 PAGE_BLOCKS = 45  # a page's target: short enough to read (a whole group may go past it)
 MAX_BLOCKS = 100  # Slack's limit for a modal
@@ -84,6 +87,7 @@ class ModalMeta:
     rows: dict[str, int] = field(default_factory=dict)
     edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
     step: tuple[int, int] | None = None  # (stage number, stages in the workflow), for the header
+    removed: dict[str, int] = field(default_factory=dict)  # rows removed per group, for ids
 
     def dumps(self) -> str:
         data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
@@ -92,6 +96,8 @@ class ModalMeta:
             data["e"] = 1
         if self.step:
             data["t"] = list(self.step)
+        if self.removed:
+            data["x"] = self.removed
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -100,7 +106,13 @@ class ModalMeta:
         step = data.get("t")
         return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
                    {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")),
-                   (int(step[0]), int(step[1])) if step else None)
+                   (int(step[0]), int(step[1])) if step else None,
+                   {str(k): int(v) for k, v in data.get("x", {}).items()})
+
+    def row_block(self, group: str, index: int, sub: str) -> str:
+        """The block id of a row's field: new ids for the group's rows after each removal."""
+        removed = self.removed.get(group, 0)
+        return f"g.{group}.{index}.{sub}" + (f"~{removed}" if removed else "")
 
     @classmethod
     def of(cls, review_id: int, workflow: Workflow, stage_key: str, *,
@@ -205,9 +217,15 @@ def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str,
         block.dispatch_action = True
     blocks: list[Block] = [block]
     if f.type == FieldType.MONEY and in_row:
-        blocks.append(InputBlock(block_id=f"{block_id}.gst", label=f"{clip(label, 1990)}: GST",
+        blocks.append(InputBlock(block_id=_gst_block(block_id), label=f"{clip(label, 1990)}: GST",
                                  element=_gst_select(value), optional=optional))
     return blocks
+
+
+def _gst_block(block_id: str) -> str:
+    """The block of an amount's own GST basis, next to the amount's (`~n` stays last)."""
+    base, sep, removed = block_id.partition("~")
+    return f"{base}.gst{sep}{removed}"
 
 
 def _money_fields(stage: Stage, values: dict[str, Any]) -> list[FieldDef]:
@@ -240,11 +258,14 @@ def _blocks_per_row(f: FieldDef) -> int:
     return 1 + sum(2 if sub.type == FieldType.MONEY else 1 for sub in f.fields)
 
 
-def rows_shown(f: FieldDef, values: dict[str, Any], meta: ModalMeta, needed: int = 1) -> int:
-    """Rows of a group on screen; capped so one group never pushes a page past Slack's 100."""
+def rows_shown(stage: Stage, f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> int:
+    """Rows of a group on screen: those the answers need, those entered and those added with
+    "Add another"; none for a group that may be empty until a row is added. Capped so one group
+    never pushes a page past Slack's 100 blocks."""
     fits = (MAX_BLOCKS - 10) // _blocks_per_row(f)
     have = len(values.get(f.key) or [])
-    return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, needed, 1))
+    needed = rows_needed_now(stage, f, values)
+    return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, needed))
 
 
 def _and(words: list[str]) -> str:
@@ -269,29 +290,31 @@ def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
                        dispatch=f.key in controllers(stage))
     rows = list(values.get(f.key) or [])
     needed = rows_needed_now(stage, f, values)
-    count = rows_shown(f, values, meta, needed)
+    count = rows_shown(stage, f, values, meta)
     note = when_required(stage, f)
     heading = f"*{escape(f.label)}*" + (f"\n{escape(note)}" if note else "")
     blocks: list[Block] = [SectionBlock(block_id=f"h.{f.key}",
                                         text=MarkdownTextObject(text=heading))]
-    in_every_item = _and([sub.label for sub in f.fields if required_in_row(sub)])
     for index in range(count):
         row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
-        # A row the group may do without is optional to Slack as a whole (so it can be left
-        # blank); what an item needs once it is filled in is said above it instead.
-        row_optional = index >= needed
-        notes = [f"{escape(f.label)}: {index + 1} of {count}"] if count > 1 else []
-        if row_optional and in_every_item:
-            notes.append(f"Leave this item blank, or fill in {escape(in_every_item)}.")
-        if notes:
+        # Every row on screen is an item: its fields are as required as the item's own (no
+        # "fill it in or leave it blank", which Slack can't enforce). A row the group can do
+        # without has a Remove button instead; there are none until "Add" is pressed.
+        counter = f"{escape(f.label)}: {index + 1} of {count}"
+        if index >= needed:
+            blocks.append(SectionBlock(
+                block_id=f"c.{f.key}.{index}", text=MarkdownTextObject(text=counter),
+                accessory=ButtonElement(text="Remove", action_id=REMOVE_ROW,
+                                        value=f"{f.key}.{index}")))
+        elif count > 1:
             blocks.append(ContextBlock(block_id=f"c.{f.key}.{index}", elements=[
-                MarkdownTextObject(text=" · ".join(notes))]))
+                MarkdownTextObject(text=counter)]))
         for sub in f.fields:
-            blocks += _inputs(sub, f"g.{f.key}.{index}.{sub.key}", row.get(sub.key),
-                              row_optional or not required_in_row(sub), sub.label, in_row=True)
+            blocks += _inputs(sub, meta.row_block(f.key, index, sub.key), row.get(sub.key),
+                              not required_in_row(sub), sub.label, in_row=True)
     if count < min(f.max_items, (MAX_BLOCKS - 10) // _blocks_per_row(f)):
         blocks.append(ActionsBlock(block_id=f"add.{f.key}", elements=[ButtonElement(
-            text="Add another", action_id=ADD_ROW, value=f.key)]))
+            text="Add another" if count else "Add one", action_id=ADD_ROW, value=f.key)]))
     return blocks
 
 
@@ -415,8 +438,8 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
     return view.to_dict()
 
 
-def block_for_error(stage: Stage, key: str) -> str:
-    """The block an engine error key belongs to."""
+def block_for_error(stage: Stage, key: str, meta: ModalMeta | None = None) -> str:
+    """The block an engine error key belongs to (`meta`: the modal's, for rows' ids)."""
     if key == OUTPUTS_KEY:
         return "o"
     if key == GST_KEY:
@@ -424,7 +447,8 @@ def block_for_error(stage: Stage, key: str) -> str:
     if any(d.key == key for d in stage.decisions):
         return f"d.{key}"
     if "." in key:
-        return f"g.{key}"
+        group, index, sub = key.split(".", 2)
+        return (meta or ModalMeta(0, stage.key)).row_block(group, int(index), sub)
     return f"f.{key}"
 
 
@@ -456,6 +480,7 @@ def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
         if VALUE not in actions:
             continue
         value = _state_value(actions[VALUE])
+        block_id = block_id.split("~")[0]  # a row's ids after a removal: same place
         if block_id == GST_BLOCK:
             raw[GST_KEY] = value
             continue
@@ -512,12 +537,15 @@ def fields_on_page(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> set
 
 
 
-def entered_values(stage: Stage, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def entered_values(stage: Stage, raw: dict[str, Any],
+                   meta: ModalMeta | None = None) -> dict[str, dict[str, Any]]:
     """Raw answers as a person enters them in this modal: `{block_id: {action_id: value}}`.
 
     The inverse of `raw_from_state`, for the sandbox's "fill with an example" and for tests.
     Fields that don't apply to the other answers are left out: the form does not show them.
+    `meta` is the open modal's (rows' block ids change once a row was removed).
     """
+    meta = meta or ModalMeta(0, stage.key)
     out: dict[str, dict[str, Any]] = {}
 
     def put(block: str, f: FieldDef, value: Any, in_row: bool = False) -> None:
@@ -526,7 +554,7 @@ def entered_values(stage: Stage, raw: dict[str, Any]) -> dict[str, dict[str, Any
         if f.type == FieldType.MONEY:
             out[block] = {VALUE: value.get("amount")}
             if in_row:
-                out[f"{block}.gst"] = {VALUE: value.get("gst")}
+                out[_gst_block(block)] = {VALUE: value.get("gst")}
         elif f.type == FieldType.YES_NO:
             out[block] = {VALUE: "yes" if value in (True, "yes") else "no"}
         else:
@@ -538,7 +566,8 @@ def entered_values(stage: Stage, raw: dict[str, Any]) -> dict[str, dict[str, Any
         if f.type == FieldType.GROUP:
             for index, row in enumerate(raw.get(f.key) or []):
                 for sub in f.fields:
-                    put(f"g.{f.key}.{index}.{sub.key}", sub, row.get(sub.key), in_row=True)
+                    put(meta.row_block(f.key, index, sub.key), sub, row.get(sub.key),
+                        in_row=True)
         else:
             put(f"f.{f.key}", f, raw.get(f.key))
     if _money_fields(stage, raw) and (basis := stage_basis(stage, raw)):
