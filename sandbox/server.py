@@ -238,7 +238,7 @@ class Sandbox:
         sandbox shortcut); what is already there (typed, a draft, a suggested action item)
         stays."""
         from bot.reviews.service import workflow_of
-        from bot.reviews.views.stage_modal import ModalMeta, entered_values
+        from bot.reviews.views.stage_modal import ADD_ROW, ModalMeta, entered_values
         from storage import reviews as store
         from storage.db import transaction
         from storage.types import utcnow
@@ -260,19 +260,64 @@ class Sandbox:
             stage = workflow.stage(meta.stage)
             earlier = store.latest_answers(session, review.id)
         today = utcnow().astimezone(self.tz).date()
-        values = entered_values(stage, example_answers(stage, workflow.key, today, person,
-                                                       earlier))
-        state = (view.get("state") or {}).get("values") or {}
-        filled = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(view["blocks"])
-                  if render.has_value(e, state.get(b.get("block_id"), {}).get(e.get("action_id")))}
-        present = {(b.get("block_id"), e.get("action_id")) for b, e in iter_elements(
-            view["blocks"])}
-        values = {bid: {aid: v for aid, v in actions.items()
-                        if (bid, aid) in present and (bid, aid) not in filled}
-                  for bid, actions in values.items()}
-        self.slack.fill(person, view["id"], {k: v for k, v in values.items() if v})
-        kept = f"; kept {len(filled)} answer{'s' if len(filled) != 1 else ''}" if filled else ""
-        return {"ok": True, "problems": [], "notice": f"Filled with example answers{kept}"}
+        example_raw = example_answers(stage, workflow.key, today, person, earlier)
+        kept: int | None = None
+        for _ in range(20):
+            view = self.slack.top_view(person) or view
+            example = entered_values(stage, example_raw,
+                                     ModalMeta.loads(view["private_metadata"]))
+            state = (view.get("state") or {}).get("values") or {}
+            filled = {(b.get("block_id"), e.get("action_id"))
+                      for b, e in iter_elements(view["blocks"])
+                      if render.has_value(e, state.get(b.get("block_id"), {}).get(
+                          e.get("action_id")))}
+            kept = len(filled) if kept is None else kept
+            present = {(b.get("block_id"), e.get("action_id")): b
+                       for b, e in iter_elements(view["blocks"])}
+            todo = {bid: {aid: v for aid, v in actions.items()
+                          if (bid, aid) in present and (bid, aid) not in filled and v}
+                    for bid, actions in example.items()}
+            todo = {bid: actions for bid, actions in todo.items() if actions}
+            # An answer other fields depend on is chosen as a person does: its input
+            # dispatches and the bot draws the form again, with the fields it opens.
+            chosen = next(((bid, aid, v) for bid, actions in todo.items()
+                           for aid, v in actions.items()
+                           if present[(bid, aid)].get("dispatch_action")), None)
+            later = self._more_rows(view, example, present)
+            if chosen is None and later is None:
+                self.slack.fill(person, view["id"], todo)
+                break
+            self.slack.fill(person, view["id"], {bid: actions for bid, actions in todo.items()
+                                                 if chosen is None or bid != chosen[0]})
+            if chosen is not None:
+                reply = self.slack.click(person, chosen[1], chosen[2], block_id=chosen[0],
+                                         view_id=view["id"])
+            else:
+                reply = self.slack.click(person, ADD_ROW, later, view_id=view["id"])
+            if not reply.ok:
+                return self._answer(reply)
+            self._wait_for_redraw(person, view["hash"])
+        kept_note = f"; kept {kept} answer{'s' if kept != 1 else ''}" if kept else ""
+        return {"ok": True, "problems": [], "notice": f"Filled with example answers{kept_note}"}
+
+    def _wait_for_redraw(self, person: str, old_hash: str) -> None:
+        """The bot acks a click, then draws the form again with views.update."""
+        self.slack.wait_for(lambda: (self.slack.top_view(person) or {}).get("hash") != old_hash)
+
+    @staticmethod
+    def _more_rows(view: dict[str, Any], example: dict[str, Any],
+                   present: dict[tuple[Any, Any], Any]) -> str | None:
+        """A group the example has more rows for than the form shows: its "Add" button's
+        value, to press it."""
+        ids = {bid for bid, _ in present}
+        for block in view["blocks"]:
+            if block.get("type") != "actions" or not str(block.get("block_id")).startswith(
+                    "add."):
+                continue
+            group = block["block_id"].removeprefix("add.")
+            if any(bid.startswith(f"g.{group}.") and bid not in ids for bid in example):
+                return group
+        return None
 
     def _do_clock(self, person: str, action: dict[str, Any]) -> dict[str, Any]:
         job = self.clock.get(str(action.get("job")))

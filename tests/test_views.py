@@ -14,7 +14,7 @@ from bot.slack import menu
 from bot.slack.text import clip, escape
 from sandbox.fake_slack import problems
 from sandbox.fake_slack.state import build_values
-from workflows.engine import clean
+from workflows.engine import GST_KEY, applies, clean, controllers, rows_needed_now
 from workflows.loader import Registry
 from workflows.model import FieldType
 from workflows.samples import sample_answers, sample_value
@@ -56,15 +56,19 @@ def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> 
     raw: dict = {}
     for page in range(len(sm.pages(stage, answers, meta))):
         meta.page = page
-        blocks = sm.stage_view(stage, title="t", meta=meta, values={})["blocks"]
+        # Drawn for the answers: the fields they open are on screen, as after each redraw.
+        blocks = sm.stage_view(stage, title="t", meta=meta, values=answers)["blocks"]
         ids = {b.get("block_id") for b in blocks}
         entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
         raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
     slack = {True: "yes", False: "no"}  # how a yes/no answer comes back from Slack
     expected = {k: (slack[v] if isinstance(v, bool) else v) for k, v in answers.items()
-                if v != []}
+                if v != [] and (k not in {f.key for f in stage.fields}
+                                or applies(stage, stage.field(k), answers))}
+    if any(f.type == FieldType.MONEY for f in stage.fields):
+        expected[GST_KEY] = "inclusive"  # asked once for the stage's amounts
     for f in stage.fields:
-        if f.type == FieldType.GROUP:
+        if f.type == FieldType.GROUP and f.key in expected:
             expected[f.key] = [{k: (slack[v] if isinstance(v, bool) else v)
                                 for k, v in row.items()} for row in answers[f.key]]
     assert raw == expected
@@ -87,7 +91,8 @@ def test_drafts_fill_the_modal() -> None:
         "budget": {"amount": "1200.00", "gst": "exclusive"}, "category": "email"})
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["f.budget"]["element"]["initial_value"] == "1200.00"
-    assert blocks["f.budget.gst"]["element"]["initial_option"]["value"] == "exclusive"
+    assert blocks["f.budget"]["label"]["text"] == "Budget (excl. GST)"
+    assert blocks["gst"]["element"]["initial_option"]["value"] == "exclusive"
     assert blocks["f.category"]["element"]["initial_option"]["value"] == "email"
 
 
@@ -161,34 +166,67 @@ def _inputs_of(stage, values: dict) -> list[dict]:
     return blocks
 
 
+def answer_sets(stage) -> list[dict]:
+    """The sample answers, and one set for each option of each answer the form depends on."""
+    sets = [sample_answers(stage)]
+    for key in sorted(controllers(stage)):
+        decision = next((d for d in stage.decisions if d.key == key), None)
+        source = None if decision else stage.field(key)
+        if decision is not None:
+            choices = [o.value for o in decision.options]
+        elif source.type == FieldType.YES_NO:
+            choices = [True, False]
+        elif source.type == FieldType.MULTI_CHOICE:
+            choices = [[]] + [[o.value] for o in source.options]
+        else:
+            choices = [o.value for o in source.options]
+        sets += [sample_answers(stage, **{key: choice}) for choice in choices]
+    return sets
+
+
 @pytest.mark.parametrize(("workflow", "stage"), STAGES, ids=IDS)
 def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> None:
-    """What Slack shows without "(optional)" the engine requires; what it shows as optional
-    but the engine may still require says when, next to it."""
-    answers = sample_answers(stage)
+    """An input Slack shows without "(optional)" is one the engine refuses blank, and one shown
+    as optional the engine accepts blank; no label says it itself. Fields are drawn for the
+    answers given, as after each redraw, so this holds for every answer the form depends on;
+    a field the engine needs for one answer only is drawn only then. Every row on screen is an
+    item (no "fill it in or leave it blank" row Slack can't enforce): a row the group can do
+    without has a Remove button."""
+    for answers in answer_sets(stage) + [full(stage)]:
+        _labels_agree(stage, {k: v for k, v in answers.items()
+                              if k not in {f.key for f in stage.fields}
+                              or applies(stage, stage.field(k), answers)})
+
+
+def _labels_agree(stage, answers: dict) -> None:
     blocks = _inputs_of(stage, answers)
-    notes = {b["block_id"]: " ".join(e["text"] for e in b["elements"])
-             for b in blocks if b["type"] == "context"}
+    by_id = {b["block_id"]: b for b in blocks}
     for block in (b for b in blocks if b["type"] == "input"):
         label, block_id = block["label"]["text"], block["block_id"]
-        assert "(optional)" not in label, label  # Slack adds it from `optional`
+        assert "optional" not in label.lower(), label  # Slack adds "(optional)" itself
         parts = block_id.removesuffix(".gst").split(".")
         if parts[0] not in ("f", "g"):
             continue
         f = stage.field(parts[1])
+        assert applies(stage, f, answers), block_id  # shown only when it applies
         sub = next((s for s in f.fields if s.key == parts[3]), None) if parts[0] == "g" else f
-        if not block.get("optional"):  # Slack refuses it blank: the engine must too
-            raw = json.loads(json.dumps(answers))
-            target = raw[f.key][int(parts[2])] if parts[0] == "g" else raw
-            del target[sub.key]
-            _, errors = clean(stage, raw)
-            assert block_id.removesuffix(".gst") in {sm.block_for_error(stage, k)
-                                                     for k in errors}, block_id
-        elif parts[0] == "g" and sub.required:  # needed once the item is filled in
-            assert "fill in" in notes[f"c.{f.key}.{parts[2]}"] and sub.label in notes[
-                f"c.{f.key}.{parts[2]}"], block_id
-        elif parts[0] == "f" and f.required_when is not None:
-            assert block.get("hint", {}).get("text", "").startswith("Needed if you answer “")
+        raw = json.loads(json.dumps(answers))
+        target = raw[f.key][int(parts[2])] if parts[0] == "g" else raw
+        target.pop(sub.key, None)
+        _, errors = clean(stage, raw)
+        refused = block_id.removesuffix(".gst") in {sm.block_for_error(stage, k) for k in errors}
+        assert refused is not bool(block.get("optional")), block_id
+        if parts[0] == "f" and block.get("optional") and any(
+                c.any_of == (f.key,) for c in stage.checks):
+            assert block["hint"]["text"].startswith("Needed if you answer “"), block_id
+    for f in (f for f in stage.fields if f.type == FieldType.GROUP and applies(stage, f, answers)):
+        needed = rows_needed_now(stage, f, answers)
+        for index in range(len(answers.get(f.key) or [])):
+            row = by_id.get(f"c.{f.key}.{index}", {})
+            assert ("accessory" in row) is (index >= needed), (f.key, index)
+    shown = {b["block_id"].split(".")[1] for b in blocks if b["block_id"][:2] in ("f.", "h.")}
+    assert shown == {f.key for f in stage.fields if applies(stage, f, answers)}
+    assert "fill in" not in json.dumps(blocks) and "blank" not in json.dumps(blocks)
 
 
 def test_action_items_show_what_each_item_needs() -> None:
@@ -199,19 +237,114 @@ def test_action_items_show_what_each_item_needs() -> None:
     assert not blocks["g.action_items.0.due_date"].get("optional")
     assert blocks["g.action_items.0.tracking_link"]["label"]["text"] == "Tracking link"
     assert blocks["g.action_items.0.tracking_link"]["optional"] is True
+    assert "c.action_items.0" not in blocks  # the one required item can't be removed
+
+
+def test_rows_a_group_can_do_without_appear_when_added_and_can_be_removed() -> None:
     support = REGISTRY["support_postmortem"].stage("action_items")
-    blocks = {b["block_id"]: b for b in _inputs_of(support, {})}
-    assert blocks["g.action_items.0.owner"]["optional"] is True  # the item may be left out
-    assert blocks["c.action_items.0"]["elements"][0]["text"] == (
-        "Leave this item blank, or fill in Action item, Owner and Due date.")
+    blocks = _inputs_of(support, {})
+    assert not any(b["block_id"].startswith("g.action_items.") for b in blocks)
+    add = next(b for b in blocks if b["block_id"] == "add.action_items")
+    assert add["elements"][0]["text"]["text"] == "Add one"
+    meta = sm.ModalMeta(1, support.key, rows={"action_items": 2})
+    blocks = {b["block_id"]: b for b in sm.stage_view(support, title="t", meta=meta,
+                                                      values={})["blocks"]}
+    for index in (0, 1):
+        owner = blocks[f"g.action_items.{index}.owner"]
+        assert owner["label"]["text"] == "Owner" and not owner.get("optional")
+        row = blocks[f"c.action_items.{index}"]
+        assert row["text"]["text"] == f"Action items: {index + 1} of 2"
+        assert (row["accessory"]["text"]["text"], row["accessory"]["action_id"],
+                row["accessory"]["value"]) == ("Remove", sm.REMOVE_ROW, f"action_items.{index}")
+    assert blocks["g.action_items.0.tracking_link"]["optional"] is True  # optional in any item
+    assert blocks["add.action_items"]["elements"][0]["text"]["text"] == "Add another"
+    assert "Leave this item blank" not in json.dumps(blocks)
+    # After a removal the rows take new block ids (Slack keeps typed text by id), and what a
+    # person enters there still lands in the right row.
+    meta = sm.ModalMeta(1, support.key, rows={"action_items": 1}, removed={"action_items": 1})
+    view = sm.stage_view(support, title="t", meta=meta, values={})
+    assert sm.ModalMeta.loads(view["private_metadata"]).removed == {"action_items": 1}
+    ids = {b["block_id"] for b in view["blocks"]}
+    assert {"g.action_items.0.title~1", "g.action_items.0.owner~1"} <= ids
+    assert sm.block_for_error(support, "action_items.0.owner", meta) == "g.action_items.0.owner~1"
+    state = build_values(view["blocks"], {"g.action_items.0.title~1": {"v": "Fix the queue"}})
+    assert sm.raw_from_state(support, state)["action_items"][0]["title"] == "Fix the queue"
+
+
+def test_one_gst_basis_sits_above_the_amounts_and_beside_each() -> None:
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    blocks = _inputs_of(stage, {})
+    ids = [b["block_id"] for b in blocks]
+    assert not any(i.endswith(".gst") for i in ids)  # no select under each amount
+    basis = blocks[ids.index("gst")]
+    assert ids.index("gst") + 1 == ids.index("f.budget")
+    assert basis["label"]["text"] == "The amounts below" and basis["dispatch_action"] is True
+    assert basis["hint"]["text"] == ("One basis for Budget, Actual spend and Revenue attributed "
+                                     "to the campaign, so they are compared like for like.")
+    assert not basis.get("optional")  # the budget is required, so its basis is
+    assert blocks[ids.index("f.budget")]["label"]["text"] == "Budget"
+    drawn = {b["block_id"]: b for b in _inputs_of(stage, {"_gst": "inclusive"})}
+    assert [drawn[f"f.{k}"]["label"]["text"] for k in ("budget", "actual_spend", "revenue")] == [
+        "Budget (incl. GST)", "Actual spend (incl. GST)",
+        "Revenue attributed to the campaign (incl. GST)"]
+    state = build_values(list(drawn.values()), {"gst": {"v": "exclusive"},
+                                                "f.budget": {"v": "1100"},
+                                                "f.actual_spend": {"v": "990"}})
+    answers, errors = clean(stage, {**sample_answers(stage),
+                                    **sm.raw_from_state(stage, state)})
+    assert errors == {}
+    assert answers["budget"] == {"amount": "1100.00", "gst": "exclusive"}
+    assert answers["actual_spend"] == {"amount": "990.00", "gst": "exclusive"}
+    # Answers entered on two bases before: no basis is assumed, the person is asked.
+    mixed = {b["block_id"]: b for b in _inputs_of(stage, {
+        "budget": {"amount": "1.00", "gst": "inclusive"},
+        "actual_spend": {"amount": "1.00", "gst": "exclusive"}})}
+    assert "initial_option" not in mixed["gst"]["element"]
+    assert mixed["gst"]["hint"]["text"].startswith("These amounts were entered on different")
+
+
+def test_data_gathering_asks_only_what_applies_to_the_campaign() -> None:
+    """The usual campaign sees 14 inputs, not 20: one GST basis instead of three, and each
+    consumer-law check only for a claim the campaign made, right under the question."""
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    inputs = [b for b in _inputs_of(stage, {}) if b["type"] == "input"]
+    assert len(inputs) == 14
+    assert not any(b["block_id"].startswith("f.acl_") for b in inputs)
+    advertised = next(b for b in inputs if b["block_id"] == "f.advertised")
+    assert advertised["dispatch_action"] is True and advertised["optional"] is True
+    drawn = [b for b in _inputs_of(stage, {"advertised": ["two_price", "refund_terms"]})
+             if b["type"] == "input"]
+    ids = [b["block_id"] for b in drawn]
+    at = ids.index("f.advertised")
+    assert ids[at + 1:at + 3] == ["f.acl_two_price_genuine", "f.refund_policy_text"]
+    assert not any(b.get("optional") for b in drawn[at + 1:at + 3])  # required once asked
+    assert len(drawn) == 16
+
+
+def test_a_field_for_one_answer_appears_right_under_it_required() -> None:
     execution = REGISTRY["service_delivery"].stage("execution")
     blocks = {b["block_id"]: b for b in _inputs_of(execution, {})}
-    assert blocks["h.mitigation_actions"]["text"]["text"] == (
-        "*Mitigation actions*\nNeeded if you answer “Yes” to “Do any risks require mitigation "
-        "action?”.")
-    assert blocks["f.revised_timeline"]["hint"]["text"].startswith(
-        "Needed if you answer “No: re-plan and escalate” to “Are deliverables on track?”. "
-        "Communicated to the customer")
+    assert "f.revised_timeline" not in blocks and "h.mitigation_actions" not in blocks
+    assert blocks["d.on_track"]["dispatch_action"] is True
+    assert blocks["d.risk_mitigation"]["dispatch_action"] is True
+    drawn = _inputs_of(execution, {"on_track": "no", "risk_mitigation": "yes"})
+    ids = [b["block_id"] for b in drawn]
+    assert ids[ids.index("d.on_track") + 1] == "f.revised_timeline"
+    assert ids[ids.index("d.risk_mitigation") + 1] == "h.mitigation_actions"
+    timeline = drawn[ids.index("f.revised_timeline")]
+    assert not timeline.get("optional")
+    assert timeline["hint"]["text"].startswith("Communicated to the customer")
+    owner = drawn[ids.index("g.mitigation_actions.0.owner")]
+    assert not owner.get("optional")  # the one item the answer asks for
+    assert "o" not in ids[:ids.index("d.risk_mitigation")]  # outputs stay last
+    metadata = REGISTRY["support_postmortem"].stage("metadata")
+    for trigger, required in (("low_ces", True), ("stale_ticket", True), ("process", False)):
+        link = {b["block_id"]: b for b in _inputs_of(metadata, {"trigger": trigger})}[
+            "f.ticket_link"]
+        assert bool(link.get("optional")) is not required, trigger
+        assert ("hint" in link) is not required  # "Needed if you answer …" while optional
+
+
 def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None:
     message = status_message(review_id=7, title="Kettle <b>", workflow=REGISTRY[
         "support_postmortem"], owner_id="U0ALICE", status="in_progress", current="analysis",

@@ -4,6 +4,11 @@ Answers are JSON-native so storage can keep them as they are: text as str, numbe
 strings, money as `{"amount": "12.50", "gst": "inclusive"}`, dates as ISO strings, yes/no as bool,
 groups as lists of dicts, decisions as the chosen option's value, confirmed outputs under
 `OUTPUTS_KEY`. Nothing here knows about Slack or SQL.
+
+A form may give one GST basis for all of a stage's money fields (outside groups) under
+`GST_KEY`; each stored amount still carries its own basis, so reports read answers as before.
+A field with `required_when` is asked only when its condition holds: otherwise it is not part
+of the stage, and whatever it held is dropped.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from workflows.model import (
 from workflows.tasks import task_reference_problem
 
 OUTPUTS_KEY = "_outputs"
+GST_KEY = "_gst"  # the stage's one GST basis for its money fields, as a form enters it
 GST_BASES = ("inclusive", "exclusive")
+MISSING_BASIS = "Say whether the amounts include GST or not."
 
 Answers = dict[str, Any]
 Errors = dict[str, str]
@@ -136,7 +143,11 @@ def clean_value(f: FieldDef, raw: Any) -> tuple[Any, str | None]:
 
 
 def condition_holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
-    return answers.get(condition.field) == condition.equals
+    """The answer equals the condition's value; for a multiple choice, the value is chosen."""
+    value = answers.get(condition.field)
+    if isinstance(value, list | tuple):
+        return condition.equals in value
+    return value == condition.equals
 
 
 def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
@@ -145,10 +156,71 @@ def is_required(f: FieldDef, answers: Mapping[str, Any]) -> bool:
     return f.required
 
 
-def always_required(f: FieldDef) -> bool:
-    """Required whatever else is answered: the only fields a form may ask Slack to enforce,
-    and so the only ones shown without "(optional)"."""
-    return f.required and f.required_when is None
+def _as_answered(stage: Stage, key: str, values: Mapping[str, Any]) -> Any:
+    """A field's value as `clean` would store it (a form's "yes" is True), None when it is
+    blank or invalid: what a condition on it compares with."""
+    value = values.get(key)
+    try:
+        f = stage.field(key)
+    except KeyError:
+        return value  # a decision: the chosen option's value
+    if _blank(value):
+        return None
+    cleaned, problem = clean_value(f, value)
+    return None if problem else cleaned
+
+
+def condition_met(stage: Stage, condition: Condition, values: Mapping[str, Any],
+                  _seen: frozenset[str] = frozenset()) -> bool:
+    """`condition_holds` for raw form values as well as clean answers; a condition on a field
+    that is not asked itself never holds."""
+    if condition.field in _seen:
+        return False  # a loop of conditions: none of them can be answered
+    try:
+        controller = stage.field(condition.field)
+    except KeyError:
+        controller = None
+    if controller is not None and not applies(stage, controller, values,
+                                              _seen | {condition.field}):
+        return False
+    return condition_holds(condition, {condition.field: _as_answered(stage, condition.field,
+                                                                     values)})
+
+
+def applies(stage: Stage, f: FieldDef, values: Mapping[str, Any],
+            _seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the stage asks for `f` given the other answers (raw or clean).
+
+    A field with `required_when` is needed only for one answer, so the form shows it only
+    then: a shorter form for the usual case, and no stale answer for a question that no
+    longer applies.
+    """
+    return f.required_when is None or condition_met(stage, f.required_when, values, _seen)
+
+
+def controllers(stage: Stage) -> set[str]:
+    """Fields and decisions whose answer changes what the form asks or requires."""
+    keys = {f.required_when.field for f in stage.fields if f.required_when is not None}
+    return keys | {c.when.field for c in stage.checks if len(c.any_of) == 1}
+
+
+def required_now(stage: Stage, f: FieldDef, values: Mapping[str, Any]) -> bool:
+    """Whether `clean` will refuse the field left blank, given the other answers as they are:
+    what a form may have Slack enforce, and so show without "(optional)"."""
+    if not applies(stage, f, values):
+        return False
+    if f.required_when is not None or f.required:
+        return True
+    return any(check.any_of == (f.key,) and condition_met(stage, check.when, values)
+               for check in stage.checks)
+
+
+def rows_needed_now(stage: Stage, f: FieldDef, values: Mapping[str, Any]) -> int:
+    """How many items a group must have given the other answers: the rows a form shows
+    whatever else is entered, each with its fields required."""
+    if not applies(stage, f, values):
+        return 0
+    return max(f.min_items, 1 if required_now(stage, f, values) else 0)
 
 
 def rows_needed(f: FieldDef, answers: Mapping[str, Any]) -> int:
@@ -156,32 +228,25 @@ def rows_needed(f: FieldDef, answers: Mapping[str, Any]) -> int:
     return max(f.min_items, 1 if is_required(f, answers) else 0)
 
 
-def rows_always_needed(f: FieldDef) -> int:
-    """Items a group must have whatever else is answered: in these rows each sub-field's own
-    requiredness holds; other rows may be left blank as a whole."""
-    return max(f.min_items, 1 if always_required(f) else 0)
-
-
 def when_required(stage: Stage, f: FieldDef) -> str | None:
-    """When a conditionally required field is needed, in the form's own words; the form can't
-    have Slack enforce it, so it says so instead."""
-    if f.required_when is None:
+    """When an optional-looking field is needed after all (a check on another answer asks for
+    it), in the form's own words."""
+    conditions = [c.when for c in stage.checks if c.any_of == (f.key,)]
+    if not conditions or len({c.field for c in conditions}) > 1:
         return None
-    condition = f.required_when
-    decision = next((d for d in stage.decisions if d.key == condition.field), None)
+    key = conditions[0].field
+    decision = next((d for d in stage.decisions if d.key == key), None)
     if decision is not None:
         question = decision.question
-        answer = next((o.label for o in decision.options if o.value == condition.equals),
-                      str(condition.equals))
+        labels = {o.value: o.label for o in decision.options}
     else:
-        source = stage.field(condition.field)
+        source = stage.field(key)
         question = source.label
-        if isinstance(condition.equals, bool):
-            answer = "Yes" if condition.equals else "No"
-        else:
-            answer = next((o.label for o in source.options if o.value == condition.equals),
-                          str(condition.equals))
-    return f"Needed if you answer “{answer}” to “{question}”."
+        labels = {o.value: o.label for o in source.options}
+    answers = [("Yes" if c.equals else "No") if isinstance(c.equals, bool)
+               else labels.get(str(c.equals), str(c.equals)) for c in conditions]
+    quoted = " or ".join(f"“{a}”" for a in answers)
+    return f"Needed if you answer {quoted} to “{question}”."
 
 
 def required_in_row(sub: FieldDef) -> bool:
@@ -291,13 +356,24 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
     answers: Answers = {}
     errors: Errors = {}
     shown_at: dict[str, list[int]] = {}  # cleaned row -> row in the form (blank rows dropped)
-    for f in stage.fields:
+    raw = with_stage_basis(stage, raw)
+    asked = [f for f in stage.fields if applies(stage, f, raw)]
+    unsettled: set[str] = set()  # an amount given without a basis: not missing, not clean
+    # A group not asked has no items (readers of the answers count on every group's list).
+    answers.update({f.key: [] for f in stage.fields if f.type == FieldType.GROUP
+                    and f not in asked})
+    for f in asked:
         if f.type == FieldType.GROUP:
             rows = _clean_group(f, raw.get(f.key), errors, shown_at.setdefault(f.key, []))
             answers[f.key] = rows
             continue
         value = raw.get(f.key)
         if _blank(value):
+            continue
+        if f.type == FieldType.MONEY and isinstance(value, Mapping) and (
+                value.get("gst") not in GST_BASES):
+            errors[GST_KEY] = MISSING_BASIS  # one basis for the stage, asked once
+            unsettled.add(f.key)
             continue
         answers[f.key], problem = clean_value(f, value)
         if problem:
@@ -308,8 +384,8 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             answers[d.key] = choice
         else:
             errors[d.key] = "Choose an answer."
-    for f in stage.fields:  # requirements second: required_when reads the cleaned answers
-        if f.key in errors:
+    for f in asked:  # requirements second: required_when reads the cleaned answers
+        if f.key in errors or f.key in unsettled:
             continue
         if f.type == FieldType.GROUP:
             count = len(answers[f.key])
@@ -335,11 +411,40 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
         if condition_holds(check.when, answers) and all(
             _blank(answers.get(k)) for k in check.any_of
         ):
-            errors.setdefault(error_key(stage, check.any_of[0]), check.message)
+            # Next to a field the form shows: a group without rows has no input to carry it.
+            shown = [k for k in check.any_of if stage.field(k).type != FieldType.GROUP
+                     or raw.get(k)]
+            errors.setdefault(error_key(stage, (shown or list(check.any_of))[0]), check.message)
     if not errors and stage.rules:  # domain rules need clean fields to work on
         rule_errors, _ = rules.run(stage.rules, answers, context)
         errors.update({_rule_error_key(stage, k, shown_at): m for k, m in rule_errors.items()})
     return answers, errors
+
+
+def with_stage_basis(stage: Stage, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`raw` with the stage's one GST basis (`GST_KEY`), when given, on each of its amounts
+    outside groups: budget and actual spend can't be entered on different bases."""
+    out = dict(raw)
+    basis = raw.get(GST_KEY)
+    if basis not in GST_BASES:
+        return out
+    for f in stage.fields:
+        value = raw.get(f.key)
+        if f.type == FieldType.MONEY and not _blank(value):
+            amount = value.get("amount") if isinstance(value, Mapping) else value
+            out[f.key] = {"amount": amount, "gst": basis}
+    return out
+
+
+def stage_basis(stage: Stage, values: Mapping[str, Any]) -> str | None:
+    """The GST basis a stage's amounts are on: the form's choice, else the one basis its
+    stored amounts share (None when they differ, as answers entered before one basis per
+    stage may)."""
+    if values.get(GST_KEY) in GST_BASES:
+        return str(values[GST_KEY])
+    bases = {v.get("gst") for f in stage.fields if f.type == FieldType.MONEY
+             and isinstance(v := values.get(f.key), Mapping) and v.get("gst") in GST_BASES}
+    return bases.pop() if len(bases) == 1 else None
 
 
 def _rule_error_key(stage: Stage, key: str, shown_at: Mapping[str, list[int]]) -> str:

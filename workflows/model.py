@@ -72,7 +72,8 @@ class Option(_Strict):
 
 
 class Condition(_Strict):
-    """A field's answer equals a value: `{field: action_point_needed, equals: true}`."""
+    """A field's answer equals a value: `{field: action_point_needed, equals: true}`; for a
+    multiple choice, the value is among those chosen."""
 
     field: Key
     equals: bool | str | int
@@ -235,9 +236,16 @@ class Stage(_Strict):
         for out in self.outputs:
             if out.field and out.field not in names:
                 raise ValueError(f"output {out.key!r} names unknown field {out.field!r}")
-        for f in self.fields:
-            if f.required_when and f.required_when.field not in answerable:
-                raise ValueError(f"field {f.key!r}: required_when names unknown field")
+        conditions = {f.key: f.required_when.field for f in self.fields if f.required_when}
+        for key, controller in conditions.items():
+            if controller not in answerable:
+                raise ValueError(f"field {key!r}: required_when names unknown field")
+            seen = {key}
+            while controller in conditions and controller not in seen:
+                seen.add(controller)
+                controller = conditions[controller]
+            if controller in seen:  # asked only when a field is answered that waits for it
+                raise ValueError(f"field {key!r}: required_when goes round in a loop")
         for d in self.decisions:
             if d.comment_field and d.comment_field not in names:
                 raise ValueError(f"decision {d.key!r}: comment_field {d.comment_field!r} unknown")

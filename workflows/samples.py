@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from workflows.engine import OUTPUTS_KEY, confirmable_outputs
+from workflows.engine import OUTPUTS_KEY, applies, confirmable_outputs
 from workflows.model import FieldDef, FieldType, Stage
 
 SAMPLE_USER = "U0ALICE"
@@ -78,6 +78,7 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
         "performance_data": "Sent to 48,200 subscribers. Open rate 31% (target 35%), click-through "
                             "2.4%, 612 orders, $41,800 revenue. Figures from the email platform "
                             "and the shop's order report.",
+        "advertised": ["two_price", "refund_terms"],
         "budget": {"amount": "12000.00", "gst": "inclusive"},
         "actual_spend": {"amount": "11800.00", "gst": "inclusive"},
         "revenue": {"amount": "41800.00", "gst": "inclusive"},
@@ -166,7 +167,6 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 _DECISIONS = {"systemic_issues": "no", "risk_mitigation": "no"}  # what most reviews answer
-_KEEP = frozenset({"review_comment"})  # a closing admin's comment is still worth passing on
 _ITEMS = ("Add a subject-length check to the email template",
           "Test every campaign email on a phone before scheduling")
 
@@ -207,8 +207,7 @@ def example_answers(stage: Stage, workflow_key: str, today: date,
         if _DECISIONS.get(d.key) in {o.value for o in d.options}:
             answers[d.key] = _DECISIONS[d.key]
     for f in stage.fields:  # a field for another answer ("What needs revising") stays empty
-        if f.required_when is not None and f.key not in _KEEP and answers.get(
-                f.required_when.field) != f.required_when.equals:
+        if not applies(stage, f, answers):
             answers.pop(f.key, None)
     return answers
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -37,7 +38,8 @@ from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
-from workflows.engine import clean, may_act, role_refusal
+from workflows.engine import clean, may_act, role_refusal, rows_needed_now
+from workflows.model import Stage
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +78,24 @@ def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> di
 
 def _error_response(
     stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str,
-    returned: str | None = None,
+    returned: str | None = None, shown: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Errors on this page go next to their fields; otherwise show the page that has them."""
+    """Errors on this page go next to their fields; otherwise show the page that has them.
+
+    `shown` holds the input blocks of the form as submitted: an error for a field it does not
+    show (an answer changed without the form being drawn again) comes with the form redrawn.
+    """
     here = sm.fields_on_page(stage, raw, meta)
     on_page = {
-        sm.block_for_error(stage, k): m for k, m in errors.items() if k.split(".")[0] in here
+        sm.block_for_error(stage, k, meta): m
+        for k, m in errors.items() if k.split(".")[0] in here
     }
-    if on_page:
+    if on_page and (shown is None or set(on_page) <= shown):
         return {"response_action": "errors", "errors": on_page}
-    first_key, message = next(iter(errors.items()))
-    meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key))
+    first_key, message = next(
+        ((k, m) for k, m in errors.items() if shown is not None
+         and sm.block_for_error(stage, k, meta) not in shown), next(iter(errors.items())))
+    meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key, meta))
     return {
         "response_action": "update",
         "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message,
@@ -251,13 +260,15 @@ def _submit(
     draft = store.get_draft(session, review.id, stage.key, user_id) or {}
     raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
     returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
+    shown = {b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"} or None
     last_page = len(sm.pages(stage, raw, meta)) - 1
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title, returned), None
+            return _error_response(stage, raw, meta, errors, review.title, returned,
+                                   shown), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -278,7 +289,8 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title, returned), None
+        return _error_response(stage, raw, meta, result.errors, review.title, returned,
+                               shown), None
     return {}, result
 
 
@@ -301,9 +313,15 @@ def stage_closed(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         )
 
 
-def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
-    ack()
+def _redraw(body: dict, client: WebClient, rt: Runtime,
+            change: Callable[[Stage, dict[str, Any], sm.ModalMeta], str]) -> None:
+    """Draw the open stage form again after a click in it: what was typed is read from the
+    view's state and kept as the draft (the form may move across pages), `change` adjusts the
+    answers and the modal's metadata and names the block to show, and views.update with the
+    view's hash replaces the form unless a newer update already did."""
     view = body["view"]
+    if view.get("callback_id") != sm.CALLBACK_ID:
+        return
     meta = sm.ModalMeta.loads(view["private_metadata"])
     user_id = body["user"]["id"]
     with transaction(rt.sessions) as session:
@@ -313,13 +331,11 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
         stage = service.workflow_of(review).stage(meta.stage)
         draft = store.get_draft(session, review.id, stage.key, user_id) or {}
         raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
-        # The group may move to another page: what was typed on this one is kept.
+        shown = change(stage, raw, meta)
         store.save_draft(session, review.id, stage.key, user_id, raw)
         title = review.title
         returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
-    group = stage.field(action["value"])
-    meta.rows[group.key] = sm.rows_shown(group, raw, meta) + 1
-    meta.page = sm.page_of(stage, raw, meta, f"h.{group.key}")
+    meta.page = sm.page_of(stage, raw, meta, shown)
     try:
         client.views_update(
             view_id=view["id"],
@@ -330,6 +346,50 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
     except SlackApiError as exc:
         if exc.response.get("error") != "hash_conflict":  # a newer update already won
             raise
+
+
+def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """"Add another": one more row of the group, on the page the group is on."""
+    ack()
+
+    def more(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
+        group = stage.field(action["value"])
+        meta.rows[group.key] = sm.rows_shown(stage, group, raw, meta) + 1
+        return f"h.{group.key}"
+
+    _redraw(body, client, rt, more)
+
+
+def remove_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """"Remove" on a row the group can do without: the row goes, with what was typed in it;
+    the others keep theirs (the draft follows)."""
+    ack()
+    key, _, position = str(action["value"]).rpartition(".")
+
+    def fewer(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
+        group = stage.field(key)
+        shown = sm.rows_shown(stage, group, raw, meta)
+        rows = raw.get(group.key)
+        index = int(position)
+        if index < rows_needed_now(stage, group, raw) or index >= shown:
+            return f"h.{group.key}"  # a stale click: that row can't go, or went already
+        if isinstance(rows, list) and index < len(rows):
+            del rows[index]
+        meta.rows[group.key] = shown - 1
+        # The rows below move up: new block ids, or Slack would keep the removed row's text
+        # in the ids it takes over.
+        meta.removed[group.key] = meta.removed.get(group.key, 0) + 1
+        return f"h.{group.key}"
+
+    _redraw(body, client, rt, fewer)
+
+
+def answer_changed(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """An answer other fields depend on was given (an input with `dispatch_action`): draw the
+    form again so the fields that now apply appear, required, and the others go (Slack's
+    dynamic modals). Nothing typed is lost: hidden answers stay in the draft."""
+    ack()
+    _redraw(body, client, rt, lambda stage, raw, meta: action["block_id"])
 
 
 def register(app: App) -> None:
@@ -346,6 +406,8 @@ def register(app: App) -> None:
     app.view(sm.CALLBACK_ID)(stage_submitted)
     app.view_closed(sm.CALLBACK_ID)(stage_closed)
     app.action(sm.ADD_ROW)(add_row)
+    app.action(sm.REMOVE_ROW)(remove_row)
+    app.action(sm.ANSWER_CHANGED)(answer_changed)
 
 
 def _first_input(view: dict) -> str:

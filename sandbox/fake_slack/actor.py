@@ -237,7 +237,10 @@ class ActorMixin:
 
         Without ``view_id``/``channel_id`` the user's top modal is used.  ``value``
         picks a button among same-named ones, or is the choice for selects,
-        pickers and inputs (``selected_option`` is an alias for selects).
+        pickers and inputs (``selected_option`` is an alias for selects).  An input
+        block's element sends block_actions only with ``dispatch_action: true`` (its
+        new value is in the payload's ``view.state`` too); without it this raises
+        LookupError, as nothing would reach the app.
         """
         ws = self.workspace
         if selected_option is not None and value is None:
@@ -289,6 +292,10 @@ class ActorMixin:
                                   timestamp=timestamp)
 
     def _action(self, block: dict, element: dict, value: Any, action_ts: str) -> dict:
+        if block.get("type") == "input" and block.get("dispatch_action") is not True:
+            # Slack sends nothing when an input is used: its value only travels in view.state.
+            raise LookupError(f"input {block.get('block_id')!r} has no dispatch_action: using "
+                              "it sends no block_actions (type into it with fill())")
         etype = element.get("type")
         if etype in ("button", "workflow_button"):
             if value is not None and element.get("value") != value:

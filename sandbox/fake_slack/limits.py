@@ -320,6 +320,9 @@ class _Checker:
             self.error("missing required field: element", pointer)
         else:
             self.element(block["element"], f"{pointer}/element", INPUT_ELEMENTS)
+        for flag in ("dispatch_action", "optional"):
+            if flag in block and not isinstance(block[flag], bool):
+                self.error("must be a boolean", f"{pointer}/{flag}")
 
     def block_image(self, block: dict, pointer: str) -> None:
         self.image_fields(block, pointer)

@@ -10,6 +10,10 @@ const ui = {
   threads: new Set(),
   seenDms: {},
   jump: null,
+  // What the person typed in the open modal and the page has not sent yet ("view|block|action"
+  // -> value). Slack's client keeps such input when the app redraws the view (views.update
+  // with the same block_id and action_id), so a redraw here must not wipe it either.
+  typed: new Map(),
 };
 const $ = (id) => document.getElementById(id);
 
@@ -131,6 +135,43 @@ function drawModal(modal) {
   ui.modalHtml = html;
   overlay.hidden = !modal;
   overlay.innerHTML = html || "";
+  const drawn = overlay.querySelector(".modal");
+  if (!drawn) return;
+  for (const el of drawn.querySelectorAll(".bk-input-block [data-type]")) {
+    const key = typedKey(drawn, el);
+    if (ui.typed.has(key)) setValue(el, ui.typed.get(key));
+  }
+}
+
+function typedKey(modal, el) {
+  return `${modal.dataset.viewId}|${el.dataset.blockId}|${el.dataset.actionId}`;
+}
+
+function setValue(el, value) {
+  const type = el.dataset.type;
+  if (type === "checkboxes" || type === "radio_buttons") {
+    const wanted = Array.isArray(value) ? value : [value];
+    for (const input of el.querySelectorAll("input")) input.checked = wanted.includes(input.value);
+  } else if (el.multiple) {
+    for (const option of el.options) option.selected = (value || []).includes(option.value);
+  } else {
+    el.value = value === null ? "" : value;
+  }
+}
+
+// Sent: "Slack" keeps it now (view.state), and draws it in the next HTML.
+function sent(modal) {
+  for (const key of [...ui.typed.keys()]) {
+    if (key.startsWith(`${modal.dataset.viewId}|`)) ui.typed.delete(key);
+  }
+}
+
+for (const kind of ["input", "change"]) {
+  document.addEventListener(kind, (event) => {
+    const modal = event.target.closest(".modal");
+    const el = event.target.closest(".bk-input-block [data-type]");
+    if (modal && el) ui.typed.set(typedKey(modal, el), valueOf(el));
+  }, true);
 }
 
 function toast(text, bad) {
@@ -176,7 +217,11 @@ function collect(root) {
 
 function where(el) {
   const modal = el.closest(".modal");
-  if (modal) return { view_id: modal.dataset.viewId, values: collect(modal) };
+  if (modal) {
+    const values = collect(modal);
+    sent(modal);
+    return { view_id: modal.dataset.viewId, values };
+  }
   const surface = el.closest("[data-view-id]");
   if (surface) return { view_id: surface.dataset.viewId };
   const msg = el.closest(".msg");
@@ -231,12 +276,18 @@ document.addEventListener("click", async (event) => {
     }
   } else if (modal && el.dataset.submit) {
     el.disabled = true;
-    await act({ kind: "submit", view_id: modal.dataset.viewId, values: collect(modal) });
+    const values = collect(modal);
+    sent(modal);
+    await act({ kind: "submit", view_id: modal.dataset.viewId, values });
     el.disabled = false;
   } else if (modal && el.dataset.close) {
-    act({ kind: "close", view_id: modal.dataset.viewId, values: collect(modal) });
+    const values = collect(modal);
+    sent(modal);
+    act({ kind: "close", view_id: modal.dataset.viewId, values });
   } else if (modal && el.dataset.example) {
-    act({ kind: "example", view_id: modal.dataset.viewId, values: collect(modal) });
+    const values = collect(modal);
+    sent(modal);
+    act({ kind: "example", view_id: modal.dataset.viewId, values });
   } else if (el.dataset.clock) {
     const at = $("clock-at").value;
     if (!at) return toast("Pick a date and time first", true);

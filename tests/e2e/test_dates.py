@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from helpers.slack_walk import ALICE, CHANNEL, REGISTRY, complete_stage, review_row, start
+from helpers.slack_walk import (
+    ALICE,
+    CHANNEL,
+    REGISTRY,
+    complete_stage,
+    enter,
+    review_row,
+    start,
+)
 from helpers.slack_walk import status_message as status
 
 from bot.reviews.views.stage_modal import entered_values
@@ -21,7 +29,7 @@ def test_a_campaign_that_ends_before_it_starts_is_refused(slack: FakeSlack, bot)
     stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
     view = open_stage(slack, bot)
     answers = sample_answers(stage, campaign_start="2026-11-20", campaign_end="2026-11-18")
-    reply = slack.submit(ALICE, view["id"], entered_values(stage, answers))
+    reply = slack.submit(ALICE, view["id"], enter(slack, ALICE, stage, answers))
     assert reply.errors == {
         "f.campaign_end": "This can't be before “Campaign start” (Fri 20 Nov 2026)."}
     assert review_row(bot).current_stage == "data_gathering"

@@ -13,6 +13,7 @@ from helpers.slack_walk import (
     buttons,
     choose,
     complete_stage,
+    enter,
     menu,
     review_row,
     start,
@@ -156,7 +157,8 @@ def test_validation_errors_show_next_to_the_field(slack: FakeSlack, bot) -> None
                 message_ts=message["ts"])
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
-    values = entered_values(stage, sample_answers(stage))
+    values = enter(slack, ALICE, stage, sample_answers(stage))
+    view = slack.top_view(ALICE)
     values["f.budget"] = {"v": "12.345"}
     reply = slack.submit(ALICE, view["id"], values)
     assert reply.errors == {"f.budget": "Enter dollars and cents: at most two decimal places."}

@@ -257,6 +257,56 @@ def test_click_in_modal_and_views_update_with_hash(slack: FakeSlack, bolt_app) -
         slack.click("U0ALICE", "no_such_button", view_id=view_id)
 
 
+def test_a_dispatch_action_input_sends_its_answer_and_the_view_can_follow_it(
+        slack: FakeSlack, bolt_app) -> None:
+    """Slack's dynamic modals: an input with dispatch_action sends block_actions as soon as it
+    is used, with the view and its state; the app redraws with views.update. An input without
+    it sends nothing."""
+    app = bolt_app()
+    payloads: list[dict] = []
+    dispatching = form_view()
+    dispatching["blocks"][2]["dispatch_action"] = True  # severity
+
+    @app.command("/postmortem")
+    def open_form(ack, body, client):
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=dispatching)
+
+    @app.action("sev")
+    def on_severity(ack, body, client):
+        ack()
+        payloads.append(body)
+        chosen = body["actions"][0]["selected_option"]["value"]
+        redrawn = form_view()
+        redrawn["blocks"][2]["dispatch_action"] = True
+        if chosen == "sev1":
+            redrawn["blocks"].append({"type": "input", "block_id": "pager",
+                                      "label": {"type": "plain_text", "text": "Who was paged"},
+                                      "element": {"type": "users_select", "action_id": "p"}})
+        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
+                            view=redrawn)
+
+    slack.slash_command("U0ALICE", "C0REVIEWS")
+    view = slack.top_view("U0ALICE")
+    slack.fill("U0ALICE", view["id"], {"summary": {"summary_input": "typed so far"}})
+    reply = slack.click("U0ALICE", "sev", "sev1", view_id=view["id"])
+    assert reply.ok
+    action = payloads[0]["actions"][0]
+    assert (action["type"], action["block_id"], action["selected_option"]["value"]) == (
+        "static_select", "severity", "sev1")
+    state = payloads[0]["view"]["state"]["values"]
+    assert state["severity"]["sev"]["selected_option"]["value"] == "sev1"  # the new answer
+    assert state["summary"]["summary_input"]["value"] == "typed so far"
+    assert payloads[0]["view"]["hash"] == view["hash"]
+    redrawn = slack.top_view("U0ALICE")
+    assert [b["block_id"] for b in redrawn["blocks"]][-1] == "pager"
+    assert redrawn["state"]["values"]["summary"]["summary_input"]["value"] == "typed so far"
+    assert redrawn["state"]["values"]["severity"]["sev"]["selected_option"]["value"] == "sev1"
+    with pytest.raises(LookupError, match="no dispatch_action"):
+        slack.click("U0ALICE", "owner_pick", "U0BOB", view_id=view["id"])
+    assert len(payloads) == 1
+
+
 def test_click_message_button_and_respond(slack: FakeSlack, bolt_app) -> None:
     app = bolt_app()
     payloads: list[dict] = []

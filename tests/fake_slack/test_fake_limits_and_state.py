@@ -135,6 +135,9 @@ def test_modal_limits() -> None:
         "[ERROR] must be less than 6 characters "
         "[json-pointer:/view/blocks/1/element/initial_value]",
     ]
+    assert problems("modal", modal(dict(inp("b", text_input), dispatch_action=True))) == []
+    assert problems("modal", modal(dict(inp("b", text_input), dispatch_action="yes"))) == [
+        "[ERROR] must be a boolean [json-pointer:/view/blocks/0/dispatch_action]"]
     assert problems("modal", modal(*[{"type": "divider"}] * 100)) == []
     assert problems("modal", modal(*[{"type": "divider"}] * 101)) == [
         "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.reviews.views.stage_modal import entered_values
+from bot.reviews.views.stage_modal import ADD_ROW, VALUE, ModalMeta, entered_values
 from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import Review
 from workflows.loader import Registry
+from workflows.model import FieldType, Stage
 from workflows.samples import sample_answers
 
 ALICE, BOB, ADMIN, CHANNEL = "U0ALICE", "U0BOB", "U0ADMIN", "C0REVIEWS"
@@ -61,6 +62,56 @@ def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict
     return status_message(slack)
 
 
+def _redrawn(slack: FakeSlack, user: str, old_hash: str) -> dict:
+    """The user's form once the bot has drawn it again (it acks first, then views.update)."""
+    return slack.wait_for(lambda: (view := slack.top_view(user)) is not None
+                          and view["hash"] != old_hash and view)
+
+
+def enter(slack: FakeSlack, user: str, stage: Stage, answers: dict[str, Any]) -> dict:
+    """Make the open stage form show what `answers` need, as a person does, and return what
+    to type into it ({block_id: {action_id: value}}, only blocks on screen).
+
+    An answer other fields depend on is chosen first (its input dispatches, and the bot draws
+    the form again), and a group gets "Add another" until it has a row for each item.
+    """
+    for _ in range(30):
+        view = slack.top_view(user)
+        assert view is not None and view["callback_id"] == "stage", view
+        wanted = entered_values(stage, answers, ModalMeta.loads(view["private_metadata"]))
+        state = view["state"]["values"]
+        changing = [b["block_id"] for b in view["blocks"] if b.get("dispatch_action")
+                    and b["block_id"] in wanted
+                    and _differs(state[b["block_id"]][VALUE], wanted[b["block_id"]][VALUE])]
+        if changing:
+            block_id = changing[0]
+            reply = slack.click(user, VALUE, wanted[block_id][VALUE], block_id=block_id)
+            assert reply.ok, reply
+            _redrawn(slack, user, view["hash"])
+            continue
+        ids = {b["block_id"] for b in view["blocks"]}
+        short = [f.key for f in stage.fields if f.type == FieldType.GROUP and any(
+            k.startswith(f"g.{f.key}.") for k in wanted) and f"add.{f.key}" in ids and any(
+            k.startswith(f"g.{f.key}.") and k not in ids for k in wanted)]
+        if short:
+            reply = slack.click(user, ADD_ROW, short[0], view_id=view["id"])
+            assert reply.ok, reply
+            _redrawn(slack, user, view["hash"])
+            continue
+        return {k: v for k, v in wanted.items() if k in ids}
+    raise AssertionError("the form kept changing")
+
+
+def _differs(state: dict, wanted: Any) -> bool:
+    """Whether an input's state is not yet `wanted` (a choice, a list of choices or text)."""
+    if "selected_option" in state:
+        chosen = state["selected_option"]
+        return (chosen or {}).get("value") != wanted
+    if "selected_options" in state:
+        return sorted(o["value"] for o in state["selected_options"]) != sorted(wanted)
+    return next((v for k, v in state.items() if k != "type"), None) != wanted
+
+
 def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -> str:
     """Click Continue on the status message and submit the current stage with valid answers."""
     review = review_row(bot)
@@ -76,8 +127,8 @@ def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -
     assert reply.status == 200
     view = slack.wait_for(lambda: slack.top_view(user))
     assert view["callback_id"] == "stage", view
-    reply = slack.submit(user, view["id"], entered_values(stage, sample_answers(stage,
-                                                                               **overrides)))
+    values = enter(slack, user, stage, sample_answers(stage, **overrides))
+    reply = slack.submit(user, slack.top_view(user)["id"], values)
     assert reply.ok and not reply.errors, (reply.errors, reply.problems, reply.body)
     slack.wait_for(lambda: status_updates() > before)
     return stage.key

@@ -69,13 +69,23 @@ def answers(rt: Runtime, review_id: int) -> dict[str, dict[str, Any]]:
         return store.latest_answers(session, review_id)
 
 
-def stage_form(rt: Runtime, review_id: int, *, edit: bool = False) -> dict[str, Any]:
-    """The current stage's modal as the bot renders it (what Continue opens)."""
+def stage_form(
+    rt: Runtime, review_id: int, *, edit: bool = False, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The current stage's modal as the bot renders it (what Continue opens; with `values`,
+    as drawn again once those answers were given)."""
     review = next(r for r in reviews(rt) if r.id == review_id)
     stage = rt.registry[review.workflow_key].stage(review.current_stage)
     return sm.stage_view(
-        stage, title=review.title, meta=sm.ModalMeta(review_id, stage.key, edit=edit), values={}
+        stage, title=review.title, meta=sm.ModalMeta(review_id, stage.key, edit=edit),
+        values=values or {},
     )
+
+
+def valid_form(rt: Runtime, review_id: int) -> dict[str, Any]:
+    """The support review's first form as drawn once its valid answers are chosen (the
+    low-CES score field shows)."""
+    return stage_form(rt, review_id, values=sample_answers(rt.registry[SUPPORT].stage("metadata")))
 
 
 def valid_entries(rt: Runtime, stage_key: str, **overrides: Any) -> dict[str, Any]:
@@ -212,7 +222,7 @@ def test_a_stage_with_missing_answers_shows_errors_next_to_the_fields(
     rt: Runtime, ack: MagicMock, hooks: MagicMock
 ) -> None:
     review_id = seed_review(rt)
-    form = stage_form(rt, review_id)
+    form = stage_form(rt, review_id, values={"trigger": "low_ces"})  # as redrawn for it
     body, view = view_submission(form, {"f.trigger": "low_ces"})
 
     listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
@@ -233,7 +243,7 @@ def test_a_valid_stage_is_saved_acked_and_announced_once(
     rt: Runtime, ack: MagicMock, client: MagicMock, hooks: MagicMock
 ) -> None:
     review_id = seed_review(rt)
-    body, view = view_submission(stage_form(rt, review_id), valid_entries(rt, "metadata"))
+    body, view = view_submission(valid_form(rt, review_id), valid_entries(rt, "metadata"))
     order = MagicMock()
     order.attach_mock(ack, "ack")
     order.attach_mock(hooks.stage_saved, "stage_saved")
@@ -257,7 +267,7 @@ def test_a_stage_submitted_twice_is_refused_the_second_time(
     rt: Runtime, client: MagicMock, hooks: MagicMock
 ) -> None:
     review_id = seed_review(rt)
-    form = stage_form(rt, review_id)
+    form = valid_form(rt, review_id)
     for user in (ALICE, BOB):  # two people had the same form open
         ack = recording_ack(client)
         body, view = view_submission(form, valid_entries(rt, "metadata"), user=user)
@@ -274,7 +284,7 @@ def test_a_stage_submitted_twice_is_refused_the_second_time(
 
 def test_a_stage_of_a_deleted_review_says_so(rt: Runtime, ack: MagicMock, hooks: MagicMock) -> None:
     review_id = seed_review(rt)
-    form = stage_form(rt, review_id)
+    form = valid_form(rt, review_id)
     with transaction(rt.sessions) as session:
         session.delete(store.get_review(session, review_id))
     body, view = view_submission(form, valid_entries(rt, "metadata"))
@@ -307,6 +317,153 @@ def test_an_edit_by_someone_else_is_refused_and_changes_nothing(
     assert "Only the review's owner or an admin can edit a stage." in view_text(notice)
     assert answers(rt, review_id)["metadata"] == before
     hooks.stage_saved.assert_not_called()
+
+
+def test_a_form_submitted_without_its_redraw_is_drawn_again_with_what_it_needs(
+    rt: Runtime, ack: MagicMock, hooks: MagicMock
+) -> None:
+    """The answer that opens the score field changed but the form was not drawn again (a
+    dispatch lost on the way): errors can't point at a field the form lacks, so the form is
+    drawn for the answers with the first problem on top."""
+    review_id = seed_review(rt)
+    form = stage_form(rt, review_id)  # drawn before the low-CES answer
+    entries = {k: v for k, v in valid_entries(rt, "metadata").items()
+               if k not in ("f.ces_score",)}
+    body, view = view_submission(form, entries)
+
+    listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
+
+    assert ack.call_args.kwargs["response_action"] == "update"
+    redrawn = ack.call_args.kwargs["view"]
+    blocks = {b["block_id"]: b for b in redrawn["blocks"]}
+    assert not blocks["f.ces_score"].get("optional")
+    assert blocks["notice"]["text"]["text"] == (
+        ":warning: This is required for the answer you gave above.")
+    assert reviews(rt)[0].current_stage == "metadata"
+
+
+def modal_action(form: dict[str, Any], values: dict[str, Any], action: dict[str, Any],
+                 user: str = ALICE) -> dict[str, Any]:
+    """A block_actions body from an open modal: the view, with what was entered, in it."""
+    _, view = view_submission(form, values, user=user)
+    body = block_actions(action, user=user)
+    body.update(view=view, container={"type": "view", "view_id": view["id"]})
+    return body
+
+
+def test_an_answer_others_depend_on_redraws_the_form_keeping_what_was_typed(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt)
+    form = stage_form(rt, review_id)
+    assert "f.ces_score" not in {b["block_id"] for b in form["blocks"]}
+    chosen = {"type": "static_select", "action_id": sm.VALUE, "block_id": "f.trigger",
+              "selected_option": {"text": {"type": "plain_text", "text": "CES"},
+                                  "value": "low_ces"}, "action_ts": "1700000002.000100"}
+    body = modal_action(form, {"f.trigger": "low_ces", "f.product": "Kettle K2"}, chosen)
+
+    listeners.answer_changed(ack=ack, body=body, action=chosen, client=client, rt=rt)
+
+    ack.assert_called_once_with()
+    update = client.views_update.call_args.kwargs
+    assert (update["view_id"], update["hash"]) == (body["view"]["id"], body["view"]["hash"])
+    blocks = {b["block_id"]: b for b in update["view"]["blocks"]}
+    ids = list(blocks)
+    assert ids[ids.index("f.trigger") + 1] == "f.ces_score"  # right under the answer
+    assert not blocks["f.ces_score"].get("optional")
+    assert not blocks["f.ticket_link"].get("optional")  # a low score needs the ticket too
+    assert blocks["f.product"]["element"]["initial_value"] == "Kettle K2"
+    assert draft(rt, review_id, "metadata", ALICE)["product"] == "Kettle K2"
+    assert answers(rt, review_id) == {}
+
+
+def test_a_redraw_that_lost_to_a_newer_one_is_dropped(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt)
+    client.views_update.side_effect = slack_error("views.update", "hash_conflict")
+    chosen = {"type": "static_select", "action_id": sm.VALUE, "block_id": "f.trigger",
+              "selected_option": {"text": {"type": "plain_text", "text": "Process"},
+                                  "value": "process"}, "action_ts": "1700000002.000100"}
+    body = modal_action(stage_form(rt, review_id), {"f.trigger": "process"}, chosen)
+
+    listeners.answer_changed(ack=ack, body=body, action=chosen, client=client, rt=rt)
+
+    client.views_update.assert_called_once()
+    assert draft(rt, review_id, "metadata", ALICE)["trigger"] == "process"  # kept anyway
+
+
+def at_action_items(rt: Runtime) -> int:
+    """A support review at its Action items stage, whose items the group may do without."""
+    review_id = seed_review(rt)
+    for _ in range(3):  # ticket details, analysis, report
+        submit_current(rt, review_id)
+    return review_id
+
+
+def test_add_one_shows_an_item_whose_fields_are_required_and_that_can_be_removed(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = at_action_items(rt)
+    form = stage_form(rt, review_id)
+    assert not any(b["block_id"].startswith("g.action_items.") for b in form["blocks"])
+    body = modal_action(form, {"f.proposed_solution": "Alert the lead"},
+                        button(sm.ADD_ROW, "action_items", block_id="add.action_items"))
+
+    listeners.add_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    ack.assert_called_once_with()
+    view = client.views_update.call_args.kwargs["view"]
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    for field in ("title", "owner", "due_date"):
+        assert not blocks[f"g.action_items.0.{field}"].get("optional"), field
+    assert blocks["c.action_items.0"]["accessory"]["text"]["text"] == "Remove"
+    assert blocks["f.proposed_solution"]["element"]["initial_value"] == "Alert the lead"
+    assert sm.ModalMeta.loads(view["private_metadata"]).rows == {"action_items": 1}
+
+
+def test_remove_drops_that_item_and_the_others_keep_what_was_typed(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = at_action_items(rt)
+    review = next(r for r in reviews(rt) if r.id == review_id)
+    stage = rt.registry[review.workflow_key].stage("action_items")
+    meta = sm.ModalMeta(review_id, stage.key, rows={"action_items": 3})
+    form = sm.stage_view(stage, title=review.title, meta=meta, values={})
+    typed = {f"g.action_items.{i}.title": title for i, title in enumerate("ABC")}
+    body = modal_action(form, typed, button(sm.REMOVE_ROW, "action_items.1",
+                                            block_id="c.action_items.1"))
+
+    listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    ack.assert_called_once_with()
+    view = client.views_update.call_args.kwargs["view"]
+    titles = [b["element"].get("initial_value") for b in view["blocks"]
+              if b["block_id"].startswith("g.action_items.") and ".title" in b["block_id"]]
+    assert titles == ["A", "C"]
+    ids = {b["block_id"] for b in view["blocks"]}
+    # New ids: Slack would otherwise show B's text in the row C moved into.
+    assert {"g.action_items.0.title~1", "g.action_items.1.title~1"} <= ids
+    assert "g.action_items.2.title~1" not in ids
+    assert [row.get("title") for row in draft(rt, review_id, stage.key, ALICE)[
+        "action_items"]] == ["A", "C"]
+
+
+def test_a_stale_remove_changes_nothing(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    for _ in range(3):
+        submit_current(rt, review_id)
+    form = stage_form(rt, review_id)  # one action item is required: it has no Remove
+    body = modal_action(form, {"g.action_items.0.title": "Keep me"},
+                        button(sm.REMOVE_ROW, "action_items.0", block_id="c.action_items.0"))
+
+    listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+
+    view = client.views_update.call_args.kwargs["view"]
+    title = next(b for b in view["blocks"] if b["block_id"] == "g.action_items.0.title")
+    assert title["element"]["initial_value"] == "Keep me"
 
 
 # --- stage_closed ---------------------------------------------------------------------------

@@ -8,17 +8,22 @@ from typing import Any
 import pytest
 
 from workflows.engine import (
+    GST_KEY,
     OUTPUTS_KEY,
     SentBack,
+    applies,
     clean,
     may_act,
     next_pass,
     progress,
+    required_now,
     sent_back,
+    stage_basis,
     transition,
+    when_required,
 )
 from workflows.loader import Registry
-from workflows.model import Workflow
+from workflows.model import Stage, Workflow
 from workflows.samples import sample_answers
 
 REGISTRY = Registry.load()
@@ -149,11 +154,79 @@ def test_missing_required_fields_are_named() -> None:
 def test_money_needs_an_explicit_gst_basis() -> None:
     stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
     answers, errors = clean(stage, sample_answers(stage, actual_spend={"amount": "1,250.5"}))
-    assert errors == {"actual_spend": "Say whether this amount includes GST or not."}
+    assert errors == {GST_KEY: "Say whether the amounts include GST or not."}  # asked once
     answers, errors = clean(stage, sample_answers(
         stage, actual_spend={"amount": "$1,250.5", "gst": "exclusive"}))
     assert errors == {}
     assert answers["actual_spend"] == {"amount": "1250.50", "gst": "exclusive"}
+
+
+def test_one_gst_basis_covers_every_amount_of_the_stage() -> None:
+    """A form asks the basis once; each stored amount still says which it is, so reports read
+    answers as before and a budget and an actual spend can't be on different bases."""
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    raw = sample_answers(stage, budget={"amount": "11000"}, revenue={"amount": None},
+                         actual_spend={"amount": "9900.5", "gst": "inclusive"})
+    raw[GST_KEY] = "exclusive"  # the form's one choice wins over an amount's own
+    answers, errors = clean(stage, raw)
+    assert errors == {}
+    assert answers["budget"] == {"amount": "11000.00", "gst": "exclusive"}
+    assert answers["actual_spend"] == {"amount": "9900.50", "gst": "exclusive"}
+    assert "revenue" not in answers and GST_KEY not in answers
+    assert stage_basis(stage, answers) == "exclusive"
+    mixed = {"budget": {"amount": "1.00", "gst": "inclusive"},
+             "actual_spend": {"amount": "1.00", "gst": "exclusive"}}
+    assert stage_basis(stage, mixed) is None  # entered before one basis per stage: ask again
+
+
+def test_a_field_for_one_answer_is_asked_and_kept_only_for_that_answer() -> None:
+    stage = REGISTRY["service_delivery"].stage("execution")
+    raw = sample_answers(stage, on_track="yes", revised_timeline="Two weeks late",
+                         risk_mitigation="no")
+    assert not applies(stage, stage.field("revised_timeline"), raw)
+    answers, errors = clean(stage, raw)
+    assert errors == {}
+    assert "revised_timeline" not in answers  # typed, then the answer changed: not kept
+    assert answers["mitigation_actions"] == []  # a group not asked has no items
+    raw["on_track"] = "no"
+    assert applies(stage, stage.field("revised_timeline"), raw)
+    assert clean(stage, raw)[0]["revised_timeline"] == "Two weeks late"
+
+
+def test_a_multiple_choice_opens_a_field_for_each_option_chosen() -> None:
+    stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+    raw = sample_answers(stage, advertised=["gifts"], acl_two_price_genuine=False)
+    asked = {f.key for f in stage.fields if f.key.startswith("acl_") and applies(stage, f, raw)}
+    assert asked == {"acl_gifts_rebates_delivered"}
+    answers, errors = clean(stage, raw)
+    assert errors == {}
+    assert "acl_two_price_genuine" not in answers  # no finding for a claim not made
+    raw["advertised"] = ["gifts", "refund_terms"]
+    del raw["refund_policy_text"]
+    assert clean(stage, raw)[1] == {
+        "refund_policy_text": "This is required for the answer you gave above."}
+
+
+def test_a_check_on_one_field_makes_it_required_for_that_answer() -> None:
+    stage = REGISTRY["support_postmortem"].stage("metadata")
+    link = stage.field("ticket_link")
+    for trigger, required in (("low_ces", True), ("stale_ticket", True), ("process", False)):
+        raw = sample_answers(stage, trigger=trigger)
+        del raw["ticket_link"]
+        assert required_now(stage, link, raw) is required
+        assert ("ticket_link" in clean(stage, raw)[1]) is required
+    assert when_required(stage, link) == (
+        "Needed if you answer “Customer Effort Score below 6” or “Ticket open more than 14 "
+        "days” to “Why this post-mortem”.")
+
+
+def test_required_when_loops_are_refused() -> None:
+    fields = [{"key": "a", "label": "A", "type": "text", "required_when": {"field": "b",
+                                                                              "equals": "x"}},
+              {"key": "b", "label": "B", "type": "text", "required_when": {"field": "a",
+                                                                              "equals": "y"}}]
+    with pytest.raises(ValueError, match="goes round in a loop"):
+        Stage(key="s", name="S", purpose="p", fields=fields)
 
 
 def test_conditional_requirements_follow_decisions() -> None:
@@ -169,6 +242,10 @@ def test_conditional_requirements_follow_decisions() -> None:
 def test_action_point_needed_asks_for_an_item_or_a_task() -> None:
     stage = REGISTRY["support_postmortem"].stage("action_items")
     raw = sample_answers(stage, action_point_needed=True, action_items=[], related_task="")
+    # Next to an input the form shows: the task link while the group has no rows.
+    assert clean(stage, raw)[1] == {"related_task": (
+        "With an action point needed, add an action item or link the related task.")}
+    raw["action_items"] = [{"title": None}]
     assert clean(stage, raw)[1] == {"action_items.0.title": (
         "With an action point needed, add an action item or link the related task.")}
     raw = sample_answers(stage, action_point_needed=False, action_items=[], no_action_summary="")

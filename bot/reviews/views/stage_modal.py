@@ -2,13 +2,21 @@
 
 Pure functions from (stage, values) to Block Kit, so every stage of every workflow can be checked
 against Slack's limits in tests without Slack. Block ids encode where a value belongs:
-`f.<field>`, `g.<group>.<row>.<field>`, `d.<decision>`, `o` (outputs), with `.gst` for a money
-field's GST basis.
+`f.<field>`, `g.<group>.<row>.<field>`, `d.<decision>`, `o` (outputs), `gst` for the one GST
+basis of the stage's amounts, with `.gst` for the basis of an amount inside a group's row and
+`~<n>` after a row's block ids once a row of its group was removed (Slack keeps what was typed
+in a block whose id stays, so a row moving up takes new ids).
+
+The form follows the answers as they are given: an answer other fields depend on is an input
+with `dispatch_action`, and its listener draws the form again, so a field that applies only to
+another answer is shown only once it applies, and then as required. The same values always draw
+the same form, so what Slack enforces and what the engine requires agree.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,22 +48,34 @@ from slack_sdk.models.views import View
 
 from bot.slack.text import clip, escape
 from workflows.engine import (
+    GST_KEY,
     OUTPUTS_KEY,
-    always_required,
+    applies,
     confirmable_outputs,
+    controllers,
     required_in_row,
-    rows_always_needed,
+    required_now,
+    rows_needed_now,
+    stage_basis,
     when_required,
+    with_stage_basis,
 )
 from workflows.model import Decision, FieldDef, FieldType, Stage, Workflow
 
 CALLBACK_ID = "stage"
 ADD_ROW = "add_row"
+REMOVE_ROW = "remove_row"
 VALUE = "v"
 PAGE_BLOCKS = 45  # a page's target: short enough to read (a whole group may go past it)
 MAX_BLOCKS = 100  # Slack's limit for a modal
 GST_OPTIONS = (("inclusive", "Includes GST"), ("exclusive", "Excludes GST"))
+GST_BLOCK = "gst"  # the stage's one basis for all its amounts outside groups
+BASIS_OPTIONS = (("inclusive", "Include GST"), ("exclusive", "Exclude GST"))
+BASIS_NOTE = {"inclusive": "incl. GST", "exclusive": "excl. GST"}
 YES_NO = (("yes", "Yes"), ("no", "No"))
+# An answer the form depends on: its input dispatches a block_actions (route with app.action).
+ANSWER_CHANGED: dict[str, str | re.Pattern[str]] = {
+    "action_id": VALUE, "block_id": re.compile(r"^(?:[fd]\.[a-z][a-z0-9_]*|gst)$")}
 
 
 @dataclass
@@ -68,6 +88,7 @@ class ModalMeta:
     rows: dict[str, int] = field(default_factory=dict)
     edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
     step: tuple[int, int] | None = None  # (stage number, stages in the workflow), for the header
+    removed: dict[str, int] = field(default_factory=dict)  # rows removed per group, for ids
 
     def dumps(self) -> str:
         data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
@@ -76,6 +97,8 @@ class ModalMeta:
             data["e"] = 1
         if self.step:
             data["t"] = list(self.step)
+        if self.removed:
+            data["x"] = self.removed
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -84,7 +107,13 @@ class ModalMeta:
         step = data.get("t")
         return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
                    {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")),
-                   (int(step[0]), int(step[1])) if step else None)
+                   (int(step[0]), int(step[1])) if step else None,
+                   {str(k): int(v) for k, v in data.get("x", {}).items()})
+
+    def row_block(self, group: str, index: int, sub: str) -> str:
+        """The block id of a row's field: new ids for the group's rows after each removal."""
+        removed = self.removed.get(group, 0)
+        return f"g.{group}.{index}.{sub}" + (f"~{removed}" if removed else "")
 
     @classmethod
     def of(cls, review_id: int, workflow: Workflow, stage_key: str, *,
@@ -175,29 +204,69 @@ def _gst_select(value: Any) -> StaticSelectElement:
 
 
 def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str,
-            note: str | None = None) -> list[Block]:
+            note: str | None = None, *, dispatch: bool = False,
+            in_row: bool = False) -> list[Block]:
     """The field's input(s). `optional` is what Slack enforces and shows as "(optional)" after
     the label, so the label itself never says it; `note` says when an optional-looking field is
-    needed after all."""
+    needed after all. An amount in a group's row has its own GST basis under it; other amounts
+    take the stage's (`_basis_block`)."""
     joined = " ".join(h for h in (note, f.hint) if h)
     hint = clip(joined, 2000) if joined else None
-    blocks: list[Block] = [InputBlock(block_id=block_id, label=clip(label, 2000),
-                                      element=_element(f, value), optional=optional, hint=hint)]
-    if f.type == FieldType.MONEY:
-        blocks.append(InputBlock(block_id=f"{block_id}.gst", label=f"{clip(label, 1990)}: GST",
+    block = InputBlock(block_id=block_id, label=clip(label, 2000), element=_element(f, value),
+                       optional=optional, hint=hint)
+    if dispatch:
+        block.dispatch_action = True
+    blocks: list[Block] = [block]
+    if f.type == FieldType.MONEY and in_row:
+        blocks.append(InputBlock(block_id=_gst_block(block_id), label=f"{clip(label, 1990)}: GST",
                                  element=_gst_select(value), optional=optional))
     return blocks
+
+
+def _gst_block(block_id: str) -> str:
+    """The block of an amount's own GST basis, next to the amount's (`~n` stays last)."""
+    base, sep, removed = block_id.partition("~")
+    return f"{base}.gst{sep}{removed}"
+
+
+def _money_fields(stage: Stage, values: dict[str, Any]) -> list[FieldDef]:
+    return [f for f in stage.fields if f.type == FieldType.MONEY and applies(stage, f, values)]
+
+
+def _basis_block(stage: Stage, values: dict[str, Any]) -> InputBlock:
+    """One GST basis for all the stage's amounts, above the first: a budget and an actual
+    spend entered on different bases can't be compared, so they can't be entered so."""
+    money = _money_fields(stage, values)
+    basis = stage_basis(stage, values)
+    options = [_option(v, label) for v, label in BASIS_OPTIONS]
+    names = _and([f.label for f in money])
+    hint = (f"One basis for {names}, so they are compared like for like." if len(money) > 1
+            else None)
+    if basis is None and any(isinstance(values.get(f.key), dict) and values[f.key].get("gst")
+                             for f in money):
+        hint = ("These amounts were entered on different bases: choose one and check each "
+                "amount.")
+    return InputBlock(
+        block_id=GST_BLOCK, label="The amounts below" if len(money) > 1 else "The amount below",
+        dispatch_action=True, hint=clip(hint, 2000) if hint else None,
+        optional=not any(required_now(stage, f, values) for f in money),
+        element=StaticSelectElement(action_id=VALUE, options=options, placeholder="GST?",
+                                    initial_option=next((o for o in options
+                                                         if o.value == basis), None)))
 
 
 def _blocks_per_row(f: FieldDef) -> int:
     return 1 + sum(2 if sub.type == FieldType.MONEY else 1 for sub in f.fields)
 
 
-def rows_shown(f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> int:
-    """Rows of a group on screen; capped so one group never pushes a page past Slack's 100."""
+def rows_shown(stage: Stage, f: FieldDef, values: dict[str, Any], meta: ModalMeta) -> int:
+    """Rows of a group on screen: those the answers need, those entered and those added with
+    "Add another"; none for a group that may be empty until a row is added. Capped so one group
+    never pushes a page past Slack's 100 blocks."""
     fits = (MAX_BLOCKS - 10) // _blocks_per_row(f)
     have = len(values.get(f.key) or [])
-    return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, f.min_items, 1))
+    needed = rows_needed_now(stage, f, values)
+    return min(f.max_items, fits, max(meta.rows.get(f.key, 0), have, needed))
 
 
 def _and(words: list[str]) -> str:
@@ -206,45 +275,59 @@ def _and(words: list[str]) -> str:
 
 def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
                   meta: ModalMeta) -> list[Block]:
-    # What Slack enforces comes from the engine's requiredness (workflows.engine), so a field
-    # shown without "(optional)" is one the engine requires, and the other way round.
-    note = when_required(stage, f)
+    # What Slack enforces comes from the engine's requiredness given the answers on screen
+    # (workflows.engine), so a field shown without "(optional)" is one the engine requires,
+    # and the other way round; a field that does not apply is not shown at all.
+    if not applies(stage, f, values):
+        return []
     if f.type != FieldType.GROUP:
-        return _inputs(f, f"f.{f.key}", values.get(f.key), not always_required(f), f.label,
-                       note)
+        optional = not required_now(stage, f, values)
+        label = f.label
+        basis = stage_basis(stage, values) if f.type == FieldType.MONEY else None
+        if basis:
+            label = f"{clip(f.label, 1985)} ({BASIS_NOTE[basis]})"
+        return _inputs(f, f"f.{f.key}", values.get(f.key), optional, label,
+                       when_required(stage, f) if optional else None,
+                       dispatch=f.key in controllers(stage))
     rows = list(values.get(f.key) or [])
-    count = rows_shown(f, values, meta)
+    needed = rows_needed_now(stage, f, values)
+    count = rows_shown(stage, f, values, meta)
+    note = when_required(stage, f)
     heading = f"*{escape(f.label)}*" + (f"\n{escape(note)}" if note else "")
     blocks: list[Block] = [SectionBlock(block_id=f"h.{f.key}",
                                         text=MarkdownTextObject(text=heading))]
-    needed = rows_always_needed(f)
-    in_every_item = _and([sub.label for sub in f.fields if required_in_row(sub)])
     for index in range(count):
         row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
-        # A row the group may do without is optional to Slack as a whole (so it can be left
-        # blank); what an item needs once it is filled in is said above it instead.
-        row_optional = index >= needed
-        notes = [f"{escape(f.label)}: {index + 1} of {count}"] if count > 1 else []
-        if row_optional and in_every_item:
-            notes.append(f"Leave this item blank, or fill in {escape(in_every_item)}.")
-        if notes:
+        # Every row on screen is an item: its fields are as required as the item's own (no
+        # "fill it in or leave it blank", which Slack can't enforce). A row the group can do
+        # without has a Remove button instead; there are none until "Add" is pressed.
+        counter = f"{escape(f.label)}: {index + 1} of {count}"
+        if index >= needed:
+            blocks.append(SectionBlock(
+                block_id=f"c.{f.key}.{index}", text=MarkdownTextObject(text=counter),
+                accessory=ButtonElement(text="Remove", action_id=REMOVE_ROW,
+                                        value=f"{f.key}.{index}")))
+        elif count > 1:
             blocks.append(ContextBlock(block_id=f"c.{f.key}.{index}", elements=[
-                MarkdownTextObject(text=" · ".join(notes))]))
+                MarkdownTextObject(text=counter)]))
         for sub in f.fields:
-            blocks += _inputs(sub, f"g.{f.key}.{index}.{sub.key}", row.get(sub.key),
-                              row_optional or not required_in_row(sub), sub.label)
+            blocks += _inputs(sub, meta.row_block(f.key, index, sub.key), row.get(sub.key),
+                              not required_in_row(sub), sub.label, in_row=True)
     if count < min(f.max_items, (MAX_BLOCKS - 10) // _blocks_per_row(f)):
         blocks.append(ActionsBlock(block_id=f"add.{f.key}", elements=[ButtonElement(
-            text="Add another", action_id=ADD_ROW, value=f.key)]))
+            text="Add another" if count else "Add one", action_id=ADD_ROW, value=f.key)]))
     return blocks
 
 
-def _decision_blocks(d: Decision, values: dict[str, Any]) -> list[Block]:
+def _decision_blocks(stage: Stage, d: Decision, values: dict[str, Any]) -> list[Block]:
     options = [_option(o.value, o.label) for o in d.options]
     chosen = next((o for o in options if o.value == values.get(d.key)), None)
-    return [InputBlock(block_id=f"d.{d.key}", label=clip(d.question, 2000),
+    block = InputBlock(block_id=f"d.{d.key}", label=clip(d.question, 2000),
                        element=RadioButtonsElement(action_id=VALUE, options=options,
-                                                   initial_option=chosen))]
+                                                   initial_option=chosen))
+    if d.key in controllers(stage):
+        block.dispatch_action = True
+    return [block]
 
 
 def _output_blocks(stage: Stage, values: dict[str, Any]) -> list[Block]:
@@ -261,19 +344,49 @@ def _output_blocks(stage: Stage, values: dict[str, Any]) -> list[Block]:
                                   or None))]
 
 
-def pages(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> list[list[Block]]:
-    """The stage's input blocks split into pages of at most PAGE_BLOCKS, fields kept whole."""
-    tail = [b for d in stage.decisions for b in _decision_blocks(d, values)]
-    tail += _output_blocks(stage, values)
-    result: list[list[Block]] = [[]]
+def _in_order(stage: Stage) -> list[FieldDef | Decision]:
+    """Fields, then decisions, with each field that depends on an answer right after it: what
+    appears when an answer is given appears where the person is looking."""
+    dependents: dict[str, list[FieldDef]] = {}
     for f in stage.fields:
-        blocks = _field_blocks(stage, f, values, meta)
+        if f.required_when is not None:
+            dependents.setdefault(f.required_when.field, []).append(f)
+    ordered: list[FieldDef | Decision] = []
+
+    def place(item: FieldDef | Decision) -> None:
+        ordered.append(item)
+        for dependent in dependents.get(item.key, []):
+            place(dependent)
+
+    for item in [f for f in stage.fields if f.required_when is None] + list(stage.decisions):
+        place(item)
+    return ordered
+
+
+def pages(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> list[list[Block]]:
+    """The stage's input blocks split into pages of at most PAGE_BLOCKS, fields kept whole and
+    with the fields that depend on them."""
+    depends_on = {f.key: f.required_when.field for f in stage.fields if f.required_when}
+    chunks: list[list[Block]] = []
+    basis_shown = False
+    for item in _in_order(stage):
+        if isinstance(item, Decision):
+            blocks = _decision_blocks(stage, item, values)
+        else:
+            blocks = _field_blocks(stage, item, values, meta)
+            if blocks and item.type == FieldType.MONEY and not basis_shown:
+                blocks.insert(0, _basis_block(stage, values))
+                basis_shown = True
+        if item.key in depends_on and chunks:
+            chunks[-1].extend(blocks)  # on the same page as the answer it depends on
+        else:
+            chunks.append(blocks)
+    chunks.append(_output_blocks(stage, values))
+    result: list[list[Block]] = [[]]
+    for blocks in chunks:
         if result[-1] and len(result[-1]) + len(blocks) > PAGE_BLOCKS:
             result.append([])
         result[-1].extend(blocks)
-    if result[-1] and len(result[-1]) + len(tail) > PAGE_BLOCKS:
-        result.append([])
-    result[-1].extend(tail)
     return result
 
 
@@ -326,14 +439,17 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
     return view.to_dict()
 
 
-def block_for_error(stage: Stage, key: str) -> str:
-    """The block an engine error key belongs to."""
+def block_for_error(stage: Stage, key: str, meta: ModalMeta | None = None) -> str:
+    """The block an engine error key belongs to (`meta`: the modal's, for rows' ids)."""
     if key == OUTPUTS_KEY:
         return "o"
+    if key == GST_KEY:
+        return GST_BLOCK
     if any(d.key == key for d in stage.decisions):
         return f"d.{key}"
     if "." in key:
-        return f"g.{key}"
+        group, index, sub = key.split(".", 2)
+        return (meta or ModalMeta(0, stage.key)).row_block(group, int(index), sub)
     return f"f.{key}"
 
 
@@ -365,6 +481,10 @@ def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
         if VALUE not in actions:
             continue
         value = _state_value(actions[VALUE])
+        block_id = block_id.split("~")[0]  # a row's ids after a removal: same place
+        if block_id == GST_BLOCK:
+            raw[GST_KEY] = value
+            continue
         parts = block_id.split(".")
         is_gst = parts[-1] == "gst"
         if is_gst:
@@ -384,7 +504,7 @@ def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
             raw[parts[1]] = value
         elif parts == ["o"]:
             raw[OUTPUTS_KEY] = value or []
-    return raw
+    return with_stage_basis(stage, raw)
 
 
 def _has(stage: Stage, key: str) -> bool:
@@ -413,35 +533,47 @@ def fields_on_page(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> set
             keys.add(parts[1])
         elif parts[0] == "o":
             keys.add(OUTPUTS_KEY)
+        elif block_id == GST_BLOCK:
+            keys.add(GST_KEY)
     return keys
 
 
 
-def entered_values(stage: Stage, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def entered_values(stage: Stage, raw: dict[str, Any],
+                   meta: ModalMeta | None = None) -> dict[str, dict[str, Any]]:
     """Raw answers as a person enters them in this modal: `{block_id: {action_id: value}}`.
 
     The inverse of `raw_from_state`, for the sandbox's "fill with an example" and for tests.
+    Fields that don't apply to the other answers are left out: the form does not show them.
+    `meta` is the open modal's (rows' block ids change once a row was removed).
     """
+    meta = meta or ModalMeta(0, stage.key)
     out: dict[str, dict[str, Any]] = {}
 
-    def put(block: str, f: FieldDef, value: Any) -> None:
+    def put(block: str, f: FieldDef, value: Any, in_row: bool = False) -> None:
         if value in (None, "", []):
             return
         if f.type == FieldType.MONEY:
             out[block] = {VALUE: value.get("amount")}
-            out[f"{block}.gst"] = {VALUE: value.get("gst")}
+            if in_row:
+                out[_gst_block(block)] = {VALUE: value.get("gst")}
         elif f.type == FieldType.YES_NO:
             out[block] = {VALUE: "yes" if value in (True, "yes") else "no"}
         else:
             out[block] = {VALUE: value}
 
     for f in stage.fields:
+        if not applies(stage, f, raw):
+            continue
         if f.type == FieldType.GROUP:
             for index, row in enumerate(raw.get(f.key) or []):
                 for sub in f.fields:
-                    put(f"g.{f.key}.{index}.{sub.key}", sub, row.get(sub.key))
+                    put(meta.row_block(f.key, index, sub.key), sub, row.get(sub.key),
+                        in_row=True)
         else:
             put(f"f.{f.key}", f, raw.get(f.key))
+    if _money_fields(stage, raw) and (basis := stage_basis(stage, raw)):
+        out[GST_BLOCK] = {VALUE: basis}
     for d in stage.decisions:
         if raw.get(d.key):
             out[f"d.{d.key}"] = {VALUE: raw[d.key]}
