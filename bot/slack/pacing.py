@@ -19,8 +19,8 @@ latency), so bulk senders (the reminder sweep, the outbox, digests, survey invit
 
 The sender owns 429s: its client must not have slack_sdk's RateLimitErrorRetryHandler, which
 sleeps inside the one call that was refused while the other threads carry on into the same
-limit (`bot.slack.client.make_client(..., retry_rate_limits=False)`). Connection errors and
-Slack's 5xx keep slack_sdk's own handlers.
+limit (bot/slack/client.py `make_client` with `retry_rate_limits=False`). Connection errors
+and Slack's 5xx keep slack_sdk's own handlers.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ BACKOFF = 0.5  # the pace after a workspace 429, as a share of what was being se
 RECOVERY = 1.2  # the pace grows by this much …
 RECOVER_EVERY = 2.0  # … every this many seconds without a 429
 OBSERVE = 5.0  # seconds of call starts that say how fast calls were going before a 429
-MAX_WAITS = 20
+MAX_WAITS = 8
 """429s waited out for one call before it fails to its caller (which retries it later)."""
 
 

@@ -57,8 +57,10 @@ class People:
     def timezones(self, user_ids: Iterable[str], default: str) -> dict[str, str]:
         """Many people's timezones: from the directory (users.list pages, read at most once a
         day), users.info only for someone who joined since it was read."""
-        self._load_directory()
-        return {user_id: self.timezone(user_id, default) for user_id in user_ids}
+        wanted = list(user_ids)
+        if wanted:
+            self._load_directory()
+        return {user_id: self.timezone(user_id, default) for user_id in wanted}
 
     def user_changed(self, user: dict[str, Any]) -> None:
         """A `user_change` event's user (Slack sends the whole object): cached at once."""
