@@ -258,8 +258,9 @@ class PacedSender:
 
     @contextmanager
     def lane(self, key: str | None) -> Iterator[None]:
-        """Hold `key`'s channel while the block runs (None: no channel, nothing held)."""
-        if key is None:
+        """Hold `key`'s channel while the block runs (None: no channel, nothing held; a lane
+        this thread already holds: held on, not waited for)."""
+        if key is None or key == self.held():
             yield
             return
         self.pace.hold(key)

@@ -191,3 +191,23 @@ def test_a_user_change_event_moves_a_persons_reminders_to_their_new_timezone(
     slack.wait_for(lambda: bot.rt.people.timezone(BOB, "UTC") == "Australia/Sydney")
     assert bot.rt.people.timezones([BOB], "UTC") == {BOB: "Australia/Sydney"}
     assert [c.method for c in slack.calls if c.method.startswith("users.")] == []
+
+
+def test_under_slacks_posting_limits_every_reminder_still_goes_out_once(
+        slack: FakeSlack, bot) -> None:
+    people = owners(slack, 8)
+    rows = [{"title": f"Item {n}", "owner": owner, "due_date": DUE}
+            for n, owner in enumerate(people)]
+    rows += [{"title": f"Alice's {n}", "owner": ALICE, "due_date": DUE} for n in range(3)]
+    make_items(bot.rt, rows)
+    limits = slack.limit_posting(per_channel=1.0)  # Alice's three may not go out in a burst
+    result = nudges.sweep(bot.rt, WEDNESDAY_LUNCH)
+    assert str(result) == "sent 11, missed 0, failed 0"
+    ids = posted_nudges(slack)
+    assert len(ids) == len(set(ids)) == 11
+    assert [m["text"].startswith(":alarm_clock:") for m in slack.dms(ALICE)[3:]] == [True] * 3
+    # Slack did refuse some, and the sweep waited them out for Alice's DM alone.
+    assert limits.refused >= 1
+    assert bot.rt.sender.pace.channel_limited == limits.refused
+    assert bot.rt.sender.pace.rate("chat.postMessage") is None
+    slack.calls[:] = [c for c in slack.calls if c.error != "ratelimited"]

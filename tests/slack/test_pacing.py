@@ -211,3 +211,13 @@ def test_a_failing_job_does_not_stop_the_others(time: FakeTime) -> None:
     with pytest.raises(RuntimeError):
         sender.run([(f"D{n % 2}", lambda n=n: job(n)) for n in range(10)])
     assert sorted(done) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+
+
+def test_a_job_may_ask_again_for_the_lane_it_holds(time: FakeTime) -> None:
+    sender = sender_on(time, None, concurrency=1)
+
+    def job() -> str:
+        with sender.lane("DALICE"):  # e.g. an effect handler run from inside a sweep's job
+            return "done"
+
+    assert sender.run([("DALICE", job)]) == ["done"]
