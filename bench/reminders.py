@@ -96,8 +96,8 @@ def nudges_posted(slack: FakeSlack) -> list[int]:
             if c.ok and (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"]
 
 
-def timeline(slack: FakeSlack, start: float, step: float = 10.0) -> str:
-    """Messages posted and refused per `step` seconds of the sweep: the back-off and recovery."""
+def timeline(slack: FakeSlack, start: float, step: float = 5.0) -> str:
+    """Messages posted/refused per `step` seconds of the sweep: the back-off and recovery."""
     posted: dict[int, int] = {}
     refused: dict[int, int] = {}
     for call in slack.calls_to("chat.postMessage"):
@@ -144,6 +144,11 @@ def run(name: str, url: str, args: argparse.Namespace) -> None:
         refused = sum(1 for c in slack.calls if c.status == 429)
         calls = len(slack.calls)
         shape = timeline(slack, started) if args.rate_limit else ""
+        pace = getattr(getattr(rt, "sender", None), "pace", None)  # None before PacedSender
+        if shape and pace is not None:
+            shape += (f" | 429s put down to the workspace {pace.workspace_limited}, to a channel "
+                      f"{pace.channel_limited}; pace at the end "
+                      f"{pace.rate('chat.postMessage') or 'unpaced'}")
         slack.delay = 0
         after = rows_read(engine)  # waits for PostgreSQL's lazily flushed statistics
         t0 = time.perf_counter()
@@ -159,7 +164,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> None:
           f" | seed {seeded:6.1f} s | sweep {took:6.2f} s ({result}; {calls} Slack calls) | "
           f"{read} | next sweep with nothing due {idle * 1000:.1f} ms ({again})")
     if shape:
-        print(f"{name:<10} posted/refused per 10 s: {shape}")
+        print(f"{name:<10} posted/refused per 5 s: {shape}")
     distinct = set(posted)
     if len(distinct) != due_rows:
         print(f"{name:<10} NOT SENT: {due_rows - len(distinct)} of {due_rows} due nudges")
