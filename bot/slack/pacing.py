@@ -75,9 +75,14 @@ class Pace:
     `clock` and `sleep` are injectable so a test can run it on a fake clock.
     """
 
-    def __init__(self, *, min_rate: float = 0.5, ceiling: float = 50.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        min_rate: float = 0.5,
+        ceiling: float = 50.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.min_rate, self.ceiling = min_rate, ceiling
         self.clock, self.sleep = clock, sleep
         self.freed = threading.Condition()  # notified whenever a lane is let go
@@ -134,8 +139,9 @@ class Pace:
                 ready = max(m.paused_until, m.next_start)
                 held = self._lanes.get(lane) if lane is not None else None
                 if held is not None:
-                    ready = max(ready, held.paused_until,
-                                held.last_ok.get(method, -math.inf) + held.spacing)
+                    ready = max(
+                        ready, held.paused_until, held.last_ok.get(method, -math.inf) + held.spacing
+                    )
                 if ready <= now:
                     if m.rate is not None:
                         m.next_start = max(now, m.next_start) + 1 / m.rate
@@ -160,8 +166,7 @@ class Pace:
                     m.rate = None
                     m.next_start = -math.inf
 
-    def limited(self, method: str, lane: str | None, started: float,
-                retry_after: float) -> None:
+    def limited(self, method: str, lane: str | None, started: float, retry_after: float) -> None:
         """A call that started at `started` was answered 429: slow down as the answer says."""
         with self.freed:
             now = self.clock()
@@ -206,8 +211,9 @@ class PacedClient:
     paced as the method "chat.postMessage", in the lane the calling thread holds.
     """
 
-    def __init__(self, inner: Any, pace: Pace, lane: Callable[[], str | None],
-                 max_waits: int = MAX_WAITS) -> None:
+    def __init__(
+        self, inner: Any, pace: Pace, lane: Callable[[], str | None], max_waits: int = MAX_WAITS
+    ) -> None:
         self._inner, self._pace, self._lane, self._max_waits = inner, pace, lane, max_waits
 
     def __getattr__(self, name: str) -> Any:
@@ -245,8 +251,14 @@ class PacedClient:
 class PacedSender:
     """Bulk sending for one process: `run` jobs by channel, calls through `client`."""
 
-    def __init__(self, client: Any, *, concurrency: int = 8, pace: Pace | None = None,
-                 max_waits: int = MAX_WAITS) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        concurrency: int = 8,
+        pace: Pace | None = None,
+        max_waits: int = MAX_WAITS,
+    ) -> None:
         self.pace = pace or Pace()
         self.concurrency = concurrency
         self._local = threading.local()
@@ -314,8 +326,9 @@ class PacedSender:
                             freed.notify_all()
 
         count = min(self.concurrency, len(pending))
-        threads = [threading.Thread(target=work, name=f"paced-{n}", daemon=True)
-                   for n in range(count)]
+        threads = [
+            threading.Thread(target=work, name=f"paced-{n}", daemon=True) for n in range(count)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -20,8 +20,9 @@ class PostingLimits:
     """One message per `per_channel` seconds in each channel, `per_minute` in the workspace
     over any sliding minute (None: no workspace budget). Counts only messages it let through."""
 
-    def __init__(self, clock: Callable[[], float], *, per_channel: float = 1.0,
-                 per_minute: int | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], float], *, per_channel: float = 1.0, per_minute: int | None = None
+    ) -> None:
         self.clock = clock
         self.per_channel = per_channel
         self.per_minute = per_minute
@@ -43,7 +44,8 @@ class PostingLimits:
                 wait = max(wait, self._posted[0] + 60 - now)
         if wait > 0:
             self.refused += 1
-            raise ApiError("ratelimited", status=429,
-                           headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            raise ApiError(
+                "ratelimited", status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))}
+            )
         self._last[channel_id] = now
         self._posted.append(now)

@@ -25,7 +25,8 @@ def enqueue(rt: Runtime, payloads: list[dict]) -> None:
 
 
 def test_effects_naming_one_channel_never_run_at_once_while_other_channels_go_alongside(
-        rt: Runtime) -> None:
+    rt: Runtime,
+) -> None:
     lock = threading.Lock()
     inside: Counter[str] = Counter()
     most: Counter[str] = Counter()
@@ -52,11 +53,20 @@ def test_effects_naming_one_channel_never_run_at_once_while_other_channels_go_al
 
 
 def test_a_429_during_delivery_is_waited_out_and_the_message_posted_once(
-        rt: Runtime, client: MagicMock) -> None:
-    refused = SlackApiError("ratelimited", SlackResponse(
-        client=None, http_verb="POST", api_url="", req_args={},
-        data={"ok": False, "error": "ratelimited"}, headers={"Retry-After": "0"},
-        status_code=429))
+    rt: Runtime, client: MagicMock
+) -> None:
+    refused = SlackApiError(
+        "ratelimited",
+        SlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="",
+            req_args={},
+            data={"ok": False, "error": "ratelimited"},
+            headers={"Retry-After": "0"},
+            status_code=429,
+        ),
+    )
     client.chat_postMessage.side_effect = [refused, {"ok": True, "ts": "1.0"}]
 
     def post(runtime: Runtime, effect: Claimed) -> None:

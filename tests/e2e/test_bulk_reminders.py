@@ -32,11 +32,18 @@ WEDNESDAY_LUNCH = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)  # 15:30 Sydney, 12:3
 
 def make_items(rt: Runtime, rows: list[dict[str, str]]) -> list[int]:
     with transaction(rt.sessions) as session:
-        review = service.start_review(session, REGISTRY["campaign_postmortem"], team_id="T0TEST",
-                                      title="Black Friday email", channel_id=CHANNEL,
-                                      owner_id=ADMIN, started_by=ADMIN)
-        changes = store.sync_action_items(session, review, stage_key="action_items", rows=rows,
-                                          actor=ADMIN)
+        review = service.start_review(
+            session,
+            REGISTRY["campaign_postmortem"],
+            team_id="T0TEST",
+            title="Black Friday email",
+            channel_id=CHANNEL,
+            owner_id=ADMIN,
+            started_by=ADMIN,
+        )
+        changes = store.sync_action_items(
+            session, review, stage_key="action_items", rows=rows, actor=ADMIN
+        )
         ids = [(c.item.id, c.created, c.previous_owner) for c in changes]
     reminders.notify_changes(rt, ids)  # the assignment DMs, which schedule the first nudge
     return [i for i, _, _ in ids]
@@ -44,9 +51,11 @@ def make_items(rt: Runtime, rows: list[dict[str, str]]) -> list[int]:
 
 def posted_nudges(slack: FakeSlack) -> list[int]:
     """Nudge ids of the reminders Slack took, from the fake's own record."""
-    return [c.params["metadata"]["event_payload"]["nudge_id"]
-            for c in slack.calls_to("chat.postMessage")
-            if c.ok and (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"]
+    return [
+        c.params["metadata"]["event_payload"]["nudge_id"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.ok and (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"
+    ]
 
 
 class InFlight:
@@ -85,10 +94,12 @@ def owners(slack: FakeSlack, count: int) -> list[str]:
 
 
 def test_many_owners_are_reminded_concurrently_each_once_one_at_a_time_per_person(
-        slack: FakeSlack, bot, engine: Engine) -> None:
+    slack: FakeSlack, bot, engine: Engine
+) -> None:
     people = owners(slack, 30)
-    rows = [{"title": f"Item {n}", "owner": owner, "due_date": DUE}
-            for n, owner in enumerate(people)]
+    rows = [
+        {"title": f"Item {n}", "owner": owner, "due_date": DUE} for n, owner in enumerate(people)
+    ]
     rows += [{"title": f"Alice's {n}", "owner": ALICE, "due_date": DUE} for n in range(4)]
     make_items(bot.rt, rows)
     in_flight = InFlight(slack, delay=0.05)
@@ -137,22 +148,24 @@ class Recording:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
         if callable(attr):
+
             def call(*args: Any, **kwargs: Any) -> Any:
                 self.asked.append(name)
                 return attr(*args, **kwargs)
+
             return call
         return attr
 
 
 def test_a_second_sweeper_leaves_the_nudges_of_a_sweep_still_sending_alone(
-        slack: FakeSlack, bot, engine: Engine, gate: threading.Event,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = make_items(bot.rt, [{"title": f"Item {n}", "owner": ALICE, "due_date": DUE}
-                              for n in range(12)])
+    slack: FakeSlack, bot, engine: Engine, gate: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = make_items(
+        bot.rt, [{"title": f"Item {n}", "owner": ALICE, "due_date": DUE} for n in range(12)]
+    )
     monkeypatch.setattr(nudges, "HEARTBEAT", timedelta(milliseconds=50))
     first: list[nudges.SweepResult] = []
-    sweeping = threading.Thread(target=lambda: first.append(nudges.sweep(bot.rt,
-                                                                         WEDNESDAY_LUNCH)))
+    sweeping = threading.Thread(target=lambda: first.append(nudges.sweep(bot.rt, WEDNESDAY_LUNCH)))
     sweeping.start()
     slack.wait_for(lambda: len(posted_nudges(slack)) == 3)  # the fourth is held by the gate
     with transaction(bot.rt.sessions) as session:
@@ -161,8 +174,10 @@ def test_a_second_sweeper_leaves_the_nudges_of_a_sweep_still_sending_alone(
 
     def renewed() -> bool:
         with transaction(bot.rt.sessions) as session:
-            return any(n.heartbeat_at > claimed_at[n.id] for n in session.scalars(
-                select(Nudge).where(Nudge.status == "claimed")))
+            return any(
+                n.heartbeat_at > claimed_at[n.id]
+                for n in session.scalars(select(Nudge).where(Nudge.status == "claimed"))
+            )
 
     slack.wait_for(renewed)  # the running sweep renews its claims while it waits on Slack
     # Eleven minutes later by the sweep's clock, another process sweeps (cron beside `serve`).
@@ -180,7 +195,8 @@ def test_a_second_sweeper_leaves_the_nudges_of_a_sweep_still_sending_alone(
 
 
 def test_a_user_change_event_moves_a_persons_reminders_to_their_new_timezone(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     assert bot.rt.people.timezones([BOB], "UTC") == {BOB: "Australia/Perth"}
     with slack.lock:
         user = slack.workspace.users[BOB]
@@ -194,10 +210,12 @@ def test_a_user_change_event_moves_a_persons_reminders_to_their_new_timezone(
 
 
 def test_under_slacks_posting_limits_every_reminder_still_goes_out_once(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     people = owners(slack, 8)
-    rows = [{"title": f"Item {n}", "owner": owner, "due_date": DUE}
-            for n, owner in enumerate(people)]
+    rows = [
+        {"title": f"Item {n}", "owner": owner, "due_date": DUE} for n, owner in enumerate(people)
+    ]
     rows += [{"title": f"Alice's {n}", "owner": ALICE, "due_date": DUE} for n in range(3)]
     make_items(bot.rt, rows)
     limits = slack.limit_posting(per_channel=1.0)  # Alice's three may not go out in a burst

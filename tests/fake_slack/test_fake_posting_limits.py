@@ -20,13 +20,15 @@ def refused(client: WebClient, channel: str) -> str | None:
     return None
 
 
-def test_without_limits_a_burst_to_one_channel_is_posted(slack: FakeSlack,
-                                                         client: WebClient) -> None:
+def test_without_limits_a_burst_to_one_channel_is_posted(
+    slack: FakeSlack, client: WebClient
+) -> None:
     assert [refused(client, "C0REVIEWS") for _ in range(5)] == [None] * 5
 
 
 def test_a_second_message_within_a_second_to_one_channel_is_refused_not_posted(
-        slack: FakeSlack, client: WebClient, clock) -> None:
+    slack: FakeSlack, client: WebClient, clock
+) -> None:
     slack.limit_posting(per_channel=1.0)
     assert refused(client, "U0ALICE") is None
     assert refused(client, "C0REVIEWS") is None  # another channel is not held up
@@ -40,7 +42,8 @@ def test_a_second_message_within_a_second_to_one_channel_is_refused_not_posted(
 
 
 def test_the_workspace_budget_refuses_until_the_oldest_message_is_a_minute_old(
-        slack: FakeSlack, client: WebClient, clock) -> None:
+    slack: FakeSlack, client: WebClient, clock
+) -> None:
     slack.limit_posting(per_channel=0, per_minute=3)
     for channel in ("U0ALICE", "U0BOB", "C0REVIEWS"):
         assert refused(client, channel) is None

@@ -32,10 +32,15 @@ class FakeTime:
 
 
 def ratelimited(retry_after: str | None = "7") -> SlackApiError:
-    response = SlackResponse(client=None, http_verb="POST", api_url="https://slack/api",
-                             req_args={}, data={"ok": False, "error": "ratelimited"},
-                             headers={"Retry-After": retry_after} if retry_after else {},
-                             status_code=429)
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="https://slack/api",
+        req_args={},
+        data={"ok": False, "error": "ratelimited"},
+        headers={"Retry-After": retry_after} if retry_after else {},
+        status_code=429,
+    )
     return SlackApiError("ratelimited", response)
 
 
@@ -124,8 +129,12 @@ def test_a_429_is_waited_out_for_the_method_and_the_message_sent_once(time: Fake
     sender = sender_on(time, slack, concurrency=1)
     slack.refuse = [ratelimited("7")]
     start = time.clock()
-    sender.run([("DALICE", lambda: sender.client.chat_postMessage(channel="DALICE", text="a")),
-                ("DBOB", lambda: sender.client.chat_postMessage(channel="DBOB", text="b"))])
+    sender.run(
+        [
+            ("DALICE", lambda: sender.client.chat_postMessage(channel="DALICE", text="a")),
+            ("DBOB", lambda: sender.client.chat_postMessage(channel="DBOB", text="b")),
+        ]
+    )
     assert [text for text, _ in slack.posted] == ["a", "b"]  # nothing lost, nothing twice
     assert slack.attempts == 3
     # The workspace was told to wait 7 s: Alice's retry and Bob's first try both waited.
@@ -154,12 +163,13 @@ def test_after_a_workspace_429_the_pace_slows_then_recovers_gradually(time: Fake
     assert paced == sorted(paced) and len(set(paced)) > 3  # up in several steps …
     assert rates[-1] is None  # … until it is unpaced again
     # While paced, calls were spaced at least 1/rate apart on the clock.
-    times = [at for _, at in slack.posted[21:21 + 5]]
+    times = [at for _, at in slack.posted[21 : 21 + 5]]
     assert all(b - a >= 1 / paced[-1] - 1e-9 for a, b in zip(times, times[1:], strict=False))
 
 
 def test_a_429_right_after_a_message_to_the_same_channel_spaces_that_channel_only(
-        time: FakeTime) -> None:
+    time: FakeTime,
+) -> None:
     slack = Slack(time)
     sender = sender_on(time, slack, concurrency=1)
     with sender.lane("DALICE"):
@@ -190,9 +200,18 @@ def test_a_call_refused_too_often_fails_to_its_caller(time: FakeTime) -> None:
 def test_other_errors_are_not_retried(time: FakeTime) -> None:
     slack = Slack(time)
     sender = sender_on(time, slack)
-    gone = SlackApiError("gone", SlackResponse(
-        client=None, http_verb="POST", api_url="", req_args={},
-        data={"ok": False, "error": "channel_not_found"}, headers={}, status_code=200))
+    gone = SlackApiError(
+        "gone",
+        SlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="",
+            req_args={},
+            data={"ok": False, "error": "channel_not_found"},
+            headers={},
+            status_code=200,
+        ),
+    )
     slack.refuse = [gone]
     with pytest.raises(SlackApiError):
         sender.client.chat_postMessage(channel="DALICE", text="a")

@@ -34,11 +34,13 @@ class Directory:
     def users_list(self, *, limit: int, cursor: str | None = None) -> dict[str, Any]:
         self.calls.append("users.list")
         start = int(cursor or 0)
-        ids = list(self.users)[start:start + limit]
+        ids = list(self.users)[start : start + limit]
         self.on_page(len([c for c in self.calls if c == "users.list"]))
         more = start + limit < len(self.users)
-        return {"members": [self.member(u) for u in ids],
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        return {
+            "members": [self.member(u) for u in ids],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def users_info(self, *, user: str) -> dict[str, Any]:
         self.calls.append("users.info")
@@ -67,8 +69,10 @@ def test_the_directory_is_read_again_a_day_later_and_newcomers_are_looked_up() -
     people, slack, clock = people_with(dict(OWNERS))
     people.timezones(["U0"], "UTC")
     slack.users["U9"] = "Australia/Darwin"  # joined after the directory was read
-    assert people.timezones(["U0", "U9"], "UTC") == {"U0": "Australia/Sydney",
-                                                     "U9": "Australia/Darwin"}
+    assert people.timezones(["U0", "U9"], "UTC") == {
+        "U0": "Australia/Sydney",
+        "U9": "Australia/Darwin",
+    }
     assert slack.calls == ["users.list"] * 3 + ["users.info"]
     clock.now += DAY - 1
     slack.users["U0"] = "Asia/Tokyo"
@@ -82,8 +86,8 @@ def test_a_user_change_event_is_seen_at_once_without_asking_slack() -> None:
     people, slack, _ = people_with(OWNERS)
     people.timezones(list(OWNERS), "UTC")
     rt = SimpleNamespace(people=people)
-    user_changed(event={"type": "user_change", "user": {"id": "U1", "tz": "Europe/London"}},
-                 rt=rt)  # type: ignore[arg-type]
+    event = {"type": "user_change", "user": {"id": "U1", "tz": "Europe/London"}}
+    user_changed(event=event, rt=rt)  # type: ignore[arg-type]
     calls = len(slack.calls)
     assert people.timezone("U1", "UTC") == "Europe/London"
     assert people.timezones(["U1"], "UTC") == {"U1": "Europe/London"}

@@ -15,17 +15,17 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0013_nudge_heartbeats'
-down_revision: str | None = '0012'
+revision: str = "0013_nudge_heartbeats"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('nudges', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("nudges", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('nudges', schema=None) as batch_op:
-        batch_op.drop_column('heartbeat_at')
+    with op.batch_alter_table("nudges", schema=None) as batch_op:
+        batch_op.drop_column("heartbeat_at")
