@@ -20,6 +20,7 @@ from bot import commands
 from bot.action_items.feature import FEATURE as ACTION_ITEMS
 from bot.consumer_law.feature import FEATURE as CONSUMER_LAW
 from bot.digest.feature import FEATURE as DIGEST
+from bot.directory.feature import FEATURE as DIRECTORY
 from bot.features import EffectHandler, Feature, Job, ReviewHooks, Subcommand
 from bot.home.feature import FEATURE as HOME
 from bot.insights.feature import FEATURE as INSIGHTS
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     REVIEWS, HOME, ACTION_ITEMS, INVOICES, KNOWLEDGE, TICKETS, DIGEST, SAFETY, CONSUMER_LAW,
     INSIGHTS,
     TRACKERS,
+    DIRECTORY,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report."""
 

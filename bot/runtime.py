@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.slack.client import make_client
+from bot.slack.pacing import PacedSender
 from bot.slack.people import AdminCheck, People
 from storage.db import session_factory
 from workflows.loader import Registry
@@ -25,10 +27,13 @@ class Runtime:
     client: WebClient
     people: People
     is_admin: AdminCheck
+    sender: PacedSender
+    """Bulk sending (reminders, the outbox): several at a time, one per channel, paced."""
     delivery_due: threading.Event = field(default_factory=threading.Event, repr=False)
     """Set after a commit that recorded side effects: wakes this process's delivery worker."""
     _team_id: str | None = field(default=None, repr=False)
     _team_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _paced: Runtime | None = field(default=None, repr=False, compare=False)
 
     def team_id(self) -> str:
         """The bot token's own workspace (auth.test), asked once: webhooks and jobs name none."""
@@ -37,10 +42,24 @@ class Runtime:
                 self._team_id = str(self.client.auth_test()["team_id"])
             return self._team_id
 
+    def paced(self) -> Runtime:
+        """This runtime with the bulk sender's client: every Slack call its code makes waits its
+        turn under the process's shared pace, and 429s are waited out there. (One copy, kept, so
+        what it caches, such as the team id, is asked once.)"""
+        if self._paced is None:
+            copy = replace(self, client=cast(WebClient, self.sender.client))
+            copy._paced = copy
+            self._paced = copy
+        return self._paced
+
 
 def build_runtime(settings: Settings, engine: Engine, client: WebClient | None = None) -> Runtime:
+    # The bulk sender owns its 429s (a client without slack_sdk's rate-limit handler); a client
+    # handed in (a test's) is paced as it is.
+    bulk = client or make_client(settings.bot_token, settings.api_url, retry_rate_limits=False)
     client = client or make_client(settings.bot_token, settings.api_url)
     people = People(client)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
                    registry=Registry.load(settings.workflows_dir), client=client,
-                   people=people, is_admin=AdminCheck(people, settings.admins))
+                   people=people, is_admin=AdminCheck(people, settings.admins),
+                   sender=PacedSender(bulk))

@@ -32,7 +32,8 @@ def test_a_broken_manifest_is_caught() -> None:
 def test_manifest_declares_what_the_app_listens_to() -> None:
     m = manifest()
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/postmortem"]
-    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened",
+                                                                  "user_change"]
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["interactivity"]["is_enabled"] is True
 

@@ -4,15 +4,24 @@ Due nudges are computed from the database (`ActionItem.next_nudge_at`, indexed),
 memory. A nudge is claimed by inserting its identity row (unique on item, kind, occurrence) before
 it is sent, so two sweeps at once never send it twice; a claim left behind by a crash is recovered
 by looking for the nudge's metadata in the DM history before sending again.
+
+Claimed nudges go out through the runtime's PacedSender (bot/slack/pacing.py): several at a time,
+one at a time per recipient, under Slack's limits. While they go out, a heartbeat renews their
+claims, so a long sweep is never taken for a dead one by another sweeper.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from types import TracebackType
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
@@ -43,7 +52,7 @@ from bot.runtime import Runtime
 from storage.claims import insert_once, skip_locked
 from storage.db import transaction
 from storage.models import ActionItem
-from storage.nudges import CLAIMED, FAILED, MISSED, SENT, Nudge
+from storage.nudges import CLAIMED, FAILED, MISSED, SENT, Nudge, abandoned, renew
 from storage.types import utcnow
 from workflows.nudges import (
     classify,
@@ -52,6 +61,10 @@ from workflows.nudges import (
 )
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT = STALE_CLAIM / 5
+"""How often a sweep renews the claims it is still sending: well inside STALE_CLAIM."""
+
 
 @dataclass
 class SweepResult:
@@ -66,6 +79,13 @@ class SweepResult:
     def miss(self, why: str) -> None:
         self.missed += 1
         self.why_missed[why] += 1
+
+    def add(self, other: SweepResult) -> None:
+        """Count in what one nudge's delivery did (each runs on a thread of its own)."""
+        self.sent += other.sent
+        self.missed += other.missed
+        self.failed += other.failed
+        self.why_missed.update(other.why_missed)
 
     def __str__(self) -> str:
         line = f"sent {self.sent}, missed {self.missed}, failed {self.failed}"
@@ -88,23 +108,100 @@ def sweep(rt: Runtime, now: datetime | None = None, *, batch: int = 500) -> Swee
     """Send every nudge that has fallen due; record the ones too late to send as missed."""
     now = now or utcnow()
     result = SweepResult()
-    for nudge_id in _recover_claims(rt, now):
-        _deliver(rt, nudge_id, result, recovering=True, now=now)
+    _send(rt, _recover_claims(rt, now), result, now, recovering=True)
     while True:
         claimed, done = _claim_due(rt, now, batch, result)
-        for nudge_id in claimed:
-            _deliver(rt, nudge_id, result, now=now)
+        _send(rt, claimed, result, now)
         if done:
             return result
 
 
+class _Heartbeat:
+    """Renews the claims of the nudges a sweep has yet to finish, every HEARTBEAT, from a
+    thread of its own, while the sweep sends them."""
+
+    def __init__(self, rt: Runtime, ids: Iterable[int]) -> None:
+        self._rt, self._left = rt, set(ids)
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="nudge-heartbeat")
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def done(self, nudge_id: int) -> None:
+        with self._lock:
+            self._left.discard(nudge_id)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT.total_seconds()):
+            with self._lock:
+                left = list(self._left)
+            try:
+                with transaction(self._rt.sessions) as session:
+                    renew(session, left)
+            except Exception as exc:  # noqa: BLE001 - at worst another sweep looks in the DM
+                log.warning("could not renew %d nudge claims: %s", len(left), type(exc).__name__)
+
+
+def _send(rt: Runtime, claimed: list[tuple[int, str]], result: SweepResult, now: datetime,
+          recovering: bool = False) -> None:
+    """Deliver the claimed nudges through the paced sender, one at a time per recipient."""
+    if not claimed:
+        return
+    paced = rt.paced()
+
+    def job(nudge_id: int) -> SweepResult:
+        part = SweepResult()
+        try:
+            _deliver(paced, nudge_id, part, recovering=recovering, now=now)
+        except (TimeoutError, URLError, ConnectionError) as exc:  # Slack unreachable for now
+            log.warning("nudge %s not sent, retried by the next sweep: %s", nudge_id,
+                        type(exc).__name__)
+            _let_go(rt, nudge_id, f"retrying: {type(exc).__name__}")
+        except Exception as exc:  # one nudge's bug or blip must not stop the others
+            log.exception("nudge %s not sent, retried by the next sweep", nudge_id)
+            _let_go(rt, nudge_id, f"retrying: {type(exc).__name__}")
+        return part
+
+    with _Heartbeat(rt, [nudge_id for nudge_id, _ in claimed]) as heartbeat:
+        def beat_after(nudge_id: int) -> SweepResult:
+            try:
+                return job(nudge_id)
+            finally:
+                heartbeat.done(nudge_id)
+
+        parts = rt.sender.run((recipient, partial(beat_after, nudge_id))
+                              for nudge_id, recipient in claimed)
+    for part in parts:
+        result.add(part)
+
+
+def _let_go(rt: Runtime, nudge_id: int, reason: str) -> None:
+    """Give the claim up (no heartbeat): the next sweep takes it over, looking in the DM first."""
+    try:
+        with transaction(rt.sessions) as session:
+            nudge = session.get(Nudge, nudge_id)
+            if nudge is not None and nudge.status == CLAIMED:
+                nudge.reason, nudge.heartbeat_at = reason, None
+    except Exception as exc:  # noqa: BLE001 - the claim then lapses after STALE_CLAIM
+        log.warning("could not let go of nudge %s: %s", nudge_id, type(exc).__name__)
+
+
 def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
-               ) -> tuple[list[int], bool]:
+               ) -> tuple[list[tuple[int, str]], bool]:
+    """Claim a batch of due nudges: their ids and recipients, and whether that was the last."""
     with rt.sessions() as session:  # owners' timezones first, outside the write transaction
         owners = set(session.scalars(select(ActionItem.owner_id).where(
             ActionItem.next_nudge_at <= now, ActionItem.status.in_(OPEN)).limit(batch)))
-    zones = {o: rt.people.timezone(o, rt.settings.timezone) for o in owners}
-    claimed: list[int] = []
+    zones = rt.people.timezones(owners, rt.settings.timezone)  # users.list, not one call each
+    claimed: list[tuple[int, str]] = []
+    beat = utcnow()
     with transaction(rt.sessions) as session:
         items = session.scalars(skip_locked(select(ActionItem).where(
             ActionItem.next_nudge_at <= now, ActionItem.status.in_(OPEN),
@@ -128,26 +225,27 @@ def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
                 nudge_id = _claim(session, {
                     "action_item_id": item.id, "kind": planned.kind,
                     "occurrence": planned.occurrence, "recipient_id": recipient,
-                    "scheduled_at": planned.at, "claimed_at": now,
+                    "scheduled_at": planned.at, "claimed_at": now, "heartbeat_at": beat,
                     "status": CLAIMED if verdict == "send" else MISSED,
                     "reason": None if verdict == "send" else
                     f"more than {catch_up} late (the bot was not running)"})
                 if nudge_id and verdict == "send":
-                    claimed.append(nudge_id)
+                    claimed.append((nudge_id, recipient))
                 elif nudge_id:
                     result.miss(_too_late(catch_up))
             item.next_nudge_at = next_nudge_at(sched, pol, now)
     return claimed, len(items) < batch
 
 
-def _recover_claims(rt: Runtime, now: datetime) -> list[int]:
-    """Claims older than STALE_CLAIM were interrupted (a crash, or Slack was down): retry them."""
+def _recover_claims(rt: Runtime, now: datetime) -> list[tuple[int, str]]:
+    """Claims without a heartbeat for STALE_CLAIM were interrupted (a crash), or let go after a
+    failure (Slack was down): retry them. A sweep still sending keeps its claims renewed."""
     with transaction(rt.sessions) as session:
         stale = session.scalars(skip_locked(select(Nudge).where(
-            Nudge.status == CLAIMED, Nudge.claimed_at < now - STALE_CLAIM), session)).all()
+            abandoned(STALE_CLAIM)), session)).all()
         for nudge in stale:
-            nudge.claimed_at = now
-        return [n.id for n in stale]
+            nudge.claimed_at, nudge.heartbeat_at = now, utcnow()
+        return [(n.id, n.recipient_id) for n in stale]
 
 
 def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
@@ -211,7 +309,7 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             elif error in PERMANENT_ERRORS:
                 nudge.status, nudge.reason = FAILED, error
             else:  # retried by the next sweep, after the client's own retries gave up
-                nudge.reason, nudge.claimed_at = f"retrying: {error}", utcnow() - STALE_CLAIM
+                nudge.reason, nudge.heartbeat_at = f"retrying: {error}", None
         if error in PERMANENT_ERRORS:
             result.failed += 1
             if recipient != owner_of_review:

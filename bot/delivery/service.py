@@ -123,7 +123,8 @@ def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: out
     try:
         if handler is None:
             raise PermanentError(f"no handler for {effect.kind!r} in this version of the bot")
-        handler(rt, effect)
+        with rt.sender.lane(lane_of(effect.payload)):  # paced, as the reminder sweep is
+            handler(rt.paced(), effect)
     except Exception as exc:  # every failure is recorded; none escapes the worker
         permanent, wait, error = classify(exc, effect.attempt)
         with transaction(rt.sessions) as session:
@@ -141,6 +142,14 @@ def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: out
     with transaction(rt.sessions) as session:
         outbox.finish(session, effect.id)
     return "done"
+
+
+def lane_of(payload: Mapping[str, object]) -> str | None:
+    """The channel an effect posts to, when its payload names one ("channel": a channel id, or
+    a user id for their DM): its effects then take turns with each other and with reminders
+    to that channel. No effect kind names one yet (their payloads hold ids to look up)."""
+    channel = payload.get("channel")
+    return channel if isinstance(channel, str) and channel else None
 
 
 WHAT = {

@@ -105,6 +105,8 @@ def chat_post_message(fake: Host, params: dict) -> dict:
     channel = postable_channel(ws, params.get("channel"))
     text, blocks, attachments = _content(params)
     check_content(text, blocks, attachments, need_content=True)
+    if fake.posting_limits is not None:
+        fake.posting_limits.admit(channel["id"])
     msg = new_message(ws, text, blocks, ws.ids.ts())
     if isinstance(attachments, list) and attachments:
         msg["attachments"] = copy.deepcopy(attachments)

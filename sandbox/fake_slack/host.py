@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from .posting_limits import PostingLimits
 from .store import Workspace
 
 
 class Host(Protocol):
     workspace: Workspace
     clock: Callable[[], float]
+    posting_limits: PostingLimits | None
 
     @property
     def base_url(self) -> str: ...

@@ -29,6 +29,7 @@ import sandbox.fake_slack.api_views as api_views
 import sandbox.fake_slack.limits as limits
 
 from .actor import ActorMixin
+from .posting_limits import PostingLimits
 from .state import full_state
 from .store import BOT_USER_ID, ApiError, Ids, Workspace
 
@@ -99,6 +100,7 @@ class FakeSlack(ActorMixin):
         self.verification_token = verification_token
         self.ack_timeout = ack_timeout
         self.delay = 0.0
+        self.posting_limits: PostingLimits | None = None
         self.lock = threading.RLock()
         self.workspace = Workspace(team_id, Ids())
         self.calls: list[Call] = []
@@ -295,6 +297,15 @@ class FakeSlack(ActorMixin):
         """Make ``method`` answer ``seconds`` late (overrides ``delay`` for it)."""
         with self.lock:
             self._delays[method] = seconds
+
+    def limit_posting(self, *, per_channel: float = 1.0,
+                      per_minute: int | None = None) -> PostingLimits:
+        """From now on chat.postMessage answers 429 + Retry-After, as Slack does, past one
+        message per ``per_channel`` seconds in a channel or ``per_minute`` in the workspace."""
+        with self.lock:
+            self.posting_limits = PostingLimits(self.clock, per_channel=per_channel,
+                                                per_minute=per_minute)
+            return self.posting_limits
 
     def _take_fault(self, method: str) -> _Fault | None:
         for key in (method, "*"):

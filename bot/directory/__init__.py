@@ -1,0 +1,1 @@
+"""The workspace's people as Slack describes them: keeps the bot's cached copy current."""
