@@ -125,7 +125,7 @@ def _flag(value: Any) -> bool:
 
 def chat_update(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     msg = ws.find_message(channel["id"], params.get("ts"))
     if msg.get("user") != BOT_USER_ID:
         raise ApiError("cant_update_message")
@@ -206,7 +206,7 @@ def _without_metadata(messages: list[dict], params: dict) -> list[dict]:
 
 def conversations_history(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     msgs = list(reversed(ws.top_level(channel["id"])))
     if params.get("latest"):
         msgs = [m for m in msgs if float(m["ts"]) < float(params["latest"])]
@@ -222,7 +222,7 @@ def conversations_history(fake: Host, params: dict) -> dict:
 
 def conversations_replies(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     try:
         msg = ws.find_message(channel["id"], params.get("ts"))
     except ApiError as exc:

@@ -230,3 +230,17 @@ def test_open_modal_puts_a_form_on_screen_without_views_open(slack: FakeSlack) -
     assert slack.calls == []
     with pytest.raises(ValueError, match="title"):
         slack.open_modal("U0ALICE", {**spec, "title": {"type": "plain_text", "text": "x" * 30}})
+
+
+def test_a_user_id_is_a_dm_for_posting_but_not_a_conversation_id(slack: FakeSlack,
+                                                                 client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="U0BOB", text="hi")  # Slack opens the DM
+    dm = posted["channel"]
+    assert dm != "U0BOB"
+    for call in (lambda c: client.conversations_history(channel=c),
+                 lambda c: client.conversations_replies(channel=c, ts=posted["ts"]),
+                 lambda c: client.chat_update(channel=c, ts=posted["ts"], text="edited")):
+        with pytest.raises(SlackApiError) as err:
+            call("U0BOB")
+        assert err.value.response["error"] == "channel_not_found"
+        assert call(dm)["ok"]
