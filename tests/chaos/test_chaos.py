@@ -17,7 +17,6 @@ a failure names the seed and the figures, not a replayable trace).
 
 from __future__ import annotations
 
-import copy
 import http.client
 import json
 import os
@@ -27,10 +26,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +37,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from helpers import processes
+from helpers.delivered import Received, failed_effects, status_problem, wait_for_drain
 from helpers.ticket_hooks import TOKEN, event
 from sqlalchemy import Engine, func, make_url, select
 
@@ -474,51 +474,6 @@ def loop(stop: threading.Event, ledger: Ledger, actor: Callable[[], None],
         stop.wait(rng.uniform(1.0, 3.0))
 
 
-# --- what Slack received -----------------------------------------------------------------------
-
-
-def all_messages(slack: FakeSlack) -> list[tuple[str, dict[str, Any]]]:
-    """(conversation id, message) for every message, thread replies included."""
-    with slack.lock:
-        return [(channel, copy.deepcopy(m)) for channel, messages in
-                slack.workspace.messages.items() for m in messages]
-
-
-def meta(message: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    data = message.get("metadata") or {}
-    return data.get("event_type"), data.get("event_payload") or {}
-
-
-def without_ids(value: Any) -> Any:
-    """Block Kit as the bot sent it (the fake fills in block ids the bot left out)."""
-    if isinstance(value, dict):
-        return {k: without_ids(v) for k, v in value.items() if k != "block_id"}
-    if isinstance(value, list):
-        return [without_ids(v) for v in value]
-    return value
-
-
-def wait_for_drain(engine: Engine, timeout: float) -> float:
-    started = time.monotonic()
-    sessions = session_factory(engine)
-    while time.monotonic() - started < timeout:
-        with sessions() as session:
-            pending = session.scalar(select(func.count()).select_from(outbox.Effect).where(
-                outbox.Effect.status == outbox.PENDING))
-        if not pending:
-            return time.monotonic() - started
-        time.sleep(1)
-    now = datetime.now(UTC)
-    with sessions() as session:
-        stuck = Counter(
-            (e.kind, e.attempts, "leased" if e.lease_until and e.lease_until > now else "free",
-             "due" if e.due_at <= now else "later", (e.last_error or "")[:60])
-            for e in session.scalars(select(outbox.Effect).where(
-                outbox.Effect.status == outbox.PENDING)))
-    raise AssertionError(f"the outbox still had {pending} effect(s) pending after {timeout} s: "
-                         + "; ".join(f"{n}x {k}" for k, n in stuck.most_common(12)))
-
-
 # --- the test ----------------------------------------------------------------------------------
 
 
@@ -578,41 +533,22 @@ def test_every_promised_message_is_delivered_once_through_kills_and_slack_outage
 
 
 def check_everything_delivered_once(slack: FakeSlack, engine: Engine, ledger: Ledger) -> None:
-    messages = all_messages(slack)
-    by_identity: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-    for channel, message in messages:
-        kind, payload = meta(message)
-        if kind:
-            by_identity[json.dumps([kind, payload], sort_keys=True)].append((channel, message))
-    duplicates = {k: len(v) for k, v in by_identity.items() if len(v) > 1}
-    assert duplicates == {}, f"messages Slack received twice: {duplicates}"
-
-    def found(event_type: str, **payload: Any) -> list[tuple[str, dict[str, Any]]]:
-        return by_identity.get(json.dumps([event_type, payload], sort_keys=True), [])
-
-    sessions = session_factory(engine)
-    with sessions() as session:
-        effects = Counter(session.scalars(select(outbox.Effect.status)))
-        assert effects[outbox.FAILED] == 0, [
-            (e.kind, e.last_error) for e in outbox.unfinished(session, failed_only=True)]
+    received = Received(slack)
+    assert received.duplicates() == {}, "messages Slack received twice"
+    with session_factory(engine)() as session:
+        assert failed_effects(session) == []
+        effects = session.scalar(select(func.count()).select_from(outbox.Effect))
         reviews = list(session.scalars(select(Review).order_by(Review.id)))
         assert ledger.counts["reviews started"] and ledger.counts["stages saved"]
         for review in reviews:
-            posts = found(status.STATUS_EVENT, review_id=review.id)
-            assert len(posts) == 1, f"review {review.id} has {len(posts)} status messages"
-            channel, message = posts[0]
-            assert (channel, message["ts"]) == (review.channel_id, review.message_ts)
-            expected = status._render(session, review)
-            assert (message["text"], without_ids(message["blocks"])) == (
-                expected["text"], without_ids(expected["blocks"])), (
-                f"review {review.id}'s status message is stale")
-            summaries = found(status.SUMMARY_EVENT, review_id=review.id)
+            assert status_problem(session, review, received) is None
+            summaries = received.found(status.SUMMARY_EVENT, review_id=review.id)
             assert len(summaries) == (1 if review.current_stage is None else 0), review.id
 
         items = list(session.scalars(select(ActionItem)))
         assert items, "the run created no action items"
         for item in items:
-            dms = found(ASSIGNMENT_EVENT, item_id=item.id, owner=item.owner_id)
+            dms = received.found(ASSIGNMENT_EVENT, item_id=item.id, owner=item.owner_id)
             assert len(dms) == 1, f"action item {item.id}: {len(dms)} assignment DMs"
             assert (dms[0][0], dms[0][1]["ts"]) == (item.dm_channel, item.dm_ts)
 
@@ -622,13 +558,13 @@ def check_everything_delivered_once(slack: FakeSlack, engine: Engine, ledger: Le
             review_ids = session.scalars(select(Review.id).where(
                 Review.trigger_ref == f"ticket:{ticket.ticket_id}")).all()
             assert review_ids == [ticket.review_id], ticket.ticket_id
-            starts = found(TICKET_DM_EVENT, kind="start", review_id=ticket.review_id)
+            starts = received.found(TICKET_DM_EVENT, kind="start", review_id=ticket.review_id)
             assert len(starts) == 1, f"ticket {ticket.ticket_id}: {len(starts)} start DMs"
 
         nudges = list(session.scalars(select(Nudge)))
         for nudge in nudges:
             if nudge.status == SENT:  # (sent twice would be a duplicate, checked above)
-                assert found(METADATA_EVENT, nudge_id=nudge.id), f"nudge {nudge.id} not in Slack"
+                assert received.found(METADATA_EVENT, nudge_id=nudge.id), nudge.id
         print(f"checked {len(reviews)} reviews, {len(items)} action items, {len(tickets)} "
               f"tickets, {sum(n.status == SENT for n in nudges)} reminders sent, "
-              f"{sum(effects.values())} effects, at {datetime.now(UTC):%H:%M:%S}")
+              f"{effects} effects")
