@@ -15,6 +15,7 @@ import contextlib
 import copy
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -140,8 +141,7 @@ class FakeSlack(ActorMixin):
     def start(self) -> FakeSlack:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -483,6 +483,16 @@ class FakeSlack(ActorMixin):
         else:
             msg["channel"] = hook.channel_id
             ws.ephemerals.setdefault(hook.user_id, []).append(msg)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before the answer (it timed out, or was killed) is normal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _truthy(value: Any) -> bool:
