@@ -38,6 +38,7 @@ from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import clean
+from workflows.model import Role
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
     """A stage form's Next or Submit: validate and save before ack(); the rest after."""
     meta = sm.ModalMeta.loads(view["private_metadata"])
     user_id = body["user"]["id"]
-    is_admin = rt.is_admin(user_id)
+    is_admin = _admin_matters(rt, meta, user_id) and rt.is_admin(user_id)
     saved: service.SubmitResult | None = None
     try:
         with transaction(rt.sessions) as session:
@@ -219,6 +220,22 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
     ack(**response)
     if saved is not None:
         rt.delivery_due.set()
+
+
+def _admin_matters(rt: Runtime, meta: sm.ModalMeta, user_id: str) -> bool:
+    """Whether this submission turns on the user's admin rights, which can cost a users.info
+    call (as long as Slack takes) before the ack: only admin stages, and owner stages and edits
+    by someone other than the review's owner. Most submissions skip the call."""
+    try:
+        with rt.sessions() as session:
+            review = store.get_review(session, meta.review_id)
+            if review is None:
+                return False
+            role = service.workflow_of(review).stage(meta.stage).role
+            is_owner = review.owner_id == user_id
+    except Exception:  # noqa: BLE001 - the save below meets the same problem and says so
+        return True
+    return role == Role.ADMIN or (not is_owner and (role == Role.OWNER or meta.edit))
 
 
 def _submit(
