@@ -6,6 +6,7 @@ no feature by name.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -15,6 +16,8 @@ from bot.features import Subcommand
 from bot.reviews.views.lists import help_text, workflow_words
 from bot.runtime import Runtime
 from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
 
 
 def postmortem(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
@@ -27,4 +30,9 @@ def postmortem(ack: Ack, command: dict[str, Any], respond: Respond, client: WebC
         respond(text=f"I don't know `/postmortem {escape(word)}`.\n\n"
                      + help_text(workflow_words(rt.registry)))
         return
-    handler(rt, command, rest.strip(), respond, client)
+    try:
+        handler(rt, command, rest.strip(), respond, client)
+    except Exception:  # the database is down, or Slack failed: say so, instead of silence
+        log.exception("/postmortem %s failed", word.lower())
+        respond(text="Something failed on our side (the bot could not reach its database or "
+                     "Slack), so nothing was changed. Try again in a minute.")

@@ -13,6 +13,7 @@ from helpers.slack_unit import (
     slash_command,
     view_text,
 )
+from sqlalchemy.exc import OperationalError
 
 from bot.app import subcommands
 from bot.commands import postmortem
@@ -117,3 +118,17 @@ def test_list_answers_with_the_channels_reviews(
     shown = view_text({"blocks": respond.call_args.kwargs["blocks"]})
     assert "Refund &lt;took&gt; three weeks" in shown
     assert "Support ticket post-mortem" in shown and "next: Ticket details" in shown
+
+
+def test_a_word_whose_feature_fails_answers_instead_of_silence(
+    rt: Runtime, ack: MagicMock, respond: MagicMock, client: MagicMock
+) -> None:
+    """With the database down, `/postmortem list` acked and then never replied (issue 13)."""
+    rt.sessions = MagicMock(side_effect=OperationalError(  # type: ignore[method-assign]
+        "SELECT 1", None, Exception("connection refused")))
+
+    run("list", rt, ack, respond, client)
+
+    ack.assert_called_once_with()
+    text = respond.call_args.kwargs["text"]
+    assert text.startswith("Something failed on our side") and "Try again" in text
