@@ -35,4 +35,4 @@ def postmortem(ack: Ack, command: dict[str, Any], respond: Respond, client: WebC
     except Exception:  # the database is down, or Slack failed: say so, instead of silence
         log.exception("/postmortem %s failed", word.lower())
         respond(text="Something failed on our side (the bot could not reach its database or "
-                     "Slack), so nothing was changed. Try again in a minute.")
+                     "Slack). Try again in a minute.")
