@@ -31,7 +31,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 LONGEST_HOLD = timedelta(minutes=10)  # a handler hung longer than this is let go to others
-MAX_ATTEMPTS = 12  # about three hours of backoff before an effect fails for good
+MAX_ATTEMPTS = 12  # about 1 h 45 min of backoff before an effect fails for good
 FIRST_DELAY = timedelta(seconds=5)
 LONGEST_DELAY = timedelta(minutes=30)
 PERMANENT_SLACK_ERRORS = frozenset({
