@@ -105,6 +105,10 @@ def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
         client=rt.client,
         signing_secret=rt.settings.signing_secret or None,
         request_verification_enabled=rt.settings.app_token is None,
+        # Bolt's eager auth.test would make a Slack outage at start-up a crash loop ("Worker
+        # failed to boot"), taking the webhook and the outbox worker down with it; Bolt asks
+        # on the first request instead (`postmortem-bot check` verifies the token).
+        token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=rt.settings.listener_threads,
                                              thread_name_prefix="listener"),
         raise_error_for_unhandled_request=False,

@@ -20,10 +20,6 @@ from bot.slack.text import escape
 log = logging.getLogger(__name__)
 
 
-FAILED = ("Something went wrong on our side, so I couldn't do that just now. Nothing you "
-          "saved is lost: try again in a minute, or tell an admin if it keeps happening.")
-
-
 def postmortem(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
                rt: Runtime, subcommands: dict[str, Subcommand]) -> None:
     """The slash command: unknown words get the help text, never silence."""
@@ -36,6 +32,7 @@ def postmortem(ack: Ack, command: dict[str, Any], respond: Respond, client: WebC
         return
     try:
         handler(rt, command, rest.strip(), respond, client)
-    except Exception:  # the database is down, Slack refused…: say so instead of going quiet
+    except Exception:  # the database is down, or Slack failed: say so, instead of silence
         log.exception("/postmortem %s failed", word.lower())
-        respond(text=FAILED, response_type="ephemeral", replace_original=False)
+        respond(text="Something failed on our side (the bot could not reach its database or "
+                     "Slack). Try again in a minute.")

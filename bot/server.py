@@ -269,6 +269,10 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         return wsgi_app(app, rt)
 
     log.info("listening on http://%s:%s/slack/events", host, port)
-    _Gunicorn(factory, {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",
-                        "threads": 32, "timeout": 60, "graceful_timeout": 10,
-                        "accesslog": "-", "loglevel": "info"}).run()
+    _Gunicorn(factory, gunicorn_options(host, port)).run()
+
+
+def gunicorn_options(host: str, port: int) -> dict[str, Any]:
+    """How `serve` runs gunicorn (bench/ack_latency.py serves its bare Bolt app the same way)."""
+    return {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": 32,
+            "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "loglevel": "info"}

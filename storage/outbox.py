@@ -6,8 +6,11 @@ Workers (`serve`'s delivery thread, `postmortem-bot worker`) claim due effects, 
 record the outcome; each effect is retried on its own with backoff until it succeeds or fails for
 good.
 
-Claims are leases: a claimed effect carries `lease_until`; a worker that dies leaves it to be
-taken again once the lease passes (the effect's handler recognises work already done). Effects
+Claims are leases: a claimed effect carries `lease_until`, which the worker renews while the
+handler runs (`renew`); a worker that dies stops renewing, and the effect is taken again once the
+lease passes, within `LEASE` (the effect's handler recognises work already done). A lease long
+enough for the slowest handler would hold a dead worker's effects, and every later effect of
+their groups, for that long. Effects
 that share a `group` run in the order they were recorded: a later one waits while an earlier one
 is still pending.
 """
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, func, select, update
+from sqlalchemy import Index, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage.claims import skip_locked, updated_rows
@@ -27,6 +30,8 @@ from storage.models import Base
 from storage.types import utcnow
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+LEASE = timedelta(seconds=30)
+"""How long a claim holds without renewal: a killed worker's effects are retried after this."""
 
 
 class Effect(Base):
@@ -68,7 +73,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, group: str 
 
 
 def claim_due(session: Session, now: datetime, *, limit: int = 20,
-              lease: timedelta = timedelta(minutes=5)) -> list[Claimed]:
+              lease: timedelta | None = None) -> list[Claimed]:
     """Take up to `limit` due effects whose group has nothing earlier pending."""
     earlier = aliased(Effect)
     blocked = (select(earlier.id).where(
@@ -82,9 +87,19 @@ def claim_due(session: Session, now: datetime, *, limit: int = 20,
     claimed = []
     for effect in session.scalars(skip_locked(query, session)):
         effect.attempts += 1
-        effect.lease_until = now + lease
+        effect.lease_until = now + (lease or LEASE)
         claimed.append(Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts))
     return claimed
+
+
+def renew(session: Session, claims: Iterable[Claimed], until: datetime) -> None:
+    """Extend these claims while their handlers run: only effects still pending and still held
+    by this claim (a worker that lost its lease to another does not take it back)."""
+    mine = [and_(Effect.id == c.id, Effect.attempts == c.attempt) for c in claims]
+    if mine:
+        session.execute(update(Effect).where(
+            or_(*mine), Effect.status == PENDING, Effect.lease_until.is_not(None),
+        ).values(lease_until=until))
 
 
 def finish(session: Session, effect_id: int, now: datetime | None = None) -> None:

@@ -60,13 +60,22 @@ def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
 
 def pin_workflow(session: Session, key: str, version: int, digest: str,
                  definition: dict[str, Any]) -> WorkflowVersion:
-    found = session.scalar(select(WorkflowVersion).where(
-        WorkflowVersion.key == key, WorkflowVersion.digest == digest))
-    if found is None:
-        found = WorkflowVersion(key=key, version=version, digest=digest, definition=definition)
-        session.add(found)
-        session.flush()
-    return found
+    """The stored copy of this definition, created on first use.
+
+    Race-free like `workspace`: replicas starting the first reviews of a new definition at the
+    same moment share one row instead of failing on uq_workflow_versions_key_digest.
+    """
+    by_digest = select(WorkflowVersion).where(WorkflowVersion.key == key,
+                                              WorkflowVersion.digest == digest)
+    found = session.scalar(by_digest)
+    if found is not None:
+        return found
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite.insert)
+    session.execute(insert(WorkflowVersion).values(
+        key=key, version=version, digest=digest, definition=definition, created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["key", "digest"]))
+    return session.scalars(by_digest.execution_options(populate_existing=True)).one()
 
 
 def create_review(session: Session, ws: Workspace, version: WorkflowVersion, *, title: str,

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from http.client import HTTPException
 from types import TracebackType
 from typing import Any
 from urllib.error import URLError
@@ -300,8 +301,9 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
                                              "event_payload": {"nudge_id": nudge_id}},
                 **message)
             channel, ts = posted["channel"], posted["ts"]
-    except SlackApiError as exc:
-        error = exc.response.get("error") or "unknown_error"
+    except (SlackApiError, OSError, HTTPException) as exc:  # OSError: a time-out, no connection
+        error = (exc.response.get("error") or "unknown_error") if isinstance(
+            exc, SlackApiError) else type(exc).__name__
         with transaction(rt.sessions) as session:
             nudge = session.get(Nudge, nudge_id)
             if nudge is None:
@@ -318,6 +320,8 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
                                                **delivery_failed_blocks(view, error))
                 except SlackApiError:
                     log.exception("could not tell the review owner about a failed nudge")
+        else:
+            result.failed += 1  # for now: the next sweep tries it again
         return
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,8 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12  # about three hours of backoff before an effect fails for good
+LONGEST_HOLD = timedelta(minutes=10)  # a handler hung longer than this is let go to others
+MAX_ATTEMPTS = 12  # about 1 h 45 min of backoff before an effect fails for good
 FIRST_DELAY = timedelta(seconds=5)
 LONGEST_DELAY = timedelta(minutes=30)
 PERMANENT_SLACK_ERRORS = frozenset({
@@ -110,10 +112,32 @@ def deliver_due(rt: Runtime, handlers: Mapping[str, EffectHandler], now: datetim
                 claimed = outbox.claim_due(session, when, limit=limit)
             if not claimed:
                 return result
-            for outcome in pool.map(lambda e: _deliver_one(rt, handlers, e, now), claimed):
-                setattr(result, outcome, getattr(result, outcome) + 1)
+            running = {pool.submit(_deliver_one, rt, handlers, e, now): e for e in claimed}
+            held_since = time.monotonic()
+            while running:
+                finished, _ = wait(running, timeout=renew_every().total_seconds())
+                for future in finished:
+                    outcome = future.result()
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+                    del running[future]
+                if running and time.monotonic() - held_since < LONGEST_HOLD.total_seconds():
+                    _renew(rt, list(running.values()), now)
             if now is not None:
                 return result  # a fixed clock (tests, `--now`): one batch
+
+
+def renew_every() -> timedelta:
+    """A third of the lease: two renewals can be late before another worker takes over."""
+    return outbox.LEASE / 3
+
+
+def _renew(rt: Runtime, claims: list[outbox.Claimed], now: datetime | None) -> None:
+    """Keep holding effects whose handlers are still running (a dead worker stops renewing)."""
+    try:
+        with transaction(rt.sessions) as session:
+            outbox.renew(session, claims, (now or utcnow()) + outbox.LEASE)
+    except Exception as exc:  # noqa: BLE001 - at worst the lease passes and an effect repeats
+        log.warning("could not renew %d outbox lease(s): %s", len(claims), type(exc).__name__)
 
 
 def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed,

@@ -39,7 +39,7 @@ from bot.slack.views import notice_view
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import clean, may_act, role_refusal, rows_needed_now
-from workflows.model import Stage
+from workflows.model import Role, Stage
 
 log = logging.getLogger(__name__)
 
@@ -220,35 +220,57 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
     """A stage form's Next or Submit: validate and save before ack(); the rest after."""
     meta = sm.ModalMeta.loads(view["private_metadata"])
     user_id = body["user"]["id"]
-    is_admin = rt.is_admin(user_id)
+    is_admin: bool | None = None  # asked of Slack only where it decides (see _admin_matters)
     saved: service.SubmitResult | None = None
-    response: dict[str, Any]  # the keyword arguments of ack()
-    try:
-        with transaction(rt.sessions) as session:
-            review = store.get_review(session, meta.review_id, for_update=True)
-            if review is None:
-                response = {
-                    "response_action": "update",
-                    "view": notice_view("Review gone", "That review no longer exists."),
-                }
-            else:
-                response, saved = _submit(rt, session, review, meta, view, user_id, is_admin)
-                if saved is not None:
-                    record(session, hooks.stage_saved(
-                        StageSaved(meta.review_id, meta.stage, user_id, saved)))
-    except Exception:
-        log.exception("saving stage %s of review %s failed", meta.stage, meta.review_id)
-        response = {
-            "response_action": "errors",
-            "errors": {
-                _first_input(view): (
-                    "Saving failed on our side. Your answers are still here: try Submit again."
-                )
-            },
-        }
+    response: dict[str, Any] = {}  # the keyword arguments of ack()
+    for _ in range(2):
+        try:
+            with transaction(rt.sessions) as session:
+                review = store.get_review(session, meta.review_id, for_update=True)
+                if review is None:
+                    response = {
+                        "response_action": "update",
+                        "view": notice_view("Review gone", "That review no longer exists."),
+                    }
+                else:
+                    if is_admin is None and _admin_matters(review, meta, user_id):
+                        raise _AskSlack  # nothing written yet: ask, then save again
+                    response, saved = _submit(rt, session, review, meta, view, user_id,
+                                              bool(is_admin))
+                    if saved is not None:
+                        record(session, hooks.stage_saved(
+                            StageSaved(meta.review_id, meta.stage, user_id, saved)))
+        except _AskSlack:
+            is_admin = rt.is_admin(user_id)
+            continue
+        except Exception:
+            log.exception("saving stage %s of review %s failed", meta.stage, meta.review_id)
+            response = {
+                "response_action": "errors",
+                "errors": {
+                    _first_input(view): (
+                        "Saving failed on our side. Your answers are still here: try Submit "
+                        "again."
+                    )
+                },
+            }
+        break
     ack(**response)
     if saved is not None:
         rt.delivery_due.set()
+
+
+class _AskSlack(Exception):
+    """The submission needs the user's admin rights, which only Slack knows."""
+
+
+def _admin_matters(review: Any, meta: sm.ModalMeta, user_id: str) -> bool:
+    """Whether this submission turns on the user's admin rights. Asking costs a users.info call
+    (as long as Slack takes, and the ack waits for it), so it is asked only for admin stages,
+    and for owner stages and edits by someone other than the review's owner."""
+    role = service.workflow_of(review).stage(meta.stage).role
+    is_owner = review.owner_id == user_id
+    return role == Role.ADMIN or (not is_owner and (role == Role.OWNER or meta.edit))
 
 
 def _submit(

@@ -26,9 +26,21 @@ def rule_context(settings: Settings) -> RuleContext:
     return RuleContext(seller_name=settings.seller_name, seller_abn=settings.seller_abn)
 
 
+_PINNED: dict[tuple[str, str], Workflow] = {}
+
+
 def workflow_of(review: Review) -> Workflow:
-    """The definition the review started with (not today's YAML)."""
-    return Workflow.model_validate(review.workflow_version.definition)
+    """The definition the review started with (not today's YAML).
+
+    Parsed once per process: a pinned definition never changes (it is found by its content's
+    digest), and validating it again cost a millisecond or more of every request's ack.
+    """
+    version = review.workflow_version
+    found = _PINNED.get((version.key, version.digest))
+    if found is None:
+        found = _PINNED[(version.key, version.digest)] = Workflow.model_validate(
+            version.definition)
+    return found
 
 
 def start_review(session: Session, workflow: Workflow, *, team_id: str, title: str,

@@ -94,8 +94,10 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
                                   today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
                    if post_summary else None)
     if not ts and retrying:
-        ts = posted.find(rt.client, channel, STATUS_EVENT, review_id=review_id)
+        where = _conversation(rt, channel)
+        ts = posted.find(rt.client, where, STATUS_EVENT, review_id=review_id)
         if ts:
+            channel = where
             _record_message(rt, review_id, channel, ts)
     if ts:
         rt.client.chat_update(channel=channel, ts=ts, **message)
@@ -103,13 +105,21 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         reply = rt.client.chat_postMessage(
             channel=channel, metadata=posted.metadata(STATUS_EVENT, review_id=review_id),
             **message)
-        ts = str(reply["ts"])
-        _record_message(rt, review_id, str(reply["channel"]), ts)
+        ts, channel = str(reply["ts"]), str(reply["channel"])
+        _record_message(rt, review_id, channel, ts)
     if summary and not (retrying and posted.find(rt.client, channel, SUMMARY_EVENT,
                                                  thread_ts=ts, review_id=review_id)):
         rt.client.chat_postMessage(channel=channel, thread_ts=ts,
                                    metadata=posted.metadata(SUMMARY_EVENT, review_id=review_id),
                                    **summary)
+
+
+def _conversation(rt: Runtime, channel: str) -> str:
+    """The conversation id to read or update: a review posted to its owner's DM names the user
+    (U…), which only chat.postMessage accepts; Slack answers channel_not_found elsewhere."""
+    if channel.startswith(("U", "W")):
+        return str(rt.client.conversations_open(users=channel)["channel"]["id"])
+    return channel
 
 
 def _record_message(rt: Runtime, review_id: int, channel: str, ts: str) -> None:

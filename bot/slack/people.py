@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -46,6 +47,9 @@ class People:
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return None  # not cached: the next call asks again
+        except (OSError, HTTPException) as exc:  # timed out, or no connection: cannot say either
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            return None
         with self._lock:
             self._cache[user_id] = (now, user)
         return user

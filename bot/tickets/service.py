@@ -88,7 +88,15 @@ def resolve_owner(rt: Runtime, event: TicketEvent) -> str:
     else:
         user = rt.people.info(event.owner)
         if user is None:
-            raise TicketError(f"owner: {event.owner} is not a Slack user here", "owner")
+            # None is also "Slack did not answer": ask once more, directly, so an outage is a
+            # 503 the helpdesk redelivers, not a 400 that drops the ticket for good.
+            try:
+                user = rt.client.users_info(user=event.owner)["user"]
+            except SlackApiError as exc:
+                if exc.response.get("error") in ("user_not_found", "users_not_found"):
+                    raise TicketError(f"owner: {event.owner} is not a Slack user here",
+                                      "owner") from None
+                raise
     if user.get("deleted") or user.get("is_bot"):
         raise TicketError(f"owner: {event.owner} is deactivated or a bot", "owner")
     return user["id"]

@@ -127,7 +127,7 @@ def _flag(value: Any) -> bool:
 
 def chat_update(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     msg = ws.find_message(channel["id"], params.get("ts"))
     if msg.get("user") != BOT_USER_ID:
         raise ApiError("cant_update_message")
@@ -208,23 +208,27 @@ def _without_metadata(messages: list[dict], params: dict) -> list[dict]:
 
 def conversations_history(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     msgs = list(reversed(ws.top_level(channel["id"])))
     if params.get("latest"):
         msgs = [m for m in msgs if float(m["ts"]) < float(params["latest"])]
     if params.get("oldest"):
         msgs = [m for m in msgs if float(m["ts"]) > float(params["oldest"])]
-    limit = _limit(params)
+    limit = min(_limit(params), 999)  # Slack caps a page at 999 messages
+    cursor = str(params.get("cursor") or "")
+    start = int(cursor.removeprefix("next_ts_")) if cursor.startswith("next_ts_") else 0
+    page = msgs[start:start + limit]
+    more = len(msgs) > start + limit
     return {
-        "messages": _without_metadata(copy.deepcopy(msgs[:limit]), params),
-        "has_more": len(msgs) > limit,
-        "response_metadata": {"next_cursor": ""},
+        "messages": _without_metadata(copy.deepcopy(page), params),
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"next_ts_{start + limit}" if more else ""},
     }
 
 
 def conversations_replies(fake: Host, params: dict) -> dict:
     ws = fake.workspace
-    channel = ws.resolve_channel(params.get("channel"))
+    channel = ws.resolve_channel(params.get("channel"), user_ids=False)
     try:
         msg = ws.find_message(channel["id"], params.get("ts"))
     except ApiError as exc:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +71,22 @@ class _Fault:
     retry_after: int | None = None
 
 
+@dataclass
+class _Burst:
+    """A time-boxed fault: until ``until`` (time.monotonic), matching calls fail or are slow."""
+
+    methods: frozenset[str] | None
+    until: float
+    error: str | None
+    status: int
+    retry_after: int | None
+    delay: float
+    share: float
+
+    def hits(self, method: str, now: float) -> bool:
+        return now < self.until and (self.methods is None or method in self.methods)
+
+
 def _decode_json_fields(params: dict) -> dict:
     out = dict(params)
     for name in JSON_FIELDS:
@@ -107,6 +125,8 @@ class FakeSlack(ActorMixin):
         self.response_posts: list[dict] = []
         self._delays: dict[str, float] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._bursts: list[_Burst] = []
+        self._chance = random.Random(0)  # noqa: S311 - which calls a partial burst hits
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.workspace.add_user(BOT_USER_ID, "postmortem-bot", "Postmortem Bot", is_bot=True)
@@ -123,8 +143,7 @@ class FakeSlack(ActorMixin):
     def start(self) -> FakeSlack:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -274,6 +293,21 @@ class FakeSlack(ActorMixin):
             self.workspace.user(user_id)
             return self.workspace.issue_trigger(user_id, self.clock())
 
+    def open_modal(self, user_id: str, spec: dict) -> dict:
+        """Put ``spec`` on the user's screen as if the bot's views.open had succeeded.
+
+        For tests that drive forms while the Web API fails on purpose (a views.open lost to an
+        outage would otherwise end the user's attempt before it reaches the bot).
+        """
+        found = limits.problems("modal", spec)
+        if found:
+            raise ValueError(f"Slack would refuse this modal: {found}")
+        with self.lock:
+            self.workspace.user(user_id)
+            view = self.workspace.make_view(spec)
+            self.workspace.open_stack(user_id, view)
+            return self._view_with_state(view["id"])
+
     # -- failure injection ---------------------------------------------------------
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next ``times`` calls to ``method`` ("*" = any) get HTTP 429 + Retry-After."""
@@ -289,9 +323,42 @@ class FakeSlack(ActorMixin):
         with self.lock:
             self._faults.setdefault(method, []).append(_Fault(error, status, times))
 
+    def burst(
+        self,
+        seconds: float,
+        *,
+        methods: str | list[str] | None = None,
+        error: str | None = None,
+        status: int = 500,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        share: float = 1.0,
+    ) -> None:
+        """For the next ``seconds`` (real time), calls to ``methods`` (all when None) fail or lag.
+
+        ``error`` answers that Slack error with HTTP ``status`` (``ratelimited`` with 429 and
+        ``retry_after`` is a rate-limit burst); ``delay`` answers late instead (or as well).
+        ``share`` is the fraction of matching calls hit. Bursts overlap freely and end by
+        themselves, so a test can schedule an outage and go on driving the bot.
+        """
+        names = frozenset([methods] if isinstance(methods, str) else methods or []) or None
+        with self.lock:
+            self._bursts.append(_Burst(names, time.monotonic() + seconds, error, status,
+                                       retry_after, delay, share))
+
+    def _burst_for(self, method: str, *, slow: bool) -> _Burst | None:
+        now = time.monotonic()
+        self._bursts = [b for b in self._bursts if now < b.until]
+        for b in self._bursts:
+            if (b.delay > 0 if slow else b.error is not None) and b.hits(method, now) and (
+                    b.share >= 1 or self._chance.random() < b.share):
+                return b
+        return None
+
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
+            self._bursts.clear()
 
     def set_delay(self, method: str, seconds: float) -> None:
         """Make ``method`` answer ``seconds`` late (overrides ``delay`` for it)."""
@@ -327,6 +394,8 @@ class FakeSlack(ActorMixin):
     ) -> tuple[int, dict[str, str], dict]:
         with self.lock:
             delay = self._delays.get(method, self.delay)
+            slow = self._burst_for(method, slow=True)
+            delay = max(delay, slow.delay if slow else 0.0)
         if delay > 0:
             time.sleep(delay)
         with self.lock:
@@ -355,8 +424,8 @@ class FakeSlack(ActorMixin):
             raise ApiError("not_authed")
         if token != self.bot_token:
             raise ApiError("invalid_auth")
-        fault = self._take_fault(method)
-        if fault is not None:
+        fault = self._take_fault(method) or self._burst_for(method, slow=False)
+        if fault is not None and fault.error is not None:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
@@ -431,6 +500,16 @@ class FakeSlack(ActorMixin):
         else:
             msg["channel"] = hook.channel_id
             ws.ephemerals.setdefault(hook.user_id, []).append(msg)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before the answer (it timed out, or was killed) is normal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _truthy(value: Any) -> bool:

@@ -218,13 +218,20 @@ class Workspace:
             raise ApiError("user_not_found")
         return self.users[user_id]
 
-    def resolve_channel(self, channel: Any) -> dict:
-        """A channel id, ``#name``/name, a user id (-> its DM) or a DM id."""
+    def resolve_channel(self, channel: Any, *, user_ids: bool = True) -> dict:
+        """A channel id, ``#name``/name, a user id (-> its DM) or a DM id.
+
+        Only chat.postMessage and friends take a user id for the DM; conversations.history,
+        conversations.replies and chat.update need the conversation's own id
+        (``user_ids=False``), as Slack answers channel_not_found for a user id there.
+        """
         if not isinstance(channel, str) or not channel:
             raise ApiError("channel_not_found")
         if channel in self.channels:
             return self.channels[channel]
         if channel in self.users:
+            if not user_ids:
+                raise ApiError("channel_not_found")
             return self.dm_for(channel)
         if channel.startswith("D") and channel[1:] in self.users:
             return self.dm_for(channel[1:])

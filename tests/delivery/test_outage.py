@@ -133,3 +133,34 @@ def test_an_effect_slack_refuses_for_good_fails_once_and_the_owner_is_told(
     assert "no.such.kind" in shown.output and "no handler" in shown.output
     again = runner.invoke(main, ["outbox", "retry", "--all-failed"], env=env)
     assert again.output == "queued 1 failed effect(s) again\n"
+
+
+def test_a_status_post_in_the_owners_dm_interrupted_after_slack_accepted_it_is_found(
+        slack: FakeSlack, engine, bot_with, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ticket's review is posted in its owner's DM, named by the user's id. A retry looked for
+    the interrupted post with that id, which Slack's conversations.history refuses
+    (channel_not_found, a permanent error): the status message was never recorded and never
+    updated again (found by the kill -9 test)."""
+    from helpers.ticket_hooks import TOKEN, event, post
+
+    bot = bot_with(slack, engine, POSTMORTEM_WEBHOOK_TOKEN=TOKEN)  # no support channel: DMs
+    real, calls = status._record_message, []
+
+    def crash_once(rt, rid, channel, ts):  # the worker dies between Slack's answer and commit
+        calls.append((channel, ts))
+        if len(calls) == 1:
+            raise ConnectionError("worker killed")
+        real(rt, rid, channel, ts)
+
+    monkeypatch.setattr(status, "_record_message", crash_once)
+    assert post(bot, "/hooks/tickets", event(owner=ALICE)).status == 200
+    deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=1))  # the retry
+    review = review_row(bot)
+    dm = slack.dms(ALICE)
+    [message] = [m for m in dm if (m.get("metadata") or {}).get("event_type")
+                 == status.STATUS_EVENT]
+    assert (review.channel_id, review.message_ts) == ("D" + ALICE, message["ts"])
+    status.refresh_status(bot.rt, review.id)  # later refreshes update that message
+    updates = slack.calls_to("chat.update")
+    assert updates and all(c.ok and c.params["channel"] == "D" + ALICE for c in updates)
+    assert len(slack.dms(ALICE)) == len(dm)  # and post nothing new

@@ -25,9 +25,28 @@ def test_a_claimed_effect_is_not_claimed_again_until_its_lease_passes(engine: En
         outbox.enqueue(session, "reviews.status", {"review_id": 1}, now=NOW)
     [first] = _claim(engine)
     assert (first.kind, first.payload, first.attempt) == ("reviews.status", {"review_id": 1}, 1)
-    assert _claim(engine, NOW + timedelta(minutes=4)) == []  # a worker holds it
-    [again] = _claim(engine, NOW + timedelta(minutes=6))  # that worker died: taken again
+    assert _claim(engine, NOW + timedelta(seconds=20)) == []  # a worker holds it
+    # That worker was killed: another takes the effect within a minute, not after five (the
+    # chaos test found a killed worker's effects, and every later effect of their reviews,
+    # held for the old five-minute lease).
+    [again] = _claim(engine, NOW + timedelta(minutes=1))
     assert (again.id, again.attempt) == (first.id, 2)
+
+
+def test_a_renewed_claim_stays_held_and_a_lost_one_is_not_taken_back(engine: Engine,
+                                                                    session: Session) -> None:
+    with session.begin():
+        outbox.enqueue(session, "reviews.status", {"review_id": 1}, now=NOW)
+    [first] = _claim(engine)
+    later = NOW + outbox.LEASE * 3
+    with transaction(session_factory(engine)) as s:
+        outbox.renew(s, [first], later + outbox.LEASE)  # its handler is still running
+    assert _claim(engine, later) == []
+    [second] = _claim(engine, later + outbox.LEASE * 2)  # renewals stopped: the worker died
+    with transaction(session_factory(engine)) as s:
+        outbox.renew(s, [first], later + outbox.LEASE * 10)  # the first claim is stale now
+    [third] = _claim(engine, later + outbox.LEASE * 4)
+    assert (second.attempt, third.attempt) == (2, 3)
 
 
 def test_a_group_is_delivered_in_order_and_waits_for_a_retrying_head(engine: Engine,

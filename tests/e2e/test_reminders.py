@@ -302,3 +302,29 @@ def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> 
                    in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
     assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
         "sent 1, missed 0, failed 0")
+
+
+def test_slack_timing_out_fails_the_nudge_for_now_and_the_next_sweep_sends_it_once(
+        slack: FakeSlack, bot, monkeypatch) -> None:
+    """`remind` while Slack took 17 s used to exit 1 with a TimeoutError traceback."""
+    make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
+    slack.delay = 1.5  # every call, users.info included, outlasts the client's time-out
+    bot.rt.client.timeout = 0.5
+    for name, value in {"SLACK_BOT_TOKEN": slack.bot_token,
+                        "SLACK_SIGNING_SECRET": slack.signing_secret,
+                        "SLACK_API_URL": slack.api_url,
+                        "DATABASE_URL": bot.rt.engine.url.render_as_string(
+                            hide_password=False)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("bot.runtime.make_client", lambda *a, **kw: bot.rt.client)
+    result = CliRunner().invoke(main, ["remind", "--now", "2026-12-02T09:05+11:00"])
+    assert (result.exit_code, result.output) == (0, "sent 0, missed 0, failed 1\n")
+    with transaction(bot.rt.sessions) as session:
+        nudge = session.scalars(select(Nudge)).one()
+        assert (nudge.status, nudge.reason) == (CLAIMED, "retrying: TimeoutError")
+    # Slack did take the DM, late: the next sweep finds it instead of sending it again.
+    slack.wait_for(lambda: [m for m in slack.dms(ALICE) if "Coming up soon" in m["text"]])
+    slack.delay = 0
+    assert str(nudges.sweep(bot.rt, at("2026-12-01T22:30:00+00:00"))) == (
+        "sent 1, missed 0, failed 0")
+    assert len([m for m in slack.dms(ALICE) if "Coming up soon" in m["text"]]) == 1

@@ -139,3 +139,24 @@ def test_serve_reads_a_chunked_webhook_and_refuses_oversized_bodies(served,
     assert (status, body) == (401, {"error": "invalid request"})
     # The server still answers Slack afterwards.
     assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help").status == 200
+
+
+def test_serve_starts_while_slack_is_failing_and_answers_once_it_is_back(
+        tmp_path: Path, slack: FakeSlack) -> None:
+    """A replica (re)started during a Slack outage used to exit: Bolt's auth.test at boot
+    failed, gunicorn said "Worker failed to boot", and the webhook and the outbox worker went
+    down with it (found by the chaos test)."""
+    from helpers import processes
+
+    slack.fail("auth.test", "internal_error", times=10_000, status=500)
+    env = processes.bot_env(slack, f"sqlite:///{tmp_path / 'bot.db'}")
+    served = processes.serve("serve", env, tmp_path).start()
+    try:
+        served.wait_ready(timeout=60)
+        slack.clear_faults()
+        slack.request_url = f"{served.url}/slack/events"
+        assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help").status == 200
+        assert served.alive
+    finally:
+        served.stop()
+    slack.reset_calls()  # the refused auth.test calls were the point

@@ -190,3 +190,57 @@ def test_delay_global_and_per_method(slack: FakeSlack, client: WebClient) -> Non
     started = time.perf_counter()
     client.auth_test()
     assert time.perf_counter() - started >= 0.2
+
+
+def test_a_burst_fails_or_slows_matching_calls_until_it_ends(slack: FakeSlack,
+                                                             client: WebClient) -> None:
+    slack.burst(0.4, methods="chat.postMessage", error="internal_error", status=500)
+    slack.burst(0.4, methods=["users.info"], error="ratelimited", status=429, retry_after=2)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C0REVIEWS", text="during")
+    assert (err.value.response.status_code, err.value.response["error"]) == (500,
+                                                                             "internal_error")
+    with pytest.raises(SlackApiError) as err:
+        client.users_info(user="U0BOB")
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["Retry-After"] in ("2", ["2"])
+    assert client.auth_test()["ok"]  # other methods are untouched
+    time.sleep(0.45)
+    assert client.chat_postMessage(channel="C0REVIEWS", text="after")["ok"]  # it ended
+    assert [m["text"] for m in slack.messages("C0REVIEWS")] == ["after"]
+
+    slack.burst(5, delay=0.3)
+    started = time.perf_counter()
+    client.auth_test()
+    assert time.perf_counter() - started >= 0.3
+    slack.clear_faults()  # ends bursts early too
+    started = time.perf_counter()
+    client.auth_test()
+    assert time.perf_counter() - started < 0.3
+
+
+def test_open_modal_puts_a_form_on_screen_without_views_open(slack: FakeSlack) -> None:
+    spec = {"type": "modal", "callback_id": "form", "title": {"type": "plain_text", "text": "T"},
+            "submit": {"type": "plain_text", "text": "Go"},
+            "blocks": [{"type": "input", "block_id": "b",
+                        "label": {"type": "plain_text", "text": "L"},
+                        "element": {"type": "plain_text_input", "action_id": "v"}}]}
+    view = slack.open_modal("U0ALICE", spec)
+    assert slack.top_view("U0ALICE")["id"] == view["id"]
+    assert slack.calls == []
+    with pytest.raises(ValueError, match="title"):
+        slack.open_modal("U0ALICE", {**spec, "title": {"type": "plain_text", "text": "x" * 30}})
+
+
+def test_a_user_id_is_a_dm_for_posting_but_not_a_conversation_id(slack: FakeSlack,
+                                                                 client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="U0BOB", text="hi")  # Slack opens the DM
+    dm = posted["channel"]
+    assert dm != "U0BOB"
+    for call in (lambda c: client.conversations_history(channel=c),
+                 lambda c: client.conversations_replies(channel=c, ts=posted["ts"]),
+                 lambda c: client.chat_update(channel=c, ts=posted["ts"], text="edited")):
+        with pytest.raises(SlackApiError) as err:
+            call("U0BOB")
+        assert err.value.response["error"] == "channel_not_found"
+        assert call(dm)["ok"]

@@ -1,22 +1,29 @@
-"""Two processes meeting a team for the first time create one workspace row, on both databases.
+"""Two processes meeting a team (or a workflow definition) for the first time create one row.
 
 On a fresh PostgreSQL, two listeners creating the same workspace at once used to fail with
-UniqueViolation uq_workspaces_team_id: both looked, found nothing, and inserted.
+UniqueViolation uq_workspaces_team_id: both looked, found nothing, and inserted. The pinned
+workflow definition had the same race (uq_workflow_versions_key_digest).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from storage import reviews as store
 from storage.db import session_factory
-from storage.models import Workspace
+from storage.models import WorkflowVersion, Workspace
 
 
-def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engine) -> None:
+def _race(engine: Engine, create: Callable[[Session], int]) -> tuple[int, dict[str, Any]]:
+    """`create` in two sessions: the second looks while the first's row is not committed yet.
+
+    Returns the first session's id and the second's outcome ({"id": …} or {"error": …}).
+    """
     factory = session_factory(engine)
     first, second = factory(), factory()
     outcome: dict[str, Any] = {}
@@ -24,7 +31,7 @@ def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engi
 
     def run() -> None:
         try:
-            outcome["id"] = store.workspace(second, "T0RACE").id
+            outcome["id"] = create(second)
             second.commit()
         except Exception as exc:  # noqa: BLE001 - the test reports it
             outcome["error"] = exc
@@ -42,7 +49,7 @@ def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engi
 
     event.listen(engine, "before_cursor_execute", watch)
     try:
-        created = store.workspace(first, "T0RACE")  # inserted, not yet committed
+        created = create(first)  # inserted, not yet committed
         worker.start()
         assert second_writes.wait(60), "the second session never tried to write"
         first.commit()
@@ -51,7 +58,23 @@ def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engi
         event.remove(engine, "before_cursor_execute", watch)
         first.close()
         second.close()
+    return created, outcome
+
+
+def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engine) -> None:
+    created, outcome = _race(engine, lambda s: store.workspace(s, "T0RACE").id)
     assert "error" not in outcome, outcome.get("error")
-    assert outcome["id"] == created.id
-    with factory() as session:
+    assert outcome["id"] == created
+    with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Workspace)) == 1
+
+
+def test_pinning_the_same_workflow_at_once_gives_both_the_one_row(engine: Engine) -> None:
+    """Replicas starting the first two reviews of a definition at once (found by the chaos
+    test: the second start answered "Saving failed" with UniqueViolation)."""
+    created, outcome = _race(engine, lambda s: store.pin_workflow(
+        s, "campaign_postmortem", 1, "0123456789abcdef", {"key": "campaign_postmortem"}).id)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["id"] == created
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(WorkflowVersion)) == 1

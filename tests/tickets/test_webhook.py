@@ -204,3 +204,20 @@ def test_nul_in_the_subject_is_dropped_on_both_databases(slack: FakeSlack, bot) 
         assert ticket.subject == "Order arrived broken"
         assert ticket.raw["note"] == "from the form"
     assert reviews(bot)[0].title == "Ticket T-1234: Order arrived broken"
+
+
+def test_slack_failing_while_the_owner_is_checked_asks_for_redelivery(slack: FakeSlack,
+                                                                     bot) -> None:
+    """A Slack outage used to answer 400 "is not a Slack user here" for an owner given as a
+    user id, and a helpdesk does not redeliver a 400: the ticket was lost (found by the chaos
+    test)."""
+    slack.fail("users.info", "internal_error", times=10_000, status=500)
+    during = post(bot, "/hooks/tickets", event(owner=BOB))
+    assert during.status == 503 and "again later" in during.body["error"]
+    slack.clear_faults()
+    after = post(bot, "/hooks/tickets", event(owner=BOB))  # the helpdesk's redelivery
+    assert after.status == 200 and after.body["created"] is True
+    unknown = post(bot, "/hooks/tickets", event(ticket_id="T-2", owner="U0NOBODY"))
+    assert (unknown.status, unknown.body["field"]) == (400, "owner")  # still refused for good
+    assert len(reviews(bot)) == 1
+    slack.reset_calls()  # the failures were the point

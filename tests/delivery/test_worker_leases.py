@@ -1,0 +1,50 @@
+"""Leases in the delivery loop: renewed while a handler runs, so a short lease is safe.
+
+The lease is short so that a killed worker's effects (and the later effects of their groups) are
+retried within seconds; a live worker renews it, so a slow Slack call is never delivered twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.delivery import service
+from bot.delivery.service import deliver_due
+from storage import outbox
+from storage.db import session_factory, transaction
+from storage.types import utcnow
+
+
+def test_a_handler_slower_than_the_lease_keeps_its_effect_until_it_is_done(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.6))
+    sessions = session_factory(engine)
+    rt: Any = SimpleNamespace(sessions=sessions)
+    with transaction(sessions) as session:
+        outbox.enqueue(session, "slow", {}, now=utcnow() - timedelta(seconds=1))
+    started, attempts = threading.Event(), []
+
+    def slow(_rt: Any, effect: outbox.Claimed) -> None:  # Slack answering after 2 s
+        attempts.append(effect.attempt)
+        started.set()
+        time.sleep(2)
+
+    first = threading.Thread(target=deliver_due, args=(rt, {"slow": slow}))
+    first.start()
+    assert started.wait(10)
+    time.sleep(1.2)  # twice the lease: without renewal another worker would take it now
+    with transaction(sessions) as session:
+        taken_by_another = outbox.claim_due(session, utcnow())
+    first.join(10)
+    assert taken_by_another == []
+    assert attempts == [1]
+    with transaction(sessions) as session:
+        assert outbox.backlog(session).pending == 0  # delivered once, and finished
+    assert service.renew_every() < outbox.LEASE
