@@ -55,13 +55,14 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
             return
         message = _render(session, review)
         channel, ts = review.channel_id, review.message_ts
+        started = review.created_at.timestamp() - 60  # it cannot be older (give clocks a minute)
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id),
                                   templates_dir=rt.settings.templates_dir)
                    if post_summary else None)
     if not ts and retrying:
         where = _conversation(rt, channel)
-        ts = posted.find(rt.client, where, STATUS_EVENT, review_id=review_id)
+        ts = posted.find(rt.client, where, STATUS_EVENT, oldest=started, review_id=review_id)
         if ts:
             channel = where
             _record_message(rt, review_id, channel, ts)

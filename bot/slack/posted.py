@@ -18,18 +18,33 @@ def metadata(event_type: str, **payload: Any) -> dict[str, Any]:
 
 
 def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | None = None,
-         limit: int = 100, **match: Any) -> str | None:
-    """The ts of a recent message in `channel` (or in the thread) carrying this metadata."""
-    if thread_ts:
-        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=limit,
-                                            include_all_metadata=True)
-    else:
-        page = client.conversations_history(channel=channel, limit=limit,
-                                            include_all_metadata=True)
-    for message in page.get("messages", []):
-        meta = message.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == event_type and all(
-                payload.get(k) == v for k, v in match.items()):
-            return str(message["ts"])
+         oldest: float | None = None, limit: int = 200, pages: int = 10,
+         **match: Any) -> str | None:
+    """The ts of a message in `channel` (or in the thread) carrying this metadata.
+
+    The conversation is read back page by page (newest first, up to `pages` × `limit` messages,
+    from `oldest` when the caller knows the message cannot be older): a busy channel or DM (60
+    tickets' status messages and Start DMs in one owner's DM) pushes the message past the first
+    page, and a look that stops there posts it twice.
+    """
+    latest: str | None = None
+    for _ in range(pages):
+        bounds = {k: v for k, v in (("latest", latest),
+                                    ("oldest", f"{oldest:.6f}" if oldest else None)) if v}
+        if thread_ts:
+            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=1000,
+                                                include_all_metadata=True)
+        else:
+            page = client.conversations_history(channel=channel, limit=limit,
+                                                include_all_metadata=True, **bounds)
+        messages = page.get("messages", [])
+        for message in messages:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == event_type and all(
+                    payload.get(k) == v for k, v in match.items()):
+                return str(message["ts"])
+        if thread_ts or not page.get("has_more") or not messages:
+            return None
+        latest = str(messages[-1]["ts"])  # the next page: older than this one's oldest
     return None
