@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,17 +54,75 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SQLITE_WAIT = 30.0  # seconds a writer waits for the database, in this process or another
+
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(database: str) -> threading.Lock:
+    """This process's turn to write to one SQLite file (see `_sqlite_begin`)."""
+    with _write_locks_guard:
+        return _write_locks.setdefault(database, threading.Lock())
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that gives this process's write turn back when its transaction
+    ends, however it ends (commit, rollback, the pool's reset, close)."""
+
+    write_turn: threading.Lock | None = None
+
+    def _give_back(self) -> None:
+        turn, self.write_turn = self.write_turn, None
+        if turn is not None:
+            turn.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock at the start, so two writers queue instead of failing mid-transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at the start, so two writers queue instead of failing mid-transaction.
+
+    Threads of one process first queue for their turn on a lock of their own: SQLite's busy wait
+    polls with sleeps growing to 100 ms, so under load a waiting writer lost to newcomers again
+    and again, and a form's ack waited hundreds of milliseconds (bench/ack_latency.py). Other
+    processes (the CLI's sweep) still meet SQLite's own wait.
+    """
+    raw = conn.connection.dbapi_connection
+    turn = _write_lock(str(conn.engine.url.database or ""))
+    if not turn.acquire(timeout=SQLITE_WAIT):
+        raise sqlite3.OperationalError("database is locked (no turn to write in 30 s)")
+    raw.write_turn = turn
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        raw._give_back()
+        raise
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """`url` is Settings.database_url (bot.config reads DATABASE_URL; storage reads no settings)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": SQLITE_WAIT,
+                                                  "factory": _SQLiteConnection}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

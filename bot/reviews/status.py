@@ -87,6 +87,7 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         channel, ts = review.channel_id, review.message_ts
         # A workflow with a report posts that (bot/knowledge) as the thread's one reply.
         post_summary = post_summary and report_stage(workflow) is None
+        started = review.created_at.timestamp() - 60  # it cannot be older (give clocks a minute)
         summary = (summary_blocks(workflow_of(review), review.title,
                                   store.latest_answers(session, review.id),
                                   templates_dir=rt.settings.templates_dir,
@@ -95,7 +96,7 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
                    if post_summary else None)
     if not ts and retrying:
         where = _conversation(rt, channel)
-        ts = posted.find(rt.client, where, STATUS_EVENT, review_id=review_id)
+        ts = posted.find(rt.client, where, STATUS_EVENT, oldest=started, review_id=review_id)
         if ts:
             channel = where
             _record_message(rt, review_id, channel, ts)

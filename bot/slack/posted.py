@@ -18,19 +18,25 @@ def metadata(event_type: str, **payload: Any) -> dict[str, Any]:
 
 
 def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | None = None,
-         limit: int = 200, pages: int = 5, **match: Any) -> str | None:
-    """The ts of a recent message in `channel` (or in the thread) carrying this metadata.
+         oldest: float | None = None, limit: int = 200, pages: int = 10,
+         **match: Any) -> str | None:
+    """The ts of a message in `channel` (or in the thread) carrying this metadata.
 
-    Reads up to `pages` pages, newest first: a busy DM (a burst of reviews, each with its DMs)
-    can bury the interrupted message below the first page."""
-    cursor: str | None = None
+    The conversation is read back page by page (newest first, up to `pages` × `limit` messages,
+    from `oldest` when the caller knows the message cannot be older): a busy channel or DM (60
+    tickets' status messages and Start DMs in one owner's DM) pushes the message past the first
+    page, and a look that stops there posts it twice.
+    """
+    latest: str | None = None
     for _ in range(pages):
+        since = f"{oldest:.6f}" if oldest else None
         if thread_ts:
-            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=limit,
-                                                include_all_metadata=True, cursor=cursor)
+            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=1000,
+                                                include_all_metadata=True)
         else:
             page = client.conversations_history(channel=channel, limit=limit,
-                                                include_all_metadata=True, cursor=cursor)
+                                                include_all_metadata=True, latest=latest,
+                                                oldest=since)
         messages: list[dict[str, Any]] = page.get("messages", [])
         for message in messages:
             meta = message.get("metadata") or {}
@@ -38,7 +44,7 @@ def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | N
             if meta.get("event_type") == event_type and all(
                     payload.get(k) == v for k, v in match.items()):
                 return str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if cursor is None:
+        if thread_ts or not page.get("has_more") or not messages:
             return None
+        latest = str(messages[-1]["ts"])  # the next page: older than this one's oldest
     return None

@@ -47,7 +47,14 @@ def _race(engine: Engine, create: Callable[[Session], int]) -> tuple[int, dict[s
                 ("INSERT", "BEGIN")):
             second_writes.set()
 
+    def checkout(*_: Any) -> None:  # SQLite: about to queue for this process's turn to write
+        if threading.current_thread() is worker:
+            second_writes.set()
+
+    sqlite = engine.dialect.name == "sqlite"
     event.listen(engine, "before_cursor_execute", watch)
+    if sqlite:
+        event.listen(engine.pool, "checkout", checkout)
     try:
         created = create(first)  # inserted, not yet committed
         worker.start()
@@ -56,6 +63,8 @@ def _race(engine: Engine, create: Callable[[Session], int]) -> tuple[int, dict[s
         worker.join(60)
     finally:
         event.remove(engine, "before_cursor_execute", watch)
+        if sqlite:
+            event.remove(engine.pool, "checkout", checkout)
         first.close()
         second.close()
     return created, outcome
