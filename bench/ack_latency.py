@@ -74,10 +74,13 @@ def serve_bare(port: int) -> None:
     from bot.server import _Gunicorn, gunicorn_options
 
     def factory() -> Any:
-        app = App(client=WebClient(token=os.environ["SLACK_BOT_TOKEN"],
-                                   base_url=os.environ["SLACK_API_URL"]),
-                  signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-                  token_verification_enabled=False)
+        app = App(
+            client=WebClient(
+                token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
+            ),
+            signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+            token_verification_enabled=False,
+        )
 
         def only_ack(ack: Ack) -> None:
             ack()
@@ -93,8 +96,9 @@ def serve_bare(port: int) -> None:
 
 
 def start(args: list[str], env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(300):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
@@ -114,8 +118,9 @@ def percentile(times: list[float], p: float) -> float:
 
 def line(database: str, form: str, app: str, times: list[float]) -> str:
     ms = [t * 1000 for t in times]
-    return (f"{database:<11}{form:<7}{app:<10}{len(ms):>5}  " + "  ".join(
-        f"{percentile(ms, p):7.1f}" for p in (50, 95, 99, 100)))
+    return f"{database:<11}{form:<7}{app:<10}{len(ms):>5}  " + "  ".join(
+        f"{percentile(ms, p):7.1f}" for p in (50, 95, 99, 100)
+    )
 
 
 def run_database(database: str, rounds: int, people: int, delay: float) -> list[str]:
@@ -140,23 +145,38 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
         name = f"pmbot_bench_{uuid.uuid4().hex[:8]}"
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
         admin.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name) \
+        url = (
+            make_url(PG_ADMIN_URL)
+            .set(drivername="postgresql+psycopg", database=name)
             .render_as_string(hide_password=False)
-    env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
-           "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": url}
+        )
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": url,
+    }
     env.pop("SLACK_APP_TOKEN", None)
     bot_cli = [sys.executable, "-m", "bot.cli.main"]
     if database != "sqlite":
-        subprocess.run([*bot_cli, "db", "upgrade"], env=env, cwd=workdir, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*bot_cli, "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True
+        )
     bot_port, bare_port = free_port(), free_port()
-    procs = [start([*bot_cli, "serve", "--host", "127.0.0.1", "--port", str(bot_port)], env,
-                   workdir, bot_port),
-             start([sys.executable, __file__, "--bare", str(bare_port)], env, workdir,
-                   bare_port)]
-    urls = {"bot": f"http://127.0.0.1:{bot_port}/slack/events",
-            "bare Bolt": f"http://127.0.0.1:{bare_port}/slack/events"}
+    procs = [
+        start(
+            [*bot_cli, "serve", "--host", "127.0.0.1", "--port", str(bot_port)],
+            env,
+            workdir,
+            bot_port,
+        ),
+        start([sys.executable, __file__, "--bare", str(bare_port)], env, workdir, bare_port),
+    ]
+    urls = {
+        "bot": f"http://127.0.0.1:{bot_port}/slack/events",
+        "bare Bolt": f"http://127.0.0.1:{bare_port}/slack/events",
+    }
     times: dict[tuple[str, str], list[float]] = {}
     failures: list[str] = []
     from sqlalchemy import create_engine, text
@@ -165,8 +185,12 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
 
     engine = create_engine(normalise_url(url))
 
-    def burst(app: str, form: str, views: list[tuple[str, dict[str, Any], dict[str, Any]]],
-              measure: bool = True) -> None:
+    def burst(
+        app: str,
+        form: str,
+        views: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        measure: bool = True,
+    ) -> None:
         barrier = threading.Barrier(len(views))
 
         def one(item: tuple[str, dict[str, Any], dict[str, Any]]) -> BotReply:
@@ -185,16 +209,29 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
             times.setdefault((form, app), []).extend(r.elapsed for r in replies)
 
     def start_forms(round_no: int) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        return [(u, start_view(registry.all(), user_id=u, channel_id="C0REVIEWS",
-                               workflow_key=CAMPAIGN, title=f"Bench {u} {round_no}"), {})
-                for u in users]
+        return [
+            (
+                u,
+                start_view(
+                    registry.all(),
+                    user_id=u,
+                    channel_id="C0REVIEWS",
+                    workflow_key=CAMPAIGN,
+                    title=f"Bench {u} {round_no}",
+                ),
+                {},
+            )
+            for u in users
+        ]
 
     stage = registry[CAMPAIGN].stages[0]
     answers = entered_values(stage, sample_answers(stage))
 
     def stage_forms(review_ids: list[int]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        return [(u, stage_view(stage, title="Bench", meta=ModalMeta(r, stage.key), values={}),
-                 answers) for u, r in zip(users, review_ids, strict=True)]
+        return [
+            (u, stage_view(stage, title="Bench", meta=ModalMeta(r, stage.key), values={}), answers)
+            for u, r in zip(users, review_ids, strict=True)
+        ]
 
     try:
         slack.delay = delay
@@ -207,8 +244,9 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
                 time.sleep(0.2)
         per_user: dict[str, list[int]] = {u: [] for u in users}
         with engine.connect() as conn:  # each person's reviews, to submit their first stage
-            for review_id, owner in conn.execute(text(
-                    "SELECT id, owner_id FROM reviews WHERE title NOT LIKE '% -1' ORDER BY id")):
+            for review_id, owner in conn.execute(
+                text("SELECT id, owner_id FROM reviews WHERE title NOT LIKE '% -1' ORDER BY id")
+            ):
                 per_user[owner].append(review_id)
         assert all(len(v) >= rounds for v in per_user.values()), "some starts were not saved"
         for n in range(rounds):
@@ -226,13 +264,16 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
         if admin is not None:
             admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
             admin.close()
-    lines = [line(database, form, app, times[(form, app)])
-             for form in ("start", "stage") for app in urls]
+    lines = [
+        line(database, form, app, times[(form, app)]) for form in ("start", "stage") for app in urls
+    ]
     for form in ("start", "stage"):
         bot, bare = (percentile(times[(form, app)], 99) * 1000 for app in urls)
         verdict = "met" if bot <= 2 * bare and bot < 60 else "MISSED"
-        lines.append(f"{database:<11}{form:<7}p99 bot {bot:.1f} ms vs bare {bare:.1f} ms "
-                     f"({bot / bare:.1f}x): target {verdict}")
+        lines.append(
+            f"{database:<11}{form:<7}p99 bot {bot:.1f} ms vs bare {bare:.1f} ms "
+            f"({bot / bare:.1f}x): target {verdict}"
+        )
     lines += [f"{database:<11}failed: {f}" for f in failures[:5]]
     return lines
 
@@ -248,10 +289,14 @@ def main() -> None:
     if args.bare:
         serve_bare(args.bare)
         return
-    print(f"{args.people} people submitting at once, {args.rounds} rounds; Slack answers every "
-          f"call after {args.slack_delay:.1f} s; {os.cpu_count()} CPUs")
-    print(f"{'database':<11}{'form':<7}{'app':<10}{'n':>5}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
-          f"  {'max':>7}  (ms)")
+    print(
+        f"{args.people} people submitting at once, {args.rounds} rounds; Slack answers every "
+        f"call after {args.slack_delay:.1f} s; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'database':<11}{'form':<7}{'app':<10}{'n':>5}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
+        f"  {'max':>7}  (ms)"
+    )
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for database in databases:
         for text_line in run_database(database, args.rounds, args.people, args.slack_delay):

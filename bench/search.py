@@ -26,11 +26,15 @@ from storage import reviews as store
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Review
 
-_COMMON = ("refund delivery courier email campaign stock discount invoice customer returns "
-          "policy template checklist warehouse forecast budget schedule launch banner price "
-          "promotion ticket escalation instruction article supplier parcel payment")
-_FILLER = ("the team found that a process step was missing and the information arrived late "
-          "so we agreed to change how work is handed over between groups next time")
+_COMMON = (
+    "refund delivery courier email campaign stock discount invoice customer returns "
+    "policy template checklist warehouse forecast budget schedule launch banner price "
+    "promotion ticket escalation instruction article supplier parcel payment"
+)
+_FILLER = (
+    "the team found that a process step was missing and the information arrived late "
+    "so we agreed to change how work is handed over between groups next time"
+)
 COMMON, FILLER = _COMMON.split(), _FILLER.split()
 RARE = ("gazebo", "thermostat", "kayak", "trampoline")
 WORKFLOWS = ("campaign_postmortem", "support_postmortem", "service_delivery")
@@ -66,22 +70,43 @@ def fill(url: str, entries: int) -> tuple[object, int]:
     with engine.begin() as conn:
         for start in range(0, entries, batch):
             n = min(batch, entries - start)
-            reviews = [{"workspace_id": ws_id, "workflow_version_id": version_id,
-                        "workflow_key": "campaign_postmortem", "title": f"Review {start + i}",
-                        "status": "complete", "channel_id": "C1", "owner_id": "U1",
-                        "started_by": "U1", "trigger": "manual"} for i in range(n)]
+            reviews = [
+                {
+                    "workspace_id": ws_id,
+                    "workflow_version_id": version_id,
+                    "workflow_key": "campaign_postmortem",
+                    "title": f"Review {start + i}",
+                    "status": "complete",
+                    "channel_id": "C1",
+                    "owner_id": "U1",
+                    "started_by": "U1",
+                    "trigger": "manual",
+                }
+                for i in range(n)
+            ]
             ids = conn.execute(insert(Review).returning(Review.id), reviews).scalars().all()
             rows = []
             for review_id in ids:
                 workflow = rng.choice(WORKFLOWS)
                 tags = [workflow.split("_")[0], rng.choice(["returns", "delivery", "email"])]
-                rows.append({
-                    "workspace_id": ws_id, "review_id": review_id, "workflow_key": workflow,
-                    "title": sentence(rng, 6), "summary": sentence(rng, 12),
-                    "lessons": sentence(rng, 14), "root_causes": sentence(rng, 12),
-                    "recommendations": sentence(rng, 10), "body": sentence(rng, 20),
-                    "tags": tags, "tags_text": "," + ",".join(tags) + ",",
-                    "share_at_meeting": False, "report_md": "", "revision": 1})
+                rows.append(
+                    {
+                        "workspace_id": ws_id,
+                        "review_id": review_id,
+                        "workflow_key": workflow,
+                        "title": sentence(rng, 6),
+                        "summary": sentence(rng, 12),
+                        "lessons": sentence(rng, 14),
+                        "root_causes": sentence(rng, 12),
+                        "recommendations": sentence(rng, 10),
+                        "body": sentence(rng, 20),
+                        "tags": tags,
+                        "tags_text": "," + ",".join(tags) + ",",
+                        "share_at_meeting": False,
+                        "report_md": "",
+                        "revision": 1,
+                    }
+                )
             conn.execute(insert(kb.KnowledgeEntry), rows)
     return engine, ws_id
 
@@ -115,8 +140,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="admin URL of a PostgreSQL server ('' to skip)")
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="admin URL of a PostgreSQL server ('' to skip)",
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     if args.db in ("sqlite", "both"):

@@ -35,7 +35,15 @@ from bot.trackers.feature import FEATURE as TRACKERS
 log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
-    REVIEWS, HOME, ACTION_ITEMS, INVOICES, KNOWLEDGE, TICKETS, DIGEST, SAFETY, CONSUMER_LAW,
+    REVIEWS,
+    HOME,
+    ACTION_ITEMS,
+    INVOICES,
+    KNOWLEDGE,
+    TICKETS,
+    DIGEST,
+    SAFETY,
+    CONSUMER_LAW,
     INSIGHTS,
     TRACKERS,
     DIRECTORY,
@@ -45,8 +53,10 @@ FEATURES: tuple[Feature, ...] = (
 
 def review_hooks(features: Iterable[Feature] = FEATURES) -> ReviewHooks:
     features = tuple(features)
-    return ReviewHooks(after_start=tuple(h for f in features for h in f.after_start),
-                       after_stage=tuple(h for f in features for h in f.after_stage))
+    return ReviewHooks(
+        after_start=tuple(h for f in features for h in f.after_start),
+        after_stage=tuple(h for f in features for h in f.after_stage),
+    )
 
 
 def subcommands(features: Iterable[Feature] = FEATURES) -> dict[str, Subcommand]:
@@ -84,8 +94,9 @@ def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     return None
 
 
-def runtime_injector(rt: Runtime, hooks: ReviewHooks, table: dict[str, Subcommand]
-                     ) -> Callable[[BoltContext, Callable[[], BoltResponse]], BoltResponse]:
+def runtime_injector(
+    rt: Runtime, hooks: ReviewHooks, table: dict[str, Subcommand]
+) -> Callable[[BoltContext, Callable[[], BoltResponse]], BoltResponse]:
     """A middleware that hands the runtime to listeners as keyword arguments."""
 
     def inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
@@ -109,8 +120,9 @@ def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
         # failed to boot"), taking the webhook and the outbox worker down with it; Bolt asks
         # on the first request instead (`postmortem-bot check` verifies the token).
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=rt.settings.listener_threads,
-                                             thread_name_prefix="listener"),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=rt.settings.listener_threads, thread_name_prefix="listener"
+        ),
         raise_error_for_unhandled_request=False,
     )
     app.use(runtime_injector(rt, review_hooks(features), subcommands(features)))

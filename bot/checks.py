@@ -62,8 +62,11 @@ def workflow_problems(settings: Settings) -> list[str]:
 def workflows(settings: Settings) -> Result:
     registry, problems = _registry(settings)
     if registry is None:
-        more = (f" (and {len(problems) - 1} more: run `postmortem-bot workflows validate`)"
-                if len(problems) > 1 else "")
+        more = (
+            f" (and {len(problems) - 1} more: run `postmortem-bot workflows validate`)"
+            if len(problems) > 1
+            else ""
+        )
         return Result("workflows", False, problems[0] + more)
     return Result("workflows", True, f"{len(registry.all())} definitions")
 
@@ -91,15 +94,20 @@ def database(settings: Settings) -> Result:
     options: dict[str, Any] = {}
     if sqlite:
         path = url.database or ""
-        if path and path != ":memory:" and not path.startswith("file:") and not Path(
-                path).exists():
+        if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
             folder = Path(path).parent
             if not folder.is_dir():
-                return Result("database", False, f"DATABASE_URL: cannot use {shown}: the folder "
-                                                 f"{folder} does not exist")
+                return Result(
+                    "database",
+                    False,
+                    f"DATABASE_URL: cannot use {shown}: the folder {folder} does not exist",
+                )
             if not os.access(folder, os.W_OK):
-                return Result("database", False, f"DATABASE_URL: cannot use {shown}: the folder "
-                                                 f"{folder} is not writable")
+                return Result(
+                    "database",
+                    False,
+                    f"DATABASE_URL: cannot use {shown}: the folder {folder} is not writable",
+                )
             return Result("database", True, f"{shown}: no file yet; `serve` creates it")
     else:
         options["connect_args"] = {"connect_timeout": TIMEOUT}
@@ -109,18 +117,21 @@ def database(settings: Settings) -> Result:
         if current:
             db.check_writable(engine)
     except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-        return Result("database", False, f"DATABASE_URL: cannot use {shown}: "
-                                         f"{database_error(exc)}")
+        return Result("database", False, f"DATABASE_URL: cannot use {shown}: {database_error(exc)}")
     finally:
         engine.dispose()
     at, newest = ", ".join(sorted(current)) or "empty", ", ".join(sorted(heads))
     if current == heads:
         return Result("database", True, f"{shown} at revision {at} (current)")
     if sqlite:
-        return Result("database", True, f"{shown} at revision {at}; `serve` migrates it to "
-                                        f"{newest}")
-    return Result("database", False, f"{shown} is at revision {at}, not the newest ({newest}): "
-                                     "run `postmortem-bot db upgrade`")
+        return Result(
+            "database", True, f"{shown} at revision {at}; `serve` migrates it to {newest}"
+        )
+    return Result(
+        "database",
+        False,
+        f"{shown} is at revision {at}, not the newest ({newest}): run `postmortem-bot db upgrade`",
+    )
 
 
 def slack(settings: Settings) -> Result:
@@ -134,8 +145,9 @@ def slack(settings: Settings) -> Result:
     except Exception as exc:  # noqa: BLE001 - refused, timed out, not Slack at all
         reason = getattr(exc, "reason", None) or exc
         return Result("slack", False, f"cannot reach {settings.api_url}: {reason}")
-    return Result("slack", True, f"team {reply.get('team')} ({reply.get('team_id')}) as "
-                                 f"@{reply.get('user')}")
+    return Result(
+        "slack", True, f"team {reply.get('team')} ({reply.get('team_id')}) as @{reply.get('user')}"
+    )
 
 
 def run_all(env: Mapping[str, str] | None = None) -> list[Result]:
@@ -157,11 +169,12 @@ def prepare_database(settings: Settings) -> Engine:
         if make_url(settings.database_url).get_backend_name() == "sqlite":
             db.upgrade(engine)
         elif db.current_revisions(engine) != db.head_revisions(engine):
-            raise ConfigError(f"DATABASE_URL: the schema of {shown} is not current: "
-                              "run `postmortem-bot db upgrade`")
+            raise ConfigError(
+                f"DATABASE_URL: the schema of {shown} is not current: "
+                "run `postmortem-bot db upgrade`"
+            )
     except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision it lacks
-        raise ConfigError(f"DATABASE_URL: cannot use {shown}: {database_error(exc)}"
-                          ) from None
+        raise ConfigError(f"DATABASE_URL: cannot use {shown}: {database_error(exc)}") from None
     finally:
         engine.dispose()  # no connections cross the fork into gunicorn's worker
     return engine

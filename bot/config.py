@@ -59,8 +59,10 @@ class Settings:
     tracker: TrackerSettings | None = None  # README: "Action items in your tracker"
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
-        return (f"Settings(api_url={self.api_url!r}, database_url=<set>, "
-                f"socket_mode={self.app_token is not None}, timezone={self.timezone!r})")
+        return (
+            f"Settings(api_url={self.api_url!r}, database_url=<set>, "
+            f"socket_mode={self.app_token is not None}, timezone={self.timezone!r})"
+        )
 
 
 def _folder(env: Mapping[str, str], name: str) -> Path | None:
@@ -130,40 +132,57 @@ def _digest_settings(env: Mapping[str, str]) -> dict[str, Any]:
         try:
             first = date.fromisoformat(raw_first)
         except ValueError:
-            raise ConfigError(f"POSTMORTEM_FIRST_MEETING: {raw_first!r} is not a date "
-                              "like 2026-12-02") from None
+            raise ConfigError(
+                f"POSTMORTEM_FIRST_MEETING: {raw_first!r} is not a date like 2026-12-02"
+            ) from None
         if first.weekday() != 2:
-            raise ConfigError(f"POSTMORTEM_FIRST_MEETING: {first} is a {first:%A}; "
-                              "meetings are on Wednesdays")
-    return {"digest_channel": _channel(env, "POSTMORTEM_DIGEST_CHANNEL"),
-            "meeting_every_weeks": every, "meeting_time": at, "first_meeting": first}
+            raise ConfigError(
+                f"POSTMORTEM_FIRST_MEETING: {first} is a {first:%A}; meetings are on Wednesdays"
+            )
+    return {
+        "digest_channel": _channel(env, "POSTMORTEM_DIGEST_CHANNEL"),
+        "meeting_every_weeks": every,
+        "meeting_time": at,
+        "first_meeting": first,
+    }
 
 
 def _ticket_settings(env: Mapping[str, str]) -> dict[str, Any]:
     token = env.get("POSTMORTEM_WEBHOOK_TOKEN", "").strip() or None
     if token is not None and len(token) < 16:
         raise ConfigError("POSTMORTEM_WEBHOOK_TOKEN must be at least 16 characters")
-    return {"webhook_token": token,
-            "support_channel": _channel(env, "POSTMORTEM_SUPPORT_CHANNEL"),
-            "support_stale_days": _whole_number(env, "POSTMORTEM_SUPPORT_STALE_DAYS", 5, 1, 60)}
+    return {
+        "webhook_token": token,
+        "support_channel": _channel(env, "POSTMORTEM_SUPPORT_CHANNEL"),
+        "support_stale_days": _whole_number(env, "POSTMORTEM_SUPPORT_STALE_DAYS", 5, 1, 60),
+    }
 
 
 # --- the team's issue tracker (README: "Action items in your tracker") -----------------------
 
 TRACKERS = ("clickup", "jira", "linear", "github")
-TRACKER_DEFAULT_URLS = {"clickup": "https://api.clickup.com/api/v2",
-                        "linear": "https://api.linear.app/graphql",
-                        "github": "https://api.github.com"}
+TRACKER_DEFAULT_URLS = {
+    "clickup": "https://api.clickup.com/api/v2",
+    "linear": "https://api.linear.app/graphql",
+    "github": "https://api.github.com",
+}
 # What each tracker needs besides its URL: (variable, Settings field); the token first.
 TRACKER_VARIABLES = {
     "clickup": (("CLICKUP_API_TOKEN", "token"), ("CLICKUP_LIST_ID", "list_id")),
-    "jira": (("JIRA_API_TOKEN", "token"), ("JIRA_EMAIL", "email"),
-             ("JIRA_PROJECT_KEY", "project_key")),
+    "jira": (
+        ("JIRA_API_TOKEN", "token"),
+        ("JIRA_EMAIL", "email"),
+        ("JIRA_PROJECT_KEY", "project_key"),
+    ),
     "linear": (("LINEAR_API_KEY", "token"), ("LINEAR_TEAM_ID", "team_id")),
     "github": (("GITHUB_TOKEN", "token"), ("GITHUB_REPOSITORY", "repository")),
 }
-TRACKER_URL_VARIABLES = {"clickup": "CLICKUP_API_URL", "jira": "JIRA_BASE_URL",
-                         "linear": "LINEAR_API_URL", "github": "GITHUB_API_URL"}
+TRACKER_URL_VARIABLES = {
+    "clickup": "CLICKUP_API_URL",
+    "jira": "JIRA_BASE_URL",
+    "linear": "LINEAR_API_URL",
+    "github": "GITHUB_API_URL",
+}
 
 
 @dataclass(frozen=True)
@@ -192,8 +211,7 @@ def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if not name:
         return {"tracker": None}
     if name not in TRACKERS:
-        raise ConfigError(f"POSTMORTEM_TRACKER must be one of {', '.join(TRACKERS)}, "
-                          f"not {name!r}")
+        raise ConfigError(f"POSTMORTEM_TRACKER must be one of {', '.join(TRACKERS)}, not {name!r}")
     values: dict[str, str] = {}
     for variable, key in TRACKER_VARIABLES[name]:
         values[key] = env.get(variable, "").strip()
@@ -202,8 +220,9 @@ def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
     url_variable = TRACKER_URL_VARIABLES[name]
     url = (env.get(url_variable, "").strip() or TRACKER_DEFAULT_URLS.get(name, "")).rstrip("/")
     if not url:
-        raise ConfigError(f"{url_variable} is not set: your site, e.g. "
-                          "https://example.atlassian.net")
+        raise ConfigError(
+            f"{url_variable} is not set: your site, e.g. https://example.atlassian.net"
+        )
     if not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"{url_variable} must be an http(s) URL, got {url!r}")
     if name == "clickup" and not values["list_id"].isdigit():
@@ -212,12 +231,12 @@ def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
         if "@" not in values["email"]:
             raise ConfigError("JIRA_EMAIL must be the e-mail address the API token belongs to")
         if not re.match(r"^[A-Z][A-Z0-9_]{1,9}$", values["project_key"]):
-            raise ConfigError(f"JIRA_PROJECT_KEY must be a project key like PM, "
-                              f"not {values['project_key']!r}")
+            raise ConfigError(
+                f"JIRA_PROJECT_KEY must be a project key like PM, not {values['project_key']!r}"
+            )
         values["issue_type"] = env.get("JIRA_ISSUE_TYPE", "").strip() or "Task"
     if name == "github" and not re.match(r"^[\w.-]+/[\w.-]+$", values["repository"]):
-        raise ConfigError(f"GITHUB_REPOSITORY must be owner/name, "
-                          f"not {values['repository']!r}")
+        raise ConfigError(f"GITHUB_REPOSITORY must be owner/name, not {values['repository']!r}")
     secret = env.get(f"{name.upper()}_WEBHOOK_SECRET", "").strip() or None
     return {"tracker": TrackerSettings(name=name, api_url=url, webhook_secret=secret, **values)}
 
@@ -238,16 +257,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("SLACK_APP_TOKEN must start with 'xapp-' (an app-level token)")
     bot_token = _required(env, "SLACK_BOT_TOKEN", "xoxb-")
     # Socket Mode requests come over the app's own websocket, so they need no signature.
-    signing_secret = (env.get("SLACK_SIGNING_SECRET", "").strip() if app_token
-                      else _required(env, "SLACK_SIGNING_SECRET", ""))
+    signing_secret = (
+        env.get("SLACK_SIGNING_SECRET", "").strip()
+        if app_token
+        else _required(env, "SLACK_SIGNING_SECRET", "")
+    )
     api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_DEFAULT
     if not re.match(r"^https?://[^/]+", api_url):
         raise ConfigError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
     if not api_url.endswith("/"):
         api_url += "/"  # slack_sdk joins method names with urljoin
     url = database_url(env)
-    admins = frozenset(a.strip() for a in env.get("POSTMORTEM_ADMINS", "").split(",")
-                       if a.strip())
+    admins = frozenset(a.strip() for a in env.get("POSTMORTEM_ADMINS", "").split(",") if a.strip())
     for admin in admins:
         if not USER_ID.match(admin):
             raise ConfigError(f"POSTMORTEM_ADMINS: {admin!r} is not a Slack user id (U…)")
@@ -256,8 +277,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if state not in AU_STATES:
         raise ConfigError(f"POSTMORTEM_STATE must be one of {', '.join(AU_STATES)}")
     threads = _whole_number(env, "POSTMORTEM_LISTENER_THREADS", 64, 1, 512)
-    officers = frozenset(a.strip() for a in env.get("POSTMORTEM_SAFETY_OFFICERS", "").split(",")
-                         if a.strip())
+    officers = frozenset(
+        a.strip() for a in env.get("POSTMORTEM_SAFETY_OFFICERS", "").split(",") if a.strip()
+    )
     for officer in officers:
         if not USER_ID.match(officer):
             raise ConfigError(f"POSTMORTEM_SAFETY_OFFICERS: {officer!r} is not a Slack user id")
@@ -268,13 +290,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     escalation_channel = env.get("POSTMORTEM_ESCALATION_CHANNEL", "").strip() or None
     if escalation_channel and not re.match(r"^[CG][A-Z0-9]{2,}$", escalation_channel):
         raise ConfigError("POSTMORTEM_ESCALATION_CHANNEL must be a channel id (C…), not a name")
-    return Settings(bot_token=bot_token, signing_secret=signing_secret, app_token=app_token,
-                    api_url=api_url, database_url=url, admins=admins,
-                    timezone=timezone, state=state, workflows_dir=workflows_dir(env),
-                    listener_threads=threads,
-                    seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
-                    seller_abn=abn.format(seller_abn) if seller_abn else "",
-                    safety_channel=safety_channel, safety_officers=officers,
-                    templates_dir=_folder(env, "POSTMORTEM_TEMPLATES_DIR"),
-                    **_digest_settings(env), **_ticket_settings(env),
-                    escalation_channel=escalation_channel, **_tracker_settings(env))
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        database_url=url,
+        admins=admins,
+        timezone=timezone,
+        state=state,
+        workflows_dir=workflows_dir(env),
+        listener_threads=threads,
+        seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
+        seller_abn=abn.format(seller_abn) if seller_abn else "",
+        safety_channel=safety_channel,
+        safety_officers=officers,
+        templates_dir=_folder(env, "POSTMORTEM_TEMPLATES_DIR"),
+        **_digest_settings(env),
+        **_ticket_settings(env),
+        escalation_channel=escalation_channel,
+        **_tracker_settings(env),
+    )

@@ -59,7 +59,13 @@ def build_runtime(settings: Settings, engine: Engine, client: WebClient | None =
     bulk = client or make_client(settings.bot_token, settings.api_url, retry_rate_limits=False)
     client = client or make_client(settings.bot_token, settings.api_url)
     people = People(client)
-    return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
-                   registry=Registry.load(settings.workflows_dir), client=client,
-                   people=people, is_admin=AdminCheck(people, settings.admins),
-                   sender=PacedSender(bulk))
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        registry=Registry.load(settings.workflows_dir),
+        client=client,
+        people=people,
+        is_admin=AdminCheck(people, settings.admins),
+        sender=PacedSender(bulk),
+    )

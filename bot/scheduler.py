@@ -28,7 +28,15 @@ def _run(j: Job, rt: Runtime) -> None:
 def start(rt: Runtime, jobs: Iterable[Job]) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
     for j in jobs:
-        scheduler.add_job(_run, "interval", seconds=j.seconds, args=[j, rt], id=j.id,
-                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        scheduler.add_job(
+            _run,
+            "interval",
+            seconds=j.seconds,
+            args=[j, rt],
+            id=j.id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
     scheduler.start()
     return scheduler

@@ -35,11 +35,24 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # is refused before it is read, so it can neither fill memory nor the log.
 SLACK_MAX_BODY = 1024 * 1024
 MAX_CLOCK_SKEW = 5 * 60  # seconds, as Slack and Bolt allow
-STATUS = {400: "400 Bad Request", 401: "401 Unauthorized", 411: "411 Length Required",
-          413: "413 Content Too Large"}
+STATUS = {
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    411: "411 Length Required",
+    413: "413 Content Too Large",
+}
 # The envelope keys Bolt and the listeners dereference: Slack always sends them with these types.
-_OBJECT_KEYS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise",
-                "state")
+_OBJECT_KEYS = (
+    "event",
+    "view",
+    "user",
+    "team",
+    "channel",
+    "container",
+    "message",
+    "enterprise",
+    "state",
+)
 _LIST_KEYS = ("actions", "authorizations")
 
 
@@ -119,8 +132,9 @@ def _payload_problem(body: Any) -> str | None:
             return f"{key} is not an object"
     for key in _LIST_KEYS:
         value = body.get(key)
-        if value is not None and not (isinstance(value, list)
-                                      and all(isinstance(v, dict) for v in value)):
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        ):
             return f"{key} is not a list of objects"
     return None
 
@@ -134,8 +148,9 @@ class _SlackEvents(SlackRequestHandler):
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         try:
-            bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
-                                       headers=request.get_headers())
+            bolt_request = BoltRequest(
+                body=request.get_body(), query=request.query_string, headers=request.get_headers()
+            )
             problem = _payload_problem(bolt_request.body)
         except Exception as exc:  # noqa: BLE001 - any parse failure is the sender's
             problem = f"unreadable ({type(exc).__name__})"
@@ -147,8 +162,11 @@ class _SlackEvents(SlackRequestHandler):
 
 def _refuse(start_response: Callable[..., Any], refused: Refused, path: str) -> Iterable[bytes]:
     log.info("refused POST %s: %s %s", path, refused.status, refused.message)
-    body = ({"ok": False, "error": refused.message, "field": None}
-            if path.startswith("/hooks/") else {"error": refused.message})
+    body = (
+        {"ok": False, "error": refused.message, "field": None}
+        if path.startswith("/hooks/")
+        else {"error": refused.message}
+    )
     start_response(STATUS[refused.status], [("Content-Type", "application/json")])
     return [json.dumps(body).encode()]
 
@@ -187,8 +205,7 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
                         raise Refused(400, "the body is not UTF-8") from None
             except Refused as refused:
                 return _refuse(start_response, refused, path)
-            environ = {**environ, "wsgi.input": io.BytesIO(body),
-                       "CONTENT_LENGTH": str(len(body))}
+            environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         if is_hook and path.startswith(TRACKER_HOOKS):
             return trackers(environ, start_response)
         if is_hook:
@@ -204,13 +221,15 @@ def check_address(host: str, port: int) -> None:
         raise ConfigError(f"--port (PORT): {port} is not a port number from 1 to 65535")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
     except OSError as exc:
-        raise ConfigError(f"--host/--port: cannot listen on {host}:{port}: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(
+            f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 def preflight(settings: Settings, *, host: str, port: int) -> Engine:
@@ -260,8 +279,9 @@ def run(settings: Settings, *, host: str, port: int) -> None:
 
         _, app = build(settings, engine)
         log.info("starting in Socket Mode")
-        SocketModeHandler(app, settings.app_token,
-                          web_client=WebClient(base_url=settings.api_url)).start()
+        SocketModeHandler(
+            app, settings.app_token, web_client=WebClient(base_url=settings.api_url)
+        ).start()
         return
 
     def factory() -> WSGIApp:
@@ -274,5 +294,13 @@ def run(settings: Settings, *, host: str, port: int) -> None:
 
 def gunicorn_options(host: str, port: int) -> dict[str, Any]:
     """How `serve` runs gunicorn (bench/ack_latency.py serves its bare Bolt app the same way)."""
-    return {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": 32,
-            "timeout": 60, "graceful_timeout": 10, "accesslog": "-", "loglevel": "info"}
+    return {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": 32,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "loglevel": "info",
+    }

@@ -41,8 +41,9 @@ def seed(session: Session) -> None:
     versions = {}
     for key in ("support_postmortem", "campaign_postmortem"):
         wf = registry[key]
-        row = WorkflowVersion(key=key, version=wf.version, digest=wf.digest,
-                              definition=wf.model_dump(mode="json"))
+        row = WorkflowVersion(
+            key=key, version=wf.version, digest=wf.digest, definition=wf.model_dump(mode="json")
+        )
         session.add(row)
         session.flush()
         versions[key] = row.id
@@ -55,49 +56,98 @@ def seed(session: Session) -> None:
             n += 1
             key = "campaign_postmortem" if i % 5 == 0 else "support_postmortem"
             created = datetime(2026, month, 1 + (i * 3) % 27, 1, tzinfo=UTC)
-            completed = created + timedelta(days=12) if created + timedelta(days=12) < NOW \
-                else None
-            review = Review(workspace_id=ws.id, workflow_version_id=versions[key],
-                            workflow_key=key, title=f"Review {n}", channel_id="C0DEMO",
-                            owner_id="U0DEMO", started_by="U0DEMO", created_at=created,
-                            updated_at=created, completed_at=completed,
-                            status="complete" if completed else "open",
-                            permalink=f"https://example.slack.com/archives/C0DEMO/p{n}")
+            completed = created + timedelta(days=12) if created + timedelta(days=12) < NOW else None
+            review = Review(
+                workspace_id=ws.id,
+                workflow_version_id=versions[key],
+                workflow_key=key,
+                title=f"Review {n}",
+                channel_id="C0DEMO",
+                owner_id="U0DEMO",
+                started_by="U0DEMO",
+                created_at=created,
+                updated_at=created,
+                completed_at=completed,
+                status="complete" if completed else "open",
+                permalink=f"https://example.slack.com/archives/C0DEMO/p{n}",
+            )
             session.add(review)
             session.flush()
             # The old theme comes back less each month; the rest are new problems.
             theme = THEMES[0] if i < repeats else f"{THEMES[1 + n % 3]}-{n}"
             if completed:
-                session.add(KnowledgeEntry(
-                    workspace_id=ws.id, review_id=review.id, workflow_key=key,
-                    title=f"Lesson {n}", tags=[theme], tags_text=f",{theme},",
-                    created_at=completed, updated_at=completed))
+                session.add(
+                    KnowledgeEntry(
+                        workspace_id=ws.id,
+                        review_id=review.id,
+                        workflow_key=key,
+                        title=f"Lesson {n}",
+                        tags=[theme],
+                        tags_text=f",{theme},",
+                        created_at=completed,
+                        updated_at=completed,
+                    )
+                )
             if key == "support_postmortem":
-                session.add(Ticket(
-                    workspace_id=ws.id, ticket_id=f"T-{n}", source="demo", raw={},
-                    owner_id="U0DEMO", customer_type=("reseller", "end-user")[n % 2],
-                    category=("delivery", "billing", "returns")[n % 3],
-                    ces_score=min(7, 2 + month // 2 + n % 3), ces_scale=7,
-                    opened_at=created - timedelta(days=3), closed_at=created,
-                    review_id=review.id))
+                session.add(
+                    Ticket(
+                        workspace_id=ws.id,
+                        ticket_id=f"T-{n}",
+                        source="demo",
+                        raw={},
+                        owner_id="U0DEMO",
+                        customer_type=("reseller", "end-user")[n % 2],
+                        category=("delivery", "billing", "returns")[n % 3],
+                        ces_score=min(7, 2 + month // 2 + n % 3),
+                        ces_scale=7,
+                        opened_at=created - timedelta(days=3),
+                        closed_at=created,
+                        review_id=review.id,
+                    )
+                )
             else:
                 budget = 5000 + 500 * (n % 4)
-                session.add(StageSubmission(
-                    review_id=review.id, stage_key="data_gathering", revision=1,
-                    submitted_by="U0DEMO", submitted_at=created, answers={
-                        "budget": {"amount": f"{budget * 1.1:.2f}", "gst": "inclusive"},
-                        "actual_spend": {"amount": f"{budget * rng.uniform(0.85, 1.2):.2f}",
-                                         "gst": "exclusive"}}))
+                session.add(
+                    StageSubmission(
+                        review_id=review.id,
+                        stage_key="data_gathering",
+                        revision=1,
+                        submitted_by="U0DEMO",
+                        submitted_at=created,
+                        answers={
+                            "budget": {"amount": f"{budget * 1.1:.2f}", "gst": "inclusive"},
+                            "actual_spend": {
+                                "amount": f"{budget * rng.uniform(0.85, 1.2):.2f}",
+                                "gst": "exclusive",
+                            },
+                        },
+                    )
+                )
             for k in range(3):
                 due = (created + timedelta(days=10 + 4 * k)).date()
                 kept = rng.random() < on_time_rate
                 done_at = created + timedelta(days=(8 if kept else 16) + 4 * k)
                 if done_at < NOW and rng.random() < 0.92:
-                    session.add(ActionItem(review_id=review.id, title="Fix", owner_id="U0DEMO",
-                                           due_date=due, status="done", completed_at=done_at))
+                    session.add(
+                        ActionItem(
+                            review_id=review.id,
+                            title="Fix",
+                            owner_id="U0DEMO",
+                            due_date=due,
+                            status="done",
+                            completed_at=done_at,
+                        )
+                    )
                 else:
-                    session.add(ActionItem(review_id=review.id, title="Fix", owner_id="U0DEMO",
-                                           due_date=due, status="open"))
+                    session.add(
+                        ActionItem(
+                            review_id=review.id,
+                            title="Fix",
+                            owner_id="U0DEMO",
+                            due_date=due,
+                            status="open",
+                        )
+                    )
     session.commit()
 
 
@@ -109,8 +159,9 @@ def main() -> None:
             seed(session)
             ws = workspace(session, "T0DEMO")
             period = parse_period("6m", NOW.astimezone(ZONE).date())
-            ins = insights.collect(session, ws, period, ZONE, NOW,
-                                   insights.definitions(Registry.load()))
+            ins = insights.collect(
+                session, ws, period, ZONE, NOW, insights.definitions(Registry.load())
+            )
         OUT.write_bytes(charts.overview_png(ins))
         engine.dispose()
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes) for {ins.period.label}")

@@ -17,11 +17,16 @@ def _interrupt(*_: object) -> None:
 
 
 @click.command("sandbox")
-@click.option("--port", type=int, default=3000, show_default=True,
-              help="Port of the page on 127.0.0.1.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file to keep (default: a fresh one, removed on exit; the fake "
-                   "Slack's messages live in memory, so a kept file suits one session).")
+@click.option(
+    "--port", type=int, default=3000, show_default=True, help="Port of the page on 127.0.0.1."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to keep (default: a fresh one, removed on exit; the fake "
+    "Slack's messages live in memory, so a kept file suits one session).",
+)
 @click.option("--no-scheduler", is_flag=True, help="Do not run the background jobs.")
 def sandbox(port: int, db_path: Path | None, no_scheduler: bool) -> None:
     """Run the real bot against a local stand-in for Slack and open it in the browser."""
@@ -35,8 +40,10 @@ def sandbox(port: int, db_path: Path | None, no_scheduler: bool) -> None:
     # the meeting digest goes to its #reviews unless told otherwise.
     os.environ.setdefault("POSTMORTEM_DIGEST_CHANNEL", "C0REVIEWS")
     env = {k: v for k, v in os.environ.items() if k.startswith("POSTMORTEM_")}
-    with tempfile.TemporaryDirectory(prefix="postmortem-sandbox-") as folder, \
-            contextlib.ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="postmortem-sandbox-") as folder,
+        contextlib.ExitStack() as stack,
+    ):
         path = db_path or Path(folder) / "sandbox.db"
         engine = db.make_engine(f"sqlite:///{path}")
         stack.callback(engine.dispose)
@@ -46,8 +53,9 @@ def sandbox(port: int, db_path: Path | None, no_scheduler: bool) -> None:
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
-            raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
-                                       "try --port") from None
+            raise click.ClickException(
+                f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; try --port"
+            ) from None
         if not no_scheduler:
             jobs = scheduler.start(page.sandbox.bot.rt, feature_jobs())
             stack.callback(jobs.shutdown, wait=False)

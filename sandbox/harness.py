@@ -44,8 +44,11 @@ class Bot:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.rt.sessions() as session:
-                due = session.scalar(select(func.count()).select_from(Effect).where(
-                    Effect.status == PENDING, Effect.due_at <= utcnow()))
+                due = session.scalar(
+                    select(func.count())
+                    .select_from(Effect)
+                    .where(Effect.status == PENDING, Effect.due_at <= utcnow())
+                )
             if not due:
                 return
             time.sleep(0.02)
@@ -54,14 +57,24 @@ class Bot:
 
 def start_bot(slack: FakeSlack, engine: Engine, **env: str) -> tuple[Bot, Callable[[], None]]:
     """Start the bot on a free port and point `slack` at it; returns the bot and its stop()."""
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.api_url, "DATABASE_URL": str(engine.url.render_as_string(
-            hide_password=False)), **env})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+            **env,
+        }
+    )
     rt = build_runtime(settings, engine)
     delivery = DeliveryThread(rt, effect_handlers(), poll=0.2).start()
-    server = make_server("127.0.0.1", 0, wsgi_app(create_app(rt), rt),
-                         server_class=_ThreadingServer, handler_class=_Quiet)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        wsgi_app(create_app(rt), rt),
+        server_class=_ThreadingServer,
+        handler_class=_Quiet,
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="bot-http")
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/slack/events"

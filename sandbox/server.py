@@ -35,8 +35,13 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 CHANNEL = "C0REVIEWS"
 PEOPLE = (("U0ALICE", "Alice"), ("U0BOB", "Bob"), ("U0ADMIN", "Carol (admin)"))
-TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-         ".js": "text/javascript; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 
 
 class ActionError(ValueError):
@@ -54,8 +59,11 @@ class Clock:
 def post_digest(rt: Any, now: datetime) -> str:
     """The clock's digest job, told as a sentence (not "already: posted")."""
     result = digest.post(rt, rt.team_id(), now=now, by="sandbox")
-    meeting = (f" for the meeting on {digest_views.when(result.meeting.starts_at)}"
-               if result.meeting else "")
+    meeting = (
+        f" for the meeting on {digest_views.when(result.meeting.starts_at)}"
+        if result.meeting
+        else ""
+    )
     return {
         "posted": f"posted the digest{meeting}",
         "already": f"the digest{meeting} was already posted (once per meeting), nothing sent",
@@ -66,8 +74,10 @@ def post_digest(rt: Any, now: datetime) -> str:
 
 def clock_jobs() -> dict[str, Clock]:
     """The jobs the page's clock control runs "as of" a chosen time."""
-    return {"sweep": Clock("Run reminder sweep", nudges.sweep),
-            "digest": Clock("Post the meeting digest", post_digest)}
+    return {
+        "sweep": Clock("Run reminder sweep", nudges.sweep),
+        "digest": Clock("Post the meeting digest", post_digest),
+    }
 
 
 class Sandbox:
@@ -89,13 +99,14 @@ class Sandbox:
         ws = self.slack.workspace
         with self.slack.lock:
             top = self.slack.messages(channel_id)
-            ephemerals = [m for m in self.slack.ephemerals(person)
-                          if m.get("channel") == channel_id]
+            ephemerals = [
+                m for m in self.slack.ephemerals(person) if m.get("channel") == channel_id
+            ]
             threads = {m["ts"]: ws.thread(channel_id, m["ts"])[1:] for m in top}
-        items = [(m["ts"], render.message(m, channel_id, d, replies=threads.get(m["ts"])))
-                 for m in top]
-        items += [(m["ts"], render.message(m, channel_id, d, ephemeral=True))
-                  for m in ephemerals]
+        items = [
+            (m["ts"], render.message(m, channel_id, d, replies=threads.get(m["ts"]))) for m in top
+        ]
+        items += [(m["ts"], render.message(m, channel_id, d, ephemeral=True)) for m in ephemerals]
         items.sort(key=lambda pair: float(pair[0]))
         if not items:
             return '<div class="empty">No messages yet.</div>'
@@ -116,16 +127,27 @@ class Sandbox:
         modal = None
         if stack:
             view = stack[-1]
-            errors = {**self._client_errors.get((view["id"], view["hash"]), {}),
-                      **self.slack.view_errors(view["id"])}
-            modal = {"id": view["id"], "html": render.modal(
-                view, d, errors=errors, depth=len(stack),
-                example=view.get("callback_id") == "stage")}
+            errors = {
+                **self._client_errors.get((view["id"], view["hash"]), {}),
+                **self.slack.view_errors(view["id"]),
+            }
+            modal = {
+                "id": view["id"],
+                "html": render.modal(
+                    view,
+                    d,
+                    errors=errors,
+                    depth=len(stack),
+                    example=view.get("callback_id") == "stage",
+                ),
+            }
         return {
             "person": person,
-            "people": [{"id": uid, "name": name, "full": d.users.get(uid, name),
-                        "tz": self._tz_of(uid)}
-                       for uid, name in PEOPLE if uid in d.users],
+            "people": [
+                {"id": uid, "name": name, "full": d.users.get(uid, name), "tz": self._tz_of(uid)}
+                for uid, name in PEOPLE
+                if uid in d.users
+            ],
             "channels": [{"id": cid, "name": name} for cid, name in d.channels.items()],
             "pane": pane,
             "html": body,
@@ -140,6 +162,7 @@ class Sandbox:
         with self.slack.lock:
             user = self.slack.workspace.users.get(user_id) or {}
         return str(user.get("tz") or self.tz)
+
     def file(self, file_id: str) -> tuple[str, bytes] | None:
         """(name, content) of a completed upload, or None."""
         with self.slack.lock:
@@ -201,8 +224,13 @@ class Sandbox:
             where = {"view_id": view_id}
         else:
             where = {"channel_id": action.get("channel"), "message_ts": action.get("ts")}
-        reply = self.slack.click(person, str(action.get("action_id")), action.get("value"),
-                                 block_id=action.get("block_id"), **where)
+        reply = self.slack.click(
+            person,
+            str(action.get("action_id")),
+            action.get("value"),
+            block_id=action.get("block_id"),
+            **where,
+        )
         return self._answer(reply)
 
     def _fill(self, person: str, view_id: str, values: dict[str, Any]) -> None:
@@ -264,34 +292,54 @@ class Sandbox:
         kept: int | None = None
         for _ in range(20):
             view = self.slack.top_view(person) or view
-            example = entered_values(stage, example_raw,
-                                     ModalMeta.loads(view["private_metadata"]))
+            example = entered_values(stage, example_raw, ModalMeta.loads(view["private_metadata"]))
             state = (view.get("state") or {}).get("values") or {}
-            filled = {(b.get("block_id"), e.get("action_id"))
-                      for b, e in iter_elements(view["blocks"])
-                      if render.has_value(e, state.get(b.get("block_id"), {}).get(
-                          e.get("action_id")))}
+            filled = {
+                (b.get("block_id"), e.get("action_id"))
+                for b, e in iter_elements(view["blocks"])
+                if render.has_value(e, state.get(b.get("block_id"), {}).get(e.get("action_id")))
+            }
             kept = len(filled) if kept is None else kept
-            present = {(b.get("block_id"), e.get("action_id")): b
-                       for b, e in iter_elements(view["blocks"])}
-            todo = {bid: {aid: v for aid, v in actions.items()
-                          if (bid, aid) in present and (bid, aid) not in filled and v}
-                    for bid, actions in example.items()}
+            present = {
+                (b.get("block_id"), e.get("action_id")): b for b, e in iter_elements(view["blocks"])
+            }
+            todo = {
+                bid: {
+                    aid: v
+                    for aid, v in actions.items()
+                    if (bid, aid) in present and (bid, aid) not in filled and v
+                }
+                for bid, actions in example.items()
+            }
             todo = {bid: actions for bid, actions in todo.items() if actions}
             # An answer other fields depend on is chosen as a person does: its input
             # dispatches and the bot draws the form again, with the fields it opens.
-            chosen = next(((bid, aid, v) for bid, actions in todo.items()
-                           for aid, v in actions.items()
-                           if present[(bid, aid)].get("dispatch_action")), None)
+            chosen = next(
+                (
+                    (bid, aid, v)
+                    for bid, actions in todo.items()
+                    for aid, v in actions.items()
+                    if present[(bid, aid)].get("dispatch_action")
+                ),
+                None,
+            )
             later = self._more_rows(view, example, present)
             if chosen is None and later is None:
                 self.slack.fill(person, view["id"], todo)
                 break
-            self.slack.fill(person, view["id"], {bid: actions for bid, actions in todo.items()
-                                                 if chosen is None or bid != chosen[0]})
+            self.slack.fill(
+                person,
+                view["id"],
+                {
+                    bid: actions
+                    for bid, actions in todo.items()
+                    if chosen is None or bid != chosen[0]
+                },
+            )
             if chosen is not None:
-                reply = self.slack.click(person, chosen[1], chosen[2], block_id=chosen[0],
-                                         view_id=view["id"])
+                reply = self.slack.click(
+                    person, chosen[1], chosen[2], block_id=chosen[0], view_id=view["id"]
+                )
             else:
                 reply = self.slack.click(person, ADD_ROW, later, view_id=view["id"])
             if not reply.ok:
@@ -305,14 +353,14 @@ class Sandbox:
         self.slack.wait_for(lambda: (self.slack.top_view(person) or {}).get("hash") != old_hash)
 
     @staticmethod
-    def _more_rows(view: dict[str, Any], example: dict[str, Any],
-                   present: dict[tuple[Any, Any], Any]) -> str | None:
+    def _more_rows(
+        view: dict[str, Any], example: dict[str, Any], present: dict[tuple[Any, Any], Any]
+    ) -> str | None:
         """A group the example has more rows for than the form shows: its "Add" button's
         value, to press it."""
         ids = {bid for bid, _ in present}
         for block in view["blocks"]:
-            if block.get("type") != "actions" or not str(block.get("block_id")).startswith(
-                    "add."):
+            if block.get("type") != "actions" or not str(block.get("block_id")).startswith("add."):
                 continue
             group = block["block_id"].removeprefix("add.")
             if any(bid.startswith(f"g.{group}.") and bid not in ids for bid in example):
@@ -330,16 +378,22 @@ class Sandbox:
         if at.tzinfo is None:
             at = at.replace(tzinfo=self.tz)
         result = job.run(self.bot.rt, at)
-        return {"ok": True, "problems": [],
-                "notice": f"{job.label} as of {at:%a %-d %b %Y %H:%M %Z}: {result}"}
+        return {
+            "ok": True,
+            "problems": [],
+            "notice": f"{job.label} as of {at:%a %-d %b %Y %H:%M %Z}: {result}",
+        }
 
 
 def _typed(values: Any) -> dict[str, dict[str, Any]]:
     """The page's `{block_id: {action_id: value}}`, an empty box sent as Slack does (null)."""
     if not isinstance(values, dict):
         raise ActionError("values must be {block_id: {action_id: value}}")
-    return {bid: {aid: None if v == "" else v for aid, v in actions.items()}
-            for bid, actions in values.items() if isinstance(actions, dict)}
+    return {
+        bid: {aid: None if v == "" else v for aid, v in actions.items()}
+        for bid, actions in values.items()
+        if isinstance(actions, dict)
+    }
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -404,8 +458,9 @@ def _handler(sandbox: Sandbox, allowed_hosts: set[str]) -> type[BaseHTTPRequestH
             name, content = found
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
             self.send_response(200)
-            self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith(
-                "text/") else ""))
+            self.send_header(
+                "Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")
+            )
             self.send_header("Content-Length", str(len(content)))
             safe = "".join(c for c in name if c.isalnum() or c in "._-") or "file"
             self.send_header("Content-Disposition", f'attachment; filename="{safe}"')
@@ -419,7 +474,8 @@ def _handler(sandbox: Sandbox, allowed_hosts: set[str]) -> type[BaseHTTPRequestH
                 return
             # JSON only: a cross-site form cannot send it without a preflight we never answer.
             if urlsplit(self.path).path != "/api/action" or not (
-                    self.headers.get("Content-Type") or "").startswith("application/json"):
+                self.headers.get("Content-Type") or ""
+            ).startswith("application/json"):
                 self._send(404, b"not found\n", "text/plain")
                 return
             length = int(self.headers.get("Content-Length") or 0)
@@ -444,16 +500,18 @@ class Running:
 
 
 @contextlib.contextmanager
-def running(engine: Engine, *, port: int = 0, host: str = "127.0.0.1",
-            env: dict[str, str] | None = None) -> Iterator[Running]:
+def running(
+    engine: Engine, *, port: int = 0, host: str = "127.0.0.1", env: dict[str, str] | None = None
+) -> Iterator[Running]:
     """FakeSlack, the real bot and the page, all on 127.0.0.1, until the block ends."""
     slack = FakeSlack().start()
     stop_bot: Callable[[], None] | None = None
     try:
         bot, stop_bot = start_bot(slack, engine, **(env or {}))
         sandbox = Sandbox(slack, bot)
-        server = ThreadingHTTPServer((host, port), _handler(
-            sandbox, {"127.0.0.1", "localhost", host}))
+        server = ThreadingHTTPServer(
+            (host, port), _handler(sandbox, {"127.0.0.1", "localhost", host})
+        )
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, daemon=True, name="sandbox-page")
         thread.start()

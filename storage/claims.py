@@ -25,12 +25,16 @@ def dialect_insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def insert_once(session: Session, model: type[Base], unique: Sequence[str],
-                **values: Any) -> int | None:
+def insert_once(
+    session: Session, model: type[Base], unique: Sequence[str], **values: Any
+) -> int | None:
     """Insert the row unless one with the same `unique` columns exists: its id, or None."""
-    stmt = (dialect_insert(session)(model).values(**values)
-            .on_conflict_do_nothing(index_elements=list(unique))
-            .returning(model.id))  # type: ignore[attr-defined]
+    stmt = (
+        dialect_insert(session)(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(model.id)  # type: ignore[attr-defined]
+    )
     result: int | None = session.execute(stmt).scalar()
     return result
 

@@ -120,9 +120,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """`url` is Settings.database_url (bot.config reads DATABASE_URL; storage reads no settings)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": SQLITE_WAIT,
-                                                  "factory": _SQLiteConnection}, **kwargs)
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_WAIT,
+                "factory": _SQLiteConnection,
+            },
+            **kwargs,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

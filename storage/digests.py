@@ -45,10 +45,15 @@ CLAIMED, POSTED, FAILED, MISSED = "claimed", "posted", "failed", "missed"
 class Digest(Base):
     __tablename__ = "digests"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "meeting_key", "channel_id",
-                         name="uq_digests_workspace_id_meeting_key_channel_id"),
-        Index("ix_digests_workspace_channel_covered_to", "workspace_id", "channel_id",
-              "covered_to"),
+        UniqueConstraint(
+            "workspace_id",
+            "meeting_key",
+            "channel_id",
+            name="uq_digests_workspace_id_meeting_key_channel_id",
+        ),
+        Index(
+            "ix_digests_workspace_channel_covered_to", "workspace_id", "channel_id", "covered_to"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,46 +76,88 @@ class Digest(Base):
 # --- the exactly-once claim ------------------------------------------------------------------
 
 
-def claim(session: Session, *, workspace_id: int, meeting_key: str, channel_id: str,
-          meeting_starts_at: datetime, covered_from: datetime | None = None,
-          covered_to: datetime | None = None, posted_by: str = "scheduler",
-          status: str = CLAIMED, reason: str | None = None, now: datetime | None = None
-          ) -> int | None:
+def claim(
+    session: Session,
+    *,
+    workspace_id: int,
+    meeting_key: str,
+    channel_id: str,
+    meeting_starts_at: datetime,
+    covered_from: datetime | None = None,
+    covered_to: datetime | None = None,
+    posted_by: str = "scheduler",
+    status: str = CLAIMED,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int | None:
     """Insert the digest's row; None when another process already holds this meeting."""
     return insert_once(
-        session, Digest, ("workspace_id", "meeting_key", "channel_id"),
-        workspace_id=workspace_id, meeting_key=meeting_key, channel_id=channel_id,
-        meeting_starts_at=meeting_starts_at, status=status, covered_from=covered_from,
-        covered_to=covered_to, claimed_at=now or utcnow(), posted_by=posted_by, reason=reason)
+        session,
+        Digest,
+        ("workspace_id", "meeting_key", "channel_id"),
+        workspace_id=workspace_id,
+        meeting_key=meeting_key,
+        channel_id=channel_id,
+        meeting_starts_at=meeting_starts_at,
+        status=status,
+        covered_from=covered_from,
+        covered_to=covered_to,
+        claimed_at=now or utcnow(),
+        posted_by=posted_by,
+        reason=reason,
+    )
 
 
 def retake(session: Session, digest: Digest, now: datetime) -> bool:
     """Take over a failed or abandoned claim; True for exactly one of several racing callers."""
-    return updated_rows(session, update(Digest).where(
-        Digest.id == digest.id, Digest.status == digest.status,
-        Digest.claimed_at == digest.claimed_at,
-    ).values(status=CLAIMED, claimed_at=now).execution_options(synchronize_session=False)) == 1
+    return (
+        updated_rows(
+            session,
+            update(Digest)
+            .where(
+                Digest.id == digest.id,
+                Digest.status == digest.status,
+                Digest.claimed_at == digest.claimed_at,
+            )
+            .values(status=CLAIMED, claimed_at=now)
+            .execution_options(synchronize_session=False),
+        )
+        == 1
+    )
 
 
-def find(session: Session, workspace_id: int, meeting_key: str, channel_id: str
-         ) -> Digest | None:
-    return session.scalar(select(Digest).where(
-        Digest.workspace_id == workspace_id, Digest.meeting_key == meeting_key,
-        Digest.channel_id == channel_id))
+def find(session: Session, workspace_id: int, meeting_key: str, channel_id: str) -> Digest | None:
+    return session.scalar(
+        select(Digest).where(
+            Digest.workspace_id == workspace_id,
+            Digest.meeting_key == meeting_key,
+            Digest.channel_id == channel_id,
+        )
+    )
 
 
 def last_covered_to(session: Session, workspace_id: int, channel_id: str) -> datetime | None:
     """Where the next digest in this channel begins: the end of the last one posted."""
-    return session.scalar(select(func.max(Digest.covered_to)).where(
-        Digest.workspace_id == workspace_id, Digest.channel_id == channel_id,
-        Digest.status.in_((CLAIMED, POSTED))))
+    return session.scalar(
+        select(func.max(Digest.covered_to)).where(
+            Digest.workspace_id == workspace_id,
+            Digest.channel_id == channel_id,
+            Digest.status.in_((CLAIMED, POSTED)),
+        )
+    )
 
 
 def last_recorded(session: Session, workspace_id: int, channel_id: str) -> Digest | None:
     """The row of the latest meeting this channel has any row for (posted, failed or missed)."""
-    return session.scalar(select(Digest).where(
-        Digest.workspace_id == workspace_id, Digest.channel_id == channel_id,
-    ).order_by(Digest.meeting_starts_at.desc(), Digest.id.desc()).limit(1))
+    return session.scalar(
+        select(Digest)
+        .where(
+            Digest.workspace_id == workspace_id,
+            Digest.channel_id == channel_id,
+        )
+        .order_by(Digest.meeting_starts_at.desc(), Digest.id.desc())
+        .limit(1)
+    )
 
 
 # --- what a digest reports -------------------------------------------------------------------
@@ -146,17 +193,26 @@ class ItemRow:
     review: ReviewRow
 
 
-_REVIEW_COLUMNS = (Review.id, Review.title, Review.workflow_key, Review.workflow_version_id,
-                   Review.owner_id, Review.permalink, Review.status, Review.created_at,
-                   Review.completed_at)
+_REVIEW_COLUMNS = (
+    Review.id,
+    Review.title,
+    Review.workflow_key,
+    Review.workflow_version_id,
+    Review.owner_id,
+    Review.permalink,
+    Review.status,
+    Review.created_at,
+    Review.completed_at,
+)
 
 
 def _review(row: Any, offset: int = 0) -> ReviewRow:
-    return ReviewRow(*row[offset:offset + len(_REVIEW_COLUMNS)])
+    return ReviewRow(*row[offset : offset + len(_REVIEW_COLUMNS)])
 
 
-def _page(session: Session, query: Any, limit: int, rows_query: Any = None
-          ) -> tuple[list[Any], int]:
+def _page(
+    session: Session, query: Any, limit: int, rows_query: Any = None
+) -> tuple[list[Any], int]:
     """The first `limit` rows and how many there are in all (for "and N more").
 
     The total is a COUNT in the database, run only when the page is full. `rows_query`, when
@@ -165,73 +221,125 @@ def _page(session: Session, query: Any, limit: int, rows_query: Any = None
     rows = list(session.execute(rows_query if rows_query is not None else query.limit(limit)))
     if len(rows) < limit:
         return rows, len(rows)
-    total = session.scalar(select(func.count()).select_from(
-        query.order_by(None).subquery()))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return rows, int(total or 0)
 
 
-def completed_reviews(session: Session, workspace_id: int, start: datetime, end: datetime,
-                      limit: int) -> tuple[list[ReviewRow], int]:
-    query = select(*_REVIEW_COLUMNS).where(
-        Review.workspace_id == workspace_id, Review.completed_at >= start,
-        Review.completed_at < end).order_by(Review.completed_at, Review.id)
+def completed_reviews(
+    session: Session, workspace_id: int, start: datetime, end: datetime, limit: int
+) -> tuple[list[ReviewRow], int]:
+    query = (
+        select(*_REVIEW_COLUMNS)
+        .where(
+            Review.workspace_id == workspace_id,
+            Review.completed_at >= start,
+            Review.completed_at < end,
+        )
+        .order_by(Review.completed_at, Review.id)
+    )
     rows, total = _page(session, query, limit)
     return [_review(r) for r in rows], total
 
 
-def reviews_in_status(session: Session, workspace_id: int, status: str, limit: int
-                      ) -> tuple[list[ReviewRow], int]:
+def reviews_in_status(
+    session: Session, workspace_id: int, status: str, limit: int
+) -> tuple[list[ReviewRow], int]:
     """Reviews waiting in a status now (e.g. "in_review"), longest waiting first."""
-    query = select(*_REVIEW_COLUMNS).where(
-        Review.workspace_id == workspace_id, Review.status == status,
-        Review.current_stage.is_not(None)).order_by(Review.updated_at, Review.id)
+    query = (
+        select(*_REVIEW_COLUMNS)
+        .where(
+            Review.workspace_id == workspace_id,
+            Review.status == status,
+            Review.current_stage.is_not(None),
+        )
+        .order_by(Review.updated_at, Review.id)
+    )
     rows, total = _page(session, query, limit)
     return [_review(r) for r in rows], total
 
 
-def flagged_for_sharing(session: Session, workspace_id: int, start: datetime, end: datetime,
-                        limit: int, flag: str = "share_at_meeting"
-                        ) -> tuple[list[ReviewRow], int]:
+def flagged_for_sharing(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    flag: str = "share_at_meeting",
+) -> tuple[list[ReviewRow], int]:
     """Reviews with a stage submitted in the period whose answers flag it for the meeting."""
-    flagged = (select(StageSubmission.review_id).join(Review).where(
-        Review.workspace_id == workspace_id, StageSubmission.submitted_at >= start,
-        StageSubmission.submitted_at < end,
-        StageSubmission.answers[flag].as_boolean().is_(True)).distinct().subquery())
-    query = (select(*_REVIEW_COLUMNS).join(flagged, flagged.c.review_id == Review.id)
-             .order_by(Review.id))
+    flagged = (
+        select(StageSubmission.review_id)
+        .join(Review)
+        .where(
+            Review.workspace_id == workspace_id,
+            StageSubmission.submitted_at >= start,
+            StageSubmission.submitted_at < end,
+            StageSubmission.answers[flag].as_boolean().is_(True),
+        )
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(*_REVIEW_COLUMNS).join(flagged, flagged.c.review_id == Review.id).order_by(Review.id)
+    )
     rows, total = _page(session, query, limit)
     return [_review(r) for r in rows], total
 
 
-def follow_ups_of_kind(session: Session, workspace_id: int, kind: str, start: datetime,
-                       end: datetime, limit: int) -> tuple[list[IssueRow], int]:
-    query = (select(FollowUp.title, FollowUp.detail, *_REVIEW_COLUMNS).join(Review).where(
-        Review.workspace_id == workspace_id, FollowUp.kind == kind,
-        FollowUp.created_at >= start, FollowUp.created_at < end)
-        .order_by(FollowUp.created_at, FollowUp.id))
+def follow_ups_of_kind(
+    session: Session, workspace_id: int, kind: str, start: datetime, end: datetime, limit: int
+) -> tuple[list[IssueRow], int]:
+    query = (
+        select(FollowUp.title, FollowUp.detail, *_REVIEW_COLUMNS)
+        .join(Review)
+        .where(
+            Review.workspace_id == workspace_id,
+            FollowUp.kind == kind,
+            FollowUp.created_at >= start,
+            FollowUp.created_at < end,
+        )
+        .order_by(FollowUp.created_at, FollowUp.id)
+    )
     rows, total = _page(session, query, limit)
     return [IssueRow(r[0], r[1] or "", _review(r, 2)) for r in rows], total
 
 
-_ITEM_COLUMNS = (ActionItem.id, ActionItem.title, ActionItem.owner_id, ActionItem.due_date,
-                 ActionItem.completed_at)
+_ITEM_COLUMNS = (
+    ActionItem.id,
+    ActionItem.title,
+    ActionItem.owner_id,
+    ActionItem.due_date,
+    ActionItem.completed_at,
+)
 
 
-def _items(session: Session, query: Any, limit: int, rows_query: Any = None
-           ) -> tuple[list[ItemRow], int]:
+def _items(
+    session: Session, query: Any, limit: int, rows_query: Any = None
+) -> tuple[list[ItemRow], int]:
     rows, total = _page(session, query, limit, rows_query)
     return [ItemRow(r[0], r[1], r[2], r[3], r[4], review=_review(r, 5)) for r in rows], total
 
 
-def open_items_due(session: Session, workspace_id: int, *, before: date,
-                   on_or_after: date | None = None, limit: int
-                   ) -> tuple[list[ItemRow], int]:
+def open_items_due(
+    session: Session,
+    workspace_id: int,
+    *,
+    before: date,
+    on_or_after: date | None = None,
+    limit: int,
+) -> tuple[list[ItemRow], int]:
     """Open action items due before a date (overdue: before today), earliest due first."""
 
     def due(*statuses: str) -> Select[*tuple[Any, ...]]:
-        query = select(*_ITEM_COLUMNS, *_REVIEW_COLUMNS).join(Review).where(
-            Review.workspace_id == workspace_id, ActionItem.status.in_(statuses),
-            ActionItem.due_date < before)
+        query = (
+            select(*_ITEM_COLUMNS, *_REVIEW_COLUMNS)
+            .join(Review)
+            .where(
+                Review.workspace_id == workspace_id,
+                ActionItem.status.in_(statuses),
+                ActionItem.due_date < before,
+            )
+        )
         if on_or_after is not None:
             query = query.where(ActionItem.due_date >= on_or_after)
         return query.order_by(ActionItem.due_date, ActionItem.id)
@@ -239,48 +347,87 @@ def open_items_due(session: Session, workspace_id: int, *, before: date,
     # The first rows: the earliest of each open status, read in order from the (status,
     # due_date) index, then merged. With the statuses as one IN list, both databases sort
     # every overdue item (tens of thousands in a large workspace) to show the first 30.
-    firsts = union_all(*(due(status).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
-                         .limit(limit).subquery().select() for status in OPEN_ITEM_STATUSES)
-                       ).subquery()
-    rows = select(firsts).order_by(firsts.c.action_items_due_date,
-                                   firsts.c.action_items_id).limit(limit)
+    firsts = union_all(
+        *(
+            due(status)
+            .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+            .limit(limit)
+            .subquery()
+            .select()
+            for status in OPEN_ITEM_STATUSES
+        )
+    ).subquery()
+    rows = (
+        select(firsts)
+        .order_by(firsts.c.action_items_due_date, firsts.c.action_items_id)
+        .limit(limit)
+    )
     return _items(session, due(*OPEN_ITEM_STATUSES), limit, rows_query=rows)
 
 
-def items_completed(session: Session, workspace_id: int, start: datetime, end: datetime,
-                    limit: int) -> tuple[list[ItemRow], int]:
-    query = select(*_ITEM_COLUMNS, *_REVIEW_COLUMNS).join(Review).where(
-        Review.workspace_id == workspace_id, ActionItem.status == "done",
-        ActionItem.completed_at >= start, ActionItem.completed_at < end,
-    ).order_by(ActionItem.completed_at, ActionItem.id)
+def items_completed(
+    session: Session, workspace_id: int, start: datetime, end: datetime, limit: int
+) -> tuple[list[ItemRow], int]:
+    query = (
+        select(*_ITEM_COLUMNS, *_REVIEW_COLUMNS)
+        .join(Review)
+        .where(
+            Review.workspace_id == workspace_id,
+            ActionItem.status == "done",
+            ActionItem.completed_at >= start,
+            ActionItem.completed_at < end,
+        )
+        .order_by(ActionItem.completed_at, ActionItem.id)
+    )
     return _items(session, query, limit)
 
 
-def completed_by_workflow(session: Session, workspace_id: int, start: datetime, end: datetime
-                          ) -> list[tuple[str, int, int]]:
+def completed_by_workflow(
+    session: Session, workspace_id: int, start: datetime, end: datetime
+) -> list[tuple[str, int, int]]:
     """(workflow key, a version id to name it by, count) of reviews completed in the period."""
-    return [(r[0], r[1], r[2]) for r in session.execute(
-        select(Review.workflow_key, func.max(Review.workflow_version_id), func.count())
-        .where(Review.workspace_id == workspace_id, Review.completed_at >= start,
-               Review.completed_at < end)
-        .group_by(Review.workflow_key).order_by(func.count().desc(), Review.workflow_key))]
+    return [
+        (r[0], r[1], r[2])
+        for r in session.execute(
+            select(Review.workflow_key, func.max(Review.workflow_version_id), func.count())
+            .where(
+                Review.workspace_id == workspace_id,
+                Review.completed_at >= start,
+                Review.completed_at < end,
+            )
+            .group_by(Review.workflow_key)
+            .order_by(func.count().desc(), Review.workflow_key)
+        )
+    ]
 
 
-def latest_answers_for(session: Session, review_ids: Iterable[int]
-                       ) -> dict[int, dict[str, dict[str, Any]]]:
+def latest_answers_for(
+    session: Session, review_ids: Iterable[int]
+) -> dict[int, dict[str, dict[str, Any]]]:
     """The newest answers of every stage of many reviews, in one query per 500 reviews."""
     ids = sorted(set(review_ids))
     out: dict[int, dict[str, dict[str, Any]]] = {i: {} for i in ids}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        newest = (select(StageSubmission.review_id, StageSubmission.stage_key,
-                         func.max(StageSubmission.revision).label("rev"))
-                  .where(StageSubmission.review_id.in_(chunk))
-                  .group_by(StageSubmission.review_id, StageSubmission.stage_key).subquery())
-        rows = session.execute(select(StageSubmission.review_id, StageSubmission.stage_key,
-                                      StageSubmission.answers).join(newest, (
-            StageSubmission.review_id == newest.c.review_id)
-            & (StageSubmission.stage_key == newest.c.stage_key)
-            & (StageSubmission.revision == newest.c.rev)))
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        newest = (
+            select(
+                StageSubmission.review_id,
+                StageSubmission.stage_key,
+                func.max(StageSubmission.revision).label("rev"),
+            )
+            .where(StageSubmission.review_id.in_(chunk))
+            .group_by(StageSubmission.review_id, StageSubmission.stage_key)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                StageSubmission.review_id, StageSubmission.stage_key, StageSubmission.answers
+            ).join(
+                newest,
+                (StageSubmission.review_id == newest.c.review_id)
+                & (StageSubmission.stage_key == newest.c.stage_key)
+                & (StageSubmission.revision == newest.c.rev),
+            )
+        )
         for review_id, stage_key, answers in rows:
             out[review_id][stage_key] = answers
     return out
@@ -306,10 +453,18 @@ class FigureCounts:
         return self.ces_total / self.ces_count if self.ces_count else None
 
 
-def figure_counts(session: Session, workspace_id: int, start: datetime, end: datetime,
-                  zone: tzinfo, *, ces_workflow: str, ces_stage: str = "metadata",
-                  ces_field: str = "ces_score", category_field: str = "category"
-                  ) -> FigureCounts:
+def figure_counts(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    *,
+    ces_workflow: str,
+    ces_stage: str = "metadata",
+    ces_field: str = "ces_score",
+    category_field: str = "category",
+) -> FigureCounts:
     """The digest's figures for [start, end), aggregated in SQL.
 
     A whole-history digest of a large workspace used to decode every completed item and the
@@ -317,12 +472,16 @@ def figure_counts(session: Session, workspace_id: int, start: datetime, end: dat
     handful of grouped counts instead.
     """
     on_time, with_due = _on_time_counts(session, workspace_id, start, end, zone)
-    total, count = _ces_scores(session, workspace_id, start, end, ces_workflow, ces_stage,
-                               ces_field)
+    total, count = _ces_scores(
+        session, workspace_id, start, end, ces_workflow, ces_stage, ces_field
+    )
     return FigureCounts(
         categories=_category_counts(session, workspace_id, start, end, category_field),
-        closed_on_time=on_time, closed_with_due_date=with_due, ces_total=total,
-        ces_count=count)
+        closed_on_time=on_time,
+        closed_with_due_date=with_due,
+        ces_total=total,
+        ces_count=count,
+    )
 
 
 def _json_type(session: Session, field: str) -> ColumnElement[Any]:
@@ -335,48 +494,64 @@ def _json_type(session: Session, field: str) -> ColumnElement[Any]:
 
 def _latest(reviews: Select[Any], stage_key: str | None = None) -> Any:
     """(review_id, stage_key, rev): the current revision of each stage of `reviews` (ids)."""
-    query = (select(StageSubmission.review_id, StageSubmission.stage_key,
-                    func.max(StageSubmission.revision).label("rev"))
-             .where(StageSubmission.review_id.in_(reviews)))
+    query = select(
+        StageSubmission.review_id,
+        StageSubmission.stage_key,
+        func.max(StageSubmission.revision).label("rev"),
+    ).where(StageSubmission.review_id.in_(reviews))
     if stage_key is not None:
         query = query.where(StageSubmission.stage_key == stage_key)
     return query.group_by(StageSubmission.review_id, StageSubmission.stage_key).subquery()
 
 
 def _current(latest: Any) -> ColumnElement[bool]:
-    return and_(StageSubmission.review_id == latest.c.review_id,
-                StageSubmission.stage_key == latest.c.stage_key,
-                StageSubmission.revision == latest.c.rev)
+    return and_(
+        StageSubmission.review_id == latest.c.review_id,
+        StageSubmission.stage_key == latest.c.stage_key,
+        StageSubmission.revision == latest.c.rev,
+    )
 
 
-def _category_counts(session: Session, workspace_id: int, start: datetime, end: datetime,
-                     field: str) -> tuple[tuple[int, str, int], ...]:
+def _category_counts(
+    session: Session, workspace_id: int, start: datetime, end: datetime, field: str
+) -> tuple[tuple[int, str, int], ...]:
     """Reviews completed in the period by (version, category), from their current answers.
 
     A review counts once, by the first of its stages (by key) whose current answers have a
     non-empty category; the category is a choice, so only text values count.
     """
-    completed = select(Review.id).where(Review.workspace_id == workspace_id,
-                                        Review.completed_at >= start, Review.completed_at < end)
+    completed = select(Review.id).where(
+        Review.workspace_id == workspace_id, Review.completed_at >= start, Review.completed_at < end
+    )
     latest = _latest(completed)
     text_type = "string" if session.get_bind().dialect.name == "postgresql" else "text"
-    value = case((_json_type(session, field) == text_type,
-                  StageSubmission.answers[field].as_string()))
+    value = case(
+        (_json_type(session, field) == text_type, StageSubmission.answers[field].as_string())
+    )
     # The stages with a category rank first. Filtering outside the window (not in a WHERE
     # beside the join) keeps PostgreSQL from parsing the answers of every submission ever made
     # before joining them to the current ones of the period.
-    ranked = (select(StageSubmission.review_id, value.label("category"),
-                     func.row_number().over(
-                         partition_by=StageSubmission.review_id,
-                         order_by=(case((value != "", 0), else_=1), StageSubmission.stage_key),
-                     ).label("n"))
-              .join(latest, _current(latest)).subquery())
+    ranked = (
+        select(
+            StageSubmission.review_id,
+            value.label("category"),
+            func.row_number()
+            .over(
+                partition_by=StageSubmission.review_id,
+                order_by=(case((value != "", 0), else_=1), StageSubmission.stage_key),
+            )
+            .label("n"),
+        )
+        .join(latest, _current(latest))
+        .subquery()
+    )
     rows = session.execute(
         select(Review.workflow_version_id, ranked.c.category, func.count())
         .join(ranked, ranked.c.review_id == Review.id)
         .where(ranked.c.n == 1, ranked.c.category != "")
         .group_by(Review.workflow_version_id, ranked.c.category)
-        .order_by(Review.workflow_version_id, ranked.c.category))
+        .order_by(Review.workflow_version_id, ranked.c.category)
+    )
     return tuple((r[0], r[1], r[2]) for r in rows)
 
 
@@ -409,27 +584,34 @@ def _offsets(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[datetim
     return pieces
 
 
-def _local_date(session: Session, instant: Any, offsets: list[tuple[datetime, timedelta]]
-                ) -> ColumnElement[Any]:
+def _local_date(
+    session: Session, instant: Any, offsets: list[tuple[datetime, timedelta]]
+) -> ColumnElement[Any]:
     """SQL for the calendar date of a UTC instant in the zone whose offsets are given."""
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def shifted(delta: timedelta) -> ColumnElement[Any]:
         seconds = int(delta.total_seconds())
         if postgres:
-            return cast(func.timezone(literal_column("'UTC'"), instant)
-                        + literal_column(f"INTERVAL '{seconds} seconds'"), Date)
+            return cast(
+                func.timezone(literal_column("'UTC'"), instant)
+                + literal_column(f"INTERVAL '{seconds} seconds'"),
+                Date,
+            )
         return func.date(instant, f"{seconds:+d} seconds")
 
     if len(offsets) == 1:
         return shifted(offsets[0][1])
-    whens = [(instant < until, shifted(delta))
-             for (_, delta), (until, _) in zip(offsets, offsets[1:], strict=False)]
+    whens = [
+        (instant < until, shifted(delta))
+        for (_, delta), (until, _) in zip(offsets, offsets[1:], strict=False)
+    ]
     return case(*whens, else_=shifted(offsets[-1][1]))
 
 
-def _on_time_counts(session: Session, workspace_id: int, start: datetime, end: datetime,
-                    zone: tzinfo) -> tuple[int, int]:
+def _on_time_counts(
+    session: Session, workspace_id: int, start: datetime, end: datetime, zone: tzinfo
+) -> tuple[int, int]:
     """(closed on time, closed with a due date) among the items done in the period.
 
     On time is the owner's promise as the meeting reads it: done on or before the due date in
@@ -438,29 +620,51 @@ def _on_time_counts(session: Session, workspace_id: int, start: datetime, end: d
     local = _local_date(session, ActionItem.completed_at, _offsets(zone, start, end))
     row = session.execute(
         select(func.count(case((local <= ActionItem.due_date, 1))), func.count())
-        .select_from(ActionItem).join(Review).where(
-            Review.workspace_id == workspace_id, ActionItem.status == "done",
-            ActionItem.completed_at >= start, ActionItem.completed_at < end,
-            ActionItem.due_date.is_not(None))).one()
+        .select_from(ActionItem)
+        .join(Review)
+        .where(
+            Review.workspace_id == workspace_id,
+            ActionItem.status == "done",
+            ActionItem.completed_at >= start,
+            ActionItem.completed_at < end,
+            ActionItem.due_date.is_not(None),
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 
-def _ces_scores(session: Session, workspace_id: int, start: datetime, end: datetime,
-                workflow_key: str, stage_key: str, field: str) -> tuple[float, int]:
+def _ces_scores(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    workflow_key: str,
+    stage_key: str,
+    field: str,
+) -> tuple[float, int]:
     """(sum, count) of the CES scores of the reviews of a workflow started in the period.
 
     The database groups the current answers by their value; the few distinct values are read
     as numbers here, the way they always were: text or number, blanks and non-numbers skipped.
     """
     started = select(Review.id).where(
-        Review.workspace_id == workspace_id, Review.workflow_key == workflow_key,
-        Review.created_at >= start, Review.created_at < end)
+        Review.workspace_id == workspace_id,
+        Review.workflow_key == workflow_key,
+        Review.created_at >= start,
+        Review.created_at < end,
+    )
     latest = _latest(started, stage_key)
-    scores = (select(_json_type(session, field).label("kind"),
-                     StageSubmission.answers[field].as_string().label("raw"))
-              .join(latest, _current(latest)).subquery())
-    rows = session.execute(select(scores.c.kind, scores.c.raw, func.count())
-                           .group_by(scores.c.kind, scores.c.raw))
+    scores = (
+        select(
+            _json_type(session, field).label("kind"),
+            StageSubmission.answers[field].as_string().label("raw"),
+        )
+        .join(latest, _current(latest))
+        .subquery()
+    )
+    rows = session.execute(
+        select(scores.c.kind, scores.c.raw, func.count()).group_by(scores.c.kind, scores.c.raw)
+    )
     total, count = 0.0, 0
     for kind_, raw, n in rows:
         if kind_ in ("true", "false", "boolean"):

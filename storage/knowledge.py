@@ -52,8 +52,9 @@ class KnowledgeEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           unique=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), unique=True
+    )
     workflow_key: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -94,8 +95,9 @@ def get_entry(session: Session, review_id: int) -> KnowledgeEntry | None:
     return session.scalar(select(KnowledgeEntry).where(KnowledgeEntry.review_id == review_id))
 
 
-def upsert_entry(session: Session, *, workspace_id: int, review_id: int,
-                 **values: Any) -> tuple[KnowledgeEntry, bool]:
+def upsert_entry(
+    session: Session, *, workspace_id: int, review_id: int, **values: Any
+) -> tuple[KnowledgeEntry, bool]:
     """Create or refresh a review's entry; True when it was created."""
     entry = get_entry(session, review_id)
     tags = list(values.get("tags") or [])
@@ -116,9 +118,17 @@ def upsert_entry(session: Session, *, workspace_id: int, review_id: int,
 
 def to_share(session: Session, workspace_id: int) -> list[KnowledgeEntry]:
     """Entries flagged "share at the next meeting" and not shared yet (the digest reads this)."""
-    return list(session.scalars(select(KnowledgeEntry).where(
-        KnowledgeEntry.workspace_id == workspace_id, KnowledgeEntry.share_at_meeting.is_(True),
-        KnowledgeEntry.shared_at.is_(None)).order_by(KnowledgeEntry.created_at)))
+    return list(
+        session.scalars(
+            select(KnowledgeEntry)
+            .where(
+                KnowledgeEntry.workspace_id == workspace_id,
+                KnowledgeEntry.share_at_meeting.is_(True),
+                KnowledgeEntry.shared_at.is_(None),
+            )
+            .order_by(KnowledgeEntry.created_at)
+        )
+    )
 
 
 def mark_shared(session: Session, entry_ids: Sequence[int], at: datetime | None = None) -> None:
@@ -135,19 +145,137 @@ class Hit:
 # PostgreSQL's `english` text search configuration leaves these out of its index and queries
 # (tsearch_data/english.stop); SQLite's FTS5 keeps them and would demand them. Both searches
 # drop them from the query, so "every word must match" means the same words on both databases.
-STOP_WORDS = frozenset((
-    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
-    "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it",
-    "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which", "who",
-    "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be", "been",
-    "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an", "the", "and",
-    "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with", "about",
-    "against", "between", "into", "through", "during", "before", "after", "above", "below", "to",
-    "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "then",
-    "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few",
-    "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so",
-    "than", "too", "very", "s", "t", "can", "will", "just", "don", "should", "now",
-))
+STOP_WORDS = frozenset(
+    (
+        "i",
+        "me",
+        "my",
+        "myself",
+        "we",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "this",
+        "that",
+        "these",
+        "those",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "a",
+        "an",
+        "the",
+        "and",
+        "but",
+        "if",
+        "or",
+        "because",
+        "as",
+        "until",
+        "while",
+        "of",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "against",
+        "between",
+        "into",
+        "through",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "to",
+        "from",
+        "up",
+        "down",
+        "in",
+        "out",
+        "on",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "here",
+        "there",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "s",
+        "t",
+        "can",
+        "will",
+        "just",
+        "don",
+        "should",
+        "now",
+    )
+)
 
 
 def _words(words: Sequence[str]) -> list[str]:
@@ -157,10 +285,18 @@ def _words(words: Sequence[str]) -> list[str]:
     return [w for w in cleaned if w and w not in STOP_WORDS][:30]
 
 
-def search(session: Session, workspace_id: int, words: Sequence[str], *,
-           workflow_key: str | None = None, tags: Sequence[str] = (), after: date | None = None,
-           match_all: bool = True, exclude_review: int | None = None,
-           limit: int = 5) -> list[Hit]:
+def search(
+    session: Session,
+    workspace_id: int,
+    words: Sequence[str],
+    *,
+    workflow_key: str | None = None,
+    tags: Sequence[str] = (),
+    after: date | None = None,
+    match_all: bool = True,
+    exclude_review: int | None = None,
+    limit: int = 5,
+) -> list[Hit]:
     """Entries by relevance; every word must match unless `match_all` is False.
 
     Without words, the newest entries that pass the filters.
@@ -180,8 +316,9 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
     if exclude_review is not None:
         query = query.where(KnowledgeEntry.review_id != exclude_review)
     if not words:
-        rows = session.scalars(query.order_by(KnowledgeEntry.created_at.desc(),
-                                              KnowledgeEntry.id.desc()).limit(limit))
+        rows = session.scalars(
+            query.order_by(KnowledgeEntry.created_at.desc(), KnowledgeEntry.id.desc()).limit(limit)
+        )
         return [Hit(e, 0.0) for e in rows]
     if session.get_bind().dialect.name == "postgresql":
         # One phrase query per word, as SQLite's quoted words: no word is read as an operator.
@@ -191,26 +328,43 @@ def search(session: Session, workspace_id: int, words: Sequence[str], *,
             tsq = tsq.op("&&" if match_all else "||")(part)
         vector: ColumnClause[Any] = literal_column(f"{TABLE}.{PG_VECTOR}")
         rank = func.ts_rank(vector, tsq).label("rank")
-        ranked = session.execute(query.add_columns(rank).where(vector.op("@@")(tsq))
-                                 .order_by(rank.desc(), KnowledgeEntry.id.desc())
-                                 .limit(limit)).all()
+        ranked = session.execute(
+            query.add_columns(rank)
+            .where(vector.op("@@")(tsq))
+            .order_by(rank.desc(), KnowledgeEntry.id.desc())
+            .limit(limit)
+        ).all()
         return [Hit(e, float(r)) for e, r in ranked]
     joiner = " AND " if match_all else " OR "
     match = joiner.join(f'"{w}"' for w in words)
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     # bm25 is lower for better matches; the negation makes the rank "higher is better".
-    fts = (select(literal_column("rowid").label("rid"),
-                  literal_column(f"-bm25({FTS_TABLE}, {weights})").label("rank"))
-           .select_from(text(FTS_TABLE))
-           .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
-           .subquery("fts"))
-    with_rank = (query.join(fts, fts.c.rid == KnowledgeEntry.id).add_columns(fts.c.rank)
-                 .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc()).limit(limit))
+    fts = (
+        select(
+            literal_column("rowid").label("rid"),
+            literal_column(f"-bm25({FTS_TABLE}, {weights})").label("rank"),
+        )
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
+        .subquery("fts")
+    )
+    with_rank = (
+        query.join(fts, fts.c.rid == KnowledgeEntry.id)
+        .add_columns(fts.c.rank)
+        .order_by(fts.c.rank.desc(), KnowledgeEntry.id.desc())
+        .limit(limit)
+    )
     return [Hit(e, float(r)) for e, r in session.execute(with_rank).all()]
 
 
-def similar(session: Session, workspace_id: int, words: Sequence[str], *,
-            exclude_review: int | None = None, limit: int = 3) -> list[Hit]:
+def similar(
+    session: Session,
+    workspace_id: int,
+    words: Sequence[str],
+    *,
+    exclude_review: int | None = None,
+    limit: int = 3,
+) -> list[Hit]:
     """Entries sharing any of the words, best first: the lessons shown when a review starts.
 
     The same entries, ranks and order as `search(..., match_all=False)`. On PostgreSQL the
@@ -226,28 +380,43 @@ def similar(session: Session, workspace_id: int, words: Sequence[str], *,
     """
     words = _words(words)
     if not words or session.get_bind().dialect.name != "postgresql":
-        return search(session, workspace_id, words, match_all=False,
-                      exclude_review=exclude_review, limit=limit)
-    tsq = select(func.websearch_to_tsquery(literal_column("'english'"),
-                                           " or ".join(words))).scalar_subquery()
+        return search(
+            session,
+            workspace_id,
+            words,
+            match_all=False,
+            exclude_review=exclude_review,
+            limit=limit,
+        )
+    tsq = select(
+        func.websearch_to_tsquery(literal_column("'english'"), " or ".join(words))
+    ).scalar_subquery()
     vector: ColumnClause[Any] = literal_column(f"{TABLE}.{PG_VECTOR}")
     rank = func.ts_rank(vector, tsq).label("rank")
-    ranked = select(KnowledgeEntry.id, rank).where(KnowledgeEntry.workspace_id == workspace_id,
-                                                   vector.op("@@")(tsq))
+    ranked = select(KnowledgeEntry.id, rank).where(
+        KnowledgeEntry.workspace_id == workspace_id, vector.op("@@")(tsq)
+    )
     if exclude_review is not None:
         ranked = ranked.where(KnowledgeEntry.review_id != exclude_review)
     best = ranked.order_by(rank.desc(), KnowledgeEntry.id.desc()).limit(limit).subquery()
-    rows = session.execute(select(KnowledgeEntry, best.c.rank)
-                           .join(best, best.c.id == KnowledgeEntry.id)
-                           .order_by(best.c.rank.desc(), KnowledgeEntry.id.desc())).all()
+    rows = session.execute(
+        select(KnowledgeEntry, best.c.rank)
+        .join(best, best.c.id == KnowledgeEntry.id)
+        .order_by(best.c.rank.desc(), KnowledgeEntry.id.desc())
+    ).all()
     return [Hit(e, float(r)) for e, r in rows]
 
 
 def snippet(entry: KnowledgeEntry, words: Sequence[str], width: int = 180) -> str:
     """A short excerpt around the first query word found, lessons first."""
     stems = [w[:5] for w in _words(words)]
-    for value in (entry.lessons, entry.recommendations, entry.root_causes, entry.summary,
-                  entry.body):
+    for value in (
+        entry.lessons,
+        entry.recommendations,
+        entry.root_causes,
+        entry.summary,
+        entry.body,
+    ):
         flat = " ".join((value or "").split())
         if not flat:
             continue
@@ -255,6 +424,6 @@ def snippet(entry: KnowledgeEntry, words: Sequence[str], width: int = 180) -> st
         found = [i for i in (lower.find(s) for s in stems) if i >= 0]
         if found or not stems:
             start = max(0, min(found) - width // 3) if found else 0
-            piece = flat[start:start + width]
+            piece = flat[start : start + width]
             return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
     return " ".join((entry.lessons or entry.summary or "").split())[:width]

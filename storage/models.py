@@ -114,8 +114,9 @@ class StageSubmission(Base):
 
     __tablename__ = "stage_submissions"
     __table_args__ = (
-        UniqueConstraint("review_id", "stage_key", "revision",
-                         name="uq_stage_submissions_review_stage_revision"),
+        UniqueConstraint(
+            "review_id", "stage_key", "revision", name="uq_stage_submissions_review_stage_revision"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,10 +132,10 @@ class Decision(Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     submission_id: Mapped[int] = mapped_column(
-        ForeignKey("stage_submissions.id", ondelete="CASCADE"))
+        ForeignKey("stage_submissions.id", ondelete="CASCADE")
+    )
     decision_key: Mapped[str] = mapped_column(String(40))
     option: Mapped[str] = mapped_column(String(40))
     decided_by: Mapped[str] = mapped_column(SlackId)
@@ -147,11 +148,11 @@ class FollowUp(Base):
     __tablename__ = "follow_ups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     # None for records made outside a stage (e.g. a consumer guarantees assessment).
     submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stage_submissions.id", ondelete="CASCADE"))
+        ForeignKey("stage_submissions.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(150))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -175,8 +176,7 @@ class ActionItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     # Where it was entered: the stage and its row, so editing the stage updates the same item.
     source_stage: Mapped[str | None] = mapped_column(String(40))
     position: Mapped[int | None] = mapped_column(Integer)
@@ -207,8 +207,7 @@ class Draft(Base):
 
     __tablename__ = "drafts"
     __table_args__ = (
-        UniqueConstraint("review_id", "stage_key", "user_id",
-                         name="uq_drafts_review_stage_user"),
+        UniqueConstraint("review_id", "stage_key", "user_id", name="uq_drafts_review_stage_user"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,7 +226,8 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     review_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+        ForeignKey("reviews.id", ondelete="CASCADE"), index=True
+    )
     actor: Mapped[str] = mapped_column(SlackId)
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

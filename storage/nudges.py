@@ -41,14 +41,14 @@ CLAIMED, SENT, MISSED, FAILED = "claimed", "sent", "missed", "failed"
 class Nudge(Base):
     __tablename__ = "nudges"
     __table_args__ = (
-        UniqueConstraint("action_item_id", "kind", "occurrence",
-                         name="uq_nudges_action_item_id_kind_occurrence"),
+        UniqueConstraint(
+            "action_item_id", "kind", "occurrence", name="uq_nudges_action_item_id_kind_occurrence"
+        ),
         Index("ix_nudges_status_claimed_at", "status", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_item_id: Mapped[int] = mapped_column(
-        ForeignKey("action_items.id", ondelete="CASCADE"))
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     occurrence: Mapped[str] = mapped_column(String(40))
     recipient_id: Mapped[str] = mapped_column(SlackId)
@@ -64,12 +64,17 @@ class Nudge(Base):
 
 def abandoned(stale: timedelta, now: datetime | None = None) -> ColumnElement[bool]:
     """Claims nobody is working on: no heartbeat, or none for `stale` (by the wall clock)."""
-    return and_(Nudge.status == CLAIMED, or_(
-        Nudge.heartbeat_at.is_(None), Nudge.heartbeat_at < (now or utcnow()) - stale))
+    return and_(
+        Nudge.status == CLAIMED,
+        or_(Nudge.heartbeat_at.is_(None), Nudge.heartbeat_at < (now or utcnow()) - stale),
+    )
 
 
 def renew(session: Session, ids: Collection[int], now: datetime | None = None) -> None:
     """The sweep is still working on these claims (those not yet sent, missed or failed)."""
     if ids:
-        session.execute(update(Nudge).where(Nudge.id.in_(list(ids)), Nudge.status == CLAIMED)
-                        .values(heartbeat_at=now or utcnow()))
+        session.execute(
+            update(Nudge)
+            .where(Nudge.id.in_(list(ids)), Nudge.status == CLAIMED)
+            .values(heartbeat_at=now or utcnow())
+        )

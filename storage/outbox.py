@@ -64,26 +64,43 @@ class Claimed:
     attempt: int
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], *, group: str | None = None,
-            now: datetime | None = None) -> Effect:
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    group: str | None = None,
+    now: datetime | None = None,
+) -> Effect:
     """Record an effect in the caller's transaction; it is due at once."""
     effect = Effect(kind=kind, payload=payload, group_key=group, due_at=now or utcnow())
     session.add(effect)
     return effect
 
 
-def claim_due(session: Session, now: datetime, *, limit: int = 20,
-              lease: timedelta | None = None) -> list[Claimed]:
+def claim_due(
+    session: Session, now: datetime, *, limit: int = 20, lease: timedelta | None = None
+) -> list[Claimed]:
     """Take up to `limit` due effects whose group has nothing earlier pending."""
     earlier = aliased(Effect)
-    blocked = (select(earlier.id).where(
-        earlier.group_key == Effect.group_key, earlier.status == PENDING,
-        earlier.id < Effect.id).exists())
-    query = (select(Effect).where(
-        Effect.status == PENDING, Effect.due_at <= now,
-        (Effect.lease_until.is_(None)) | (Effect.lease_until < now),
-        (Effect.group_key.is_(None)) | ~blocked,
-    ).order_by(Effect.id).limit(limit))
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.group_key == Effect.group_key, earlier.status == PENDING, earlier.id < Effect.id
+        )
+        .exists()
+    )
+    query = (
+        select(Effect)
+        .where(
+            Effect.status == PENDING,
+            Effect.due_at <= now,
+            (Effect.lease_until.is_(None)) | (Effect.lease_until < now),
+            (Effect.group_key.is_(None)) | ~blocked,
+        )
+        .order_by(Effect.id)
+        .limit(limit)
+    )
     claimed = []
     for effect in session.scalars(skip_locked(query, session)):
         effect.attempts += 1
@@ -97,36 +114,58 @@ def renew(session: Session, claims: Iterable[Claimed], until: datetime) -> None:
     by this claim (a worker that lost its lease to another does not take it back)."""
     mine = [and_(Effect.id == c.id, Effect.attempts == c.attempt) for c in claims]
     if mine:
-        session.execute(update(Effect).where(
-            or_(*mine), Effect.status == PENDING, Effect.lease_until.is_not(None),
-        ).values(lease_until=until))
+        session.execute(
+            update(Effect)
+            .where(
+                or_(*mine),
+                Effect.status == PENDING,
+                Effect.lease_until.is_not(None),
+            )
+            .values(lease_until=until)
+        )
 
 
 def finish(session: Session, effect_id: int, now: datetime | None = None) -> None:
-    session.execute(update(Effect).where(Effect.id == effect_id).values(
-        status=DONE, lease_until=None, finished_at=now or utcnow(), last_error=None))
+    session.execute(
+        update(Effect)
+        .where(Effect.id == effect_id)
+        .values(status=DONE, lease_until=None, finished_at=now or utcnow(), last_error=None)
+    )
 
 
 def retry_at(session: Session, effect_id: int, when: datetime, error: str) -> None:
     """Back to pending, due again at `when` (the group keeps waiting for it)."""
-    session.execute(update(Effect).where(Effect.id == effect_id).values(
-        due_at=when, lease_until=None, last_error=error[:2000]))
+    session.execute(
+        update(Effect)
+        .where(Effect.id == effect_id)
+        .values(due_at=when, lease_until=None, last_error=error[:2000])
+    )
 
 
 def fail(session: Session, effect_id: int, error: str, now: datetime | None = None) -> None:
     """Failed for good: no more tries (an operator can retry it from the CLI)."""
-    session.execute(update(Effect).where(Effect.id == effect_id).values(
-        status=FAILED, lease_until=None, finished_at=now or utcnow(), last_error=error[:2000]))
+    session.execute(
+        update(Effect)
+        .where(Effect.id == effect_id)
+        .values(
+            status=FAILED, lease_until=None, finished_at=now or utcnow(), last_error=error[:2000]
+        )
+    )
 
 
-def retry_failed(session: Session, ids: Iterable[int] | None = None,
-                 now: datetime | None = None) -> int:
+def retry_failed(
+    session: Session, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
     """Failed effects back to pending (all of them, or those named); how many."""
     stmt = update(Effect).where(Effect.status == FAILED)
     if ids is not None:
         stmt = stmt.where(Effect.id.in_(list(ids)))
-    return updated_rows(session, stmt.values(status=PENDING, due_at=now or utcnow(), attempts=0,
-                                             finished_at=None, lease_until=None))
+    return updated_rows(
+        session,
+        stmt.values(
+            status=PENDING, due_at=now or utcnow(), attempts=0, finished_at=None, lease_until=None
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -139,18 +178,30 @@ class Backlog:
 
 def backlog(session: Session) -> Backlog:
     """What an operator watches: queue depth, retries, failures and the oldest pending effect."""
-    rows: dict[str, int] = {status: count for status, count in session.execute(
-        select(Effect.status, func.count()).where(Effect.status != DONE)
-        .group_by(Effect.status))}
-    retrying = session.scalar(select(func.count()).where(
-        Effect.status == PENDING, Effect.attempts > 0)) or 0
+    rows: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
+            select(Effect.status, func.count()).where(Effect.status != DONE).group_by(Effect.status)
+        )
+    }
+    retrying = (
+        session.scalar(select(func.count()).where(Effect.status == PENDING, Effect.attempts > 0))
+        or 0
+    )
     oldest = session.scalar(select(func.min(Effect.created_at)).where(Effect.status == PENDING))
-    return Backlog(pending=rows.get(PENDING, 0) - retrying, retrying=retrying,
-                   failed=rows.get(FAILED, 0), oldest_pending_at=oldest)
+    return Backlog(
+        pending=rows.get(PENDING, 0) - retrying,
+        retrying=retrying,
+        failed=rows.get(FAILED, 0),
+        oldest_pending_at=oldest,
+    )
 
 
 def unfinished(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[Effect]:
     """Pending and failed effects, oldest first, for `postmortem-bot outbox`."""
     statuses = [FAILED] if failed_only else [PENDING, FAILED]
-    return list(session.scalars(select(Effect).where(Effect.status.in_(statuses))
-                                .order_by(Effect.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(Effect).where(Effect.status.in_(statuses)).order_by(Effect.id).limit(limit)
+        )
+    )

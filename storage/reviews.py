@@ -32,10 +32,23 @@ from storage.types import utcnow
 OPEN_ITEM_STATUSES = ("open", "in_progress", "blocked")
 
 
-def audit(session: Session, workspace_id: int, actor: str, action: str,
-          review_id: int | None = None, **detail: Any) -> None:
-    session.add(AuditEntry(workspace_id=workspace_id, review_id=review_id, actor=actor,
-                           action=action, detail=detail))
+def audit(
+    session: Session,
+    workspace_id: int,
+    actor: str,
+    action: str,
+    review_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            review_id=review_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+        )
+    )
 
 
 def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
@@ -50,46 +63,88 @@ def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
     found = session.scalar(by_team)
     if found is not None:
         return found
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
-        sqlite.insert)
-    session.execute(insert(Workspace).values(team_id=team_id, name=name, settings={},
-                                             created_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["team_id"]))
+    insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else (sqlite.insert)
+    )
+    session.execute(
+        insert(Workspace)
+        .values(team_id=team_id, name=name, settings={}, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["team_id"])
+    )
     return session.scalars(by_team.execution_options(populate_existing=True)).one()
 
 
-def pin_workflow(session: Session, key: str, version: int, digest: str,
-                 definition: dict[str, Any]) -> WorkflowVersion:
+def pin_workflow(
+    session: Session, key: str, version: int, digest: str, definition: dict[str, Any]
+) -> WorkflowVersion:
     """The stored copy of this definition, created on first use.
 
     Race-free like `workspace`: replicas starting the first reviews of a new definition at the
     same moment share one row instead of failing on uq_workflow_versions_key_digest.
     """
-    by_digest = select(WorkflowVersion).where(WorkflowVersion.key == key,
-                                              WorkflowVersion.digest == digest)
+    by_digest = select(WorkflowVersion).where(
+        WorkflowVersion.key == key, WorkflowVersion.digest == digest
+    )
     found = session.scalar(by_digest)
     if found is not None:
         return found
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
-        sqlite.insert)
-    session.execute(insert(WorkflowVersion).values(
-        key=key, version=version, digest=digest, definition=definition, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["key", "digest"]))
+    insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else (sqlite.insert)
+    )
+    session.execute(
+        insert(WorkflowVersion)
+        .values(
+            key=key,
+            version=version,
+            digest=digest,
+            definition=definition,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["key", "digest"])
+    )
     return session.scalars(by_digest.execution_options(populate_existing=True)).one()
 
 
-def create_review(session: Session, ws: Workspace, version: WorkflowVersion, *, title: str,
-                  channel_id: str, owner_id: str, started_by: str, first_stage: str,
-                  trigger: str = "manual", trigger_ref: str | None = None) -> Review:
-    review = Review(workspace_id=ws.id, workflow_version_id=version.id, workflow_key=version.key,
-                    title=title, status="open", current_stage=first_stage,
-                    channel_id=channel_id, owner_id=owner_id, started_by=started_by,
-                    trigger=trigger, trigger_ref=trigger_ref)
+def create_review(
+    session: Session,
+    ws: Workspace,
+    version: WorkflowVersion,
+    *,
+    title: str,
+    channel_id: str,
+    owner_id: str,
+    started_by: str,
+    first_stage: str,
+    trigger: str = "manual",
+    trigger_ref: str | None = None,
+) -> Review:
+    review = Review(
+        workspace_id=ws.id,
+        workflow_version_id=version.id,
+        workflow_key=version.key,
+        title=title,
+        status="open",
+        current_stage=first_stage,
+        channel_id=channel_id,
+        owner_id=owner_id,
+        started_by=started_by,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
+    )
     session.add(review)
     session.flush()
-    audit(session, ws.id, started_by, "review.started", review.id, title=title,
-          workflow=version.key, workflow_version=version.version, channel=channel_id,
-          owner=owner_id)
+    audit(
+        session,
+        ws.id,
+        started_by,
+        "review.started",
+        review.id,
+        title=title,
+        workflow=version.key,
+        workflow_version=version.version,
+        channel=channel_id,
+        owner=owner_id,
+    )
     return review
 
 
@@ -102,20 +157,35 @@ def get_review(session: Session, review_id: int, *, for_update: bool = False) ->
 
 def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]]:
     """The current answers of every submitted stage (the newest revision of each)."""
-    newest = (select(StageSubmission.stage_key, func.max(StageSubmission.revision).label("rev"))
-              .where(StageSubmission.review_id == review_id)
-              .group_by(StageSubmission.stage_key).subquery())
-    rows = session.scalars(select(StageSubmission).join(
-        newest, (StageSubmission.stage_key == newest.c.stage_key)
-        & (StageSubmission.revision == newest.c.rev)
-    ).where(StageSubmission.review_id == review_id))
+    newest = (
+        select(StageSubmission.stage_key, func.max(StageSubmission.revision).label("rev"))
+        .where(StageSubmission.review_id == review_id)
+        .group_by(StageSubmission.stage_key)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(StageSubmission)
+        .join(
+            newest,
+            (StageSubmission.stage_key == newest.c.stage_key)
+            & (StageSubmission.revision == newest.c.rev),
+        )
+        .where(StageSubmission.review_id == review_id)
+    )
     return {row.stage_key: row.answers for row in rows}
 
 
 def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
-    return list(session.scalars(select(StageSubmission).where(
-        StageSubmission.review_id == review_id, StageSubmission.stage_key == stage_key,
-    ).order_by(StageSubmission.revision)))
+    return list(
+        session.scalars(
+            select(StageSubmission)
+            .where(
+                StageSubmission.review_id == review_id,
+                StageSubmission.stage_key == stage_key,
+            )
+            .order_by(StageSubmission.revision)
+        )
+    )
 
 
 def passes(session: Session, review_id: int) -> list[tuple[str, dict[str, Any]]]:
@@ -124,15 +194,24 @@ def passes(session: Session, review_id: int) -> list[tuple[str, dict[str, Any]]]
     A stage sent back and submitted again counts twice, so its first decision is not lost. An
     owner's edit corrects the pass it edits (that stage's latest) instead of adding one.
     """
-    edits = {(a.get("stage"), a.get("revision")) for a in session.scalars(
-        select(AuditEntry.detail).where(AuditEntry.review_id == review_id,
-                                        AuditEntry.action == "stage.edited"))}
+    edits = {
+        (a.get("stage"), a.get("revision"))
+        for a in session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.review_id == review_id, AuditEntry.action == "stage.edited"
+            )
+        )
+    }
     out: list[tuple[str, dict[str, Any]]] = []
-    for sub in session.scalars(select(StageSubmission).where(
-            StageSubmission.review_id == review_id).order_by(StageSubmission.id)):
+    for sub in session.scalars(
+        select(StageSubmission)
+        .where(StageSubmission.review_id == review_id)
+        .order_by(StageSubmission.id)
+    ):
         if (sub.stage_key, sub.revision) in edits:
-            index = next((i for i in range(len(out) - 1, -1, -1)
-                          if out[i][0] == sub.stage_key), None)
+            index = next(
+                (i for i in range(len(out) - 1, -1, -1) if out[i][0] == sub.stage_key), None
+            )
             if index is not None:
                 out[index] = (sub.stage_key, sub.answers)
                 continue
@@ -153,53 +232,116 @@ class LastMove:
 
 def last_move(session: Session, review_id: int) -> LastMove | None:
     """The newest submission that moved the review (an edit moves nothing), or None."""
-    entry = session.scalar(select(AuditEntry).where(
-        AuditEntry.review_id == review_id, AuditEntry.action == "stage.submitted",
-    ).order_by(AuditEntry.id.desc()).limit(1))
+    entry = session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.review_id == review_id,
+            AuditEntry.action == "stage.submitted",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
     if entry is None:
         return None
     detail = entry.detail or {}
-    answers = session.scalar(select(StageSubmission.answers).where(
-        StageSubmission.review_id == review_id,
-        StageSubmission.stage_key == detail.get("stage"),
-        StageSubmission.revision == detail.get("revision")))
-    return LastMove(entry.actor, entry.at, detail.get("from_stage"), detail.get("to_stage"),
-                    answers or {})
+    answers = session.scalar(
+        select(StageSubmission.answers).where(
+            StageSubmission.review_id == review_id,
+            StageSubmission.stage_key == detail.get("stage"),
+            StageSubmission.revision == detail.get("revision"),
+        )
+    )
+    return LastMove(
+        entry.actor, entry.at, detail.get("from_stage"), detail.get("to_stage"), answers or {}
+    )
 
 
-def record_submission(session: Session, review: Review, *, stage_key: str,
-                      answers: dict[str, Any], user_id: str, decisions: dict[str, str],
-                      follow_ups: Iterable[tuple[str, str, str, str | None]],
-                      next_stage: str | None, status: str,
-                      edit: bool = False) -> StageSubmission:
+def record_submission(
+    session: Session,
+    review: Review,
+    *,
+    stage_key: str,
+    answers: dict[str, Any],
+    user_id: str,
+    decisions: dict[str, str],
+    follow_ups: Iterable[tuple[str, str, str, str | None]],
+    next_stage: str | None,
+    status: str,
+    edit: bool = False,
+) -> StageSubmission:
     """Store a stage's answers as a new revision and move the review on (unless an edit)."""
-    revision = (session.scalar(select(func.max(StageSubmission.revision)).where(
-        StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key)) or 0) + 1
-    submission = StageSubmission(review_id=review.id, stage_key=stage_key, revision=revision,
-                                 answers=answers, submitted_by=user_id)
+    revision = (
+        session.scalar(
+            select(func.max(StageSubmission.revision)).where(
+                StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key
+            )
+        )
+        or 0
+    ) + 1
+    submission = StageSubmission(
+        review_id=review.id,
+        stage_key=stage_key,
+        revision=revision,
+        answers=answers,
+        submitted_by=user_id,
+    )
     session.add(submission)
     session.flush()
     for key, option in decisions.items():
-        session.add(Decision(review_id=review.id, submission_id=submission.id, decision_key=key,
-                             option=option, decided_by=user_id))
+        session.add(
+            Decision(
+                review_id=review.id,
+                submission_id=submission.id,
+                decision_key=key,
+                option=option,
+                decided_by=user_id,
+            )
+        )
     for kind, title, detail, suggested in follow_ups:
-        session.add(FollowUp(review_id=review.id, submission_id=submission.id, kind=kind,
-                             title=title, detail=detail, suggested_action=suggested))
+        session.add(
+            FollowUp(
+                review_id=review.id,
+                submission_id=submission.id,
+                kind=kind,
+                title=title,
+                detail=detail,
+                suggested_action=suggested,
+            )
+        )
     session.execute(
-        delete(Draft).where(Draft.review_id == review.id, Draft.stage_key == stage_key)
-        .execution_options(synchronize_session=False))  # a plain DELETE, nothing synchronised
+        delete(Draft)
+        .where(Draft.review_id == review.id, Draft.stage_key == stage_key)
+        .execution_options(synchronize_session=False)
+    )  # a plain DELETE, nothing synchronised
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
-        audit(session, review.workspace_id, user_id, "stage.edited", review.id,
-              stage=stage_key, revision=revision)
+        audit(
+            session,
+            review.workspace_id,
+            user_id,
+            "stage.edited",
+            review.id,
+            stage=stage_key,
+            revision=revision,
+        )
         return submission
     review.current_stage = next_stage
     review.status = status
     if next_stage is None:
         review.completed_at = utcnow()
-    audit(session, review.workspace_id, user_id, "stage.submitted", review.id,
-          stage=stage_key, revision=revision, decisions=decisions, from_stage=previous,
-          to_stage=next_stage, status=status)
+    audit(
+        session,
+        review.workspace_id,
+        user_id,
+        "stage.submitted",
+        review.id,
+        stage=stage_key,
+        revision=revision,
+        decisions=decisions,
+        from_stage=previous,
+        to_stage=next_stage,
+        status=status,
+    )
     return submission
 
 
@@ -212,66 +354,133 @@ class ItemChange:
     previous_owner: str | None = None
 
 
-def sync_action_items(session: Session, review: Review, *, stage_key: str,
-                      rows: Sequence[dict[str, Any]], actor: str,
-                      action_point_needed: bool | None = None) -> list[ItemChange]:
+def sync_action_items(
+    session: Session,
+    review: Review,
+    *,
+    stage_key: str,
+    rows: Sequence[dict[str, Any]],
+    actor: str,
+    action_point_needed: bool | None = None,
+) -> list[ItemChange]:
     """Make the action items entered in a stage match its rows; a removed row is cancelled.
 
     Items keep their id (and their reminders and status) when a stage is edited.
     """
-    existing = {item.position: item for item in session.scalars(select(ActionItem).where(
-        ActionItem.review_id == review.id, ActionItem.source_stage == stage_key))}
+    existing = {
+        item.position: item
+        for item in session.scalars(
+            select(ActionItem).where(
+                ActionItem.review_id == review.id, ActionItem.source_stage == stage_key
+            )
+        )
+    }
     kept: list[ItemChange] = []
     for position, row in enumerate(rows):
         item = existing.pop(position, None)
         due = date.fromisoformat(row["due_date"]) if row.get("due_date") else None
         if item is None:
-            item = ActionItem(review_id=review.id, source_stage=stage_key, position=position,
-                              title=row["title"], owner_id=row["owner"], due_date=due,
-                              tracking_link=row.get("tracking_link"),
-                              action_point_needed=action_point_needed)
+            item = ActionItem(
+                review_id=review.id,
+                source_stage=stage_key,
+                position=position,
+                title=row["title"],
+                owner_id=row["owner"],
+                due_date=due,
+                tracking_link=row.get("tracking_link"),
+                action_point_needed=action_point_needed,
+            )
             session.add(item)
             session.flush()
-            audit(session, review.workspace_id, actor, "action_item.created", review.id,
-                  item=item.id, title=item.title, owner=item.owner_id,
-                  due_date=row.get("due_date"))
+            audit(
+                session,
+                review.workspace_id,
+                actor,
+                "action_item.created",
+                review.id,
+                item=item.id,
+                title=item.title,
+                owner=item.owner_id,
+                due_date=row.get("due_date"),
+            )
             change = ItemChange(item, created=True)
         else:
             change = ItemChange(item)
             if item.owner_id != row["owner"]:
                 change = ItemChange(item, previous_owner=item.owner_id)
                 item.assigned_at = utcnow()
-            changes = {k: v for k, v in (("title", row["title"]), ("owner_id", row["owner"]),
-                                         ("due_date", due),
-                                         ("tracking_link", row.get("tracking_link")))
-                       if getattr(item, k) != v}
+            changes = {
+                k: v
+                for k, v in (
+                    ("title", row["title"]),
+                    ("owner_id", row["owner"]),
+                    ("due_date", due),
+                    ("tracking_link", row.get("tracking_link")),
+                )
+                if getattr(item, k) != v
+            }
             for key, value in changes.items():
                 setattr(item, key, value)
             if item.status == "cancelled":
                 item.status = "open"
                 changes["status"] = "open"
             if changes:
-                audit(session, review.workspace_id, actor, "action_item.updated", review.id,
-                      item=item.id, **{k: str(v) for k, v in changes.items()})
+                audit(
+                    session,
+                    review.workspace_id,
+                    actor,
+                    "action_item.updated",
+                    review.id,
+                    item=item.id,
+                    **{k: str(v) for k, v in changes.items()},
+                )
         kept.append(change)
     for item in existing.values():
         if item.status != "cancelled":
             item.status = "cancelled"
-            audit(session, review.workspace_id, actor, "action_item.cancelled", review.id,
-                  item=item.id)
+            audit(
+                session,
+                review.workspace_id,
+                actor,
+                "action_item.cancelled",
+                review.id,
+                item=item.id,
+            )
     session.flush()
     return kept
 
 
-def add_action_item(session: Session, review: Review, *, title: str, owner_id: str,
-                    due: date, tracking_link: str | None, actor: str) -> ActionItem:
+def add_action_item(
+    session: Session,
+    review: Review,
+    *,
+    title: str,
+    owner_id: str,
+    due: date,
+    tracking_link: str | None,
+    actor: str,
+) -> ActionItem:
     """An action item added after the stages (from the review's message), not tied to a form."""
-    item = ActionItem(review_id=review.id, title=title, owner_id=owner_id, due_date=due,
-                      tracking_link=tracking_link)
+    item = ActionItem(
+        review_id=review.id,
+        title=title,
+        owner_id=owner_id,
+        due_date=due,
+        tracking_link=tracking_link,
+    )
     session.add(item)
     session.flush()
-    audit(session, review.workspace_id, actor, "action_item.created", review.id, item=item.id,
-          title=title, owner=owner_id, due_date=due.isoformat())
+    audit(
+        session,
+        review.workspace_id,
+        actor,
+        "action_item.created",
+        review.id,
+        item=item.id,
+        title=title,
+        owner=owner_id,
+        due_date=due.isoformat(),
+    )
     return item
 
 
@@ -279,8 +488,14 @@ def set_message(session: Session, review: Review, channel_id: str, ts: str) -> N
     review.channel_id, review.message_ts = channel_id, ts
 
 
-def list_reviews(session: Session, workspace_id: int, *, channel_id: str | None = None,
-                 user_id: str | None = None, limit: int = 20) -> list[Review]:
+def list_reviews(
+    session: Session,
+    workspace_id: int,
+    *,
+    channel_id: str | None = None,
+    user_id: str | None = None,
+    limit: int = 20,
+) -> list[Review]:
     """Reviews in a channel or owned/started by a user, newest activity first."""
     query = select(Review).where(Review.workspace_id == workspace_id)
     who = []
@@ -290,61 +505,97 @@ def list_reviews(session: Session, workspace_id: int, *, channel_id: str | None 
         who += [Review.owner_id == user_id, Review.started_by == user_id]
     if who:
         query = query.where(or_(*who))
-    return list(session.scalars(query.order_by(Review.updated_at.desc(), Review.id.desc())
-                                .limit(limit)))
+    return list(
+        session.scalars(query.order_by(Review.updated_at.desc(), Review.id.desc()).limit(limit))
+    )
 
 
 def awaiting_admin(session: Session, workspace_id: int) -> list[Review]:
     """Reviews whose status says they wait for an admin (e.g. support post-mortems In Review)."""
-    return list(session.scalars(select(Review).where(
-        Review.workspace_id == workspace_id, Review.status == "in_review",
-        Review.current_stage.is_not(None)).order_by(Review.updated_at)))
+    return list(
+        session.scalars(
+            select(Review)
+            .where(
+                Review.workspace_id == workspace_id,
+                Review.status == "in_review",
+                Review.current_stage.is_not(None),
+            )
+            .order_by(Review.updated_at)
+        )
+    )
 
 
-def open_items_for(session: Session, user_id: str, workspace_id: int | None = None
-                   ) -> list[ActionItem]:
+def open_items_for(
+    session: Session, user_id: str, workspace_id: int | None = None
+) -> list[ActionItem]:
     """A user's open action items, soonest due first (no due date last)."""
-    query = select(ActionItem).join(Review).where(
-        ActionItem.owner_id == user_id, ActionItem.status.in_(OPEN_ITEM_STATUSES))
+    query = (
+        select(ActionItem)
+        .join(Review)
+        .where(ActionItem.owner_id == user_id, ActionItem.status.in_(OPEN_ITEM_STATUSES))
+    )
     if workspace_id is not None:
         query = query.where(Review.workspace_id == workspace_id)
-    return list(session.scalars(query.order_by(ActionItem.due_date.is_(None),
-                                               ActionItem.due_date, ActionItem.id)))
+    return list(
+        session.scalars(
+            query.order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+        )
+    )
 
 
-def save_draft(session: Session, review_id: int, stage_key: str, user_id: str,
-               values: dict[str, Any]) -> None:
-    draft = session.scalar(select(Draft).where(
-        Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id))
+def save_draft(
+    session: Session, review_id: int, stage_key: str, user_id: str, values: dict[str, Any]
+) -> None:
+    draft = session.scalar(
+        select(Draft).where(
+            Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id
+        )
+    )
     if draft is None:
-        session.add(Draft(review_id=review_id, stage_key=stage_key, user_id=user_id,
-                          values=values))
+        session.add(Draft(review_id=review_id, stage_key=stage_key, user_id=user_id, values=values))
     else:
         draft.values = values
 
 
-def get_draft(session: Session, review_id: int, stage_key: str, user_id: str
-              ) -> dict[str, Any] | None:
-    return session.scalar(select(Draft.values).where(
-        Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id))
+def get_draft(
+    session: Session, review_id: int, stage_key: str, user_id: str
+) -> dict[str, Any] | None:
+    return session.scalar(
+        select(Draft.values).where(
+            Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id
+        )
+    )
 
 
 def audit_trail(session: Session, review_id: int) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.review_id == review_id)
-                                .order_by(AuditEntry.at, AuditEntry.id)))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.review_id == review_id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )
 
 
-def claim_follow_ups(session: Session, review_id: int, kind: str, *, to_status: str,
-                     from_status: str = "open") -> list[FollowUp]:
+def claim_follow_ups(
+    session: Session, review_id: int, kind: str, *, to_status: str, from_status: str = "open"
+) -> list[FollowUp]:
     """Move the review's follow-ups of `kind` from one status to another: the ones this call
     moved (a row another process moved first is not returned, so it is acted on once)."""
     claimed = []
     for row in follow_ups(session, review_id):
         if row.kind != kind or row.status != from_status:
             continue
-        moved = updated_rows(session, update(FollowUp).where(
-            FollowUp.id == row.id, FollowUp.status == from_status,
-        ).values(status=to_status).execution_options(synchronize_session=False))
+        moved = updated_rows(
+            session,
+            update(FollowUp)
+            .where(
+                FollowUp.id == row.id,
+                FollowUp.status == from_status,
+            )
+            .values(status=to_status)
+            .execution_options(synchronize_session=False),
+        )
         if moved == 1:
             session.refresh(row)
             claimed.append(row)
@@ -352,5 +603,8 @@ def claim_follow_ups(session: Session, review_id: int, kind: str, *, to_status: 
 
 
 def follow_ups(session: Session, review_id: int) -> list[FollowUp]:
-    return list(session.scalars(select(FollowUp).where(FollowUp.review_id == review_id)
-                                .order_by(FollowUp.id)))
+    return list(
+        session.scalars(
+            select(FollowUp).where(FollowUp.review_id == review_id).order_by(FollowUp.id)
+        )
+    )

@@ -51,10 +51,12 @@ class SafetyAlert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("safety_incidents.id", ondelete="CASCADE"))
+        ForeignKey("safety_incidents.id", ondelete="CASCADE")
+    )
     # Recall deadlines are alerted the same way (exactly one of the two ids is set).
     deadline_id: Mapped[int | None] = mapped_column(
-        ForeignKey("safety_recall_deadlines.id", ondelete="CASCADE"))
+        ForeignKey("safety_recall_deadlines.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(20))  # reported | 24h | 4h | overdue
     status: Mapped[str] = mapped_column(String(10), default="claimed")
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,16 +98,20 @@ class RecallDeadline(Base):
 
 
 def open_recall_deadlines(session: Session, workspace_id: int) -> list[RecallDeadline]:
-    return list(session.scalars(
-        select(RecallDeadline).join(SafetyRecall).where(
-            SafetyRecall.workspace_id == workspace_id, RecallDeadline.done_at.is_(None))
-        .order_by(RecallDeadline.due_at)))
+    return list(
+        session.scalars(
+            select(RecallDeadline)
+            .join(SafetyRecall)
+            .where(SafetyRecall.workspace_id == workspace_id, RecallDeadline.done_at.is_(None))
+            .order_by(RecallDeadline.due_at)
+        )
+    )
 
 
-def register(session: Session, workspace_id: int, *, open_only: bool = False
-             ) -> list[SafetyIncident]:
+def register(
+    session: Session, workspace_id: int, *, open_only: bool = False
+) -> list[SafetyIncident]:
     query = select(SafetyIncident).where(SafetyIncident.workspace_id == workspace_id)
     if open_only:
         query = query.where(SafetyIncident.report_status == "due")
-    return list(session.scalars(query.order_by(SafetyIncident.report_due_at,
-                                               SafetyIncident.id)))
+    return list(session.scalars(query.order_by(SafetyIncident.report_due_at, SafetyIncident.id)))

@@ -14,7 +14,8 @@ MODEL_MODULES = [models, nudges, safety, digests, knowledge, tickets, outbox, tr
 metadata = Base.metadata
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool,
-                   compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Autogenerate's filter: full-text search objects made by raw SQL are not compared."""
     return not (reflected and compare_to is None and knowledge.unmanaged(type_, name))

@@ -29,7 +29,8 @@ class TrackerTask(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(
-        ForeignKey("action_items.id", ondelete="CASCADE"), unique=True)
+        ForeignKey("action_items.id", ondelete="CASCADE"), unique=True
+    )
     tracker: Mapped[str] = mapped_column(String(20))
     # The tracker's own id (ClickUp task id, Jira issue id, Linear issue id, GitHub number) and
     # what people call it (the same id, PM-12, ENG-7, #12); None until the tracker answered.
@@ -55,43 +56,86 @@ class Attempt:
     earlier_attempts: int
 
 
-def claim_creation(session: Session, item_id: int, tracker: str, now: datetime,
-                   lease: timedelta = timedelta(minutes=2)) -> Attempt | None:
+def claim_creation(
+    session: Session,
+    item_id: int,
+    tracker: str,
+    now: datetime,
+    lease: timedelta = timedelta(minutes=2),
+) -> Attempt | None:
     """Record the attempt before the tracker is asked; None when there is nothing to do.
 
     None when the task already exists, or another worker holds the lease right now. The caller
     commits this before calling the tracker, so the attempt is remembered even if the process
     dies while the tracker answers.
     """
-    insert_once(session, TrackerTask, ["item_id"], item_id=item_id, tracker=tracker,
-                status=CREATING, attempts=0, created_at=now, updated_at=now)
+    insert_once(
+        session,
+        TrackerTask,
+        ["item_id"],
+        item_id=item_id,
+        tracker=tracker,
+        status=CREATING,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
     row = session.scalar(select(TrackerTask).where(TrackerTask.item_id == item_id))
     if row is None or row.external_id is not None:
         return None
     taken = session.execute(
         update(TrackerTask)
-        .where(TrackerTask.id == row.id, TrackerTask.external_id.is_(None),
-               TrackerTask.lease_until.is_(None) | (TrackerTask.lease_until < now))
-        .values(lease_until=now + lease, attempts=TrackerTask.attempts + 1, tracker=tracker,
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        .where(
+            TrackerTask.id == row.id,
+            TrackerTask.external_id.is_(None),
+            TrackerTask.lease_until.is_(None) | (TrackerTask.lease_until < now),
+        )
+        .values(
+            lease_until=now + lease,
+            attempts=TrackerTask.attempts + 1,
+            tracker=tracker,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if not taken.rowcount:  # type: ignore[attr-defined]
         return None
     return Attempt(row.id, item_id, int(row.attempts))
 
 
-def record_created(session: Session, row_id: int, *, external_id: str, reference: str,
-                   url: str, due: date | None, closed: bool = False) -> None:
-    session.execute(update(TrackerTask).where(TrackerTask.id == row_id).values(
-        external_id=external_id, reference=reference, url=url, due_date=due,
-        status=CLOSED if closed else OPEN, lease_until=None, last_error=None,
-        updated_at=utcnow()))
+def record_created(
+    session: Session,
+    row_id: int,
+    *,
+    external_id: str,
+    reference: str,
+    url: str,
+    due: date | None,
+    closed: bool = False,
+) -> None:
+    session.execute(
+        update(TrackerTask)
+        .where(TrackerTask.id == row_id)
+        .values(
+            external_id=external_id,
+            reference=reference,
+            url=url,
+            due_date=due,
+            status=CLOSED if closed else OPEN,
+            lease_until=None,
+            last_error=None,
+            updated_at=utcnow(),
+        )
+    )
 
 
 def release(session: Session, row_id: int, error: str) -> None:
     """The attempt failed: let the next one start at once (it will look for the task first)."""
-    session.execute(update(TrackerTask).where(TrackerTask.id == row_id).values(
-        lease_until=None, last_error=error[:2000], updated_at=utcnow()))
+    session.execute(
+        update(TrackerTask)
+        .where(TrackerTask.id == row_id)
+        .values(lease_until=None, last_error=error[:2000], updated_at=utcnow())
+    )
 
 
 def for_item(session: Session, item_id: int) -> TrackerTask | None:
@@ -99,25 +143,40 @@ def for_item(session: Session, item_id: int) -> TrackerTask | None:
 
 
 def by_external_id(session: Session, tracker: str, external_id: str) -> TrackerTask | None:
-    return session.scalar(select(TrackerTask).where(TrackerTask.tracker == tracker,
-                                                    TrackerTask.external_id == external_id))
+    return session.scalar(
+        select(TrackerTask).where(
+            TrackerTask.tracker == tracker, TrackerTask.external_id == external_id
+        )
+    )
 
 
 def open_tasks(session: Session, tracker: str) -> list[TrackerTask]:
     """This tracker's tasks not yet closed, for the reconcile to read back (a closed task is
     settled on both sides; only a webhook tells of it being reopened)."""
-    return list(session.scalars(select(TrackerTask).where(
-        TrackerTask.tracker == tracker, TrackerTask.external_id.is_not(None),
-        TrackerTask.status == OPEN).order_by(TrackerTask.id)))
+    return list(
+        session.scalars(
+            select(TrackerTask)
+            .where(
+                TrackerTask.tracker == tracker,
+                TrackerTask.external_id.is_not(None),
+                TrackerTask.status == OPEN,
+            )
+            .order_by(TrackerTask.id)
+        )
+    )
 
 
 def items_without_task(session: Session, open_statuses: tuple[str, ...]) -> list[int]:
     """Open action items with no task yet (assigned before the tracker was set up, or whose
     creation failed for good): the reconcile files them."""
     has_task = select(TrackerTask.item_id).where(TrackerTask.external_id.is_not(None))
-    return list(session.scalars(select(ActionItem.id).where(
-        ActionItem.status.in_(open_statuses), ActionItem.id.not_in(has_task))
-        .order_by(ActionItem.id)))
+    return list(
+        session.scalars(
+            select(ActionItem.id)
+            .where(ActionItem.status.in_(open_statuses), ActionItem.id.not_in(has_task))
+            .order_by(ActionItem.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +190,7 @@ class TaskLink:
 
     @property
     def label(self) -> str:
-        """"Jira PM-12", "GitHub #12": what people call the task, and where it lives."""
+        """ "Jira PM-12", "GitHub #12": what people call the task, and where it lives."""
         return f"{TRACKER_NAMES.get(self.tracker, self.tracker)} {self.reference}"
 
 

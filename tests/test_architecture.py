@@ -143,7 +143,8 @@ def test_listeners_are_registered_in_one_place_per_feature() -> None:
                     call = decorator.func if isinstance(decorator, ast.Call) else decorator
                     owner = call.value if isinstance(call, ast.Attribute) else None
                     assert not (isinstance(owner, ast.Name) and owner.id == "app"), (
-                        f"{module}.{node.name} registers itself with @app")
+                        f"{module}.{node.name} registers itself with @app"
+                    )
 
 
 def test_every_package_says_what_lives_there() -> None:

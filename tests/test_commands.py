@@ -124,8 +124,11 @@ def test_a_word_whose_feature_fails_answers_instead_of_silence(
     rt: Runtime, ack: MagicMock, respond: MagicMock, client: MagicMock
 ) -> None:
     """With the database down, `/postmortem list` acked and then never replied (issue 13)."""
-    rt.sessions = MagicMock(side_effect=OperationalError(  # type: ignore[method-assign]
-        "SELECT 1", None, Exception("connection refused")))
+    rt.sessions = MagicMock(
+        side_effect=OperationalError(  # type: ignore[method-assign]
+            "SELECT 1", None, Exception("connection refused")
+        )
+    )
 
     run("list", rt, ack, respond, client)
 

@@ -14,8 +14,9 @@ SELLER = Party("Harbour Retail Services Pty Ltd", "51824753556")
 
 
 def text_of(*lines: InvoiceLine) -> str:
-    message = invoice_message(TaxInvoice("INV-7", date(2026, 12, 14), SELLER, lines,
-                                         Party("Acme Pty Ltd")))
+    message = invoice_message(
+        TaxInvoice("INV-7", date(2026, 12, 14), SELLER, lines, Party("Acme Pty Ltd"))
+    )
     assert problems("message", message) == []
     return message["blocks"][0]["text"]["text"]
 
@@ -33,8 +34,10 @@ def test_taxable_lines_inclusive_say_total_price_includes_gst() -> None:
 
 
 def test_mixed_lines_show_the_gst_amount_and_both_totals() -> None:
-    text = text_of(InvoiceLine("Consulting", D(1), D("1100.00"), price_includes_gst=True),
-                   InvoiceLine("Export freight", D(1), D("120.00"), gst_free=True))
+    text = text_of(
+        InvoiceLine("Consulting", D(1), D("1100.00"), price_includes_gst=True),
+        InvoiceLine("Export freight", D(1), D("120.00"), gst_free=True),
+    )
     assert "Total excluding GST: $1,120.00" in text
     assert "GST: $100.00 (GST-free lines carry no GST)" in text
     assert "*Total including GST: $1,220.00*" in text
@@ -42,9 +45,15 @@ def test_mixed_lines_show_the_gst_amount_and_both_totals() -> None:
 
 
 def test_an_unset_seller_is_left_to_follow_not_named_as_a_setting_in_the_channel() -> None:
-    message = invoice_message(TaxInvoice("INV-8", date(2026, 12, 14), Party("", ""), (
-        InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),),
-        Party("Acme Pty Ltd")))
+    message = invoice_message(
+        TaxInvoice(
+            "INV-8",
+            date(2026, 12, 14),
+            Party("", ""),
+            (InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),),
+            Party("Acme Pty Ltd"),
+        )
+    )
     text = message["blocks"][0]["text"]["text"]
     assert "Seller details to follow." in text
     assert "POSTMORTEM_" not in text and "not set" not in text
@@ -52,7 +61,13 @@ def test_an_unset_seller_is_left_to_follow_not_named_as_a_setting_in_the_channel
 
 
 def test_a_seller_without_an_abn_shows_the_name_alone() -> None:
-    message = invoice_message(TaxInvoice("INV-9", date(2026, 12, 14), Party("Harbour", ""), (
-        InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),)))
+    message = invoice_message(
+        TaxInvoice(
+            "INV-9",
+            date(2026, 12, 14),
+            Party("Harbour", ""),
+            (InvoiceLine("Consulting", D(1), D("110.00"), price_includes_gst=True),),
+        )
+    )
     text = message["blocks"][0]["text"]["text"]
     assert "\nSeller: Harbour\n" in text and "ABN" not in text

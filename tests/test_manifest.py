@@ -32,22 +32,29 @@ def test_a_broken_manifest_is_caught() -> None:
 def test_manifest_declares_what_the_app_listens_to() -> None:
     m = manifest()
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/postmortem"]
-    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened",
-                                                                  "user_change"]
+    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "user_change"]
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["interactivity"]["is_enabled"] is True
 
 
 # The bot scope each Web API method the code calls needs (api.slack.com method pages).
 METHOD_SCOPES = {
-    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"},
-    "chat_postEphemeral": {"chat:write"}, "chat_getPermalink": set(),
-    "views_open": set(), "views_update": set(), "views_publish": set(), "views_push": set(),
-    "users_info": {"users:read"}, "users_list": {"users:read"},
-    "users_lookupByEmail": {"users:read.email"}, "conversations_open": {"im:write"},
+    "chat_postMessage": {"chat:write"},
+    "chat_update": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "chat_getPermalink": set(),
+    "views_open": set(),
+    "views_update": set(),
+    "views_publish": set(),
+    "views_push": set(),
+    "users_info": {"users:read"},
+    "users_list": {"users:read"},
+    "users_lookupByEmail": {"users:read.email"},
+    "conversations_open": {"im:write"},
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
-    "files_upload_v2": {"files:write"}, "auth_test": set(),
+    "files_upload_v2": {"files:write"},
+    "auth_test": set(),
 }
 
 

@@ -46,28 +46,46 @@ def _latin1_workflow(tmp: Path) -> dict[str, str]:
 
 # (extra environment, the text the one line must name)
 BAD: dict[str, tuple[Callable[[Path], dict[str, str]], str]] = {
-    "every weeks abc": (lambda _: {"POSTMORTEM_MEETING_EVERY_WEEKS": "abc"},
-                        "POSTMORTEM_MEETING_EVERY_WEEKS"),
-    "every weeks 9": (lambda _: {"POSTMORTEM_MEETING_EVERY_WEEKS": "9"},
-                      "POSTMORTEM_MEETING_EVERY_WEEKS"),
+    "every weeks abc": (
+        lambda _: {"POSTMORTEM_MEETING_EVERY_WEEKS": "abc"},
+        "POSTMORTEM_MEETING_EVERY_WEEKS",
+    ),
+    "every weeks 9": (
+        lambda _: {"POSTMORTEM_MEETING_EVERY_WEEKS": "9"},
+        "POSTMORTEM_MEETING_EVERY_WEEKS",
+    ),
     "meeting time": (lambda _: {"POSTMORTEM_MEETING_TIME": "25:99"}, "POSTMORTEM_MEETING_TIME"),
-    "first meeting a Thursday": (lambda _: {"POSTMORTEM_FIRST_MEETING": "2026-12-03"},
-                                 "POSTMORTEM_FIRST_MEETING"),
-    "digest channel name": (lambda _: {"POSTMORTEM_DIGEST_CHANNEL": "general"},
-                            "POSTMORTEM_DIGEST_CHANNEL"),
-    "templates dir": (lambda _: {"POSTMORTEM_TEMPLATES_DIR": "/nonexistent"},
-                      "POSTMORTEM_TEMPLATES_DIR"),
+    "first meeting a Thursday": (
+        lambda _: {"POSTMORTEM_FIRST_MEETING": "2026-12-03"},
+        "POSTMORTEM_FIRST_MEETING",
+    ),
+    "digest channel name": (
+        lambda _: {"POSTMORTEM_DIGEST_CHANNEL": "general"},
+        "POSTMORTEM_DIGEST_CHANNEL",
+    ),
+    "templates dir": (
+        lambda _: {"POSTMORTEM_TEMPLATES_DIR": "/nonexistent"},
+        "POSTMORTEM_TEMPLATES_DIR",
+    ),
     "webhook token": (lambda _: {"POSTMORTEM_WEBHOOK_TOKEN": "short"}, "POSTMORTEM_WEBHOOK_TOKEN"),
-    "stale days": (lambda _: {"POSTMORTEM_SUPPORT_STALE_DAYS": "x"},
-                   "POSTMORTEM_SUPPORT_STALE_DAYS"),
-    "support channel name": (lambda _: {"POSTMORTEM_SUPPORT_CHANNEL": "support"},
-                             "POSTMORTEM_SUPPORT_CHANNEL"),
+    "stale days": (
+        lambda _: {"POSTMORTEM_SUPPORT_STALE_DAYS": "x"},
+        "POSTMORTEM_SUPPORT_STALE_DAYS",
+    ),
+    "support channel name": (
+        lambda _: {"POSTMORTEM_SUPPORT_CHANNEL": "support"},
+        "POSTMORTEM_SUPPORT_CHANNEL",
+    ),
     "broken workflow YAML": (_broken_workflows, "broken.yaml:3: invalid YAML"),
     "workflow file not UTF-8": (_latin1_workflow, "latin1.yaml:2: not UTF-8 text"),
-    "sqlite folder missing": (lambda _: {"DATABASE_URL": "sqlite:////nonexistent/dir/x.db"},
-                              "DATABASE_URL"),
-    "closed port": (lambda _: {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/pm"},
-                    "DATABASE_URL"),
+    "sqlite folder missing": (
+        lambda _: {"DATABASE_URL": "sqlite:////nonexistent/dir/x.db"},
+        "DATABASE_URL",
+    ),
+    "closed port": (
+        lambda _: {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/pm"},
+        "DATABASE_URL",
+    ),
     "missing postgres database": (_missing_pg_database, "DATABASE_URL"),
 }
 
@@ -81,11 +99,18 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def base_env(slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("POSTMORTEM_", "SLACK_", "DATABASE_URL", "PORT"))}
-    return {**env, "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("POSTMORTEM_", "SLACK_", "DATABASE_URL", "PORT"))
+    }
+    return {
+        **env,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
 
 
 def free_port() -> str:
@@ -95,8 +120,14 @@ def free_port() -> str:
 
 
 def postmortem_bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], env=env,  # noqa: S603
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        env=env,  # noqa: S603
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _lines(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -104,11 +135,13 @@ def _lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_serve_refuses_a_bad_setting_in_one_line(case: str, base_env: dict[str, str],
-                                                 tmp_path: Path, slack: FakeSlack) -> None:
+def test_serve_refuses_a_bad_setting_in_one_line(
+    case: str, base_env: dict[str, str], tmp_path: Path, slack: FakeSlack
+) -> None:
     extra, named = BAD[case]
-    result = postmortem_bot({**base_env, **extra(tmp_path)}, "serve", "--host", "127.0.0.1",
-                            "--port", free_port())
+    result = postmortem_bot(
+        {**base_env, **extra(tmp_path)}, "serve", "--host", "127.0.0.1", "--port", free_port()
+    )
     lines = _lines(result)
     assert result.returncode == 2, lines
     assert len(lines) == 1 and named in lines[0], lines
@@ -117,8 +150,9 @@ def test_serve_refuses_a_bad_setting_in_one_line(case: str, base_env: dict[str, 
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_check_reports_a_bad_setting_in_one_line(case: str, base_env: dict[str, str],
-                                                 tmp_path: Path) -> None:
+def test_check_reports_a_bad_setting_in_one_line(
+    case: str, base_env: dict[str, str], tmp_path: Path
+) -> None:
     extra, named = BAD[case]
     result = postmortem_bot({**base_env, **extra(tmp_path)}, "check")
     lines = _lines(result)
@@ -135,12 +169,18 @@ def test_serve_refuses_a_port_out_of_range(base_env: dict[str, str]) -> None:
 
 
 def test_check_passes_on_a_working_setup_and_names_a_refused_token(
-        base_env: dict[str, str], tmp_path: Path) -> None:
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
     result = postmortem_bot(base_env, "check")
-    assert (result.returncode, _lines(result)) == (0, [
-        "ok settings", "ok workflows: 3 definitions",
-        f"ok database: sqlite:///{tmp_path / 'bot.db'}: no file yet; `serve` creates it",
-        "ok slack: team Fake Workspace (T0TEST) as @postmortem-bot"]), result.stderr
+    assert (result.returncode, _lines(result)) == (
+        0,
+        [
+            "ok settings",
+            "ok workflows: 3 definitions",
+            f"ok database: sqlite:///{tmp_path / 'bot.db'}: no file yet; `serve` creates it",
+            "ok slack: team Fake Workspace (T0TEST) as @postmortem-bot",
+        ],
+    ), result.stderr
     assert not (tmp_path / "bot.db").exists()  # a check creates nothing
     engine = db.make_engine(base_env["DATABASE_URL"])
     db.upgrade(engine)
@@ -150,7 +190,8 @@ def test_check_passes_on_a_working_setup_and_names_a_refused_token(
     assert _lines(wrong)[2:] == [
         f"ok database: sqlite:///{tmp_path / 'bot.db'} at revision "
         f"{', '.join(sorted(db.head_revisions(engine)))} (current)",
-        "FAIL slack: invalid_auth"]
+        "FAIL slack: invalid_auth",
+    ]
     assert "xoxb-revoked-0" not in wrong.stdout + wrong.stderr
 
 
@@ -170,11 +211,16 @@ def test_check_fails_on_a_postgresql_database_behind_the_code(base_env: dict[str
         assert result.returncode == 2
         assert [line for line in _lines(result) if line.startswith("FAIL")] == [
             f"FAIL database: {shown} is at revision empty, not the newest ({heads}): "
-            "run `postmortem-bot db upgrade`"]
+            "run `postmortem-bot db upgrade`"
+        ]
         serve = postmortem_bot(env, "serve", "--host", "127.0.0.1", "--port", free_port())
-        assert (serve.returncode, _lines(serve)) == (2, [
-            f"Error: DATABASE_URL: the schema of {shown} is not current: "
-            "run `postmortem-bot db upgrade`"])
+        assert (serve.returncode, _lines(serve)) == (
+            2,
+            [
+                f"Error: DATABASE_URL: the schema of {shown} is not current: "
+                "run `postmortem-bot db upgrade`"
+            ],
+        )
         assert postmortem_bot(env, "db", "upgrade").returncode == 0
         assert postmortem_bot(env, "check").returncode == 0
     finally:

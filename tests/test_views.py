@@ -29,8 +29,9 @@ def full(stage):
     answers = sample_answers(stage)
     for f in stage.fields:
         if f.type == FieldType.GROUP:
-            answers[f.key] = [{sub.key: sample_value(sub, i) for sub in f.fields}
-                              for i in range(f.max_items)]
+            answers[f.key] = [
+                {sub.key: sample_value(sub, i) for sub in f.fields} for i in range(f.max_items)
+            ]
     return answers
 
 
@@ -62,15 +63,20 @@ def test_answers_survive_the_round_trip_through_slack_state(workflow, stage) -> 
         entered = {k: v for k, v in sm.entered_values(stage, answers).items() if k in ids}
         raw = sm.raw_from_state(stage, build_values(blocks, entered), into=raw)
     slack = {True: "yes", False: "no"}  # how a yes/no answer comes back from Slack
-    expected = {k: (slack[v] if isinstance(v, bool) else v) for k, v in answers.items()
-                if v != [] and (k not in {f.key for f in stage.fields}
-                                or applies(stage, stage.field(k), answers))}
+    expected = {
+        k: (slack[v] if isinstance(v, bool) else v)
+        for k, v in answers.items()
+        if v != []
+        and (k not in {f.key for f in stage.fields} or applies(stage, stage.field(k), answers))
+    }
     if any(f.type == FieldType.MONEY for f in stage.fields):
         expected[GST_KEY] = "inclusive"  # asked once for the stage's amounts
     for f in stage.fields:
         if f.type == FieldType.GROUP and f.key in expected:
-            expected[f.key] = [{k: (slack[v] if isinstance(v, bool) else v)
-                                for k, v in row.items()} for row in answers[f.key]]
+            expected[f.key] = [
+                {k: (slack[v] if isinstance(v, bool) else v) for k, v in row.items()}
+                for row in answers[f.key]
+            ]
     assert raw == expected
 
 
@@ -87,8 +93,12 @@ def test_a_long_stage_is_split_into_pages() -> None:
 
 def test_drafts_fill_the_modal() -> None:
     stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
-    view = sm.stage_view(stage, title="t", meta=sm.ModalMeta(1, stage.key), values={
-        "budget": {"amount": "1200.00", "gst": "exclusive"}, "category": "email"})
+    view = sm.stage_view(
+        stage,
+        title="t",
+        meta=sm.ModalMeta(1, stage.key),
+        values={"budget": {"amount": "1200.00", "gst": "exclusive"}, "category": "email"},
+    )
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["f.budget"]["element"]["initial_value"] == "1200.00"
     assert blocks["f.budget"]["label"]["text"] == "Budget (excl. GST)"
@@ -112,15 +122,24 @@ def test_errors_map_to_their_blocks() -> None:
 
 def test_status_message_escapes_user_text_and_fits() -> None:
     workflow = REGISTRY["campaign_postmortem"]
-    message = status_message(review_id=7, title="<!channel> & <@U123> " * 20,
-                             workflow=workflow, owner_id="U0ALICE", status="in_progress",
-                             current="team_sync", done={"data_gathering"}, open_items=2)
+    message = status_message(
+        review_id=7,
+        title="<!channel> & <@U123> " * 20,
+        workflow=workflow,
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="team_sync",
+        done={"data_gathering"},
+        open_items=2,
+    )
     assert problems("message", message) == []
     assert message["blocks"][0]["type"] == "header"  # plain_text: Slack never parses it
     progress = message["blocks"][2]["elements"][0]["text"]
-    assert progress == (":white_check_mark: Data Gathering  :arrow_forward: Post-Mortem Team Sync"
-                        "  :white_circle: Lessons Learned Documentation  :white_circle: Action "
-                        "Item Assignment and Follow-Up")
+    assert progress == (
+        ":white_check_mark: Data Gathering  :arrow_forward: Post-Mortem Team Sync"
+        "  :white_circle: Lessons Learned Documentation  :white_circle: Action "
+        "Item Assignment and Follow-Up"
+    )
     button = message["blocks"][3]["elements"][0]
     assert (button["text"]["text"], button["value"]) == ("Continue: Post-Mortem Team Sync", "7")
 
@@ -139,8 +158,13 @@ def test_summary_escapes_and_stays_within_limits() -> None:
 
 
 def test_start_modal_prefills_from_the_command() -> None:
-    view = start_view(REGISTRY.all(), user_id="U1", channel_id="C1",
-                      workflow_key="support_postmortem", title="Order arrived broken")
+    view = start_view(
+        REGISTRY.all(),
+        user_id="U1",
+        channel_id="C1",
+        workflow_key="support_postmortem",
+        title="Order arrived broken",
+    )
     assert problems("modal", view) == []
     blocks = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert blocks["workflow"]["initial_option"]["text"]["text"] == "Support ticket post-mortem"
@@ -193,9 +217,14 @@ def test_labels_and_validation_agree_on_what_is_required(workflow, stage) -> Non
     item (no "fill it in or leave it blank" row Slack can't enforce): a row the group can do
     without has a Remove button."""
     for answers in answer_sets(stage) + [full(stage)]:
-        _labels_agree(stage, {k: v for k, v in answers.items()
-                              if k not in {f.key for f in stage.fields}
-                              or applies(stage, stage.field(k), answers)})
+        _labels_agree(
+            stage,
+            {
+                k: v
+                for k, v in answers.items()
+                if k not in {f.key for f in stage.fields} or applies(stage, stage.field(k), answers)
+            },
+        )
 
 
 def _labels_agree(stage, answers: dict) -> None:
@@ -216,8 +245,11 @@ def _labels_agree(stage, answers: dict) -> None:
         _, errors = clean(stage, raw)
         refused = block_id.removesuffix(".gst") in {sm.block_for_error(stage, k) for k in errors}
         assert refused is not bool(block.get("optional")), block_id
-        if parts[0] == "f" and block.get("optional") and any(
-                c.any_of == (f.key,) for c in stage.checks):
+        if (
+            parts[0] == "f"
+            and block.get("optional")
+            and any(c.any_of == (f.key,) for c in stage.checks)
+        ):
             assert block["hint"]["text"].startswith("Needed if you answer “"), block_id
     for f in (f for f in stage.fields if f.type == FieldType.GROUP and applies(stage, f, answers)):
         needed = rows_needed_now(stage, f, answers)
@@ -247,15 +279,19 @@ def test_rows_a_group_can_do_without_appear_when_added_and_can_be_removed() -> N
     add = next(b for b in blocks if b["block_id"] == "add.action_items")
     assert add["elements"][0]["text"]["text"] == "Add one"
     meta = sm.ModalMeta(1, support.key, rows={"action_items": 2})
-    blocks = {b["block_id"]: b for b in sm.stage_view(support, title="t", meta=meta,
-                                                      values={})["blocks"]}
+    blocks = {
+        b["block_id"]: b for b in sm.stage_view(support, title="t", meta=meta, values={})["blocks"]
+    }
     for index in (0, 1):
         owner = blocks[f"g.action_items.{index}.owner"]
         assert owner["label"]["text"] == "Owner" and not owner.get("optional")
         row = blocks[f"c.action_items.{index}"]
         assert row["text"]["text"] == f"Action items: {index + 1} of 2"
-        assert (row["accessory"]["text"]["text"], row["accessory"]["action_id"],
-                row["accessory"]["value"]) == ("Remove", sm.REMOVE_ROW, f"action_items.{index}")
+        assert (
+            row["accessory"]["text"]["text"],
+            row["accessory"]["action_id"],
+            row["accessory"]["value"],
+        ) == ("Remove", sm.REMOVE_ROW, f"action_items.{index}")
     assert blocks["g.action_items.0.tracking_link"]["optional"] is True  # optional in any item
     assert blocks["add.action_items"]["elements"][0]["text"]["text"] == "Add another"
     assert "Leave this item blank" not in json.dumps(blocks)
@@ -279,26 +315,37 @@ def test_one_gst_basis_sits_above_the_amounts_and_beside_each() -> None:
     basis = blocks[ids.index("gst")]
     assert ids.index("gst") + 1 == ids.index("f.budget")
     assert basis["label"]["text"] == "The amounts below" and basis["dispatch_action"] is True
-    assert basis["hint"]["text"] == ("One basis for Budget, Actual spend and Revenue attributed "
-                                     "to the campaign, so they are compared like for like.")
+    assert basis["hint"]["text"] == (
+        "One basis for Budget, Actual spend and Revenue attributed "
+        "to the campaign, so they are compared like for like."
+    )
     assert not basis.get("optional")  # the budget is required, so its basis is
     assert blocks[ids.index("f.budget")]["label"]["text"] == "Budget"
     drawn = {b["block_id"]: b for b in _inputs_of(stage, {"_gst": "inclusive"})}
     assert [drawn[f"f.{k}"]["label"]["text"] for k in ("budget", "actual_spend", "revenue")] == [
-        "Budget (incl. GST)", "Actual spend (incl. GST)",
-        "Revenue attributed to the campaign (incl. GST)"]
-    state = build_values(list(drawn.values()), {"gst": {"v": "exclusive"},
-                                                "f.budget": {"v": "1100"},
-                                                "f.actual_spend": {"v": "990"}})
-    answers, errors = clean(stage, {**sample_answers(stage),
-                                    **sm.raw_from_state(stage, state)})
+        "Budget (incl. GST)",
+        "Actual spend (incl. GST)",
+        "Revenue attributed to the campaign (incl. GST)",
+    ]
+    state = build_values(
+        list(drawn.values()),
+        {"gst": {"v": "exclusive"}, "f.budget": {"v": "1100"}, "f.actual_spend": {"v": "990"}},
+    )
+    answers, errors = clean(stage, {**sample_answers(stage), **sm.raw_from_state(stage, state)})
     assert errors == {}
     assert answers["budget"] == {"amount": "1100.00", "gst": "exclusive"}
     assert answers["actual_spend"] == {"amount": "990.00", "gst": "exclusive"}
     # Answers entered on two bases before: no basis is assumed, the person is asked.
-    mixed = {b["block_id"]: b for b in _inputs_of(stage, {
-        "budget": {"amount": "1.00", "gst": "inclusive"},
-        "actual_spend": {"amount": "1.00", "gst": "exclusive"}})}
+    mixed = {
+        b["block_id"]: b
+        for b in _inputs_of(
+            stage,
+            {
+                "budget": {"amount": "1.00", "gst": "inclusive"},
+                "actual_spend": {"amount": "1.00", "gst": "exclusive"},
+            },
+        )
+    }
     assert "initial_option" not in mixed["gst"]["element"]
     assert mixed["gst"]["hint"]["text"].startswith("These amounts were entered on different")
 
@@ -312,12 +359,15 @@ def test_data_gathering_asks_only_what_applies_to_the_campaign() -> None:
     assert not any(b["block_id"].startswith("f.acl_") for b in inputs)
     advertised = next(b for b in inputs if b["block_id"] == "f.advertised")
     assert advertised["dispatch_action"] is True and advertised["optional"] is True
-    drawn = [b for b in _inputs_of(stage, {"advertised": ["two_price", "refund_terms"]})
-             if b["type"] == "input"]
+    drawn = [
+        b
+        for b in _inputs_of(stage, {"advertised": ["two_price", "refund_terms"]})
+        if b["type"] == "input"
+    ]
     ids = [b["block_id"] for b in drawn]
     at = ids.index("f.advertised")
-    assert ids[at + 1:at + 3] == ["f.acl_two_price_genuine", "f.refund_policy_text"]
-    assert not any(b.get("optional") for b in drawn[at + 1:at + 3])  # required once asked
+    assert ids[at + 1 : at + 3] == ["f.acl_two_price_genuine", "f.refund_policy_text"]
+    assert not any(b.get("optional") for b in drawn[at + 1 : at + 3])  # required once asked
     assert len(drawn) == 16
 
 
@@ -336,40 +386,71 @@ def test_a_field_for_one_answer_appears_right_under_it_required() -> None:
     assert timeline["hint"]["text"].startswith("Communicated to the customer")
     owner = drawn[ids.index("g.mitigation_actions.0.owner")]
     assert not owner.get("optional")  # the one item the answer asks for
-    assert "o" not in ids[:ids.index("d.risk_mitigation")]  # outputs stay last
+    assert "o" not in ids[: ids.index("d.risk_mitigation")]  # outputs stay last
     metadata = REGISTRY["support_postmortem"].stage("metadata")
     for trigger, required in (("low_ces", True), ("stale_ticket", True), ("process", False)):
         link = {b["block_id"]: b for b in _inputs_of(metadata, {"trigger": trigger})}[
-            "f.ticket_link"]
+            "f.ticket_link"
+        ]
         assert bool(link.get("optional")) is not required, trigger
         assert ("hint" in link) is not required  # "Needed if you answer …" while optional
 
 
 def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None:
-    message = status_message(review_id=7, title="Kettle <b>", workflow=REGISTRY[
-        "support_postmortem"], owner_id="U0ALICE", status="in_progress", current="analysis",
-        done={"metadata"}, consumer_guarantees=True)
+    message = status_message(
+        review_id=7,
+        title="Kettle <b>",
+        workflow=REGISTRY["support_postmortem"],
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="analysis",
+        done={"metadata"},
+        consumer_guarantees=True,
+    )
     assert problems("message", message) == []
     actions = message["blocks"][-1]["elements"]
-    assert [(e["type"], e.get("style")) for e in actions] == [("button", "primary"),
-                                                            ("overflow", None)]
+    assert [(e["type"], e.get("style")) for e in actions] == [
+        ("button", "primary"),
+        ("overflow", None),
+    ]
     assert [(o["text"]["text"], o["value"]) for o in actions[1]["options"]] == [
-        ("Edit a stage", "stage_edit|7"), ("Add action item", "item_add|7"),
-        ("Export", "export_review|7"), ("Consumer guarantees", "acl_open|7")]
+        ("Edit a stage", "stage_edit|7"),
+        ("Add action item", "item_add|7"),
+        ("Export", "export_review|7"),
+        ("Consumer guarantees", "acl_open|7"),
+    ]
     assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
     # A new review has one secondary action: a plain button (a menu needs two choices).
-    fresh = status_message(review_id=8, title="t", workflow=REGISTRY["campaign_postmortem"],
-                           owner_id="U0ALICE", status="open", current="data_gathering",
-                           done=set())
+    fresh = status_message(
+        review_id=8,
+        title="t",
+        workflow=REGISTRY["campaign_postmortem"],
+        owner_id="U0ALICE",
+        status="open",
+        current="data_gathering",
+        done=set(),
+    )
     assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
-        "Continue: Data Gathering", "Add action item"]
+        "Continue: Data Gathering",
+        "Add action item",
+    ]
 
 
 def test_a_menu_choice_reaches_the_listener_of_the_button_it_stands_for() -> None:
-    body = {"type": "block_actions", "actions": [{
-        "type": "overflow", "action_id": menu.MENU, "block_id": "actions",
-        "selected_option": {"text": {"type": "plain_text", "text": "Export"},
-                            "value": "export_review|12"}}]}
+    body = {
+        "type": "block_actions",
+        "actions": [
+            {
+                "type": "overflow",
+                "action_id": menu.MENU,
+                "block_id": "actions",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "Export"},
+                    "value": "export_review|12",
+                },
+            }
+        ],
+    }
     called = []
     menu.as_button(body, lambda: called.append(True))
     assert called == [True]

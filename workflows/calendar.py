@@ -54,6 +54,7 @@ def working_days_between(start: date, end: date, state: str = "NSW") -> int:
     if end < start:
         return -working_days_between(end, start, state)
     return sum(
-        1 for offset in range(1, (end - start).days + 1)
+        1
+        for offset in range(1, (end - start).days + 1)
         if is_working_day(start + timedelta(days=offset), state)
     )

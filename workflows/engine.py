@@ -50,8 +50,9 @@ def _blank(value: Any) -> bool:
     """Nothing entered. Slack reports an untouched money field as `{amount: None, gst: None}`;
     a GST basis chosen without an amount is still no amount."""
     if isinstance(value, Mapping):
-        return _blank(value["amount"]) if "amount" in value else all(
-            _blank(v) for v in value.values())
+        return (
+            _blank(value["amount"]) if "amount" in value else all(_blank(v) for v in value.values())
+        )
     return value is None or value == "" or value == []
 
 
@@ -170,8 +171,12 @@ def _as_answered(stage: Stage, key: str, values: Mapping[str, Any]) -> Any:
     return None if problem else cleaned
 
 
-def condition_met(stage: Stage, condition: Condition, values: Mapping[str, Any],
-                  _seen: frozenset[str] = frozenset()) -> bool:
+def condition_met(
+    stage: Stage,
+    condition: Condition,
+    values: Mapping[str, Any],
+    _seen: frozenset[str] = frozenset(),
+) -> bool:
     """`condition_holds` for raw form values as well as clean answers; a condition on a field
     that is not asked itself never holds."""
     if condition.field in _seen:
@@ -180,15 +185,16 @@ def condition_met(stage: Stage, condition: Condition, values: Mapping[str, Any],
         controller = stage.field(condition.field)
     except KeyError:
         controller = None
-    if controller is not None and not applies(stage, controller, values,
-                                              _seen | {condition.field}):
+    if controller is not None and not applies(stage, controller, values, _seen | {condition.field}):
         return False
-    return condition_holds(condition, {condition.field: _as_answered(stage, condition.field,
-                                                                     values)})
+    return condition_holds(
+        condition, {condition.field: _as_answered(stage, condition.field, values)}
+    )
 
 
-def applies(stage: Stage, f: FieldDef, values: Mapping[str, Any],
-            _seen: frozenset[str] = frozenset()) -> bool:
+def applies(
+    stage: Stage, f: FieldDef, values: Mapping[str, Any], _seen: frozenset[str] = frozenset()
+) -> bool:
     """Whether the stage asks for `f` given the other answers (raw or clean).
 
     A field with `required_when` is needed only for one answer, so the form shows it only
@@ -211,8 +217,10 @@ def required_now(stage: Stage, f: FieldDef, values: Mapping[str, Any]) -> bool:
         return False
     if f.required_when is not None or f.required:
         return True
-    return any(check.any_of == (f.key,) and condition_met(stage, check.when, values)
-               for check in stage.checks)
+    return any(
+        check.any_of == (f.key,) and condition_met(stage, check.when, values)
+        for check in stage.checks
+    )
 
 
 def rows_needed_now(stage: Stage, f: FieldDef, values: Mapping[str, Any]) -> int:
@@ -243,8 +251,12 @@ def when_required(stage: Stage, f: FieldDef) -> str | None:
         source = stage.field(key)
         question = source.label
         labels = {o.value: o.label for o in source.options}
-    answers = [("Yes" if c.equals else "No") if isinstance(c.equals, bool)
-               else labels.get(str(c.equals), str(c.equals)) for c in conditions]
+    answers = [
+        ("Yes" if c.equals else "No")
+        if isinstance(c.equals, bool)
+        else labels.get(str(c.equals), str(c.equals))
+        for c in conditions
+    ]
     quoted = " or ".join(f"“{a}”" for a in answers)
     return f"Needed if you answer {quoted} to “{question}”."
 
@@ -254,8 +266,9 @@ def required_in_row(sub: FieldDef) -> bool:
     return sub.required
 
 
-def _clean_group(f: FieldDef, raw: Any, errors: Errors,
-                 shown_at: list[int] | None = None) -> list[dict[str, Any]]:
+def _clean_group(
+    f: FieldDef, raw: Any, errors: Errors, shown_at: list[int] | None = None
+) -> list[dict[str, Any]]:
     """The group's filled rows; `shown_at` receives each kept row's index in the form."""
     items = raw if isinstance(raw, list) else []
     cleaned: list[dict[str, Any]] = []
@@ -304,13 +317,22 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-def _date_order(stage: Stage, f: FieldDef, value: Any, row: Mapping[str, Any],
-                answers: Mapping[str, Any], earlier: Earlier | None) -> str | None:
+def _date_order(
+    stage: Stage,
+    f: FieldDef,
+    value: Any,
+    row: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    earlier: Earlier | None,
+) -> str | None:
     """Why a date can't stand: it comes before the date its definition says it follows."""
     if not f.not_before:
         return None
-    bound = (earlier.answer(f.not_before) if earlier else None) if "." in f.not_before else (
-        stage.date_bound(f, row, answers))
+    bound = (
+        (earlier.answer(f.not_before) if earlier else None)
+        if "." in f.not_before
+        else (stage.date_bound(f, row, answers))
+    )
     if bound is None:
         return None
     source, start = bound[0], _as_date(bound[1])
@@ -320,8 +342,13 @@ def _date_order(stage: Stage, f: FieldDef, value: Any, row: Mapping[str, Any],
     return f"This can't be before “{source.label}” ({start.strftime('%a %-d %b %Y')})."
 
 
-def _check_dates(stage: Stage, answers: Answers, errors: Errors, earlier: Earlier | None,
-                 shown_at: Mapping[str, list[int]]) -> None:
+def _check_dates(
+    stage: Stage,
+    answers: Answers,
+    errors: Errors,
+    earlier: Earlier | None,
+    shown_at: Mapping[str, list[int]],
+) -> None:
     for f in stage.fields:
         if f.type != FieldType.GROUP:
             problem = _date_order(stage, f, answers.get(f.key), {}, answers, earlier)
@@ -346,8 +373,12 @@ def error_key(stage: Stage, key: str) -> str:
     return f"{key}.0.{f.fields[0].key}" if f.type == FieldType.GROUP else key
 
 
-def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | None = None,
-          earlier: Earlier | None = None) -> tuple[Answers, Errors]:
+def clean(
+    stage: Stage,
+    raw: Mapping[str, Any],
+    context: rules.RuleContext | None = None,
+    earlier: Earlier | None = None,
+) -> tuple[Answers, Errors]:
     """Validate a submission: normalised answers, and errors keyed by field (or `group.i.sub`).
 
     `earlier` holds the review's other answers, for checks that read them; without it those
@@ -360,8 +391,9 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
     asked = [f for f in stage.fields if applies(stage, f, raw)]
     unsettled: set[str] = set()  # an amount given without a basis: not missing, not clean
     # A group not asked has no items (readers of the answers count on every group's list).
-    answers.update({f.key: [] for f in stage.fields if f.type == FieldType.GROUP
-                    and f not in asked})
+    answers.update(
+        {f.key: [] for f in stage.fields if f.type == FieldType.GROUP and f not in asked}
+    )
     for f in asked:
         if f.type == FieldType.GROUP:
             rows = _clean_group(f, raw.get(f.key), errors, shown_at.setdefault(f.key, []))
@@ -370,8 +402,11 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
         value = raw.get(f.key)
         if _blank(value):
             continue
-        if f.type == FieldType.MONEY and isinstance(value, Mapping) and (
-                value.get("gst") not in GST_BASES):
+        if (
+            f.type == FieldType.MONEY
+            and isinstance(value, Mapping)
+            and (value.get("gst") not in GST_BASES)
+        ):
             errors[GST_KEY] = MISSING_BASIS  # one basis for the stage, asked once
             unsettled.add(f.key)
             continue
@@ -392,19 +427,27 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             needed = rows_needed(f, answers)
             if count < needed:
                 errors[error_key(stage, f.key)] = (
-                    f"Add at least {needed} {f.label.lower()}." if needed > 1
-                    else f"Add at least one: {f.label.lower()}.")
+                    f"Add at least {needed} {f.label.lower()}."
+                    if needed > 1
+                    else f"Add at least one: {f.label.lower()}."
+                )
             elif count > f.max_items:
                 errors[f.key] = f"At most {f.max_items} items."
         elif f.key not in answers and is_required(f, answers):
-            errors[f.key] = "This is required." if f.required_when is None else (
-                "This is required for the answer you gave above.")
+            errors[f.key] = (
+                "This is required."
+                if f.required_when is None
+                else ("This is required for the answer you gave above.")
+            )
     _check_dates(stage, answers, errors, earlier, shown_at)
     confirmed = raw.get(OUTPUTS_KEY) or []
     known = {o.key for o in confirmable_outputs(stage)}
     answers[OUTPUTS_KEY] = [k for k in confirmed if k in known]
-    missing = [o.label for o in confirmable_outputs(stage)
-               if o.required and o.key not in answers[OUTPUTS_KEY]]
+    missing = [
+        o.label
+        for o in confirmable_outputs(stage)
+        if o.required and o.key not in answers[OUTPUTS_KEY]
+    ]
     if missing:
         errors[OUTPUTS_KEY] = "Confirm before finishing this stage: " + "; ".join(missing) + "."
     for check in stage.checks:
@@ -412,8 +455,9 @@ def clean(stage: Stage, raw: Mapping[str, Any], context: rules.RuleContext | Non
             _blank(answers.get(k)) for k in check.any_of
         ):
             # Next to a field the form shows: a group without rows has no input to carry it.
-            shown = [k for k in check.any_of if stage.field(k).type != FieldType.GROUP
-                     or raw.get(k)]
+            shown = [
+                k for k in check.any_of if stage.field(k).type != FieldType.GROUP or raw.get(k)
+            ]
             errors.setdefault(error_key(stage, (shown or list(check.any_of))[0]), check.message)
     if not errors and stage.rules:  # domain rules need clean fields to work on
         rule_errors, _ = rules.run(stage.rules, answers, context)
@@ -442,8 +486,13 @@ def stage_basis(stage: Stage, values: Mapping[str, Any]) -> str | None:
     stage may)."""
     if values.get(GST_KEY) in GST_BASES:
         return str(values[GST_KEY])
-    bases = {v.get("gst") for f in stage.fields if f.type == FieldType.MONEY
-             and isinstance(v := values.get(f.key), Mapping) and v.get("gst") in GST_BASES}
+    bases = {
+        v.get("gst")
+        for f in stage.fields
+        if f.type == FieldType.MONEY
+        and isinstance(v := values.get(f.key), Mapping)
+        and v.get("gst") in GST_BASES
+    }
     return bases.pop() if len(bases) == 1 else None
 
 
@@ -473,8 +522,12 @@ class Transition:
     findings: tuple[rules.Finding, ...] = ()
 
 
-def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any],
-               context: rules.RuleContext | None = None) -> Transition:
+def transition(
+    workflow: Workflow,
+    stage_key: str,
+    answers: Mapping[str, Any],
+    context: rules.RuleContext | None = None,
+) -> Transition:
     """Apply a stage's decisions: the first option that leaves the normal order wins."""
     stage = workflow.stage(stage_key)
     findings = tuple(rules.run(stage.rules, answers, context)[1])
@@ -496,10 +549,12 @@ def transition(workflow: Workflow, stage_key: str, answers: Mapping[str, Any],
         goto = workflow.stages[index].key if index < len(workflow.stages) else END
     looped = goto != END and workflow.index(goto) <= workflow.index(stage_key)
     if goto == END:
-        return Transition(None, True, workflow.statuses[-1], decisions, tuple(follow_ups),
-                          findings=findings)
-    return Transition(goto, False, status or "in_progress", decisions, tuple(follow_ups), looped,
-                      findings)
+        return Transition(
+            None, True, workflow.statuses[-1], decisions, tuple(follow_ups), findings=findings
+        )
+    return Transition(
+        goto, False, status or "in_progress", decisions, tuple(follow_ups), looped, findings
+    )
 
 
 def may_act(stage: Stage, *, is_admin: bool, is_owner: bool) -> bool:
@@ -548,8 +603,9 @@ class SentBack:
     comment_label: str = ""  # that field's label, e.g. "What needs revising"
 
 
-def sent_back(workflow: Workflow, from_key: str | None, to_key: str | None,
-              answers: Mapping[str, Any]) -> SentBack | None:
+def sent_back(
+    workflow: Workflow, from_key: str | None, to_key: str | None, answers: Mapping[str, Any]
+) -> SentBack | None:
     """The last submission (of `from_key`, moving to `to_key`) sent the review back, and why.
 
     None when it moved forward. People reopening a stage they already finished need to see who
@@ -568,8 +624,9 @@ def sent_back(workflow: Workflow, from_key: str | None, to_key: str | None,
         if chosen is not None and chosen.goto == to_key:
             comment = str(answers.get(d.comment_field) or "") if d.comment_field else ""
             label = stage.field(d.comment_field).label if d.comment_field else ""
-            return SentBack(stage.name, workflow.stage(to_key).name, chosen.label,
-                            comment.strip(), label)
+            return SentBack(
+                stage.name, workflow.stage(to_key).name, chosen.label, comment.strip(), label
+            )
     return SentBack(stage.name, workflow.stage(to_key).name, "", "")
 
 
@@ -580,6 +637,7 @@ def next_pass(stage: Stage, answers: Mapping[str, Any]) -> dict[str, Any]:
     The facts typed last time are worth keeping, but last time's "Revision required" (and what
     needed revising) must not be submitted again by someone who only fixed the deliverables.
     """
-    cleared = {d.key for d in stage.decisions} | {d.comment_field for d in stage.decisions
-                                                  if d.comment_field}
+    cleared = {d.key for d in stage.decisions} | {
+        d.comment_field for d in stage.decisions if d.comment_field
+    }
     return {k: v for k, v in answers.items() if k not in cleared}

@@ -36,8 +36,10 @@ class Period:
 
     def bounds(self, zone: tzinfo) -> tuple[datetime, datetime]:
         """The period as aware UTC instants: midnight to midnight where the team is."""
-        return (datetime.combine(self.start, time(0), zone).astimezone(UTC),
-                datetime.combine(self.end, time(0), zone).astimezone(UTC))
+        return (
+            datetime.combine(self.start, time(0), zone).astimezone(UTC),
+            datetime.combine(self.end, time(0), zone).astimezone(UTC),
+        )
 
     def months(self) -> list[str]:
         return months_between(self.start, self.end)
@@ -78,11 +80,25 @@ def _range_label(start: date, end: date) -> str:
     return f"{start:%-d %b %Y} – {last:%-d %b %Y}"
 
 
-_UNITS = {"d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks",
-          "weeks": "weeks", "m": "months", "month": "months", "months": "months",
-          "mo": "months", "y": "years", "year": "years", "years": "years"}
-PERIOD_HELP = ("Periods: `3m`, `6 months`, `12w`, `90d`, `1y`, `2026`, `2026-03`, "
-               "`since 2026-01-01`, `2026-01-01..2026-06-30` or `all`.")
+_UNITS = {
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "m": "months",
+    "month": "months",
+    "months": "months",
+    "mo": "months",
+    "y": "years",
+    "year": "years",
+    "years": "years",
+}
+PERIOD_HELP = (
+    "Periods: `3m`, `6 months`, `12w`, `90d`, `1y`, `2026`, `2026-03`, "
+    "`since 2026-01-01`, `2026-01-01..2026-06-30` or `all`."
+)
 
 
 def parse_period(text: str, today: date, *, earliest: date | None = None) -> Period:
@@ -145,7 +161,13 @@ def _iso(value: str, text: str) -> date:
 # --- action items: on time, late, overdue ----------------------------------------------------
 
 ON_TIME, LATE, OVERDUE, OPEN, NO_DUE_DATE, CANCELLED = (
-    "on_time", "late", "overdue", "open", "no_due_date", "cancelled")
+    "on_time",
+    "late",
+    "overdue",
+    "open",
+    "no_due_date",
+    "cancelled",
+)
 OPEN_STATUSES = ("open", "in_progress", "blocked")
 
 
@@ -236,14 +258,23 @@ def repeat_themes(uses: Iterable[ThemeUse], start: datetime, end: datetime) -> l
     found = []
     for theme, rows in by_theme.items():
         first = min(rows, key=lambda u: (u.published, u.entry_id))
-        later = {u.review_id: u.started for u in rows
-                 if start <= u.started < end and u.started > first.published}
+        later = {
+            u.review_id: u.started
+            for u in rows
+            if start <= u.started < end and u.started > first.published
+        }
         if not later:
             continue
         lessons = sum(1 for u in rows if u.published < end)
-        found.append(Repeat(theme, Lesson(first.entry_id, first.review_id, first.title,
-                                          first.link, first.published),
-                            lessons, len(later), max(later.values())))
+        found.append(
+            Repeat(
+                theme,
+                Lesson(first.entry_id, first.review_id, first.title, first.link, first.published),
+                lessons,
+                len(later),
+                max(later.values()),
+            )
+        )
     return sorted(found, key=lambda r: (-r.repeats, r.theme))
 
 
@@ -262,7 +293,6 @@ def both_bases(amount_cents: int, basis: str) -> tuple[int, int]:
     if basis == "inclusive":
         return amount_cents, sign * (c - (2 * c + 11) // 22)
     return sign * (c + (c + 5) // 10), amount_cents
-
 
 
 # --- the assembled figures -------------------------------------------------------------------
@@ -348,8 +378,12 @@ class Insights:
         return [sum(self.started[k].get(m, 0) for k in self.started) for m in self.months]
 
     def item_totals(self) -> ItemCounts:
-        return ItemCounts(*(sum(getattr(c, f) for c in self.items.values())
-                            for f in ("on_time", "late", "overdue", "open")))
+        return ItemCounts(
+            *(
+                sum(getattr(c, f) for c in self.items.values())
+                for f in ("on_time", "late", "overdue", "open")
+            )
+        )
 
     def ces_average(self) -> tuple[float | None, int]:
         tickets = sum(p.tickets for p in self.ces)
@@ -358,9 +392,20 @@ class Insights:
         return sum(p.average * p.tickets for p in self.ces) / tickets, tickets
 
     def budget_totals(self) -> BudgetMonth:
-        return BudgetMonth("all", *(sum(getattr(b, f) for b in self.budget) for f in (
-            "reviews", "over_budget", "budget_incl", "budget_excl", "actual_incl",
-            "actual_excl")))
+        return BudgetMonth(
+            "all",
+            *(
+                sum(getattr(b, f) for b in self.budget)
+                for f in (
+                    "reviews",
+                    "over_budget",
+                    "budget_incl",
+                    "budget_excl",
+                    "actual_incl",
+                    "actual_excl",
+                )
+            ),
+        )
 
 
 def ces_by(points: Iterable[CesPoint], key: str) -> dict[str, dict[str, tuple[float, int]]]:
@@ -371,8 +416,7 @@ def ces_by(points: Iterable[CesPoint], key: str) -> dict[str, dict[str, tuple[fl
         cell = sums.setdefault(group, {}).setdefault(p.month, [0.0, 0])
         cell[0] += p.average * p.tickets
         cell[1] += p.tickets
-    return {g: {m: (s / n, int(n)) for m, (s, n) in months.items()}
-            for g, months in sums.items()}
+    return {g: {m: (s / n, int(n)) for m, (s, n) in months.items()} for g, months in sums.items()}
 
 
 def _money(c: int) -> str:
@@ -384,44 +428,96 @@ def as_json(ins: Insights) -> dict[str, Any]:
     avg, tickets = ins.ces_average()
     totals = ins.item_totals()
     return {
-        "period": {"start": ins.period.start.isoformat(), "end": ins.period.end.isoformat(),
-                   "label": ins.period.label},
-        "reviews": [{"month": m, "workflow": k, "workflow_name": ins.workflows.get(k, k),
-                     "started": ins.started.get(k, {}).get(m, 0),
-                     "completed": ins.completed.get(k, {}).get(m, 0)}
-                    for m in ins.months for k in sorted({*ins.started, *ins.completed})],
-        "action_items": [{"due_month": m, "done_on_time": c.on_time, "done_late": c.late,
-                          "open_overdue": c.overdue, "open_not_due": c.open}
-                         for m, c in ((m, ins.items.get(m, ItemCounts())) for m in ins.months)],
-        "action_items_total": {"done_on_time": totals.on_time, "done_late": totals.late,
-                               "open_overdue": totals.overdue, "open_not_due": totals.open},
+        "period": {
+            "start": ins.period.start.isoformat(),
+            "end": ins.period.end.isoformat(),
+            "label": ins.period.label,
+        },
+        "reviews": [
+            {
+                "month": m,
+                "workflow": k,
+                "workflow_name": ins.workflows.get(k, k),
+                "started": ins.started.get(k, {}).get(m, 0),
+                "completed": ins.completed.get(k, {}).get(m, 0),
+            }
+            for m in ins.months
+            for k in sorted({*ins.started, *ins.completed})
+        ],
+        "action_items": [
+            {
+                "due_month": m,
+                "done_on_time": c.on_time,
+                "done_late": c.late,
+                "open_overdue": c.overdue,
+                "open_not_due": c.open,
+            }
+            for m, c in ((m, ins.items.get(m, ItemCounts())) for m in ins.months)
+        ],
+        "action_items_total": {
+            "done_on_time": totals.on_time,
+            "done_late": totals.late,
+            "open_overdue": totals.overdue,
+            "open_not_due": totals.open,
+        },
         "median_days_review_to_last_action": ins.median_days_to_last_action,
         "reviews_with_all_actions_done": ins.reviews_with_all_actions_done,
-        "ces": [{"month": p.month, "category": p.category, "customer_type": p.customer_type,
-                 "average_1_to_7": round(p.average, 2), "tickets": p.tickets} for p in ins.ces],
+        "ces": [
+            {
+                "month": p.month,
+                "category": p.category,
+                "customer_type": p.customer_type,
+                "average_1_to_7": round(p.average, 2),
+                "tickets": p.tickets,
+            }
+            for p in ins.ces
+        ],
         "ces_average_1_to_7": None if avg is None else round(avg, 2),
         "ces_tickets": tickets,
         "tickets_open_over_14_days": ins.stale_tickets,
-        "repeat_themes": [{"theme": r.theme, "repeats": r.repeats, "lessons": r.lessons,
-                           "last_seen": r.last_seen.isoformat(),
-                           "first_lesson": {"title": r.first_lesson.title,
-                                            "link": r.first_lesson.link,
-                                            "review_id": r.first_lesson.review_id,
-                                            "published": r.first_lesson.published.isoformat()}}
-                          for r in ins.repeats],
-        "repeat_reviews_by_month": [{"month": m, "reviews": ins.repeat_reviews.get(m, 0),
-                                     "started": s}
-                                    for m, s in zip(ins.months, ins.started_by_month(),
-                                                    strict=True)],
+        "repeat_themes": [
+            {
+                "theme": r.theme,
+                "repeats": r.repeats,
+                "lessons": r.lessons,
+                "last_seen": r.last_seen.isoformat(),
+                "first_lesson": {
+                    "title": r.first_lesson.title,
+                    "link": r.first_lesson.link,
+                    "review_id": r.first_lesson.review_id,
+                    "published": r.first_lesson.published.isoformat(),
+                },
+            }
+            for r in ins.repeats
+        ],
+        "repeat_reviews_by_month": [
+            {"month": m, "reviews": ins.repeat_reviews.get(m, 0), "started": s}
+            for m, s in zip(ins.months, ins.started_by_month(), strict=True)
+        ],
         "service_delivery": {
             "engagements": ins.engagements,
-            "sent_back": [{"review_id": e.review_id, "title": e.title, "link": e.link,
-                           "loops": dict(e.loops), "total": e.total} for e in ins.loops],
-            "budget": [{"month": b.month, "reviews": b.reviews, "over_budget": b.over_budget,
-                        "budget_incl_gst": _money(b.budget_incl),
-                        "budget_excl_gst": _money(b.budget_excl),
-                        "actual_incl_gst": _money(b.actual_incl),
-                        "actual_excl_gst": _money(b.actual_excl)} for b in ins.budget],
+            "sent_back": [
+                {
+                    "review_id": e.review_id,
+                    "title": e.title,
+                    "link": e.link,
+                    "loops": dict(e.loops),
+                    "total": e.total,
+                }
+                for e in ins.loops
+            ],
+            "budget": [
+                {
+                    "month": b.month,
+                    "reviews": b.reviews,
+                    "over_budget": b.over_budget,
+                    "budget_incl_gst": _money(b.budget_incl),
+                    "budget_excl_gst": _money(b.budget_excl),
+                    "actual_incl_gst": _money(b.actual_incl),
+                    "actual_excl_gst": _money(b.actual_excl),
+                }
+                for b in ins.budget
+            ],
         },
     }
 
@@ -436,37 +532,56 @@ def as_rows(ins: Insights) -> list[tuple[str, str, str, str, str]]:
         for k in sorted({*ins.started, *ins.completed}):
             name = ins.workflows.get(k, k)
             rows.append(("reviews", m, name, "started", str(ins.started.get(k, {}).get(m, 0))))
-            rows.append(("reviews", m, name, "completed",
-                         str(ins.completed.get(k, {}).get(m, 0))))
+            rows.append(("reviews", m, name, "completed", str(ins.completed.get(k, {}).get(m, 0))))
     for m in ins.months:
         c = ins.items.get(m, ItemCounts())
-        for measure, value in (("done on time", c.on_time), ("done late", c.late),
-                               ("open overdue", c.overdue), ("open not due", c.open)):
+        for measure, value in (
+            ("done on time", c.on_time),
+            ("done late", c.late),
+            ("open overdue", c.overdue),
+            ("open not due", c.open),
+        ):
             rows.append(("action items by due month", m, "", measure, str(value)))
     if ins.median_days_to_last_action is not None:
-        rows.append(("review to last action", "", "", "median days",
-                     f"{ins.median_days_to_last_action:.1f}"))
+        rows.append(
+            (
+                "review to last action",
+                "",
+                "",
+                "median days",
+                f"{ins.median_days_to_last_action:.1f}",
+            )
+        )
     for p in ins.ces:
         group = f"{p.category} / {p.customer_type}"
-        rows.append(("support CES (1-7, 7 easiest)", p.month, group, "average",
-                     f"{p.average:.2f}"))
+        rows.append(("support CES (1-7, 7 easiest)", p.month, group, "average", f"{p.average:.2f}"))
         rows.append(("support CES (1-7, 7 easiest)", p.month, group, "tickets", str(p.tickets)))
     rows.append(("tickets open over 14 days", "", "", "tickets", str(ins.stale_tickets)))
     for r in ins.repeats:
         rows.append(("repeat themes", "", r.theme, "reviews after a lesson", str(r.repeats)))
     for m, started in zip(ins.months, ins.started_by_month(), strict=True):
-        rows.append(("repeat themes by month", m, "", "reviews repeating a theme",
-                     str(ins.repeat_reviews.get(m, 0))))
+        rows.append(
+            (
+                "repeat themes by month",
+                m,
+                "",
+                "reviews repeating a theme",
+                str(ins.repeat_reviews.get(m, 0)),
+            )
+        )
         rows.append(("repeat themes by month", m, "", "reviews started", str(started)))
     for e in ins.loops:
         for key, n in sorted(e.loops.items()):
-            rows.append(("service delivery sent back", "", e.title,
-                         ins.loop_labels.get(key, key), str(n)))
+            rows.append(
+                ("service delivery sent back", "", e.title, ins.loop_labels.get(key, key), str(n))
+            )
     for b in ins.budget:
-        for measure, value in (("budget excl. GST", b.budget_excl),
-                               ("actual excl. GST", b.actual_excl),
-                               ("budget incl. GST", b.budget_incl),
-                               ("actual incl. GST", b.actual_incl)):
+        for measure, value in (
+            ("budget excl. GST", b.budget_excl),
+            ("actual excl. GST", b.actual_excl),
+            ("budget incl. GST", b.budget_incl),
+            ("actual incl. GST", b.actual_incl),
+        ):
             rows.append(("budget vs actual", b.month, "", measure, _money(value)))
         rows.append(("budget vs actual", b.month, "", "over budget", str(b.over_budget)))
     return rows

@@ -19,7 +19,7 @@ HOST = re.compile(r"^[\w.-]+$")
 def link_problem(text: str) -> str | None:
     """Why `text` is not a plain http(s) link with a host, or None when it is."""
     if UNSAFE.search(text):
-        return "must not contain spaces, control characters or the characters < > | \""
+        return 'must not contain spaces, control characters or the characters < > | "'
     try:
         parts = urlsplit(text)
         port_ok = parts.port is None or parts.port > 0

@@ -46,8 +46,11 @@ def _node_line(root: yaml.Node | None, loc: Iterable[Any]) -> int:
                 if key_node.value == part:
                     child = value_node
                     break
-        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
-              and 0 <= part < len(node.value)):
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
             child = node.value[part]
         if child is None:
             break
@@ -80,10 +83,15 @@ def parse(text: str, path: Path) -> Workflow:
             problems.append(Problem(path, _node_line(root, loc), f"{where}: {message}"))
         raise DefinitionError(problems) from None
     # Wording rules for files only: pinned definitions of running reviews are not re-judged.
-    problems = [Problem(path, _node_line(root, ["stages", index, "short_name"]),
-                        f"stages.{index}.short_name: {problem}")
-                for index, stage in enumerate(workflow.stages)
-                if (problem := stage.short_name_problem())]
+    problems = [
+        Problem(
+            path,
+            _node_line(root, ["stages", index, "short_name"]),
+            f"stages.{index}.short_name: {problem}",
+        )
+        for index, stage in enumerate(workflow.stages)
+        if (problem := stage.short_name_problem())
+    ]
     if problems:
         raise DefinitionError(problems)
     return workflow
@@ -93,14 +101,15 @@ def load_file(path: Path) -> Workflow:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:  # a problem in the file, reported like any other
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DefinitionError([Problem(path, line, "not UTF-8 text")]) from None
     except OSError as exc:
         raise DefinitionError([Problem(path, 1, f"cannot read: {exc.strerror}")]) from None
     workflow = parse(text, path)
     if workflow.key != path.stem:
-        raise DefinitionError([Problem(path, 1, f"key {workflow.key!r} must match the file "
-                                                f"name {path.stem!r}")])
+        raise DefinitionError(
+            [Problem(path, 1, f"key {workflow.key!r} must match the file name {path.stem!r}")]
+        )
     return workflow
 
 
@@ -152,6 +161,9 @@ class Registry:
             return None
         if word in self._workflows:
             return self._workflows[word]
-        matches = [w for w in self._workflows.values()
-                   if w.key.startswith(word) or w.name.lower().startswith(word.replace("_", " "))]
+        matches = [
+            w
+            for w in self._workflows.values()
+            if w.key.startswith(word) or w.name.lower().startswith(word.replace("_", " "))
+        ]
         return matches[0] if len(matches) == 1 else None

@@ -50,21 +50,25 @@ class MeetingSchedule:
 
     def __post_init__(self) -> None:
         if self.first_meeting.weekday() != WEDNESDAY:
-            raise ValueError(f"the first meeting must be a Wednesday, not "
-                             f"{_long_date(self.first_meeting)}")
+            raise ValueError(
+                f"the first meeting must be a Wednesday, not {_long_date(self.first_meeting)}"
+            )
         if isinstance(self.every_weeks, bool) or self.every_weeks not in EVERY_WEEKS_CHOICES:
             raise ValueError(f"{self.every_weeks!r}: {_EVERY_WEEKS_HELP}")
         try:
             ZoneInfo(self.tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.tz!r}: use one such as "
-                             f"Australia/Sydney") from exc
+            raise ValueError(
+                f"unknown time zone {self.tz!r}: use one such as Australia/Sydney"
+            ) from exc
         if not timedelta(0) < self.post_before <= MAX_POST_BEFORE:
-            raise ValueError("the digest must be posted between a moment and a week before "
-                             "the meeting")
+            raise ValueError(
+                "the digest must be posted between a moment and a week before the meeting"
+            )
         if self.state not in AU_STATES:
-            raise ValueError(f"unknown Australian state {self.state!r}: use one of "
-                             f"{', '.join(AU_STATES)}")
+            raise ValueError(
+                f"unknown Australian state {self.state!r}: use one of {', '.join(AU_STATES)}"
+            )
         # Freeze private copies: a caller mutating its dict must not change a frozen schedule.
         object.__setattr__(self, "skips", MappingProxyType(dict(self.skips)))
         object.__setattr__(self, "moves", MappingProxyType(dict(self.moves)))
@@ -180,8 +184,9 @@ def meetings_between(schedule: MeetingSchedule, start: datetime, end: datetime) 
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     zone = schedule.zone
     slack = schedule._reach + timedelta(days=1)  # a day covers any zone's offset from `start`'s
-    originals = _originals(schedule, start.astimezone(zone).date() - slack,
-                           end.astimezone(zone).date() + slack)
+    originals = _originals(
+        schedule, start.astimezone(zone).date() - slack, end.astimezone(zone).date() + slack
+    )
     found = [m for m in (_meeting(schedule, d) for d in originals) if start <= m.starts_at < end]
     return sorted(found, key=lambda m: (m.starts_at, m.original_date))
 
@@ -206,8 +211,9 @@ def next_meeting(schedule: MeetingSchedule, now: datetime) -> Meeting | None:
     return None
 
 
-def due_to_post(schedule: MeetingSchedule, now: datetime,
-                last_posted_key: str | None = None) -> Meeting | None:
+def due_to_post(
+    schedule: MeetingSchedule, now: datetime, last_posted_key: str | None = None
+) -> Meeting | None:
     """The meeting whose digest belongs in the channel now: post_at <= now < starts_at.
 
     Called on every tick and on start-up, so a digest missed while the bot was down still goes
@@ -218,8 +224,11 @@ def due_to_post(schedule: MeetingSchedule, now: datetime,
     now = now.astimezone(UTC)
     window = meetings_between(schedule, now, now + schedule.post_before + timedelta(seconds=1))
     for meeting in window:
-        if (not meeting.skipped and meeting.post_at <= now < meeting.starts_at
-                and meeting.key != last_posted_key):
+        if (
+            not meeting.skipped
+            and meeting.post_at <= now < meeting.starts_at
+            and meeting.key != last_posted_key
+        ):
             return meeting
     return None
 
@@ -247,16 +256,20 @@ def previous_meeting(schedule: MeetingSchedule, meeting: Meeting) -> Meeting | N
     end = meeting.starts_at.astimezone(UTC)
     chunk = timedelta(weeks=8 * schedule.every_weeks)
     while end > floor:
-        earlier = [m for m in meetings_between(schedule, end - chunk, end)
-                   if not m.skipped and m.key != meeting.key]
+        earlier = [
+            m
+            for m in meetings_between(schedule, end - chunk, end)
+            if not m.skipped and m.key != meeting.key
+        ]
         if earlier:
             return earlier[-1]
         end -= chunk
     return None
 
 
-def format_schedule(meetings: Iterable[Meeting],
-                    day: Callable[[date], str] | None = None) -> list[str]:
+def format_schedule(
+    meetings: Iterable[Meeting], day: Callable[[date], str] | None = None
+) -> list[str]:
     """Human lines for `postmortem-bot digest --schedule`, in the meeting's own time zone.
 
     `day` formats a meeting's date (Slack passes its "Fri 11 Dec" style); by default the year
@@ -264,13 +277,18 @@ def format_schedule(meetings: Iterable[Meeting],
     """
     lines = []
     for m in meetings:
-        when = (day(m.starts_at.date()) if day
-                else f"{m.starts_at:%a} {m.starts_at.day} {m.starts_at:%b %Y}")
+        when = (
+            day(m.starts_at.date())
+            if day
+            else f"{m.starts_at:%a} {m.starts_at.day} {m.starts_at:%b %Y}"
+        )
         if m.skipped:
             lines.append(f"{when} — skipped ({m.reason})")
             continue
-        moved = (f" (moved from {m.original_date:%a} {m.original_date.day} "
-                 f"{m.original_date:%b})" if m.moved else "")
-        lines.append(f"{when} {m.starts_at:%H:%M %Z}{moved} — digest at "
-                     f"{m.post_at:%a %H:%M %Z}")
+        moved = (
+            f" (moved from {m.original_date:%a} {m.original_date.day} {m.original_date:%b})"
+            if m.moved
+            else ""
+        )
+        lines.append(f"{when} {m.starts_at:%H:%M %Z}{moved} — digest at {m.post_at:%a %H:%M %Z}")
     return lines

@@ -211,13 +211,17 @@ class Stage(_Strict):
         if self.short_name is None:
             return None
         if len(self.name) <= TITLE_MAX:
-            return (f"the name {self.name!r} fits in a modal title ({TITLE_MAX} characters): "
-                    "leave short_name out")
+            return (
+                f"the name {self.name!r} fits in a modal title ({TITLE_MAX} characters): "
+                "leave short_name out"
+            )
         name, short = _title_words(self.name), _title_words(self.short_name)
         rest = iter(name)
         if not short or short[0] != name[0] or not all(word in rest for word in short):
-            return (f"short_name {self.short_name!r} must be words of the name {self.name!r}, "
-                    "in order, starting with its first")
+            return (
+                f"short_name {self.short_name!r} must be words of the name {self.name!r}, "
+                "in order, starting with its first"
+            )
         return None
 
     def field(self, key: str) -> FieldDef:
@@ -252,8 +256,9 @@ class Stage(_Strict):
         for position, f in enumerate(self.fields):
             self._check_not_before(f, None, ("fields", position, "not_before"))
             for sub_position, sub in enumerate(f.fields):
-                self._check_not_before(sub, f, ("fields", position, "fields", sub_position,
-                                                 "not_before"))
+                self._check_not_before(
+                    sub, f, ("fields", position, "fields", sub_position, "not_before")
+                )
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")
@@ -262,22 +267,24 @@ class Stage(_Strict):
                     raise ValueError(f"check names unknown field {ref!r}")
         return self
 
-
-    def _check_not_before(self, f: FieldDef, group: FieldDef | None,
-                          loc: tuple[str | int, ...]) -> None:
+    def _check_not_before(
+        self, f: FieldDef, group: FieldDef | None, loc: tuple[str | int, ...]
+    ) -> None:
         """A same-stage `not_before` names a date field of the item or of the stage."""
         if not f.not_before or "." in f.not_before:
             return  # another stage's field: the workflow checks it
         siblings = {s.key: s for s in group.fields} if group else {}
         target = siblings.get(f.not_before) or next(
-            (g for g in self.fields if g.key == f.not_before), None)
+            (g for g in self.fields if g.key == f.not_before), None
+        )
         if target is None:
             raise Located(loc, f"{f.not_before!r} is not a field of this stage")
         if target.type != FieldType.DATE:
             raise Located(loc, f"{f.not_before!r} is a {target.type} field, not a date")
 
-    def date_bound(self, f: FieldDef, row: Mapping[str, Any], answers: Mapping[str, Any]
-                   ) -> tuple[FieldDef, Any] | None:
+    def date_bound(
+        self, f: FieldDef, row: Mapping[str, Any], answers: Mapping[str, Any]
+    ) -> tuple[FieldDef, Any] | None:
         """The same-stage field `f.not_before` names and its answer (the item's own first)."""
         if not f.not_before or "." in f.not_before:
             return None
@@ -332,20 +339,30 @@ class Workflow(_Strict):
                     self._check_prefill(index, f, ("stages", index, "fields", position))
                 subs = [(f, ("stages", index, "fields", position))] + [
                     (sub, ("stages", index, "fields", position, "fields", n))
-                    for n, sub in enumerate(f.fields)]
+                    for n, sub in enumerate(f.fields)
+                ]
                 for date_field, where in subs:
                     if date_field.not_before and "." in date_field.not_before:
-                        bound = self.answer_of(index, date_field.not_before,
-                                               (*where, "not_before"))
+                        bound = self.answer_of(index, date_field.not_before, (*where, "not_before"))
                         if bound.type != FieldType.DATE:
-                            raise Located((*where, "not_before"),
-                                          f"{date_field.not_before} is a {bound.type} field, "
-                                          "not a date")
+                            raise Located(
+                                (*where, "not_before"),
+                                f"{date_field.not_before} is a {bound.type} field, not a date",
+                            )
                 for sub_position, sub in enumerate(f.fields):
                     if sub.prefill_from:
-                        raise Located(("stages", index, "fields", position, "fields",
-                                       sub_position, "prefill_from"),
-                                      "prefill_from is for fields outside groups")
+                        raise Located(
+                            (
+                                "stages",
+                                index,
+                                "fields",
+                                position,
+                                "fields",
+                                sub_position,
+                                "prefill_from",
+                            ),
+                            "prefill_from is for fields outside groups",
+                        )
         return self
 
     def _check_prefill(self, index: int, f: FieldDef, loc: tuple[str | int, ...]) -> None:
@@ -353,8 +370,9 @@ class Workflow(_Strict):
         where = (*loc, "prefill_from")
         source = self.answer_of(index, str(f.prefill_from), where)
         if source.type != f.type or f.type == FieldType.GROUP:
-            raise Located(where, f"{f.prefill_from} is a {source.type} field; "
-                                 f"{f.key!r} is a {f.type} field")
+            raise Located(
+                where, f"{f.prefill_from} is a {source.type} field; {f.key!r} is a {f.type} field"
+            )
 
     def answer_of(self, index: int, ref: str, loc: tuple[str | int, ...]) -> FieldDef:
         """The field `stage.field` of a stage before stage number `index`."""

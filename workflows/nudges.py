@@ -177,8 +177,9 @@ def _overdue_days(due: date, policy: NudgePolicy, from_day: date) -> Iterator[da
         day = add_working_days(day, step, state)
 
 
-def _owner_nudges(item: ItemSchedule, policy: NudgePolicy, zone: ZoneInfo, floor: datetime
-                  ) -> Iterator[PlannedNudge]:
+def _owner_nudges(
+    item: ItemSchedule, policy: NudgePolicy, zone: ZoneInfo, floor: datetime
+) -> Iterator[PlannedNudge]:
     """Owner nudges at or after `floor`, in time order (endless: the overdue series)."""
     due, state = item.due_date, policy.state
 
@@ -197,8 +198,9 @@ def _owner_nudges(item: ItemSchedule, policy: NudgePolicy, zone: ZoneInfo, floor
             yield PlannedNudge(item.item_id, kind, day.isoformat(), at)
 
 
-def _one_off_nudges(item: ItemSchedule, policy: NudgePolicy, zone: ZoneInfo, floor: datetime
-                    ) -> list[PlannedNudge]:
+def _one_off_nudges(
+    item: ItemSchedule, policy: NudgePolicy, zone: ZoneInfo, floor: datetime
+) -> list[PlannedNudge]:
     """The snoozed nudge and the escalation, when they fall at or after `floor`."""
     out = []
     until = item.snoozed_until
@@ -217,8 +219,9 @@ def _order(nudge: PlannedNudge) -> tuple[datetime, str]:
     return (nudge.at, nudge.kind)
 
 
-def _nudges_from(item: ItemSchedule, policy: NudgePolicy, start: datetime
-                 ) -> Iterator[PlannedNudge]:
+def _nudges_from(
+    item: ItemSchedule, policy: NudgePolicy, start: datetime
+) -> Iterator[PlannedNudge]:
     """Every nudge at or after `start`, in time order; lazy, because the overdue series is
     endless. planned_nudges and next_nudge_at both read this, so they cannot disagree."""
     _require_aware(start, "start")
@@ -230,12 +233,16 @@ def _nudges_from(item: ItemSchedule, policy: NudgePolicy, start: datetime
     zone = owner_zone(item, policy)
     floor = max(start, item.assigned_at)
     owner_floor = floor if item.snoozed_until is None else max(floor, item.snoozed_until)
-    return heapq.merge(_owner_nudges(item, policy, zone, owner_floor),
-                       _one_off_nudges(item, policy, zone, floor), key=_order)
+    return heapq.merge(
+        _owner_nudges(item, policy, zone, owner_floor),
+        _one_off_nudges(item, policy, zone, floor),
+        key=_order,
+    )
 
 
-def planned_nudges(item: ItemSchedule, policy: NudgePolicy, start: datetime, end: datetime
-                   ) -> list[PlannedNudge]:
+def planned_nudges(
+    item: ItemSchedule, policy: NudgePolicy, start: datetime, end: datetime
+) -> list[PlannedNudge]:
     """Every nudge with start <= at < end, in time order (ties by kind). Costs the nudges in
     the range, however long the item has been overdue."""
     _require_aware(end, "end")
@@ -250,9 +257,10 @@ def next_nudge_at(item: ItemSchedule, policy: NudgePolicy, after: datetime) -> d
     return following.at if following else None
 
 
-def classify(nudge: PlannedNudge, now: datetime, catch_up: timedelta = timedelta(hours=24)
-             ) -> Verdict:
-    """"future" until it is due; "send" up to `catch_up` late (inclusive); after that "missed",
+def classify(
+    nudge: PlannedNudge, now: datetime, catch_up: timedelta = timedelta(hours=24)
+) -> Verdict:
+    """ "future" until it is due; "send" up to `catch_up` late (inclusive); after that "missed",
     recorded rather than sent, so a bot that was down does not DM a burst of stale reminders."""
     _require_aware(now, "now")
     if nudge.at > now:
@@ -260,8 +268,9 @@ def classify(nudge: PlannedNudge, now: datetime, catch_up: timedelta = timedelta
     return "missed" if now - nudge.at > catch_up else "send"
 
 
-def snooze_until(choice: SnoozeChoice | date, now: datetime, tz: str | None,
-                 policy: NudgePolicy) -> datetime:
+def snooze_until(
+    choice: SnoozeChoice | date, now: datetime, tz: str | None, policy: NudgePolicy
+) -> datetime:
     """When a snooze ends (UTC): "1_working_day" is the next working day after today,
     "1_week" is today + 7 days, a date is that date; each at the working hour in `tz`, moved to
     the next working day when it is not one. A chosen date whose working hour has already

@@ -35,13 +35,35 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 FIRST_ONLY = frozenset({"summary", "impact"})  # one answer says it; the others would repeat it
 # Support post-mortems (seed 001): the labels of the report's facts, in this order.
-SUPPORT_LABELS = ("trigger", "customer_type", "category", "product", "ticket_link", "ces_score",
-                  "ticket_owner", "belongs_to", "contacted", "team_aware", "related_task",
-                  "action_point_needed", "missing_feature", "kb_article")
-TIMELINE_KEYS = ("campaign_start", "campaign_end", "sync_date", "kickoff_date", "review_date",
-                 "invoice_date", "presented_on")
-_STOP = ("a an and are as at be by for from has in is it of on or our the this to was we were "
-         "with review post mortem postmortem")
+SUPPORT_LABELS = (
+    "trigger",
+    "customer_type",
+    "category",
+    "product",
+    "ticket_link",
+    "ces_score",
+    "ticket_owner",
+    "belongs_to",
+    "contacted",
+    "team_aware",
+    "related_task",
+    "action_point_needed",
+    "missing_feature",
+    "kb_article",
+)
+TIMELINE_KEYS = (
+    "campaign_start",
+    "campaign_end",
+    "sync_date",
+    "kickoff_date",
+    "review_date",
+    "invoice_date",
+    "presented_on",
+)
+_STOP = (
+    "a an and are as at be by for from has in is it of on or our the this to was we were "
+    "with review post mortem postmortem"
+)
 STOPWORDS = frozenset(_STOP.split())
 
 
@@ -101,8 +123,12 @@ def escalated_fields(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> 
         given = answers.get(stage.key) or {}
         for d in stage.decisions:
             chosen = next((o for o in d.options if o.value == given.get(d.key)), None)
-            if d.comment_field and chosen and chosen.follow_up and (
-                    chosen.follow_up.kind == "escalation"):
+            if (
+                d.comment_field
+                and chosen
+                and chosen.follow_up
+                and (chosen.follow_up.kind == "escalation")
+            ):
                 keys.add(d.comment_field)
     return keys
 
@@ -127,8 +153,9 @@ def plain(f: FieldDef, value: Any) -> Fact:
     t = f.type
     if t == FieldType.USER:
         return Fact(label, str(value), "user")
-    if t == FieldType.URL or (t == FieldType.TRACKER_TASK
-                              and str(value).startswith(("https://", "http://"))):
+    if t == FieldType.URL or (
+        t == FieldType.TRACKER_TASK and str(value).startswith(("https://", "http://"))
+    ):
         return Fact(label, str(value), "url")
     if t == FieldType.YES_NO:
         return Fact(label, "Yes" if value else "No")
@@ -146,8 +173,9 @@ def plain(f: FieldDef, value: Any) -> Fact:
     return Fact(label, str(value))
 
 
-def _fields(workflow: Workflow,
-            answers: dict[str, dict[str, Any]]) -> Iterator[tuple[Stage, FieldDef, Any]]:
+def _fields(
+    workflow: Workflow, answers: dict[str, dict[str, Any]]
+) -> Iterator[tuple[Stage, FieldDef, Any]]:
     for stage in workflow.stages:
         given = answers.get(stage.key) or {}
         for f in stage.fields:
@@ -166,10 +194,16 @@ def _pass_text(stage: Stage, answers: dict[str, Any], shown: frozenset[str]) -> 
         if chosen is None:
             continue
         # A bare "Yes" means nothing without its question; "Revision required" says it all.
-        text = (f"{d.question} {chosen.label}" if chosen.label.lower() in YES_NO_LABELS
-                else chosen.label)
-        comment = (answers.get(d.comment_field)
-                   if d.comment_field and d.comment_field not in shown else None)
+        text = (
+            f"{d.question} {chosen.label}"
+            if chosen.label.lower() in YES_NO_LABELS
+            else chosen.label
+        )
+        comment = (
+            answers.get(d.comment_field)
+            if d.comment_field and d.comment_field not in shown
+            else None
+        )
         if isinstance(comment, str) and comment.strip():
             text += " — " + _clip(" ".join(comment.split()), 300)
         parts.append(text)
@@ -181,8 +215,11 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def decision_passes(workflow: Workflow, passes: list[tuple[str, dict[str, Any]]],
-                    shown: frozenset[str] = frozenset()) -> tuple[Passes, ...]:
+def decision_passes(
+    workflow: Workflow,
+    passes: list[tuple[str, dict[str, Any]]],
+    shown: frozenset[str] = frozenset(),
+) -> tuple[Passes, ...]:
     """Every stage's decisions, pass by pass, from (stage key, answers) oldest first.
 
     A stage sent back and decided again keeps each pass: the first "Revision required" and its
@@ -196,8 +233,9 @@ def decision_passes(workflow: Workflow, passes: list[tuple[str, dict[str, Any]]]
     for stage in workflow.stages:
         if not stage.decisions:
             continue
-        texts = tuple(t for t in (_pass_text(stage, a, shown)
-                                  for a in by_stage.get(stage.key, [])) if t)
+        texts = tuple(
+            t for t in (_pass_text(stage, a, shown) for a in by_stage.get(stage.key, [])) if t
+        )
         if texts:
             out.append(Passes(stage.name, texts, stage.key))
     return tuple(out)
@@ -220,14 +258,16 @@ def budget_table(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> tupl
         return f"{text:>14}"
 
     pct = f" ({c.variance_pct:+}%)" if c.variance_pct is not None else ""
-    return (f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
-            f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
-            f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
-            f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}")
+    return (
+        f"{'':<9}{'incl. GST':>14}{'excl. GST':>14}",
+        f"{'Budget':<9}{cell(c.budget.incl)}{cell(c.budget.excl)}",
+        f"{'Actual':<9}{cell(c.actual.incl)}{cell(c.actual.excl)}",
+        f"{'Variance':<9}{cell(c.variance_incl, True)}{cell(c.variance_excl, True)}{pct}",
+    )
 
 
 def parse_tags(text: str | None) -> list[str]:
-    """"Black Friday, email ,email" -> ["black-friday", "email"]: lower-case, unique, in order."""
+    """ "Black Friday, email ,email" -> ["black-friday", "email"]: lower-case, unique, in order."""
     seen: list[str] = []
     for raw in re.split(r"[,;#\n]", text or ""):
         tag = slug(raw)
@@ -240,10 +280,15 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
-def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-          action_items: list[dict[str, Any]] | None = None, *,
-          improvements_confirmed_by: str | None = None,
-          passes: list[tuple[str, dict[str, Any]]] | None = None) -> ReportData:
+def build(
+    workflow: Workflow,
+    title: str,
+    answers: dict[str, dict[str, Any]],
+    action_items: list[dict[str, Any]] | None = None,
+    *,
+    improvements_confirmed_by: str | None = None,
+    passes: list[tuple[str, dict[str, Any]]] | None = None,
+) -> ReportData:
     """Everything the report shows, from the review's current answers and action items.
 
     `passes` is every submission that moved the review, (stage key, answers) oldest first; by
@@ -264,8 +309,9 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
     timeline = tuple(plain(*by_key[k]) for k in TIMELINE_KEYS if k in by_key)
     for _, f, value in _fields(workflow, answers):
         if f.key == "milestones":
-            timeline += tuple(Fact(row.get("milestone", ""), row.get("due_date", ""), "date")
-                              for row in value)
+            timeline += tuple(
+                Fact(row.get("milestone", ""), row.get("due_date", ""), "date") for row in value
+            )
     labels: tuple[Fact, ...] = ()
     if workflow.key == "support_postmortem":
         labels = tuple(plain(*by_key[k]) for k in SUPPORT_LABELS if k in by_key)
@@ -275,19 +321,26 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
     team = by_key.get("belongs_to")
     share = by_key.get("share_at_meeting")
     tags = [slug(workflow.key.split("_")[0])]
-    for extra in (category[1] if category else None, product[1] if product else None,
-                  team[1] if team else None):
+    for extra in (
+        category[1] if category else None,
+        product[1] if product else None,
+        team[1] if team else None,
+    ):
         if extra:
             tags.append(slug(str(extra)))
     tags += parse_tags(free[1] if free else None)
     text_timeline = by_key.get("timeline")
     return ReportData(
-        title=title, workflow_key=workflow.key, workflow_name=workflow.name,
-        sections={k: "\n\n".join(v[:1] if k in FIRST_ONLY else v)
-                  for k, v in sections.items() if v},
+        title=title,
+        workflow_key=workflow.key,
+        workflow_name=workflow.name,
+        sections={
+            k: "\n\n".join(v[:1] if k in FIRST_ONLY else v) for k, v in sections.items() if v
+        },
         rca_method=plain(*rca).value if rca else None,
         timeline_text=str(text_timeline[1]) if text_timeline else None,
-        timeline=timeline, labels=labels,
+        timeline=timeline,
+        labels=labels,
         action_items=tuple(action_items or ()),
         tags=tuple(dict.fromkeys(t for t in tags if t)),
         share_at_meeting=bool(share[1]) if share else False,
@@ -297,9 +350,12 @@ def build(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
         improvements_confirmed_by=improvements_confirmed_by,
         budget=budget_table(workflow, answers),
         decisions=decision_passes(
-            workflow, passes if passes is not None else [
-                (s.key, answers[s.key]) for s in workflow.stages if s.key in answers],
-            frozenset(k for keys in SECTIONS.values() for k in keys)),
+            workflow,
+            passes
+            if passes is not None
+            else [(s.key, answers[s.key]) for s in workflow.stages if s.key in answers],
+            frozenset(k for keys in SECTIONS.values() for k in keys),
+        ),
     )
 
 

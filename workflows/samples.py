@@ -76,8 +76,8 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
     "campaign_postmortem": {
         "category": "email",
         "performance_data": "Sent to 48,200 subscribers. Open rate 31% (target 35%), click-through "
-                            "2.4%, 612 orders, $41,800 revenue. Figures from the email platform "
-                            "and the shop's order report.",
+        "2.4%, 612 orders, $41,800 revenue. Figures from the email platform "
+        "and the shop's order report.",
         "advertised": ["two_price", "refund_terms"],
         "budget": {"amount": "12000.00", "gst": "inclusive"},
         "actual_spend": {"amount": "11800.00", "gst": "inclusive"},
@@ -86,37 +86,37 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
         "performance_report": "https://reports.example.com/campaigns/black-friday",
         "feedback_survey": "https://forms.example.com/black-friday-feedback",
         "initial_themes": "Subject line cut off on mobile; the discount code worked only on the "
-                          "second try for some customers; strong response to free shipping.",
+        "second try for some customers; strong response to free shipping.",
         "refund_policy_text": "Change of mind returns within 30 days. Faulty items: refund, "
-                              "repair or replacement as the Australian Consumer Law provides.",
+        "repair or replacement as the Australian Consumer Law provides.",
         "agenda": "1. Figures  2. What went well  3. What did not  4. Why  5. Actions",
         "went_well": "Free shipping drove most orders; the landing page loaded fast and stock "
-                     "held up for the whole weekend.",
+        "held up for the whole weekend.",
         "went_wrong": "The subject line was cut off on mobile, so the offer was not visible in "
-                      "the inbox; the discount code failed on the first try for about 5% of "
-                      "customers.",
+        "the inbox; the discount code failed on the first try for about 5% of "
+        "customers.",
         "discussion_notes": "The template was last tested on desktop only. The code failure came "
-                            "from a cache that refreshed every 15 minutes after launch.",
+        "from a cache that refreshed every 15 minutes after launch.",
         "rca_method": "five_whys",
         "root_causes": "Why was the offer hidden? The subject line was 68 characters. Why? The "
-                       "template has no length check and tests run on desktop only.",
+        "template has no length check and tests run on desktop only.",
         "success_factors": "A single clear offer; stock confirmed with the warehouse a week "
-                           "before.",
+        "before.",
         "summary": "The Black Friday email sold well, but a long subject line hid the offer on "
-                   "mobile and the discount code failed for some customers at launch.",
+        "mobile and the discount code failed for some customers at launch.",
         "impact": "About 4 points of open rate below target; roughly 300 customers needed a "
-                  "second try or a support chat to use the code.",
+        "second try or a support chat to use the code.",
         "lessons": "Preview every campaign email on a phone before it is scheduled, and keep "
-                   "subject lines under 40 characters.",
+        "subject lines under 40 characters.",
         "recommendations": "Add a subject-length check to the template; warm the discount cache "
-                           "before launch; test on mobile and desktop.",
+        "before launch; test on mobile and desktop.",
     },
     "service_delivery": {
         "customer_name": "Acme Pty Ltd",
         "objectives": "Photograph and publish the spring catalogue (120 products) by 15 March; "
-                      "two review rounds with the customer.",
+        "two review rounds with the customer.",
         "communication_plan": "Weekly call on Mondays; shared board for approvals; the account "
-                              "manager answers within one working day.",
+        "manager answers within one working day.",
         "plan_summary": "Week 1 shoot, week 2 editing, week 3 customer review, week 4 publish.",
         "resources": "Photographer 3 days, editor 5 days, copywriter 2 days.",
         "deliverables": "120 product photos, 24 lifestyle shots, catalogue copy and layout.",
@@ -126,7 +126,7 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
         "quality_score": "92",
         "defects": "3",
         "acceptance_criteria": "Every product pictured, captions match the price list, "
-                               "approved by the marketing manager.",
+        "approved by the marketing manager.",
         "customer_feedback": "Happy with the photos; asked for the cover image to be brighter.",
         "accepted_by": "Jordan Lee, Marketing Manager",
         "invoice_number": "INV-0042",
@@ -134,7 +134,7 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
         "went_well": "The shoot plan kept the team on schedule despite two late products.",
         "went_wrong": "Captions were checked against an old price list.",
         "lessons": "Check captions against the customer's current price list, not the one from "
-                   "kickoff.",
+        "kickoff.",
         "recommendations": "Ask the customer for the price list again in week 3.",
     },
     "support_postmortem": {
@@ -144,21 +144,21 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
         "ces_score": "3",
         "ticket_link": "https://help.example.com/tickets/4821",
         "what_happened": "A customer returned a faulty kettle and waited 21 days for the "
-                         "refund; they contacted us four times.",
+        "refund; they contacted us four times.",
         "customer_impact": "Four contacts and three weeks without their money; rated the "
-                           "ticket 3 out of 7.",
+        "ticket 3 out of 7.",
         "timeline": "2 Nov return received; 9 Nov inspected; 20 Nov refund approved; 23 Nov "
-                    "refund paid.",
+        "refund paid.",
         "root_causes": "Refunds over $100 need a second approval, and the approval queue is "
-                       "checked weekly, not daily.",
+        "checked weekly, not daily.",
         "belongs_to": "support",
         "summary": "A faulty-item refund took 21 days because the approval queue was checked "
-                   "weekly.",
+        "weekly.",
         "impact": "One customer waited three weeks and contacted us four times.",
         "root_cause": "The second approval for refunds over $100 waits for a weekly check.",
         "resolution": "Refund paid; the approval queue is now checked every morning.",
         "lessons": "Faulty-item refunds are owed without delay under the ACL; nothing should "
-                   "wait on a weekly routine.",
+        "wait on a weekly routine.",
         "action_point_needed": True,
         "proposed_solution": "Alert the team lead when a refund waits more than 2 working days.",
         "missing_feature": False,
@@ -167,13 +167,19 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 _DECISIONS = {"systemic_issues": "no", "risk_mitigation": "no"}  # what most reviews answer
-_ITEMS = ("Add a subject-length check to the email template",
-          "Test every campaign email on a phone before scheduling")
+_ITEMS = (
+    "Add a subject-length check to the email template",
+    "Test every campaign email on a phone before scheduling",
+)
 
 
-def example_answers(stage: Stage, workflow_key: str, today: date,
-                    user: str = SAMPLE_USER,
-                    earlier: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def example_answers(
+    stage: Stage,
+    workflow_key: str,
+    today: date,
+    user: str = SAMPLE_USER,
+    earlier: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Answers that read like a real review: facts, dates around `today`, the usual decisions.
 
     For the sandbox's "Fill with example answers", where "What went well 1" and "GST-free: Yes"
@@ -183,8 +189,15 @@ def example_answers(stage: Stage, workflow_key: str, today: date,
     """
     answers = sample_answers(stage)
     texts = {**_COMMON, **_EXAMPLES.get(workflow_key, {})}
-    offsets = {"campaign_start": -28, "campaign_end": -14, "sync_date": -3, "kickoff_date": -40,
-               "review_date": -5, "invoice_date": 0, "presented_on": 0}
+    offsets = {
+        "campaign_start": -28,
+        "campaign_end": -14,
+        "sync_date": -3,
+        "kickoff_date": -40,
+        "review_date": -5,
+        "invoice_date": 0,
+        "presented_on": 0,
+    }
     for f in stage.fields:
         if f.key in texts:
             answers[f.key] = texts[f.key]
@@ -215,18 +228,40 @@ def example_answers(stage: Stage, workflow_key: str, today: date,
 def _example_rows(f: FieldDef, today: date, user: str) -> list[dict[str, Any]]:
     due = today + timedelta(days=14)
     if f.role == "invoice_lines":
-        return [{"description": "Product photography, half day", "quantity": "2",
-                 "unit_price": {"amount": "450.00", "gst": "exclusive"}, "gst_free": False},
-                {"description": "Catalogue copywriting", "quantity": "1",
-                 "unit_price": {"amount": "600.00", "gst": "exclusive"}, "gst_free": False}]
+        return [
+            {
+                "description": "Product photography, half day",
+                "quantity": "2",
+                "unit_price": {"amount": "450.00", "gst": "exclusive"},
+                "gst_free": False,
+            },
+            {
+                "description": "Catalogue copywriting",
+                "quantity": "1",
+                "unit_price": {"amount": "600.00", "gst": "exclusive"},
+                "gst_free": False,
+            },
+        ]
     if f.key == "risks":
-        return [{"risk": "Products arrive late for the shoot", "likelihood": "medium",
-                 "impact": "high", "mitigation": "Book a second shoot session"}]
+        return [
+            {
+                "risk": "Products arrive late for the shoot",
+                "likelihood": "medium",
+                "impact": "high",
+                "mitigation": "Book a second shoot session",
+            }
+        ]
     if f.key == "milestones":
-        return [{"milestone": "Photos approved by the customer",
-                 "due_date": (today - timedelta(days=20)).isoformat(), "owner": user}]
+        return [
+            {
+                "milestone": "Photos approved by the customer",
+                "due_date": (today - timedelta(days=20)).isoformat(),
+                "owner": user,
+            }
+        ]
     if f.role == "action_items":
-        return [{"title": title, "owner": user, "due_date": due.isoformat()}
-                for title in _ITEMS[: max(f.min_items, 1)]]
-    return [{sub.key: sample_value(sub, i) for sub in f.fields}
-            for i in range(max(f.min_items, 1))]
+        return [
+            {"title": title, "owner": user, "due_date": due.isoformat()}
+            for title in _ITEMS[: max(f.min_items, 1)]
+        ]
+    return [{sub.key: sample_value(sub, i) for sub in f.fields} for i in range(max(f.min_items, 1))]

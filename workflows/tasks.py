@@ -18,8 +18,10 @@ HINT = "Paste the task's link, or its id: PM-12, #12, 86a1b2c3d"
 _URLS = (
     ("clickup", re.compile(r"^https?://(?:app\.)?clickup\.com/t/(?:\d+/)?([\w-]+)/?$", re.I)),
     ("jira", re.compile(r"^https?://[^/]+/browse/([A-Z][A-Z0-9_]+-\d+)/?(?:\?.*)?$", re.I)),
-    ("linear", re.compile(r"^https?://linear\.app/[^/]+/issue/([A-Z][A-Z0-9]*-\d+)(?:/.*)?$",
-                          re.I)),
+    (
+        "linear",
+        re.compile(r"^https?://linear\.app/[^/]+/issue/([A-Z][A-Z0-9]*-\d+)(?:/.*)?$", re.I),
+    ),
     ("github", re.compile(r"^https?://[^/]+/[\w.-]+/[\w.-]+/issues/(\d+)/?(?:[?#].*)?$")),
 )
 _IDS = (

@@ -144,7 +144,7 @@ def _message(error: ErrorDetails, field: str | None) -> str:
         return f"{field}: must be a number"
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
     if field and message.startswith(f"{field}: "):
-        message = message[len(field) + 2:]
+        message = message[len(field) + 2 :]
     return f"{field}: {message}" if field else message
 
 
@@ -235,8 +235,9 @@ def easiness_1_to_7(event: TicketEvent, rules: CesRules) -> Decimal | None:
 # --- staleness ---------------------------------------------------------------------------------
 
 
-def is_stale(opened_at: datetime, closed_at: datetime | None, now: datetime,
-             after: timedelta = STALE_AFTER) -> bool:
+def is_stale(
+    opened_at: datetime, closed_at: datetime | None, now: datetime, after: timedelta = STALE_AFTER
+) -> bool:
     """Still open more than `after` (14 days) after it was opened."""
     if opened_at.tzinfo is None or now.tzinfo is None:
         raise ValueError("is_stale needs aware datetimes")

@@ -29,8 +29,13 @@ log = logging.getLogger(__name__)
 MAX_LISTED = 15
 
 
-def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.Change,
-                  respond: Respond | None = None) -> None:
+def _after_change(
+    rt: Runtime,
+    client: WebClient,
+    body: dict,
+    change: reminders.Change,
+    respond: Respond | None = None,
+) -> None:
     """Show the item as it is now wherever it was clicked, then the review's message."""
     if change.item is None:
         return
@@ -45,8 +50,14 @@ def _after_change(rt: Runtime, client: WebClient, body: dict, change: reminders.
         reminders.ask_to_confirm(rt, change.review_id)
 
 
-def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemView,
-                  card: tuple[str, str] | None, respond: Respond | None = None) -> None:
+def _show_current(
+    rt: Runtime,
+    client: WebClient,
+    body: dict,
+    item: views.ItemView,
+    card: tuple[str, str] | None,
+    respond: Respond | None = None,
+) -> None:
     """Rewrite the item's card, and the message clicked if it is another one.
 
     A click on any other message (a reminder card from before cards were kept, a list) acts on
@@ -67,8 +78,13 @@ def _show_current(rt: Runtime, client: WebClient, body: dict, item: views.ItemVi
     if card:
         client.chat_update(channel=card[0], ts=card[1], **views.item_blocks(item, "Action item"))
     if clicked and clicked != card:
-        client.chat_update(channel=clicked[0], ts=clicked[1], **views.item_blocks(
-            item, "Action item", buttons=False, card_link=reminders.card_link(rt, card)))
+        client.chat_update(
+            channel=clicked[0],
+            ts=clicked[1],
+            **views.item_blocks(
+                item, "Action item", buttons=False, card_link=reminders.card_link(rt, card)
+            ),
+        )
     if container.get("is_ephemeral") and respond is not None:
         respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
 
@@ -79,9 +95,9 @@ def _tell(client: WebClient, body: dict, text: str, *, escaped: bool = False) ->
     as mrkdwn (`escaped`)."""
     user_id = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or (
-        client.conversations_open(users=user_id)["channel"]["id"])
-    client.chat_postEphemeral(channel=channel, user=user_id,
-                              text=text if escaped else escape(text))
+        client.conversations_open(users=user_id)["channel"]["id"]
+    )
+    client.chat_postEphemeral(channel=channel, user=user_id, text=text if escaped else escape(text))
 
 
 def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
@@ -100,8 +116,14 @@ def guarded(rt: Runtime, body: dict, item_id: int, client: WebClient) -> bool:
     return False
 
 
-def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
-         respond: Respond | None = None) -> None:
+def done(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    rt: Runtime,
+    respond: Respond | None = None,
+) -> None:
     ack()
     item_id = int(action["value"])
     if guarded(rt, body, item_id, client):
@@ -109,15 +131,27 @@ def done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
         _after_change(rt, client, body, change, respond)
 
 
-def snooze(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
-           respond: Respond | None = None) -> None:
+def snooze(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    rt: Runtime,
+    respond: Respond | None = None,
+) -> None:
     ack()
     item_id, choice = action["selected_option"]["value"].split(":", 1)
     _snooze(rt, body, int(item_id), choice, client, respond)
 
 
-def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
-                respond: Respond | None = None) -> None:
+def snooze_date(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    rt: Runtime,
+    respond: Respond | None = None,
+) -> None:
     ack()
     item_id = int(action["block_id"].split(".")[1])
     chosen = date.fromisoformat(action["selected_date"])
@@ -128,8 +162,9 @@ def snooze_date(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runti
     _snooze(rt, body, item_id, chosen, client, respond)
 
 
-def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient,
-            respond: Respond | None) -> None:
+def _snooze(
+    rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClient, respond: Respond | None
+) -> None:
     if not guarded(rt, body, item_id, client):
         return
     with transaction(rt.sessions) as session:
@@ -144,8 +179,14 @@ def _snooze(rt: Runtime, body: dict, item_id: int, choice: Any, client: WebClien
     _after_change(rt, client, body, change, respond)
 
 
-def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime,
-                   respond: Respond | None = None) -> None:
+def status_clicked(
+    ack: Ack,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    rt: Runtime,
+    respond: Respond | None = None,
+) -> None:
     """Open the status modal; for a done item (an older message's button) it asks to reopen."""
     ack()
     item_id = int(action["value"])
@@ -161,8 +202,9 @@ def status_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Ru
     if refused:
         _tell(client, body, refused)
     else:
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.status_modal(view, home=clicked_on_home(body)))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.status_modal(view, home=clicked_on_home(body))
+        )
     if refused or view.status == "done":  # clicked on an older message: show it as it is now
         _show_current(rt, client, body, view, card, respond)
 
@@ -187,8 +229,14 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
             },
         )
         return
-    change = reminders.update_item(rt, item_id, body["user"]["id"], status=status,
-                                   status_note=note, reopen=views.REOPEN in flags)
+    change = reminders.update_item(
+        rt,
+        item_id,
+        body["user"]["id"],
+        status=status,
+        status_note=note,
+        reopen=views.REOPEN in flags,
+    )
     if change.refused:  # it was done (or cancelled) while the modal was open
         ack(response_action="errors", errors={"status": change.refused})
         return
@@ -219,11 +267,14 @@ def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: 
             return
         view = reminders.view_of(rt, item)
     if view.status in reminders.OPEN:
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.reassign_modal(view, home=clicked_on_home(body)))
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.reassign_modal(view, home=clicked_on_home(body)),
+        )
         return
-    _tell(client, body, f"“{view.title}” is already {view.status}: there is nobody to "
-                        "reassign it to.")
+    _tell(
+        client, body, f"“{view.title}” is already {view.status}: there is nobody to reassign it to."
+    )
     reminders.refresh_owner_notices(rt, item_id)
 
 
@@ -236,8 +287,12 @@ def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runt
         ack(response_action="errors", errors={"owner": "Choose who owns it now."})
         return
     if not _owner_or_admin(rt, item_id, body["user"]["id"]):
-        ack(response_action="errors", errors={
-            "owner": "Only the item's owner, the review's owner or an admin can change it."})
+        ack(
+            response_action="errors",
+            errors={
+                "owner": "Only the item's owner, the review's owner or an admin can change it."
+            },
+        )
         return
     refused, previous, review_id = reminders.reassign(rt, item_id, owner, body["user"]["id"])
     if refused:
@@ -292,8 +347,10 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     with transaction(rt.sessions) as session:
         review = store.get_review(session, int(view["private_metadata"]))
         if review is None:
-            ack(response_action="update",
-                view=notice_view("Review gone", "That review no longer exists."))
+            ack(
+                response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."),
+            )
             return
         item = store.add_action_item(
             session,
@@ -305,8 +362,10 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
             actor=body["user"]["id"],
         )
         session.flush()
-        record(session, [*reminders.assignment_effects([(item.id, True, None)]),
-                         status_effect(review.id)])
+        record(
+            session,
+            [*reminders.assignment_effects([(item.id, True, None)]), status_effect(review.id)],
+        )
     ack()
     rt.delivery_due.set()
 
@@ -363,13 +422,18 @@ def not_from_home(body: dict) -> bool:
 
 
 ITEM_ACTIONS: dict[str, Callable[..., None]] = {
-    views.DONE: done, views.SNOOZE: snooze, views.SNOOZE_DATE: snooze_date,
-    views.STATUS: status_clicked, views.NUDGE_OWNER: nudge_clicked,
-    views.REASSIGN: reassign_clicked, views.OWNER_MENU: owner_menu,
+    views.DONE: done,
+    views.SNOOZE: snooze,
+    views.SNOOZE_DATE: snooze_date,
+    views.STATUS: status_clicked,
+    views.NUDGE_OWNER: nudge_clicked,
+    views.REASSIGN: reassign_clicked,
+    views.OWNER_MENU: owner_menu,
 }
 """An item's buttons, wherever they are shown (its card, lists, notices, Home)."""
 ITEM_MODALS: dict[str, Callable[..., None]] = {
-    views.STATUS_CALLBACK: status_saved, views.REASSIGN_CALLBACK: reassign_saved,
+    views.STATUS_CALLBACK: status_saved,
+    views.REASSIGN_CALLBACK: reassign_saved,
 }
 
 
@@ -393,8 +457,10 @@ def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
     items, total = listed.items, listed.total
     if not items:
         text = "You have no open action items. :tada:"
-        return {"text": text, "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+        return {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        }
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -412,8 +478,7 @@ def actions_message(rt: Runtime, team_id: str, user_id: str) -> dict[str, Any]:
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn",
-                     "text": (f"and {total - len(items)} more: see the Home tab")}
+                    {"type": "mrkdwn", "text": (f"and {total - len(items)} more: see the Home tab")}
                 ],
             }
         )

@@ -130,8 +130,9 @@ class _Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join()
 
@@ -150,8 +151,13 @@ class _Heartbeat:
                 log.warning("could not renew %d nudge claims: %s", len(left), type(exc).__name__)
 
 
-def _send(rt: Runtime, claimed: list[tuple[int, str]], result: SweepResult, now: datetime,
-          recovering: bool = False) -> None:
+def _send(
+    rt: Runtime,
+    claimed: list[tuple[int, str]],
+    result: SweepResult,
+    now: datetime,
+    recovering: bool = False,
+) -> None:
     """Deliver the claimed nudges through the paced sender, one at a time per recipient."""
     if not claimed:
         return
@@ -162,8 +168,9 @@ def _send(rt: Runtime, claimed: list[tuple[int, str]], result: SweepResult, now:
         try:
             _deliver(paced, nudge_id, part, recovering=recovering, now=now)
         except (TimeoutError, URLError, ConnectionError) as exc:  # Slack unreachable for now
-            log.warning("nudge %s not sent, retried by the next sweep: %s", nudge_id,
-                        type(exc).__name__)
+            log.warning(
+                "nudge %s not sent, retried by the next sweep: %s", nudge_id, type(exc).__name__
+            )
             _let_go(rt, nudge_id, f"retrying: {type(exc).__name__}")
         except Exception as exc:  # one nudge's bug or blip must not stop the others
             log.exception("nudge %s not sent, retried by the next sweep", nudge_id)
@@ -171,14 +178,16 @@ def _send(rt: Runtime, claimed: list[tuple[int, str]], result: SweepResult, now:
         return part
 
     with _Heartbeat(rt, [nudge_id for nudge_id, _ in claimed]) as heartbeat:
+
         def beat_after(nudge_id: int) -> SweepResult:
             try:
                 return job(nudge_id)
             finally:
                 heartbeat.done(nudge_id)
 
-        parts = rt.sender.run((recipient, partial(beat_after, nudge_id))
-                              for nudge_id, recipient in claimed)
+        parts = rt.sender.run(
+            (recipient, partial(beat_after, nudge_id)) for nudge_id, recipient in claimed
+        )
     for part in parts:
         result.add(part)
 
@@ -194,19 +203,34 @@ def _let_go(rt: Runtime, nudge_id: int, reason: str) -> None:
         log.warning("could not let go of nudge %s: %s", nudge_id, type(exc).__name__)
 
 
-def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
-               ) -> tuple[list[tuple[int, str]], bool]:
+def _claim_due(
+    rt: Runtime, now: datetime, batch: int, result: SweepResult
+) -> tuple[list[tuple[int, str]], bool]:
     """Claim a batch of due nudges: their ids and recipients, and whether that was the last."""
     with rt.sessions() as session:  # owners' timezones first, outside the write transaction
-        owners = set(session.scalars(select(ActionItem.owner_id).where(
-            ActionItem.next_nudge_at <= now, ActionItem.status.in_(OPEN)).limit(batch)))
+        owners = set(
+            session.scalars(
+                select(ActionItem.owner_id)
+                .where(ActionItem.next_nudge_at <= now, ActionItem.status.in_(OPEN))
+                .limit(batch)
+            )
+        )
     zones = rt.people.timezones(owners, rt.settings.timezone)  # users.list, not one call each
     claimed: list[tuple[int, str]] = []
     beat = utcnow()
     with transaction(rt.sessions) as session:
-        items = session.scalars(skip_locked(select(ActionItem).where(
-            ActionItem.next_nudge_at <= now, ActionItem.status.in_(OPEN),
-        ).order_by(ActionItem.next_nudge_at).limit(batch), session)).all()
+        items = session.scalars(
+            skip_locked(
+                select(ActionItem)
+                .where(
+                    ActionItem.next_nudge_at <= now,
+                    ActionItem.status.in_(OPEN),
+                )
+                .order_by(ActionItem.next_nudge_at)
+                .limit(batch),
+                session,
+            )
+        ).all()
         for item in items:
             ws = item.review.workspace
             pol = policy(rt, ws)
@@ -216,20 +240,31 @@ def _claim_due(rt: Runtime, now: datetime, batch: int, result: SweepResult
                 item.next_nudge_at = None
                 continue
             assert item.next_nudge_at is not None  # the query asked for next_nudge_at <= now
-            for planned in planned_nudges(sched, pol, item.next_nudge_at, now + timedelta(
-                    microseconds=1)):
+            for planned in planned_nudges(
+                sched, pol, item.next_nudge_at, now + timedelta(microseconds=1)
+            ):
                 verdict = classify(planned, now, catch_up)
                 if verdict == "future":
                     continue
-                recipient = item.review.owner_id if planned.kind == "escalation" else (
-                    item.owner_id)
-                nudge_id = _claim(session, {
-                    "action_item_id": item.id, "kind": planned.kind,
-                    "occurrence": planned.occurrence, "recipient_id": recipient,
-                    "scheduled_at": planned.at, "claimed_at": now, "heartbeat_at": beat,
-                    "status": CLAIMED if verdict == "send" else MISSED,
-                    "reason": None if verdict == "send" else
-                    f"more than {catch_up} late (the bot was not running)"})
+                recipient = (
+                    item.review.owner_id if planned.kind == "escalation" else (item.owner_id)
+                )
+                nudge_id = _claim(
+                    session,
+                    {
+                        "action_item_id": item.id,
+                        "kind": planned.kind,
+                        "occurrence": planned.occurrence,
+                        "recipient_id": recipient,
+                        "scheduled_at": planned.at,
+                        "claimed_at": now,
+                        "heartbeat_at": beat,
+                        "status": CLAIMED if verdict == "send" else MISSED,
+                        "reason": None
+                        if verdict == "send"
+                        else f"more than {catch_up} late (the bot was not running)",
+                    },
+                )
                 if nudge_id and verdict == "send":
                     claimed.append((nudge_id, recipient))
                 elif nudge_id:
@@ -242,8 +277,9 @@ def _recover_claims(rt: Runtime, now: datetime) -> list[tuple[int, str]]:
     """Claims without a heartbeat for STALE_CLAIM were interrupted (a crash), or let go after a
     failure (Slack was down): retry them. A sweep still sending keeps its claims renewed."""
     with transaction(rt.sessions) as session:
-        stale = session.scalars(skip_locked(select(Nudge).where(
-            abandoned(STALE_CLAIM)), session)).all()
+        stale = session.scalars(
+            skip_locked(select(Nudge).where(abandoned(STALE_CLAIM)), session)
+        ).all()
         for nudge in stale:
             nudge.claimed_at, nudge.heartbeat_at = now, utcnow()
         return [(n.id, n.recipient_id) for n in stale]
@@ -252,8 +288,7 @@ def _recover_claims(rt: Runtime, now: datetime) -> list[tuple[int, str]]:
 def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
     """Did an interrupted run send it before it could record so? Look for its metadata."""
     channel = rt.client.conversations_open(users=nudge.recipient_id)["channel"]["id"]
-    history = rt.client.conversations_history(channel=channel, limit=100,
-                                              include_all_metadata=True)
+    history = rt.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
     messages: list[dict[str, Any]] = history.get("messages", [])
     for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -262,8 +297,13 @@ def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
     return None
 
 
-def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool = False,
-             now: datetime | None = None) -> None:
+def _deliver(
+    rt: Runtime,
+    nudge_id: int,
+    result: SweepResult,
+    recovering: bool = False,
+    now: datetime | None = None,
+) -> None:
     now = now or utcnow()
     with transaction(rt.sessions) as session:
         nudge = session.get(Nudge, nudge_id)
@@ -275,8 +315,11 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             result.miss(f"the item was {item.status} before it was sent")
             return
         kind = nudge.kind
-        escalation = escalation_blocks(view_of(rt, item, now), days_overdue(rt, item, now)
-                                       ) if kind == "escalation" else None
+        escalation = (
+            escalation_blocks(view_of(rt, item, now), days_overdue(rt, item, now))
+            if kind == "escalation"
+            else None
+        )
         recipient, owner_of_review = nudge.recipient_id, item.review.owner_id
         view = view_of(rt, item, now)
         card = card_of(item)
@@ -294,16 +337,23 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             else:
                 link = card_link(rt, card)
                 new_card = link is None
-                message = (note_blocks(view, kind, link) if link else
-                           item_blocks(view, NUDGE_HEADLINES.get(kind, "Reminder")))
+                message = (
+                    note_blocks(view, kind, link)
+                    if link
+                    else item_blocks(view, NUDGE_HEADLINES.get(kind, "Reminder"))
+                )
             posted = rt.client.chat_postMessage(
-                channel=recipient, metadata={"event_type": METADATA_EVENT,
-                                             "event_payload": {"nudge_id": nudge_id}},
-                **message)
+                channel=recipient,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"nudge_id": nudge_id}},
+                **message,
+            )
             channel, ts = posted["channel"], posted["ts"]
     except (SlackApiError, OSError, HTTPException) as exc:  # OSError: a time-out, no connection
-        error = (exc.response.get("error") or "unknown_error") if isinstance(
-            exc, SlackApiError) else type(exc).__name__
+        error = (
+            (exc.response.get("error") or "unknown_error")
+            if isinstance(exc, SlackApiError)
+            else type(exc).__name__
+        )
         with transaction(rt.sessions) as session:
             nudge = session.get(Nudge, nudge_id)
             if nudge is None:
@@ -316,8 +366,9 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
             result.failed += 1
             if recipient != owner_of_review:
                 try:
-                    rt.client.chat_postMessage(channel=owner_of_review,
-                                               **delivery_failed_blocks(view, error))
+                    rt.client.chat_postMessage(
+                        channel=owner_of_review, **delivery_failed_blocks(view, error)
+                    )
                 except SlackApiError:
                     log.exception("could not tell the review owner about a failed nudge")
         else:
@@ -331,8 +382,12 @@ def _deliver(rt: Runtime, nudge_id: int, result: SweepResult, recovering: bool =
         item = session.get(ActionItem, item_id)
         if item is not None and new_card:
             item.dm_channel, item.dm_ts = channel, ts
-        if (item is not None and snooze_over and item.snoozed_until is not None
-                and item.snoozed_until <= now):
+        if (
+            item is not None
+            and snooze_over
+            and item.snoozed_until is not None
+            and item.snoozed_until <= now
+        ):
             item.snoozed_until = None  # over: the card is redrawn once, below
     result.sent += 1
     if snooze_over and card and not new_card:

@@ -48,40 +48,65 @@ log = logging.getLogger(__name__)
 
 OPEN = store.OPEN_ITEM_STATUSES
 STALE_CLAIM = timedelta(minutes=10)
-PERMANENT_ERRORS = {"user_not_found", "account_inactive", "user_disabled", "channel_not_found",
-                    "cannot_dm_bot", "is_archived", "user_is_restricted", "not_allowed"}
+PERMANENT_ERRORS = {
+    "user_not_found",
+    "account_inactive",
+    "user_disabled",
+    "channel_not_found",
+    "cannot_dm_bot",
+    "is_archived",
+    "user_is_restricted",
+    "not_allowed",
+}
 METADATA_EVENT = "postmortem_nudge"
 
 
 def reminder_settings(ws: Workspace) -> dict[str, int]:
     """The workspace's reminder settings over the defaults (README: "Reminders")."""
-    defaults = {"due_soon_days": 2, "overdue_every_days": 2, "escalate_after_days": 3,
-                "hour": 9, "catch_up_hours": 24}
+    defaults = {
+        "due_soon_days": 2,
+        "overdue_every_days": 2,
+        "escalate_after_days": 3,
+        "hour": 9,
+        "catch_up_hours": 24,
+    }
     saved = (ws.settings or {}).get("reminders", {})
     return {k: int(saved.get(k, v)) for k, v in defaults.items()}
 
 
 def policy(rt: Runtime, ws: Workspace) -> NudgePolicy:
     s = reminder_settings(ws)
-    return NudgePolicy(due_soon_days=s["due_soon_days"],
-                       overdue_every_days=s["overdue_every_days"],
-                       escalate_after_days=s["escalate_after_days"], hour=s["hour"],
-                       state=rt.settings.state, default_tz=rt.settings.timezone)
+    return NudgePolicy(
+        due_soon_days=s["due_soon_days"],
+        overdue_every_days=s["overdue_every_days"],
+        escalate_after_days=s["escalate_after_days"],
+        hour=s["hour"],
+        state=rt.settings.state,
+        default_tz=rt.settings.timezone,
+    )
 
 
 def schedule(item: ActionItem, owner_tz: str | None) -> ItemSchedule | None:
     if item.due_date is None:
         return None
-    return ItemSchedule(item_id=item.id, due_date=item.due_date, status=item.status,
-                        owner_tz=owner_tz, assigned_at=item.assigned_at,
-                        snoozed_until=item.snoozed_until)
+    return ItemSchedule(
+        item_id=item.id,
+        due_date=item.due_date,
+        status=item.status,
+        owner_tz=owner_tz,
+        assigned_at=item.assigned_at,
+        snoozed_until=item.snoozed_until,
+    )
 
 
 def reschedule(rt: Runtime, item: ActionItem, ws: Workspace, now: datetime | None = None) -> None:
     """Recompute when the item's next nudge falls due (after any change to it)."""
     sched = schedule(item, rt.people.timezone(item.owner_id, rt.settings.timezone))
-    item.next_nudge_at = (next_nudge_at(sched, policy(rt, ws), now or utcnow())
-                          if sched and item.status in OPEN else None)
+    item.next_nudge_at = (
+        next_nudge_at(sched, policy(rt, ws), now or utcnow())
+        if sched and item.status in OPEN
+        else None
+    )
 
 
 def _task_link(item: ActionItem) -> TaskLink | None:
@@ -94,17 +119,26 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
     """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
     owner's timezone and year, and a snooze only while it lasts."""
     now = now or utcnow()
-    tz = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
-                         NudgePolicy(default_tz=rt.settings.timezone))
+    tz = zone_or_default(
+        rt.people.timezone(item.owner_id, rt.settings.timezone),
+        NudgePolicy(default_tz=rt.settings.timezone),
+    )
     snoozed = item.snoozed_until if item.snoozed_until and item.snoozed_until > now else None
-    return ItemView(id=item.id, title=item.title, status=item.status, due=item.due_date,
-                    owner_id=item.owner_id, review_title=item.review.title,
-                    permalink=item.review.permalink, note=item.status_note,
-                    snoozed_until=snoozed.astimezone(tz) if snoozed else None,
-                    today=now.astimezone(tz).date(),
-                    completed=item.completed_at.astimezone(tz).date() if item.completed_at
-                    else None, tracking_link=item.tracking_link,
-                    task=_task_link(item))
+    return ItemView(
+        id=item.id,
+        title=item.title,
+        status=item.status,
+        due=item.due_date,
+        owner_id=item.owner_id,
+        review_title=item.review.title,
+        permalink=item.review.permalink,
+        note=item.status_note,
+        snoozed_until=snoozed.astimezone(tz) if snoozed else None,
+        today=now.astimezone(tz).date(),
+        completed=item.completed_at.astimezone(tz).date() if item.completed_at else None,
+        tracking_link=item.tracking_link,
+        task=_task_link(item),
+    )
 
 
 def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> int:
@@ -113,8 +147,10 @@ def days_overdue(rt: Runtime, item: ActionItem, now: datetime | None = None) -> 
     due is 0 days overdue."""
     if item.due_date is None:
         return 0
-    zone = zone_or_default(rt.people.timezone(item.owner_id, rt.settings.timezone),
-                           NudgePolicy(default_tz=rt.settings.timezone))
+    zone = zone_or_default(
+        rt.people.timezone(item.owner_id, rt.settings.timezone),
+        NudgePolicy(default_tz=rt.settings.timezone),
+    )
     today = (now or utcnow()).astimezone(zone).date()
     return max(0, working_days_between(item.due_date, today, rt.settings.state))
 
@@ -141,8 +177,9 @@ def card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
 ASSIGNMENT_EVENT = "postmortem_assignment"
 
 
-def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = None, *,
-                      retrying: bool = False) -> None:
+def notify_assignment(
+    rt: Runtime, item_id: int, previous_owner: str | None = None, *, retrying: bool = False
+) -> None:
     """DM the owner the item's card at once; on reassignment tell the new owner and the old one.
 
     The card (its channel and ts are kept on the item) is the one message with buttons; it is
@@ -160,17 +197,18 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
         if previous_owner:  # until the new owner's card is posted, the item has none
             item.dm_channel = item.dm_ts = None
     handed_over = previous_owner and previous_owner != view.owner_id
-    headline = ("Reassigned to you" if previous_owner else "New action item for you")
+    headline = "Reassigned to you" if previous_owner else "New action item for you"
     found: tuple[str, str] | None = None
     if retrying:
         channel = rt.client.conversations_open(users=view.owner_id)["channel"]["id"]
-        ts = posted.find(rt.client, channel, ASSIGNMENT_EVENT, item_id=item_id,
-                         owner=view.owner_id)
+        ts = posted.find(rt.client, channel, ASSIGNMENT_EVENT, item_id=item_id, owner=view.owner_id)
         found = (channel, ts) if ts else None
     if found is None:
         reply = rt.client.chat_postMessage(
-            channel=view.owner_id, **item_blocks(view, headline),
-            metadata=posted.metadata(ASSIGNMENT_EVENT, item_id=item_id, owner=view.owner_id))
+            channel=view.owner_id,
+            **item_blocks(view, headline),
+            metadata=posted.metadata(ASSIGNMENT_EVENT, item_id=item_id, owner=view.owner_id),
+        )
         found = (str(reply["channel"]), str(reply["ts"]))
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
@@ -179,15 +217,21 @@ def notify_assignment(rt: Runtime, item_id: int, previous_owner: str | None = No
     # The former owner's card, unless it is in the new owner's DM (this call run again).
     if handed_over and old_card and old_card[0] != found[0]:
         try:
-            rt.client.chat_update(channel=old_card[0], ts=old_card[1],
-                                  **handed_over_blocks(view))
+            rt.client.chat_update(channel=old_card[0], ts=old_card[1], **handed_over_blocks(view))
         except SlackApiError as exc:  # deleted by its reader: nothing left to rewrite
-            log.info("former owner's card of item %s not rewritten: %s", item_id,
-                     exc.response.get("error"))
+            log.info(
+                "former owner's card of item %s not rewritten: %s",
+                item_id,
+                exc.response.get("error"),
+            )
     if handed_over and previous_owner:
-        rt.client.chat_postMessage(channel=previous_owner, text=(
-            f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
-            f"{mention(view.owner_id)}: you will get no more reminders about it."))
+        rt.client.chat_postMessage(
+            channel=previous_owner,
+            text=(
+                f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
+                f"{mention(view.owner_id)}: you will get no more reminders about it."
+            ),
+        )
 
 
 def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
@@ -195,11 +239,13 @@ def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[Side
     effects = []
     for item_id, created, previous_owner in changes:
         if created or previous_owner:
-            effects += [SideEffect("action_items.assigned", {"item_id": item_id,
-                                                             "previous_owner": previous_owner}),
-                        # its task in the tracker (bot/trackers: nothing when none is set up)
-                        SideEffect("trackers.create", {"item_id": item_id},
-                                   group=f"tracker:{item_id}")]
+            effects += [
+                SideEffect(
+                    "action_items.assigned", {"item_id": item_id, "previous_owner": previous_owner}
+                ),
+                # its task in the tracker (bot/trackers: nothing when none is set up)
+                SideEffect("trackers.create", {"item_id": item_id}, group=f"tracker:{item_id}"),
+            ]
     return effects
 
 
@@ -210,8 +256,12 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
 
 def deliver_assignment(rt: Runtime, effect: Claimed) -> None:
     previous = effect.payload.get("previous_owner")
-    notify_assignment(rt, payload_int(effect.payload, "item_id"),
-                      str(previous) if previous else None, retrying=effect.attempt > 1)
+    notify_assignment(
+        rt,
+        payload_int(effect.payload, "item_id"),
+        str(previous) if previous else None,
+        retrying=effect.attempt > 1,
+    )
 
 
 def notify_changes(rt: Runtime, changes: list[tuple[int, bool, str | None]]) -> None:
@@ -221,8 +271,9 @@ def notify_changes(rt: Runtime, changes: list[tuple[int, bool, str | None]]) -> 
             try:
                 notify_assignment(rt, item_id, previous_owner)
             except SlackApiError as exc:  # the item is saved; the sweep will still nudge
-                log.error("assignment DM for item %s failed: %s", item_id,
-                          exc.response.get("error"))
+                log.error(
+                    "assignment DM for item %s failed: %s", item_id, exc.response.get("error")
+                )
 
 
 # --- changes from buttons --------------------------------------------------------------------
@@ -245,24 +296,28 @@ def refusal(item: ActionItem, fields: dict[str, Any], reopen: bool) -> str | Non
     is now, and a done item is reopened only when the person said so (`reopen`)."""
     title = f"“{item.title}”"
     if item.status == "cancelled":
-        return (f"{title} was cancelled (taken out of the review's action items), so it cannot "
-                "be changed here.")
+        return (
+            f"{title} was cancelled (taken out of the review's action items), so it cannot "
+            "be changed here."
+        )
     if item.status != "done" or reopen:
         return None
     if "snoozed_until" in fields:
         return f"{title} is already done: there is nothing to snooze."
     if fields.get("status", "done") != "done":
-        return (f"{title} was marked done, so it was not reopened. To reopen it, use Update "
-                "status on its card and confirm.")
+        return (
+            f"{title} was marked done, so it was not reopened. To reopen it, use Update "
+            "status on its card and confirm."
+        )
     return None
 
 
-def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
-                **fields: Any) -> Change:
+def update_item(
+    rt: Runtime, item_id: int, actor: str, *, reopen: bool = False, **fields: Any
+) -> Change:
     """Apply a change from a button; applying the same change twice changes nothing more."""
     with transaction(rt.sessions) as session:
-        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
-                              .with_for_update())
+        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id).with_for_update())
         if item is None:
             return Change(False, None)
         card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
@@ -277,21 +332,35 @@ def update_item(rt: Runtime, item_id: int, actor: str, *, reopen: bool = False,
         for key, value in changes.items():
             setattr(item, key, value)
         if changes:
-            store.audit(session, item.review.workspace_id, actor, "action_item.updated",
-                        item.review_id, item=item.id,
-                        **{k: v.isoformat() if isinstance(v, date | datetime) else v
-                           for k, v in changes.items()})
+            store.audit(
+                session,
+                item.review.workspace_id,
+                actor,
+                "action_item.updated",
+                item.review_id,
+                item=item.id,
+                **{
+                    k: v.isoformat() if isinstance(v, date | datetime) else v
+                    for k, v in changes.items()
+                },
+            )
             reschedule(rt, item, item.review.workspace)
         if changes.get("status") == "done" and rt.settings.tracker is not None:
-            record(session, [SideEffect("trackers.close", {"item_id": item.id},
-                                        group=f"tracker:{item.id}")])  # bot/trackers
+            record(
+                session,
+                [SideEffect("trackers.close", {"item_id": item.id}, group=f"tracker:{item.id}")],
+            )  # bot/trackers
         review = item.review
-        all_done = bool(changes.get("status") == "done" and review.improvements_asked_at is None
-                        and all(i.status in ("done", "cancelled") for i in review.action_items))
+        all_done = bool(
+            changes.get("status") == "done"
+            and review.improvements_asked_at is None
+            and all(i.status in ("done", "cancelled") for i in review.action_items)
+        )
         if all_done:
             review.improvements_asked_at = utcnow()
-        return Change(bool(changes), view_of(rt, item), review.id, all_done, card=card,
-                      fields=tuple(changes))
+        return Change(
+            bool(changes), view_of(rt, item), review.id, all_done, card=card, fields=tuple(changes)
+        )
 
 
 def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool, Review | None]:
@@ -302,8 +371,7 @@ def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool,
         if actor != review.owner_id and not rt.is_admin(actor):
             return False, review
         review.improvements_confirmed_at, review.improvements_confirmed_by = utcnow(), actor
-        store.audit(session, review.workspace_id, actor, "review.improvements_confirmed",
-                    review.id)
+        store.audit(session, review.workspace_id, actor, "review.improvements_confirmed", review.id)
         return True, review
 
 
@@ -329,9 +397,14 @@ def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
         item = session.get(ActionItem, item_id)
         if item is None:
             return
-        sent = session.execute(select(Nudge.kind, Nudge.channel, Nudge.ts).where(
-            Nudge.action_item_id == item_id, Nudge.kind.in_(NOTICES), Nudge.status == SENT,
-            Nudge.ts.is_not(None))).all()
+        sent = session.execute(
+            select(Nudge.kind, Nudge.channel, Nudge.ts).where(
+                Nudge.action_item_id == item_id,
+                Nudge.kind.in_(NOTICES),
+                Nudge.status == SENT,
+                Nudge.ts.is_not(None),
+            )
+        ).all()
         if not sent:
             return
         view, days = view_of(rt, item), days_overdue(rt, item)
@@ -339,8 +412,7 @@ def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
         if channel is None or ts is None:  # a sent notice has both (ts is asked for above)
             continue
         try:
-            rt.client.chat_update(channel=channel, ts=ts,
-                                  **owner_notice_blocks(view, kind, days))
+            rt.client.chat_update(channel=channel, ts=ts, **owner_notice_blocks(view, kind, days))
         except SlackApiError as exc:
             log.info("notice %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
 
@@ -359,10 +431,21 @@ def notify_blocked(rt: Runtime, item_id: int, actor: str) -> None:
     posted = rt.client.chat_postMessage(channel=owner_of_review, **message)
     now = utcnow()
     with transaction(rt.sessions) as session:  # kept, so the notice follows the item's state
-        insert_once(session, Nudge, ("action_item_id", "kind", "occurrence"),
-                    action_item_id=item_id, kind=BLOCKED, occurrence=str(posted["ts"]),
-                    recipient_id=owner_of_review, scheduled_at=now, claimed_at=now,
-                    sent_at=now, status=SENT, channel=posted["channel"], ts=posted["ts"])
+        insert_once(
+            session,
+            Nudge,
+            ("action_item_id", "kind", "occurrence"),
+            action_item_id=item_id,
+            kind=BLOCKED,
+            occurrence=str(posted["ts"]),
+            recipient_id=owner_of_review,
+            scheduled_at=now,
+            claimed_at=now,
+            sent_at=now,
+            status=SENT,
+            channel=posted["channel"],
+            ts=posted["ts"],
+        )
 
 
 @dataclass(frozen=True)
@@ -374,28 +457,48 @@ class Listed:
     blocked: int = 0
 
 
-def items_in_reviews_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
-                        limit: int) -> Listed:
+def items_in_reviews_of(
+    rt: Runtime, session: Session, user_id: str, workspace_id: int, limit: int
+) -> Listed:
     """Open items of the reviews `user_id` owns that others own, blocked first, then soonest
     due: what the review's owner keeps an eye on (Home)."""
-    where = (Review.owner_id == user_id, Review.workspace_id == workspace_id,
-             ActionItem.owner_id != user_id, ActionItem.status.in_(OPEN))
-    counts = session.execute(select(
-        func.count(ActionItem.id),
-        func.count(case((ActionItem.status == "blocked", ActionItem.id))),
-    ).join(Review).where(*where)).one()
-    rows = session.scalars(select(ActionItem).join(Review).where(*where).order_by(
-        case((ActionItem.status == "blocked", 0), else_=1), ActionItem.due_date.is_(None),
-        ActionItem.due_date, ActionItem.id).limit(limit))
+    where = (
+        Review.owner_id == user_id,
+        Review.workspace_id == workspace_id,
+        ActionItem.owner_id != user_id,
+        ActionItem.status.in_(OPEN),
+    )
+    counts = session.execute(
+        select(
+            func.count(ActionItem.id),
+            func.count(case((ActionItem.status == "blocked", ActionItem.id))),
+        )
+        .join(Review)
+        .where(*where)
+    ).one()
+    rows = session.scalars(
+        select(ActionItem)
+        .join(Review)
+        .where(*where)
+        .order_by(
+            case((ActionItem.status == "blocked", 0), else_=1),
+            ActionItem.due_date.is_(None),
+            ActionItem.due_date,
+            ActionItem.id,
+        )
+        .limit(limit)
+    )
     return Listed([view_of(rt, item) for item in rows], counts[0] or 0, counts[1] or 0)
 
 
-def items_of(rt: Runtime, session: Session, user_id: str, workspace_id: int,
-             limit: int) -> Listed:
+def items_of(rt: Runtime, session: Session, user_id: str, workspace_id: int, limit: int) -> Listed:
     """A person's open items, soonest due first (`/postmortem actions`, Home)."""
     items = store.open_items_for(session, user_id, workspace_id)
-    return Listed([view_of(rt, item) for item in items[:limit]], len(items),
-                  sum(1 for item in items if item.status == "blocked"))
+    return Listed(
+        [view_of(rt, item) for item in items[:limit]],
+        len(items),
+        sum(1 for item in items if item.status == "blocked"),
+    )
 
 
 def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
@@ -408,16 +511,22 @@ def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
         if item.status not in OPEN:
             return escape(f"“{item.title}” is already {item.status}: no nudge sent.")
         view, days, card = view_of(rt, item), days_overdue(rt, item), card_of(item)
-        store.audit(session, item.review.workspace_id, asker, "action_item.nudged",
-                    item.review_id, item=item.id, owner=item.owner_id)
+        store.audit(
+            session,
+            item.review.workspace_id,
+            asker,
+            "action_item.nudged",
+            item.review_id,
+            item=item.id,
+            owner=item.owner_id,
+        )
     link = card_link(rt, card)
     if link:
-        rt.client.chat_postMessage(channel=view.owner_id,
-                                   **asked_blocks(view, asker, days, link))
+        rt.client.chat_postMessage(channel=view.owner_id, **asked_blocks(view, asker, days, link))
     else:  # no card to point to: this message becomes it
         posted = rt.client.chat_postMessage(
-            channel=view.owner_id, **item_blocks(view, ":wave: The review's owner asked about"
-                                                       " this"))
+            channel=view.owner_id, **item_blocks(view, ":wave: The review's owner asked about this")
+        )
         with transaction(rt.sessions) as session:
             row = session.get(ActionItem, item_id)
             if row is not None:
@@ -425,13 +534,13 @@ def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
     return f"Nudged {mention(view.owner_id)} about “{escape(view.title)}”."
 
 
-def reassign(rt: Runtime, item_id: int, new_owner: str, actor: str
-             ) -> tuple[str | None, str | None, int | None]:
+def reassign(
+    rt: Runtime, item_id: int, new_owner: str, actor: str
+) -> tuple[str | None, str | None, int | None]:
     """Give the item to `new_owner`: (refusal, previous owner, review id). The new owner's
     reminders start from now; the snooze was the previous owner's."""
     with transaction(rt.sessions) as session:
-        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id)
-                              .with_for_update())
+        item = session.scalar(select(ActionItem).where(ActionItem.id == item_id).with_for_update())
         if item is None:
             return "That action item no longer exists.", None, None
         if item.status not in OPEN:
@@ -441,6 +550,14 @@ def reassign(rt: Runtime, item_id: int, new_owner: str, actor: str
         previous = item.owner_id
         item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
         reschedule(rt, item, item.review.workspace)
-        store.audit(session, item.review.workspace_id, actor, "action_item.updated",
-                    item.review_id, item=item.id, owner_id=new_owner, previous_owner=previous)
+        store.audit(
+            session,
+            item.review.workspace_id,
+            actor,
+            "action_item.updated",
+            item.review_id,
+            item=item.id,
+            owner_id=new_owner,
+            previous_owner=previous,
+        )
         return None, previous, item.review_id

@@ -57,8 +57,11 @@ def parse_now(text: str | None) -> datetime | None:
 
 
 now_option = click.option(
-    "--now", "now_text", metavar="ISO-DATETIME",
-    help="Run as of this time (with offset), e.g. 2026-12-02T09:05+11:00.")
+    "--now",
+    "now_text",
+    metavar="ISO-DATETIME",
+    help="Run as of this time (with offset), e.g. 2026-12-02T09:05+11:00.",
+)
 
 
 def database_engine() -> Engine:

@@ -20,8 +20,9 @@ def db_upgrade() -> None:
     try:
         db.upgrade(engine)
     except Exception as exc:  # connection refused, permission denied...: say it in one line
-        raise CliError(f"could not migrate {engine.url.render_as_string()}: "
-                       f"{str(exc).splitlines()[0]}") from None
+        raise CliError(
+            f"could not migrate {engine.url.render_as_string()}: {str(exc).splitlines()[0]}"
+        ) from None
     click.echo(f"database at revision {', '.join(sorted(db.current_revisions(engine)))} (head)")
 
 
@@ -32,8 +33,9 @@ def db_current() -> None:
     try:
         current = db.current_revisions(engine)
     except Exception as exc:
-        raise CliError(f"could not read {engine.url.render_as_string()}: "
-                       f"{str(exc).splitlines()[0]}") from None
+        raise CliError(
+            f"could not read {engine.url.render_as_string()}: {str(exc).splitlines()[0]}"
+        ) from None
     heads = db.head_revisions(engine)
     state = "up to date" if current == heads else "behind: run `postmortem-bot db upgrade`"
     click.echo(f"{', '.join(sorted(current)) or 'empty'} ({state})")

@@ -19,8 +19,11 @@ def main() -> None:
     """Run post-mortems and review workflows inside Slack."""
 
 
-@click.command("sandbox", context_settings={"ignore_unknown_options": True,
-                                            "allow_extra_args": True}, add_help_option=False)
+@click.command(
+    "sandbox",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """Try the bot in the browser against a local stand-in for Slack (no workspace needed)."""

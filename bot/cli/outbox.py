@@ -59,14 +59,25 @@ def outbox(ctx: click.Context, failed_only: bool) -> None:
     with transaction(rt.sessions) as session:
         backlog = store.backlog(session)
         rows = store.unfinished(session, failed_only=failed_only)
-        lines = [(e.id, e.kind, "failed" if e.status == store.FAILED else
-                  ("retrying" if e.attempts else "pending"), e.attempts, _age(e.created_at, now),
-                  e.last_error or "") for e in rows]
-    click.echo(f"pending {backlog.pending}, retrying {backlog.retrying}, failed "
-               f"{backlog.failed}; oldest pending {_age(backlog.oldest_pending_at, now)}")
+        lines = [
+            (
+                e.id,
+                e.kind,
+                "failed" if e.status == store.FAILED else ("retrying" if e.attempts else "pending"),
+                e.attempts,
+                _age(e.created_at, now),
+                e.last_error or "",
+            )
+            for e in rows
+        ]
+    click.echo(
+        f"pending {backlog.pending}, retrying {backlog.retrying}, failed "
+        f"{backlog.failed}; oldest pending {_age(backlog.oldest_pending_at, now)}"
+    )
     for effect_id, kind, state, attempts, age, error in lines:
-        click.echo(f"{effect_id:>8}  {kind:<24} {state:<8} tries {attempts:<3} age {age:<8} "
-                   f"{error}")
+        click.echo(
+            f"{effect_id:>8}  {kind:<24} {state:<8} tries {attempts:<3} age {age:<8} {error}"
+        )
 
 
 @outbox.command("retry")

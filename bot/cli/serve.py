@@ -8,8 +8,14 @@ from bot.cli.common import SettingsError
 
 
 @click.command("serve")
-@click.option("--port", type=int, envvar="PORT", default=3000, show_default=True,
-              help="HTTP port for /slack/events (ignored in Socket Mode).")
+@click.option(
+    "--port",
+    type=int,
+    envvar="PORT",
+    default=3000,
+    show_default=True,
+    help="HTTP port for /slack/events (ignored in Socket Mode).",
+)
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
 def serve(port: int, host: str) -> None:
     """Start the Slack app (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""

@@ -88,8 +88,10 @@ def assessed(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None:
-            ack(response_action="update",
-                view=notice_view("Review gone", "That review no longer exists."))
+            ack(
+                response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."),
+            )
             return
         session.add(
             FollowUp(

@@ -34,13 +34,30 @@ LONGEST_HOLD = timedelta(minutes=10)  # a handler hung longer than this is let g
 MAX_ATTEMPTS = 12  # about 1 h 45 min of backoff before an effect fails for good
 FIRST_DELAY = timedelta(seconds=5)
 LONGEST_DELAY = timedelta(minutes=30)
-PERMANENT_SLACK_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found",
-    "account_inactive", "user_disabled", "invalid_blocks", "invalid_blocks_format",
-    "msg_too_long", "no_text", "invalid_auth", "not_authed", "token_revoked",
-    "missing_scope", "cannot_dm_bot", "restricted_action", "message_not_found",
-    "cant_update_message", "invalid_metadata_format",
-})
+PERMANENT_SLACK_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "user_disabled",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "cannot_dm_bot",
+        "restricted_action",
+        "message_not_found",
+        "cant_update_message",
+        "invalid_metadata_format",
+    }
+)
 
 
 def record(session: Session, effects: Iterable[SideEffect]) -> int:
@@ -97,8 +114,14 @@ def classify(exc: BaseException, attempt: int) -> tuple[bool, timedelta, str]:
     return attempt >= MAX_ATTEMPTS, backoff(attempt), text
 
 
-def deliver_due(rt: Runtime, handlers: Mapping[str, EffectHandler], now: datetime | None = None,
-                *, limit: int = 32, concurrency: int = 8) -> DeliveryResult:
+def deliver_due(
+    rt: Runtime,
+    handlers: Mapping[str, EffectHandler],
+    now: datetime | None = None,
+    *,
+    limit: int = 32,
+    concurrency: int = 8,
+) -> DeliveryResult:
     """One pass: claim due effects and deliver each on its own, several at a time.
 
     Effects are independent (a group's later effects are not claimed while an earlier one is
@@ -140,8 +163,9 @@ def _renew(rt: Runtime, claims: list[outbox.Claimed], now: datetime | None) -> N
         log.warning("could not renew %d outbox lease(s): %s", len(claims), type(exc).__name__)
 
 
-def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed,
-                 now: datetime | None) -> str:
+def _deliver_one(
+    rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed, now: datetime | None
+) -> str:
     """Run one effect's handler and record the outcome: "done", "retried" or "failed"."""
     handler = handlers.get(effect.kind)
     try:
@@ -160,8 +184,13 @@ def _deliver_one(rt: Runtime, handlers: Mapping[str, EffectHandler], effect: out
             log.error("effect %s (%s) failed for good: %s", effect.id, effect.kind, error)
             _tell_owner(rt, effect, error)
             return "failed"
-        log.warning("effect %s (%s) will be retried in %ds: %s", effect.id, effect.kind,
-                    wait.total_seconds(), error)
+        log.warning(
+            "effect %s (%s) will be retried in %ds: %s",
+            effect.id,
+            effect.kind,
+            wait.total_seconds(),
+            error,
+        )
         return "retried"
     with transaction(rt.sessions) as session:
         outbox.finish(session, effect.id)
@@ -196,9 +225,14 @@ def _tell_owner(rt: Runtime, effect: outbox.Claimed, error: str) -> None:
         owner, title = review.owner_id, review.title
     what = WHAT.get(effect.kind, effect.kind)
     try:
-        rt.client.chat_postMessage(channel=owner, text=(
-            f"I could not {what} for “{escape(title)}” ({escape(error)}). Nothing was lost: "
-            "an admin can retry it with `postmortem-bot outbox retry`."))
+        rt.client.chat_postMessage(
+            channel=owner,
+            text=(
+                f"I could not {what} for “{escape(title)}” ({escape(error)}). Nothing was lost: "
+                "an admin can retry it with `postmortem-bot outbox retry`."
+            ),
+        )
     except Exception as exc:  # noqa: BLE001 - the failure itself is already recorded
-        log.warning("could not tell %s about failed effect %s: %s", owner, effect.id,
-                    type(exc).__name__)
+        log.warning(
+            "could not tell %s about failed effect %s: %s", owner, effect.id, type(exc).__name__
+        )

@@ -21,8 +21,9 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def run(rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Event,
-        *, poll: float = 1.0) -> None:
+def run(
+    rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Event, *, poll: float = 1.0
+) -> None:
     """Deliver until `stop` is set; a failing pass is logged and the next one tries again."""
     while not stop.is_set():
         rt.delivery_due.clear()
@@ -33,8 +34,11 @@ def run(rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Even
         except (SQLAlchemyError, OSError) as exc:  # the database away: the next pass retries
             if stop.is_set():
                 return
-            log.warning("outbox delivery pass failed: %s: %s", type(exc).__name__,
-                        str(exc).splitlines()[0] if str(exc) else "")
+            log.warning(
+                "outbox delivery pass failed: %s: %s",
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
         except Exception:
             if stop.is_set():
                 return
@@ -45,12 +49,18 @@ def run(rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Even
 class DeliveryThread:
     """`run` on a daemon thread, with a stop that waits for the current pass."""
 
-    def __init__(self, rt: Runtime, handlers: Mapping[str, EffectHandler], *,
-                 poll: float = 1.0) -> None:
+    def __init__(
+        self, rt: Runtime, handlers: Mapping[str, EffectHandler], *, poll: float = 1.0
+    ) -> None:
         self._stop = threading.Event()
         self._rt = rt
-        self._thread = threading.Thread(target=run, args=(rt, handlers, self._stop),
-                                        kwargs={"poll": poll}, daemon=True, name="delivery")
+        self._thread = threading.Thread(
+            target=run,
+            args=(rt, handlers, self._stop),
+            kwargs={"poll": poll},
+            daemon=True,
+            name="delivery",
+        )
 
     def start(self) -> DeliveryThread:
         self._thread.start()

@@ -9,8 +9,12 @@ from bot.cli.common import now_option, parse_now
 
 @click.command("digest")
 @click.option("--dry-run", is_flag=True, help="Print the digest (Slack mrkdwn) instead of posting.")
-@click.option("--schedule", "show_schedule", is_flag=True,
-              help="Print the next five meetings and when their digests are posted.")
+@click.option(
+    "--schedule",
+    "show_schedule",
+    is_flag=True,
+    help="Print the next five meetings and when their digests are posted.",
+)
 @now_option
 def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     """Post the next post-mortem meeting's digest now (once per meeting and channel)."""
@@ -34,8 +38,9 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     try:
         team = rt.team_id()
     except Exception as exc:  # noqa: BLE001 - Slack unreachable or token refused: one line
-        raise CliError(f"could not reach Slack at {settings.api_url}: "
-                       f"{str(exc).splitlines()[0]}") from None
+        raise CliError(
+            f"could not reach Slack at {settings.api_url}: {str(exc).splitlines()[0]}"
+        ) from None
     if show_schedule:
         with transaction(rt.sessions) as session:
             _, current = feature.load_settings(session, team, rt, now)
@@ -54,13 +59,18 @@ def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     result = feature.post(rt, team, now=now, by="cli")
     held = when(result.meeting.starts_at) if result.meeting else ""  # set for posted, already
     if result.status == "posted":
-        click.echo(f"posted the digest for the meeting on {held} "
-                   f"to {result.channel} (ts {result.ts})")
+        click.echo(
+            f"posted the digest for the meeting on {held} to {result.channel} (ts {result.ts})"
+        )
     elif result.status == "already":
-        click.echo(f"the digest for the meeting on {held} is already "
-                   f"in {result.channel} ({result.detail}): nothing posted")
+        click.echo(
+            f"the digest for the meeting on {held} is already "
+            f"in {result.channel} ({result.detail}): nothing posted"
+        )
     elif result.status == "no_channel":
-        raise CliError("no digest channel is set: set POSTMORTEM_DIGEST_CHANNEL before the "
-                       "first start, or use `/postmortem digest` → Change schedule")
+        raise CliError(
+            "no digest channel is set: set POSTMORTEM_DIGEST_CHANNEL before the "
+            "first start, or use `/postmortem digest` → Change schedule"
+        )
     else:
         raise CliError(f"digest not posted: {result.detail}")

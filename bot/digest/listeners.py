@@ -48,7 +48,8 @@ def preview_message(rt: Runtime, team: str, user_id: str) -> dict[str, Any]:
         next_line=head,
         schedule_lines=format_schedule(
             upcoming(p.schedule, now, 5),
-            day=lambda d: views.day(d, now.astimezone(p.schedule.zone).date())),
+            day=lambda d: views.day(d, now.astimezone(p.schedule.zone).date()),
+        ),
         digest=p.message,
         admin=rt.is_admin(user_id),
         meeting_key=p.meeting.key if p.meeting else None,

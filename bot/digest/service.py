@@ -78,39 +78,57 @@ class DigestSettings:
     updated_by: str = "environment"
 
     def schedule(self, state: str) -> MeetingSchedule:
-        return MeetingSchedule(first_meeting=self.first_meeting, every_weeks=self.every_weeks,
-                               time=self.time, tz=self.tz,
-                               post_before=timedelta(hours=self.hours_before), state=state,
-                               skip_holidays=True, skips=dict(self.skips),
-                               moves=dict(self.moves))
+        return MeetingSchedule(
+            first_meeting=self.first_meeting,
+            every_weeks=self.every_weeks,
+            time=self.time,
+            tz=self.tz,
+            post_before=timedelta(hours=self.hours_before),
+            state=state,
+            skip_holidays=True,
+            skips=dict(self.skips),
+            moves=dict(self.moves),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"channel": self.channel, "first_meeting": self.first_meeting.isoformat(),
-                "every_weeks": self.every_weeks, "time": f"{self.time:%H:%M}", "tz": self.tz,
-                "hours_before": self.hours_before,
-                "skips": {d.isoformat(): r for d, r in sorted(self.skips.items())},
-                "moves": {d.isoformat(): m.isoformat() for d, m in sorted(self.moves.items())},
-                "updated_at": self.updated_at.isoformat(), "updated_by": self.updated_by}
+        return {
+            "channel": self.channel,
+            "first_meeting": self.first_meeting.isoformat(),
+            "every_weeks": self.every_weeks,
+            "time": f"{self.time:%H:%M}",
+            "tz": self.tz,
+            "hours_before": self.hours_before,
+            "skips": {d.isoformat(): r for d, r in sorted(self.skips.items())},
+            "moves": {d.isoformat(): m.isoformat() for d, m in sorted(self.moves.items())},
+            "updated_at": self.updated_at.isoformat(),
+            "updated_by": self.updated_by,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DigestSettings:
-        return cls(channel=data.get("channel") or None,
-                   first_meeting=date.fromisoformat(data["first_meeting"]),
-                   every_weeks=int(data.get("every_weeks", 2)),
-                   time=time.fromisoformat(data.get("time", "10:00")),
-                   tz=data.get("tz") or "Australia/Sydney",
-                   hours_before=int(data.get("hours_before", 1)),
-                   skips={date.fromisoformat(k): v for k, v in (data.get("skips") or {}).items()},
-                   moves={date.fromisoformat(k): date.fromisoformat(v)
-                          for k, v in (data.get("moves") or {}).items()},
-                   updated_at=datetime.fromisoformat(data["updated_at"]),
-                   updated_by=data.get("updated_by", ""))
+        return cls(
+            channel=data.get("channel") or None,
+            first_meeting=date.fromisoformat(data["first_meeting"]),
+            every_weeks=int(data.get("every_weeks", 2)),
+            time=time.fromisoformat(data.get("time", "10:00")),
+            tz=data.get("tz") or "Australia/Sydney",
+            hours_before=int(data.get("hours_before", 1)),
+            skips={date.fromisoformat(k): v for k, v in (data.get("skips") or {}).items()},
+            moves={
+                date.fromisoformat(k): date.fromisoformat(v)
+                for k, v in (data.get("moves") or {}).items()
+            },
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            updated_by=data.get("updated_by", ""),
+        )
 
     def describe(self) -> str:
         every = "every week" if self.every_weeks == 1 else f"every {self.every_weeks} weeks"
         hours = "1 hour" if self.hours_before == 1 else f"{self.hours_before} hours"
-        return (f"Meetings {every} on Wednesday at {self.time:%H:%M} ({self.tz}); the digest "
-                f"is posted {hours} before")
+        return (
+            f"Meetings {every} on Wednesday at {self.time:%H:%M} ({self.tz}); the digest "
+            f"is posted {hours} before"
+        )
 
 
 def settings_from_env(config: Settings, *, now: datetime | None = None) -> DigestSettings:
@@ -120,14 +138,22 @@ def settings_from_env(config: Settings, *, now: datetime | None = None) -> Diges
     """
     now = now or utcnow()
     first = config.first_meeting or first_wednesday_on_or_after(
-        now.astimezone(ZoneInfo(config.timezone)).date())
-    return DigestSettings(channel=config.digest_channel, first_meeting=first,
-                          every_weeks=config.meeting_every_weeks, time=config.meeting_time,
-                          tz=config.timezone, updated_at=now, updated_by="environment")
+        now.astimezone(ZoneInfo(config.timezone)).date()
+    )
+    return DigestSettings(
+        channel=config.digest_channel,
+        first_meeting=first,
+        every_weeks=config.meeting_every_weeks,
+        time=config.meeting_time,
+        tz=config.timezone,
+        updated_at=now,
+        updated_by="environment",
+    )
 
 
-def load_settings(session: Session, team: str, rt: Runtime, now: datetime | None = None
-                  ) -> tuple[Workspace, DigestSettings]:
+def load_settings(
+    session: Session, team: str, rt: Runtime, now: datetime | None = None
+) -> tuple[Workspace, DigestSettings]:
     """The workspace's digest setting, seeded from the environment the first time."""
     ws = reviews_store.workspace(session, team)
     saved = (ws.settings or {}).get(SETTINGS_KEY)
@@ -141,16 +167,21 @@ def load_settings(session: Session, team: str, rt: Runtime, now: datetime | None
 def save_settings(rt: Runtime, team: str, actor: str, **changes: Any) -> DigestSettings:
     """Change the setting under a row lock, so two admins' edits never undo each other."""
     with transaction(rt.sessions) as session:
-        ws = session.scalar(select(Workspace).where(Workspace.team_id == team)
-                            .with_for_update())
+        ws = session.scalar(select(Workspace).where(Workspace.team_id == team).with_for_update())
         if ws is None:
             ws = reviews_store.workspace(session, team)
         _, current = load_settings(session, team, rt)
         updated = replace(current, **changes, updated_at=utcnow(), updated_by=actor)
         updated.schedule(rt.settings.state)  # raises ValueError on a bad combination
         ws.settings = {**(ws.settings or {}), SETTINGS_KEY: updated.to_json()}
-        reviews_store.audit(session, ws.id, actor, "digest.settings_changed", None,
-                            **{k: str(v) for k, v in changes.items()})
+        reviews_store.audit(
+            session,
+            ws.id,
+            actor,
+            "digest.settings_changed",
+            None,
+            **{k: str(v) for k, v in changes.items()},
+        )
         return updated
 
 
@@ -171,8 +202,12 @@ class _Workflows:
 
     def definition(self, version_id: int) -> dict[str, Any]:
         if version_id not in self._defs:
-            self._defs[version_id] = self._session.scalar(select(
-                WorkflowVersion.definition).where(WorkflowVersion.id == version_id)) or {}
+            self._defs[version_id] = (
+                self._session.scalar(
+                    select(WorkflowVersion.definition).where(WorkflowVersion.id == version_id)
+                )
+                or {}
+            )
         return self._defs[version_id]
 
     def name(self, version_id: int, key: str) -> str:
@@ -197,76 +232,113 @@ def _first_answer(answers: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> 
     return ""
 
 
-def _review_entry(row: store.ReviewRow, wf: _Workflows, answers: dict[str, dict[str, Any]],
-                  fields: tuple[str, ...] = SUMMARY_FIELDS) -> views.ReviewEntry:
-    return views.ReviewEntry(title=row.title, workflow=wf.name(row.workflow_version_id,
-                                                               row.workflow_key),
-                             owner_id=row.owner_id, summary=_first_answer(answers, fields),
-                             permalink=row.permalink)
+def _review_entry(
+    row: store.ReviewRow,
+    wf: _Workflows,
+    answers: dict[str, dict[str, Any]],
+    fields: tuple[str, ...] = SUMMARY_FIELDS,
+) -> views.ReviewEntry:
+    return views.ReviewEntry(
+        title=row.title,
+        workflow=wf.name(row.workflow_version_id, row.workflow_key),
+        owner_id=row.owner_id,
+        summary=_first_answer(answers, fields),
+        permalink=row.permalink,
+    )
 
 
-def collect(session: Session, workspace_id: int, schedule: MeetingSchedule, meeting: Meeting,
-            covered_from: datetime, covered_to: datetime) -> views.DigestContent:
+def collect(
+    session: Session,
+    workspace_id: int,
+    schedule: MeetingSchedule,
+    meeting: Meeting,
+    covered_from: datetime,
+    covered_to: datetime,
+) -> views.DigestContent:
     """Everything the digest reports for [covered_from, covered_to)."""
     zone = schedule.zone
     today = covered_to.astimezone(zone).date()
     following = next_meeting(schedule, meeting.starts_at)
-    due_by = (following.date if following
-              else meeting.date + timedelta(weeks=schedule.every_weeks))
+    due_by = following.date if following else meeting.date + timedelta(weeks=schedule.every_weeks)
     start, end = covered_from, covered_to
     wf = _Workflows(session)
 
     completed, n_completed = store.completed_reviews(session, workspace_id, start, end, FETCH)
     waiting, n_waiting = store.reviews_in_status(session, workspace_id, "in_review", FETCH)
     flagged, n_flagged = store.flagged_for_sharing(session, workspace_id, start, end, FETCH)
-    issues, n_issues = store.follow_ups_of_kind(session, workspace_id, "escalation", start,
-                                                end, FETCH)
+    issues, n_issues = store.follow_ups_of_kind(
+        session, workspace_id, "escalation", start, end, FETCH
+    )
     overdue, n_overdue = store.open_items_due(session, workspace_id, before=today, limit=FETCH)
-    due_soon, n_due_soon = store.open_items_due(session, workspace_id,
-                                                before=due_by + timedelta(days=1),
-                                                on_or_after=today, limit=FETCH)
+    due_soon, n_due_soon = store.open_items_due(
+        session, workspace_id, before=due_by + timedelta(days=1), on_or_after=today, limit=FETCH
+    )
     done, n_done = store.items_completed(session, workspace_id, start, end, FETCH)
 
     ids = {r.id for r in (*completed, *waiting, *flagged)}
     answers = store.latest_answers_for(session, ids)
     # A later revision may have taken the flag off again: only the current answers count.
-    lessons = [r for r in flagged
-               if any(a.get("share_at_meeting") is True for a in answers[r.id].values())]
+    lessons = [
+        r for r in flagged if any(a.get("share_at_meeting") is True for a in answers[r.id].values())
+    ]
 
     shared = {r.id for r in lessons}
 
     def items(rows: list[store.ItemRow]) -> tuple[views.ItemEntry, ...]:
-        return tuple(views.ItemEntry(title=r.title, owner_id=r.owner_id, due=r.due_date,
-                                     review=_review_entry(r.review, wf, {})) for r in rows)
+        return tuple(
+            views.ItemEntry(
+                title=r.title,
+                owner_id=r.owner_id,
+                due=r.due_date,
+                review=_review_entry(r.review, wf, {}),
+            )
+            for r in rows
+        )
 
     sections = {
-        "lessons": views.Listing(tuple(_review_entry(r, wf, answers[r.id], LESSON_FIELDS)
-                                       for r in lessons),
-                                 n_flagged - (len(flagged) - len(lessons))),
-        "systemic": views.Listing(tuple(views.IssueEntry(i.title, " ".join(i.detail.split()),
-                                                         _review_entry(i.review, wf, {}))
-                                        for i in issues), n_issues),
-        "in_review": views.Listing(tuple(_review_entry(r, wf, answers[r.id])
-                                         for r in waiting), n_waiting),
+        "lessons": views.Listing(
+            tuple(_review_entry(r, wf, answers[r.id], LESSON_FIELDS) for r in lessons),
+            n_flagged - (len(flagged) - len(lessons)),
+        ),
+        "systemic": views.Listing(
+            tuple(
+                views.IssueEntry(
+                    i.title, " ".join(i.detail.split()), _review_entry(i.review, wf, {})
+                )
+                for i in issues
+            ),
+            n_issues,
+        ),
+        "in_review": views.Listing(
+            tuple(_review_entry(r, wf, answers[r.id]) for r in waiting), n_waiting
+        ),
         "overdue": views.Listing(items(overdue), n_overdue),
         # A completed review whose lesson is shared above is counted, not listed twice.
-        "completed": views.Listing(tuple(_review_entry(r, wf, answers[r.id])
-                                         for r in completed if r.id not in shared),
-                                   n_completed, sum(1 for r in completed if r.id in shared)),
+        "completed": views.Listing(
+            tuple(_review_entry(r, wf, answers[r.id]) for r in completed if r.id not in shared),
+            n_completed,
+            sum(1 for r in completed if r.id in shared),
+        ),
         "due_soon": views.Listing(items(due_soon), n_due_soon),
         "done": views.Listing(items(done), n_done),
     }
     return views.DigestContent(
         meeting_starts_at=meeting.starts_at.astimezone(zone),
-        covered_from=covered_from.astimezone(zone), covered_to=covered_to.astimezone(zone),
-        next_meeting=following.date if following else None, sections=sections,
-        figures=figures(session, workspace_id, start, end, zone, wf))
+        covered_from=covered_from.astimezone(zone),
+        covered_to=covered_to.astimezone(zone),
+        next_meeting=following.date if following else None,
+        sections=sections,
+        figures=figures(session, workspace_id, start, end, zone, wf),
+    )
 
 
-def figures(session: Session, workspace_id: int, start: datetime, end: datetime, zone: Any,
-            wf: _Workflows) -> views.Figures:
-    by_workflow = tuple((wf.name(version, key), n) for key, version, n in
-                        store.completed_by_workflow(session, workspace_id, start, end))
+def figures(
+    session: Session, workspace_id: int, start: datetime, end: datetime, zone: Any, wf: _Workflows
+) -> views.Figures:
+    by_workflow = tuple(
+        (wf.name(version, key), n)
+        for key, version, n in store.completed_by_workflow(session, workspace_id, start, end)
+    )
     counts = store.figure_counts(session, workspace_id, start, end, zone, ces_workflow=SUPPORT)
     categories: Counter[str] = Counter()
     for version, value, n in counts.categories:
@@ -274,13 +346,17 @@ def figures(session: Session, workspace_id: int, start: datetime, end: datetime,
     return views.Figures(
         by_workflow=by_workflow,
         by_category=tuple(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))),
-        closed_on_time=counts.closed_on_time, closed_with_due_date=counts.closed_with_due_date,
-        ces_average=counts.ces_average, ces_count=counts.ces_count,
-        feature_requests=count_feature_requests(session, workspace_id, since=start))
+        closed_on_time=counts.closed_on_time,
+        closed_with_due_date=counts.closed_with_due_date,
+        ces_average=counts.ces_average,
+        ces_count=counts.ces_count,
+        feature_requests=count_feature_requests(session, workspace_id, since=start),
+    )
 
 
-def covered_start(session: Session, workspace_id: int, channel: str,
-                  schedule: MeetingSchedule, meeting: Meeting) -> datetime:
+def covered_start(
+    session: Session, workspace_id: int, channel: str, schedule: MeetingSchedule, meeting: Meeting
+) -> datetime:
     """Where this digest begins: the end of the channel's last digest, else the last meeting."""
     last = store.last_covered_to(session, workspace_id, channel)
     if last is not None:
@@ -291,11 +367,15 @@ def covered_start(session: Session, workspace_id: int, channel: str,
     return (meeting.post_at - timedelta(weeks=schedule.every_weeks)).astimezone(UTC)
 
 
-def render(content: views.DigestContent, settings: DigestSettings,
-           names: Mapping[str, str] | None = None, templates_dir: Path | None = None
-           ) -> dict[str, Any]:
-    return views.digest_message(content, every_weeks=settings.every_weeks,
-                                templates_dir=templates_dir, names=names)
+def render(
+    content: views.DigestContent,
+    settings: DigestSettings,
+    names: Mapping[str, str] | None = None,
+    templates_dir: Path | None = None,
+) -> dict[str, Any]:
+    return views.digest_message(
+        content, every_weeks=settings.every_weeks, templates_dir=templates_dir, names=names
+    )
 
 
 def display_names(rt: Runtime, content: views.DigestContent) -> dict[str, str]:
@@ -333,9 +413,12 @@ def preview(rt: Runtime, team: str, now: datetime | None = None) -> Preview:
             return Preview(settings, schedule, None, None)
         start = covered_start(session, ws.id, settings.channel or "", schedule, meeting)
         content = collect(session, ws.id, schedule, meeting, min(start, now), now)
-    return Preview(settings, schedule, meeting,
-                   render(content, settings, display_names(rt, content),
-                          rt.settings.templates_dir))
+    return Preview(
+        settings,
+        schedule,
+        meeting,
+        render(content, settings, display_names(rt, content), rt.settings.templates_dir),
+    )
 
 
 # --- posting once ----------------------------------------------------------------------------
@@ -350,8 +433,14 @@ class PostResult:
     detail: str = ""
 
 
-def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "scheduler",
-         meeting: Meeting | None = None) -> PostResult:
+def post(
+    rt: Runtime,
+    team: str,
+    *,
+    now: datetime | None = None,
+    by: str = "scheduler",
+    meeting: Meeting | None = None,
+) -> PostResult:
     """Post the digest of `meeting` (default: the next one held) unless it is already posted."""
     now = now or utcnow()
     with transaction(rt.sessions) as session:
@@ -365,17 +454,32 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
         return PostResult("no_meeting", channel=channel, detail="no meeting in the next year")
     with transaction(rt.sessions) as session:
         start = min(covered_start(session, ws_id, channel, schedule, meeting), now)
-        digest_id = store.claim(session, workspace_id=ws_id, meeting_key=meeting.key,
-                                channel_id=channel, meeting_starts_at=meeting.starts_at,
-                                covered_from=start, covered_to=now, posted_by=by, now=now)
+        digest_id = store.claim(
+            session,
+            workspace_id=ws_id,
+            meeting_key=meeting.key,
+            channel_id=channel,
+            meeting_starts_at=meeting.starts_at,
+            covered_from=start,
+            covered_to=now,
+            posted_by=by,
+            now=now,
+        )
         recovering = False
         if digest_id is None:
             row = store.find(session, ws_id, meeting.key, channel)
-            retryable = row is not None and (row.status == store.FAILED or (
-                row.status == store.CLAIMED and row.claimed_at < now - STALE_CLAIM))
+            retryable = row is not None and (
+                row.status == store.FAILED
+                or (row.status == store.CLAIMED and row.claimed_at < now - STALE_CLAIM)
+            )
             if row is None or not retryable or not store.retake(session, row, now):
-                return PostResult("already", meeting, channel, row.ts if row else None,
-                                  detail=row.status if row else "")
+                return PostResult(
+                    "already",
+                    meeting,
+                    channel,
+                    row.ts if row else None,
+                    detail=row.status if row else "",
+                )
             digest_id, recovering = row.id, row.status == store.CLAIMED
             start = row.covered_from or start
         content = collect(session, ws_id, schedule, meeting, start, now)
@@ -386,8 +490,13 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
         if ts is None:
             post_digest_chart(rt, channel, ws_id, start, now, schedule.zone)  # image first
             ts = rt.client.chat_postMessage(
-                channel=channel, metadata={"event_type": METADATA_EVENT, "event_payload": {
-                    "digest_id": digest_id, "meeting": meeting.key}}, **message)["ts"]
+                channel=channel,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"digest_id": digest_id, "meeting": meeting.key},
+                },
+                **message,
+            )["ts"]
     except SlackApiError as exc:
         error = exc.response.get("error") or "unknown_error"
         with transaction(rt.sessions) as session:
@@ -401,8 +510,9 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
         assert row is not None  # claimed above, and nothing deletes a digest row
         row.status, row.ts, row.posted_at, row.reason = store.POSTED, ts, utcnow(), None
         row.covered_to = now
-        reviews_store.audit(session, ws_id, by, "digest.posted", meeting=meeting.key,
-                            channel=channel, ts=ts)
+        reviews_store.audit(
+            session, ws_id, by, "digest.posted", meeting=meeting.key, channel=channel, ts=ts
+        )
     if found:  # an interrupted run had posted it: recorded now, not posted again
         return PostResult("already", meeting, channel, ts, detail="posted")
     return PostResult("posted", meeting, channel, ts)
@@ -410,8 +520,7 @@ def post(rt: Runtime, team: str, *, now: datetime | None = None, by: str = "sche
 
 def _already_posted(rt: Runtime, channel: str, digest_id: int) -> str | None:
     """Did an interrupted run post it before it could record so? Look for its metadata."""
-    history = rt.client.conversations_history(channel=channel, limit=100,
-                                              include_all_metadata=True)
+    history = rt.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
     messages: list[dict[str, Any]] = history.get("messages", [])
     for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -445,17 +554,22 @@ def tick(rt: Runtime, now: datetime | None = None) -> TickResult:
         last = store.last_recorded(session, ws.id, settings.channel)
         since = max(settings.updated_at, last.meeting_starts_at) if last else settings.updated_at
         for meeting in missed_since(schedule, since, now):
-            if store.claim(session, workspace_id=ws.id, meeting_key=meeting.key,
-                           channel_id=settings.channel, meeting_starts_at=meeting.starts_at,
-                           status=store.MISSED, now=now,
-                           reason="the bot was not running between posting time and the "
-                                  "meeting"):
+            if store.claim(
+                session,
+                workspace_id=ws.id,
+                meeting_key=meeting.key,
+                channel_id=settings.channel,
+                meeting_starts_at=meeting.starts_at,
+                status=store.MISSED,
+                now=now,
+                reason="the bot was not running between posting time and the meeting",
+            ):
                 result.missed.append(meeting.key)
-                log.warning("digest for the meeting of %s was missed (bot not running)",
-                            meeting.key)
+                log.warning(
+                    "digest for the meeting of %s was missed (bot not running)", meeting.key
+                )
         # A posted (or missed) meeting is settled; a failed or claimed one may need a retry.
-        settled = last.meeting_key if last and last.status in (store.POSTED, store.MISSED) \
-            else None
+        settled = last.meeting_key if last and last.status in (store.POSTED, store.MISSED) else None
     due = due_to_post(schedule, now, settled)
     if due is not None and post(rt, team, now=now, meeting=due).status == "posted":
         result.posted.append(due.key)

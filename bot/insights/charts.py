@@ -28,9 +28,17 @@ SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE, VERMILLION, YELLOW, BLACK)
 ON_TIME_COLOUR, LATE_COLOUR, OVERDUE_COLOUR = GREEN, ORANGE, VERMILLION
 SLACK_SIZE = (8.0, 4.5)  # inches: 1200 x 675 px at 150 dpi
 DPI = 150
-STYLE: dict[str, Any] = {"font.size": 12, "axes.titlesize": 15, "axes.titleweight": "bold",
-         "axes.labelsize": 13, "xtick.labelsize": 11, "ytick.labelsize": 11,
-         "legend.fontsize": 11, "axes.spines.top": False, "axes.spines.right": False}
+STYLE: dict[str, Any] = {
+    "font.size": 12,
+    "axes.titlesize": 15,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 13,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 # matplotlib promises no thread safety; listeners run on a pool, so one chart at a time.
@@ -63,13 +71,23 @@ def _one(draw: Callable[[Axes], None]) -> bytes:
 def _labels(months: Sequence[str]) -> list[str]:
     """Month names on the axis; with many months, only every few are written."""
     step = max(1, (len(months) + 11) // 12)
-    return [month_label(m).replace(" ", "\n") if i % step == 0 else ""
-            for i, m in enumerate(months)]
+    return [
+        month_label(m).replace(" ", "\n") if i % step == 0 else "" for i, m in enumerate(months)
+    ]
 
 
 def _nothing(ax: Axes, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=14, color="#444444",
-            transform=ax.transAxes, wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=14,
+        color="#444444",
+        transform=ax.transAxes,
+        wrap=True,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -87,23 +105,45 @@ def _headroom(ax: Axes, highest: float) -> None:
     ax.set_ylim(0, highest * 1.35 + 1)
 
 
-def _stacked(ax: Axes, x: Sequence[int], layers: Sequence[tuple[str, str, str | None,
-                                                              Sequence[int]]]) -> list[int]:
+def _stacked(
+    ax: Axes, x: Sequence[int], layers: Sequence[tuple[str, str, str | None, Sequence[int]]]
+) -> list[int]:
     bottom = [0] * len(x)
     for label, colour, hatch, values in layers:
-        ax.bar(x, values, bottom=bottom, label=label, color=colour, hatch=hatch,
-               edgecolor="white" if hatch is None else "#5a1e00", linewidth=0.6)
+        ax.bar(
+            x,
+            values,
+            bottom=bottom,
+            label=label,
+            color=colour,
+            hatch=hatch,
+            edgecolor="white" if hatch is None else "#5a1e00",
+            linewidth=0.6,
+        )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     if len(x) <= 14:
         for xi, total in zip(x, bottom, strict=True):
             if total:
-                ax.annotate(str(total), (xi, total), ha="center", va="bottom",
-                            xytext=(0, 2), textcoords="offset points", fontsize=10)
+                ax.annotate(
+                    str(total),
+                    (xi, total),
+                    ha="center",
+                    va="bottom",
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    fontsize=10,
+                )
     return bottom
 
 
-def draw_items(ax: Axes, months: Sequence[str], counts: Sequence[ItemCounts],
-               since: ItemCounts | None = None, *, title: str) -> None:
+def draw_items(
+    ax: Axes,
+    months: Sequence[str],
+    counts: Sequence[ItemCounts],
+    since: ItemCounts | None = None,
+    *,
+    title: str,
+) -> None:
     """Stacked bars per due month (and, for the digest, one bar since the last meeting)."""
     labels = _labels(months)
     values = list(counts)
@@ -115,16 +155,25 @@ def draw_items(ax: Axes, months: Sequence[str], counts: Sequence[ItemCounts],
         _nothing(ax, "No action items were due in this period.")
         return
     x = list(range(len(values)))
-    totals = _stacked(ax, x, [("Done on time", ON_TIME_COLOUR, None, [c.on_time for c in values]),
-                     ("Done late", LATE_COLOUR, None, [c.late for c in values]),
-                     ("Open and overdue", OVERDUE_COLOUR, "//", [c.overdue for c in values])])
+    totals = _stacked(
+        ax,
+        x,
+        [
+            ("Done on time", ON_TIME_COLOUR, None, [c.on_time for c in values]),
+            ("Done late", LATE_COLOUR, None, [c.late for c in values]),
+            ("Open and overdue", OVERDUE_COLOUR, "//", [c.overdue for c in values]),
+        ],
+    )
     if since is not None:
         ax.axvline(len(values) - 1.5, color=GREY, linestyle="--", linewidth=1)
     ax.set_xticks(x, labels)
     ax.set_title(title, loc="left")
     ax.set_ylabel("Action items")
-    ax.set_xlabel("Month the items were due" if since is None
-                  else "Month the items were due, then the items done since the last meeting")
+    ax.set_xlabel(
+        "Month the items were due"
+        if since is None
+        else "Month the items were due, then the items done since the last meeting"
+    )
     _whole_numbers(ax)
     ax.legend(loc="upper left", frameon=False, ncols=3)
     _headroom(ax, max(totals))
@@ -139,12 +188,23 @@ def draw_reviews(ax: Axes, ins: Insights) -> None:
         ax.set_title(title, loc="left")
         _nothing(ax, "No reviews were started or completed in this period.")
         return
-    repeats = [min(ins.repeat_reviews.get(m, 0), s) for m, s in zip(ins.months, started,
-                                                                     strict=True)]
+    repeats = [
+        min(ins.repeat_reviews.get(m, 0), s) for m, s in zip(ins.months, started, strict=True)
+    ]
     x = list(range(len(ins.months)))
-    totals = _stacked(ax, x, [("Started: a new theme", SKY_BLUE, None,
-                      [s - r for s, r in zip(started, repeats, strict=True)]),
-                     ("Started: repeats a theme with a lesson", VERMILLION, "//", repeats)])
+    totals = _stacked(
+        ax,
+        x,
+        [
+            (
+                "Started: a new theme",
+                SKY_BLUE,
+                None,
+                [s - r for s, r in zip(started, repeats, strict=True)],
+            ),
+            ("Started: repeats a theme with a lesson", VERMILLION, "//", repeats),
+        ],
+    )
     ax.plot(x, completed, color=BLACK, marker="o", linewidth=2, label="Completed")
     ax.set_xticks(x, _labels(ins.months))
     ax.set_title(title, loc="left")
@@ -166,10 +226,19 @@ def draw_ces(ax: Axes, ins: Insights) -> None:
     x = list(range(len(ins.months)))
     markers = ("o", "s", "^", "D", "v")
     for i, group in enumerate(ranked):
-        points = [(xi, groups[group][m][0]) for xi, m in zip(x, ins.months, strict=True)
-                  if m in groups[group]]
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker=markers[i],
-                color=SERIES[i], linewidth=2, label=group or "no category")
+        points = [
+            (xi, groups[group][m][0])
+            for xi, m in zip(x, ins.months, strict=True)
+            if m in groups[group]
+        ]
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker=markers[i],
+            color=SERIES[i],
+            linewidth=2,
+            label=group or "no category",
+        )
     ax.set_ylim(1, 7.4)
     ax.set_xticks(x, _labels(ins.months))
     ax.set_title(title, loc="left")
@@ -190,8 +259,15 @@ def draw_budget(ax: Axes, ins: Insights) -> None:
     budget = [by_month[m].budget_excl / 100 if m in by_month else 0 for m in ins.months]
     actual = [by_month[m].actual_excl / 100 if m in by_month else 0 for m in ins.months]
     ax.bar([xi - 0.2 for xi in x], budget, width=0.4, color=BLUE, label="Budget")
-    ax.bar([xi + 0.2 for xi in x], actual, width=0.4, color=ORANGE, hatch="..",
-           edgecolor="white", label="Actual")
+    ax.bar(
+        [xi + 0.2 for xi in x],
+        actual,
+        width=0.4,
+        color=ORANGE,
+        hatch="..",
+        edgecolor="white",
+        label="Actual",
+    )
     ax.set_xticks(x, _labels(ins.months))
     ax.set_title(title, loc="left")
     ax.set_ylabel("Dollars (AUD, excl. GST)")
@@ -203,8 +279,13 @@ def draw_budget(ax: Axes, ins: Insights) -> None:
     _headroom(ax, max([*budget, *actual]))
 
 
-def items_png(months: Sequence[str], counts: Sequence[ItemCounts],
-              since: ItemCounts | None = None, *, title: str = "Action items") -> bytes:
+def items_png(
+    months: Sequence[str],
+    counts: Sequence[ItemCounts],
+    since: ItemCounts | None = None,
+    *,
+    title: str = "Action items",
+) -> bytes:
     return _one(lambda ax: draw_items(ax, months, counts, since, title=title))
 
 
@@ -218,10 +299,13 @@ def overview_png(ins: Insights) -> bytes:
     with _drawing((16.0, 9.0)) as fig:
         axes: Any = fig.subplots(2, 2)
         draw_reviews(axes[0][0], ins)
-        draw_items(axes[0][1], ins.months, [ins.items.get(m, ItemCounts()) for m in ins.months],
-                   title="Action items: kept on time, late, or overdue")
+        draw_items(
+            axes[0][1],
+            ins.months,
+            [ins.items.get(m, ItemCounts()) for m in ins.months],
+            title="Action items: kept on time, late, or overdue",
+        )
         draw_ces(axes[1][0], ins)
         draw_budget(axes[1][1], ins)
-        fig.suptitle(f"Post-mortem insights: {ins.period.label}", fontsize=18,
-                     fontweight="bold")
+        fig.suptitle(f"Post-mortem insights: {ins.period.label}", fontsize=18, fontweight="bold")
         return _png(fig)

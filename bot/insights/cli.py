@@ -13,18 +13,32 @@ from bot.cli.common import CliError, SettingsError, database_engine, now_option,
 
 
 @click.command("insights")
-@click.option("--since", "since", default="", metavar="PERIOD",
-              help="A date (2026-01-01) or a period: 6m, 12w, 90d, 2026, 2026-03, all. "
-                   "Default: this month and the five before.")
-@click.option("--format", "fmt", type=click.Choice(("png", "csv", "json")), default="json",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output (required for png).")
-@click.option("--team", metavar="TEAM_ID",
-              help="The Slack team, when the database holds more than one workspace.")
+@click.option(
+    "--since",
+    "since",
+    default="",
+    metavar="PERIOD",
+    help="A date (2026-01-01) or a period: 6m, 12w, 90d, 2026, 2026-03, all. "
+    "Default: this month and the five before.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("png", "csv", "json")), default="json", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output (required for png).",
+)
+@click.option(
+    "--team",
+    metavar="TEAM_ID",
+    help="The Slack team, when the database holds more than one workspace.",
+)
 @now_option
-def insights_command(since: str, fmt: str, output: Path | None, team: str | None,
-                     now_text: str | None) -> None:
+def insights_command(
+    since: str, fmt: str, output: Path | None, team: str | None, now_text: str | None
+) -> None:
     """Write the insights' figures as JSON, CSV (one figure a row) or a PNG chart."""
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
@@ -53,21 +67,23 @@ def insights_command(since: str, fmt: str, output: Path | None, team: str | None
                 query = query.where(Workspace.team_id == team)
             found = list(session.scalars(query))
             if not found:
-                raise CliError(f"no workspace {team} in the database" if team
-                               else "the database has no workspace yet")
+                raise CliError(
+                    f"no workspace {team} in the database"
+                    if team
+                    else "the database has no workspace yet"
+                )
             if len(found) > 1:
                 teams = ", ".join(w.team_id for w in found)
-                raise CliError(f"the database holds several workspaces ({teams}): "
-                               "choose one with --team")
+                raise CliError(
+                    f"the database holds several workspaces ({teams}): choose one with --team"
+                )
             ws = found[0]
             zone = service.zone_of(ws, fallback_zone)
             try:
-                period = service.period_for(session, ws.id, since,
-                                            now.astimezone(zone).date())
+                period = service.period_for(session, ws.id, since, now.astimezone(zone).date())
             except PeriodError as exc:
                 raise CliError(f"--since: {exc}") from None
-            ins = service.collect(session, ws, period, zone, now,
-                                  service.definitions(registry))
+            ins = service.collect(session, ws, period, zone, now, service.definitions(registry))
     except OperationalError as exc:
         raise CliError(f"could not read the database: {str(exc).splitlines()[0]}") from None
     if fmt == "png":

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 IN_DM = "The chart is also in your direct messages with me."
 
 
-def insights(rt: Runtime, command: dict[str, Any], rest: str, respond: Respond,
-             client: WebClient) -> None:
+def insights(
+    rt: Runtime, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
+) -> None:
     """Anyone may ask: the figures are the team's, and nothing private is shown."""
     try:
         ins = service.for_team(rt, command["team_id"], rest, utcnow())
@@ -35,18 +36,27 @@ def insights(rt: Runtime, command: dict[str, Any], rest: str, respond: Respond,
     alt = views.reviews_alt_text(ins)
     try:
         file_id = service.send_chart_to(rt, command["user_id"], ins, alt)
-        note = IN_DM if file_id else "Charts can't be uploaded in this workspace, so here are " \
-                                     "the figures alone."
+        note = (
+            IN_DM
+            if file_id
+            else "Charts can't be uploaded in this workspace, so here are the figures alone."
+        )
     except SlackApiError as exc:
         log.warning("insights chart not sent: %s", exc.response.get("error"))
         file_id, note = None, "The chart could not be sent this time; here are the figures."
-    result = respond(**views.insights_message(ins, file_id=file_id, alt=alt, chart_note=note),
-                     response_type="ephemeral")
+    result = respond(
+        **views.insights_message(ins, file_id=file_id, alt=alt, chart_note=note),
+        response_type="ephemeral",
+    )
     if file_id and getattr(result, "status_code", 200) >= 400:
-        log.info("the answer with the chart was refused (%s): sending the figures alone",
-                 getattr(result, "body", ""))
-        respond(**views.insights_message(ins, file_id=None, alt=alt, chart_note=IN_DM),
-                response_type="ephemeral")
+        log.info(
+            "the answer with the chart was refused (%s): sending the figures alone",
+            getattr(result, "body", ""),
+        )
+        respond(
+            **views.insights_message(ins, file_id=None, alt=alt, chart_note=IN_DM),
+            response_type="ephemeral",
+        )
 
 
 def chart_clicked(ack: Ack, body: dict[str, Any], rt: Runtime) -> None:

@@ -55,10 +55,20 @@ from workflows.reports import slug
 log = logging.getLogger(__name__)
 
 # Errors after which no file will work here (the answer then goes without its chart).
-NO_FILES = frozenset({"missing_scope", "not_allowed_token_type", "file_uploads_disabled",
-                      "file_uploads_except_images_disabled", "not_allowed", "restricted_action",
-                      "method_not_supported_for_channel_type", "not_in_channel",
-                      "channel_not_found", "is_archived"})
+NO_FILES = frozenset(
+    {
+        "missing_scope",
+        "not_allowed_token_type",
+        "file_uploads_disabled",
+        "file_uploads_except_images_disabled",
+        "not_allowed",
+        "restricted_action",
+        "method_not_supported_for_channel_type",
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+    }
+)
 ALT_TEXT_LIMIT = 1000  # files.getUploadURLExternal's alt_txt
 TREND_MONTHS = 6
 
@@ -87,16 +97,22 @@ def definitions(registry: Registry) -> Definitions:
                     roles.setdefault(f.role, (stage.key, f.key))
             for decision in stage.decisions:
                 for option in decision.options:
-                    if option.goto != NEXT and option.goto in {s.key for s in wf.stages} \
-                            and wf.index(option.goto) <= wf.index(stage.key):
+                    if (
+                        option.goto != NEXT
+                        and option.goto in {s.key for s in wf.stages}
+                        and wf.index(option.goto) <= wf.index(stage.key)
+                    ):
                         loops.append((wf.key, decision.key, option.value))
                         labels[decision.key] = f"{stage.title}: {option.label}"
         if "budget" in roles and "actual" in roles:
             budgets.append((wf.key, *roles["budget"], *roles["actual"]))
-    return Definitions(names={wf.key: wf.name for wf in registry.all()}, loops=tuple(loops),
-                       loop_labels=labels, budgets=tuple(budgets),
-                       workflow_tags=frozenset(slug(wf.key.split("_")[0])
-                                               for wf in registry.all()))
+    return Definitions(
+        names={wf.key: wf.name for wf in registry.all()},
+        loops=tuple(loops),
+        loop_labels=labels,
+        budgets=tuple(budgets),
+        workflow_tags=frozenset(slug(wf.key.split("_")[0]) for wf in registry.all()),
+    )
 
 
 def zone_of(ws: Workspace, fallback: str) -> ZoneInfo:
@@ -115,8 +131,10 @@ def ces_scale(ws: Workspace) -> tuple[int, bool]:
         scale = int(saved.get("ces_scale", 7))
     except (TypeError, ValueError):
         scale = 7
-    return (scale if 2 <= scale <= 10 else 7,
-            saved.get("ces_direction", "higher_is_easier") != "lower_is_easier")
+    return (
+        scale if 2 <= scale <= 10 else 7,
+        saved.get("ces_direction", "higher_is_easier") != "lower_is_easier",
+    )
 
 
 # --- collecting ------------------------------------------------------------------------------
@@ -129,8 +147,9 @@ def period_for(session: Session, workspace_id: int, text: str, today: date) -> P
     return parse_period(text, today, earliest=first.date() if first else None)
 
 
-def collect(session: Session, ws: Workspace, period: Period, zone: tzinfo, now: datetime,
-            defs: Definitions) -> Insights:
+def collect(
+    session: Session, ws: Workspace, period: Period, zone: tzinfo, now: datetime, defs: Definitions
+) -> Insights:
     """Every figure of the period, a handful of grouped queries."""
     start, end = period.bounds(zone)
     today = now.astimezone(zone).date()
@@ -140,39 +159,77 @@ def collect(session: Session, ws: Workspace, period: Period, zone: tzinfo, now: 
     for rows, into in ((started_rows, started), (completed_rows, completed)):
         for key, month, n in rows:
             into.setdefault(key, {})[month] = n
-    items = {r.month: ItemCounts(r.on_time, r.late, r.overdue, r.open) for r in
-             store.items_by_due_month(session, ws.id, period.start, period.end, today, zone,
-                                      now)}
+    items = {
+        r.month: ItemCounts(r.on_time, r.late, r.overdue, r.open)
+        for r in store.items_by_due_month(
+            session, ws.id, period.start, period.end, today, zone, now
+        )
+    }
     days = store.days_to_last_action(session, ws.id, start, end)
     scale, easier = ces_scale(ws)
-    ces = tuple(CesPoint(r.month, r.category, r.customer_type, r.average, r.tickets)
-                for r in store.ces_by_month(session, ws.id, start, end, zone,
-                                            default_scale=scale, higher_is_easier=easier))
+    ces = tuple(
+        CesPoint(r.month, r.category, r.customer_type, r.average, r.tickets)
+        for r in store.ces_by_month(
+            session, ws.id, start, end, zone, default_scale=scale, higher_is_easier=easier
+        )
+    )
     ignore = defs.workflow_tags | {slug(t) for t in store.theme_teams(session, ws.id)}
-    themes, repeat_months = store.repeat_themes(session, ws.id, start, end, zone,
-                                                ignore=ignore)
+    themes, repeat_months = store.repeat_themes(session, ws.id, start, end, zone, ignore=ignore)
     loop_rows, engagements = store.sent_back(session, ws.id, start, end, defs.loops)
     by_engagement: dict[int, tuple[str, str | None, dict[str, int]]] = {}
     for row in loop_rows:
-        by_engagement.setdefault(row.review_id, (row.title, row.link, {}))[2][
-            row.decision_key] = row.times
-    loops = sorted((Engagement(i, t, link, counts) for i, (t, link, counts)
-                    in by_engagement.items()), key=lambda e: (-e.total, e.review_id))
-    budget = tuple(BudgetMonth(b.month, b.reviews, b.over_budget, b.budget_incl,
-                               b.budget_excl, b.actual_incl, b.actual_excl)
-                   for b in store.budget_vs_actual(session, ws.id, start, end, zone,
-                                                   defs.budgets))
+        by_engagement.setdefault(row.review_id, (row.title, row.link, {}))[2][row.decision_key] = (
+            row.times
+        )
+    loops = sorted(
+        (Engagement(i, t, link, counts) for i, (t, link, counts) in by_engagement.items()),
+        key=lambda e: (-e.total, e.review_id),
+    )
+    budget = tuple(
+        BudgetMonth(
+            b.month,
+            b.reviews,
+            b.over_budget,
+            b.budget_incl,
+            b.budget_excl,
+            b.actual_incl,
+            b.actual_excl,
+        )
+        for b in store.budget_vs_actual(session, ws.id, start, end, zone, defs.budgets)
+    )
     return Insights(
-        period=period, months=tuple(period.months()), workflows=dict(defs.names),
-        started=started, completed=completed, items=items,
+        period=period,
+        months=tuple(period.months()),
+        workflows=dict(defs.names),
+        started=started,
+        completed=completed,
+        items=items,
         median_days_to_last_action=median(waited(d) for d in days),
-        reviews_with_all_actions_done=len(days), ces=ces,
+        reviews_with_all_actions_done=len(days),
+        ces=ces,
         stale_tickets=store.stale_tickets(session, ws.id, now),
-        repeats=tuple(Repeat(t.theme, Lesson(t.first_entry_id, t.first_review_id,
-                                             t.first_title, t.first_link, t.first_published),
-                             t.lessons, t.repeats, t.last_seen) for t in themes),
-        repeat_reviews=dict(repeat_months), engagements=engagements, loops=tuple(loops),
-        budget=budget, loop_labels=dict(defs.loop_labels))
+        repeats=tuple(
+            Repeat(
+                t.theme,
+                Lesson(
+                    t.first_entry_id,
+                    t.first_review_id,
+                    t.first_title,
+                    t.first_link,
+                    t.first_published,
+                ),
+                t.lessons,
+                t.repeats,
+                t.last_seen,
+            )
+            for t in themes
+        ),
+        repeat_reviews=dict(repeat_months),
+        engagements=engagements,
+        loops=tuple(loops),
+        budget=budget,
+        loop_labels=dict(defs.loop_labels),
+    )
 
 
 def for_team(rt: Runtime, team_id: str, text: str, now: datetime) -> Insights:
@@ -187,13 +244,26 @@ def for_team(rt: Runtime, team_id: str, text: str, now: datetime) -> Insights:
 # --- uploading -------------------------------------------------------------------------------
 
 
-def upload(rt: Runtime, channel: str, png: bytes, *, filename: str, title: str, alt: str,
-           comment: str | None = None) -> str | None:
+def upload(
+    rt: Runtime,
+    channel: str,
+    png: bytes,
+    *,
+    filename: str,
+    title: str,
+    alt: str,
+    comment: str | None = None,
+) -> str | None:
     """Files upload v2 with alt text; the file's id, or None where files are not allowed."""
     try:
         response = rt.client.files_upload_v2(
-            channel=channel, file=png, filename=filename, title=title,
-            alt_txt=alt[:ALT_TEXT_LIMIT], initial_comment=comment)
+            channel=channel,
+            file=png,
+            filename=filename,
+            title=title,
+            alt_txt=alt[:ALT_TEXT_LIMIT],
+            initial_comment=comment,
+        )
     except SlackApiError as exc:
         if exc.response.get("error") not in NO_FILES:
             raise
@@ -206,10 +276,15 @@ def upload(rt: Runtime, channel: str, png: bytes, *, filename: str, title: str, 
 def send_chart_to(rt: Runtime, user_id: str, ins: Insights, alt: str) -> str | None:
     """The command's chart, in the asker's direct messages with the app (only they see it)."""
     channel = rt.client.conversations_open(users=user_id)["channel"]["id"]
-    return upload(rt, channel, charts.reviews_png(ins),
-                  filename=f"insights-{ins.period.start:%Y-%m-%d}.png",
-                  title=f"Post-mortem insights: {ins.period.label}", alt=alt,
-                  comment="The chart for your `/postmortem insights`.")
+    return upload(
+        rt,
+        channel,
+        charts.reviews_png(ins),
+        filename=f"insights-{ins.period.start:%Y-%m-%d}.png",
+        title=f"Post-mortem insights: {ins.period.label}",
+        alt=alt,
+        comment="The chart for your `/postmortem insights`.",
+    )
 
 
 # --- the digest's chart ----------------------------------------------------------------------
@@ -225,34 +300,53 @@ class DigestFigures:
         return views.digest_alt_text(self.months, self.by_month, self.since)
 
 
-def digest_figures(session: Session, workspace_id: int, start: datetime, end: datetime, *,
-                   zone: tzinfo = UTC, months: int = TREND_MONTHS) -> DigestFigures:
+def digest_figures(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    zone: tzinfo = UTC,
+    months: int = TREND_MONTHS,
+) -> DigestFigures:
     """Action items since the last meeting and the trend by due month (the last `months`)."""
     today = end.astimezone(zone).date()
     first = add_months(today, -(months - 1))
     keys = months_between(first, today + timedelta(days=1))
-    rows = {r.month: ItemCounts(r.on_time, r.late, r.overdue, r.open) for r in
-            store.items_by_due_month(session, workspace_id, first, today + timedelta(days=1),
-                                     today, zone, end)}
+    rows = {
+        r.month: ItemCounts(r.on_time, r.late, r.overdue, r.open)
+        for r in store.items_by_due_month(
+            session, workspace_id, first, today + timedelta(days=1), today, zone, end
+        )
+    }
     on_time, late, overdue = store.items_since(session, workspace_id, start, end, today, zone)
-    return DigestFigures(tuple(keys), tuple(rows.get(k, ItemCounts()) for k in keys),
-                         ItemCounts(on_time=on_time, late=late, overdue=overdue))
+    return DigestFigures(
+        tuple(keys),
+        tuple(rows.get(k, ItemCounts()) for k in keys),
+        ItemCounts(on_time=on_time, late=late, overdue=overdue),
+    )
 
 
-def digest_chart(session: Session, workspace_id: int, start: datetime, end: datetime, *,
-                 zone: tzinfo = UTC) -> bytes:
+def digest_chart(
+    session: Session, workspace_id: int, start: datetime, end: datetime, *, zone: tzinfo = UTC
+) -> bytes:
     """The digest's image: on time vs late vs overdue since the last meeting, and the trend."""
     figures = digest_figures(session, workspace_id, start, end, zone=zone)
     return _digest_png(figures)
 
 
 def _digest_png(figures: DigestFigures) -> bytes:
-    return charts.items_png(figures.months, figures.by_month, figures.since,
-                            title="Action items: kept on time, late, or overdue")
+    return charts.items_png(
+        figures.months,
+        figures.by_month,
+        figures.since,
+        title="Action items: kept on time, late, or overdue",
+    )
 
 
-def post_digest_chart(rt: Runtime, channel: str, workspace_id: int, start: datetime,
-                      end: datetime, zone: tzinfo) -> str | None:
+def post_digest_chart(
+    rt: Runtime, channel: str, workspace_id: int, start: datetime, end: datetime, zone: tzinfo
+) -> str | None:
     """Upload the digest's chart to its channel just before the digest; the file id or None.
 
     The digest's text stays complete (the image is extra, with alt text for screen readers),
@@ -264,10 +358,14 @@ def post_digest_chart(rt: Runtime, channel: str, workspace_id: int, start: datet
         if not any(c.promised for c in (*figures.by_month, figures.since)):
             return None  # an empty chart says nothing the text does not
         local = end.astimezone(zone)
-        return upload(rt, channel, _digest_png(figures),
-                      filename=f"action-items-{local:%Y-%m-%d}.png",
-                      title=f"Action items before the meeting of {local:%-d %b %Y}",
-                      alt=figures.alt_text())
+        return upload(
+            rt,
+            channel,
+            _digest_png(figures),
+            filename=f"action-items-{local:%Y-%m-%d}.png",
+            title=f"Action items before the meeting of {local:%-d %b %Y}",
+            alt=figures.alt_text(),
+        )
     except Exception:  # noqa: BLE001 - the agenda matters more than its picture
         log.exception("the digest's chart was not posted to %s", channel)
         return None
@@ -279,12 +377,12 @@ HOME_TTL = 300.0  # seconds: App Home opens often, the figures change slowly
 # Per database (an engine lives as long as its runtime), per workspace row: (when, figures).
 # The row's creation time is part of the key: a recreated database may reuse the same id.
 _home_cache: weakref.WeakKeyDictionary[
-    Engine, dict[tuple[int, datetime], tuple[float, Insights]]] = weakref.WeakKeyDictionary()
+    Engine, dict[tuple[int, datetime], tuple[float, Insights]]
+] = weakref.WeakKeyDictionary()
 _home_lock = threading.Lock()
 
 
-def home_insights(rt: Runtime, session: Session, ws: Workspace, now: datetime
-                  ) -> Insights:
+def home_insights(rt: Runtime, session: Session, ws: Workspace, now: datetime) -> Insights:
     """The default period's insights for App Home, kept five minutes per workspace."""
     with _home_lock:
         cached = _home_cache.get(rt.engine, {}).get((ws.id, ws.created_at))
@@ -294,13 +392,13 @@ def home_insights(rt: Runtime, session: Session, ws: Workspace, now: datetime
     period = parse_period("", now.astimezone(zone).date())
     ins = collect(session, ws, period, zone, now, definitions(rt.registry))
     with _home_lock:
-        _home_cache.setdefault(rt.engine, {})[(ws.id, ws.created_at)] = (clock.monotonic(),
-                                                                         ins)
+        _home_cache.setdefault(rt.engine, {})[(ws.id, ws.created_at)] = (clock.monotonic(), ins)
     return ins
 
 
-def home_blocks(rt: Runtime, session: Session, ws: Workspace, now: datetime
-                ) -> list[dict[str, Any]]:
+def home_blocks(
+    rt: Runtime, session: Session, ws: Workspace, now: datetime
+) -> list[dict[str, Any]]:
     """App Home's headline figures (bot/home calls this while it builds the tab)."""
     try:
         return views.home_section(home_insights(rt, session, ws, now))

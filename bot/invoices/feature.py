@@ -5,5 +5,8 @@ from __future__ import annotations
 from bot.features import Feature
 from bot.invoices import service
 
-FEATURE = Feature(name="invoices", after_stage=(service.after_stage,),
-                  effects={"invoices.post": service.deliver_invoice})
+FEATURE = Feature(
+    name="invoices",
+    after_stage=(service.after_stage,),
+    effects={"invoices.post": service.deliver_invoice},
+)

@@ -27,23 +27,31 @@ def post_invoice(rt: Runtime, review_id: int, *, retrying: bool = False) -> None
         stage = next((s for s in workflow.stages if "tax_invoice" in s.rules), None)
         if stage is None or stage.key not in answers:
             return
-        message = invoice_message(invoice_from(answers[stage.key], rule_context(rt.settings)),
-                                  rt.settings.templates_dir)
+        message = invoice_message(
+            invoice_from(answers[stage.key], rule_context(rt.settings)), rt.settings.templates_dir
+        )
         channel, ts = review.channel_id, review.message_ts
-    if retrying and posted.find(rt.client, channel, INVOICE_EVENT, thread_ts=ts,
-                                review_id=review_id):
+    if retrying and posted.find(
+        rt.client, channel, INVOICE_EVENT, thread_ts=ts, review_id=review_id
+    ):
         return
-    rt.client.chat_postMessage(channel=channel, thread_ts=ts,
-                               metadata=posted.metadata(INVOICE_EVENT, review_id=review_id),
-                               **message)
+    rt.client.chat_postMessage(
+        channel=channel,
+        thread_ts=ts,
+        metadata=posted.metadata(INVOICE_EVENT, review_id=review_id),
+        **message,
+    )
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
     """The invoice is posted when the saved stage produced one (after the status message)."""
     if not saved.result.invoice:
         return []
-    return [SideEffect("invoices.post", {"review_id": saved.review_id},
-                       group=status_group(saved.review_id))]
+    return [
+        SideEffect(
+            "invoices.post", {"review_id": saved.review_id}, group=status_group(saved.review_id)
+        )
+    ]
 
 
 def deliver_invoice(rt: Runtime, effect: Claimed) -> None:

@@ -14,10 +14,15 @@ from storage.db import session_factory, transaction
 
 @click.command("export")
 @click.argument("review_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="markdown",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="markdown", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def export_command(review_id: int, fmt: str, output: Path | None) -> None:
     """Export a review's complete record: answers, decisions, action items, audit trail."""
     engine = database_engine()

@@ -35,12 +35,18 @@ class ExportError(LookupError):
 
 
 def _submissions(session: Session, review_id: int) -> list[StageSubmission]:
-    return list(session.scalars(select(StageSubmission).where(
-        StageSubmission.review_id == review_id).order_by(StageSubmission.id)))
+    return list(
+        session.scalars(
+            select(StageSubmission)
+            .where(StageSubmission.review_id == review_id)
+            .order_by(StageSubmission.id)
+        )
+    )
 
 
-def _facts(workflow: Workflow, stage_key: str, answers: dict[str, Any],
-           include_private: bool) -> tuple[list[Fact], list[dict[str, Any]]]:
+def _facts(
+    workflow: Workflow, stage_key: str, answers: dict[str, Any], include_private: bool
+) -> tuple[list[Fact], list[dict[str, Any]]]:
     """A stage's answers as labelled facts, and its groups as rows of facts."""
     stage = workflow.stage(stage_key)
     facts: list[Fact] = []
@@ -50,9 +56,19 @@ def _facts(workflow: Workflow, stage_key: str, answers: dict[str, Any],
         if value in (None, "", []) or (f.key in PRIVATE_FIELDS and not include_private):
             continue
         if f.type == FieldType.GROUP:
-            groups.append({"label": f.label, "rows": [
-                [plain(sub, row[sub.key]) for sub in f.fields if row.get(sub.key) not in (None, "")]
-                for row in value]})
+            groups.append(
+                {
+                    "label": f.label,
+                    "rows": [
+                        [
+                            plain(sub, row[sub.key])
+                            for sub in f.fields
+                            if row.get(sub.key) not in (None, "")
+                        ]
+                        for row in value
+                    ],
+                }
+            )
         else:
             facts.append(plain(f, value))
     for d in stage.decisions:
@@ -77,47 +93,92 @@ def record(session: Session, review: Review, *, include_private: bool = True) ->
             continue
         facts, groups = _facts(workflow, stage.key, sub.answers, include_private)
         revisions = [s for s in submissions if s.stage_key == stage.key]
-        stages.append({
-            "key": stage.key, "name": stage.name, "revision": sub.revision,
-            "submitted_by": sub.submitted_by, "submitted_at": sub.submitted_at.isoformat(),
-            "facts": facts, "groups": groups,
-            "revisions": [{"revision": s.revision, "submitted_by": s.submitted_by,
-                           "submitted_at": s.submitted_at.isoformat(),
-                           "answers": {k: v for k, v in s.answers.items()
-                                       if include_private or k not in PRIVATE_FIELDS}}
-                          for s in revisions]})
+        stages.append(
+            {
+                "key": stage.key,
+                "name": stage.name,
+                "revision": sub.revision,
+                "submitted_by": sub.submitted_by,
+                "submitted_at": sub.submitted_at.isoformat(),
+                "facts": facts,
+                "groups": groups,
+                "revisions": [
+                    {
+                        "revision": s.revision,
+                        "submitted_by": s.submitted_by,
+                        "submitted_at": s.submitted_at.isoformat(),
+                        "answers": {
+                            k: v
+                            for k, v in s.answers.items()
+                            if include_private or k not in PRIVATE_FIELDS
+                        },
+                    }
+                    for s in revisions
+                ],
+            }
+        )
     decisions = []
-    for d in session.scalars(select(Decision).where(Decision.review_id == review.id)
-                             .order_by(Decision.id)):
+    for d in session.scalars(
+        select(Decision).where(Decision.review_id == review.id).order_by(Decision.id)
+    ):
         question, label = d.decision_key, d.option
         for stage in workflow.stages:
             for dd in stage.decisions:
                 if dd.key == d.decision_key:
                     question = dd.question
                     label = next((o.label for o in dd.options if o.value == d.option), d.option)
-        decisions.append({"question": question, "option": d.option, "label": label,
-                          "decided_by": d.decided_by, "decided_at": d.decided_at.isoformat()})
+        decisions.append(
+            {
+                "question": question,
+                "option": d.option,
+                "label": label,
+                "decided_by": d.decided_by,
+                "decided_at": d.decided_at.isoformat(),
+            }
+        )
     return {
-        "review": {"id": review.id, "title": review.title, "workflow": workflow.key,
-                   "workflow_name": workflow.name, "status": review.status,
-                   "owner": review.owner_id, "started_by": review.started_by,
-                   "channel": review.channel_id, "permalink": review.permalink,
-                   "created_at": review.created_at.isoformat(),
-                   "completed_at": review.completed_at.isoformat()
-                   if review.completed_at else None},
+        "review": {
+            "id": review.id,
+            "title": review.title,
+            "workflow": workflow.key,
+            "workflow_name": workflow.name,
+            "status": review.status,
+            "owner": review.owner_id,
+            "started_by": review.started_by,
+            "channel": review.channel_id,
+            "permalink": review.permalink,
+            "created_at": review.created_at.isoformat(),
+            "completed_at": review.completed_at.isoformat() if review.completed_at else None,
+        },
         "stages": stages,
         "decisions": decisions,
-        "follow_ups": [{"kind": f.kind, "title": f.title, "detail": f.detail,
-                        "status": f.status, "created_at": f.created_at.isoformat()}
-                       for f in store.follow_ups(session, review.id)],
-        "action_items": [{"id": i.id, "title": i.title, "owner": i.owner_id,
-                          "due_date": i.due_date.isoformat() if i.due_date else None,
-                          "status": i.status, "tracking_link": i.tracking_link,
-                          "status_note": i.status_note,
-                          "completed_at": i.completed_at.isoformat() if i.completed_at else None}
-                         for i in review.action_items],
-        "audit": [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action,
-                   "detail": a.detail} for a in store.audit_trail(session, review.id)],
+        "follow_ups": [
+            {
+                "kind": f.kind,
+                "title": f.title,
+                "detail": f.detail,
+                "status": f.status,
+                "created_at": f.created_at.isoformat(),
+            }
+            for f in store.follow_ups(session, review.id)
+        ],
+        "action_items": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "owner": i.owner_id,
+                "due_date": i.due_date.isoformat() if i.due_date else None,
+                "status": i.status,
+                "tracking_link": i.tracking_link,
+                "status_note": i.status_note,
+                "completed_at": i.completed_at.isoformat() if i.completed_at else None,
+            }
+            for i in review.action_items
+        ],
+        "audit": [
+            {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
+            for a in store.audit_trail(session, review.id)
+        ],
     }
 
 
@@ -129,9 +190,15 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def export_review(session: Session, review_id: int, fmt: str, *, include_private: bool = True,
-                  names: Mapping[str, str] | None = None, templates_dir: Path | None = None
-                  ) -> str:
+def export_review(
+    session: Session,
+    review_id: int,
+    fmt: str,
+    *,
+    include_private: bool = True,
+    names: Mapping[str, str] | None = None,
+    templates_dir: Path | None = None,
+) -> str:
     """The review in `fmt` (markdown, html, json); raises ExportError for an unknown review."""
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
@@ -146,8 +213,11 @@ def export_review(session: Session, review_id: int, fmt: str, *, include_private
         return json.dumps(data, indent=2, ensure_ascii=False, default=_default) + "\n"
     kind = "md" if fmt == "markdown" else "html"
     # Already escaped for its format by its own template.
-    rendered = (render(report, kind, names=names, templates_dir=templates_dir)
-                if report is not None else None)
+    rendered = (
+        render(report, kind, names=names, templates_dir=templates_dir)
+        if report is not None
+        else None
+    )
     report_text = Markup(rendered) if rendered is not None else None  # noqa: S704
     template = environment(kind, templates_dir).get_template(f"export.{kind}.j2")
     text = template.render(data=data, report=report_text, names={} if names is None else names)

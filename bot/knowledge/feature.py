@@ -12,6 +12,8 @@ FEATURE = Feature(
     commands=(cli.export_command,),
     after_start=(service.after_start,),
     after_stage=(service.after_stage,),
-    effects={"knowledge.report": service.deliver_report,
-             "knowledge.similar": service.deliver_similar},
+    effects={
+        "knowledge.report": service.deliver_report,
+        "knowledge.similar": service.deliver_similar,
+    },
 )

@@ -97,7 +97,11 @@ def post_export(rt: Runtime, review_id: int, user_id: str) -> str:
         if review is None:
             return "gone"
         text = export_review(
-            session, review_id, "markdown", include_private=False, names=SlackNames(rt),
+            session,
+            review_id,
+            "markdown",
+            include_private=False,
+            names=SlackNames(rt),
             templates_dir=rt.settings.templates_dir,
         )
         name, title = filename(review, "markdown"), review.title

@@ -40,30 +40,54 @@ def report_data(session: Session, review: Review) -> ReportData | None:
     answers = store.latest_answers(session, review.id)
     if stage is None or stage.key not in answers:
         return None
-    items = [{"title": i.title, "owner": i.owner_id, "status": i.status,
-              "due_date": i.due_date.isoformat() if i.due_date else None,
-              "tracking_link": i.tracking_link}
-             for i in review.action_items if i.status != "cancelled"]
-    return build(workflow, review.title, answers, items,
-                 improvements_confirmed_by=review.improvements_confirmed_by
-                 if review.improvements_confirmed_at else None,
-                 passes=store.passes(session, review.id))
+    items = [
+        {
+            "title": i.title,
+            "owner": i.owner_id,
+            "status": i.status,
+            "due_date": i.due_date.isoformat() if i.due_date else None,
+            "tracking_link": i.tracking_link,
+        }
+        for i in review.action_items
+        if i.status != "cancelled"
+    ]
+    return build(
+        workflow,
+        review.title,
+        answers,
+        items,
+        improvements_confirmed_by=review.improvements_confirmed_by
+        if review.improvements_confirmed_at
+        else None,
+        passes=store.passes(session, review.id),
+    )
 
 
 def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:
     s = report.section
-    body = "\n\n".join(x for x in (s("impact"), s("went_well"), s("went_wrong"),
-                                   s("resolution")) if x)
-    return {"workflow_key": report.workflow_key, "title": report.title, "summary": s("summary"),
-            "lessons": s("lessons"),
-            "root_causes": "\n\n".join(x for x in (s("root_causes"), s("escalated")) if x),
-            "recommendations": s("recommendations"), "body": body, "tags": list(report.tags),
-            "category": report.category, "product": report.product, "team": report.team,
-            "share_at_meeting": report.share_at_meeting, "report_md": markdown}
+    body = "\n\n".join(
+        x for x in (s("impact"), s("went_well"), s("went_wrong"), s("resolution")) if x
+    )
+    return {
+        "workflow_key": report.workflow_key,
+        "title": report.title,
+        "summary": s("summary"),
+        "lessons": s("lessons"),
+        "root_causes": "\n\n".join(x for x in (s("root_causes"), s("escalated")) if x),
+        "recommendations": s("recommendations"),
+        "body": body,
+        "tags": list(report.tags),
+        "category": report.category,
+        "product": report.product,
+        "team": report.team,
+        "share_at_meeting": report.share_at_meeting,
+        "report_md": markdown,
+    }
 
 
-def refresh_report(rt: Runtime, review_id: int, *, actor: str | None,
-                   retrying: bool = False) -> bool:
+def refresh_report(
+    rt: Runtime, review_id: int, *, actor: str | None, retrying: bool = False
+) -> bool:
     """Build or rebuild the report and its knowledge base entry; post or update it in the thread.
 
     True when the thread's report message was posted or changed. `actor` is who changed the
@@ -77,37 +101,66 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str | None,
         report = report_data(session, review) if review else None
         if review is None or report is None:
             return False
-        mrkdwn = render(report, "mrkdwn", templates_dir=rt.settings.templates_dir,
-                        today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
+        mrkdwn = render(
+            report,
+            "mrkdwn",
+            templates_dir=rt.settings.templates_dir,
+            today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date(),
+        )
         markdown = render(report, "md", templates_dir=rt.settings.templates_dir)
-        entry, created = kb.upsert_entry(session, workspace_id=review.workspace_id,
-                                         review_id=review.id,
-                                         **entry_values(report, markdown))
+        entry, created = kb.upsert_entry(
+            session,
+            workspace_id=review.workspace_id,
+            review_id=review.id,
+            **entry_values(report, markdown),
+        )
         digest = hashlib.sha256(mrkdwn.encode()).hexdigest()
         if entry.report_ts and entry.report_hash == digest:
             return False
         if created or entry.report_hash is None:
-            store.audit(session, review.workspace_id, actor or review.owner_id,
-                        "knowledge.created", review.id, entry=entry.id, tags=list(report.tags))
+            store.audit(
+                session,
+                review.workspace_id,
+                actor or review.owner_id,
+                "knowledge.created",
+                review.id,
+                entry=entry.id,
+                tags=list(report.tags),
+            )
         elif actor is not None:
-            store.audit(session, review.workspace_id, actor, "knowledge.updated", review.id,
-                        entry=entry.id, revision=entry.revision)
-        channel, thread, old_ts, entry_id = (review.channel_id, review.message_ts,
-                                             entry.report_ts, entry.id)
+            store.audit(
+                session,
+                review.workspace_id,
+                actor,
+                "knowledge.updated",
+                review.id,
+                entry=entry.id,
+                revision=entry.revision,
+            )
+        channel, thread, old_ts, entry_id = (
+            review.channel_id,
+            review.message_ts,
+            entry.report_ts,
+            entry.id,
+        )
         title = review.title
     if thread is None:
         return False  # no status message to thread under yet: the next refresh posts it
     message = report_message(title, mrkdwn, review_id=review_id)
     if not old_ts and retrying:
-        old_ts = posted.find(rt.client, channel, REPORT_EVENT, thread_ts=thread,
-                             review_id=review_id)
+        old_ts = posted.find(
+            rt.client, channel, REPORT_EVENT, thread_ts=thread, review_id=review_id
+        )
     if old_ts:
         rt.client.chat_update(channel=channel, ts=old_ts, **message)
         ts = old_ts
     else:
         ts = rt.client.chat_postMessage(
-            channel=channel, thread_ts=thread,
-            metadata=posted.metadata(REPORT_EVENT, review_id=review_id), **message)["ts"]
+            channel=channel,
+            thread_ts=thread,
+            metadata=posted.metadata(REPORT_EVENT, review_id=review_id),
+            **message,
+        )["ts"]
     with transaction(rt.sessions) as session:
         saved = session.get(kb.KnowledgeEntry, entry_id)
         if saved is not None:
@@ -116,6 +169,8 @@ def refresh_report(rt: Runtime, review_id: int, *, actor: str | None,
 
 
 REPORT_EVENT = "postmortem_report"
+
+
 def refresh_review_messages(rt: Runtime, review_id: int) -> bool:
     """Bring the review's report in its thread up to date with the database; True if it changed.
 
@@ -128,21 +183,29 @@ def refresh_review_messages(rt: Runtime, review_id: int) -> bool:
     try:
         return refresh_report(rt, review_id, actor=None)
     except SlackApiError as exc:
-        log.warning("could not refresh the report of review %s: %s", review_id,
-                    exc.response.get("error"))
+        log.warning(
+            "could not refresh the report of review %s: %s", review_id, exc.response.get("error")
+        )
         return False
 
 
-def hit_lines(session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]
-              ) -> list[tuple[str, str, str | None, str]]:
+def hit_lines(
+    session: Session, rt: Runtime, hits: list[kb.Hit], words: list[str] | tuple[str, ...]
+) -> list[tuple[str, str, str | None, str]]:
     """(title, snippet, permalink, workflow name) for each hit."""
     lines = []
     for hit in hits:
         review = session.get(Review, hit.entry.review_id)
         key = hit.entry.workflow_key
         name = rt.registry[key].name if key in rt.registry else key.replace("_", " ").capitalize()
-        lines.append((hit.entry.title, kb.snippet(hit.entry, words),
-                      review.permalink if review else None, name))
+        lines.append(
+            (
+                hit.entry.title,
+                kb.snippet(hit.entry, words),
+                review.permalink if review else None,
+                name,
+            )
+        )
     return lines
 
 
@@ -155,8 +218,7 @@ def suggest_similar(rt: Runtime, review_id: int) -> int:
         words = similar_words(review.title)
         if not words:
             return 0
-        hits = kb.similar(session, review.workspace_id, words, exclude_review=review.id,
-                          limit=3)
+        hits = kb.similar(session, review.workspace_id, words, exclude_review=review.id, limit=3)
         lines = hit_lines(session, rt, hits, words)
         channel, thread = review.channel_id, review.message_ts
     if not lines:
@@ -164,28 +226,38 @@ def suggest_similar(rt: Runtime, review_id: int) -> int:
     try:
         rt.client.chat_postMessage(channel=channel, thread_ts=thread, **similar_message(lines))
     except SlackApiError as exc:
-        log.warning("could not suggest lessons for review %s: %s", review_id,
-                    exc.response.get("error"))
+        log.warning(
+            "could not suggest lessons for review %s: %s", review_id, exc.response.get("error")
+        )
         return 0
     return len(lines)
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
     """The report and knowledge base entry follow every saved stage (after the status message)."""
-    return [SideEffect("knowledge.report", {"review_id": saved.review_id,
-                                            "actor": saved.user_id},
-                       group=status_group(saved.review_id))]
+    return [
+        SideEffect(
+            "knowledge.report",
+            {"review_id": saved.review_id, "actor": saved.user_id},
+            group=status_group(saved.review_id),
+        )
+    ]
 
 
 def after_start(review_id: int) -> list[SideEffect]:
     """Similar past lessons in the new review's thread, once its status message is posted."""
-    return [SideEffect("knowledge.similar", {"review_id": review_id},
-                       group=status_group(review_id))]
+    return [
+        SideEffect("knowledge.similar", {"review_id": review_id}, group=status_group(review_id))
+    ]
 
 
 def deliver_report(rt: Runtime, effect: Claimed) -> None:
-    refresh_report(rt, payload_int(effect.payload, "review_id"),
-                   actor=str(effect.payload.get("actor") or ""), retrying=effect.attempt > 1)
+    refresh_report(
+        rt,
+        payload_int(effect.payload, "review_id"),
+        actor=str(effect.payload.get("actor") or ""),
+        retrying=effect.attempt > 1,
+    )
 
 
 def deliver_similar(rt: Runtime, effect: Claimed) -> None:

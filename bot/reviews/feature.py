@@ -8,9 +8,14 @@ from bot.reviews import commands, listeners, status
 FEATURE = Feature(
     name="reviews",
     listeners=listeners.register,
-    subcommands={"start": commands.start, "list": commands.list_reviews,
-                 "help": commands.show_help},
+    subcommands={
+        "start": commands.start,
+        "list": commands.list_reviews,
+        "help": commands.show_help,
+    },
     after_stage=(status.after_stage,),
-    effects={"reviews.status": status.deliver_status,
-             "reviews.escalate": status.deliver_escalation},
+    effects={
+        "reviews.status": status.deliver_status,
+        "reviews.escalate": status.deliver_escalation,
+    },
 )

@@ -20,32 +20,46 @@ from workflows.model import Role, Stage
 def waiting_view(stage: Stage) -> dict[str, Any]:
     """Refused before any typing: the step belongs to someone else, and they know."""
     if stage.role == Role.ADMIN:
-        return notice_view("Waiting on an admin", (
-            f"{role_refusal(stage)} The admins have been told it is waiting; the review's owner "
-            "hears when it is closed or changes are asked for."))
+        return notice_view(
+            "Waiting on an admin",
+            (
+                f"{role_refusal(stage)} The admins have been told it is waiting; the "
+                "review's owner hears when it is closed or changes are asked for."
+            ),
+        )
     return notice_view("Waiting on the owner", role_refusal(stage))
 
 
-def open_stage(rt: Runtime, client: WebClient, *, review_id: int, user_id: str,
-               trigger_id: str, channel_id: str | None) -> None:
+def open_stage(
+    rt: Runtime,
+    client: WebClient,
+    *,
+    review_id: int,
+    user_id: str,
+    trigger_id: str,
+    channel_id: str | None,
+) -> None:
     """Open the modal of the review's current stage, filled with the user's draft."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None or review.current_stage is None:
-            text = ("That review is complete." if review else "That review no longer exists.")
+            text = "That review is complete." if review else "That review no longer exists."
             client.views_open(trigger_id=trigger_id, view=notice_view("Nothing to do", text))
             return
         workflow = service.workflow_of(review)
         stage = workflow.stage(review.current_stage)
         earlier = store.latest_answers(session, review.id).get(stage.key)
-        values = (store.get_draft(session, review.id, stage.key, user_id)
-                  or (next_pass(stage, earlier) if earlier else None)
-                  or service.prefill(session, review, stage))
+        values = (
+            store.get_draft(session, review.id, stage.key, user_id)
+            or (next_pass(stage, earlier) if earlier else None)
+            or service.prefill(session, review, stage)
+        )
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
         client.views_open(trigger_id=trigger_id, view=waiting_view(stage))
         return
-    client.views_open(trigger_id=trigger_id,
-                      view=sm.stage_view(stage, title=title, meta=meta, values=values,
-                                         returned=returned))
+    client.views_open(
+        trigger_id=trigger_id,
+        view=sm.stage_view(stage, title=title, meta=meta, values=values, returned=returned),
+    )

@@ -77,8 +77,13 @@ def edit_picker(review_id: int, title: str, stages: list[tuple[str, str]]) -> di
 
 
 def _error_response(
-    stage, raw: dict[str, Any], meta: sm.ModalMeta, errors: dict[str, str], title: str,
-    returned: str | None = None, shown: set[str] | None = None,
+    stage,
+    raw: dict[str, Any],
+    meta: sm.ModalMeta,
+    errors: dict[str, str],
+    title: str,
+    returned: str | None = None,
+    shown: set[str] | None = None,
 ) -> dict[str, Any]:
     """Errors on this page go next to their fields; otherwise show the page that has them.
 
@@ -87,19 +92,29 @@ def _error_response(
     """
     here = sm.fields_on_page(stage, raw, meta)
     on_page = {
-        sm.block_for_error(stage, k, meta): m
-        for k, m in errors.items() if k.split(".")[0] in here
+        sm.block_for_error(stage, k, meta): m for k, m in errors.items() if k.split(".")[0] in here
     }
     if on_page and (shown is None or set(on_page) <= shown):
         return {"response_action": "errors", "errors": on_page}
     first_key, message = next(
-        ((k, m) for k, m in errors.items() if shown is not None
-         and sm.block_for_error(stage, k, meta) not in shown), next(iter(errors.items())))
+        (
+            (k, m)
+            for k, m in errors.items()
+            if shown is not None and sm.block_for_error(stage, k, meta) not in shown
+        ),
+        next(iter(errors.items())),
+    )
     meta.page = sm.page_of(stage, raw, meta, sm.block_for_error(stage, first_key, meta))
     return {
         "response_action": "update",
-        "view": sm.stage_view(stage, title=title, meta=meta, values=raw, notice=message,
-                              returned=returned if meta.page == 0 else None),
+        "view": sm.stage_view(
+            stage,
+            title=title,
+            meta=meta,
+            values=raw,
+            notice=message,
+            returned=returned if meta.page == 0 else None,
+        ),
     }
 
 
@@ -144,8 +159,14 @@ def start_submitted(
             record(session, effects)
     except Exception:  # the database is down or read-only: say so, keep the form
         log.exception("saving a new review failed")
-        ack(response_action="errors", errors={"title": (
-            "Saving failed on our side. Your answers are still here: try again in a minute.")})
+        ack(
+            response_action="errors",
+            errors={
+                "title": (
+                    "Saving failed on our side. Your answers are still here: try again in a minute."
+                )
+            },
+        )
         return
     ack()
     rt.delivery_due.set()
@@ -173,8 +194,11 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         is_admin = rt.is_admin(user_id)
         allowed = user_id == review.owner_id or is_admin
         # An admin's stage is not offered to others: they would fill it and be refused on save.
-        stages = [(s.key, s.name) for s in service.editable_stages(session, review)
-                  if may_act(s, is_admin=is_admin, is_owner=user_id == review.owner_id)]
+        stages = [
+            (s.key, s.name)
+            for s in service.editable_stages(session, review)
+            if may_act(s, is_admin=is_admin, is_owner=user_id == review.owner_id)
+        ]
         review_id, title = review.id, review.title
     if not allowed:
         client.views_open(
@@ -185,8 +209,10 @@ def edit_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         )
         return
     if not stages:
-        client.views_open(trigger_id=body["trigger_id"], view=notice_view(
-            "Nothing to edit", "No stage you can edit has been submitted yet."))
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=notice_view("Nothing to edit", "No stage you can edit has been submitted yet."),
+        )
         return
     client.views_open(trigger_id=body["trigger_id"], view=edit_picker(review_id, title, stages))
 
@@ -198,8 +224,10 @@ def edit_picked(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None:
-            ack(response_action="update",
-                view=notice_view("Review gone", "That review no longer exists."))
+            ack(
+                response_action="update",
+                view=notice_view("Review gone", "That review no longer exists."),
+            )
             return
         workflow = service.workflow_of(review)
         stage = workflow.stage(chosen or "")
@@ -235,11 +263,16 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                 else:
                     if is_admin is None and _admin_matters(review, meta, user_id):
                         raise _AskSlack  # nothing written yet: ask, then save again
-                    response, saved = _submit(rt, session, review, meta, view, user_id,
-                                              bool(is_admin))
+                    response, saved = _submit(
+                        rt, session, review, meta, view, user_id, bool(is_admin)
+                    )
                     if saved is not None:
-                        record(session, hooks.stage_saved(
-                            StageSaved(meta.review_id, meta.stage, user_id, saved)))
+                        record(
+                            session,
+                            hooks.stage_saved(
+                                StageSaved(meta.review_id, meta.stage, user_id, saved)
+                            ),
+                        )
         except _AskSlack:
             is_admin = rt.is_admin(user_id)
             continue
@@ -249,8 +282,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                 "response_action": "errors",
                 "errors": {
                     _first_input(view): (
-                        "Saving failed on our side. Your answers are still here: try Submit "
-                        "again."
+                        "Saving failed on our side. Your answers are still here: try Submit again."
                     )
                 },
             }
@@ -289,8 +321,7 @@ def _submit(
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title, returned,
-                                   shown), None
+            return _error_response(stage, raw, meta, errors, review.title, returned, shown), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -311,8 +342,7 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title, returned,
-                               shown), None
+        return _error_response(stage, raw, meta, result.errors, review.title, returned, shown), None
     return {}, result
 
 
@@ -335,8 +365,12 @@ def stage_closed(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         )
 
 
-def _redraw(body: dict, client: WebClient, rt: Runtime,
-            change: Callable[[Stage, dict[str, Any], sm.ModalMeta], str]) -> None:
+def _redraw(
+    body: dict,
+    client: WebClient,
+    rt: Runtime,
+    change: Callable[[Stage, dict[str, Any], sm.ModalMeta], str],
+) -> None:
     """Draw the open stage form again after a click in it: what was typed is read from the
     view's state and kept as the draft (the form may move across pages), `change` adjusts the
     answers and the modal's metadata and names the block to show, and views.update with the
@@ -362,8 +396,13 @@ def _redraw(body: dict, client: WebClient, rt: Runtime,
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
-            view=sm.stage_view(stage, title=title, meta=meta, values=raw,
-                               returned=returned if meta.page == 0 else None),
+            view=sm.stage_view(
+                stage,
+                title=title,
+                meta=meta,
+                values=raw,
+                returned=returned if meta.page == 0 else None,
+            ),
         )
     except SlackApiError as exc:
         if exc.response.get("error") != "hash_conflict":  # a newer update already won
@@ -371,7 +410,7 @@ def _redraw(body: dict, client: WebClient, rt: Runtime,
 
 
 def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
-    """"Add another": one more row of the group, on the page the group is on."""
+    """ "Add another": one more row of the group, on the page the group is on."""
     ack()
 
     def more(stage: Stage, raw: dict[str, Any], meta: sm.ModalMeta) -> str:
@@ -383,7 +422,7 @@ def add_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) 
 
 
 def remove_row(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
-    """"Remove" on a row the group can do without: the row goes, with what was typed in it;
+    """ "Remove" on a row the group can do without: the row goes, with what was typed in it;
     the others keep theirs (the draft follows)."""
     ack()
     key, _, position = str(action["value"]).rpartition(".")

@@ -38,21 +38,38 @@ def workflow_of(review: Review) -> Workflow:
     version = review.workflow_version
     found = _PINNED.get((version.key, version.digest))
     if found is None:
-        found = _PINNED[(version.key, version.digest)] = Workflow.model_validate(
-            version.definition)
+        found = _PINNED[(version.key, version.digest)] = Workflow.model_validate(version.definition)
     return found
 
 
-def start_review(session: Session, workflow: Workflow, *, team_id: str, title: str,
-                 channel_id: str, owner_id: str, started_by: str, trigger: str = "manual",
-                 trigger_ref: str | None = None) -> Review:
+def start_review(
+    session: Session,
+    workflow: Workflow,
+    *,
+    team_id: str,
+    title: str,
+    channel_id: str,
+    owner_id: str,
+    started_by: str,
+    trigger: str = "manual",
+    trigger_ref: str | None = None,
+) -> Review:
     ws = store.workspace(session, team_id)
-    version = store.pin_workflow(session, workflow.key, workflow.version, workflow.digest,
-                                 workflow.model_dump(mode="json"))
-    return store.create_review(session, ws, version, title=title.strip(), channel_id=channel_id,
-                               owner_id=owner_id, started_by=started_by,
-                               first_stage=workflow.stages[0].key, trigger=trigger,
-                               trigger_ref=trigger_ref)
+    version = store.pin_workflow(
+        session, workflow.key, workflow.version, workflow.digest, workflow.model_dump(mode="json")
+    )
+    return store.create_review(
+        session,
+        ws,
+        version,
+        title=title.strip(),
+        channel_id=channel_id,
+        owner_id=owner_id,
+        started_by=started_by,
+        first_stage=workflow.stages[0].key,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
+    )
 
 
 @dataclass
@@ -77,9 +94,17 @@ def editable_stages(session: Session, review: Review) -> list[Stage]:
     return [s for s in workflow_of(review).stages if s.key in answered]
 
 
-def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str, Any], *,
-                 user_id: str, is_admin: bool, context: RuleContext | None = None,
-                 edit: bool = False) -> SubmitResult:
+def submit_stage(
+    session: Session,
+    review: Review,
+    stage_key: str,
+    raw: dict[str, Any],
+    *,
+    user_id: str,
+    is_admin: bool,
+    context: RuleContext | None = None,
+    edit: bool = False,
+) -> SubmitResult:
     """Validate and save one stage; refuse stale or unauthorised submissions.
 
     `edit` corrects a submitted stage: only its owner or an admin, recorded as a new revision,
@@ -93,8 +118,10 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
         if stage_key not in store.latest_answers(session, review.id):
             return SubmitResult(refused="That stage has not been submitted yet.")
     elif review.current_stage != stage_key:
-        return SubmitResult(refused="This stage has already been submitted (perhaps by someone "
-                                    "else); the review has moved on.")
+        return SubmitResult(
+            refused="This stage has already been submitted (perhaps by someone "
+            "else); the review has moved on."
+        )
     if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
         return SubmitResult(refused=role_refusal(stage))
     earlier = Earlier(workflow, store.latest_answers(session, review.id))
@@ -102,33 +129,56 @@ def submit_stage(session: Session, review: Review, stage_key: str, raw: dict[str
     if errors:
         return SubmitResult(errors=errors, answers=answers)
     result = transition(workflow, stage_key, answers, context)
-    comments = {d.key: answers.get(d.comment_field, "") if d.comment_field else ""
-                for d in stage.decisions}
+    comments = {
+        d.key: answers.get(d.comment_field, "") if d.comment_field else "" for d in stage.decisions
+    }
     follow_ups: list[tuple[str, str, str, str | None]] = [
-        (fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups]
+        (fu.kind, fu.title, comments[key], None) for key, fu in result.follow_ups
+    ]
     follow_ups += [(f.kind, f.title, f.detail, f.suggested_action) for f in result.findings]
     store.record_submission(
-        session, review, stage_key=stage_key, answers=answers, user_id=user_id,
-        decisions=result.decisions, follow_ups=[] if edit else follow_ups,
-        next_stage=result.next_stage, status=result.status, edit=edit)
+        session,
+        review,
+        stage_key=stage_key,
+        answers=answers,
+        user_id=user_id,
+        decisions=result.decisions,
+        follow_ups=[] if edit else follow_ups,
+        next_stage=result.next_stage,
+        status=result.status,
+        edit=edit,
+    )
     changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE:
             needed = answers.get("action_point_needed")
             synced = store.sync_action_items(
-                session, review, stage_key=stage_key, rows=answers[f.key], actor=user_id,
-                action_point_needed=needed if isinstance(needed, bool) else None)
+                session,
+                review,
+                stage_key=stage_key,
+                rows=answers[f.key],
+                actor=user_id,
+                action_point_needed=needed if isinstance(needed, bool) else None,
+            )
             changes += [(c.item.id, c.created, c.previous_owner) for c in synced]
-    return SubmitResult(transition=result, answers=answers, item_changes=changes,
-                        invoice="tax_invoice" in stage.rules and not edit, edited=edit)
+    return SubmitResult(
+        transition=result,
+        answers=answers,
+        item_changes=changes,
+        invoice="tax_invoice" in stage.rules and not edit,
+        edited=edit,
+    )
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
     """First-time values for a stage: action items the review's findings suggest, and the
     earlier answers its fields name in `prefill_from` (the customer at kickoff is the buyer at
     closure)."""
-    suggestions = [f.suggested_action for f in store.follow_ups(session, review.id)
-                   if f.suggested_action and f.status == "open"]
+    suggestions = [
+        f.suggested_action
+        for f in store.follow_ups(session, review.id)
+        if f.suggested_action and f.status == "open"
+    ]
     earlier = store.latest_answers(session, review.id)
     values: dict[str, Any] = {}
     for f in stage.fields:

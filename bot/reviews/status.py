@@ -43,33 +43,48 @@ def sent_back_note(session: Session, review: Review, tz: str) -> str | None:
     if back is None:
         return None
     zone = ZoneInfo(tz)
-    return sent_back_text(back, move.by, day_text(move.at.astimezone(zone).date(),
-                                                   utcnow().astimezone(zone).date()))
+    return sent_back_text(
+        back, move.by, day_text(move.at.astimezone(zone).date(), utcnow().astimezone(zone).date())
+    )
 
 
-def _render(session: Session, review: Review, tz: str = "UTC",
-            current: Workflow | None = None) -> dict[str, Any]:
+def _render(
+    session: Session, review: Review, tz: str = "UTC", current: Workflow | None = None
+) -> dict[str, Any]:
     """The status message from the database; `current` is today's definition of the workflow
     (settings such as `consumer_guarantees` follow it, not the pinned copy)."""
     workflow = workflow_of(review)
     answered = set(store.latest_answers(session, review.id))
-    open_items = session.scalar(select(func.count(ActionItem.id)).where(
-        ActionItem.review_id == review.id,
-        ActionItem.status.in_(store.OPEN_ITEM_STATUSES))) or 0
-    return status_message(review_id=review.id, title=review.title, workflow=workflow,
-                          owner_id=review.owner_id, status=review.status,
-                          current=review.current_stage, done=answered, open_items=open_items,
-                          sent_back=sent_back_note(session, review, tz),
-                          escalated=who_was_told(session, review),
-                          consumer_guarantees=(current or workflow).consumer_guarantees)
+    open_items = (
+        session.scalar(
+            select(func.count(ActionItem.id)).where(
+                ActionItem.review_id == review.id, ActionItem.status.in_(store.OPEN_ITEM_STATUSES)
+            )
+        )
+        or 0
+    )
+    return status_message(
+        review_id=review.id,
+        title=review.title,
+        workflow=workflow,
+        owner_id=review.owner_id,
+        status=review.status,
+        current=review.current_stage,
+        done=answered,
+        open_items=open_items,
+        sent_back=sent_back_note(session, review, tz),
+        escalated=who_was_told(session, review),
+        consumer_guarantees=(current or workflow).consumer_guarantees,
+    )
 
 
 STATUS_EVENT = "postmortem_review"
 SUMMARY_EVENT = "postmortem_summary"
 
 
-def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
-                   retrying: bool = False) -> None:
+def refresh_status(
+    rt: Runtime, review_id: int, *, post_summary: bool = False, retrying: bool = False
+) -> None:
     """Post the status message if it has none yet, else update it in place.
 
     Every refresh renders the whole message from the database, so however many refreshes failed
@@ -88,12 +103,18 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         # A workflow with a report posts that (bot/knowledge) as the thread's one reply.
         post_summary = post_summary and report_stage(workflow) is None
         started = review.created_at.timestamp() - 60  # it cannot be older (give clocks a minute)
-        summary = (summary_blocks(workflow_of(review), review.title,
-                                  store.latest_answers(session, review.id),
-                                  templates_dir=rt.settings.templates_dir,
-                                  passes=store.passes(session, review.id),
-                                  today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date())
-                   if post_summary else None)
+        summary = (
+            summary_blocks(
+                workflow_of(review),
+                review.title,
+                store.latest_answers(session, review.id),
+                templates_dir=rt.settings.templates_dir,
+                passes=store.passes(session, review.id),
+                today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date(),
+            )
+            if post_summary
+            else None
+        )
     if not ts and retrying:
         where = _conversation(rt, channel)
         ts = posted.find(rt.client, where, STATUS_EVENT, oldest=started, review_id=review_id)
@@ -104,15 +125,20 @@ def refresh_status(rt: Runtime, review_id: int, *, post_summary: bool = False,
         rt.client.chat_update(channel=channel, ts=ts, **message)
     else:
         reply = rt.client.chat_postMessage(
-            channel=channel, metadata=posted.metadata(STATUS_EVENT, review_id=review_id),
-            **message)
+            channel=channel, metadata=posted.metadata(STATUS_EVENT, review_id=review_id), **message
+        )
         ts, channel = str(reply["ts"]), str(reply["channel"])
         _record_message(rt, review_id, channel, ts)
-    if summary and not (retrying and posted.find(rt.client, channel, SUMMARY_EVENT,
-                                                 thread_ts=ts, review_id=review_id)):
-        rt.client.chat_postMessage(channel=channel, thread_ts=ts,
-                                   metadata=posted.metadata(SUMMARY_EVENT, review_id=review_id),
-                                   **summary)
+    if summary and not (
+        retrying
+        and posted.find(rt.client, channel, SUMMARY_EVENT, thread_ts=ts, review_id=review_id)
+    ):
+        rt.client.chat_postMessage(
+            channel=channel,
+            thread_ts=ts,
+            metadata=posted.metadata(SUMMARY_EVENT, review_id=review_id),
+            **summary,
+        )
 
 
 def _conversation(rt: Runtime, channel: str) -> str:
@@ -132,8 +158,9 @@ def _record_message(rt: Runtime, review_id: int, channel: str, ts: str) -> None:
             review.permalink = permalink.get("permalink")
 
 
-def status_effect(review_id: int, *, summary: bool = False,
-                  starter: str | None = None) -> SideEffect:
+def status_effect(
+    review_id: int, *, summary: bool = False, starter: str | None = None
+) -> SideEffect:
     """Refresh the status message; refreshes of one review are delivered in order."""
     payload: dict[str, object] = {"review_id": review_id, "summary": summary}
     if starter:
@@ -153,8 +180,12 @@ def deliver_status(rt: Runtime, effect: Claimed) -> None:
     """The `reviews.status` effect. A channel the bot cannot post in is told to the starter."""
     review_id = payload_int(effect.payload, "review_id")
     try:
-        refresh_status(rt, review_id, post_summary=bool(effect.payload.get("summary")),
-                       retrying=effect.attempt > 1)
+        refresh_status(
+            rt,
+            review_id,
+            post_summary=bool(effect.payload.get("summary")),
+            retrying=effect.attempt > 1,
+        )
     except SlackApiError as exc:
         starter = effect.payload.get("starter")
         error = exc.response.get("error")
@@ -163,10 +194,14 @@ def deliver_status(rt: Runtime, effect: Claimed) -> None:
         with transaction(rt.sessions) as session:
             review = store.get_review(session, review_id)
             title, channel = (review.title, review.channel_id) if review else ("", "")
-        rt.client.chat_postMessage(channel=str(starter), text=(
-            f"Your review “{escape(title)}” is saved, but I couldn't post in <#{channel}> "
-            f"({escape(str(error))}). Invite me with `/invite` there, or use "
-            "`/postmortem list` to continue it."))
+        rt.client.chat_postMessage(
+            channel=str(starter),
+            text=(
+                f"Your review “{escape(title)}” is saved, but I couldn't post in <#{channel}> "
+                f"({escape(str(error))}). Invite me with `/invite` there, or use "
+                "`/postmortem list` to continue it."
+            ),
+        )
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
@@ -174,9 +209,11 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     so the refreshed message says who was told; the summary is posted once, at the end."""
     transition = saved.result.transition
     finished = bool(transition and transition.complete) and not saved.result.edited
-    escalate = SideEffect("reviews.escalate", {"review_id": saved.review_id,
-                                               "actor": saved.user_id},
-                          group=status_group(saved.review_id))
+    escalate = SideEffect(
+        "reviews.escalate",
+        {"review_id": saved.review_id, "actor": saved.user_id},
+        group=status_group(saved.review_id),
+    )
     return [escalate, status_effect(saved.review_id, summary=finished)]
 
 

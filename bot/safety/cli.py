@@ -15,8 +15,12 @@ def safety_group() -> None:
 
 
 @safety_group.command("export")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def safety_export(output: Path | None) -> None:
     """Write the register as CSV."""
     from bot.safety.service import export_csv

@@ -93,8 +93,9 @@ def mark_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
         product = row.product_name if row else ""
     if row is not None:
         tz = rt.people.timezone(body["user"]["id"], rt.settings.timezone)
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.reported_modal(row.id, product, tz))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.reported_modal(row.id, product, tz)
+        )
 
 
 def reported(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:

@@ -37,29 +37,37 @@ from workflows.au import product_safety as ps
 log = logging.getLogger(__name__)
 
 
-def incident_from_state(values: dict[str, Any], tz: str) -> tuple[ps.Incident | None,
-                                                                   dict[str, str]]:
+def incident_from_state(
+    values: dict[str, Any], tz: str
+) -> tuple[ps.Incident | None, dict[str, str]]:
     """The modal's answers as an Incident, or the errors to show next to the fields."""
     day, clock = state.date(values, "aware_date"), state.time(values, "aware_time")
     if not day or not clock:
         return None, {"aware_date": "Give the date and time you became aware."}
-    aware = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock),
-                             tzinfo=ZoneInfo(tz))
+    aware = datetime.combine(
+        date.fromisoformat(day), time.fromisoformat(clock), tzinfo=ZoneInfo(tz)
+    )
     exemption = state.option(values, "exemption")
     batches = tuple(b.strip() for b in state.text(values, "batch").split(",") if b.strip())
     incident = ps.Incident(
-        product_name=state.text(values, "product_name"), aware_at=aware,
+        product_name=state.text(values, "product_name"),
+        aware_at=aware,
         what_happened=state.text(values, "what_happened"),
         outcome=state.one_of(state.option(values, "outcome"), ps.OUTCOMES) or "other",
         caused_or_may_have=state.option(values, "caused") == "yes",
-        model=state.text(values, "model"), batch_or_serial_numbers=batches,
+        model=state.text(values, "model"),
+        batch_or_serial_numbers=batches,
         supplier=state.text(values, "supplier"),
         where=state.text(values, "location"),
         exemption=state.one_of(exemption, ps.EXEMPTIONS),  # "none" (None of these) is None
-        actions_taken=state.text(values, "actions"))
+        actions_taken=state.text(values, "actions"),
+    )
     errors = ps.validate_incident(incident, utcnow())
-    blocks = {"aware_at": "aware_date", "product_name": "product_name",
-              "what_happened": "what_happened"}
+    blocks = {
+        "aware_at": "aware_date",
+        "product_name": "product_name",
+        "what_happened": "what_happened",
+    }
     return incident, {blocks.get(k, "product_name"): m for k, m in errors.items()}
 
 
@@ -68,32 +76,59 @@ def record(rt: Runtime, team_id: str, user_id: str, incident: ps.Incident, tz: s
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
         row = SafetyIncident(
-            workspace_id=ws.id, product_name=incident.product_name, model=incident.model,
+            workspace_id=ws.id,
+            product_name=incident.product_name,
+            model=incident.model,
             batch_or_serials=", ".join(incident.batch_or_serial_numbers),
-            supplier=incident.supplier, aware_at=incident.aware_at, aware_tz=tz,
-            what_happened=incident.what_happened, location=incident.where,
-            outcome=incident.outcome, caused_or_may_have=incident.caused_or_may_have,
-            exemption=incident.exemption, actions_taken=incident.actions_taken,
+            supplier=incident.supplier,
+            aware_at=incident.aware_at,
+            aware_tz=tz,
+            what_happened=incident.what_happened,
+            location=incident.where,
+            outcome=incident.outcome,
+            caused_or_may_have=incident.caused_or_may_have,
+            exemption=incident.exemption,
+            actions_taken=incident.actions_taken,
             report_status="due" if required else "not_required",
-            report_due_at=ps.report_due(incident.aware_at, rt.settings.state) if required
-            else None, status_reason=reason, reported_by=user_id)
+            report_due_at=ps.report_due(incident.aware_at, rt.settings.state) if required else None,
+            status_reason=reason,
+            reported_by=user_id,
+        )
         session.add(row)
         session.flush()
-        store.audit(session, ws.id, user_id, "safety.incident_recorded", None,
-                    incident=row.id, report_required=required)
+        store.audit(
+            session,
+            ws.id,
+            user_id,
+            "safety.incident_recorded",
+            None,
+            incident=row.id,
+            report_required=required,
+        )
         return row.id
 
 
-def mark_reported(rt: Runtime, incident_id: int, user_id: str, submitted_on: date,
-                  reference: str) -> bool:
+def mark_reported(
+    rt: Runtime, incident_id: int, user_id: str, submitted_on: date, reference: str
+) -> bool:
     with transaction(rt.sessions) as session:
         row = session.get(SafetyIncident, incident_id)
         if row is None or row.report_status == "submitted":
             return False
         row.report_status, row.submitted_on, row.accc_reference = (
-            "submitted", submitted_on, reference)
-        store.audit(session, row.workspace_id, user_id, "safety.reported", None,
-                    incident=row.id, accc_reference=reference)
+            "submitted",
+            submitted_on,
+            reference,
+        )
+        store.audit(
+            session,
+            row.workspace_id,
+            user_id,
+            "safety.reported",
+            None,
+            incident=row.id,
+            accc_reference=reference,
+        )
         return True
 
 
@@ -104,19 +139,36 @@ def _alerts_due(row: SafetyIncident, now: datetime) -> list[tuple[str, bool]]:
     kinds = [("reported", True)]
     if row.report_status == "due" and row.report_due_at:
         day_before, hours_before = ps.reminder_times(row.report_due_at)
-        passed = [k for k, at in (("24h", day_before), ("4h", hours_before),
-                                  ("overdue", row.report_due_at)) if at <= now]
+        passed = [
+            k
+            for k, at in (("24h", day_before), ("4h", hours_before), ("overdue", row.report_due_at))
+            if at <= now
+        ]
         kinds += [(k, k == passed[-1]) for k in passed]
     return kinds
 
 
-def _claim(session: Any, kind: str, now: datetime, send: bool, *,
-           incident_id: int | None = None, deadline_id: int | None = None) -> bool:
+def _claim(
+    session: Any,
+    kind: str,
+    now: datetime,
+    send: bool,
+    *,
+    incident_id: int | None = None,
+    deadline_id: int | None = None,
+) -> bool:
     """Insert the alert's row first; only the sweep that inserts it sends it."""
     target = "incident_id" if incident_id is not None else "deadline_id"
-    claimed = insert_once(session, SafetyAlert, (target, "kind"), incident_id=incident_id,
-                          deadline_id=deadline_id, kind=kind, claimed_at=now,
-                          status="claimed" if send else "skipped")
+    claimed = insert_once(
+        session,
+        SafetyAlert,
+        (target, "kind"),
+        incident_id=incident_id,
+        deadline_id=deadline_id,
+        kind=kind,
+        claimed_at=now,
+        status="claimed" if send else "skipped",
+    )
     return claimed is not None and send
 
 
@@ -126,63 +178,98 @@ def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
     to_send: list[tuple[str, dict[str, Any]]] = []
     with transaction(rt.sessions) as session:
         window = now + timedelta(hours=25)  # only incidents with something due soon or open
-        rows = session.scalars(select(SafetyIncident).where(
-            (SafetyIncident.report_status == "due") & (SafetyIncident.report_due_at <= window)
-            | (SafetyIncident.created_at >= now - timedelta(days=1)))).all()
+        rows = session.scalars(
+            select(SafetyIncident).where(
+                (SafetyIncident.report_status == "due") & (SafetyIncident.report_due_at <= window)
+                | (SafetyIncident.created_at >= now - timedelta(days=1))
+            )
+        ).all()
         for row in rows:
             for kind, send in _alerts_due(row, now):
                 if _claim(session, kind, now, send, incident_id=row.id):
-                    to_send.append((kind, alert_message(kind, row, rt.settings.timezone,
-                                                        row.status_reason)))
-        deadlines = session.scalars(select(RecallDeadline).where(
-            RecallDeadline.done_at.is_(None), RecallDeadline.due_at <= window)).all()
+                    to_send.append(
+                        (kind, alert_message(kind, row, rt.settings.timezone, row.status_reason))
+                    )
+        deadlines = session.scalars(
+            select(RecallDeadline).where(
+                RecallDeadline.done_at.is_(None), RecallDeadline.due_at <= window
+            )
+        ).all()
         for deadline in deadlines:
-            passed = [k for k, at in (("24h", deadline.due_at - timedelta(hours=24)),
-                                      ("overdue", deadline.due_at)) if at <= now]
+            passed = [
+                k
+                for k, at in (
+                    ("24h", deadline.due_at - timedelta(hours=24)),
+                    ("overdue", deadline.due_at),
+                )
+                if at <= now
+            ]
             for kind in passed:
                 if _claim(session, kind, now, kind == passed[-1], deadline_id=deadline.id):
-                    to_send.append((kind, recall_alert(kind, deadline,
-                                                       session.get(SafetyRecall,
-                                                                   deadline.recall_id),
-                                                       rt.settings.timezone)))
+                    to_send.append(
+                        (
+                            kind,
+                            recall_alert(
+                                kind,
+                                deadline,
+                                session.get(SafetyRecall, deadline.recall_id),
+                                rt.settings.timezone,
+                            ),
+                        )
+                    )
     for _kind, message in to_send:
         notify(rt, message)
     return len(to_send)
 
 
-def record_recall(rt: Runtime, team_id: str, user_id: str, values: dict[str, Any], tz: str
-                  ) -> tuple[int | None, dict[str, str]]:
+def record_recall(
+    rt: Runtime, team_id: str, user_id: str, values: dict[str, Any], tz: str
+) -> tuple[int | None, dict[str, str]]:
     """A recall from the modal, with its ACL s128 deadlines tracked; or errors for the form."""
+
     def text(block: str) -> str:
         return state.text(values, block)
 
     day, clock = state.date(values, "action_date"), state.time(values, "action_time")
-    errors = {b: "This is required." for b in ("product", "hazard", "consumer_action",
-                                                "contact") if not text(b)}
+    errors = {
+        b: "This is required."
+        for b in ("product", "hazard", "consumer_action", "contact")
+        if not text(b)
+    }
     if not day or not clock:
         errors["action_date"] = "Give the date and time the recall action was taken."
     if errors or not day or not clock:  # (no day or time has its error above)
         return None, errors
     zone = ZoneInfo(tz)
-    action_at = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock),
-                                 tzinfo=zone)
+    action_at = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=zone)
     if action_at > utcnow():
         return None, {"action_date": "The recall action can't be in the future."}
     published = state.date(values, "published")
-    published_at = (datetime.combine(date.fromisoformat(published), time(9), tzinfo=zone)
-                    if published else None)
+    published_at = (
+        datetime.combine(date.fromisoformat(published), time(9), tzinfo=zone) if published else None
+    )
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
-        recall = SafetyRecall(workspace_id=ws.id, product=text("product"),
-                              identifiers=text("identifiers"), hazard=text("hazard"),
-                              supplied=text("supplied"), consumer_action=text("consumer_action"),
-                              contact=text("contact"), action_at=action_at,
-                              published_at=published_at, created_by=user_id)
+        recall = SafetyRecall(
+            workspace_id=ws.id,
+            product=text("product"),
+            identifiers=text("identifiers"),
+            hazard=text("hazard"),
+            supplied=text("supplied"),
+            consumer_action=text("consumer_action"),
+            contact=text("contact"),
+            action_at=action_at,
+            published_at=published_at,
+            created_by=user_id,
+        )
         session.add(recall)
         session.flush()
         for d in ps.recall_deadlines(action_at, published_at, rt.settings.state):
-            session.add(RecallDeadline(recall_id=recall.id, kind=d.kind, due_at=d.due_at,
-                                       description=d.description))
+            session.add(
+                RecallDeadline(
+                    recall_id=recall.id, kind=d.kind, due_at=d.due_at, description=d.description
+                )
+            )
         store.audit(session, ws.id, user_id, "safety.recall_recorded", None, recall=recall.id)
         return recall.id, {}
 
@@ -190,8 +277,11 @@ def record_recall(rt: Runtime, team_id: str, user_id: str, values: dict[str, Any
 def recall_recorded_message(rt: Runtime, recall_id: int) -> dict[str, Any]:
     with rt.sessions() as session:
         recall = session.get(SafetyRecall, recall_id)
-        deadlines = session.scalars(select(RecallDeadline).where(
-            RecallDeadline.recall_id == recall_id).order_by(RecallDeadline.due_at)).all()
+        deadlines = session.scalars(
+            select(RecallDeadline)
+            .where(RecallDeadline.recall_id == recall_id)
+            .order_by(RecallDeadline.due_at)
+        ).all()
         return recall_summary(recall, deadlines, rt.settings.timezone)
 
 
@@ -203,15 +293,24 @@ def mark_deadline_done(rt: Runtime, deadline_id: int, user_id: str) -> bool:
         deadline.done_at, deadline.done_by = utcnow(), user_id
         recall = session.get(SafetyRecall, deadline.recall_id)
         assert recall is not None  # recall_id is a foreign key (a recall's deadlines go with it)
-        store.audit(session, recall.workspace_id, user_id, "safety.recall_deadline_done",
-                    None, recall=recall.id, deadline=deadline.kind)
+        store.audit(
+            session,
+            recall.workspace_id,
+            user_id,
+            "safety.recall_deadline_done",
+            None,
+            recall=recall.id,
+            deadline=deadline.kind,
+        )
         return True
 
 
 def notify(rt: Runtime, message: dict[str, Any]) -> None:
     """The safety channel and officers hear about every safety event."""
-    for recipient in [*([rt.settings.safety_channel] if rt.settings.safety_channel else []),
-                      *sorted(rt.settings.safety_officers)]:
+    for recipient in [
+        *([rt.settings.safety_channel] if rt.settings.safety_channel else []),
+        *sorted(rt.settings.safety_officers),
+    ]:
         try:
             rt.client.chat_postMessage(channel=recipient, **message)
         except SlackApiError as exc:
@@ -222,10 +321,26 @@ def scheduled_alerts(rt: Runtime) -> int:
     return send_alerts(rt)
 
 
-CSV_COLUMNS = ("id", "product_name", "model", "batch_or_serials", "supplier", "aware_at",
-               "what_happened", "location", "outcome", "caused_or_may_have", "exemption",
-               "actions_taken", "report_status", "report_due_at", "submitted_on",
-               "accc_reference", "status_reason", "reported_by")
+CSV_COLUMNS = (
+    "id",
+    "product_name",
+    "model",
+    "batch_or_serials",
+    "supplier",
+    "aware_at",
+    "what_happened",
+    "location",
+    "outcome",
+    "caused_or_may_have",
+    "exemption",
+    "actions_taken",
+    "report_status",
+    "report_due_at",
+    "submitted_on",
+    "accc_reference",
+    "status_reason",
+    "reported_by",
+)
 
 
 def export_csv(rt: Runtime, team_id: str | None = None) -> str:
@@ -234,8 +349,11 @@ def export_csv(rt: Runtime, team_id: str | None = None) -> str:
     writer.writerow(CSV_COLUMNS)
     with rt.sessions() as session:
         workspaces = [store.workspace(session, team_id).id] if team_id else None
-        rows = (register(session, workspaces[0]) if workspaces
-                else list(session.scalars(select(SafetyIncident).order_by(SafetyIncident.id))))
+        rows = (
+            register(session, workspaces[0])
+            if workspaces
+            else list(session.scalars(select(SafetyIncident).order_by(SafetyIncident.id)))
+        )
         for row in rows:
             writer.writerow([_cell(getattr(row, c)) for c in CSV_COLUMNS])
     return out.getvalue()

@@ -14,12 +14,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 
-def make_client(token: str, base_url: str, *, max_retries: int = 3,
-                retry_rate_limits: bool = True) -> WebClient:
+def make_client(
+    token: str, base_url: str, *, max_retries: int = 3, retry_rate_limits: bool = True
+) -> WebClient:
     """`retry_rate_limits=False` for a client whose caller paces itself and must see each 429
     (bot/slack/pacing.py): the handler would sleep inside the refused call alone."""
-    rate_limits = [RateLimitErrorRetryHandler(max_retry_count=max_retries)] if (
-        retry_rate_limits) else []
+    rate_limits = (
+        [RateLimitErrorRetryHandler(max_retry_count=max_retries)] if (retry_rate_limits) else []
+    )
     return WebClient(
         token=token,
         base_url=base_url,

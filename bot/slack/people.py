@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 class People:
-    def __init__(self, client: WebClient, *, ttl: float = 600,
-                 clock: Callable[[], float] = time.monotonic,
-                 directory_ttl: float = 24 * 3600, page_size: int = 200):
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        ttl: float = 600,
+        clock: Callable[[], float] = time.monotonic,
+        directory_ttl: float = 24 * 3600,
+        page_size: int = 200,
+    ):
         self._client, self._ttl, self._clock = client, ttl, clock
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
@@ -79,7 +85,8 @@ class People:
     def _listed(self, user_id: str) -> dict[str, Any] | None:
         with self._lock:
             if self._directory_at is None or (
-                    self._clock() - self._directory_at >= self._directory_ttl):
+                self._clock() - self._directory_at >= self._directory_ttl
+            ):
                 return None
             return self._directory.get(user_id)
 
@@ -88,7 +95,8 @@ class People:
         with self._loading:
             with self._lock:
                 if self._directory_at is not None and (
-                        self._clock() - self._directory_at < self._directory_ttl):
+                    self._clock() - self._directory_at < self._directory_ttl
+                ):
                     return
                 self._changed = {}
             started = self._clock()
@@ -131,6 +139,8 @@ def admin_ids(client: WebClient, configured: frozenset[str]) -> list[str]:
     if configured:
         return sorted(configured)
     members: list[dict[str, Any]] = client.users_list(limit=500).get("members", [])
-    return sorted(m["id"] for m in members
-                  if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted")
-                  and not m.get("is_bot"))
+    return sorted(
+        m["id"]
+        for m in members
+        if (m.get("is_admin") or m.get("is_owner")) and not m.get("deleted") and not m.get("is_bot")
+    )

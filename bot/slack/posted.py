@@ -17,9 +17,17 @@ def metadata(event_type: str, **payload: Any) -> dict[str, Any]:
     return {"event_type": event_type, "event_payload": payload}
 
 
-def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | None = None,
-         oldest: float | None = None, limit: int = 200, pages: int = 10,
-         **match: Any) -> str | None:
+def find(
+    client: WebClient,
+    channel: str,
+    event_type: str,
+    *,
+    thread_ts: str | None = None,
+    oldest: float | None = None,
+    limit: int = 200,
+    pages: int = 10,
+    **match: Any,
+) -> str | None:
     """The ts of a message in `channel` (or in the thread) carrying this metadata.
 
     The conversation is read back page by page (newest first, up to `pages` × `limit` messages,
@@ -31,18 +39,20 @@ def find(client: WebClient, channel: str, event_type: str, *, thread_ts: str | N
     for _ in range(pages):
         since = f"{oldest:.6f}" if oldest else None
         if thread_ts:
-            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=1000,
-                                                include_all_metadata=True)
+            page = client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=1000, include_all_metadata=True
+            )
         else:
-            page = client.conversations_history(channel=channel, limit=limit,
-                                                include_all_metadata=True, latest=latest,
-                                                oldest=since)
+            page = client.conversations_history(
+                channel=channel, limit=limit, include_all_metadata=True, latest=latest, oldest=since
+            )
         messages: list[dict[str, Any]] = page.get("messages", [])
         for message in messages:
             meta = message.get("metadata") or {}
             payload = meta.get("event_payload") or {}
             if meta.get("event_type") == event_type and all(
-                    payload.get(k) == v for k, v in match.items()):
+                payload.get(k) == v for k, v in match.items()
+            ):
                 return str(message["ts"])
         if thread_ts or not page.get("has_more") or not messages:
             return None

@@ -9,12 +9,16 @@ FEATURE = Feature(
     name="tickets",
     listeners=listeners.register,
     subcommands={"features": support.features},
-    jobs=(Job("support_reminders", support.scheduled_reminders, 900),
-          Job("stale_tickets", support.scheduled_stale, 3600)),
+    jobs=(
+        Job("support_reminders", support.scheduled_reminders, 900),
+        Job("stale_tickets", support.scheduled_stale, 3600),
+    ),
     commands=(cli.tickets,),
     after_stage=(support.after_stage,),
-    effects={"tickets.decision": support.deliver_decision,
-             "tickets.admins_waiting": support.deliver_admins_waiting,
-             "tickets.start_dm": service.deliver_start_dm,
-             "tickets.stale_dm": service.deliver_stale_dm},
+    effects={
+        "tickets.decision": support.deliver_decision,
+        "tickets.admins_waiting": support.deliver_admins_waiting,
+        "tickets.start_dm": service.deliver_start_dm,
+        "tickets.stale_dm": service.deliver_stale_dm,
+    },
 )

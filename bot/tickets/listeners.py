@@ -14,18 +14,24 @@ from bot.tickets.service import start_from_stale
 from bot.tickets.views import START_STALE
 
 
-def stale_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                  rt: Runtime) -> None:
+def stale_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, rt: Runtime
+) -> None:
     """Start the suggested post-mortem and open its first stage, or say why not."""
     ack()
     user_id = body["user"]["id"]
     review_id, problem = start_from_stale(rt, int(action["value"]), user_id)
     if review_id is None:
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=notice_view("Nothing to do", problem))
+        client.views_open(trigger_id=body["trigger_id"], view=notice_view("Nothing to do", problem))
         return
-    open_stage(rt, client, review_id=review_id, user_id=user_id,
-               trigger_id=body["trigger_id"], channel_id=None)
+    open_stage(
+        rt,
+        client,
+        review_id=review_id,
+        user_id=user_id,
+        trigger_id=body["trigger_id"],
+        channel_id=None,
+    )
 
 
 def register(app: App) -> None:

@@ -62,8 +62,11 @@ class TicketConfig:
 
 def ticket_config(settings: Settings) -> TicketConfig:
     """From the settings checked at start-up (bot.config: POSTMORTEM_WEBHOOK_TOKEN, ...)."""
-    return TicketConfig(token=settings.webhook_token, channel=settings.support_channel,
-                        stale_days=settings.support_stale_days)
+    return TicketConfig(
+        token=settings.webhook_token,
+        channel=settings.support_channel,
+        stale_days=settings.support_stale_days,
+    )
 
 
 def tickets_settings(ws: Workspace) -> dict[str, Any]:
@@ -73,8 +76,6 @@ def tickets_settings(ws: Workspace) -> dict[str, Any]:
 # --- receiving an event ------------------------------------------------------------------------
 
 
-
-
 def resolve_owner(rt: Runtime, event: TicketEvent) -> str:
     """The owner's Slack user id; TicketError naming `owner` when Slack does not know them."""
     if event.owner_is_email:
@@ -82,8 +83,9 @@ def resolve_owner(rt: Runtime, event: TicketEvent) -> str:
             user = rt.client.users_lookupByEmail(email=event.owner)["user"]
         except SlackApiError as exc:
             if exc.response.get("error") in ("users_not_found", "user_not_found"):
-                raise TicketError(f"owner: no Slack user has the e-mail {event.owner}",
-                                  "owner") from None
+                raise TicketError(
+                    f"owner: no Slack user has the e-mail {event.owner}", "owner"
+                ) from None
             raise
     else:
         user = rt.people.info(event.owner)
@@ -94,8 +96,9 @@ def resolve_owner(rt: Runtime, event: TicketEvent) -> str:
                 user = rt.client.users_info(user=event.owner)["user"]
             except SlackApiError as exc:
                 if exc.response.get("error") in ("user_not_found", "users_not_found"):
-                    raise TicketError(f"owner: {event.owner} is not a Slack user here",
-                                      "owner") from None
+                    raise TicketError(
+                        f"owner: {event.owner} is not a Slack user here", "owner"
+                    ) from None
                 raise
     if user.get("deleted") or user.get("is_bot"):
         raise TicketError(f"owner: {event.owner} is deactivated or a bot", "owner")
@@ -125,8 +128,13 @@ def _ensure_pinned(rt: Runtime, team: str, workflow: Workflow) -> None:
         try:
             with transaction(rt.sessions) as session:
                 store.workspace(session, team)
-                store.pin_workflow(session, workflow.key, workflow.version, workflow.digest,
-                                   workflow.model_dump(mode="json"))
+                store.pin_workflow(
+                    session,
+                    workflow.key,
+                    workflow.version,
+                    workflow.digest,
+                    workflow.model_dump(mode="json"),
+                )
             return
         except IntegrityError:
             if attempt:
@@ -142,12 +150,22 @@ def ticket_view(ticket: Ticket) -> TicketView:
 
 
 def review_title(ticket: Ticket) -> str:
-    return clip(f"Ticket {ticket.ticket_id}: {ticket.subject}" if ticket.subject
-                else f"Ticket {ticket.ticket_id}", 200)
+    return clip(
+        f"Ticket {ticket.ticket_id}: {ticket.subject}"
+        if ticket.subject
+        else f"Ticket {ticket.ticket_id}",
+        200,
+    )
 
 
-def metadata_draft(workflow: Workflow, event: TicketEvent | None, ticket: Ticket, trigger: str,
-                   rules: CesRules, owner: str) -> dict[str, Any]:
+def metadata_draft(
+    workflow: Workflow,
+    event: TicketEvent | None,
+    ticket: Ticket,
+    trigger: str,
+    rules: CesRules,
+    owner: str,
+) -> dict[str, Any]:
     """The metadata stage's raw answers from the ticket (only values the form accepts)."""
     stage = workflow.stages[0]
     keys = {f.key: f for f in stage.fields}
@@ -162,15 +180,24 @@ def metadata_draft(workflow: Workflow, event: TicketEvent | None, ticket: Ticket
         values["ces_score"] = str(score)
     for key in list(values):  # a helpdesk's own category names may not be ours: leave them blank
         f = keys.get(key)
-        if f is None or (f.type == FieldType.CHOICE
-                         and values[key] not in {o.value for o in f.options}):
+        if f is None or (
+            f.type == FieldType.CHOICE and values[key] not in {o.value for o in f.options}
+        ):
             del values[key]
     return values
 
 
-def create_for_ticket(rt: Runtime, session: Session, ticket: Ticket, *, team: str,
-                      channel: str, started_by: str, trigger: str, draft: dict[str, Any]
-                      ) -> tuple[int, bool]:
+def create_for_ticket(
+    rt: Runtime,
+    session: Session,
+    ticket: Ticket,
+    *,
+    team: str,
+    channel: str,
+    started_by: str,
+    trigger: str,
+    draft: dict[str, Any],
+) -> tuple[int, bool]:
     """The ticket's post-mortem (review id, created?): at most one per ticket, even in a race."""
     ref = f"ticket:{ticket.ticket_id}"
     existing = ticket_store.review_for_trigger(session, ticket.workspace_id, ref)
@@ -181,9 +208,16 @@ def create_for_ticket(rt: Runtime, session: Session, ticket: Ticket, *, team: st
     try:
         with session.begin_nested():
             review = service.start_review(
-                session, workflow, team_id=team, title=review_title(ticket), channel_id=channel,
-                owner_id=ticket.owner_id, started_by=started_by, trigger=trigger,
-                trigger_ref=ref)
+                session,
+                workflow,
+                team_id=team,
+                title=review_title(ticket),
+                channel_id=channel,
+                owner_id=ticket.owner_id,
+                started_by=started_by,
+                trigger=trigger,
+                trigger_ref=ref,
+            )
             store.save_draft(session, review.id, workflow.stages[0].key, ticket.owner_id, draft)
     except IntegrityError:  # another delivery created it first and has committed
         existing = ticket_store.review_for_trigger(session, ticket.workspace_id, ref)
@@ -195,45 +229,96 @@ def create_for_ticket(rt: Runtime, session: Session, ticket: Ticket, *, team: st
     return review.id, True
 
 
-def record(rt: Runtime, config: TicketConfig, team: str, source: str, data: Any,
-           event: TicketEvent, owner: str, low: bool, rules: CesRules, now: datetime
-           ) -> Outcome:
+def record(
+    rt: Runtime,
+    config: TicketConfig,
+    team: str,
+    source: str,
+    data: Any,
+    event: TicketEvent,
+    owner: str,
+    low: bool,
+    rules: CesRules,
+    now: datetime,
+) -> Outcome:
     workflow = rt.registry[SUPPORT]
     _ensure_pinned(rt, team, workflow)
     for attempt in range(2):
         try:
-            return _record_once(rt, config, team, source, data, event, owner, low, rules, now,
-                                workflow)
+            return _record_once(
+                rt, config, team, source, data, event, owner, low, rules, now, workflow
+            )
         except IntegrityError:  # a concurrent first insert of the same ticket; the retry sees it
             if attempt:
                 raise
     raise AssertionError("unreachable")
 
 
-def _record_once(rt: Runtime, config: TicketConfig, team: str, source: str, data: Any,
-                 event: TicketEvent, owner: str, low: bool, rules: CesRules, now: datetime,
-                 workflow: Workflow) -> Outcome:
+def _record_once(
+    rt: Runtime,
+    config: TicketConfig,
+    team: str,
+    source: str,
+    data: Any,
+    event: TicketEvent,
+    owner: str,
+    low: bool,
+    rules: CesRules,
+    now: datetime,
+    workflow: Workflow,
+) -> Outcome:
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team)
         ticket = ticket_store.upsert_ticket(
-            session, ws.id, event.ticket_id, source=source, raw=data, subject=event.subject,
-            url=event.url, owner_id=owner, customer_type=event.customer_type,
+            session,
+            ws.id,
+            event.ticket_id,
+            source=source,
+            raw=data,
+            subject=event.subject,
+            url=event.url,
+            owner_id=owner,
+            customer_type=event.customer_type,
             category=event.category,
             ces_score=float(event.ces_score) if event.ces_score is not None else None,
             ces_scale=(event.ces_scale or rules.scale) if event.ces_score is not None else None,
-            opened_at=event.opened_at, closed_at=event.closed_at)
-        outcome = Outcome(review_id=ticket.review_id, owner=owner, ticket=ticket_view(ticket),
-                          title=review_title(ticket))
+            opened_at=event.opened_at,
+            closed_at=event.closed_at,
+        )
+        outcome = Outcome(
+            review_id=ticket.review_id,
+            owner=owner,
+            ticket=ticket_view(ticket),
+            title=review_title(ticket),
+        )
         if low and ticket.review_id is None:
             draft = metadata_draft(workflow, event, ticket, "low_ces", rules, owner)
             outcome.review_id, outcome.created = create_for_ticket(
-                rt, session, ticket, team=team, channel=config.channel or owner,
-                started_by=owner, trigger="webhook", draft=draft)
+                rt,
+                session,
+                ticket,
+                team=team,
+                channel=config.channel or owner,
+                started_by=owner,
+                trigger="webhook",
+                draft=draft,
+            )
             if outcome.created:
-                store.audit(session, ws.id, owner, "ticket.low_ces", outcome.review_id,
-                            ticket=event.ticket_id, ces=str(event.ces_score), source=source)
-        elif (ticket.review_id is None and is_stale(event.opened_at, event.closed_at, now)
-              and ticket_store.claim_stale_suggestion(session, ticket)):
+                store.audit(
+                    session,
+                    ws.id,
+                    owner,
+                    "ticket.low_ces",
+                    outcome.review_id,
+                    ticket=event.ticket_id,
+                    ces=str(event.ces_score),
+                    source=source,
+                )
+        elif (
+            ticket.review_id is None
+            and is_stale(event.opened_at, event.closed_at, now)
+            and ticket_store.claim_stale_suggestion(session, ticket)
+        ):
             outcome.stale_row_id = ticket.id
             outcome.stale_days = (now - event.opened_at).days
         record_effects(session, announcement_effects(outcome, ticket.id))
@@ -244,29 +329,41 @@ def announcement_effects(outcome: Outcome, ticket_row: int) -> list[SideEffect]:
     """What Slack is told about a recorded ticket, promised in the same transaction."""
     effects: list[SideEffect] = []
     if outcome.created and outcome.review_id is not None:
-        effects += [status_effect(outcome.review_id),
-                    SideEffect("tickets.start_dm", {"review_id": outcome.review_id,
-                                                    "ticket_row": ticket_row,
-                                                    "owner": outcome.owner})]
+        effects += [
+            status_effect(outcome.review_id),
+            SideEffect(
+                "tickets.start_dm",
+                {"review_id": outcome.review_id, "ticket_row": ticket_row, "owner": outcome.owner},
+            ),
+        ]
     if outcome.stale_row_id is not None:
-        effects.append(SideEffect("tickets.stale_dm", {"ticket_row": outcome.stale_row_id,
-                                                       "owner": outcome.owner,
-                                                       "days": outcome.stale_days}))
+        effects.append(
+            SideEffect(
+                "tickets.stale_dm",
+                {
+                    "ticket_row": outcome.stale_row_id,
+                    "owner": outcome.owner,
+                    "days": outcome.stale_days,
+                },
+            )
+        )
     return effects
 
 
 TICKET_DM_EVENT = "postmortem_ticket_dm"
 
 
-def _dm_once(rt: Runtime, owner: str, message: dict[str, Any], retrying: bool,
-             **identity: Any) -> None:
+def _dm_once(
+    rt: Runtime, owner: str, message: dict[str, Any], retrying: bool, **identity: Any
+) -> None:
     """Post a DM unless a retried attempt finds Slack already has it (by its metadata)."""
     if retrying:
         channel = rt.client.conversations_open(users=owner)["channel"]["id"]
         if posted.find(rt.client, channel, TICKET_DM_EVENT, **identity):
             return
-    rt.client.chat_postMessage(channel=owner, metadata=posted.metadata(TICKET_DM_EVENT,
-                                                                       **identity), **message)
+    rt.client.chat_postMessage(
+        channel=owner, metadata=posted.metadata(TICKET_DM_EVENT, **identity), **message
+    )
 
 
 def _ticket(rt: Runtime, row_id: int) -> Ticket:
@@ -282,18 +379,28 @@ def deliver_start_dm(rt: Runtime, effect: Claimed) -> None:
     """The owner's DM for a post-mortem a low CES started."""
     review_id = payload_int(effect.payload, "review_id")
     ticket = _ticket(rt, payload_int(effect.payload, "ticket_row"))
-    _dm_once(rt, str(effect.payload["owner"]),
-             start_dm(review_id, ticket_view(ticket), review_title(ticket)),
-             effect.attempt > 1, kind="start", review_id=review_id)
+    _dm_once(
+        rt,
+        str(effect.payload["owner"]),
+        start_dm(review_id, ticket_view(ticket), review_title(ticket)),
+        effect.attempt > 1,
+        kind="start",
+        review_id=review_id,
+    )
 
 
 def deliver_stale_dm(rt: Runtime, effect: Claimed) -> None:
     """The one-off suggestion for a ticket open more than 14 days."""
     row_id = payload_int(effect.payload, "ticket_row")
     ticket = _ticket(rt, row_id)
-    _dm_once(rt, str(effect.payload["owner"]),
-             stale_dm(row_id, ticket_view(ticket), int(effect.payload.get("days") or 0)),
-             effect.attempt > 1, kind="stale", ticket_row=row_id)
+    _dm_once(
+        rt,
+        str(effect.payload["owner"]),
+        stale_dm(row_id, ticket_view(ticket), int(effect.payload.get("days") or 0)),
+        effect.attempt > 1,
+        kind="stale",
+        ticket_row=row_id,
+    )
 
 
 # --- stale tickets: the sweep and the suggestion's button --------------------------------------
@@ -306,9 +413,12 @@ def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
     with transaction(rt.sessions) as session:
         for ticket in ticket_store.stale_candidates(session, now - STALE_AFTER):
             if ticket_store.claim_stale_suggestion(session, ticket):
-                outcome = Outcome(owner=ticket.owner_id, ticket=ticket_view(ticket),
-                                  stale_row_id=ticket.id,
-                                  stale_days=(now - ticket.opened_at).days)
+                outcome = Outcome(
+                    owner=ticket.owner_id,
+                    ticket=ticket_view(ticket),
+                    stale_row_id=ticket.id,
+                    stale_days=(now - ticket.opened_at).days,
+                )
                 outcomes.append(outcome)
                 record_effects(session, announcement_effects(outcome, ticket.id))
     if outcomes:
@@ -334,8 +444,15 @@ def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None
         rules = CesRules.from_settings(tickets_settings(ws))
         draft = metadata_draft(workflow, None, ticket, "stale_ticket", rules, ticket.owner_id)
         review_id, created = create_for_ticket(
-            rt, session, ticket, team=team, channel=config.channel or ticket.owner_id,
-            started_by=user_id, trigger="stale_ticket", draft=draft)
+            rt,
+            session,
+            ticket,
+            team=team,
+            channel=config.channel or ticket.owner_id,
+            started_by=user_id,
+            trigger="stale_ticket",
+            draft=draft,
+        )
     if created:
         with contextlib.suppress(SlackApiError):  # logged there; the next refresh posts it
             refresh_status(rt, review_id)
@@ -350,5 +467,3 @@ def _workspace_of(session: Session, ticket: Ticket) -> Workspace:
     ws = session.get(Workspace, ticket.workspace_id)
     assert ws is not None  # workspace_id is a foreign key: the row exists
     return ws
-
-

@@ -59,19 +59,30 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     transition, answers = saved.result.transition, saved.result.answers
     if transition is None or saved.result.edited:
         return []
-    return [SideEffect("tickets.admins_waiting", {"review_id": saved.review_id,
-                                                 "actor": saved.user_id}),
-            SideEffect("tickets.decision", {
-                "review_id": saved.review_id, "stage_key": saved.stage_key,
-                "actor": saved.user_id, "complete": transition.complete,
-                "looped_back": transition.looped_back, "next_stage": transition.next_stage,
-                "answers": {k: v for k, v in answers.items() if isinstance(v, str)}})]
+    return [
+        SideEffect(
+            "tickets.admins_waiting", {"review_id": saved.review_id, "actor": saved.user_id}
+        ),
+        SideEffect(
+            "tickets.decision",
+            {
+                "review_id": saved.review_id,
+                "stage_key": saved.stage_key,
+                "actor": saved.user_id,
+                "complete": transition.complete,
+                "looped_back": transition.looped_back,
+                "next_stage": transition.next_stage,
+                "answers": {k: v for k, v in answers.items() if isinstance(v, str)},
+            },
+        ),
+    ]
 
 
 def deliver_admins_waiting(rt: Runtime, effect: Claimed) -> None:
     """notify_admins_waiting claims before it sends, so a retry sends nothing twice."""
-    notify_admins_waiting(rt, payload_int(effect.payload, "review_id"),
-                          str(effect.payload.get("actor")))
+    notify_admins_waiting(
+        rt, payload_int(effect.payload, "review_id"), str(effect.payload.get("actor"))
+    )
 
 
 def deliver_decision(rt: Runtime, effect: Claimed) -> None:
@@ -88,14 +99,24 @@ def deliver_decision(rt: Runtime, effect: Claimed) -> None:
         if stage.role != Role.ADMIN or review.owner_id == actor:
             return
         owner, title, permalink = review.owner_id, review.title, review.permalink
-        comment = next((str(answers.get(d.comment_field) or "") for d in stage.decisions
-                        if d.comment_field and answers.get(d.comment_field)), "")
+        comment = next(
+            (
+                str(answers.get(d.comment_field) or "")
+                for d in stage.decisions
+                if d.comment_field and answers.get(d.comment_field)
+            ),
+            "",
+        )
         next_stage = payload.get("next_stage")
-        back_to = (workflow.stage(str(next_stage)).name
-                   if payload.get("looped_back") and next_stage else None)
+        back_to = (
+            workflow.stage(str(next_stage)).name
+            if payload.get("looped_back") and next_stage
+            else None
+        )
     if back_to:
-        message = changes_requested_dm(review_id, title, permalink, actor,
-                                       comment or "(no comment)", back_to)
+        message = changes_requested_dm(
+            review_id, title, permalink, actor, comment or "(no comment)", back_to
+        )
     elif payload.get("complete"):
         message = closed_dm(title, permalink, actor, comment)
     else:
@@ -119,13 +140,15 @@ def notify_admins_waiting(rt: Runtime, review_id: int, actor: str) -> int:
         if review.status != IN_REVIEW and stage.role != Role.ADMIN:
             return 0
         since = ticket_store.last_moved(session, [review.id]).get(review.id, review.created_at)
-        message = in_review_reminder(review.id, review.title, review.permalink, review.owner_id,
-                                     0)
+        message = in_review_reminder(review.id, review.title, review.permalink, review.owner_id, 0)
     result = ReminderResult()
     for admin in admins(rt):
         if admin != actor:  # who just sent it knows
-            _deliver(rt, Planned(review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin,
-                                 message), result)
+            _deliver(
+                rt,
+                Planned(review_id, "in_review", f"{since:%Y%m%dT%H%M%S}#0", admin, message),
+                result,
+            )
     return result.sent
 
 
@@ -163,9 +186,15 @@ def plan(rt: Runtime, now: datetime) -> list[Planned]:
     planned: list[Planned] = []
     admin_ids: list[str] | None = None
     with rt.sessions() as session:
-        reviews = list(session.scalars(select(Review).where(
-            Review.workflow_key == SUPPORT, Review.status.in_((*WAITING, IN_REVIEW)),
-            Review.current_stage.is_not(None))))
+        reviews = list(
+            session.scalars(
+                select(Review).where(
+                    Review.workflow_key == SUPPORT,
+                    Review.status.in_((*WAITING, IN_REVIEW)),
+                    Review.current_stage.is_not(None),
+                )
+            )
+        )
         moved = ticket_store.last_moved(session, [r.id for r in reviews])
         for review in reviews:
             since = moved.get(review.id, review.created_at)
@@ -176,15 +205,25 @@ def plan(rt: Runtime, now: datetime) -> list[Planned]:
             if review.status == IN_REVIEW:
                 if admin_ids is None:
                     admin_ids = admins(rt)
-                message = in_review_reminder(review.id, review.title, review.permalink,
-                                             review.owner_id, days)
-                planned += [Planned(review.id, "in_review", f"{occurrence}#{days // every}", a,
-                                    message) for a in admin_ids]
+                message = in_review_reminder(
+                    review.id, review.title, review.permalink, review.owner_id, days
+                )
+                planned += [
+                    Planned(review.id, "in_review", f"{occurrence}#{days // every}", a, message)
+                    for a in admin_ids
+                ]
             elif days > every:
-                planned.append(Planned(
-                    review.id, "in_progress", f"{occurrence}#{(days - 1) // every}",
-                    review.owner_id, in_progress_reminder(review.id, review.title,
-                                                          review.permalink, days, stage_name)))
+                planned.append(
+                    Planned(
+                        review.id,
+                        "in_progress",
+                        f"{occurrence}#{(days - 1) // every}",
+                        review.owner_id,
+                        in_progress_reminder(
+                            review.id, review.title, review.permalink, days, stage_name
+                        ),
+                    )
+                )
     return planned
 
 
@@ -199,8 +238,13 @@ def sweep(rt: Runtime, now: datetime | None = None) -> ReminderResult:
 def _deliver(rt: Runtime, p: Planned, result: ReminderResult) -> None:
     """Claim the reminder, send it, record the outcome (a transient failure is retried)."""
     with transaction(rt.sessions) as session:
-        claim = ticket_store.claim_reminder(session, review_id=p.review_id, kind=p.kind,
-                                            occurrence=p.occurrence, recipient_id=p.recipient)
+        claim = ticket_store.claim_reminder(
+            session,
+            review_id=p.review_id,
+            kind=p.kind,
+            occurrence=p.occurrence,
+            recipient_id=p.recipient,
+        )
     if claim is None:
         return
     try:
@@ -241,24 +285,34 @@ def feature_requests(rt: Runtime, team_id: str) -> list[FeatureRequest]:
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
         rows = ticket_store.answers_of_stage(session, ws.id, SUPPORT, "action_items")
-        return [FeatureRequest(title=review.title, permalink=review.permalink,
-                               owner=review.owner_id, request=str(a.get("feature_request") or ""),
-                               admin_comment=str(a.get("admin_comment") or ""))
-                for review, a in rows if a.get("missing_feature") is True]
+        return [
+            FeatureRequest(
+                title=review.title,
+                permalink=review.permalink,
+                owner=review.owner_id,
+                request=str(a.get("feature_request") or ""),
+                admin_comment=str(a.get("admin_comment") or ""),
+            )
+            for review, a in rows
+            if a.get("missing_feature") is True
+        ]
 
 
-def count_feature_requests(session: Any, workspace_id: int, since: datetime | None = None
-                           ) -> int:
+def count_feature_requests(session: Any, workspace_id: int, since: datetime | None = None) -> int:
     """For the digest: post-mortems whose action items report a missing feature."""
     rows = ticket_store.answers_of_stage(session, workspace_id, SUPPORT, "action_items")
-    return sum(1 for review, a in rows if a.get("missing_feature") is True
-               and (since is None or review.created_at >= since))
+    return sum(
+        1
+        for review, a in rows
+        if a.get("missing_feature") is True and (since is None or review.created_at >= since)
+    )
 
 
 def features(rt: Runtime, command: dict, rest: str, respond: Respond, client: WebClient) -> None:
     if not rt.is_admin(command["user_id"]):
-        respond(text="Sorry, the missing-feature requests are for workspace admins only (they "
-                     "include comments meant for admins).")
+        respond(
+            text="Sorry, the missing-feature requests are for workspace admins only (they "
+            "include comments meant for admins)."
+        )
         return
     respond(**features_message(feature_requests(rt, command["team_id"])))
-

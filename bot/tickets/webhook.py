@@ -47,10 +47,16 @@ def _error(status: int, message: str, field: str | None = None) -> Reply:
     return Reply(status, {"ok": False, "error": message, "field": field})
 
 
-STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized",
-               404: "404 Not Found", 405: "405 Method Not Allowed",
-               413: "413 Content Too Large", 500: "500 Internal Server Error",
-               503: "503 Service Unavailable"}
+STATUS_TEXT = {
+    200: "200 OK",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    413: "413 Content Too Large",
+    500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
+}
 
 
 def hooks_app(rt: Runtime) -> WSGIApp:
@@ -71,8 +77,9 @@ def _authorised(config: TicketConfig, header: str) -> bool:
     if not config.token:
         return False  # no token configured: the webhook is off
     scheme, _, given = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                              config.token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), config.token.encode()
+    )
 
 
 def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
@@ -104,9 +111,13 @@ def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
         return _error(500, "the bot failed to record the event; deliver it again later")
 
 
-
-def receive(rt: Runtime, config: TicketConfig, source: str, data: Any,
-            adapter: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> Reply:
+def receive(
+    rt: Runtime,
+    config: TicketConfig,
+    source: str,
+    data: Any,
+    adapter: Callable[[Any, dict[str, Any]], dict[str, Any]],
+) -> Reply:
     """Validate, record, maybe start a post-mortem; then tell Slack. Raises TicketError (400)."""
     team = rt.team_id()
     settings = _settings(rt, team)
@@ -117,6 +128,14 @@ def receive(rt: Runtime, config: TicketConfig, source: str, data: Any,
     now = utcnow()
     outcome = record(rt, config, team, source, data, event, owner, low, rules, now)
     rt.delivery_due.set()
-    return Reply(200, {"ok": True, "ticket": event.ticket_id, "review": outcome.review_id,
-                       "created": outcome.created, "low_ces": low,
-                       "stale_suggested": outcome.stale_row_id is not None})
+    return Reply(
+        200,
+        {
+            "ok": True,
+            "ticket": event.ticket_id,
+            "review": outcome.review_id,
+            "created": outcome.created,
+            "low_ces": low,
+            "stale_suggested": outcome.stale_row_id is not None,
+        },
+    )

@@ -11,9 +11,12 @@ from bot.trackers.jira import Jira
 from bot.trackers.linear import Linear
 
 ADAPTERS: dict[str, type[ClickUp] | type[Jira] | type[Linear] | type[GitHub]] = {
-    "clickup": ClickUp, "jira": Jira, "linear": Linear, "github": GitHub}
+    "clickup": ClickUp,
+    "jira": Jira,
+    "linear": Linear,
+    "github": GitHub,
+}
 
 
-def make(settings: TrackerSettings, timezone: str,
-         transport: Transport | None = None) -> Tracker:
+def make(settings: TrackerSettings, timezone: str, transport: Transport | None = None) -> Tracker:
     return ADAPTERS[settings.name](settings, timezone, transport)

@@ -20,8 +20,10 @@ def sync(now_text: str | None) -> None:
 
     rt = runtime()
     if rt.settings.tracker is None:
-        raise CliError("no tracker is configured: set POSTMORTEM_TRACKER (README: "
-                       "\"Action items in your tracker\")")
+        raise CliError(
+            "no tracker is configured: set POSTMORTEM_TRACKER (README: "
+            '"Action items in your tracker")'
+        )
     click.echo(str(run_sync(rt, parse_now(now_text))))
 
 

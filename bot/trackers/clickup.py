@@ -54,13 +54,20 @@ def error_text(body: Any) -> str | None:
 class ClickUp:
     name = "clickup"
 
-    def __init__(self, settings: TrackerSettings, timezone: str,
-                 transport: Transport | None = None) -> None:
+    def __init__(
+        self, settings: TrackerSettings, timezone: str, transport: Transport | None = None
+    ) -> None:
         self.list_id, self.secret = settings.list_id, settings.webhook_secret
         self.tz = ZoneInfo(timezone)
-        self.http = Client("ClickUp", settings.api_url, {"Authorization": settings.token},
-                           secrets=(settings.token,), rate_limit=rate_limit,
-                           error_text=error_text, transport=transport)
+        self.http = Client(
+            "ClickUp",
+            settings.api_url,
+            {"Authorization": settings.token},
+            secrets=(settings.token,),
+            rate_limit=rate_limit,
+            error_text=error_text,
+            transport=transport,
+        )
 
     # --- dates: Unix milliseconds ---
 
@@ -74,11 +81,15 @@ class ClickUp:
 
     def _task(self, data: dict[str, Any]) -> Task:
         status = data.get("status") or {}
-        return Task(external_id=str(data["id"]), reference=str(data["id"]),
-                    url=str(data.get("url") or f"https://app.clickup.com/t/{data['id']}"),
-                    title=str(data.get("name") or ""), status=str(status.get("status") or ""),
-                    closed=status.get("type") in CLOSED_TYPES,
-                    due=self.from_ms(data.get("due_date")))
+        return Task(
+            external_id=str(data["id"]),
+            reference=str(data["id"]),
+            url=str(data.get("url") or f"https://app.clickup.com/t/{data['id']}"),
+            title=str(data.get("name") or ""),
+            status=str(status.get("status") or ""),
+            closed=status.get("type") in CLOSED_TYPES,
+            due=self.from_ms(data.get("due_date")),
+        )
 
     # --- the Tracker protocol ---
 
@@ -96,8 +107,11 @@ class ClickUp:
         if task.review_url:
             lines.append(f"Review in Slack: {task.review_url}")
         lines += [*task.details, "", task.marker]
-        body: dict[str, Any] = {"name": task.title, "description": "\n".join(lines),
-                                "tags": [MARKER_LABEL]}
+        body: dict[str, Any] = {
+            "name": task.title,
+            "description": "\n".join(lines),
+            "tags": [MARKER_LABEL],
+        }
         if task.due:
             body |= {"due_date": self.to_ms(task.due), "due_date_time": False}
         if task.assignee:
@@ -107,8 +121,11 @@ class ClickUp:
     def find(self, item_id: int) -> Task | None:
         wanted = marker(item_id)
         for page in range(MAX_PAGES):
-            answer = self.http.call("GET", f"/list/{self.list_id}/task", query={
-                "tags[]": MARKER_LABEL, "include_closed": "true", "page": page}).json()
+            answer = self.http.call(
+                "GET",
+                f"/list/{self.list_id}/task",
+                query={"tags[]": MARKER_LABEL, "include_closed": "true", "page": page},
+            ).json()
             for data in answer.get("tasks") or []:
                 if wanted in str(data.get("description") or ""):
                     return self._task(data)
@@ -126,8 +143,9 @@ class ClickUp:
             return
         list_id = (data.get("list") or {}).get("id") or self.list_id
         statuses = self.http.call("GET", f"/list/{list_id}").json().get("statuses") or []
-        closed = next((s for kind in ("closed", "done") for s in statuses
-                       if s.get("type") == kind), None)
+        closed = next(
+            (s for kind in ("closed", "done") for s in statuses if s.get("type") == kind), None
+        )
         if closed is None:
             raise TrackerRefused(f"ClickUp list {list_id} has no closed status")
         self.http.call("PUT", f"/task/{external_id}", body={"status": closed["status"]})

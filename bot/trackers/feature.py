@@ -10,6 +10,10 @@ FEATURE = Feature(
     jobs=(Job("trackers_reconcile", service.scheduled_sync, 300),),
     commands=(cli.trackers,),
     after_stage=(references.after_stage,),
-    effects={service.CREATE: service.deliver_create, service.CLOSE: service.deliver_close,
-             service.REWRITE: service.deliver_rewrite, references.KIND: references.deliver},
+    effects={
+        service.CREATE: service.deliver_create,
+        service.CLOSE: service.deliver_close,
+        service.REWRITE: service.deliver_rewrite,
+        references.KIND: references.deliver,
+    },
 )

@@ -50,8 +50,11 @@ def rate_limit(response: Response) -> timedelta | None:
 def error_text(body: Any) -> str | None:
     if not isinstance(body, dict) or not body.get("message"):
         return None
-    fields = [str(e.get("field") or e.get("code") or "") for e in body.get("errors") or []
-              if isinstance(e, dict)]
+    fields = [
+        str(e.get("field") or e.get("code") or "")
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
     named = ", ".join(f for f in fields if f)
     return f"{body['message']}" + (f" ({named})" if named else "")
 
@@ -59,39 +62,61 @@ def error_text(body: Any) -> str | None:
 class GitHub:
     name = "github"
 
-    def __init__(self, settings: TrackerSettings, timezone: str,
-                 transport: Transport | None = None) -> None:
+    def __init__(
+        self, settings: TrackerSettings, timezone: str, transport: Transport | None = None
+    ) -> None:
         self.repository, self.secret = settings.repository, settings.webhook_secret
-        self.http = Client("GitHub", settings.api_url, {
-            "Authorization": f"Bearer {settings.token}",
-            "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
-            secrets=(settings.token,), rate_limit=rate_limit, error_text=error_text,
-            transport=transport)
+        self.http = Client(
+            "GitHub",
+            settings.api_url,
+            {
+                "Authorization": f"Bearer {settings.token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            secrets=(settings.token,),
+            rate_limit=rate_limit,
+            error_text=error_text,
+            transport=transport,
+        )
         owner, _, repo = self.repository.partition("/")
-        self.url = re.compile(rf"^https?://[^/]+/{re.escape(owner)}/{re.escape(repo)}"
-                              r"/issues/([0-9]+)/?(?:[?#].*)?$", re.IGNORECASE)
-        self.short = re.compile(rf"^(?:{re.escape(self.repository)})?#?([0-9]+)$",
-                                re.IGNORECASE)
+        self.url = re.compile(
+            rf"^https?://[^/]+/{re.escape(owner)}/{re.escape(repo)}"
+            r"/issues/([0-9]+)/?(?:[?#].*)?$",
+            re.IGNORECASE,
+        )
+        self.short = re.compile(rf"^(?:{re.escape(self.repository)})?#?([0-9]+)$", re.IGNORECASE)
 
     @staticmethod
     def _task(data: dict[str, Any]) -> Task:
         closed = data.get("state") == "closed" and data.get("state_reason") != "not_planned"
-        return Task(external_id=str(data["number"]), reference=f"#{data['number']}",
-                    url=str(data.get("html_url") or ""), title=str(data.get("title") or ""),
-                    status=str(data.get("state") or ""), closed=closed)
+        return Task(
+            external_id=str(data["number"]),
+            reference=f"#{data['number']}",
+            url=str(data.get("html_url") or ""),
+            title=str(data.get("title") or ""),
+            status=str(data.get("state") or ""),
+            closed=closed,
+        )
 
     def find_user(self, email: str) -> str | None:
         return None  # GitHub does not look people up by e-mail: the workspace maps logins
 
     def create(self, task: NewTask) -> Task:
-        review = (f"[{task.review_title}]({task.review_url})" if task.review_url
-                  else f"“{task.review_title}”")
+        review = (
+            f"[{task.review_title}]({task.review_url})"
+            if task.review_url
+            else f"“{task.review_title}”"
+        )
         lines = [f"Action item from the post-mortem {review}."]
         if task.due:
             lines.append(f"**Due:** {task.due.isoformat()}")
         lines += ["", *task.details, "", f"<!-- {task.marker} -->"]
-        body: dict[str, Any] = {"title": task.title, "body": "\n".join(lines),
-                                "labels": [MARKER_LABEL]}
+        body: dict[str, Any] = {
+            "title": task.title,
+            "body": "\n".join(lines),
+            "labels": [MARKER_LABEL],
+        }
         if task.assignee:
             body["assignees"] = [task.assignee]
         created = self.http.call("POST", f"/repos/{self.repository}/issues", body=body).json()
@@ -100,8 +125,11 @@ class GitHub:
     def find(self, item_id: int) -> Task | None:
         wanted = marker(item_id)
         for page in range(1, MAX_PAGES + 1):
-            issues = self.http.call("GET", f"/repos/{self.repository}/issues", query={
-                "labels": MARKER_LABEL, "state": "all", "per_page": 100, "page": page}).json()
+            issues = self.http.call(
+                "GET",
+                f"/repos/{self.repository}/issues",
+                query={"labels": MARKER_LABEL, "state": "all", "per_page": 100, "page": page},
+            ).json()
             for data in issues or []:
                 if "pull_request" not in data and wanted in str(data.get("body") or ""):
                     return self._task(data)
@@ -110,13 +138,17 @@ class GitHub:
         return None
 
     def get(self, external_id: str) -> Task | None:
-        answer = self.http.call("GET", f"/repos/{self.repository}/issues/{external_id}",
-                                allow=(404, 410))
+        answer = self.http.call(
+            "GET", f"/repos/{self.repository}/issues/{external_id}", allow=(404, 410)
+        )
         return None if answer.status in (404, 410) else self._task(answer.json())
 
     def close(self, external_id: str) -> None:
-        self.http.call("PATCH", f"/repos/{self.repository}/issues/{external_id}",
-                       body={"state": "closed", "state_reason": "completed"})
+        self.http.call(
+            "PATCH",
+            f"/repos/{self.repository}/issues/{external_id}",
+            body={"state": "closed", "state_reason": "completed"},
+        )
 
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()
@@ -126,8 +158,7 @@ class GitHub:
     def parse_webhook(self, headers: Headers, body: bytes) -> list[Change]:
         if not self.secret:
             raise WebhookRefused(404, "the GitHub webhook is off: set GITHUB_WEBHOOK_SECRET")
-        if not signature_matches(self.secret, body, headers.get("X-Hub-Signature-256"),
-                                 "sha256="):
+        if not signature_matches(self.secret, body, headers.get("X-Hub-Signature-256"), "sha256="):
             raise WebhookRefused(401, "X-Hub-Signature-256 does not match GITHUB_WEBHOOK_SECRET")
         data = json_object(body)
         if headers.get("X-GitHub-Event") != "issues":

@@ -58,14 +58,19 @@ RateLimit = Callable[[Response], "timedelta | None"]
 
 def urllib_transport(request: Request, timeout: float) -> Response:
     """Send with urllib; an HTTP error status is an answer, not an exception."""
-    sent = urllib.request.Request(request.url, data=request.body, method=request.method,  # noqa: S310
-                                  headers=request.headers)
+    sent = urllib.request.Request(  # noqa: S310 - http(s) only, checked in settings
+        request.url,
+        data=request.body,
+        method=request.method,
+        headers=request.headers,
+    )
     try:
         with urllib.request.urlopen(sent, timeout=timeout) as answer:  # noqa: S310 - http(s) only
             return Response(answer.status, Headers(dict(answer.headers.items())), answer.read())
     except urllib.error.HTTPError as exc:
-        return Response(exc.code, Headers(dict(exc.headers.items()) if exc.headers else {}),
-                        exc.read() or b"")
+        return Response(
+            exc.code, Headers(dict(exc.headers.items()) if exc.headers else {}), exc.read() or b""
+        )
 
 
 def seconds(value: str) -> timedelta | None:
@@ -79,10 +84,18 @@ def seconds(value: str) -> timedelta | None:
 class Client:
     """Calls one tracker's API: `base_url` + path, its auth headers, JSON in and out."""
 
-    def __init__(self, name: str, base_url: str, headers: Mapping[str, str], *,
-                 secrets: tuple[str, ...], rate_limit: RateLimit,
-                 error_text: Callable[[Any], str | None],
-                 transport: Transport | None = None, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        secrets: tuple[str, ...],
+        rate_limit: RateLimit,
+        error_text: Callable[[Any], str | None],
+        transport: Transport | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
         self.name, self.base_url = name, base_url.rstrip("/")
         self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
         self._secrets = tuple(s for s in secrets if s)
@@ -95,8 +108,15 @@ class Client:
             text = text.replace(secret, "[token]")
         return text
 
-    def call(self, method: str, path: str, *, body: Any = None,
-             query: Mapping[str, Any] | None = None, allow: tuple[int, ...] = ()) -> Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> Response:
         """One request; a 2xx answer (or a status in `allow`), or an exception saying whether
         to retry and when."""
         url = self.base_url + path
@@ -112,22 +132,30 @@ class Client:
             response = self._transport(request, self.timeout)
         except TimeoutError:
             raise TrackerUnavailable(
-                f"{self.name} did not answer {method} {path} within {self.timeout:g} s") from None
+                f"{self.name} did not answer {method} {path} within {self.timeout:g} s"
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise TrackerUnavailable(self._safe(
-                f"{self.name} unreachable ({type(reason).__name__}: {reason})")) from None
+            raise TrackerUnavailable(
+                self._safe(f"{self.name} unreachable ({type(reason).__name__}: {reason})")
+            ) from None
         wait = self._rate_limit(response)
         if wait is not None:
             raise TrackerRateLimited(
                 f"{self.name} asked us to wait {wait.total_seconds():.0f} s "
-                f"(HTTP {response.status})", wait)
+                f"(HTTP {response.status})",
+                wait,
+            )
         if 200 <= response.status < 300 or response.status in allow:
             return response
-        detail = self._error_text(response.json()) or response.body[:200].decode(
-            "utf-8", "replace").strip()
-        message = self._safe(f"{self.name} answered {response.status} to {method} {path}"
-                             + (f": {detail}" if detail else ""))
+        detail = (
+            self._error_text(response.json())
+            or response.body[:200].decode("utf-8", "replace").strip()
+        )
+        message = self._safe(
+            f"{self.name} answered {response.status} to {method} {path}"
+            + (f": {detail}" if detail else "")
+        )
         if response.status >= 500 or response.status in (408, 409, 423):
             raise TrackerUnavailable(message)
         raise TrackerRefused(message)

@@ -75,23 +75,36 @@ def adf(task: NewTask) -> dict[str, Any]:
 class Jira:
     name = "jira"
 
-    def __init__(self, settings: TrackerSettings, timezone: str,
-                 transport: Transport | None = None) -> None:
+    def __init__(
+        self, settings: TrackerSettings, timezone: str, transport: Transport | None = None
+    ) -> None:
         self.site, self.project = settings.api_url, settings.project_key
         self.issue_type, self.secret = settings.issue_type, settings.webhook_secret
         basic = base64.b64encode(f"{settings.email}:{settings.token}".encode()).decode()
-        self.http = Client("Jira", settings.api_url, {"Authorization": f"Basic {basic}"},
-                           secrets=(settings.token, basic), rate_limit=rate_limit,
-                           error_text=error_text, transport=transport)
+        self.http = Client(
+            "Jira",
+            settings.api_url,
+            {"Authorization": f"Basic {basic}"},
+            secrets=(settings.token, basic),
+            rate_limit=rate_limit,
+            error_text=error_text,
+            transport=transport,
+        )
 
     def _task(self, data: dict[str, Any]) -> Task:
         fields = data.get("fields") or {}
         status = fields.get("status") or {}
         category = (status.get("statusCategory") or {}).get("key")
         key = str(data.get("key") or data["id"])
-        return Task(external_id=str(data["id"]), reference=key, url=f"{self.site}/browse/{key}",
-                    title=str(fields.get("summary") or ""), status=str(status.get("name") or ""),
-                    closed=category == "done", due=parse_date(fields.get("duedate")))
+        return Task(
+            external_id=str(data["id"]),
+            reference=key,
+            url=f"{self.site}/browse/{key}",
+            title=str(fields.get("summary") or ""),
+            status=str(status.get("name") or ""),
+            closed=category == "done",
+            due=parse_date(fields.get("duedate")),
+        )
 
     def find_user(self, email: str) -> str | None:
         users = self.http.call("GET", "/rest/api/3/user/search", query={"query": email}).json()
@@ -102,28 +115,37 @@ class Jira:
 
     def create(self, task: NewTask) -> Task:
         fields: dict[str, Any] = {
-            "project": {"key": self.project}, "summary": task.title,
-            "issuetype": {"name": self.issue_type}, "description": adf(task),
-            "labels": [MARKER_LABEL, item_label(task.item_id)]}
+            "project": {"key": self.project},
+            "summary": task.title,
+            "issuetype": {"name": self.issue_type},
+            "description": adf(task),
+            "labels": [MARKER_LABEL, item_label(task.item_id)],
+        }
         if task.due:
             fields["duedate"] = task.due.isoformat()
         if task.assignee:
             fields["assignee"] = {"accountId": task.assignee}
         created = self.http.call("POST", "/rest/api/3/issue", body={"fields": fields}).json()
-        return Task(external_id=str(created["id"]), reference=str(created["key"]),
-                    url=f"{self.site}/browse/{created['key']}", title=task.title,
-                    due=task.due)
+        return Task(
+            external_id=str(created["id"]),
+            reference=str(created["key"]),
+            url=f"{self.site}/browse/{created['key']}",
+            title=task.title,
+            due=task.due,
+        )
 
     def find(self, item_id: int) -> Task | None:
         jql = f'project = "{self.project}" AND labels = "{item_label(item_id)}" ORDER BY created'
-        answer = self.http.call("GET", "/rest/api/3/search/jql",
-                                query={"jql": jql, "fields": FIELDS, "maxResults": 5}).json()
+        answer = self.http.call(
+            "GET", "/rest/api/3/search/jql", query={"jql": jql, "fields": FIELDS, "maxResults": 5}
+        ).json()
         issues = answer.get("issues") or []
         return self._task(issues[0]) if issues else None
 
     def get(self, external_id: str) -> Task | None:
-        answer = self.http.call("GET", f"/rest/api/3/issue/{external_id}",
-                                query={"fields": FIELDS}, allow=(404,))
+        answer = self.http.call(
+            "GET", f"/rest/api/3/issue/{external_id}", query={"fields": FIELDS}, allow=(404,)
+        )
         return None if answer.status == 404 else self._task(answer.json())
 
     def close(self, external_id: str) -> None:
@@ -132,12 +154,19 @@ class Jira:
             return
         path = f"/rest/api/3/issue/{external_id}/transitions"
         transitions = self.http.call("GET", path).json().get("transitions") or []
-        done = next((t for t in transitions
-                     if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == "done"),
-                    None)
+        done = next(
+            (
+                t
+                for t in transitions
+                if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == "done"
+            ),
+            None,
+        )
         if done is None:
-            raise TrackerRefused(f"Jira offers no transition into a Done status from "
-                                 f"“{task.status}” for {task.reference}")
+            raise TrackerRefused(
+                f"Jira offers no transition into a Done status from "
+                f"“{task.status}” for {task.reference}"
+            )
         self.http.call("POST", path, body={"transition": {"id": str(done["id"])}})
 
     def parse_reference(self, text: str) -> str | None:
@@ -157,13 +186,13 @@ class Jira:
         issue_id = str(issue["id"])
         fields = issue.get("fields") or {}
         category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
-        items = [i for i in (data.get("changelog") or {}).get("items") or []
-                 if isinstance(i, dict)]
+        items = [i for i in (data.get("changelog") or {}).get("items") or [] if isinstance(i, dict)]
         changed = {str(i.get("field") or "").lower() for i in items}
         changes = []
         if "status" in changed or (not items and category):
             changes.append(Change(issue_id, closed=category == "done"))
         if "duedate" in changed:
-            changes.append(Change(issue_id, due_changed=True,
-                                  due=parse_date(fields.get("duedate"))))
+            changes.append(
+                Change(issue_id, due_changed=True, due=parse_date(fields.get("duedate")))
+            )
         return changes

@@ -35,8 +35,11 @@ REPLAY_WINDOW = 60  # seconds: Linear's advice for webhookTimestamp
 
 def _codes(body: Any) -> set[str]:
     errors = body.get("errors") if isinstance(body, dict) else None
-    return {str((e.get("extensions") or {}).get("code") or "") for e in errors or []
-            if isinstance(e, dict)}
+    return {
+        str((e.get("extensions") or {}).get("code") or "")
+        for e in errors or []
+        if isinstance(e, dict)
+    }
 
 
 def rate_limit(response: Response) -> timedelta | None:
@@ -59,12 +62,19 @@ def error_text(body: Any) -> str | None:
 class Linear:
     name = "linear"
 
-    def __init__(self, settings: TrackerSettings, timezone: str,
-                 transport: Transport | None = None) -> None:
+    def __init__(
+        self, settings: TrackerSettings, timezone: str, transport: Transport | None = None
+    ) -> None:
         self.team_id, self.secret = settings.team_id, settings.webhook_secret
-        self.http = Client("Linear", settings.api_url, {"Authorization": settings.token},
-                           secrets=(settings.token,), rate_limit=rate_limit,
-                           error_text=error_text, transport=transport)
+        self.http = Client(
+            "Linear",
+            settings.api_url,
+            {"Authorization": settings.token},
+            secrets=(settings.token,),
+            rate_limit=rate_limit,
+            error_text=error_text,
+            transport=transport,
+        )
 
     def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """The `data` of an answer without errors; errors raise (not found: see `get`)."""
@@ -78,31 +88,46 @@ class Linear:
     @staticmethod
     def _task(data: dict[str, Any]) -> Task:
         state = data.get("state") or {}
-        return Task(external_id=str(data["id"]), reference=str(data.get("identifier") or ""),
-                    url=str(data.get("url") or ""), title=str(data.get("title") or ""),
-                    status=str(state.get("name") or ""), closed=state.get("type") == "completed",
-                    due=parse_date(data.get("dueDate")))
+        return Task(
+            external_id=str(data["id"]),
+            reference=str(data.get("identifier") or ""),
+            url=str(data.get("url") or ""),
+            title=str(data.get("title") or ""),
+            status=str(state.get("name") or ""),
+            closed=state.get("type") == "completed",
+            due=parse_date(data.get("dueDate")),
+        )
 
     def find_user(self, email: str) -> str | None:
-        data = self.graphql("query($email: String!) { users(filter: {email: {eq: $email}}) "
-                            "{ nodes { id email } } }", {"email": email})
+        data = self.graphql(
+            "query($email: String!) { users(filter: {email: {eq: $email}}) "
+            "{ nodes { id email } } }",
+            {"email": email},
+        )
         nodes = (data.get("users") or {}).get("nodes") or []
         return str(nodes[0]["id"]) if nodes else None
 
     def create(self, task: NewTask) -> Task:
-        review = (f"[{task.review_title}]({task.review_url})" if task.review_url
-                  else f"“{task.review_title}”")
-        lines = [f"Action item from the post-mortem {review}.", "", *task.details, "",
-                 task.marker]
-        data: dict[str, Any] = {"title": task.title, "teamId": self.team_id,
-                                "description": "\n".join(lines)}
+        review = (
+            f"[{task.review_title}]({task.review_url})"
+            if task.review_url
+            else f"“{task.review_title}”"
+        )
+        lines = [f"Action item from the post-mortem {review}.", "", *task.details, "", task.marker]
+        data: dict[str, Any] = {
+            "title": task.title,
+            "teamId": self.team_id,
+            "description": "\n".join(lines),
+        }
         if task.due:
             data["dueDate"] = task.due.isoformat()
         if task.assignee:
             data["assigneeId"] = task.assignee
         answer = self.graphql(
             "mutation($input: IssueCreateInput!) { issueCreate(input: $input) "
-            f"{{ success issue {{ {ISSUE_FIELDS} }} }} }}", {"input": data})
+            f"{{ success issue {{ {ISSUE_FIELDS} }} }} }}",
+            {"input": data},
+        )
         created = answer.get("issueCreate") or {}
         if not created.get("success") or not created.get("issue"):
             raise TrackerRefused("Linear did not create the issue")
@@ -112,14 +137,21 @@ class Linear:
         data = self.graphql(
             "query($team: ID!, $marker: String!) { issues(filter: {team: {id: {eq: $team}}, "
             f"description: {{contains: $marker}}}}) {{ nodes {{ {ISSUE_FIELDS} }} }} }}",
-            {"team": self.team_id, "marker": marker(item_id)})
+            {"team": self.team_id, "marker": marker(item_id)},
+        )
         nodes = (data.get("issues") or {}).get("nodes") or []
         return self._task(nodes[0]) if nodes else None
 
     def get(self, external_id: str) -> Task | None:
-        body = self.http.call("POST", "", body={
-            "query": f"query($id: String!) {{ issue(id: $id) {{ {ISSUE_FIELDS} }} }}",
-            "variables": {"id": external_id}}, allow=(400,)).json()
+        body = self.http.call(
+            "POST",
+            "",
+            body={
+                "query": f"query($id: String!) {{ issue(id: $id) {{ {ISSUE_FIELDS} }} }}",
+                "variables": {"id": external_id},
+            },
+            allow=(400,),
+        ).json()
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors:
             if any("not found" in str(e.get("message", "")).lower() for e in errors):
@@ -134,16 +166,20 @@ class Linear:
             return
         data = self.graphql(
             "query($team: ID!) { workflowStates(filter: {team: {id: {eq: $team}}, "
-            "type: {eq: \"completed\"}}) { nodes { id name type position } } }",
-            {"team": self.team_id})
-        states = sorted((data.get("workflowStates") or {}).get("nodes") or [],
-                        key=lambda s: float(s.get("position") or 0))
+            'type: {eq: "completed"}}) { nodes { id name type position } } }',
+            {"team": self.team_id},
+        )
+        states = sorted(
+            (data.get("workflowStates") or {}).get("nodes") or [],
+            key=lambda s: float(s.get("position") or 0),
+        )
         if not states:
             raise TrackerRefused("the Linear team has no completed state")
         answer = self.graphql(
             "mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, "
-            "input: $input) { success } }", {"id": external_id,
-                                               "input": {"stateId": states[0]["id"]}})
+            "input: $input) { success } }",
+            {"id": external_id, "input": {"stateId": states[0]["id"]}},
+        )
         if not (answer.get("issueUpdate") or {}).get("success"):
             raise TrackerRefused("Linear did not update the issue")
 
@@ -170,6 +206,7 @@ class Linear:
         if "stateId" in before or (data.get("action") == "update" and not before):
             changes.append(Change(str(issue["id"]), closed=state.get("type") == "completed"))
         if "dueDate" in before:
-            changes.append(Change(str(issue["id"]), due_changed=True,
-                                  due=parse_date(issue.get("dueDate"))))
+            changes.append(
+                Change(str(issue["id"]), due_changed=True, due=parse_date(issue.get("dueDate")))
+            )
         return changes

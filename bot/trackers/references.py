@@ -36,8 +36,13 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     answers = saved.result.answers
     if not any(isinstance(v, str) and parse_task_reference(v) for v in answers.values()):
         return []
-    return [SideEffect(KIND, {"review_id": saved.review_id, "stage_key": saved.stage_key,
-                              "user_id": saved.user_id}, group=status_group(saved.review_id))]
+    return [
+        SideEffect(
+            KIND,
+            {"review_id": saved.review_id, "stage_key": saved.stage_key, "user_id": saved.user_id},
+            group=status_group(saved.review_id),
+        )
+    ]
 
 
 def describe(tracker: Tracker, label: str, text: str, user_id: str) -> str:
@@ -46,14 +51,17 @@ def describe(tracker: Tracker, label: str, text: str, user_id: str) -> str:
     task_id = tracker.parse_reference(text)
     task: Task | None = tracker.get(task_id) if task_id else None
     if task is None:
-        return (f":warning: *{escape(label)}*: “{escape(clip(text, 150))}” is not a task I can "
-                f"find in {name}. {mention(user_id)}, please check it (Edit a stage).")
-    where = (link(task.url, f"{name} {task.reference}")
-             if task.url.startswith(("https://", "http://")) and not set(task.url) & set("<>| ")
-             else escape(f"{name} {task.reference}"))
+        return (
+            f":warning: *{escape(label)}*: “{escape(clip(text, 150))}” is not a task I can "
+            f"find in {name}. {mention(user_id)}, please check it (Edit a stage)."
+        )
+    where = (
+        link(task.url, f"{name} {task.reference}")
+        if task.url.startswith(("https://", "http://")) and not set(task.url) & set("<>| ")
+        else escape(f"{name} {task.reference}")
+    )
     state = "closed" if task.closed else task.status or "open"
-    return (f"*{escape(label)}*: {where} “{escape(clip(task.title, 150))}” · "
-            f"Status: {escape(state)}")
+    return f"*{escape(label)}*: {where} “{escape(clip(task.title, 150))}” · Status: {escape(state)}"
 
 
 def deliver(rt: Runtime, effect: Claimed) -> None:
@@ -70,16 +78,24 @@ def deliver(rt: Runtime, effect: Claimed) -> None:
         stage = workflow_of(review).stage(stage_key)
         answers: dict[str, Any] = store.latest_answers(session, review_id).get(stage_key) or {}
         channel, ts = review.channel_id, review.message_ts
-    fields = [(f.label, str(answers[f.key])) for f in stage.fields
-              if f.type == FieldType.TRACKER_TASK and answers.get(f.key)]
+    fields = [
+        (f.label, str(answers[f.key]))
+        for f in stage.fields
+        if f.type == FieldType.TRACKER_TASK and answers.get(f.key)
+    ]
     if not fields:
         return
     lines = [describe(tracker, label, text, user_id) for label, text in fields]
-    if effect.attempt > 1 and posted.find(rt.client, channel, EVENT, thread_ts=ts,
-                                          review_id=review_id, stage=stage_key):
+    if effect.attempt > 1 and posted.find(
+        rt.client, channel, EVENT, thread_ts=ts, review_id=review_id, stage=stage_key
+    ):
         return
     rt.client.chat_postMessage(
-        channel=channel, thread_ts=ts, text=clip("\n".join(lines), 3000),
-        metadata=posted.metadata(EVENT, review_id=review_id, stage=stage_key))
-    logging.getLogger(__name__).info("review %s: %d task reference(s) described", review_id,
-                                     len(lines))
+        channel=channel,
+        thread_ts=ts,
+        text=clip("\n".join(lines), 3000),
+        metadata=posted.metadata(EVENT, review_id=review_id, stage=stage_key),
+    )
+    logging.getLogger(__name__).info(
+        "review %s: %d task reference(s) described", review_id, len(lines)
+    )

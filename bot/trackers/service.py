@@ -67,8 +67,9 @@ class TrackerBusy(TrackerError):
     """Another worker holds the creation's lease: try again shortly."""
 
 
-def _assignee(rt: Runtime, tracker: Tracker, owner_id: str, ws_settings: dict[str, Any]
-              ) -> str | None:
+def _assignee(
+    rt: Runtime, tracker: Tracker, owner_id: str, ws_settings: dict[str, Any]
+) -> str | None:
     """The owner as the tracker knows them: by e-mail, or (GitHub) the workspace's mapping.
 
     A lookup the tracker refuses (no permission to browse users) files the task unassigned
@@ -91,8 +92,9 @@ def _assignee(rt: Runtime, tracker: Tracker, owner_id: str, ws_settings: dict[st
         raise
 
 
-def ensure_task(rt: Runtime, tracker: Tracker, item_id: int, now: datetime | None = None
-                ) -> Task | None:
+def ensure_task(
+    rt: Runtime, tracker: Tracker, item_id: int, now: datetime | None = None
+) -> Task | None:
     """The item's task, created if it has none; None when there is nothing to create.
 
     Raises when the tracker is unavailable (the caller retries) or another worker is creating
@@ -110,11 +112,21 @@ def ensure_task(rt: Runtime, tracker: Tracker, item_id: int, now: datetime | Non
         if attempt is None:
             raise TrackerBusy(f"another worker is creating the task of item {item_id}")
         review = item.review
-        new = NewTask(item_id=item.id, title=item.title, review_title=review.title,
-                      review_url=review.permalink, due=item.due_date,
-                      details=tuple(line for line in (
-                          f"Tracking link: {item.tracking_link}" if item.tracking_link else "",
-                          f"Note: {item.status_note}" if item.status_note else "") if line))
+        new = NewTask(
+            item_id=item.id,
+            title=item.title,
+            review_title=review.title,
+            review_url=review.permalink,
+            due=item.due_date,
+            details=tuple(
+                line
+                for line in (
+                    f"Tracking link: {item.tracking_link}" if item.tracking_link else "",
+                    f"Note: {item.status_note}" if item.status_note else "",
+                )
+                if line
+            ),
+        )
         owner, ws_settings = item.owner_id, dict(review.workspace.settings or {})
     # Slack and the tracker are asked outside the transaction: no lock is held while they answer.
     owner_name = str((rt.people.info(owner) or {}).get("real_name") or owner)
@@ -122,19 +134,31 @@ def ensure_task(rt: Runtime, tracker: Tracker, item_id: int, now: datetime | Non
     try:
         found = tracker.find(item_id) if attempt.earlier_attempts else None
         task = found or tracker.create(
-            replace(new, assignee=_assignee(rt, tracker, owner, ws_settings)))
+            replace(new, assignee=_assignee(rt, tracker, owner, ws_settings))
+        )
     except Exception as exc:
         with transaction(rt.sessions) as session:
             store.release(session, attempt.row_id, f"{type(exc).__name__}: {exc}")
         raise
     with transaction(rt.sessions) as session:
-        store.record_created(session, attempt.row_id, external_id=task.external_id,
-                             reference=task.reference, url=task.url, due=task.due or new.due,
-                             closed=task.closed)
+        store.record_created(
+            session,
+            attempt.row_id,
+            external_id=task.external_id,
+            reference=task.reference,
+            url=task.url,
+            due=task.due or new.due,
+            closed=task.closed,
+        )
         record(session, [SideEffect(REWRITE, {"item_id": item_id})])  # the DM shows the link
     rt.delivery_due.set()
-    log.info("item %s: %s task %s %s", item_id, tracker.name, task.reference,
-             "found" if found else "created")
+    log.info(
+        "item %s: %s task %s %s",
+        item_id,
+        tracker.name,
+        task.reference,
+        "found" if found else "created",
+    )
     return task
 
 
@@ -170,8 +194,11 @@ def deliver_close(rt: Runtime, effect: Claimed) -> None:
 def _dm_on_its_way(session: Session, item_id: int) -> bool:
     """Whether the item's assignment DM is still pending in the outbox (maybe being sent now:
     it may have been built before the task existed, so it is rewritten once it is out)."""
-    pending = session.scalars(select(Effect.payload).where(
-        Effect.kind == "action_items.assigned", Effect.status == PENDING))
+    pending = session.scalars(
+        select(Effect.payload).where(
+            Effect.kind == "action_items.assigned", Effect.status == PENDING
+        )
+    )
     return any(payload.get("item_id") == item_id for payload in pending)
 
 
@@ -233,9 +260,13 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
             continue
         applied += 1
         with transaction(rt.sessions) as session:
-            record(session, [SideEffect(REWRITE, {"item_id": item_id,
-                                                  "ask_to_confirm": result.all_done}),
-                             *([status_effect(result.review_id)] if result.review_id else [])])
+            record(
+                session,
+                [
+                    SideEffect(REWRITE, {"item_id": item_id, "ask_to_confirm": result.all_done}),
+                    *([status_effect(result.review_id)] if result.review_id else []),
+                ],
+            )
         rt.delivery_due.set()
     return applied
 
@@ -265,11 +296,18 @@ def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
         return result
     with transaction(rt.sessions) as session:
         missing = store.items_without_task(session, items.OPEN)
-        linked = [(r.item_id, str(r.external_id), r.status)
-                  for r in store.open_tasks(session, tracker.name)]
-        item_status = {row[0]: row[1] for row in session.execute(
-            select(ActionItem.id, ActionItem.status).where(
-                ActionItem.id.in_([item_id for item_id, _, _ in linked])))}
+        linked = [
+            (r.item_id, str(r.external_id), r.status)
+            for r in store.open_tasks(session, tracker.name)
+        ]
+        item_status = {
+            row[0]: row[1]
+            for row in session.execute(
+                select(ActionItem.id, ActionItem.status).where(
+                    ActionItem.id.in_([item_id for item_id, _, _ in linked])
+                )
+            )
+        }
     try:
         for item_id in missing:
             try:
@@ -282,13 +320,15 @@ def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
                 result.failed += 1
         for item_id, external_id, status in linked:
             try:
-                result.updated += _reconcile_one(rt, tracker, item_id, external_id, status,
-                                                 item_status.get(item_id))
+                result.updated += _reconcile_one(
+                    rt, tracker, item_id, external_id, status, item_status.get(item_id)
+                )
             except TrackerRateLimited:
                 raise
             except Exception as exc:
-                log.warning("reconcile: reading %s task %s failed: %s", tracker.name,
-                            external_id, exc)
+                log.warning(
+                    "reconcile: reading %s task %s failed: %s", tracker.name, external_id, exc
+                )
                 result.failed += 1
     except TrackerRateLimited as exc:
         log.warning("reconcile stopped early: %s", exc)
@@ -296,8 +336,14 @@ def sync(rt: Runtime, now: datetime | None = None) -> SyncResult:
     return result
 
 
-def _reconcile_one(rt: Runtime, tracker: Tracker, item_id: int, external_id: str,
-                   status: str, item_status: str | None) -> int:
+def _reconcile_one(
+    rt: Runtime,
+    tracker: Tracker,
+    item_id: int,
+    external_id: str,
+    status: str,
+    item_status: str | None,
+) -> int:
     """Read one task back; 1 when that changed the item (or closed a task left open)."""
     task = tracker.get(external_id)
     if task is None:
@@ -309,8 +355,9 @@ def _reconcile_one(rt: Runtime, tracker: Tracker, item_id: int, external_id: str
             if row is not None:
                 row.status = store.CLOSED
         return 1
-    change = Change(external_id, closed=task.closed, due_changed=tracker.name != "github",
-                    due=task.due)
+    change = Change(
+        external_id, closed=task.closed, due_changed=tracker.name != "github", due=task.due
+    )
     return apply(rt, tracker.name, [change])
 
 

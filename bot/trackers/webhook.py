@@ -20,15 +20,26 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/hooks/trackers/"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-STATUS = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 404: "404 Not Found",
-          405: "405 Method Not Allowed", 500: "500 Internal Server Error",
-          503: "503 Service Unavailable"}
+STATUS = {
+    200: "200 OK",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
+}
 
 
 def _headers(environ: dict[str, Any]) -> Headers:
     """The request's headers by their HTTP names (WSGI spells them HTTP_X_SIGNATURE)."""
-    return Headers({key[5:].replace("_", "-"): str(value) for key, value in environ.items()
-                    if key.startswith("HTTP_")})
+    return Headers(
+        {
+            key[5:].replace("_", "-"): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+    )
 
 
 def handle(rt: Runtime, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -57,8 +68,7 @@ def handle(rt: Runtime, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 def hooks_app(rt: Runtime) -> WSGIApp:
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]
-                    ) -> Iterable[bytes]:
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         status, reply = handle(rt, environ)
         start_response(STATUS[status], [("Content-Type", "application/json")])
         return [json.dumps(reply).encode()]

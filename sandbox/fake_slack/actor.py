@@ -118,8 +118,13 @@ class ActorMixin:
             except ValueError:
                 parsed = text
         return BotReply(
-            status=status, body=parsed, text=text, elapsed=elapsed, headers=resp_headers,
-            payload=payload if payload is not None else {}, trigger_id=trigger_id,
+            status=status,
+            body=parsed,
+            text=text,
+            elapsed=elapsed,
+            headers=resp_headers,
+            payload=payload if payload is not None else {},
+            trigger_id=trigger_id,
             timed_out=elapsed > self.ack_timeout,
         )
 
@@ -130,8 +135,13 @@ class ActorMixin:
         return self._send_form({"payload": json.dumps(payload)}, payload=payload, **kw)
 
     # -- shared pieces ---------------------------------------------------------------
-    def _response_url(self, user_id: str, channel_id: str | None, message_ts: str | None = None,
-                      is_ephemeral: bool = False) -> str:
+    def _response_url(
+        self,
+        user_id: str,
+        channel_id: str | None,
+        message_ts: str | None = None,
+        is_ephemeral: bool = False,
+    ) -> str:
         token = uuid.uuid4().hex
         self.workspace.response_urls[token] = ResponseUrl(
             token, user_id, channel_id, message_ts, is_ephemeral
@@ -183,8 +193,9 @@ class ActorMixin:
                 "response_url": response_url,
                 "trigger_id": trigger_id,
             }
-        reply = self._send_form(fields, payload=dict(fields), trigger_id=trigger_id,
-                                forged=forged, timestamp=timestamp)
+        reply = self._send_form(
+            fields, payload=dict(fields), trigger_id=trigger_id, forged=forged, timestamp=timestamp
+        )
         with self.lock:
             self._apply_command_reply(reply, user_id, channel["id"])
         return reply
@@ -268,46 +279,70 @@ class ActorMixin:
                 )
                 action = self._action(block, element, value, action_ts)
                 if element.get("type") in state.STATEFUL_TYPES:
-                    ws.view_entered.setdefault(view_id, {}).setdefault(
-                        block["block_id"], {})[element["action_id"]] = {
-                            "type": element["type"],
-                            state.VALUE_KEYS[element["type"]]:
-                                copy.deepcopy(action[state.VALUE_KEYS[element["type"]]]),
-                        }
-                payload.update({
-                    "container": {"type": "view", "view_id": view_id},
-                    "trigger_id": trigger_id,
-                    "team": ws.team(),
-                    "enterprise": None,
-                    "is_enterprise_install": False,
-                    "view": self._view_payload(view_id),
-                    "actions": [action],
-                })
+                    ws.view_entered.setdefault(view_id, {}).setdefault(block["block_id"], {})[
+                        element["action_id"]
+                    ] = {
+                        "type": element["type"],
+                        state.VALUE_KEYS[element["type"]]: copy.deepcopy(
+                            action[state.VALUE_KEYS[element["type"]]]
+                        ),
+                    }
+                payload.update(
+                    {
+                        "container": {"type": "view", "view_id": view_id},
+                        "trigger_id": trigger_id,
+                        "team": ws.team(),
+                        "enterprise": None,
+                        "is_enterprise_install": False,
+                        "view": self._view_payload(view_id),
+                        "actions": [action],
+                    }
+                )
             else:
-                payload.update(self._message_click(
-                    user_id, channel_id, message_ts, action_id, block_id, value, action_ts,
-                    trigger_id,
-                ))
-        return self._send_payload(payload, trigger_id=trigger_id, forged=forged,
-                                  timestamp=timestamp)
+                payload.update(
+                    self._message_click(
+                        user_id,
+                        channel_id,
+                        message_ts,
+                        action_id,
+                        block_id,
+                        value,
+                        action_ts,
+                        trigger_id,
+                    )
+                )
+        return self._send_payload(
+            payload, trigger_id=trigger_id, forged=forged, timestamp=timestamp
+        )
 
     def _action(self, block: dict, element: dict, value: Any, action_ts: str) -> dict:
         if block.get("type") == "input" and block.get("dispatch_action") is not True:
             # Slack sends nothing when an input is used: its value only travels in view.state.
-            raise LookupError(f"input {block.get('block_id')!r} has no dispatch_action: using "
-                              "it sends no block_actions (type into it with fill())")
+            raise LookupError(
+                f"input {block.get('block_id')!r} has no dispatch_action: using "
+                "it sends no block_actions (type into it with fill())"
+            )
         etype = element.get("type")
         if etype in ("button", "workflow_button"):
             if value is not None and element.get("value") != value:
-                raise LookupError(f"button {element.get('action_id')!r} has value "
-                                  f"{element.get('value')!r}, not {value!r}")
+                raise LookupError(
+                    f"button {element.get('action_id')!r} has value "
+                    f"{element.get('value')!r}, not {value!r}"
+                )
         elif etype not in state.VALUE_KEYS:
             raise LookupError(f"{etype} elements cannot be clicked")
         return state.action_payload(block, element, value, action_ts)
 
     def _message_click(
-        self, user_id: str, channel_id: Any, message_ts: Any, action_id: str,
-        block_id: str | None, value: Any, action_ts: str, trigger_id: str,
+        self,
+        user_id: str,
+        channel_id: Any,
+        message_ts: Any,
+        action_id: str,
+        block_id: str | None,
+        value: Any,
+        action_ts: str,
+        trigger_id: str,
     ) -> dict:
         ws = self.workspace
         if not message_ts:
@@ -318,8 +353,14 @@ class ActorMixin:
         try:
             msg = ws.find_message(channel["id"], message_ts)
         except ApiError:
-            msg = next((m for m in ws.ephemerals.get(user_id, [])
-                        if m["ts"] == message_ts and m.get("channel") == channel["id"]), None)
+            msg = next(
+                (
+                    m
+                    for m in ws.ephemerals.get(user_id, [])
+                    if m["ts"] == message_ts and m.get("channel") == channel["id"]
+                ),
+                None,
+            )
             if msg is None:
                 raise LookupError(f"no message {message_ts} in {channel['id']}") from None
             is_ephemeral = True
@@ -338,8 +379,11 @@ class ActorMixin:
         values: dict[str, dict] = {}
         if element.get("type") in state.STATEFUL_TYPES:
             key = state.VALUE_KEYS[element["type"]]
-            values = {block["block_id"]: {element["action_id"]: {
-                "type": element["type"], key: copy.deepcopy(action[key])}}}
+            values = {
+                block["block_id"]: {
+                    element["action_id"]: {"type": element["type"], key: copy.deepcopy(action[key])}
+                }
+            }
         body: dict[str, Any] = {
             "container": container,
             "trigger_id": trigger_id,
@@ -350,11 +394,15 @@ class ActorMixin:
         }
         if not is_ephemeral:
             body["message"] = copy.deepcopy({k: v for k, v in msg.items() if k != "channel"})
-        body.update({
-            "state": {"values": values},
-            "response_url": self._response_url(user_id, channel["id"], message_ts, is_ephemeral),
-            "actions": [action],
-        })
+        body.update(
+            {
+                "state": {"values": values},
+                "response_url": self._response_url(
+                    user_id, channel["id"], message_ts, is_ephemeral
+                ),
+                "actions": [action],
+            }
+        )
         return body
 
     def _check_view_on_screen(self, user_id: str, view_id: str) -> None:
@@ -409,8 +457,16 @@ class ActorMixin:
             current = self._view_payload(view_id)
             client_errors = state.client_errors(view["blocks"], current["state"]["values"])
             if client_errors:
-                return BotReply(status=None, body=None, text="", elapsed=0.0, payload={},
-                                sent=False, client_errors=client_errors, view=current)
+                return BotReply(
+                    status=None,
+                    body=None,
+                    text="",
+                    elapsed=0.0,
+                    payload={},
+                    sent=False,
+                    client_errors=client_errors,
+                    view=current,
+                )
             trigger_id = ws.issue_trigger(user_id, self.clock())
             payload = {
                 "type": "view_submission",
@@ -424,8 +480,9 @@ class ActorMixin:
                 "is_enterprise_install": False,
                 "enterprise": None,
             }
-        reply = self._send_payload(payload, trigger_id=trigger_id, forged=forged,
-                                   timestamp=timestamp)
+        reply = self._send_payload(
+            payload, trigger_id=trigger_id, forged=forged, timestamp=timestamp
+        )
         with self.lock:
             self._apply_submission_reply(reply, user_id, view_id)
             stack = ws.stacks.get(user_id) or []
@@ -450,8 +507,10 @@ class ActorMixin:
                 ws.pop_view(user_id)
             return
         if not isinstance(body, dict) or "response_action" not in body:
-            reply.problems.append("invalid view_submission response: expected an empty body "
-                                  "or a JSON object with response_action")
+            reply.problems.append(
+                "invalid view_submission response: expected an empty body "
+                "or a JSON object with response_action"
+            )
             return
         action = body["response_action"]
         if action == "errors":
@@ -484,19 +543,24 @@ class ActorMixin:
     def _apply_errors(self, reply: BotReply, view_id: str, errors: Any) -> None:
         ws = self.workspace
         if not isinstance(errors, dict) or not errors:
-            reply.problems.append("[ERROR] errors must be a non-empty object "
-                                  "[json-pointer:/errors]")
+            reply.problems.append(
+                "[ERROR] errors must be a non-empty object [json-pointer:/errors]"
+            )
             return
-        input_ids = {b.get("block_id") for b in ws.views[view_id]["blocks"]
-                     if b.get("type") == "input"}
+        input_ids = {
+            b.get("block_id") for b in ws.views[view_id]["blocks"] if b.get("type") == "input"
+        }
         all_ids = {b.get("block_id") for b in ws.views[view_id]["blocks"]}
         for bid, message in errors.items():
             if bid not in all_ids:
-                reply.problems.append(f"[ERROR] no block with block_id `{bid}` in the view "
-                                      f"[json-pointer:/errors/{bid}]")
+                reply.problems.append(
+                    f"[ERROR] no block with block_id `{bid}` in the view "
+                    f"[json-pointer:/errors/{bid}]"
+                )
             elif bid not in input_ids:
-                reply.problems.append(f"[ERROR] block `{bid}` is not an input block "
-                                      f"[json-pointer:/errors/{bid}]")
+                reply.problems.append(
+                    f"[ERROR] block `{bid}` is not an input block [json-pointer:/errors/{bid}]"
+                )
             elif not isinstance(message, str) or not message:
                 reply.problems.append(f"[ERROR] must provide a string [json-pointer:/errors/{bid}]")
         if reply.problems:
@@ -560,18 +624,25 @@ class ActorMixin:
                 "type": "event_callback",
                 "event_id": self.workspace.ids.event_id(),
                 "event_time": int(time.time()),
-                "authorizations": [{
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": BOT_USER_ID,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }],
+                "authorizations": [
+                    {
+                        "enterprise_id": None,
+                        "team_id": self.team_id,
+                        "user_id": BOT_USER_ID,
+                        "is_bot": True,
+                        "is_enterprise_install": False,
+                    }
+                ],
                 "is_ext_shared_channel": False,
                 "event_context": "4-" + uuid.uuid4().hex,
             }
-        return self.send(json.dumps(envelope), "application/json", payload=envelope,
-                         forged=forged, timestamp=timestamp)
+        return self.send(
+            json.dumps(envelope),
+            "application/json",
+            payload=envelope,
+            forged=forged,
+            timestamp=timestamp,
+        )
 
     def open_home(self, user_id: str, tab: str = "home", **kw: Any) -> BotReply:
         """The user opens the app's Home (or Messages) tab: app_home_opened."""
@@ -592,7 +663,12 @@ class ActorMixin:
         return self.event(event, **kw)
 
     def user_message(
-        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None,
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
         **kw: Any,
     ) -> BotReply:
         """A person posts ``text``; stored in the channel and sent as a message event."""
@@ -602,12 +678,20 @@ class ActorMixin:
             channel = ws.resolve_channel(channel_id)
             ts = ws.ids.ts()
             msg: dict[str, Any] = {
-                "type": "message", "user": user_id, "text": text, "ts": ts,
-                "team": self.team_id, "client_msg_id": str(uuid.uuid4()),
+                "type": "message",
+                "user": user_id,
+                "text": text,
+                "ts": ts,
+                "team": self.team_id,
+                "client_msg_id": str(uuid.uuid4()),
             }
             if thread_ts:
                 attach_to_thread(ws, channel["id"], msg, thread_ts)
             ws.messages.setdefault(channel["id"], []).append(msg)
-            event = dict(msg, channel=channel["id"], event_ts=ts,
-                         channel_type="im" if channel.get("is_im") else "channel")
+            event = dict(
+                msg,
+                channel=channel["id"],
+                event_ts=ts,
+                channel_type="im" if channel.get("is_im") else "channel",
+            )
         return self.event(event, **kw)

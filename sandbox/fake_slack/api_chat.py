@@ -77,8 +77,9 @@ def new_message(ws: Workspace, text: Any, blocks: Any, ts: str) -> dict:
     return msg
 
 
-def attach_to_thread(ws: Workspace, channel_id: str, msg: dict, thread_ts: Any,
-                     broadcast: bool = False) -> None:
+def attach_to_thread(
+    ws: Workspace, channel_id: str, msg: dict, thread_ts: Any, broadcast: bool = False
+) -> None:
     if not thread_ts:
         return
     try:
@@ -113,8 +114,13 @@ def chat_post_message(fake: Host, params: dict) -> dict:
     metadata = json_param(params, "metadata", "invalid_metadata_format")
     if metadata not in (_UNSET, None):
         msg["metadata"] = metadata
-    attach_to_thread(ws, channel["id"], msg, params.get("thread_ts"),
-                     broadcast=_flag(params.get("reply_broadcast")))
+    attach_to_thread(
+        ws,
+        channel["id"],
+        msg,
+        params.get("thread_ts"),
+        broadcast=_flag(params.get("reply_broadcast")),
+    )
     ws.messages.setdefault(channel["id"], []).append(msg)
     return {"channel": channel["id"], "ts": msg["ts"], "message": copy.deepcopy(msg)}
 
@@ -217,7 +223,7 @@ def conversations_history(fake: Host, params: dict) -> dict:
     limit = min(_limit(params), 999)  # Slack caps a page at 999 messages
     cursor = str(params.get("cursor") or "")
     start = int(cursor.removeprefix("next_ts_")) if cursor.startswith("next_ts_") else 0
-    page = msgs[start:start + limit]
+    page = msgs[start : start + limit]
     more = len(msgs) > start + limit
     return {
         "messages": _without_metadata(copy.deepcopy(page), params),

@@ -53,7 +53,7 @@ def users_list(fake: Host, params: dict) -> dict:
     except (TypeError, ValueError):
         limit = 0
     start = int(params.get("cursor") or 0) if str(params.get("cursor") or "0").isdigit() else 0
-    page = members[start:start + limit] if limit else members[start:]
+    page = members[start : start + limit] if limit else members[start:]
     end = start + len(page)
     return {
         "members": page,
@@ -86,8 +86,13 @@ def conversations_open(fake: Host, params: dict) -> dict:
     channel_id = "G" + digest.hexdigest()[:10].upper()
     if channel_id not in ws.channels:
         ws.channels[channel_id] = {
-            "id": channel_id, "name": "mpdm-" + "--".join(users), "is_mpim": True,
-            "is_im": False, "is_channel": False, "is_private": True, "is_member": True,
+            "id": channel_id,
+            "name": "mpdm-" + "--".join(users),
+            "is_mpim": True,
+            "is_im": False,
+            "is_channel": False,
+            "is_private": True,
+            "is_member": True,
             "members": sorted(users),
         }
         ws.messages.setdefault(channel_id, [])

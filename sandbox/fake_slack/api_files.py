@@ -23,13 +23,15 @@ def get_upload_url(fake: Host, params: dict) -> dict:
     try:
         length = int(params.get("length", ""))  # missing: a ValueError, as for "abc"
     except (TypeError, ValueError) as exc:
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] missing required field: length [json-pointer:/length]"
-        ]) from exc
+        raise ApiError(
+            "invalid_arguments",
+            messages=["[ERROR] missing required field: length [json-pointer:/length]"],
+        ) from exc
     if not filename:
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] missing required field: filename [json-pointer:/filename]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=["[ERROR] missing required field: filename [json-pointer:/filename]"],
+        )
     if length < 1:
         raise ApiError("invalid_arguments")
     file_id = ws.ids.make("F", 10)
@@ -78,9 +80,10 @@ def complete_upload(fake: Host, params: dict) -> dict:
     ws = fake.workspace
     files: Any = json_param(params, "files", "invalid_arguments")
     if not isinstance(files, list) or not files:
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] missing required field: files [json-pointer:/files]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=["[ERROR] missing required field: files [json-pointer:/files]"],
+        )
     infos = []
     for entry in files:
         file_id = entry.get("id") if isinstance(entry, dict) else None

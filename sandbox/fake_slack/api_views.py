@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 def view_param(params: dict) -> dict:
     view = json_param(params, "view", "invalid_arguments")
     if not isinstance(view, dict):
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] missing required field: view [json-pointer:/view]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=["[ERROR] missing required field: view [json-pointer:/view]"],
+        )
     return view
 
 
@@ -34,9 +35,10 @@ def _trigger(fake: Host, params: dict) -> Trigger:
     """Check the trigger now; it is only spent once the whole call succeeds."""
     trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")
     if not trigger_id:
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] missing required field: trigger_id [json-pointer:/trigger_id]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=["[ERROR] missing required field: trigger_id [json-pointer:/trigger_id]"],
+        )
     ws = fake.workspace
     trig = ws.exchange_trigger(trigger_id, fake.clock())
     trig.used = False
@@ -64,10 +66,13 @@ def views_push(fake: Host, params: dict) -> dict:
     trig = _trigger(fake, params)
     spec = view_param(params)
     if spec.get("type") != "modal":
-        raise ApiError("invalid_arguments", messages=[
-            "[ERROR] must match the `type` of the root view whose stack we're pushing onto "
-            "[json-pointer:/view/type]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=[
+                "[ERROR] must match the `type` of the root view whose stack we're pushing onto "
+                "[json-pointer:/view/type]"
+            ],
+        )
     validate_view("modal", spec)
     ws.check_external_id(spec.get("external_id"))
     if not ws.stacks.get(trig.user_id):
@@ -88,9 +93,10 @@ def views_update(fake: Host, params: dict) -> dict:
     spec = view_param(params)
     old = ws.find_view(params.get("view_id"), params.get("external_id"))
     if spec.get("type") != old["type"]:
-        raise ApiError("invalid_arguments", messages=[
-            f"[ERROR] must be one of {old['type']} [json-pointer:/view/type]"
-        ])
+        raise ApiError(
+            "invalid_arguments",
+            messages=[f"[ERROR] must be one of {old['type']} [json-pointer:/view/type]"],
+        )
     validate_view(old["type"], spec)
     check_hash(old, params.get("hash"))
     ws.check_external_id(spec.get("external_id"), own_view_id=old["id"])

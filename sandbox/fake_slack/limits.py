@@ -19,14 +19,33 @@ MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
 MAX_MESSAGE_TEXT = 40000
 
 BLOCK_TYPES = frozenset(
-    {"section", "header", "divider", "context", "actions", "input", "image", "rich_text",
-     "file", "video"}
+    {
+        "section",
+        "header",
+        "divider",
+        "context",
+        "actions",
+        "input",
+        "image",
+        "rich_text",
+        "file",
+        "video",
+    }
 )
 
 SELECT_TYPES = frozenset(
-    {"static_select", "external_select", "users_select", "conversations_select",
-     "channels_select", "multi_static_select", "multi_external_select", "multi_users_select",
-     "multi_conversations_select", "multi_channels_select"}
+    {
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    }
 )
 TEXT_INPUT_TYPES = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"}
@@ -35,17 +54,25 @@ PICKER_TYPES = frozenset({"datepicker", "timepicker", "datetimepicker"})
 
 # Element types allowed in each place (Block Kit reference, "compatible blocks").
 ACCESSORY_ELEMENTS = (
-    SELECT_TYPES | PICKER_TYPES - {"datetimepicker"}
+    SELECT_TYPES
+    | PICKER_TYPES - {"datetimepicker"}
     | {"button", "checkboxes", "image", "overflow", "radio_buttons", "workflow_button"}
 )
 ACTIONS_ELEMENTS = (
-    SELECT_TYPES | PICKER_TYPES
-    | {"button", "checkboxes", "overflow", "plain_text_input", "radio_buttons",
-       "rich_text_input", "workflow_button"}
+    SELECT_TYPES
+    | PICKER_TYPES
+    | {
+        "button",
+        "checkboxes",
+        "overflow",
+        "plain_text_input",
+        "radio_buttons",
+        "rich_text_input",
+        "workflow_button",
+    }
 )
 INPUT_ELEMENTS = (
-    SELECT_TYPES | PICKER_TYPES | TEXT_INPUT_TYPES
-    | {"checkboxes", "radio_buttons", "file_input"}
+    SELECT_TYPES | PICKER_TYPES | TEXT_INPUT_TYPES | {"checkboxes", "radio_buttons", "file_input"}
 )
 ELEMENT_TYPES = ACCESSORY_ELEMENTS | ACTIONS_ELEMENTS | INPUT_ELEMENTS
 
@@ -128,8 +155,7 @@ class _Checker:
         else:
             self.max_len(opt["value"], 150, f"{pointer}/value")
         if "description" in opt:
-            self.text(opt["description"], f"{pointer}/description", limit=75,
-                      plain_only=plain_only)
+            self.text(opt["description"], f"{pointer}/description", limit=75, plain_only=plain_only)
 
     # -- elements ------------------------------------------------------------------
     def element(self, el: Any, pointer: str, allowed: frozenset[str]) -> str | None:
@@ -205,7 +231,7 @@ class _Checker:
         if min_length is not None:
             if not isinstance(min_length, int) or min_length > 3000:
                 self.error("must be less than or equal to 3000", f"{pointer}/min_length")
-            elif (isinstance(max_length, int) and min_length > max_length):
+            elif isinstance(max_length, int) and min_length > max_length:
                 self.error("must be less than or equal to max_length", f"{pointer}/min_length")
         initial = el.get("initial_value")
         if isinstance(initial, str):
@@ -263,8 +289,9 @@ class _Checker:
             if isinstance(el, dict) and isinstance(el.get("action_id"), str):
                 aid = el["action_id"]
                 if aid in seen:
-                    self.error(f'`action_id` "{aid}" already exists',
-                               f"{pointer}/elements/{i}/action_id")
+                    self.error(
+                        f'`action_id` "{aid}" already exists', f"{pointer}/elements/{i}/action_id"
+                    )
                 seen.add(aid)
 
     def block_section(self, block: dict, pointer: str) -> None:
@@ -373,8 +400,10 @@ class _Checker:
         if self.kind == "modal" and view.get("submit") is None and isinstance(blocks, list):
             for i, block in enumerate(blocks):
                 if isinstance(block, dict) and block.get("type") == "input":
-                    self.error("must define `submit` to use an `input` block in modals",
-                               f"{root}/blocks/{i}/input")
+                    self.error(
+                        "must define `submit` to use an `input` block in modals",
+                        f"{root}/blocks/{i}/input",
+                    )
                     break
 
     def message(self, payload: Any) -> None:

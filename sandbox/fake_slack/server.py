@@ -131,12 +131,20 @@ class FakeSlack(ActorMixin):
         self._thread: threading.Thread | None = None
         self.workspace.add_user(BOT_USER_ID, "postmortem-bot", "Postmortem Bot", is_bot=True)
         if seed:
-            self.add_user("U0ALICE", "alice", "Alice Nguyen", tz="Australia/Sydney",
-                          email="alice@example.com")
-            self.add_user("U0BOB", "bob", "Bob Smith", tz="Australia/Perth",
-                          email="bob@example.com")
-            self.add_user("U0ADMIN", "carol", "Carol Admin", tz="Australia/Sydney",
-                          is_admin=True, email="carol@example.com")
+            self.add_user(
+                "U0ALICE", "alice", "Alice Nguyen", tz="Australia/Sydney", email="alice@example.com"
+            )
+            self.add_user(
+                "U0BOB", "bob", "Bob Smith", tz="Australia/Perth", email="bob@example.com"
+            )
+            self.add_user(
+                "U0ADMIN",
+                "carol",
+                "Carol Admin",
+                tz="Australia/Sydney",
+                is_admin=True,
+                email="carol@example.com",
+            )
             self.add_channel("C0REVIEWS", "reviews")
 
     # -- lifecycle -----------------------------------------------------------------
@@ -146,8 +154,10 @@ class FakeSlack(ActorMixin):
         server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="fake-slack", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-slack",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -195,10 +205,18 @@ class FakeSlack(ActorMixin):
         deleted: bool = False,
     ) -> dict:
         with self.lock:
-            return copy.deepcopy(self.workspace.add_user(
-                id, name, real_name, tz=tz, is_admin=is_admin, is_owner=is_owner,
-                email=email, deleted=deleted,
-            ))
+            return copy.deepcopy(
+                self.workspace.add_user(
+                    id,
+                    name,
+                    real_name,
+                    tz=tz,
+                    is_admin=is_admin,
+                    is_owner=is_owner,
+                    email=email,
+                    deleted=deleted,
+                )
+            )
 
     def add_channel(
         self, id: str, name: str, *, is_private: bool = False, is_member: bool = True
@@ -221,8 +239,11 @@ class FakeSlack(ActorMixin):
         """Messages in a channel (id, name, user id for its DM), oldest first."""
         with self.lock:
             ch = self.workspace.resolve_channel(channel)
-            msgs = (self.workspace.messages.get(ch["id"], []) if include_replies
-                    else self.workspace.top_level(ch["id"]))
+            msgs = (
+                self.workspace.messages.get(ch["id"], [])
+                if include_replies
+                else self.workspace.top_level(ch["id"])
+            )
             return copy.deepcopy(msgs)
 
     def message(self, channel: str, ts: str) -> dict:
@@ -275,8 +296,9 @@ class FakeSlack(ActorMixin):
         with self.lock:
             return api_files.uploaded(self)
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0,
-                 interval: float = 0.01) -> Any:
+    def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+    ) -> Any:
         """Poll ``predicate`` until it returns something truthy (bots ack before acting)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -343,15 +365,19 @@ class FakeSlack(ActorMixin):
         """
         names = frozenset([methods] if isinstance(methods, str) else methods or []) or None
         with self.lock:
-            self._bursts.append(_Burst(names, time.monotonic() + seconds, error, status,
-                                       retry_after, delay, share))
+            self._bursts.append(
+                _Burst(names, time.monotonic() + seconds, error, status, retry_after, delay, share)
+            )
 
     def _burst_for(self, method: str, *, slow: bool) -> _Burst | None:
         now = time.monotonic()
         self._bursts = [b for b in self._bursts if now < b.until]
         for b in self._bursts:
-            if (b.delay > 0 if slow else b.error is not None) and b.hits(method, now) and (
-                    b.share >= 1 or self._chance.random() < b.share):
+            if (
+                (b.delay > 0 if slow else b.error is not None)
+                and b.hits(method, now)
+                and (b.share >= 1 or self._chance.random() < b.share)
+            ):
                 return b
         return None
 
@@ -365,13 +391,15 @@ class FakeSlack(ActorMixin):
         with self.lock:
             self._delays[method] = seconds
 
-    def limit_posting(self, *, per_channel: float = 1.0,
-                      per_minute: int | None = None) -> PostingLimits:
+    def limit_posting(
+        self, *, per_channel: float = 1.0, per_minute: int | None = None
+    ) -> PostingLimits:
         """From now on chat.postMessage answers 429 + Retry-After, as Slack does, past one
         message per ``per_channel`` seconds in a channel or ``per_minute`` in the workspace."""
         with self.lock:
-            self.posting_limits = PostingLimits(self.clock, per_channel=per_channel,
-                                                per_minute=per_minute)
+            self.posting_limits = PostingLimits(
+                self.clock, per_channel=per_channel, per_minute=per_minute
+            )
             return self.posting_limits
 
     def _take_fault(self, method: str) -> _Fault | None:
@@ -405,8 +433,11 @@ class FakeSlack(ActorMixin):
             except ApiError as exc:
                 body, status, headers = exc.body(), exc.status, exc.headers
             except Exception as exc:  # a bug in the fake itself: say so loudly
-                body = {"ok": False, "error": "fake_slack_internal_error",
-                        "detail": f"{type(exc).__name__}: {exc}"}
+                body = {
+                    "ok": False,
+                    "error": "fake_slack_internal_error",
+                    "detail": f"{type(exc).__name__}: {exc}",
+                }
                 status, headers = 500, {}
             recorded = {k: v for k, v in _decode_json_fields(params).items() if k != "token"}
             self.calls.append(Call(method, recorded, time.time(), status, copy.deepcopy(body)))
@@ -451,9 +482,15 @@ class FakeSlack(ActorMixin):
                 return 404, "used_url"
             # `error` is what Slack answered (None when it took the post), so a test can tell
             # a refused list from a shown one: Bolt's respond() does not raise on a refusal.
-            post: dict[str, Any] = {"token": token, "payload": copy.deepcopy(payload),
-                                    "user_id": hook.user_id, "channel_id": hook.channel_id,
-                                    "at": time.time(), "error": None, "problems": []}
+            post: dict[str, Any] = {
+                "token": token,
+                "payload": copy.deepcopy(payload),
+                "user_id": hook.user_id,
+                "channel_id": hook.channel_id,
+                "at": time.time(),
+                "error": None,
+                "problems": [],
+            }
             self.response_posts.append(post)
             hook.posts.append(copy.deepcopy(payload))
             found = limits.problems("message", payload)
@@ -485,8 +522,10 @@ class FakeSlack(ActorMixin):
         if _truthy(payload.get("replace_original")) and hook.message_ts:
             target = original
             if hook.is_ephemeral:
-                target = next((m for m in ws.ephemerals.get(hook.user_id, [])
-                               if m["ts"] == hook.message_ts), None)
+                target = next(
+                    (m for m in ws.ephemerals.get(hook.user_id, []) if m["ts"] == hook.message_ts),
+                    None,
+                )
             if target is None:
                 raise ApiError("message_not_found")
             target["text"] = payload.get("text", target.get("text", ""))
@@ -535,8 +574,9 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-        def _send(self, status: int, body: bytes, content_type: str,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -562,7 +602,7 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
             if parts.path.startswith("/api/"):
-                self._api(parts.path[len("/api/"):], dict(parse_qsl(parts.query)))
+                self._api(parts.path[len("/api/") :], dict(parse_qsl(parts.query)))
             else:
                 self._send(404, b"Not Found", "text/plain")
 
@@ -576,7 +616,7 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._send_json(200, {"ok": False, "error": "invalid_json"})
                     return
                 params.update(dict(parse_qsl(parts.query)))
-                self._api(parts.path[len("/api/"):], params)
+                self._api(parts.path[len("/api/") :], params)
             elif parts.path.startswith("/upload/"):
                 with fake.lock:
                     status, text = api_files.receive_upload(fake, parts.path[8:], raw)

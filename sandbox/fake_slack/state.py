@@ -79,7 +79,8 @@ def find_element(
 ) -> tuple[dict, dict]:
     """Find one element by action_id (and block_id / button value to disambiguate)."""
     matches = [
-        (b, e) for b, e in iter_elements(blocks)
+        (b, e)
+        for b, e in iter_elements(blocks)
         if e.get("action_id") == action_id and (block_id is None or b.get("block_id") == block_id)
     ]
     if len(matches) > 1 and value is not None:
@@ -154,9 +155,7 @@ def rich_text(text: str) -> dict:
     """The ``rich_text`` object Slack sends for plain typed text."""
     return {
         "type": "rich_text",
-        "elements": [
-            {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
-        ],
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
     }
 
 
@@ -280,15 +279,18 @@ def build_values(
     out: dict[str, dict[str, dict]] = {}
     for bid, actions in values.items():
         if bid not in by_block:
-            raise StateError(f"the view has no block {bid!r} with an input element "
-                             f"(blocks: {sorted(b for b in by_block if b)})")
+            raise StateError(
+                f"the view has no block {bid!r} with an input element "
+                f"(blocks: {sorted(b for b in by_block if b)})"
+            )
         if not isinstance(actions, dict):
             raise StateError(f"values[{bid!r}] must be {{action_id: value}}")
         for aid, value in actions.items():
             el = by_block[bid].get(aid)
             if el is None:
-                raise StateError(f"block {bid!r} has no element {aid!r} "
-                                 f"(has: {sorted(by_block[bid])})")
+                raise StateError(
+                    f"block {bid!r} has no element {aid!r} (has: {sorted(by_block[bid])})"
+                )
             if el.get("type") not in STATEFUL_TYPES:
                 raise StateError(f"{bid}/{aid} is a {el.get('type')}, which holds no value")
             out.setdefault(bid, {})[aid] = entry(el, value)

@@ -91,8 +91,9 @@ class Ids:
         return f"{prefix}{next(self._counter):0{width}d}"
 
     def view_id(self) -> str:
-        return "V" + "".join(self._rng.choice(string.ascii_uppercase + string.digits)
-                             for _ in range(10))
+        return "V" + "".join(
+            self._rng.choice(string.ascii_uppercase + string.digits) for _ in range(10)
+        )
 
     def block_id(self) -> str:
         return "".join(self._rng.choice(self._ALNUM) for _ in range(5))
@@ -104,8 +105,9 @@ class Ids:
         return f"{int(self._wall())}.{uuid.uuid4().hex[:8]}"
 
     def event_id(self) -> str:
-        return "Ev" + "".join(self._rng.choice(string.ascii_uppercase + string.digits)
-                              for _ in range(9))
+        return "Ev" + "".join(
+            self._rng.choice(string.ascii_uppercase + string.digits) for _ in range(9)
+        )
 
 
 def tz_offset(tz: str) -> int:
@@ -246,8 +248,12 @@ class Workspace:
 
     def user_ref(self, user_id: str) -> dict:
         user = self.user(user_id)
-        return {"id": user_id, "username": user["name"], "name": user["name"],
-                "team_id": self.team_id}
+        return {
+            "id": user_id,
+            "username": user["name"],
+            "name": user["name"],
+            "team_id": self.team_id,
+        }
 
     # -- messages ------------------------------------------------------------------
     def find_message(self, channel_id: str, ts: Any) -> dict:
@@ -258,13 +264,15 @@ class Workspace:
 
     def top_level(self, channel_id: str) -> list[dict]:
         return [
-            m for m in self.messages.get(channel_id, [])
+            m
+            for m in self.messages.get(channel_id, [])
             if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
         ]
 
     def thread(self, channel_id: str, ts: str) -> list[dict]:
         return [
-            m for m in self.messages.get(channel_id, [])
+            m
+            for m in self.messages.get(channel_id, [])
             if m["ts"] == ts or m.get("thread_ts") == ts
         ]
 
@@ -313,9 +321,12 @@ class Workspace:
                 (v for v in self.views.values() if v.get("external_id") == external_id), None
             )
         else:
-            raise ApiError("invalid_arguments", messages=[
-                "[ERROR] either view_id or external_id is required [json-pointer:/view_id]"
-            ])
+            raise ApiError(
+                "invalid_arguments",
+                messages=[
+                    "[ERROR] either view_id or external_id is required [json-pointer:/view_id]"
+                ],
+            )
         if view is None or not self.is_live(view["id"]):
             raise ApiError("not_found")
         return view
@@ -358,8 +369,11 @@ class Workspace:
         if not external_id:
             return
         for view in self.views.values():
-            if (view.get("external_id") == external_id and view["id"] != own_view_id
-                    and self.is_live(view["id"])):
+            if (
+                view.get("external_id") == external_id
+                and view["id"] != own_view_id
+                and self.is_live(view["id"])
+            ):
                 raise ApiError("duplicate_external_id")
 
     def store_view(self, view: dict, user_id: str) -> dict:

@@ -75,8 +75,9 @@ def no_to_all(questions: dict[str, str]) -> dict[str, bool]:
     ],
 )
 def test_major_failure_any_yes(kind: str, yes: str | None, major: bool) -> None:
-    questions = GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (
-        SERVICES_MAJOR_FAILURE_QUESTIONS)
+    questions = (
+        GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (SERVICES_MAJOR_FAILURE_QUESTIONS)
+    )
     answers = no_to_all(questions)
     if yes:
         answers[yes] = True
@@ -100,23 +101,57 @@ BOUGHT = date(2025, 5, 1)
 @pytest.mark.parametrize(
     ("kind", "failed", "yes", "expected"),
     [
-        ("goods", [Guarantee.ACCEPTABLE_QUALITY], "unsafe",
-         ["reject the goods for a refund or a replacement", "drop in value", "s259(3)",
-          "reasonably foreseeable loss", "s259(4)"]),
-        ("goods", [Guarantee.ACCEPTABLE_QUALITY], None,
-         ["supplier chooses to repair, replace or refund", "s261", "have the goods fixed "
-          "elsewhere", "reasonably foreseeable loss"]),
-        ("services", [Guarantee.DUE_CARE_SKILL], "unsafe_situation",
-         ["cancel the contract and get a refund for the unused part", "reduced value",
-          "s267(3)", "s267(4)"]),
-        ("services", [Guarantee.REASONABLE_TIME], None,
-         ["fix the services within a reasonable time", "s267(2)", "cancel",
-          "reasonably foreseeable loss"]),
+        (
+            "goods",
+            [Guarantee.ACCEPTABLE_QUALITY],
+            "unsafe",
+            [
+                "reject the goods for a refund or a replacement",
+                "drop in value",
+                "s259(3)",
+                "reasonably foreseeable loss",
+                "s259(4)",
+            ],
+        ),
+        (
+            "goods",
+            [Guarantee.ACCEPTABLE_QUALITY],
+            None,
+            [
+                "supplier chooses to repair, replace or refund",
+                "s261",
+                "have the goods fixed elsewhere",
+                "reasonably foreseeable loss",
+            ],
+        ),
+        (
+            "services",
+            [Guarantee.DUE_CARE_SKILL],
+            "unsafe_situation",
+            [
+                "cancel the contract and get a refund for the unused part",
+                "reduced value",
+                "s267(3)",
+                "s267(4)",
+            ],
+        ),
+        (
+            "services",
+            [Guarantee.REASONABLE_TIME],
+            None,
+            [
+                "fix the services within a reasonable time",
+                "s267(2)",
+                "cancel",
+                "reasonably foreseeable loss",
+            ],
+        ),
     ],
 )
 def test_assess_remedies(kind, failed, yes, expected) -> None:
-    questions = GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (
-        SERVICES_MAJOR_FAILURE_QUESTIONS)
+    questions = (
+        GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (SERVICES_MAJOR_FAILURE_QUESTIONS)
+    )
     answers = no_to_all(questions)
     if yes:
         answers[yes] = True
@@ -133,25 +168,39 @@ def test_assess_remedies(kind, failed, yes, expected) -> None:
 
 
 def test_assess_not_a_consumer_gets_no_remedy() -> None:
-    result = assess("goods", D("150000"), BOUGHT, [Guarantee.ACCEPTABLE_QUALITY],
-                    no_to_all(GOODS_MAJOR_FAILURE_QUESTIONS), personal_household_use=False)
+    result = assess(
+        "goods",
+        D("150000"),
+        BOUGHT,
+        [Guarantee.ACCEPTABLE_QUALITY],
+        no_to_all(GOODS_MAJOR_FAILURE_QUESTIONS),
+        personal_household_use=False,
+    )
     assert not result.consumer.is_consumer
     assert result.remedies == []
     assert result.summary_lines()[1] == (
-        "The consumer guarantees do not apply; check the contract instead.")
+        "The consumer guarantees do not apply; check the contract instead."
+    )
 
 
 def test_assess_no_failed_guarantee() -> None:
     result = assess("goods", D("50"), BOUGHT, [], {}, personal_household_use=True)
     assert result.major is None
     assert result.summary_lines()[-1] == (
-        "No consumer guarantee was failed, so no ACL remedy is owed.")
+        "No consumer guarantee was failed, so no ACL remedy is owed."
+    )
 
 
 def test_assess_refuses_guarantee_of_the_other_kind() -> None:
     with pytest.raises(ValueError, match="not goods guarantees: due_care_skill"):
-        assess("goods", D("50"), BOUGHT, [Guarantee.DUE_CARE_SKILL],
-               no_to_all(GOODS_MAJOR_FAILURE_QUESTIONS), personal_household_use=True)
+        assess(
+            "goods",
+            D("50"),
+            BOUGHT,
+            [Guarantee.DUE_CARE_SKILL],
+            no_to_all(GOODS_MAJOR_FAILURE_QUESTIONS),
+            personal_household_use=True,
+        )
 
 
 @pytest.mark.parametrize(
@@ -170,8 +219,7 @@ def test_assess_refuses_guarantee_of_the_other_kind() -> None:
         ("Change of mind: no refunds on sale items", []),
         ("We do not offer refunds or exchanges for change of mind.", []),
         ("No refunds for change of mind; faulty goods will be refunded.", []),
-        ("Sale items: no refunds for change of mind. Everything else: no refunds!",
-         ["no refunds"]),
+        ("Sale items: no refunds for change of mind. Everything else: no refunds!", ["no refunds"]),
         ("We're happy to refund faulty goods.", []),
         ("", []),
     ],

@@ -32,8 +32,9 @@ def test_each_failed_check_becomes_a_finding(key: str) -> None:
 
 
 def test_refund_policy_text_is_checked() -> None:
-    findings = evaluate({**ALL_PASS, "refund_policy_text": "Sale items: exchange or credit "
-                                                            "note only. No refunds."})
+    findings = evaluate(
+        {**ALL_PASS, "refund_policy_text": "Sale items: exchange or credit note only. No refunds."}
+    )
     assert [f.check_key for f in findings] == ["no_refund_wording_absent"] * 2
     assert '"exchange or credit note only"' in findings[0].detail
     assert '"no refunds"' in findings[1].detail
@@ -42,7 +43,9 @@ def test_refund_policy_text_is_checked() -> None:
 def test_unanswered_checks_are_reported_not_failed() -> None:
     assert evaluate({}) == []
     assert unanswered({"single_total_price": True}) == [
-        "two_price_genuine", "reasonable_quantities", "gifts_rebates_delivered",
+        "two_price_genuine",
+        "reasonable_quantities",
+        "gifts_rebates_delivered",
         "no_refund_wording_absent",
     ]
 

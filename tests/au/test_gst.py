@@ -48,8 +48,14 @@ def test_gst_from_exclusive(exclusive: D, gst: D, inclusive: D) -> None:
 
 @pytest.mark.parametrize(
     ("value", "rounded"),
-    [(D("0.005"), D("0.01")), (D("0.015"), D("0.02")), (D("2.345"), D("2.35")),
-     (D("2.344999"), D("2.34")), (D("-0.005"), D("-0.01")), (7, D("7.00"))],
+    [
+        (D("0.005"), D("0.01")),
+        (D("0.015"), D("0.02")),
+        (D("2.345"), D("2.35")),
+        (D("2.344999"), D("2.34")),
+        (D("-0.005"), D("-0.01")),
+        (7, D("7.00")),
+    ],
 )
 def test_round_cents_half_up(value: D, rounded: D) -> None:
     assert round_cents(value) == rounded

@@ -36,21 +36,33 @@ def test_needs_tax_invoice(total: D, needed: bool) -> None:
     [
         (make([tent("500.00")]), []),
         (make([tent("999.99")]), []),
-        (make([tent("1000.00")]),
-         ["A sale of $1,000 or more (including GST) needs the buyer's identity or ABN."]),
+        (
+            make([tent("1000.00")]),
+            ["A sale of $1,000 or more (including GST) needs the buyer's identity or ABN."],
+        ),
         (make([tent("1000.00")], buyer=Party("Jo Citizen")), []),
         (make([tent("1000.00")], buyer=Party(abn="11 223 491 505")), []),
-        (make([tent("1000.00")], buyer=Party("Jo", "11 223 493 504")),
-         ["Buyer ABN: This ABN fails the ATO check-digit test: check for a typo."]),
-        (make([tent("50.00")], seller=Party("", "")),
-         ["The seller's name (identity) is missing.", "The seller's ABN is missing."]),
-        (make([tent("50.00")], seller=Party("Harbour", "123 456 789")),
-         ["Seller ABN: An ABN has 11 digits; this has 9."]),
+        (
+            make([tent("1000.00")], buyer=Party("Jo", "11 223 493 504")),
+            ["Buyer ABN: This ABN fails the ATO check-digit test: check for a typo."],
+        ),
+        (
+            make([tent("50.00")], seller=Party("", "")),
+            ["The seller's name (identity) is missing.", "The seller's ABN is missing."],
+        ),
+        (
+            make([tent("50.00")], seller=Party("Harbour", "123 456 789")),
+            ["Seller ABN: An ABN has 11 digits; this has 9."],
+        ),
         (make([]), ["A tax invoice must describe what was sold: add at least one line."]),
-        (make([InvoiceLine(" ", D(1), D("5.00"))]),
-         ["Line 1 has no description of what was sold."]),
-        (make([InvoiceLine("Milk", D(1), D("3.00"), gst_free=True)]),
-         ["Every line is GST-free: a tax invoice is only for taxable sales."]),
+        (
+            make([InvoiceLine(" ", D(1), D("5.00"))]),
+            ["Line 1 has no description of what was sold."],
+        ),
+        (
+            make([InvoiceLine("Milk", D(1), D("3.00"), gst_free=True)]),
+            ["Every line is GST-free: a tax invoice is only for taxable sales."],
+        ),
     ],
 )
 def test_requirements_problems(invoice: TaxInvoice, problems: list[str]) -> None:
@@ -73,8 +85,10 @@ def test_total_price_includes_gst_flag(invoice: TaxInvoice, flag: bool) -> None:
 
 
 def test_render_taxable_only_invoice_over_threshold() -> None:
-    invoice = make([InvoiceLine("Hiking boots", D(2), D("550.00"), price_includes_gst=True)],
-                   buyer=Party("Jo Citizen", "11223491505"))
+    invoice = make(
+        [InvoiceLine("Hiking boots", D(2), D("550.00"), price_includes_gst=True)],
+        buyer=Party("Jo Citizen", "11223491505"),
+    )
     text = render_markdown(invoice)
     assert text.startswith("# Tax invoice INV-0042\n")
     assert "Harbour Outdoor Pty Ltd, ABN 51 824 753 556" in text
@@ -86,10 +100,12 @@ def test_render_taxable_only_invoice_over_threshold() -> None:
 
 
 def test_render_mixed_invoice_below_threshold() -> None:
-    invoice = make([
-        InvoiceLine("Gas canister | 230 g", D(3), D("5.00")),
-        InvoiceLine("Milk *full cream*", D("1.5"), D("2.00"), gst_free=True),
-    ])
+    invoice = make(
+        [
+            InvoiceLine("Gas canister | 230 g", D(3), D("5.00")),
+            InvoiceLine("Milk *full cream*", D("1.5"), D("2.00"), gst_free=True),
+        ]
+    )
     text = render_markdown(invoice)
     assert "Tax invoice" in text
     assert r"| Gas canister \| 230 g | 3 | $5.00 (excl. GST) | Taxable |" in text
@@ -99,16 +115,20 @@ def test_render_mixed_invoice_below_threshold() -> None:
     assert "**Total including GST: $19.50**" in text
     assert "Total price includes GST" not in text
     assert "Lines marked GST-free carry no GST ($3.00 in total)" in text
-    assert ("A tax invoice is not required for a sale of $82.50 or less (including GST), "
-            "but this one is provided anyway.") in text
+    assert (
+        "A tax invoice is not required for a sale of $82.50 or less (including GST), "
+        "but this one is provided anyway."
+    ) in text
     # every table row has exactly five pipes that are not escaped
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert all(line.replace(r"\|", "").count("|") == 5 for line in rows)
 
 
 def test_render_all_gst_free_invoice_says_no_gst_is_included() -> None:
-    invoice = make([InvoiceLine("Export freight", D(5), D("1100.00"), gst_free=True)],
-                   buyer=Party("Acme Pty Ltd"))
+    invoice = make(
+        [InvoiceLine("Export freight", D(5), D("1100.00"), gst_free=True)],
+        buyer=Party("Acme Pty Ltd"),
+    )
     text = render_markdown(invoice)
     assert "- GST: $0.00 (every line is GST-free)" in text
     assert "- **Total: $5,500.00**" in text

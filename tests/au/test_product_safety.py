@@ -65,8 +65,13 @@ def test_accc_weekday_table(aware: date, due: date) -> None:
     ],
 )
 def test_public_holidays_move_the_deadline(aware: date, state: str, due: date) -> None:
-    zone = {"NSW": "Australia/Sydney", "VIC": "Australia/Melbourne", "WA": "Australia/Perth",
-            "SA": "Australia/Adelaide", "QLD": "Australia/Brisbane"}[state]
+    zone = {
+        "NSW": "Australia/Sydney",
+        "VIC": "Australia/Melbourne",
+        "WA": "Australia/Perth",
+        "SA": "Australia/Adelaide",
+        "QLD": "Australia/Brisbane",
+    }[state]
     result = report_due(local(aware, zone), state)
     assert result == datetime(due.year, due.month, due.day, 23, 59, tzinfo=ZoneInfo(zone))
     assert str(result.tzinfo) == zone
@@ -76,8 +81,9 @@ def test_utc_awareness_is_the_next_day_in_sydney() -> None:
     aware = datetime(2026, 3, 16, 14, 30, tzinfo=UTC)  # Monday in UTC, 1:30 am Tuesday AEDT
     assert report_due(aware) == datetime(2026, 3, 19, 23, 59, tzinfo=SYD)  # Thursday
     # the same instant is still Monday evening in Perth
-    assert report_due(aware, "WA") == datetime(2026, 3, 18, 23, 59,
-                                               tzinfo=ZoneInfo("Australia/Perth"))
+    assert report_due(aware, "WA") == datetime(
+        2026, 3, 18, 23, 59, tzinfo=ZoneInfo("Australia/Perth")
+    )
 
 
 def test_naive_and_unknown_state_are_refused() -> None:
@@ -89,9 +95,11 @@ def test_naive_and_unknown_state_are_refused() -> None:
 
 def incident(**changes) -> Incident:
     base = {
-        "product_name": "Camp stove", "aware_at": local(date(2026, 3, 16)),
+        "product_name": "Camp stove",
+        "aware_at": local(date(2026, 3, 16)),
         "what_happened": "Gas leak caused burns needing hospital treatment",
-        "outcome": "serious_injury_or_illness", "caused_or_may_have": True,
+        "outcome": "serious_injury_or_illness",
+        "caused_or_may_have": True,
     }
     return Incident(**{**base, **changes})
 
@@ -124,21 +132,35 @@ NOW = datetime(2026, 3, 17, 9, tzinfo=SYD)
     ("changes", "errors"),
     [
         ({}, {}),
-        ({"aware_at": NOW + timedelta(minutes=1)},
-         {"aware_at": "The date of awareness can't be in the future."}),
-        ({"aware_at": datetime(2026, 3, 16, 10)},  # noqa: DTZ001 - naive on purpose
-         {"aware_at": "Give the date and time with a time zone."}),
-        ({"product_name": " ", "what_happened": ""},
-         {"product_name": "Name the product.", "what_happened": "Describe what happened."}),
+        (
+            {"aware_at": NOW + timedelta(minutes=1)},
+            {"aware_at": "The date of awareness can't be in the future."},
+        ),
+        (
+            {"aware_at": datetime(2026, 3, 16, 10)},  # noqa: DTZ001 - naive on purpose
+            {"aware_at": "Give the date and time with a time zone."},
+        ),
+        (
+            {"product_name": " ", "what_happened": ""},
+            {"product_name": "Name the product.", "what_happened": "Describe what happened."},
+        ),
         ({"status": ReportStatus("submitted", date(2026, 3, 17), "ACCC-123")}, {}),
-        ({"status": ReportStatus("submitted", date(2026, 3, 17))},
-         {"status": "Give the ACCC reference number for the submitted report."}),
-        ({"status": ReportStatus("submitted", accc_reference="ACCC-123")},
-         {"status": "Give the date the report was submitted."}),
-        ({"status": ReportStatus("not_required", reason="minor")},
-         {"status": "A report is required for this incident (ACL s131)."}),
-        ({"outcome": "other", "status": ReportStatus("not_required")},
-         {"status": "Say why a report is not required."}),
+        (
+            {"status": ReportStatus("submitted", date(2026, 3, 17))},
+            {"status": "Give the ACCC reference number for the submitted report."},
+        ),
+        (
+            {"status": ReportStatus("submitted", accc_reference="ACCC-123")},
+            {"status": "Give the date the report was submitted."},
+        ),
+        (
+            {"status": ReportStatus("not_required", reason="minor")},
+            {"status": "A report is required for this incident (ACL s131)."},
+        ),
+        (
+            {"outcome": "other", "status": ReportStatus("not_required")},
+            {"status": "Say why a report is not required."},
+        ),
         ({"outcome": "other", "status": ReportStatus("not_required", reason="A scratch")}, {}),
     ],
 )
@@ -173,8 +195,10 @@ def test_recall_without_publication_has_no_progress_report() -> None:
 
 def test_reminder_times() -> None:
     due = datetime(2026, 3, 18, 23, 59, tzinfo=SYD)
-    assert reminder_times(due) == [datetime(2026, 3, 17, 23, 59, tzinfo=SYD),
-                                   datetime(2026, 3, 18, 19, 59, tzinfo=SYD)]
+    assert reminder_times(due) == [
+        datetime(2026, 3, 17, 23, 59, tzinfo=SYD),
+        datetime(2026, 3, 18, 19, 59, tzinfo=SYD),
+    ]
 
 
 def test_reminder_times_across_daylight_saving_end() -> None:

@@ -59,8 +59,10 @@ from workflows.samples import sample_answers
 
 pytestmark = [
     pytest.mark.chaos,
-    pytest.mark.skipif(os.environ.get("POSTMORTEM_SKIP_CHAOS") == "1",
-                       reason="POSTMORTEM_SKIP_CHAOS=1 (slow: about 2.5 minutes)"),
+    pytest.mark.skipif(
+        os.environ.get("POSTMORTEM_SKIP_CHAOS") == "1",
+        reason="POSTMORTEM_SKIP_CHAOS=1 (slow: about 2.5 minutes)",
+    ),
 ]
 
 SEED = int(os.environ.get("POSTMORTEM_CHAOS_SEED", "13"))
@@ -165,8 +167,9 @@ class Cluster:
             p.stop()
 
     def logs(self) -> str:
-        return "\n".join(f"=== {p.name} (killed {p.kills}x)\n{p.tail(40)}"
-                         for p in (*self.serves, *self.workers))
+        return "\n".join(
+            f"=== {p.name} (killed {p.kills}x)\n{p.tail(40)}" for p in (*self.serves, *self.workers)
+        )
 
 
 # --- what the test did, to hold against the database -----------------------------------------
@@ -191,8 +194,16 @@ class Ledger:
 class Person:
     """Someone using the bot through Slack: every request signed, sent to a random replica."""
 
-    def __init__(self, user: str, slack: RoutedSlack, cluster: Cluster, engine: Engine,
-                 ledger: Ledger, rng: random.Random, due: date) -> None:
+    def __init__(
+        self,
+        user: str,
+        slack: RoutedSlack,
+        cluster: Cluster,
+        engine: Engine,
+        ledger: Ledger,
+        rng: random.Random,
+        due: date,
+    ) -> None:
         self.user, self.slack, self.cluster, self.ledger = user, slack, cluster, ledger
         self.sessions = session_factory(engine)
         self.rng, self.due = rng, due
@@ -213,9 +224,14 @@ class Person:
 
     def my_reviews(self) -> list[tuple[int, str | None]]:
         with self.sessions() as session:
-            return [(r, stage) for r, stage in session.execute(
-                select(Review.id, Review.current_stage).where(
-                    Review.owner_id == self.user, Review.trigger == "manual"))]
+            return [
+                (r, stage)
+                for r, stage in session.execute(
+                    select(Review.id, Review.current_stage).where(
+                        Review.owner_id == self.user, Review.trigger == "manual"
+                    )
+                )
+            ]
 
     def act(self) -> None:
         reviews = self.my_reviews()
@@ -232,8 +248,13 @@ class Person:
     def start_review(self) -> None:
         self.started += 1
         title = f"Chaos {self.user} launch {self.started}"
-        spec = start_view(REGISTRY.all(), user_id=self.user, channel_id=CHANNEL,
-                          workflow_key=CAMPAIGN, title=title)
+        spec = start_view(
+            REGISTRY.all(),
+            user_id=self.user,
+            channel_id=CHANNEL,
+            workflow_key=CAMPAIGN,
+            title=title,
+        )
         for _ in range(40):
             view = self.slack.open_modal(self.user, spec)
             reply = self.send(lambda v=view: self.slack.submit(self.user, v["id"]))
@@ -258,8 +279,9 @@ class Person:
 
     def exists(self, model: type[Review] | type[ActionItem], title: str) -> bool:
         with self.sessions() as session:
-            return bool(session.scalar(select(func.count()).select_from(model).where(
-                model.title == title)))
+            return bool(
+                session.scalar(select(func.count()).select_from(model).where(model.title == title))
+            )
 
     # -- submitting the current stage -------------------------------------------------------
     def submit_stage(self, review_id: int) -> None:
@@ -272,17 +294,24 @@ class Person:
         for f in stage.fields:
             if f.role == "action_items":
                 overrides[f.key] = [
-                    {"title": f"Fix {n} for review {review_id}", "owner":
-                     self.rng.choice(ITEM_OWNERS), "due_date": self.due.isoformat()}
-                    for n in range(self.rng.randint(1, 2))]
+                    {
+                        "title": f"Fix {n} for review {review_id}",
+                        "owner": self.rng.choice(ITEM_OWNERS),
+                        "due_date": self.due.isoformat(),
+                    }
+                    for n in range(self.rng.randint(1, 2))
+                ]
         answers = entered_values(stage, sample_answers(stage, **overrides))
         for _ in range(40):
-            view = self.slack.open_modal(self.user, stage_view(
-                stage, title=title, meta=ModalMeta(review_id, stage.key), values={}))
+            view = self.slack.open_modal(
+                self.user,
+                stage_view(stage, title=title, meta=ModalMeta(review_id, stage.key), values={}),
+            )
             outcome = self._submit_pages(view, answers)
             if outcome == "saved":
-                self.acknowledged(self._moved_on(review_id, stage.key),
-                                  f"stage {stage.key} of review {review_id}")
+                self.acknowledged(
+                    self._moved_on(review_id, stage.key), f"stage {stage.key} of review {review_id}"
+                )
             if outcome == "saved" or self._moved_on(review_id, stage.key):
                 self.ledger.count("stages saved")
                 return
@@ -295,8 +324,9 @@ class Person:
         for _ in range(10):
             here = {b.get("block_id") for b in view["blocks"]}
             values = {k: v for k, v in answers.items() if k in here}
-            reply = self.send(lambda v=view, vals=values: self.slack.submit(self.user, v["id"],
-                                                                           vals))
+            reply = self.send(
+                lambda v=view, vals=values: self.slack.submit(self.user, v["id"], vals)
+            )
             if reply is None or reply.status != 200 or reply.timed_out:
                 return "unknown"
             if reply.errors:
@@ -324,13 +354,20 @@ class Person:
         with self.sessions() as session:
             review_title = session.get(Review, review_id).title
         spec = add_item_modal(review_id, review_title, self.user)
-        values = {"title": {"v": title}, "owner": {"v": self.rng.choice(ITEM_OWNERS)},
-                  "due": {"v": self.due.isoformat()}}
+        values = {
+            "title": {"v": title},
+            "owner": {"v": self.rng.choice(ITEM_OWNERS)},
+            "due": {"v": self.due.isoformat()},
+        }
         for _ in range(40):
             view = self.slack.open_modal(self.user, spec)
             reply = self.send(lambda v=view: self.slack.submit(self.user, v["id"], values))
-            acked = (reply is not None and reply.status == 200 and not reply.timed_out
-                     and not reply.errors)
+            acked = (
+                reply is not None
+                and reply.status == 200
+                and not reply.timed_out
+                and not reply.errors
+            )
             if acked:
                 self.acknowledged(self.exists(ActionItem, title), f"action item {title!r}")
             if acked or self.exists(ActionItem, title):
@@ -350,8 +387,11 @@ class Helpdesk:
     def post(self, body: dict[str, Any]) -> int | None:
         target = self.cluster.pick(self.rng)
         request = urllib.request.Request(  # noqa: S310 - a local URL
-            f"{target.url}/hooks/tickets", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+            f"{target.url}/hooks/tickets",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
                 return int(reply.status)
@@ -365,9 +405,14 @@ class Helpdesk:
             return
         self.sent += 1
         ticket = f"CH-{self.sent:03d}"
-        body = event(ticket_id=ticket, subject=f"Parcel {self.sent} lost <again>",
-                     url=f"https://help.example.com/t/{self.sent}",
-                     owner=self.rng.choice(TICKET_OWNERS), ces_score=2, ces_scale=7)
+        body = event(
+            ticket_id=ticket,
+            subject=f"Parcel {self.sent} lost <again>",
+            url=f"https://help.example.com/t/{self.sent}",
+            owner=self.rng.choice(TICKET_OWNERS),
+            ces_score=2,
+            ces_scale=7,
+        )
         with self.ledger.lock:
             self.ledger.tickets.add(ticket)
         redeliver = self.rng.random() < 0.2  # helpdesks redeliver now and then regardless
@@ -390,11 +435,18 @@ class Helpdesk:
 
 
 class Chaos:
-    SLOW_METHODS = ("chat.postMessage", "chat.update", "conversations.history",
-                    "conversations.open", "users.info", "chat.getPermalink")
+    SLOW_METHODS = (
+        "chat.postMessage",
+        "chat.update",
+        "conversations.history",
+        "conversations.open",
+        "users.info",
+        "chat.getPermalink",
+    )
 
-    def __init__(self, cluster: Cluster, slack: RoutedSlack, ledger: Ledger,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, cluster: Cluster, slack: RoutedSlack, ledger: Ledger, rng: random.Random
+    ) -> None:
         self.cluster, self.slack, self.ledger, self.rng = cluster, slack, ledger, rng
 
     def kill(self, pool: list[processes.BotProcess], what: str) -> None:
@@ -420,39 +472,57 @@ class Chaos:
                     rng.choice(running).kill()
                     self.ledger.count("SIGKILL remind")
         elif kind == "500s":
-            self.slack.burst(rng.uniform(3, 6), error="internal_error", status=500,
-                             share=rng.choice([0.5, 1.0]))
+            self.slack.burst(
+                rng.uniform(3, 6), error="internal_error", status=500, share=rng.choice([0.5, 1.0])
+            )
             self.ledger.count("bursts of 500s")
         elif kind == "429s":
-            self.slack.burst(rng.uniform(3, 6), error="ratelimited", status=429,
-                             retry_after=rng.choice([1, 2]), share=rng.choice([0.5, 1.0]))
+            self.slack.burst(
+                rng.uniform(3, 6),
+                error="ratelimited",
+                status=429,
+                retry_after=rng.choice([1, 2]),
+                share=rng.choice([0.5, 1.0]),
+            )
             self.ledger.count("bursts of 429s")
         elif kind == "delays":
-            self.slack.burst(rng.uniform(4, 8), delay=10,
-                             methods=rng.sample(self.SLOW_METHODS, 3), share=0.5)
+            self.slack.burst(
+                rng.uniform(4, 8), delay=10, methods=rng.sample(self.SLOW_METHODS, 3), share=0.5
+            )
             self.ledger.count("bursts of 10 s delays")
 
     def run(self, stop: threading.Event) -> None:
-        kinds = ["kill serve", "kill serve", "kill worker", "500s", "429s", "delays",
-                 "kill sweep"]
+        kinds = ["kill serve", "kill serve", "kill worker", "500s", "429s", "delays", "kill sweep"]
         self.rng.shuffle(kinds)  # every kind at least once, early
         while not stop.wait(self.rng.uniform(2.5, 5.0)):
-            kind = kinds.pop(0) if kinds else self.rng.choices(
-                ["kill serve", "kill worker", "kill sweep", "500s", "429s", "delays"],
-                weights=[3, 2, 1, 2, 2, 2])[0]
+            kind = (
+                kinds.pop(0)
+                if kinds
+                else self.rng.choices(
+                    ["kill serve", "kill worker", "kill sweep", "500s", "429s", "delays"],
+                    weights=[3, 2, 1, 2, 2, 2],
+                )[0]
+            )
             self.run_one(kind)
 
 
-def sweeps(cluster: Cluster, env: dict[str, str], workdir: Path, ledger: Ledger,
-           first_day: date, stop: threading.Event) -> None:
+def sweeps(
+    cluster: Cluster,
+    env: dict[str, str],
+    workdir: Path,
+    ledger: Ledger,
+    first_day: date,
+    stop: threading.Event,
+) -> None:
     """Cron: `remind --now` one working morning after another (Sydney, 09:05)."""
     day = first_day
     while not stop.wait(6):
         while day.weekday() >= 5:
             day += timedelta(days=1)
         now = datetime(day.year, day.month, day.day, 9, 5, tzinfo=SYDNEY).isoformat()
-        sweep = processes.BotProcess(f"remind-{day.isoformat()}", ["remind", "--now", now],
-                                     env, workdir)
+        sweep = processes.BotProcess(
+            f"remind-{day.isoformat()}", ["remind", "--now", now], env, workdir
+        )
         with cluster.lock:
             cluster.sweeps.append(sweep.start())
         assert sweep.proc is not None
@@ -463,8 +533,9 @@ def sweeps(cluster: Cluster, env: dict[str, str], workdir: Path, ledger: Ledger,
         day += timedelta(days=1)
 
 
-def loop(stop: threading.Event, ledger: Ledger, actor: Callable[[], None],
-         rng: random.Random) -> None:
+def loop(
+    stop: threading.Event, ledger: Ledger, actor: Callable[[], None], rng: random.Random
+) -> None:
     """Act every 1-3 s, so the bounded work spreads over the whole chaos window."""
     while not stop.is_set():
         try:
@@ -478,7 +549,8 @@ def loop(stop: threading.Event, ledger: Ledger, actor: Callable[[], None],
 
 
 def test_every_promised_message_is_delivered_once_through_kills_and_slack_outages(
-        scratch_postgres: str, tmp_path: Path) -> None:
+    scratch_postgres: str, tmp_path: Path
+) -> None:
     rng = random.Random(SEED)
     today = datetime.now(SYDNEY).date()
     due = today + timedelta(days=6)
@@ -487,8 +559,9 @@ def test_every_promised_message_is_delivered_once_through_kills_and_slack_outage
     for user in PEOPLE:
         slack.add_user(user, user.lower(), f"Chaos {user}")
     slack.add_channel(SUPPORT, "support")
-    env = processes.bot_env(slack, scratch_postgres, POSTMORTEM_WEBHOOK_TOKEN=TOKEN,
-                            POSTMORTEM_SUPPORT_CHANNEL=SUPPORT)
+    env = processes.bot_env(
+        slack, scratch_postgres, POSTMORTEM_WEBHOOK_TOKEN=TOKEN, POSTMORTEM_SUPPORT_CHANNEL=SUPPORT
+    )
     upgraded = processes.run_cli(["db", "upgrade"], env, tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     engine = make_engine(scratch_postgres)
@@ -497,16 +570,26 @@ def test_every_promised_message_is_delivered_once_through_kills_and_slack_outage
     stop = threading.Event()
     try:
         cluster.start()
-        people = [Person(u, slack, cluster, engine, ledger, random.Random(rng.random()), due)
-                  for u in PEOPLE]
+        people = [
+            Person(u, slack, cluster, engine, ledger, random.Random(rng.random()), due)
+            for u in PEOPLE
+        ]
         helpdesk = Helpdesk(cluster, ledger, random.Random(rng.random()))
-        threads = [threading.Thread(target=loop, args=(stop, ledger, p.act,
-                                                       random.Random(rng.random())))
-                   for p in people]
-        threads.append(threading.Thread(target=loop, args=(stop, ledger, helpdesk.act,
-                                                           random.Random(rng.random()))))
-        threads.append(threading.Thread(target=sweeps, args=(
-            cluster, env, tmp_path, ledger, today + timedelta(days=1), stop)))
+        threads = [
+            threading.Thread(target=loop, args=(stop, ledger, p.act, random.Random(rng.random())))
+            for p in people
+        ]
+        threads.append(
+            threading.Thread(
+                target=loop, args=(stop, ledger, helpdesk.act, random.Random(rng.random()))
+            )
+        )
+        threads.append(
+            threading.Thread(
+                target=sweeps,
+                args=(cluster, env, tmp_path, ledger, today + timedelta(days=1), stop),
+            )
+        )
         chaos = Chaos(cluster, slack, ledger, random.Random(rng.random()))
         threads.append(threading.Thread(target=chaos.run, args=(stop,)))
         for t in threads:
@@ -516,8 +599,10 @@ def test_every_promised_message_is_delivered_once_through_kills_and_slack_outage
         for t in threads:
             t.join(timeout=120)
         slack.clear_faults()
-        print(f"\nchaos seed {SEED}: " + ", ".join(f"{k}: {v}" for k, v in
-                                                  sorted(ledger.counts.items())))
+        print(
+            f"\nchaos seed {SEED}: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(ledger.counts.items()))
+        )
         cluster.ensure_running()
         print(f"the outbox drained in {wait_for_drain(engine, DRAIN_SECONDS):.0f} s")
         assert ledger.problems == [], ledger.problems
@@ -555,8 +640,9 @@ def check_everything_delivered_once(slack: FakeSlack, engine: Engine, ledger: Le
         tickets = list(session.scalars(select(Ticket)))
         assert {t.ticket_id for t in tickets} == ledger.tickets
         for ticket in tickets:
-            review_ids = session.scalars(select(Review.id).where(
-                Review.trigger_ref == f"ticket:{ticket.ticket_id}")).all()
+            review_ids = session.scalars(
+                select(Review.id).where(Review.trigger_ref == f"ticket:{ticket.ticket_id}")
+            ).all()
             assert review_ids == [ticket.review_id], ticket.ticket_id
             starts = received.found(TICKET_DM_EVENT, kind="start", review_id=ticket.review_id)
             assert len(starts) == 1, f"ticket {ticket.ticket_id}: {len(starts)} start DMs"
@@ -565,6 +651,8 @@ def check_everything_delivered_once(slack: FakeSlack, engine: Engine, ledger: Le
         for nudge in nudges:
             if nudge.status == SENT:  # (sent twice would be a duplicate, checked above)
                 assert received.found(METADATA_EVENT, nudge_id=nudge.id), nudge.id
-        print(f"checked {len(reviews)} reviews, {len(items)} action items, {len(tickets)} "
-              f"tickets, {sum(n.status == SENT for n in nudges)} reminders sent, "
-              f"{effects} effects")
+        print(
+            f"checked {len(reviews)} reviews, {len(items)} action items, {len(tickets)} "
+            f"tickets, {sum(n.status == SENT for n in nudges)} reminders sent, "
+            f"{effects} effects"
+        )

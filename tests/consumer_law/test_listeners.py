@@ -161,4 +161,3 @@ def test_an_assessment_of_a_review_deleted_meanwhile_says_so(
     assert ack.call_args.kwargs["view"]["title"]["text"] == "Review gone"
     assert assessments(rt) == []
     assert slack_calls(client) == []
-

@@ -50,8 +50,11 @@ def served(slack: FakeSlack, engine: Engine, tmp_path: Path) -> Iterator[process
 
 def _hook(bot: processes.BotProcess, body: dict[str, Any]) -> int | None:
     request = urllib.request.Request(  # noqa: S310 - a local URL
-        f"{bot.url}/hooks/tickets", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+        f"{bot.url}/hooks/tickets",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
             return int(reply.status)
@@ -67,10 +70,18 @@ def _restart(bot: processes.BotProcess) -> None:
 
 
 def test_kill_9_during_a_burst_of_60_webhooks_loses_no_status_message_or_start_dm(
-        slack: FakeSlack, served: processes.BotProcess, engine: Engine) -> None:
+    slack: FakeSlack, served: processes.BotProcess, engine: Engine
+) -> None:
     slack.delay = 0.05  # Slack takes a moment to answer: the kill finds deliveries in flight
-    bodies = [event(ticket_id=f"K-{n:02d}", subject=f"Parcel {n} lost", ces_score=2,
-                    url=f"https://help.example.com/t/{n}") for n in range(60)]
+    bodies = [
+        event(
+            ticket_id=f"K-{n:02d}",
+            subject=f"Parcel {n} lost",
+            ces_score=2,
+            url=f"https://help.example.com/t/{n}",
+        )
+        for n in range(60)
+    ]
     answered: list[int | None] = []
     with ThreadPoolExecutor(max_workers=8) as pool:
         burst = [pool.submit(lambda b=b: answered.append(_hook(served, b))) for b in bodies]
@@ -99,8 +110,13 @@ def test_kill_9_during_a_burst_of_60_webhooks_loses_no_status_message_or_start_d
 
 
 def _start(slack: FakeSlack, title: str) -> None:
-    spec = start_view(REGISTRY.all(), user_id=ALICE, channel_id=CHANNEL,
-                      workflow_key="campaign_postmortem", title=title)
+    spec = start_view(
+        REGISTRY.all(),
+        user_id=ALICE,
+        channel_id=CHANNEL,
+        workflow_key="campaign_postmortem",
+        title=title,
+    )
     reply = slack.submit(ALICE, slack.open_modal(ALICE, spec)["id"])
     assert reply.ok and not reply.errors, reply
 
@@ -119,8 +135,12 @@ def _walk(slack: FakeSlack, engine: Engine, review_id: int, user: str) -> None:
                 return
             stage = workflow_of(review).stage(review.current_stage)
             title = review.title
-        sample = sample_answers(stage, action_items=[
-            {"title": f"Fix it ({review_id})", "owner": "U0BOB", "due_date": "2026-12-18"}])
+        sample = sample_answers(
+            stage,
+            action_items=[
+                {"title": f"Fix it ({review_id})", "owner": "U0BOB", "due_date": "2026-12-18"}
+            ],
+        )
         meta = ModalMeta(review_id, stage.key)
         # The form as drawn for these answers (fields that apply shown, rows added).
         view = slack.open_modal(user, stage_view(stage, title=title, meta=meta, values=sample))
@@ -136,7 +156,8 @@ def _walk(slack: FakeSlack, engine: Engine, review_id: int, user: str) -> None:
 
 
 def test_kill_9_during_stage_submissions_leaves_no_stale_status_message(
-        slack: FakeSlack, served: processes.BotProcess, engine: Engine) -> None:
+    slack: FakeSlack, served: processes.BotProcess, engine: Engine
+) -> None:
     people = [f"U0K{n}" for n in range(6)]
     for user in people:
         slack.add_user(user, user.lower())
@@ -146,8 +167,10 @@ def test_kill_9_during_stage_submissions_leaves_no_stale_status_message(
     with session_factory(engine)() as session:
         review_ids = list(session.scalars(select(Review.id).order_by(Review.id)))
     slack.set_delay("chat.update", 0.3)  # status refreshes in flight when the kill lands
-    walkers = [threading.Thread(target=_walk, args=(slack, engine, r, user))  # one modal each
-               for r, user in zip(review_ids, people, strict=True)]
+    walkers = [
+        threading.Thread(target=_walk, args=(slack, engine, r, user))  # one modal each
+        for r, user in zip(review_ids, people, strict=True)
+    ]
     for walker in walkers:
         walker.start()
     time.sleep(1.5)  # some stages saved, their refreshes in flight or waiting

@@ -19,8 +19,9 @@ def _claim(engine: Engine, now: datetime = NOW, limit: int = 20) -> list[outbox.
         return outbox.claim_due(session, now, limit=limit)
 
 
-def test_a_claimed_effect_is_not_claimed_again_until_its_lease_passes(engine: Engine,
-                                                                      session: Session) -> None:
+def test_a_claimed_effect_is_not_claimed_again_until_its_lease_passes(
+    engine: Engine, session: Session
+) -> None:
     with session.begin():
         outbox.enqueue(session, "reviews.status", {"review_id": 1}, now=NOW)
     [first] = _claim(engine)
@@ -33,8 +34,9 @@ def test_a_claimed_effect_is_not_claimed_again_until_its_lease_passes(engine: En
     assert (again.id, again.attempt) == (first.id, 2)
 
 
-def test_a_renewed_claim_stays_held_and_a_lost_one_is_not_taken_back(engine: Engine,
-                                                                    session: Session) -> None:
+def test_a_renewed_claim_stays_held_and_a_lost_one_is_not_taken_back(
+    engine: Engine, session: Session
+) -> None:
     with session.begin():
         outbox.enqueue(session, "reviews.status", {"review_id": 1}, now=NOW)
     [first] = _claim(engine)
@@ -49,8 +51,9 @@ def test_a_renewed_claim_stays_held_and_a_lost_one_is_not_taken_back(engine: Eng
     assert (second.attempt, third.attempt) == (2, 3)
 
 
-def test_a_group_is_delivered_in_order_and_waits_for_a_retrying_head(engine: Engine,
-                                                                    session: Session) -> None:
+def test_a_group_is_delivered_in_order_and_waits_for_a_retrying_head(
+    engine: Engine, session: Session
+) -> None:
     with session.begin():
         head = outbox.enqueue(session, "reviews.status", {"n": 1}, group="review:1", now=NOW)
         outbox.enqueue(session, "knowledge.report", {"n": 2}, group="review:1", now=NOW)
@@ -84,8 +87,9 @@ def test_failed_effects_are_counted_listed_and_retried(engine: Engine, session: 
     assert again.attempt == 1
 
 
-def test_two_workers_claiming_at_once_never_take_the_same_effect(engine: Engine,
-                                                                session: Session) -> None:
+def test_two_workers_claiming_at_once_never_take_the_same_effect(
+    engine: Engine, session: Session
+) -> None:
     with session.begin():
         for n in range(60):
             outbox.enqueue(session, "k", {"n": n}, now=NOW)

@@ -13,9 +13,11 @@ from sandbox.fake_slack import FakeSlack
 def test_a_message_behind_more_than_a_page_of_newer_ones_is_found() -> None:
     with FakeSlack() as slack:
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
-        first = client.chat_postMessage(channel="U0ALICE", text="Ticket T-1",
-                                        metadata=posted.metadata("postmortem_review",
-                                                                 review_id=1))
+        first = client.chat_postMessage(
+            channel="U0ALICE",
+            text="Ticket T-1",
+            metadata=posted.metadata("postmortem_review", review_id=1),
+        )
         for n in range(450):  # the other tickets' status messages and Start DMs
             client.chat_postMessage(channel="U0ALICE", text=f"Ticket T-{n + 2}")
         dm = str(first["channel"])

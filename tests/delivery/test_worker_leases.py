@@ -24,11 +24,14 @@ from storage.types import utcnow
 
 
 def test_a_handler_slower_than_the_lease_keeps_its_effect_until_it_is_done(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.6))
     sessions = session_factory(engine)
-    rt: Any = SimpleNamespace(sessions=sessions,  # no Slack here: no pacing needed
-                              sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext()))
+    rt: Any = SimpleNamespace(
+        sessions=sessions,  # no Slack here: no pacing needed
+        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext()),
+    )
     rt.paced = lambda: rt
     with transaction(sessions) as session:
         outbox.enqueue(session, "slow", {}, now=utcnow() - timedelta(seconds=1))

@@ -33,9 +33,14 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def db_env(engine: Engine, slack: FakeSlack) -> dict[str, str]:
     """The environment `postmortem-bot digest` runs with: the fake Slack and the test DB."""
-    return {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "POSTMORTEM_DIGEST_CHANNEL": CHANNEL, "POSTMORTEM_FIRST_MEETING": "2026-11-18",
-            "POSTMORTEM_MEETING_EVERY_WEEKS": "2", "POSTMORTEM_MEETING_TIME": "10:00",
-            "POSTMORTEM_TIMEZONE": "Australia/Sydney"}
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "POSTMORTEM_DIGEST_CHANNEL": CHANNEL,
+        "POSTMORTEM_FIRST_MEETING": "2026-11-18",
+        "POSTMORTEM_MEETING_EVERY_WEEKS": "2",
+        "POSTMORTEM_MEETING_TIME": "10:00",
+        "POSTMORTEM_TIMEZONE": "Australia/Sydney",
+    }

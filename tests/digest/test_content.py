@@ -41,7 +41,8 @@ def test_seeded_period_gives_the_expected_digest(busy: Session) -> None:
     assert message["text"] == (
         "Post-mortem digest for the meeting on Wed 2 Dec 10:00 AEDT: 2 lessons to share, "
         "1 systemic issue, 2 reviews completed, 1 post-mortem waiting In Review, 1 action item "
-        "overdue.")
+        "overdue."
+    )
 
 
 def test_quiet_period_gives_a_short_nothing_new_digest(seeder) -> None:
@@ -77,22 +78,32 @@ def test_500_reviews_stay_inside_slacks_limits_most_important_first(seeder) -> N
     s: Seeder = seeder()
     long = "word " * 400
     for n in range(500):
-        review = s.review("support_postmortem", f"Review {n:03d} " + "x" * 180,
-                          status="in_review" if n % 2 else "closed", created=local(19),
-                          completed=None if n % 2 else local(20 + n % 10),
-                          answers={"report": {"summary": long, "lessons": long,
-                                              "share_at_meeting": True},
-                                   "metadata": {"category": "billing", "ces_score": "2"}},
-                          submitted=local(22))
-        s.item(review, f"Item {n:03d} " + "y" * 140, owner=ALICE,
-               due=date(2026, 11, 1) + timedelta(days=n % 25))
+        review = s.review(
+            "support_postmortem",
+            f"Review {n:03d} " + "x" * 180,
+            status="in_review" if n % 2 else "closed",
+            created=local(19),
+            completed=None if n % 2 else local(20 + n % 10),
+            answers={
+                "report": {"summary": long, "lessons": long, "share_at_meeting": True},
+                "metadata": {"category": "billing", "ces_score": "2"},
+            },
+            submitted=local(22),
+        )
+        s.item(
+            review,
+            f"Item {n:03d} " + "y" * 140,
+            owner=ALICE,
+            due=date(2026, 11, 1) + timedelta(days=n % 25),
+        )
         s.escalation(review, long, local(23))
     s.session.commit()
     message = _digest(s.session)
     assert problems("message", message) == []
     assert len(message["blocks"]) <= 50
-    sections = {b["block_id"]: b["text"]["text"] for b in message["blocks"]
-                if b["type"] == "section"}
+    sections = {
+        b["block_id"]: b["text"]["text"] for b in message["blocks"] if b["type"] == "section"
+    }
     assert all(len(t) <= 3000 for t in sections.values())
     overdue = sections["digest.overdue"]
     # The longest overdue first, then a pointer to the rest.
@@ -101,7 +112,10 @@ def test_500_reviews_stay_inside_slacks_limits_most_important_first(seeder) -> N
     assert all("(31 days overdue)" in b for b in bullets)  # 20 items are 31 days late
     assert "more: see `/postmortem list`" in overdue
     shown = overdue.count("\n• ")
-    assert f"…and {sum(1 for n in range(500) if date(2026, 11, 1) + timedelta(days=n % 25) < date(2026, 12, 2)) - shown} more" in overdue  # noqa: E501
+    overdue_total = sum(
+        1 for n in range(500) if date(2026, 11, 1) + timedelta(days=n % 25) < date(2026, 12, 2)
+    )
+    assert f"…and {overdue_total - shown} more" in overdue  # noqa: E501
     assert "(250)" in sections["digest.in_review"] and "(250)" in sections["digest.completed"]
 
 
@@ -111,9 +125,16 @@ def test_the_next_digest_starts_where_the_last_one_ended(busy: Session) -> None:
     meeting = next_meeting(schedule, NOW)
     from storage import digests as store
 
-    store.claim(busy, workspace_id=ws.id, meeting_key=meeting.key, channel_id=CHANNEL,
-                meeting_starts_at=meeting.starts_at, covered_from=local(18, 9),
-                covered_to=local(28, 9), status=store.POSTED)
+    store.claim(
+        busy,
+        workspace_id=ws.id,
+        meeting_key=meeting.key,
+        channel_id=CHANNEL,
+        meeting_starts_at=meeting.starts_at,
+        covered_from=local(18, 9),
+        covered_to=local(28, 9),
+        status=store.POSTED,
+    )
     busy.commit()
     text = as_mrkdwn(_digest(busy, NOW + timedelta(days=14)))
     assert "since Sat 28 Nov 09:00 AEDT" in text
@@ -125,7 +146,8 @@ def test_the_next_digest_starts_where_the_last_one_ended(busy: Session) -> None:
 def test_templates_folder_overrides_one_template(busy: Session, tmp_path: Path) -> None:
     (tmp_path / "digest_quiet.mrkdwn.j2").write_text("nothing")
     (tmp_path / "digest_intro.mrkdwn.j2").write_text(
-        "Our agenda for {{ content.meeting_starts_at | when }} <{{ '<!here>' }}>")
+        "Our agenda for {{ content.meeting_starts_at | when }} <{{ '<!here>' }}>"
+    )
     text = as_mrkdwn(_digest(busy, templates_dir=tmp_path))  # POSTMORTEM_TEMPLATES_DIR
     assert "Our agenda for Wed 2 Dec 10:00 AEDT <&lt;!here&gt;>" in text
     assert "Lessons to share" in text  # the other templates are still the built-in ones

@@ -30,50 +30,59 @@ def digests_in(slack: FakeSlack) -> list[dict]:
 
 
 def runtime(slack: FakeSlack, engine: Engine):
-    return build_runtime(load_settings({
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False)}), engine)
+    return build_runtime(
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": slack.bot_token,
+                "SLACK_SIGNING_SECRET": slack.signing_secret,
+                "SLACK_API_URL": slack.api_url,
+                "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            }
+        ),
+        engine,
+    )
 
 
 def rows(engine: Engine) -> list[tuple[str, str]]:
     with Session(engine) as session:
-        return [(d.meeting_key, d.status) for d in session.scalars(
-            select(store.Digest).order_by(store.Digest.meeting_key))]
+        return [
+            (d.meeting_key, d.status)
+            for d in session.scalars(select(store.Digest).order_by(store.Digest.meeting_key))
+        ]
 
 
-def test_cli_posts_once_and_a_second_run_posts_nothing(slack: FakeSlack, engine: Engine,
-                                                       db_env: dict[str, str]) -> None:
+def test_cli_posts_once_and_a_second_run_posts_nothing(
+    slack: FakeSlack, engine: Engine, db_env: dict[str, str]
+) -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["digest", "--now", NOW.isoformat()], env=db_env)
     assert first.exit_code == 0, first.output
     assert "posted the digest for the meeting on Wed 2 Dec 10:00 AEDT to C0REVIEWS" in first.output
     [posted] = digests_in(slack)
-    assert any("Refund took 3 weeks" in b.get("text", {}).get("text", "")
-               for b in posted["blocks"])
+    assert any("Refund took 3 weeks" in b.get("text", {}).get("text", "") for b in posted["blocks"])
     again = runner.invoke(main, ["digest", "--now", NOW.isoformat()], env=db_env)
     assert again.exit_code == 0 and "already" in again.output and "nothing posted" in again.output
     assert len(digests_in(slack)) == 1
     assert rows(engine) == [("2026-12-02", "posted")]
 
 
-def test_dry_run_prints_mrkdwn_and_posts_nothing(slack: FakeSlack, db_env: dict[str, str]
-                                                 ) -> None:
-    result = CliRunner().invoke(main, ["digest", "--dry-run", "--now", NOW.isoformat()],
-                                env=db_env)
+def test_dry_run_prints_mrkdwn_and_posts_nothing(slack: FakeSlack, db_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["digest", "--dry-run", "--now", NOW.isoformat()], env=db_env)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("*Post-mortem meeting · Wed 2 Dec, 10:00*\n")
     assert "*:bulb: Lessons to share* (2)" in result.output
     assert digests_in(slack) == []
 
 
-def test_schedule_lists_five_meetings_with_skips_marked(session: Session,
-                                                        db_env: dict[str, str]) -> None:
+def test_schedule_lists_five_meetings_with_skips_marked(
+    session: Session, db_env: dict[str, str]
+) -> None:
     ws = Seeder(session).ws
     ws.settings = digest_settings(skips={"2026-12-16": "A dedicated meeting is already booked"})
     session.commit()
-    result = CliRunner().invoke(main, ["digest", "--schedule", "--now", NOW.isoformat()],
-                                env=db_env)
+    result = CliRunner().invoke(
+        main, ["digest", "--schedule", "--now", NOW.isoformat()], env=db_env
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Meetings every 2 weeks on Wednesday at 10:00")
@@ -86,13 +95,21 @@ def test_schedule_lists_five_meetings_with_skips_marked(session: Session,
     ]
 
 
-def test_two_processes_at_once_post_once(slack: FakeSlack, engine: Engine,
-                                         db_env: dict[str, str]) -> None:
+def test_two_processes_at_once_post_once(
+    slack: FakeSlack, engine: Engine, db_env: dict[str, str]
+) -> None:
     slack.set_delay("chat.postMessage", 0.5)  # widen the race
     env = {**os.environ, **db_env}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot.cli.main", "digest", "--now",
-                               NOW.isoformat()], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli.main", "digest", "--now", NOW.isoformat()],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     said = sorted("posted" if out.startswith("posted") else "already" for out, _ in outputs)
@@ -102,11 +119,13 @@ def test_two_processes_at_once_post_once(slack: FakeSlack, engine: Engine,
 
 
 def test_bad_setting_is_one_line_naming_the_variable(db_env: dict[str, str]) -> None:
-    result = CliRunner().invoke(main, ["digest"], env={
-        **db_env, "POSTMORTEM_FIRST_MEETING": "2026-12-03"})
+    result = CliRunner().invoke(
+        main, ["digest"], env={**db_env, "POSTMORTEM_FIRST_MEETING": "2026-12-03"}
+    )
     assert result.exit_code == 2  # a setting to fix
-    assert result.output == ("Error: POSTMORTEM_FIRST_MEETING: 2026-12-03 is a Thursday; "
-                             "meetings are on Wednesdays\n")
+    assert result.output == (
+        "Error: POSTMORTEM_FIRST_MEETING: 2026-12-03 is a Thursday; meetings are on Wednesdays\n"
+    )
 
 
 # --- the scheduled job -----------------------------------------------------------------------
@@ -139,23 +158,30 @@ def test_missed_while_down_is_recorded_not_posted_late(slack: FakeSlack, engine:
     assert digests_in(slack) == []
     # The next meeting's digest covers everything since the last one held.
     assert digest.tick(rt, utc(local(16, 9, 12) + timedelta(seconds=5))).posted == ["2026-12-16"]
-    assert rows(engine) == [("2026-11-18", "missed"), ("2026-12-02", "missed"),
-                            ("2026-12-16", "posted")]
+    assert rows(engine) == [
+        ("2026-11-18", "missed"),
+        ("2026-12-02", "missed"),
+        ("2026-12-16", "posted"),
+    ]
 
 
 @pytest.mark.usefixtures("since_this_morning")
 def test_down_at_posting_time_posts_on_start_if_the_meeting_has_not_begun(
-        slack: FakeSlack, engine: Engine) -> None:
+    slack: FakeSlack, engine: Engine
+) -> None:
     rt = runtime(slack, engine)
     assert digest.tick(rt, utc(NOW + timedelta(minutes=45))).posted == ["2026-12-02"]
     assert len(digests_in(slack)) == 1
 
 
-def test_a_skipped_meeting_gets_no_digest_and_is_not_missed(session: Session, slack: FakeSlack,
-                                                            engine: Engine) -> None:
+def test_a_skipped_meeting_gets_no_digest_and_is_not_missed(
+    session: Session, slack: FakeSlack, engine: Engine
+) -> None:
     ws = session.scalars(select(Workspace)).one()
-    ws.settings = digest_settings(skips={"2026-12-02": "A dedicated meeting is already booked"},
-                                  updated_at=local(2, 7, 12).isoformat())
+    ws.settings = digest_settings(
+        skips={"2026-12-02": "A dedicated meeting is already booked"},
+        updated_at=local(2, 7, 12).isoformat(),
+    )
     session.commit()
     rt = runtime(slack, engine)
     assert not digest.tick(rt, utc(NOW + timedelta(seconds=5)))
@@ -174,17 +200,27 @@ def test_a_failed_post_is_retried_before_the_meeting(slack: FakeSlack, engine: E
 
 
 @pytest.mark.usefixtures("since_this_morning")
-def test_a_claim_left_by_a_crash_is_recovered_without_posting_twice(slack: FakeSlack,
-                                                                     engine: Engine) -> None:
+def test_a_claim_left_by_a_crash_is_recovered_without_posting_twice(
+    slack: FakeSlack, engine: Engine
+) -> None:
     rt = runtime(slack, engine)
     assert digest.tick(rt, utc(NOW + timedelta(seconds=5))).posted
     with transaction(rt.sessions) as session:  # as if the process died before recording it
         row = session.scalars(select(store.Digest)).one()
         row.status, row.ts, row.claimed_at = store.CLAIMED, None, utc(NOW)
     later = utc(NOW + timedelta(minutes=20))
-    assert digest.post(rt, "T0TEST", now=later,
-                       meeting=digest.meeting_by_key(
-                           digest.DigestSettings.from_json(digest_settings()["digest"])
-                           .schedule("NSW"), "2026-12-02", utc(NOW))).status == "already"
+    assert (
+        digest.post(
+            rt,
+            "T0TEST",
+            now=later,
+            meeting=digest.meeting_by_key(
+                digest.DigestSettings.from_json(digest_settings()["digest"]).schedule("NSW"),
+                "2026-12-02",
+                utc(NOW),
+            ),
+        ).status
+        == "already"
+    )
     assert len(digests_in(slack)) == 1
     assert rows(engine) == [("2026-12-02", "posted")]

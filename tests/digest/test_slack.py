@@ -28,15 +28,17 @@ def preview(slack: FakeSlack, user: str) -> dict:
     before = len(slack.ephemerals(user))
     reply = slack.slash_command(user, CHANNEL, "/postmortem", "digest")
     assert reply.status == 200
-    message = slack.wait_for(lambda: len(slack.ephemerals(user)) > before
-                             and slack.ephemerals(user))[-1]
+    message = slack.wait_for(
+        lambda: len(slack.ephemerals(user)) > before and slack.ephemerals(user)
+    )[-1]
     assert problems("message", message) == []
     return message
 
 
 def action_ids(message: dict) -> list[str]:
-    return [e["action_id"] for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [
+        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
 
 
 def digest_setting(engine: Engine) -> dict:
@@ -45,7 +47,8 @@ def digest_setting(engine: Engine) -> dict:
 
 
 def test_anyone_sees_the_next_meeting_and_a_preview_without_admin_buttons(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     message = preview(slack, ALICE)
     text = message["blocks"][0]["text"]["text"]
     assert text.startswith("*Next post-mortem meeting:* Wed ")
@@ -60,8 +63,9 @@ def test_anyone_sees_the_next_meeting_and_a_preview_without_admin_buttons(
     assert len(lines) == 5
     for line in lines:
         day = line.split(" —")[0].split(" 10:00")[0]  # "• Wed 9 Dec" or "• Wed 6 Jan 2027"
-        assert str(this_year) not in day and (day.count(" ") == 3 or day.endswith(
-            str(this_year + 1)))
+        assert str(this_year) not in day and (
+            day.count(" ") == 3 or day.endswith(str(this_year + 1))
+        )
 
 
 def test_admin_posts_now_once(slack: FakeSlack, bot) -> None:
@@ -80,13 +84,15 @@ def test_non_admin_replaying_admin_buttons_is_refused(slack: FakeSlack, bot) -> 
     # An admin's buttons end up in front of Alice (a shared screenshot has no buttons, but a
     # replayed or forwarded payload does): the server checks, not the client.
     admin_blocks = preview(slack, ADMIN)["blocks"]
-    posted = bot.rt.client.chat_postMessage(channel=CHANNEL, text="buttons",
-                                            blocks=admin_blocks[:2])
+    posted = bot.rt.client.chat_postMessage(
+        channel=CHANNEL, text="buttons", blocks=admin_blocks[:2]
+    )
     for action in (views.POST_NOW, views.SKIP, views.SCHEDULE):
         before = len(slack.ephemerals(ALICE))
         slack.click(ALICE, action, channel_id=CHANNEL, message_ts=posted["ts"])
-        refusal = slack.wait_for(lambda b=before: len(slack.ephemerals(ALICE)) > b
-                                 and slack.ephemerals(ALICE))[-1]
+        refusal = slack.wait_for(
+            lambda b=before: len(slack.ephemerals(ALICE)) > b and slack.ephemerals(ALICE)
+        )[-1]
         assert refusal["text"].startswith("Only admins can")
     assert slack.top_view(ALICE) is None
     assert [m["text"] for m in slack.messages(CHANNEL)] == ["buttons"]
@@ -95,8 +101,13 @@ def test_non_admin_replaying_admin_buttons_is_refused(slack: FakeSlack, bot) -> 
 
 def test_admin_skips_the_next_meeting_with_the_default_reason(slack: FakeSlack, bot) -> None:
     message = preview(slack, ADMIN)
-    key = next(e["value"] for b in message["blocks"] if b["type"] == "actions"
-               for e in b["elements"] if e["action_id"] == views.SKIP)
+    key = next(
+        e["value"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == views.SKIP
+    )
     slack.click(ADMIN, views.SKIP, channel_id=CHANNEL, message_ts=message["ts"])
     view = slack.wait_for(lambda: slack.top_view(ADMIN))
     assert view["callback_id"] == views.SKIP_CALLBACK
@@ -108,19 +119,34 @@ def test_admin_skips_the_next_meeting_with_the_default_reason(slack: FakeSlack, 
 
 
 def test_admin_changes_the_schedule_and_mistakes_are_shown_next_to_the_field(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     message = preview(slack, ADMIN)
     slack.click(ADMIN, views.SCHEDULE, channel_id=CHANNEL, message_ts=message["ts"])
     view = slack.wait_for(lambda: slack.top_view(ADMIN))
     assert view["callback_id"] == views.SCHEDULE_CALLBACK
-    reply = slack.submit(ADMIN, view["id"], {"first_meeting": {"v": "2026-12-03"},
-                                             "tz": {"v": "Mars/Olympus"}})
+    reply = slack.submit(
+        ADMIN, view["id"], {"first_meeting": {"v": "2026-12-03"}, "tz": {"v": "Mars/Olympus"}}
+    )
     assert set(reply.errors) == {"first_meeting", "tz"}
-    reply = slack.submit(ADMIN, view["id"], {
-        "first_meeting": {"v": "2026-12-09"}, "tz": {"v": "Australia/Perth"},
-        "every_weeks": {"v": "1"}, "time": {"v": "14:30"}, "hours_before": {"v": "3"}})
+    reply = slack.submit(
+        ADMIN,
+        view["id"],
+        {
+            "first_meeting": {"v": "2026-12-09"},
+            "tz": {"v": "Australia/Perth"},
+            "every_weeks": {"v": "1"},
+            "time": {"v": "14:30"},
+            "hours_before": {"v": "3"},
+        },
+    )
     assert reply.ok and not reply.errors, (reply.errors, reply.body)
     saved = digest_setting(bot.rt.engine)
-    assert (saved["channel"], saved["every_weeks"], saved["first_meeting"], saved["time"],
-            saved["tz"], saved["hours_before"]) == (CHANNEL, 1, "2026-12-09", "14:30",
-                                                    "Australia/Perth", 3)
+    assert (
+        saved["channel"],
+        saved["every_weeks"],
+        saved["first_meeting"],
+        saved["time"],
+        saved["tz"],
+        saved["hours_before"],
+    ) == (CHANNEL, 1, "2026-12-09", "14:30", "Australia/Perth", 3)

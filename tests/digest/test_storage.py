@@ -10,11 +10,18 @@ from sqlalchemy.orm import Session
 from storage import digests as store
 
 
-def _claim(session: Session, ws_id: int, key: str = "2026-12-02", channel: str = CHANNEL,
-           **kw) -> int | None:
+def _claim(
+    session: Session, ws_id: int, key: str = "2026-12-02", channel: str = CHANNEL, **kw
+) -> int | None:
     starts = local(int(key[-2:]), 10, int(key[5:7]))
-    return store.claim(session, workspace_id=ws_id, meeting_key=key, channel_id=channel,
-                       meeting_starts_at=starts, **kw)
+    return store.claim(
+        session,
+        workspace_id=ws_id,
+        meeting_key=key,
+        channel_id=channel,
+        meeting_starts_at=starts,
+        **kw,
+    )
 
 
 def test_a_meeting_and_channel_is_claimed_once(session: Session) -> None:
@@ -43,8 +50,9 @@ def test_the_next_digest_begins_where_the_last_posted_one_ended(session: Session
     ws = Seeder(session).ws
     assert store.last_covered_to(session, ws.id, CHANNEL) is None
     end = local(2, 9, 12)
-    _claim(session, ws.id, status=store.POSTED, covered_from=end - timedelta(weeks=2),
-           covered_to=end)
+    _claim(
+        session, ws.id, status=store.POSTED, covered_from=end - timedelta(weeks=2), covered_to=end
+    )
     _claim(session, ws.id, key="2026-12-16", status=store.MISSED)
     session.commit()
     assert store.last_covered_to(session, ws.id, CHANNEL) == end

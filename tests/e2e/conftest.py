@@ -40,7 +40,6 @@ def bot(slack: FakeSlack, engine: Engine, bot_with: Callable[..., Bot]) -> Bot:
     return bot_with(slack, engine)
 
 
-
 @pytest.fixture(autouse=True)
 def _no_failed_slack_calls(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every Slack call an end-to-end test makes must succeed unless the test clears it."""
@@ -49,6 +48,7 @@ def _no_failed_slack_calls(request: pytest.FixtureRequest) -> Iterator[None]:
     if slack is not None:
         failed = [(c.method, c.error) for c in slack.calls if not c.ok]
         # A reply through a response_url that Slack refused shows the person nothing at all.
-        failed += [("response_url", p["error"], p["problems"]) for p in slack.response_posts
-                   if p["error"]]
+        failed += [
+            ("response_url", p["error"], p["problems"]) for p in slack.response_posts if p["error"]
+        ]
         assert failed == [], failed

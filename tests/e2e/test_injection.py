@@ -26,8 +26,13 @@ SAFETY_CHANNEL = "C0SAFETY"
 @pytest.fixture
 def bot(slack: FakeSlack, engine, bot_with):
     slack.add_channel(SAFETY_CHANNEL, "product-safety")
-    return bot_with(slack, engine, POSTMORTEM_WEBHOOK_TOKEN=TOKEN,
-                    POSTMORTEM_SUPPORT_CHANNEL=CHANNEL, POSTMORTEM_SAFETY_CHANNEL=SAFETY_CHANNEL)
+    return bot_with(
+        slack,
+        engine,
+        POSTMORTEM_WEBHOOK_TOKEN=TOKEN,
+        POSTMORTEM_SUPPORT_CHANNEL=CHANNEL,
+        POSTMORTEM_SAFETY_CHANNEL=SAFETY_CHANNEL,
+    )
 
 
 def _texts(value: Any) -> list[str]:
@@ -45,33 +50,52 @@ def _everything_sent(slack: FakeSlack) -> list[str]:
     return sent + [t for post_ in slack.response_posts for t in _texts(post_["payload"])]
 
 
-def test_hostile_text_from_people_and_helpdesks_reaches_slack_escaped(slack: FakeSlack,
-                                                                       bot) -> None:
+def test_hostile_text_from_people_and_helpdesks_reaches_slack_escaped(
+    slack: FakeSlack, bot
+) -> None:
     start(slack, "campaign Launch <!channel>")
     complete_stage(slack, bot, went_well="We shipped <!here> on time & <b>early</b>")
     slack.slash_command(ALICE, CHANNEL, "/postmortem", "search <!channel>")
     slack.slash_command(ALICE, CHANNEL, "/postmortem", "list")
-    reply = post(bot, "/hooks/tickets", event(
-        ticket_id="T-666", subject="<!channel> refund now", ces_score=2))
+    reply = post(
+        bot,
+        "/hooks/tickets",
+        event(ticket_id="T-666", subject="<!channel> refund now", ces_score=2),
+    )
     assert reply.status == 200, reply.body
-    bad_link = post(bot, "/hooks/tickets", event(
-        ticket_id="T-667", url="https://help.example.com/t/9><!channel><https://evil.example|x"))
+    bad_link = post(
+        bot,
+        "/hooks/tickets",
+        event(
+            ticket_id="T-667", url="https://help.example.com/t/9><!channel><https://evil.example|x"
+        ),
+    )
     assert bad_link.status == 400 and bad_link.body["field"] == "url"
 
     slack.slash_command(ALICE, CHANNEL, "/postmortem", "safety")
-    register = slack.wait_for(lambda: [m for m in slack.ephemerals(ALICE)
-                                       if "Product safety register" in m["text"]])[-1]
+    register = slack.wait_for(
+        lambda: [m for m in slack.ephemerals(ALICE) if "Product safety register" in m["text"]]
+    )[-1]
     slack.click(ALICE, "safety_open_report", channel_id=CHANNEL, message_ts=register["ts"])
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     aware = (datetime.now(ZoneInfo("Australia/Sydney")) - timedelta(hours=1)).replace(
-        second=0, microsecond=0)
-    assert slack.submit(ALICE, view["id"], {
-        "product_name": {"v": "Kettle <!here>"}, "model": {"v": "KX-200"},
-        "batch": {"v": "B1"}, "supplier": {"v": "Acme"},
-        "aware_date": {"v": aware.date().isoformat()},
-        "aware_time": {"v": aware.strftime("%H:%M")},
-        "what_happened": {"v": "Handle detached <!channel>"},
-        "outcome": {"v": "serious_injury_or_illness"}, "caused": {"v": "yes"}}).ok
+        second=0, microsecond=0
+    )
+    assert slack.submit(
+        ALICE,
+        view["id"],
+        {
+            "product_name": {"v": "Kettle <!here>"},
+            "model": {"v": "KX-200"},
+            "batch": {"v": "B1"},
+            "supplier": {"v": "Acme"},
+            "aware_date": {"v": aware.date().isoformat()},
+            "aware_time": {"v": aware.strftime("%H:%M")},
+            "what_happened": {"v": "Handle detached <!channel>"},
+            "outcome": {"v": "serious_injury_or_illness"},
+            "caused": {"v": "yes"},
+        },
+    ).ok
     slack.wait_for(lambda: slack.messages(SAFETY_CHANNEL))
     bot.settle()
     slack.wait_for(lambda: len(slack.response_posts) >= 3)  # search, list, safety register

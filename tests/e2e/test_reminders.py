@@ -54,14 +54,19 @@ def test_the_owner_gets_an_assignment_dm_with_buttons(slack: FakeSlack, bot) -> 
     text = dm["blocks"][0]["text"]["text"]
     assert "<https://" in text and "|Black Friday email>" in text  # permalink to the review
     elements = dm["blocks"][1]["elements"]
-    assert [e.get("text", {}).get("text") or e.get("placeholder", {}).get("text")
-            for e in elements] == ["Mark done", "Snooze", "Snooze until…", "Update status",
-                                   "Open review"]
+    assert [
+        e.get("text", {}).get("text") or e.get("placeholder", {}).get("text") for e in elements
+    ] == ["Mark done", "Snooze", "Snooze until…", "Update status", "Open review"]
 
 
 def test_sweeps_at_chosen_times_send_exactly_the_expected_nudges(slack: FakeSlack, bot) -> None:
-    make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE},
-                     {"title": "Perth item", "owner": BOB, "due_date": DUE}])
+    make_items(
+        bot,
+        [
+            {"title": "Sydney item", "owner": ALICE, "due_date": DUE},
+            {"title": "Perth item", "owner": BOB, "due_date": DUE},
+        ],
+    )
     sweep = lambda when: str(nudges.sweep(bot.rt, at(when)))  # noqa: E731
     assert sweep("2026-12-01T21:59:00+00:00") == "sent 0, missed 0, failed 0"
     assert sweep("2026-12-01T22:01:00+00:00") == "sent 1, missed 0, failed 0"  # Alice, Wed 9am
@@ -70,59 +75,87 @@ def test_sweeps_at_chosen_times_send_exactly_the_expected_nudges(slack: FakeSlac
     assert sweep("2026-12-04T01:30:00+00:00") == "sent 2, missed 0, failed 0"  # due today, both
     assert dm_texts(slack, ALICE)[1:] == [
         ":alarm_clock: Coming up soon: Sydney item (due Fri 4 Dec)",
-        ":calendar: Due today: Sydney item (due Fri 4 Dec)"]
+        ":calendar: Due today: Sydney item (due Fri 4 Dec)",
+    ]
     # Monday 7 Dec: overdue for both; Wednesday 9 Dec: escalation to the review owner, once.
     assert sweep("2026-12-07T02:00:00+00:00") == "sent 2, missed 0, failed 0"
     assert sweep("2026-12-09T02:00:00+00:00") == "sent 4, missed 0, failed 0"
     escalations = [t for t in dm_texts(slack, ADMIN) if t.startswith("Overdue action item")]
-    assert sorted(escalations) == ["Overdue action item: Perth item",
-                                   "Overdue action item: Sydney item"]
+    assert sorted(escalations) == [
+        "Overdue action item: Perth item",
+        "Overdue action item: Sydney item",
+    ]
     assert sweep("2026-12-09T02:05:00+00:00") == "sent 0, missed 0, failed 0"
 
 
 def test_a_bot_down_for_days_sends_recent_nudges_and_records_old_ones_missed(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     result = nudges.sweep(bot.rt, at("2026-12-04T03:00:00+00:00"))
     assert str(result) == (  # due today sent; Wednesday's missed, and the line says why
-        "sent 1, missed 1, failed 0; missed 1: older than the catch-up window (24 h)")
+        "sent 1, missed 1, failed 0; missed 1: older than the catch-up window (24 h)"
+    )
     with transaction(bot.rt.sessions) as session:
-        rows = session.execute(select(Nudge.kind, Nudge.status, Nudge.reason)
-                               .order_by(Nudge.scheduled_at)).all()
+        rows = session.execute(
+            select(Nudge.kind, Nudge.status, Nudge.reason).order_by(Nudge.scheduled_at)
+        ).all()
     assert [(k, s) for k, s, _ in rows] == [("due_soon", "missed"), ("due_today", "sent")]
     assert "the bot was not running" in rows[0][2]
 
 
-def test_mark_done_rewrites_the_dm_stops_nudges_and_asks_to_confirm(slack: FakeSlack,
-                                                                     bot) -> None:
-    [item_id] = make_items(bot, [{"title": "Fix the promo code check", "owner": BOB,
-                                  "due_date": DUE}])
+def test_mark_done_rewrites_the_dm_stops_nudges_and_asks_to_confirm(slack: FakeSlack, bot) -> None:
+    [item_id] = make_items(
+        bot, [{"title": "Fix the promo code check", "owner": BOB, "due_date": DUE}]
+    )
     dm = slack.dms(BOB)[0]
     slack.set_delay("chat.update", 0.5)  # a double click lands before the DM is rewritten
     for _ in range(2):  # the same click twice changes nothing more
-        reply = slack.click(BOB, "item_done", str(item_id), channel_id=dm_channel(slack, BOB),
-                            message_ts=dm["ts"])
+        reply = slack.click(
+            BOB, "item_done", str(item_id), channel_id=dm_channel(slack, BOB), message_ts=dm["ts"]
+        )
         assert reply.status == 200
     slack.wait_for(lambda: "Done. Thank you!" in str(slack.dms(BOB)[0]["blocks"]))
     slack.set_delay("chat.update", 0)
-    slack.wait_for(lambda: any("Were the improvements implemented?" in str(m["blocks"])
-                               for m in slack.dms(ADMIN)))
+    slack.wait_for(
+        lambda: any(
+            "Were the improvements implemented?" in str(m["blocks"]) for m in slack.dms(ADMIN)
+        )
+    )
     with transaction(bot.rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         assert (item.status, item.next_nudge_at) == ("done", None)
-        updates = session.scalar(select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "action_item.updated"))
+        updates = session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "action_item.updated")
+        )
     assert updates == 1
-    slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n0"}
-                   in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
+    slack.wait_for(
+        lambda: (
+            {"type": "mrkdwn", "text": "*Open action items*\n0"}
+            in slack.messages(CHANNEL)[0]["blocks"][1]["fields"]
+        )
+    )
     assert str(nudges.sweep(bot.rt, at("2026-12-09T02:00:00+00:00"))) == (
-        "sent 0, missed 0, failed 0")
-    ask = next(m for m in slack.dms(ADMIN) if "improvements" in m["text"].lower()
-               or "All action items done" in m["text"])
-    slack.click(ADMIN, "improvements_confirm", ask["blocks"][1]["elements"][0]["value"],
-                channel_id=dm_channel(slack, ADMIN), message_ts=ask["ts"])
-    slack.wait_for(lambda: "confirmed the improvements" in str(slack.message(
-        dm_channel(slack, ADMIN), ask["ts"])["blocks"]))
+        "sent 0, missed 0, failed 0"
+    )
+    ask = next(
+        m
+        for m in slack.dms(ADMIN)
+        if "improvements" in m["text"].lower() or "All action items done" in m["text"]
+    )
+    slack.click(
+        ADMIN,
+        "improvements_confirm",
+        ask["blocks"][1]["elements"][0]["value"],
+        channel_id=dm_channel(slack, ADMIN),
+        message_ts=ask["ts"],
+    )
+    slack.wait_for(
+        lambda: (
+            "confirmed the improvements"
+            in str(slack.message(dm_channel(slack, ADMIN), ask["ts"])["blocks"])
+        )
+    )
     with transaction(bot.rt.sessions) as session:
         review = session.scalars(select(Review)).one()
         assert review.improvements_confirmed_by == ADMIN
@@ -131,17 +164,31 @@ def test_mark_done_rewrites_the_dm_stops_nudges_and_asks_to_confirm(slack: FakeS
 def test_someone_else_cannot_close_my_item(slack: FakeSlack, bot) -> None:
     [item_id] = make_items(bot, [{"title": "Mine", "owner": BOB, "due_date": DUE}])
     # Alice never sees that button; a crafted request (validly signed) must still be refused.
-    payload = {"type": "block_actions", "user": {"id": ALICE, "username": "alice",
-                                                 "team_id": "T0TEST"},
-               "team": {"id": "T0TEST", "domain": "fake"}, "api_app_id": "A0FAKE",
-               "token": "fake-verification-token", "trigger_id": slack.issue_trigger(ALICE),
-               "container": {"type": "message", "channel_id": CHANNEL, "is_ephemeral": False,
-                             "message_ts": slack.messages(CHANNEL)[0]["ts"]},
-               "channel": {"id": CHANNEL, "name": "reviews"},
-               "actions": [{"type": "button", "action_id": "item_done", "block_id": "x",
-                            "value": str(item_id), "action_ts": "1.0"}]}
-    reply = slack.send("payload=" + quote(json.dumps(payload)),
-                       "application/x-www-form-urlencoded")
+    payload = {
+        "type": "block_actions",
+        "user": {"id": ALICE, "username": "alice", "team_id": "T0TEST"},
+        "team": {"id": "T0TEST", "domain": "fake"},
+        "api_app_id": "A0FAKE",
+        "token": "fake-verification-token",
+        "trigger_id": slack.issue_trigger(ALICE),
+        "container": {
+            "type": "message",
+            "channel_id": CHANNEL,
+            "is_ephemeral": False,
+            "message_ts": slack.messages(CHANNEL)[0]["ts"],
+        },
+        "channel": {"id": CHANNEL, "name": "reviews"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "item_done",
+                "block_id": "x",
+                "value": str(item_id),
+                "action_ts": "1.0",
+            }
+        ],
+    }
+    reply = slack.send("payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded")
     assert reply.status == 200
     slack.wait_for(lambda: slack.ephemerals(ALICE))
     assert "Only the item's owner" in slack.ephemerals(ALICE)[0]["text"]
@@ -152,8 +199,13 @@ def test_someone_else_cannot_close_my_item(slack: FakeSlack, bot) -> None:
 def test_snooze_moves_the_next_nudge_not_the_due_date(slack: FakeSlack, bot) -> None:
     [item_id] = make_items(bot, [{"title": "Snoozy", "owner": ALICE, "due_date": DUE}])
     dm = slack.dms(ALICE)[0]
-    slack.click(ALICE, "item_snooze", f"{item_id}:1_week", channel_id=dm_channel(slack, ALICE),
-                message_ts=dm["ts"])
+    slack.click(
+        ALICE,
+        "item_snooze",
+        f"{item_id}:1_week",
+        channel_id=dm_channel(slack, ALICE),
+        message_ts=dm["ts"],
+    )
     slack.wait_for(lambda: "Snoozed until" in str(slack.dms(ALICE)[0]["blocks"]))
     with transaction(bot.rt.sessions) as session:
         item = session.get(ActionItem, item_id)
@@ -164,13 +216,17 @@ def test_snooze_moves_the_next_nudge_not_the_due_date(slack: FakeSlack, bot) -> 
 def test_update_status_with_a_note(slack: FakeSlack, bot) -> None:
     [item_id] = make_items(bot, [{"title": "Blocked thing", "owner": BOB, "due_date": DUE}])
     dm = slack.dms(BOB)[0]
-    slack.click(BOB, "item_status", str(item_id), channel_id=dm_channel(slack, BOB),
-                message_ts=dm["ts"])
+    slack.click(
+        BOB, "item_status", str(item_id), channel_id=dm_channel(slack, BOB), message_ts=dm["ts"]
+    )
     view = slack.wait_for(lambda: slack.top_view(BOB))
     reply = slack.submit(BOB, view["id"], {"status": {"v": "blocked"}})
     assert reply.errors == {"note": "Say what is blocking it."}
-    reply = slack.submit(BOB, view["id"], {"status": {"v": "blocked"},
-                                           "note": {"v": "Waiting on the vendor's API key"}})
+    reply = slack.submit(
+        BOB,
+        view["id"],
+        {"status": {"v": "blocked"}, "note": {"v": "Waiting on the vendor's API key"}},
+    )
     assert reply.ok and not reply.errors
     slack.wait_for(lambda: "Waiting on the vendor" in str(slack.dms(BOB)[0]["blocks"]))
     assert "Status: Blocked" in slack.dms(BOB)[0]["blocks"][0]["text"]["text"]
@@ -180,16 +236,17 @@ def test_a_rate_limited_nudge_is_retried_and_sent(slack: FakeSlack, bot) -> None
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     slack.rate_limit("chat.postMessage", times=1, retry_after=1)
     assert str(nudges.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
-        "sent 1, missed 0, failed 0")
+        "sent 1, missed 0, failed 0"
+    )
     slack.calls[:] = [c for c in slack.calls if c.error != "ratelimited"]
 
 
-def test_a_gone_user_is_recorded_failed_and_the_review_owner_told(slack: FakeSlack,
-                                                                   bot) -> None:
+def test_a_gone_user_is_recorded_failed_and_the_review_owner_told(slack: FakeSlack, bot) -> None:
     make_items(bot, [{"title": "Orphan", "owner": ALICE, "due_date": DUE}])
     slack.fail("chat.postMessage", error="account_inactive", times=1)
     assert str(nudges.sweep(bot.rt, at("2026-12-01T22:01:00+00:00"))) == (
-        "sent 0, missed 0, failed 1")
+        "sent 0, missed 0, failed 1"
+    )
     with transaction(bot.rt.sessions) as session:
         nudge = session.scalars(select(Nudge)).one()
         assert (nudge.status, nudge.reason) == ("failed", "account_inactive")
@@ -198,19 +255,38 @@ def test_a_gone_user_is_recorded_failed_and_the_review_owner_told(slack: FakeSla
 
 
 def test_a_crash_between_claim_and_send_is_recovered_once(slack: FakeSlack, bot) -> None:
-    ids = make_items(bot, [{"title": "A", "owner": ALICE, "due_date": DUE},
-                           {"title": "B", "owner": ALICE, "due_date": "2026-12-11"}])
+    ids = make_items(
+        bot,
+        [
+            {"title": "A", "owner": ALICE, "due_date": DUE},
+            {"title": "B", "owner": ALICE, "due_date": "2026-12-11"},
+        ],
+    )
     claimed = at("2026-12-01T22:01:00+00:00")
     with transaction(bot.rt.sessions) as session:
         for item_id, occurrence in zip(ids, ["2026-12-02", "2026-12-09"], strict=True):
-            session.add(Nudge(action_item_id=item_id, kind="due_soon", occurrence=occurrence,
-                              recipient_id=ALICE, scheduled_at=claimed, claimed_at=claimed,
-                              status=CLAIMED))
+            session.add(
+                Nudge(
+                    action_item_id=item_id,
+                    kind="due_soon",
+                    occurrence=occurrence,
+                    recipient_id=ALICE,
+                    scheduled_at=claimed,
+                    claimed_at=claimed,
+                    status=CLAIMED,
+                )
+            )
         session.flush()
         sent_before_crash = session.scalars(select(Nudge.id).order_by(Nudge.id)).all()[0]
     # Item A's DM went out before the crash (its metadata is in the DM), B's did not.
-    bot.rt.client.chat_postMessage(channel=ALICE, text="Coming up soon: A", metadata={
-        "event_type": "postmortem_nudge", "event_payload": {"nudge_id": sent_before_crash}})
+    bot.rt.client.chat_postMessage(
+        channel=ALICE,
+        text="Coming up soon: A",
+        metadata={
+            "event_type": "postmortem_nudge",
+            "event_payload": {"nudge_id": sent_before_crash},
+        },
+    )
     before = len(slack.dms(ALICE))
     result = nudges.sweep(bot.rt, claimed + timedelta(minutes=11))
     assert result.sent == 2
@@ -221,11 +297,12 @@ def test_a_crash_between_claim_and_send_is_recovered_once(slack: FakeSlack, bot)
 
 def test_remind_cli_prints_one_summary_line(slack: FakeSlack, bot, monkeypatch) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
-    for name, value in {"SLACK_BOT_TOKEN": slack.bot_token,
-                        "SLACK_SIGNING_SECRET": slack.signing_secret,
-                        "SLACK_API_URL": slack.api_url,
-                        "DATABASE_URL": bot.rt.engine.url.render_as_string(
-                            hide_password=False)}.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": bot.rt.engine.url.render_as_string(hide_password=False),
+    }.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, ["remind", "--now", "2026-12-02T09:05+11:00"])
     assert (result.exit_code, result.output) == (0, "sent 1, missed 0, failed 0\n")
@@ -234,8 +311,13 @@ def test_remind_cli_prints_one_summary_line(slack: FakeSlack, bot, monkeypatch) 
 
 
 def test_my_actions_lists_open_items_soonest_first(slack: FakeSlack, bot) -> None:
-    make_items(bot, [{"title": "Later", "owner": BOB, "due_date": "2026-12-18"},
-                     {"title": "Sooner", "owner": BOB, "due_date": DUE}])
+    make_items(
+        bot,
+        [
+            {"title": "Later", "owner": BOB, "due_date": "2026-12-18"},
+            {"title": "Sooner", "owner": BOB, "due_date": DUE},
+        ],
+    )
     slack.slash_command(BOB, CHANNEL, "/postmortem", "actions")
     post = slack.wait_for(lambda: slack.response_posts)[0]["payload"]
     text = str(post["blocks"])
@@ -243,46 +325,68 @@ def test_my_actions_lists_open_items_soonest_first(slack: FakeSlack, bot) -> Non
     assert "Mark done" in text
 
 
-def test_two_processes_sweeping_at_once_send_each_nudge_once(slack: FakeSlack, engine,
-                                                              bot) -> None:
+def test_two_processes_sweeping_at_once_send_each_nudge_once(slack: FakeSlack, engine, bot) -> None:
     """Two replicas on PostgreSQL, or `serve` and the CLI on SQLite."""
-    rows = [{"title": f"Item {i}", "owner": ALICE if i % 2 else BOB, "due_date": DUE}
-            for i in range(40)]
+    rows = [
+        {"title": f"Item {i}", "owner": ALICE if i % 2 else BOB, "due_date": DUE} for i in range(40)
+    ]
     make_items(bot, rows)
-    env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
-           "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
     expected = 0
-    for now, due_now in [("2026-12-02T13:30+11:00", 40), ("2026-12-04T13:30+11:00", 40),
-                         ("2026-12-07T13:30+11:00", 40), ("2026-12-09T13:30+11:00", 80)]:
-        procs = [subprocess.Popen([sys.executable, "-m", "bot.cli.main", "remind", "--now", now],
-                                  env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    for now, due_now in [
+        ("2026-12-02T13:30+11:00", 40),
+        ("2026-12-04T13:30+11:00", 40),
+        ("2026-12-07T13:30+11:00", 40),
+        ("2026-12-09T13:30+11:00", 80),
+    ]:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli.main", "remind", "--now", now],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         sent = sum(int(o.split()[1].rstrip(",")) for o in outputs)
         assert sent == due_now, outputs
         expected += due_now
-    nudges = [c for c in slack.calls_to("chat.postMessage")
-              if (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"]
+    nudges = [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if (c.params.get("metadata") or {}).get("event_type") == "postmortem_nudge"
+    ]
     ids = [c.params["metadata"]["event_payload"]["nudge_id"] for c in nudges]
     assert len(ids) == len(set(ids)) == expected
 
 
 def test_reassigning_an_item_tells_the_new_owner_and_the_old_one(slack: FakeSlack, bot) -> None:
-    [item_id] = make_items(bot, [{"title": "Update the runbook", "owner": ALICE,
-                                  "due_date": DUE}])
+    [item_id] = make_items(bot, [{"title": "Update the runbook", "owner": ALICE, "due_date": DUE}])
     with transaction(bot.rt.sessions) as session:
         review = session.scalars(select(Review)).one()
-        changes = store.sync_action_items(session, review, stage_key="action_items", rows=[
-            {"title": "Update the runbook", "owner": BOB, "due_date": DUE}], actor=ADMIN)
+        changes = store.sync_action_items(
+            session,
+            review,
+            stage_key="action_items",
+            rows=[{"title": "Update the runbook", "owner": BOB, "due_date": DUE}],
+            actor=ADMIN,
+        )
         moved = [(c.item.id, c.created, c.previous_owner) for c in changes]
     assert moved == [(item_id, False, ALICE)]
     reminders.notify_changes(bot.rt, moved)
-    assert dm_texts(slack, BOB) == [
-        f"Reassigned to you: Update the runbook (due {DUE_SHOWN})"]
+    assert dm_texts(slack, BOB) == [f"Reassigned to you: Update the runbook (due {DUE_SHOWN})"]
     assert "is now owned by <@U0BOB>" in dm_texts(slack, ALICE)[-1]
     # The old owner's reminders stop; the new owner's start from the reassignment.
     assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
-        "sent 1, missed 0, failed 0")
+        "sent 1, missed 0, failed 0"
+    )
     assert dm_texts(slack, BOB)[-1].startswith(":alarm_clock: Coming up soon")
 
 
@@ -292,29 +396,40 @@ def test_an_item_added_later_from_the_reviews_message(slack: FakeSlack, bot) -> 
     choose(slack, ADMIN, "item_add", message)
     view = slack.wait_for(lambda: slack.top_view(ADMIN))
     assert view["title"]["text"] == "Add action item"
-    reply = slack.submit(ADMIN, view["id"], {"title": {"v": "Add a stock check to the launch"},
-                                             "owner": {"v": BOB}, "due": {"v": DUE}})
+    reply = slack.submit(
+        ADMIN,
+        view["id"],
+        {"title": {"v": "Add a stock check to the launch"}, "owner": {"v": BOB}, "due": {"v": DUE}},
+    )
     assert reply.ok and not reply.errors
     slack.wait_for(lambda: slack.dms(BOB))
     assert dm_texts(slack, BOB) == [
-        f"New action item for you: Add a stock check to the launch (due {DUE_SHOWN})"]
-    slack.wait_for(lambda: {"type": "mrkdwn", "text": "*Open action items*\n1"}
-                   in slack.messages(CHANNEL)[0]["blocks"][1]["fields"])
+        f"New action item for you: Add a stock check to the launch (due {DUE_SHOWN})"
+    ]
+    slack.wait_for(
+        lambda: (
+            {"type": "mrkdwn", "text": "*Open action items*\n1"}
+            in slack.messages(CHANNEL)[0]["blocks"][1]["fields"]
+        )
+    )
     assert str(nudges.sweep(bot.rt, at("2026-12-02T03:00:00+00:00"))) == (
-        "sent 1, missed 0, failed 0")
+        "sent 1, missed 0, failed 0"
+    )
 
 
 def test_slack_timing_out_fails_the_nudge_for_now_and_the_next_sweep_sends_it_once(
-        slack: FakeSlack, bot, monkeypatch) -> None:
+    slack: FakeSlack, bot, monkeypatch
+) -> None:
     """`remind` while Slack took 17 s used to exit 1 with a TimeoutError traceback."""
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     slack.delay = 1.5  # every call, users.info included, outlasts the client's time-out
     bot.rt.client.timeout = 0.5
-    for name, value in {"SLACK_BOT_TOKEN": slack.bot_token,
-                        "SLACK_SIGNING_SECRET": slack.signing_secret,
-                        "SLACK_API_URL": slack.api_url,
-                        "DATABASE_URL": bot.rt.engine.url.render_as_string(
-                            hide_password=False)}.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": bot.rt.engine.url.render_as_string(hide_password=False),
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("bot.runtime.make_client", lambda *a, **kw: bot.rt.client)
     result = CliRunner().invoke(main, ["remind", "--now", "2026-12-02T09:05+11:00"])
@@ -326,5 +441,6 @@ def test_slack_timing_out_fails_the_nudge_for_now_and_the_next_sweep_sends_it_on
     slack.wait_for(lambda: [m for m in slack.dms(ALICE) if "Coming up soon" in m["text"]])
     slack.delay = 0
     assert str(nudges.sweep(bot.rt, at("2026-12-01T22:30:00+00:00"))) == (
-        "sent 1, missed 0, failed 0")
+        "sent 1, missed 0, failed 0"
+    )
     assert len([m for m in slack.dms(ALICE) if "Coming up soon" in m["text"]]) == 1

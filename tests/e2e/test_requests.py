@@ -29,9 +29,13 @@ from storage import db
 
 
 def make_app(slack: FakeSlack, engine: Engine) -> WSGIApp:
-    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token,
-                              "SLACK_SIGNING_SECRET": slack.signing_secret,
-                              "SLACK_API_URL": slack.api_url})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+        }
+    )
     rt = build_runtime(settings, engine)
     application = wsgi_app(create_app(rt), rt)
     slack.reset_calls()  # Bolt's auth.test at start-up
@@ -59,17 +63,30 @@ class Stream(io.BytesIO):
         return part
 
 
-def call(app: WSGIApp, body: bytes, *, secret: str | None, timestamp: str | None = None,
-         content_type: str = "application/x-www-form-urlencoded",
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], Stream]:
+def call(
+    app: WSGIApp,
+    body: bytes,
+    *,
+    secret: str | None,
+    timestamp: str | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any], Stream]:
     """POST /slack/events; signed with `secret` like Slack does, unsigned when it is None."""
     stamp = timestamp or str(int(time.time()))
     environ: dict[str, Any] = {}
     setup_testing_defaults(environ)
     stream = Stream(body)
-    environ.update({"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events",
-                    "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
-                    "wsgi.input": stream, "HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp})
+    environ.update(
+        {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/slack/events",
+            "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": stream,
+            "HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp,
+        }
+    )
     if secret is not None:
         digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
         environ["HTTP_X_SLACK_SIGNATURE"] = "v0=" + digest.hexdigest()
@@ -88,14 +105,28 @@ SIGNED_BUT_NOT_SLACK = {
     "payload not JSON": (b"payload=%7Bnot-json", "application/x-www-form-urlencoded"),
     "JSON array": (b"[1, 2]", "application/json"),
     "payload a number": (b"payload=1", "application/x-www-form-urlencoded"),
-    "event not an object": (json.dumps({"type": "event_callback", "team_id": "T0TEST",
-                                        "event": "x"}).encode(), "application/json"),
-    "actions not a list": (payload({"type": "block_actions", "user": {"id": "U0ALICE"},
-                                    "actions": "x"}), "application/x-www-form-urlencoded"),
-    "view not an object": (payload({"type": "view_submission", "user": {"id": "U0ALICE"},
-                                    "view": "x"}), "application/x-www-form-urlencoded"),
-    "event user a number": (json.dumps({"type": "event_callback", "team_id": "T0TEST", "event": {
-        "type": "app_home_opened", "user": 5}}).encode(), "application/json"),
+    "event not an object": (
+        json.dumps({"type": "event_callback", "team_id": "T0TEST", "event": "x"}).encode(),
+        "application/json",
+    ),
+    "actions not a list": (
+        payload({"type": "block_actions", "user": {"id": "U0ALICE"}, "actions": "x"}),
+        "application/x-www-form-urlencoded",
+    ),
+    "view not an object": (
+        payload({"type": "view_submission", "user": {"id": "U0ALICE"}, "view": "x"}),
+        "application/x-www-form-urlencoded",
+    ),
+    "event user a number": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0TEST",
+                "event": {"type": "app_home_opened", "user": 5},
+            }
+        ).encode(),
+        "application/json",
+    ),
 }
 
 
@@ -109,7 +140,8 @@ def assert_quiet(caplog: pytest.LogCaptureFixture, slack: FakeSlack) -> None:
 
 @pytest.mark.parametrize("case", SIGNED_BUT_NOT_SLACK)
 def test_a_signed_body_that_is_not_a_slack_payload_is_a_400(
-        case: str, app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    case: str, app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     body, content_type = SIGNED_BUT_NOT_SLACK[case]
     caplog.set_level(logging.INFO)
     status, answer, _ = call(app, body, secret=slack.signing_secret, content_type=content_type)
@@ -117,27 +149,33 @@ def test_a_signed_body_that_is_not_a_slack_payload_is_a_400(
     assert_quiet(caplog, slack)
 
 
-def test_a_timestamp_that_is_not_a_number_is_a_401(app: WSGIApp, slack: FakeSlack,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_a_timestamp_that_is_not_a_number_is_a_401(
+    app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     for secret in (slack.signing_secret, None):
-        status, answer, _ = call(app, b"command=%2Fpostmortem&text=help", secret=secret,
-                                 timestamp="abc")
+        status, answer, _ = call(
+            app, b"command=%2Fpostmortem&text=help", secret=secret, timestamp="abc"
+        )
         assert (status, answer) == (401, {"error": "invalid request"})
     assert_quiet(caplog, slack)
 
 
-def test_bytes_that_are_not_utf8(app: WSGIApp, slack: FakeSlack,
-                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_bytes_that_are_not_utf8(
+    app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     assert call(app, b"\xff\xfe\xfa", secret=None)[:2] == (401, {"error": "invalid request"})
     assert call(app, b"\xff\xfe\xfa", secret=slack.signing_secret)[:2] == (
-        400, {"error": "the body is not UTF-8"})
+        400,
+        {"error": "the body is not UTF-8"},
+    )
     assert_quiet(caplog, slack)
 
 
-def test_an_unsigned_body_is_never_logged(app: WSGIApp, slack: FakeSlack,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unsigned_body_is_never_logged(
+    app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     body = b"text=" + b"x" * 200_000
     assert call(app, body, secret=None)[0] == 401
@@ -146,8 +184,9 @@ def test_an_unsigned_body_is_never_logged(app: WSGIApp, slack: FakeSlack,
     assert_quiet(caplog, slack)
 
 
-def test_a_body_over_the_limit_is_refused_unread(app: WSGIApp, slack: FakeSlack,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_a_body_over_the_limit_is_refused_unread(
+    app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     body = b"payload=" + b"x" * (5 * 1024 * 1024)
     for secret in (None, slack.signing_secret):
@@ -159,18 +198,21 @@ def test_a_body_over_the_limit_is_refused_unread(app: WSGIApp, slack: FakeSlack,
     assert_quiet(caplog, slack)
 
 
-def test_a_content_length_that_is_not_a_number(app: WSGIApp, slack: FakeSlack,
-                                               caplog: pytest.LogCaptureFixture) -> None:
-    status, answer, _ = call(app, b"text=x", secret=slack.signing_secret,
-                             headers={"CONTENT_LENGTH": "abc"})
+def test_a_content_length_that_is_not_a_number(
+    app: WSGIApp, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, answer, _ = call(
+        app, b"text=x", secret=slack.signing_secret, headers={"CONTENT_LENGTH": "abc"}
+    )
     assert (status, answer) == (400, {"error": "Content-Length is not a number"})
     assert_quiet(caplog, slack)
 
 
 def test_a_genuine_request_still_reaches_the_bot(app: WSGIApp, slack: FakeSlack) -> None:
     body = json.dumps({"type": "url_verification", "challenge": "c4"}).encode()
-    status, answer, _ = call(app, body, secret=slack.signing_secret,
-                             content_type="application/json")
+    status, answer, _ = call(
+        app, body, secret=slack.signing_secret, content_type="application/json"
+    )
     assert (status, answer) == (200, {"challenge": "c4"})
 
 
@@ -183,15 +225,18 @@ def get(app: WSGIApp, path: str) -> tuple[int, bytes]:
     return int(status[0].split()[0]), answer
 
 
-def test_healthz_answers_503_when_the_sqlite_file_is_read_only(app: WSGIApp, slack: FakeSlack,
-                                                               tmp_path: Path) -> None:
+def test_healthz_answers_503_when_the_sqlite_file_is_read_only(
+    app: WSGIApp, slack: FakeSlack, tmp_path: Path
+) -> None:
     assert get(app, "/healthz") == (200, b"ok\n")
     # What a file the bot's user may not write looks like: SQLite opens it read-only, silently,
     # and every read still works.
     read_only = db.make_engine(f"sqlite:///file:{tmp_path / 'bot.db'}?mode=ro&uri=true")
     try:
         assert get(make_app(slack, read_only), "/healthz") == (
-            503, b"database unreachable or read-only\n")
+            503,
+            b"database unreachable or read-only\n",
+        )
     finally:
         read_only.dispose()
     assert get(app, "/healthz") == (200, b"ok\n")  # the probe changed nothing
@@ -199,8 +244,9 @@ def test_healthz_answers_503_when_the_sqlite_file_is_read_only(app: WSGIApp, sla
 
 def test_healthz_answers_503_when_postgresql_is_read_only(slack: FakeSlack, pg_url: str) -> None:
     writable = db.make_engine(pg_url)
-    read_only = db.make_engine(pg_url, connect_args={
-        "options": "-c default_transaction_read_only=on"})  # as on a standby
+    read_only = db.make_engine(
+        pg_url, connect_args={"options": "-c default_transaction_read_only=on"}
+    )  # as on a standby
     try:
         assert get(make_app(slack, writable), "/healthz") == (200, b"ok\n")
         assert get(make_app(slack, read_only), "/healthz")[0] == 503

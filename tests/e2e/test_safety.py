@@ -26,8 +26,9 @@ SYDNEY = ZoneInfo("Australia/Sydney")
 @pytest.fixture
 def bot(slack: FakeSlack, engine, bot_with):
     slack.add_channel(SAFETY_CHANNEL, "product-safety")
-    return bot_with(slack, engine, POSTMORTEM_SAFETY_CHANNEL=SAFETY_CHANNEL,
-                    POSTMORTEM_SAFETY_OFFICERS=ADMIN)
+    return bot_with(
+        slack, engine, POSTMORTEM_SAFETY_CHANNEL=SAFETY_CHANNEL, POSTMORTEM_SAFETY_OFFICERS=ADMIN
+    )
 
 
 def open_report_form(slack: FakeSlack) -> dict:
@@ -39,18 +40,24 @@ def open_report_form(slack: FakeSlack) -> dict:
 
 
 def form(aware: datetime, **over: object) -> dict:
-    values = {"product_name": {"v": "Kettle KX-200"}, "model": {"v": "KX-200"},
-              "batch": {"v": "B2026-11, B2026-12"}, "supplier": {"v": "=HYPERLINK(evil)"},
-              "aware_date": {"v": aware.date().isoformat()},
-              "aware_time": {"v": aware.strftime("%H:%M")},
-              "what_happened": {"v": "Handle detached; customer scalded, treated by a GP."},
-              "outcome": {"v": "serious_injury_or_illness"}, "caused": {"v": "yes"}}
+    values = {
+        "product_name": {"v": "Kettle KX-200"},
+        "model": {"v": "KX-200"},
+        "batch": {"v": "B2026-11, B2026-12"},
+        "supplier": {"v": "=HYPERLINK(evil)"},
+        "aware_date": {"v": aware.date().isoformat()},
+        "aware_time": {"v": aware.strftime("%H:%M")},
+        "what_happened": {"v": "Handle detached; customer scalded, treated by a GP."},
+        "outcome": {"v": "serious_injury_or_illness"},
+        "caused": {"v": "yes"},
+    }
     values.update(over)
     return values
 
 
 def test_record_an_incident_alert_before_the_deadline_and_mark_it_reported(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     view = open_report_form(slack)
     future = datetime.now(SYDNEY) + timedelta(days=2)
     reply = slack.submit(ALICE, view["id"], form(future))
@@ -59,8 +66,9 @@ def test_record_an_incident_alert_before_the_deadline_and_mark_it_reported(
     assert slack.submit(ALICE, view["id"], form(aware)).ok
     alert = slack.wait_for(lambda: slack.messages(SAFETY_CHANNEL))[0]
     assert alert["text"] == ":rotating_light: New product safety incident: Kettle KX-200"
-    slack.wait_for(lambda: any("New product safety incident" in m["text"]
-                               for m in slack.dms(ADMIN)))
+    slack.wait_for(
+        lambda: any("New product safety incident" in m["text"] for m in slack.dms(ADMIN))
+    )
     with transaction(bot.rt.sessions) as session:
         row = session.scalars(select(SafetyIncident)).one()
         due = row.report_due_at
@@ -75,16 +83,20 @@ def test_record_an_incident_alert_before_the_deadline_and_mark_it_reported(
     assert [m["text"] for m in slack.messages(SAFETY_CHANNEL)][1:] == [
         ":alarm_clock: ACCC report due in 24 hours: Kettle KX-200",
         ":warning: ACCC report due in 4 hours: Kettle KX-200",
-        ":red_circle: ACCC report deadline has passed: Kettle KX-200"]
+        ":red_circle: ACCC report deadline has passed: Kettle KX-200",
+    ]
     # Mark reported from the register.
     slack.slash_command(ALICE, CHANNEL, "/postmortem", "safety")
-    register = slack.wait_for(lambda: len(slack.ephemerals(ALICE)) >= 2
-                              and slack.ephemerals(ALICE))[-1]
-    slack.click(ALICE, "safety_mark", str(row.id), channel_id=CHANNEL,
-                message_ts=register["ts"])
+    register = slack.wait_for(
+        lambda: len(slack.ephemerals(ALICE)) >= 2 and slack.ephemerals(ALICE)
+    )[-1]
+    slack.click(ALICE, "safety_mark", str(row.id), channel_id=CHANNEL, message_ts=register["ts"])
     marked = slack.wait_for(lambda: slack.top_view(ALICE))
-    assert slack.submit(ALICE, marked["id"], {"submitted_on": {"v": aware.date().isoformat()},
-                                              "reference": {"v": "ACCC-2026-0042"}}).ok
+    assert slack.submit(
+        ALICE,
+        marked["id"],
+        {"submitted_on": {"v": aware.date().isoformat()}, "reference": {"v": "ACCC-2026-0042"}},
+    ).ok
     with transaction(bot.rt.sessions) as session:
         row = session.get(SafetyIncident, row.id)
         assert (row.report_status, row.accc_reference) == ("submitted", "ACCC-2026-0042")
@@ -93,12 +105,15 @@ def test_record_an_incident_alert_before_the_deadline_and_mark_it_reported(
 def test_a_late_record_sends_only_the_latest_deadline_alert(slack: FakeSlack, bot) -> None:
     aware = datetime(2026, 11, 2, 9, 0, tzinfo=SYDNEY)  # Monday: due Wed 4 Nov 23:59
     incident, errors = safety.incident_from_state(
-        {k: {"v": _state(v["v"], k)} for k, v in form(aware).items()}, "Australia/Sydney")
+        {k: {"v": _state(v["v"], k)} for k, v in form(aware).items()}, "Australia/Sydney"
+    )
     assert errors == {}
     safety.record(bot.rt, "T0TEST", ALICE, incident, "Australia/Sydney")
     assert safety.send_alerts(bot.rt, datetime(2026, 11, 5, 2, tzinfo=UTC)) == 2
     assert [m["text"].split(":")[1] for m in slack.messages(SAFETY_CHANNEL)] == [
-        "rotating_light", "red_circle"]
+        "rotating_light",
+        "red_circle",
+    ]
 
 
 def test_no_report_needed_without_a_serious_outcome(slack: FakeSlack, bot) -> None:
@@ -112,31 +127,38 @@ def test_no_report_needed_without_a_serious_outcome(slack: FakeSlack, bot) -> No
         assert "Only a death, serious injury or serious illness" in row.status_reason
 
 
-def test_export_csv_lists_the_register_and_defuses_formulas(slack: FakeSlack, bot,
-                                                             monkeypatch) -> None:
+def test_export_csv_lists_the_register_and_defuses_formulas(
+    slack: FakeSlack, bot, monkeypatch
+) -> None:
     aware = datetime(2026, 11, 2, 9, 0, tzinfo=SYDNEY)
     incident, _ = safety.incident_from_state(
-        {k: {"v": _state(v["v"], k)} for k, v in form(aware).items()}, "Australia/Sydney")
+        {k: {"v": _state(v["v"], k)} for k, v in form(aware).items()}, "Australia/Sydney"
+    )
     safety.record(bot.rt, "T0TEST", ALICE, incident, "Australia/Sydney")
-    for name, value in {"SLACK_BOT_TOKEN": slack.bot_token,
-                        "SLACK_SIGNING_SECRET": slack.signing_secret,
-                        "SLACK_API_URL": slack.api_url,
-                        "DATABASE_URL": bot.rt.engine.url.render_as_string(
-                            hide_password=False)}.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": bot.rt.engine.url.render_as_string(hide_password=False),
+    }.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, ["safety", "export"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert [(r["product_name"], r["report_status"], r["supplier"]) for r in rows] == [
-        ("Kettle KX-200", "due", "'=HYPERLINK(evil)")]
+        ("Kettle KX-200", "due", "'=HYPERLINK(evil)")
+    ]
     assert rows[0]["report_due_at"] == "2026-11-04T12:59:00+00:00"  # Wed 23:59 in Sydney
 
 
 def _state(value: object, block: str) -> object:
     """The fake's state shapes, for calling the service without the modal."""
-    return {"aware_date": {"selected_date": value}, "aware_time": {"selected_time": value},
-            "outcome": {"selected_option": {"value": value}},
-            "caused": {"selected_option": {"value": value}}}.get(block, {"value": value})
+    return {
+        "aware_date": {"selected_date": value},
+        "aware_time": {"selected_time": value},
+        "outcome": {"selected_option": {"value": value}},
+        "caused": {"selected_option": {"value": value}},
+    }.get(block, {"value": value})
 
 
 def test_a_recall_tracks_its_accc_deadlines(slack: FakeSlack, bot) -> None:
@@ -145,14 +167,18 @@ def test_a_recall_tracks_its_accc_deadlines(slack: FakeSlack, bot) -> None:
     slack.click(ALICE, "safety_open_recall", channel_id=CHANNEL, message_ts=register["ts"])
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     action = (datetime.now(SYDNEY) - timedelta(hours=1)).replace(second=0, microsecond=0)
-    values = {"product": {"v": "Kettle KX-200"}, "hazard": {"v": "Handle can detach: burns"},
-              "consumer_action": {"v": "Stop using it and return it for a refund"},
-              "contact": {"v": "1800 000 000"},
-              "action_date": {"v": (action + timedelta(days=3)).date().isoformat()},
-              "action_time": {"v": action.strftime("%H:%M")},
-              "published": {"v": action.date().isoformat()}}
+    values = {
+        "product": {"v": "Kettle KX-200"},
+        "hazard": {"v": "Handle can detach: burns"},
+        "consumer_action": {"v": "Stop using it and return it for a refund"},
+        "contact": {"v": "1800 000 000"},
+        "action_date": {"v": (action + timedelta(days=3)).date().isoformat()},
+        "action_time": {"v": action.strftime("%H:%M")},
+        "published": {"v": action.date().isoformat()},
+    }
     assert slack.submit(ALICE, view["id"], values).errors == {
-        "action_date": "The recall action can't be in the future."}
+        "action_date": "The recall action can't be in the future."
+    }
     values["action_date"] = {"v": action.date().isoformat()}
     assert slack.submit(ALICE, view["id"], values).ok
     summary = slack.wait_for(lambda: slack.messages(SAFETY_CHANNEL))[0]
@@ -169,7 +195,8 @@ def test_a_recall_tracks_its_accc_deadlines(slack: FakeSlack, bot) -> None:
     assert safety.send_alerts(bot.rt, notify.due_at - timedelta(hours=22)) == 0
     alert = slack.messages(SAFETY_CHANNEL)[-1]
     assert alert["text"] == ":alarm_clock: Recall deadline in 24 hours: Kettle KX-200"
-    slack.click(ADMIN, "recall_done", str(notify.id), channel_id=SAFETY_CHANNEL,
-                message_ts=alert["ts"])
+    slack.click(
+        ADMIN, "recall_done", str(notify.id), channel_id=SAFETY_CHANNEL, message_ts=alert["ts"]
+    )
     slack.wait_for(lambda: slack.ephemerals(ADMIN))
     assert safety.send_alerts(bot.rt, notify.due_at + timedelta(minutes=1)) == 0  # done

@@ -26,13 +26,23 @@ def free_port() -> int:
 @pytest.fixture
 def served(tmp_path: Path, slack: FakeSlack):
     port = free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
-           "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "POSTMORTEM_WEBHOOK_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "POSTMORTEM_WEBHOOK_TOKEN": TOKEN,
+    }
     env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -63,12 +73,20 @@ def test_serve_answers_health_checks_and_slack(served, slack: FakeSlack) -> None
     assert reply.status == 200
     view = slack.wait_for(lambda: slack.top_view("U0ALICE"), timeout=10)
     assert view["callback_id"] == "start_review"
-    assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help",
-                               forged=True).status == 401
+    assert (
+        slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help", forged=True).status
+        == 401
+    )
 
 
-def _post(url: str, path: str, body: bytes | list[bytes], headers: dict[str, str], *,
-          declare_only: bool = False) -> tuple[int, dict]:
+def _post(
+    url: str,
+    path: str,
+    body: bytes | list[bytes],
+    headers: dict[str, str],
+    *,
+    declare_only: bool = False,
+) -> tuple[int, dict]:
     """POST over a raw socket; a list of parts goes out chunked (no Content-Length).
 
     `declare_only` sends the headers and no body: a server refusing by Content-Length answers
@@ -82,8 +100,9 @@ def _post(url: str, path: str, body: bytes | list[bytes], headers: dict[str, str
     else:
         head["Content-Length"] = str(len(body))
         payload = b"" if declare_only else body
-    request = (f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items())
-               + "\r\n").encode() + payload
+    request = (
+        f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items()) + "\r\n"
+    ).encode() + payload
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(request)
         answer = b""
@@ -102,8 +121,14 @@ def _complete(answer: bytes) -> bool:
         return False
     if b"transfer-encoding: chunked" in head.lower():
         return content.endswith(b"0\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
     return len(content) >= length
 
 
@@ -114,12 +139,13 @@ def _unchunk(data: bytes) -> bytes:
         size = int(size_text, 16)
         if size == 0:
             break
-        out, data = out + data[:size], data[size + 2:]
+        out, data = out + data[:size], data[size + 2 :]
     return out
 
 
-def test_serve_reads_a_chunked_webhook_and_refuses_oversized_bodies(served,
-                                                                     slack: FakeSlack) -> None:
+def test_serve_reads_a_chunked_webhook_and_refuses_oversized_bodies(
+    served, slack: FakeSlack
+) -> None:
     url, _, _ = served
     hook = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
     data = json.dumps(event()).encode()
@@ -129,20 +155,23 @@ def test_serve_reads_a_chunked_webhook_and_refuses_oversized_bodies(served,
     assert (status, body["error"]) == (413, "the body is over 256 KiB")
     # Unsigned and 5 MB: refused from its Content-Length, never read into memory or the log.
     slack_form = {"Content-Type": "application/x-www-form-urlencoded"}
-    status, body = _post(url, "/slack/events", b"text=" + b"x" * (5 * 1024 * 1024), slack_form,
-                         declare_only=True)
+    status, body = _post(
+        url, "/slack/events", b"text=" + b"x" * (5 * 1024 * 1024), slack_form, declare_only=True
+    )
     assert (status, body) == (413, {"error": "the body is over 1024 KiB"})
     status, body = _post(url, "/slack/events", [b"text=", b"x" * (2 * 1024 * 1024)], slack_form)
     assert status == 413
-    status, body = _post(url, "/slack/events", b"\xff\xfe\xfa",
-                         {**slack_form, "X-Slack-Request-Timestamp": "abc"})
+    status, body = _post(
+        url, "/slack/events", b"\xff\xfe\xfa", {**slack_form, "X-Slack-Request-Timestamp": "abc"}
+    )
     assert (status, body) == (401, {"error": "invalid request"})
     # The server still answers Slack afterwards.
     assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help").status == 200
 
 
 def test_serve_starts_while_slack_is_failing_and_answers_once_it_is_back(
-        tmp_path: Path, slack: FakeSlack) -> None:
+    tmp_path: Path, slack: FakeSlack
+) -> None:
     """A replica (re)started during a Slack outage used to exit: Bolt's auth.test at boot
     failed, gunicorn said "Worker failed to boot", and the webhook and the outbox worker went
     down with it (found by the chaos test)."""

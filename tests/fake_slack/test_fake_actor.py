@@ -26,22 +26,42 @@ def form_view(**extra: object) -> dict:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": "review-7",
         "blocks": [
-            {"type": "section", "block_id": "intro",
-             "text": {"type": "mrkdwn", "text": "What happened?"},
-             "accessory": {"type": "button", "action_id": "help",
-                           "text": {"type": "plain_text", "text": "Help"}, "value": "h"}},
-            {"type": "input", "block_id": "summary",
-             "label": {"type": "plain_text", "text": "Summary"},
-             "element": {"type": "plain_text_input", "action_id": "summary_input"}},
-            {"type": "input", "block_id": "severity",
-             "label": {"type": "plain_text", "text": "Severity"},
-             "element": {"type": "static_select", "action_id": "sev", "options": SEV_OPTIONS}},
-            {"type": "input", "block_id": "owner",
-             "label": {"type": "plain_text", "text": "Owner"},
-             "element": {"type": "users_select", "action_id": "owner_pick"}},
-            {"type": "input", "block_id": "due", "optional": True,
-             "label": {"type": "plain_text", "text": "Due"},
-             "element": {"type": "datepicker", "action_id": "due_date"}},
+            {
+                "type": "section",
+                "block_id": "intro",
+                "text": {"type": "mrkdwn", "text": "What happened?"},
+                "accessory": {
+                    "type": "button",
+                    "action_id": "help",
+                    "text": {"type": "plain_text", "text": "Help"},
+                    "value": "h",
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "summary",
+                "label": {"type": "plain_text", "text": "Summary"},
+                "element": {"type": "plain_text_input", "action_id": "summary_input"},
+            },
+            {
+                "type": "input",
+                "block_id": "severity",
+                "label": {"type": "plain_text", "text": "Severity"},
+                "element": {"type": "static_select", "action_id": "sev", "options": SEV_OPTIONS},
+            },
+            {
+                "type": "input",
+                "block_id": "owner",
+                "label": {"type": "plain_text", "text": "Owner"},
+                "element": {"type": "users_select", "action_id": "owner_pick"},
+            },
+            {
+                "type": "input",
+                "block_id": "due",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Due"},
+                "element": {"type": "datepicker", "action_id": "due_date"},
+            },
         ],
         **extra,
     }
@@ -53,8 +73,9 @@ def test_signature_matches_slack_sdk_verifier() -> None:
     signature = sign("test-secret", ts, body)
     verifier = SignatureVerifier("test-secret")
     assert verifier.is_valid(body=body, timestamp=ts, signature=signature)
-    assert not SignatureVerifier("other-secret").is_valid(body=body, timestamp=ts,
-                                                          signature=signature)
+    assert not SignatureVerifier("other-secret").is_valid(
+        body=body, timestamp=ts, signature=signature
+    )
 
 
 def test_bolt_accepts_real_and_rejects_forged_or_stale(slack: FakeSlack, bolt_app) -> None:
@@ -88,9 +109,19 @@ def test_slash_command_fields_exactly_like_slack(slack: FakeSlack, bolt_app) -> 
     reply = slack.slash_command("U0BOB", "C0REVIEWS", "/postmortem", "list")
     body = captured[0]
     assert list(body) == [
-        "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id",
-        "user_name", "command", "text", "api_app_id", "is_enterprise_install",
-        "response_url", "trigger_id",
+        "token",
+        "team_id",
+        "team_domain",
+        "channel_id",
+        "channel_name",
+        "user_id",
+        "user_name",
+        "command",
+        "text",
+        "api_app_id",
+        "is_enterprise_install",
+        "response_url",
+        "trigger_id",
     ]
     assert body["user_id"] == "U0BOB" and body["user_name"] == "bob"
     assert body["channel_name"] == "reviews"
@@ -118,11 +149,15 @@ def test_slash_opens_modal_and_submit_closes_it(slack: FakeSlack, bolt_app) -> N
     view = slack.top_view("U0ALICE")
     assert view["callback_id"] == "pm_form"
 
-    reply = slack.submit("U0ALICE", view["id"], {
-        "summary": {"summary_input": "Primary DB ran out of disk"},
-        "severity": {"sev": "sev2"},
-        "owner": {"owner_pick": "U0BOB"},
-    })
+    reply = slack.submit(
+        "U0ALICE",
+        view["id"],
+        {
+            "summary": {"summary_input": "Primary DB ran out of disk"},
+            "severity": {"sev": "sev2"},
+            "owner": {"owner_pick": "U0BOB"},
+        },
+    )
     assert reply.ok and reply.status == 200
     assert slack.open_views("U0ALICE") == []  # empty ack closes the modal
     body = submissions[0]
@@ -131,8 +166,9 @@ def test_slash_opens_modal_and_submit_closes_it(slack: FakeSlack, bolt_app) -> N
     assert body["response_urls"] == []
     assert body["view"]["private_metadata"] == "review-7"
     assert body["view"]["state"]["values"] == {
-        "summary": {"summary_input": {"type": "plain_text_input",
-                                      "value": "Primary DB ran out of disk"}},
+        "summary": {
+            "summary_input": {"type": "plain_text_input", "value": "Primary DB ran out of disk"}
+        },
         "severity": {"sev": {"type": "static_select", "selected_option": SEV_OPTIONS[1]}},
         "owner": {"owner_pick": {"type": "users_select", "selected_user": "U0BOB"}},
         "due": {"due_date": {"type": "datepicker", "selected_date": None}},
@@ -156,8 +192,10 @@ def test_submit_refuses_impossible_input(slack: FakeSlack, bolt_app) -> None:
         slack.submit("U0ALICE", view["id"], {"severity": {"sev": "sev7"}})
     missing = slack.submit("U0ALICE", view["id"], {"summary": {"summary_input": "only this"}})
     assert missing.sent is False
-    assert missing.client_errors == {"severity": "Please complete this required field.",
-                                     "owner": "Please complete this required field."}
+    assert missing.client_errors == {
+        "severity": "Please complete this required field.",
+        "owner": "Please complete this required field.",
+    }
     assert calls == []
     assert slack.top_view("U0ALICE")["id"] == view["id"]
 
@@ -175,8 +213,11 @@ def test_response_action_errors_update_push_clear(slack: FakeSlack, bolt_app) ->
     def save(ack):
         ack(**answers.pop(0))
 
-    values = {"summary": {"summary_input": "x"}, "severity": {"sev": "sev1"},
-              "owner": {"owner_pick": "U0BOB"}}
+    values = {
+        "summary": {"summary_input": "x"},
+        "severity": {"sev": "sev1"},
+        "owner": {"owner_pick": "U0BOB"},
+    }
     slack.slash_command("U0ALICE", "C0REVIEWS")
     view_id = slack.top_view("U0ALICE")["id"]
 
@@ -193,23 +234,35 @@ def test_response_action_errors_update_push_clear(slack: FakeSlack, bolt_app) ->
         "[ERROR] block `intro` is not an input block [json-pointer:/errors/intro]"
     ]
 
-    answers.append({"response_action": "update", "view": form_view(
-        title={"type": "plain_text", "text": "Step 2"})})
+    answers.append(
+        {
+            "response_action": "update",
+            "view": form_view(title={"type": "plain_text", "text": "Step 2"}),
+        }
+    )
     reply = slack.submit("U0ALICE", view_id, values)
     assert reply.ok
     assert slack.top_view("U0ALICE")["title"]["text"] == "Step 2"
     assert slack.top_view("U0ALICE")["id"] == view_id
 
-    answers.append({"response_action": "update", "view": form_view(
-        title={"type": "plain_text", "text": "A title that is far too long"})})
+    answers.append(
+        {
+            "response_action": "update",
+            "view": form_view(title={"type": "plain_text", "text": "A title that is far too long"}),
+        }
+    )
     reply = slack.submit("U0ALICE", view_id, values)
     assert reply.problems == [
         "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"
     ]
     assert slack.top_view("U0ALICE")["title"]["text"] == "Step 2"
 
-    answers.append({"response_action": "push", "view": form_view(
-        title={"type": "plain_text", "text": "Confirm"})})
+    answers.append(
+        {
+            "response_action": "push",
+            "view": form_view(title={"type": "plain_text", "text": "Confirm"}),
+        }
+    )
     slack.submit("U0ALICE", view_id, values)
     stack = slack.open_views("U0ALICE")
     assert [v["title"]["text"] for v in stack] == ["Step 2", "Confirm"]
@@ -233,8 +286,11 @@ def test_click_in_modal_and_views_update_with_hash(slack: FakeSlack, bolt_app) -
     def on_help(ack, body, client):
         ack()
         payloads.append(body)
-        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
-                            view=form_view(title={"type": "plain_text", "text": "Help"}))
+        client.views_update(
+            view_id=body["view"]["id"],
+            hash=body["view"]["hash"],
+            view=form_view(title={"type": "plain_text", "text": "Help"}),
+        )
 
     slack.slash_command("U0ALICE", "C0REVIEWS")
     view_id = slack.top_view("U0ALICE")["id"]
@@ -258,7 +314,8 @@ def test_click_in_modal_and_views_update_with_hash(slack: FakeSlack, bolt_app) -
 
 
 def test_a_dispatch_action_input_sends_its_answer_and_the_view_can_follow_it(
-        slack: FakeSlack, bolt_app) -> None:
+    slack: FakeSlack, bolt_app
+) -> None:
     """Slack's dynamic modals: an input with dispatch_action sends block_actions as soon as it
     is used, with the view and its state; the app redraws with views.update. An input without
     it sends nothing."""
@@ -280,11 +337,15 @@ def test_a_dispatch_action_input_sends_its_answer_and_the_view_can_follow_it(
         redrawn = form_view()
         redrawn["blocks"][2]["dispatch_action"] = True
         if chosen == "sev1":
-            redrawn["blocks"].append({"type": "input", "block_id": "pager",
-                                      "label": {"type": "plain_text", "text": "Who was paged"},
-                                      "element": {"type": "users_select", "action_id": "p"}})
-        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
-                            view=redrawn)
+            redrawn["blocks"].append(
+                {
+                    "type": "input",
+                    "block_id": "pager",
+                    "label": {"type": "plain_text", "text": "Who was paged"},
+                    "element": {"type": "users_select", "action_id": "p"},
+                }
+            )
+        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"], view=redrawn)
 
     slack.slash_command("U0ALICE", "C0REVIEWS")
     view = slack.top_view("U0ALICE")
@@ -293,7 +354,10 @@ def test_a_dispatch_action_input_sends_its_answer_and_the_view_can_follow_it(
     assert reply.ok
     action = payloads[0]["actions"][0]
     assert (action["type"], action["block_id"], action["selected_option"]["value"]) == (
-        "static_select", "severity", "sev1")
+        "static_select",
+        "severity",
+        "sev1",
+    )
     state = payloads[0]["view"]["state"]["values"]
     assert state["severity"]["sev"]["selected_option"]["value"] == "sev1"  # the new answer
     assert state["summary"]["summary_input"]["value"] == "typed so far"
@@ -318,44 +382,64 @@ def test_click_message_button_and_respond(slack: FakeSlack, bolt_app) -> None:
         respond(replace_original=True, text=f"Done: {body['actions'][0]['value']}")
 
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
-    posted = client.chat_postMessage(channel="C0REVIEWS", text="Action items", blocks=[
-        {"type": "section", "block_id": f"item{i}", "text": {"type": "mrkdwn", "text": name},
-         "accessory": {"type": "button", "action_id": "done", "value": name,
-                       "text": {"type": "plain_text", "text": "Done"}}}
-        for i, name in enumerate(["rotate keys", "add alert"])
-    ])
-    reply = slack.click("U0BOB", "done", "add alert", channel_id="C0REVIEWS",
-                        message_ts=posted["ts"])
+    posted = client.chat_postMessage(
+        channel="C0REVIEWS",
+        text="Action items",
+        blocks=[
+            {
+                "type": "section",
+                "block_id": f"item{i}",
+                "text": {"type": "mrkdwn", "text": name},
+                "accessory": {
+                    "type": "button",
+                    "action_id": "done",
+                    "value": name,
+                    "text": {"type": "plain_text", "text": "Done"},
+                },
+            }
+            for i, name in enumerate(["rotate keys", "add alert"])
+        ],
+    )
+    reply = slack.click(
+        "U0BOB", "done", "add alert", channel_id="C0REVIEWS", message_ts=posted["ts"]
+    )
     assert reply.ok
     body = payloads[0]
-    assert body["container"] == {"type": "message", "message_ts": posted["ts"],
-                                 "channel_id": "C0REVIEWS", "is_ephemeral": False}
+    assert body["container"] == {
+        "type": "message",
+        "message_ts": posted["ts"],
+        "channel_id": "C0REVIEWS",
+        "is_ephemeral": False,
+    }
     assert body["channel"] == {"id": "C0REVIEWS", "name": "reviews"}
     assert body["message"]["ts"] == posted["ts"]
     assert body["actions"][0]["block_id"] == "item1"
-    assert body["user"] == {"id": "U0BOB", "username": "bob", "name": "bob",
-                            "team_id": "T0TEST"}
+    assert body["user"] == {"id": "U0BOB", "username": "bob", "name": "bob", "team_id": "T0TEST"}
     assert slack.message("C0REVIEWS", posted["ts"])["text"] == "Done: add alert"
     assert slack.response_posts[0]["payload"]["replace_original"] is True
 
 
-def test_a_reply_repeating_a_block_id_is_refused_and_recorded(slack: FakeSlack,
-                                                              bolt_app) -> None:
+def test_a_reply_repeating_a_block_id_is_refused_and_recorded(slack: FakeSlack, bolt_app) -> None:
     """Slack answers 400 invalid_blocks and shows nothing; Bolt's respond() does not raise."""
     app = bolt_app()
 
     @app.command("/postmortem")
     def listing(ack, respond):
         ack()
-        respond(text="Two items", blocks=[
-            {"type": "section", "block_id": "item", "text": {"type": "mrkdwn", "text": name}}
-            for name in ("rotate keys", "add alert")])
+        respond(
+            text="Two items",
+            blocks=[
+                {"type": "section", "block_id": "item", "text": {"type": "mrkdwn", "text": name}}
+                for name in ("rotate keys", "add alert")
+            ],
+        )
 
     slack.slash_command("U0BOB", "C0REVIEWS", "/postmortem", "actions")
     post = slack.wait_for(lambda: slack.response_posts)[0]
     assert post["error"] == "invalid_blocks"
     assert post["problems"] == [
-        '[ERROR] `block_id` "item" already exists [json-pointer:/blocks/1/block_id]']
+        '[ERROR] `block_id` "item" already exists [json-pointer:/blocks/1/block_id]'
+    ]
     assert slack.ephemerals("U0BOB") == []
 
 
@@ -388,9 +472,15 @@ def test_slow_ack_times_out_and_response_is_ignored(slack: FakeSlack, bolt_app) 
 
     client = WebClient(token="xoxb-test", base_url=slack.api_url)
     view = client.views_open(trigger_id=slack.issue_trigger("U0ALICE"), view=form_view())["view"]
-    reply = slack.submit("U0ALICE", view["id"], {
-        "summary": {"summary_input": "x"}, "severity": {"sev": "sev1"},
-        "owner": {"owner_pick": "U0BOB"}})
+    reply = slack.submit(
+        "U0ALICE",
+        view["id"],
+        {
+            "summary": {"summary_input": "x"},
+            "severity": {"sev": "sev1"},
+            "owner": {"owner_pick": "U0BOB"},
+        },
+    )
     assert reply.timed_out and not reply.ok
     assert reply.elapsed >= 0.4
     assert slack.top_view("U0ALICE")["id"] == view["id"]
@@ -410,8 +500,9 @@ def test_close_sends_view_closed_only_when_asked(slack: FakeSlack, bolt_app) -> 
     assert slack.close("U0BOB", quiet["id"]) is None
     assert closed == [] and slack.open_views("U0BOB") == []
 
-    loud = client.views_open(trigger_id=slack.issue_trigger("U0BOB"),
-                             view=form_view(notify_on_close=True))["view"]
+    loud = client.views_open(
+        trigger_id=slack.issue_trigger("U0BOB"), view=form_view(notify_on_close=True)
+    )["view"]
     reply = slack.close("U0BOB", loud["id"])
     assert reply is not None and reply.ok
     assert closed[0]["type"] == "view_closed"
@@ -427,10 +518,13 @@ def test_open_home_event_envelope(slack: FakeSlack, bolt_app) -> None:
     @app.event("app_home_opened")
     def on_home(body, event, client):
         envelopes.append(body)
-        client.views_publish(user_id=event["user"], view={
-            "type": "home",
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Your reviews"}}],
-        })
+        client.views_publish(
+            user_id=event["user"],
+            view={
+                "type": "home",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Your reviews"}}],
+            },
+        )
 
     reply = slack.open_home("U0ALICE")
     assert reply.status == 200

@@ -12,17 +12,26 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sandbox.fake_slack import FakeSlack
 
 
-def modal(title: str = "Post-mortem", *, with_input: bool = True, submit: bool = True,
-          **extra: object) -> dict:
+def modal(
+    title: str = "Post-mortem", *, with_input: bool = True, submit: bool = True, **extra: object
+) -> dict:
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "Tell us"}}]
     if with_input:
-        blocks.append({
-            "type": "input", "block_id": "summary",
-            "label": {"type": "plain_text", "text": "Summary"},
-            "element": {"type": "plain_text_input", "action_id": "summary_input"},
-        })
-    view = {"type": "modal", "callback_id": "pm_form",
-            "title": {"type": "plain_text", "text": title}, "blocks": blocks, **extra}
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": "summary",
+                "label": {"type": "plain_text", "text": "Summary"},
+                "element": {"type": "plain_text_input", "action_id": "summary_input"},
+            }
+        )
+    view = {
+        "type": "modal",
+        "callback_id": "pm_form",
+        "title": {"type": "plain_text", "text": title},
+        "blocks": blocks,
+        **extra,
+    }
     if submit:
         view["submit"] = {"type": "plain_text", "text": "Save"}
     return view
@@ -55,8 +64,9 @@ def test_views_open_with_expired_trigger(slack: FakeSlack, client: WebClient, cl
     assert slack.open_views("U0ALICE") == []
 
 
-def test_trigger_just_inside_three_seconds_still_works(slack: FakeSlack, client: WebClient,
-                                                       clock) -> None:
+def test_trigger_just_inside_three_seconds_still_works(
+    slack: FakeSlack, client: WebClient, clock
+) -> None:
     trigger = slack.issue_trigger("U0ALICE")
     clock.advance(2.9)
     assert client.views_open(trigger_id=trigger, view=modal())["ok"]
@@ -107,18 +117,21 @@ def test_push_stack_limit(slack: FakeSlack, client: WebClient) -> None:
 
 
 def test_update_by_id_external_id_and_hash(slack: FakeSlack, client: WebClient) -> None:
-    opened = client.views_open(trigger_id=slack.issue_trigger("U0ALICE"),
-                               view=modal(external_id="pm-42"))["view"]
-    updated = client.views_update(view_id=opened["id"], hash=opened["hash"],
-                                  view=modal("Step 2"))["view"]
+    opened = client.views_open(
+        trigger_id=slack.issue_trigger("U0ALICE"), view=modal(external_id="pm-42")
+    )["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal("Step 2"))[
+        "view"
+    ]
     assert updated["id"] == opened["id"]
     assert updated["hash"] != opened["hash"]
     with pytest.raises(SlackApiError) as err:  # stale hash
         client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal("Step 3"))
     assert err.value.response["error"] == "hash_conflict"
     assert slack.top_view("U0ALICE")["title"]["text"] == "Step 2"
-    by_external = client.views_update(external_id="pm-42",
-                                      view=modal("Step 3", external_id="pm-42"))
+    by_external = client.views_update(
+        external_id="pm-42", view=modal("Step 3", external_id="pm-42")
+    )
     assert by_external["view"]["id"] == opened["id"]
     with pytest.raises(SlackApiError) as err:
         client.views_update(view_id="VNOPE", view=modal())
@@ -126,8 +139,10 @@ def test_update_by_id_external_id_and_hash(slack: FakeSlack, client: WebClient) 
 
 
 def test_publish_home(slack: FakeSlack, client: WebClient) -> None:
-    home = {"type": "home", "blocks": [{"type": "header",
-                                        "text": {"type": "plain_text", "text": "My reviews"}}]}
+    home = {
+        "type": "home",
+        "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "My reviews"}}],
+    }
     first = client.views_publish(user_id="U0ALICE", view=home)["view"]
     assert first["type"] == "home"
     again = client.views_publish(user_id="U0ALICE", view=home, hash=first["hash"])["view"]
@@ -138,8 +153,13 @@ def test_publish_home(slack: FakeSlack, client: WebClient) -> None:
     assert slack.home("U0ALICE")["blocks"][0]["text"]["text"] == "My reviews"
     assert slack.home("U0BOB") is None
     with pytest.raises(SlackApiError) as err:
-        client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 101})
+        client.views_publish(
+            user_id="U0ALICE",
+            view={
+                "type": "home",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 101,
+            },
+        )
     assert err.value.response["error"] == "invalid_arguments"
 
 
@@ -149,13 +169,18 @@ def test_rate_limit_then_retry_handler_survives(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as err:
         plain.chat_postMessage(channel="C0REVIEWS", text="first try")
     assert err.value.response.status_code == 429
-    assert err.value.response.headers["Retry-After"] == ["0"] or \
-        err.value.response.headers["Retry-After"] == "0"
+    assert (
+        err.value.response.headers["Retry-After"] == ["0"]
+        or err.value.response.headers["Retry-After"] == "0"
+    )
     assert err.value.response["error"] == "ratelimited"
 
     slack.rate_limit("chat.postMessage", times=1, retry_after=0)
-    retrying = WebClient(token="xoxb-test", base_url=slack.api_url,
-                         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+    retrying = WebClient(
+        token="xoxb-test",
+        base_url=slack.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
     resp = retrying.chat_postMessage(channel="C0REVIEWS", text="eventually")
     assert resp["ok"]
     statuses = [c.status for c in slack.calls_to("chat.postMessage")]
@@ -192,14 +217,14 @@ def test_delay_global_and_per_method(slack: FakeSlack, client: WebClient) -> Non
     assert time.perf_counter() - started >= 0.2
 
 
-def test_a_burst_fails_or_slows_matching_calls_until_it_ends(slack: FakeSlack,
-                                                             client: WebClient) -> None:
+def test_a_burst_fails_or_slows_matching_calls_until_it_ends(
+    slack: FakeSlack, client: WebClient
+) -> None:
     slack.burst(0.4, methods="chat.postMessage", error="internal_error", status=500)
     slack.burst(0.4, methods=["users.info"], error="ratelimited", status=429, retry_after=2)
     with pytest.raises(SlackApiError) as err:
         client.chat_postMessage(channel="C0REVIEWS", text="during")
-    assert (err.value.response.status_code, err.value.response["error"]) == (500,
-                                                                             "internal_error")
+    assert (err.value.response.status_code, err.value.response["error"]) == (500, "internal_error")
     with pytest.raises(SlackApiError) as err:
         client.users_info(user="U0BOB")
     assert err.value.response.status_code == 429
@@ -220,11 +245,20 @@ def test_a_burst_fails_or_slows_matching_calls_until_it_ends(slack: FakeSlack,
 
 
 def test_open_modal_puts_a_form_on_screen_without_views_open(slack: FakeSlack) -> None:
-    spec = {"type": "modal", "callback_id": "form", "title": {"type": "plain_text", "text": "T"},
-            "submit": {"type": "plain_text", "text": "Go"},
-            "blocks": [{"type": "input", "block_id": "b",
-                        "label": {"type": "plain_text", "text": "L"},
-                        "element": {"type": "plain_text_input", "action_id": "v"}}]}
+    spec = {
+        "type": "modal",
+        "callback_id": "form",
+        "title": {"type": "plain_text", "text": "T"},
+        "submit": {"type": "plain_text", "text": "Go"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "b",
+                "label": {"type": "plain_text", "text": "L"},
+                "element": {"type": "plain_text_input", "action_id": "v"},
+            }
+        ],
+    }
     view = slack.open_modal("U0ALICE", spec)
     assert slack.top_view("U0ALICE")["id"] == view["id"]
     assert slack.calls == []
@@ -232,14 +266,17 @@ def test_open_modal_puts_a_form_on_screen_without_views_open(slack: FakeSlack) -
         slack.open_modal("U0ALICE", {**spec, "title": {"type": "plain_text", "text": "x" * 30}})
 
 
-def test_a_user_id_is_a_dm_for_posting_but_not_a_conversation_id(slack: FakeSlack,
-                                                                 client: WebClient) -> None:
+def test_a_user_id_is_a_dm_for_posting_but_not_a_conversation_id(
+    slack: FakeSlack, client: WebClient
+) -> None:
     posted = client.chat_postMessage(channel="U0BOB", text="hi")  # Slack opens the DM
     dm = posted["channel"]
     assert dm != "U0BOB"
-    for call in (lambda c: client.conversations_history(channel=c),
-                 lambda c: client.conversations_replies(channel=c, ts=posted["ts"]),
-                 lambda c: client.chat_update(channel=c, ts=posted["ts"], text="edited")):
+    for call in (
+        lambda c: client.conversations_history(channel=c),
+        lambda c: client.conversations_replies(channel=c, ts=posted["ts"]),
+        lambda c: client.chat_update(channel=c, ts=posted["ts"], text="edited"),
+    ):
         with pytest.raises(SlackApiError) as err:
             call("U0BOB")
         assert err.value.response["error"] == "channel_not_found"

@@ -61,7 +61,9 @@ def test_form_body_with_token_parameter(slack: FakeSlack) -> None:
         json.dumps([section("from a form", "b1")])
     )
     req = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-        slack.api_url + "chat.postMessage", data=body.encode(), method="POST",
+        slack.api_url + "chat.postMessage",
+        data=body.encode(),
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req) as resp:
@@ -206,23 +208,26 @@ def test_ephemeral_permalink_and_delete(client: WebClient, slack: FakeSlack) -> 
 
 def test_invalid_blocks_are_refused_with_pointers(client: WebClient, slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as err:
-        client.chat_postMessage(channel="C0REVIEWS", text="x",
-                                blocks=[section(f"row {i}") for i in range(51)])
+        client.chat_postMessage(
+            channel="C0REVIEWS", text="x", blocks=[section(f"row {i}") for i in range(51)]
+        )
     assert err.value.response["error"] == "invalid_blocks"
     assert err.value.response["response_metadata"]["messages"] == [
         "[ERROR] no more than 50 items allowed [json-pointer:/blocks]"
     ]
     posted = client.chat_postMessage(channel="C0REVIEWS", text="ok", blocks=[section("fine")])
     with pytest.raises(SlackApiError) as err:
-        client.chat_update(channel="C0REVIEWS", ts=posted["ts"], text="x",
-                           blocks=[section("y" * 3001)])
+        client.chat_update(
+            channel="C0REVIEWS", ts=posted["ts"], text="x", blocks=[section("y" * 3001)]
+        )
     assert err.value.response["response_metadata"]["messages"] == [
         "[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]"
     ]
     assert slack.message("C0REVIEWS", posted["ts"])["blocks"][0]["text"]["text"] == "fine"
     with pytest.raises(SlackApiError) as err:
-        client.chat_postEphemeral(channel="C0REVIEWS", user="U0BOB", text="x",
-                                  blocks=[{"type": "table"}])
+        client.chat_postEphemeral(
+            channel="C0REVIEWS", user="U0BOB", text="x", blocks=[{"type": "table"}]
+        )
     assert err.value.response["error"] == "invalid_blocks"
     assert slack.ephemerals("U0BOB") == []
 
@@ -230,8 +235,12 @@ def test_invalid_blocks_are_refused_with_pointers(client: WebClient, slack: Fake
 def test_files_upload_v2_shares_into_thread(client: WebClient, slack: FakeSlack) -> None:
     parent = client.chat_postMessage(channel="C0REVIEWS", text="report")
     result = client.files_upload_v2(
-        channel="C0REVIEWS", thread_ts=parent["ts"], content=b"# Post-mortem\n",
-        filename="postmortem.md", title="Post-mortem", initial_comment="Here it is",
+        channel="C0REVIEWS",
+        thread_ts=parent["ts"],
+        content=b"# Post-mortem\n",
+        filename="postmortem.md",
+        title="Post-mortem",
+        initial_comment="Here it is",
     )
     assert result["file"]["title"] == "Post-mortem"
     [uploaded] = slack.uploaded_files()
@@ -250,8 +259,9 @@ def test_complete_upload_without_bytes_is_refused(client: WebClient, slack: Fake
     got = client.files_getUploadURLExternal(filename="a.txt", length=3)
     assert got["upload_url"].startswith(slack.base_url + "/upload/")
     with pytest.raises(SlackApiError) as err:
-        client.files_completeUploadExternal(files=[{"id": got["file_id"], "title": "a"}],
-                                            channel_id="C0REVIEWS")
+        client.files_completeUploadExternal(
+            files=[{"id": got["file_id"], "title": "a"}], channel_id="C0REVIEWS"
+        )
     assert err.value.response["error"] == "file_not_found"
     assert slack.uploaded_files() == []
 

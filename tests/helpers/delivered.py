@@ -32,7 +32,9 @@ class Received:
         with slack.lock:
             self.messages: list[Posted] = [
                 (channel, copy.deepcopy(m))
-                for channel, messages in slack.workspace.messages.items() for m in messages]
+                for channel, messages in slack.workspace.messages.items()
+                for m in messages
+            ]
         self._by_identity: dict[str, list[Posted]] = defaultdict(list)
         for channel, message in self.messages:
             data = message.get("metadata") or {}
@@ -71,7 +73,9 @@ def status_problem(session: Session, review: Review, received: Received) -> str 
         return f"review {review.id} points at another message than the one posted"
     expected = status._render(session, review)
     if (message["text"], without_ids(message["blocks"])) != (
-            expected["text"], without_ids(expected["blocks"])):
+        expected["text"],
+        without_ids(expected["blocks"]),
+    ):
         return f"review {review.id}'s status message is stale: {message['text']!r}"
     return None
 
@@ -83,20 +87,35 @@ def wait_for_drain(engine: Engine, timeout: float) -> float:
     pending = 0
     while time.monotonic() - started < timeout:
         with sessions() as session:
-            pending = session.scalar(select(func.count()).select_from(outbox.Effect).where(
-                outbox.Effect.status == outbox.PENDING)) or 0
+            pending = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(outbox.Effect)
+                    .where(outbox.Effect.status == outbox.PENDING)
+                )
+                or 0
+            )
         if not pending:
             return time.monotonic() - started
         time.sleep(0.5)
     now = datetime.now(UTC)
     with sessions() as session:
         stuck = Counter(
-            (e.kind, e.attempts, "leased" if e.lease_until and e.lease_until > now else "free",
-             "due" if e.due_at <= now else "later", (e.last_error or "")[:60])
-            for e in session.scalars(select(outbox.Effect).where(
-                outbox.Effect.status == outbox.PENDING)))
-    raise AssertionError(f"the outbox still had {pending} effect(s) pending after {timeout} s: "
-                         + "; ".join(f"{n}x {k}" for k, n in stuck.most_common(12)))
+            (
+                e.kind,
+                e.attempts,
+                "leased" if e.lease_until and e.lease_until > now else "free",
+                "due" if e.due_at <= now else "later",
+                (e.last_error or "")[:60],
+            )
+            for e in session.scalars(
+                select(outbox.Effect).where(outbox.Effect.status == outbox.PENDING)
+            )
+        )
+    raise AssertionError(
+        f"the outbox still had {pending} effect(s) pending after {timeout} s: "
+        + "; ".join(f"{n}x {k}" for k, n in stuck.most_common(12))
+    )
 
 
 def failed_effects(session: Session) -> list[tuple[str, str | None]]:

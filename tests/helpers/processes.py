@@ -29,25 +29,45 @@ def free_port() -> int:
 
 def bot_env(slack: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a bot process talking to `slack` and the database."""
-    env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
-           "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **extra}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
     env.pop("SLACK_APP_TOKEN", None)
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd: Path,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """`postmortem-bot <args>` to completion."""
-    return subprocess.run([*BOT, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [*BOT, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 class BotProcess:
     """One `postmortem-bot` command that the test starts, kills (-9) and starts again."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        workdir: Path,
+        port: int | None = None,
+    ) -> None:
         self.name, self.args, self.env, self.port = name, args, env, port
         self.workdir = workdir
         self.log = workdir / f"{name}.log"
@@ -61,9 +81,14 @@ class BotProcess:
     def start(self) -> BotProcess:
         with self.log.open("ab") as log:
             log.write(f"--- start {time.strftime('%H:%M:%S')}\n".encode())
-            self.proc = subprocess.Popen([*BOT, *self.args], env=self.env, cwd=self.workdir,
-                                         stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [*BOT, *self.args],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     @property
@@ -120,8 +145,9 @@ class BotProcess:
 
 def serve(name: str, env: dict[str, str], workdir: Path) -> BotProcess:
     port = free_port()
-    return BotProcess(name, ["serve", "--host", "127.0.0.1", "--port", str(port)], env,
-                      workdir, port=port)
+    return BotProcess(
+        name, ["serve", "--host", "127.0.0.1", "--port", str(port)], env, workdir, port=port
+    )
 
 
 def worker(name: str, env: dict[str, str], workdir: Path) -> BotProcess:

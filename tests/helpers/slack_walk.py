@@ -26,14 +26,25 @@ def status_message(slack: FakeSlack) -> dict:
 
 def buttons(message: dict) -> list[str]:
     """The message's buttons (the menu's choices are `menu`)."""
-    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"] if e["type"] == "button"]
+    return [
+        e["text"]["text"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    ]
 
 
 def menu(message: dict) -> list[str]:
     """The choices of the message's overflow menu."""
-    return [o["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
-            for e in b["elements"] if e["type"] == "overflow" for o in e["options"]]
+    return [
+        o["text"]["text"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+        for o in e["options"]
+    ]
 
 
 def choose(slack: FakeSlack, user: str, action_id: str, message: dict, channel: str = CHANNEL):
@@ -43,11 +54,21 @@ def choose(slack: FakeSlack, user: str, action_id: str, message: dict, channel: 
             if element.get("type") == "overflow":
                 for option in element["options"]:
                     if option["value"].split("|")[0] == action_id:
-                        return slack.click(user, element["action_id"], option["value"],
-                                           channel_id=channel, message_ts=message["ts"])
+                        return slack.click(
+                            user,
+                            element["action_id"],
+                            option["value"],
+                            channel_id=channel,
+                            message_ts=message["ts"],
+                        )
             elif element.get("action_id") == action_id:
-                return slack.click(user, action_id, element.get("value"), channel_id=channel,
-                                   message_ts=message["ts"])
+                return slack.click(
+                    user,
+                    action_id,
+                    element.get("value"),
+                    channel_id=channel,
+                    message_ts=message["ts"],
+                )
     raise LookupError(f"{action_id} is neither in the menu nor a button")
 
 
@@ -64,8 +85,9 @@ def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict
 
 def _redrawn(slack: FakeSlack, user: str, old_hash: str) -> dict:
     """The user's form once the bot has drawn it again (it acks first, then views.update)."""
-    return slack.wait_for(lambda: (view := slack.top_view(user)) is not None
-                          and view["hash"] != old_hash and view)
+    return slack.wait_for(
+        lambda: (view := slack.top_view(user)) is not None and view["hash"] != old_hash and view
+    )
 
 
 def enter(slack: FakeSlack, user: str, stage: Stage, answers: dict[str, Any]) -> dict:
@@ -80,9 +102,13 @@ def enter(slack: FakeSlack, user: str, stage: Stage, answers: dict[str, Any]) ->
         assert view is not None and view["callback_id"] == "stage", view
         wanted = entered_values(stage, answers, ModalMeta.loads(view["private_metadata"]))
         state = view["state"]["values"]
-        changing = [b["block_id"] for b in view["blocks"] if b.get("dispatch_action")
-                    and b["block_id"] in wanted
-                    and _differs(state[b["block_id"]][VALUE], wanted[b["block_id"]][VALUE])]
+        changing = [
+            b["block_id"]
+            for b in view["blocks"]
+            if b.get("dispatch_action")
+            and b["block_id"] in wanted
+            and _differs(state[b["block_id"]][VALUE], wanted[b["block_id"]][VALUE])
+        ]
         if changing:
             block_id = changing[0]
             reply = slack.click(user, VALUE, wanted[block_id][VALUE], block_id=block_id)
@@ -90,9 +116,14 @@ def enter(slack: FakeSlack, user: str, stage: Stage, answers: dict[str, Any]) ->
             _redrawn(slack, user, view["hash"])
             continue
         ids = {b["block_id"] for b in view["blocks"]}
-        short = [f.key for f in stage.fields if f.type == FieldType.GROUP and any(
-            k.startswith(f"g.{f.key}.") for k in wanted) and f"add.{f.key}" in ids and any(
-            k.startswith(f"g.{f.key}.") and k not in ids for k in wanted)]
+        short = [
+            f.key
+            for f in stage.fields
+            if f.type == FieldType.GROUP
+            and any(k.startswith(f"g.{f.key}.") for k in wanted)
+            and f"add.{f.key}" in ids
+            and any(k.startswith(f"g.{f.key}.") and k not in ids for k in wanted)
+        ]
         if short:
             reply = slack.click(user, ADD_ROW, short[0], view_id=view["id"])
             assert reply.ok, reply
@@ -122,8 +153,9 @@ def complete_stage(slack: FakeSlack, bot, user: str = ALICE, **overrides: Any) -
         return len([c for c in slack.calls_to("chat.update") if c.params["ts"] == message["ts"]])
 
     before = status_updates()
-    reply = slack.click(user, "continue_review", str(review.id), channel_id=CHANNEL,
-                        message_ts=message["ts"])
+    reply = slack.click(
+        user, "continue_review", str(review.id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
     assert reply.status == 200
     view = slack.wait_for(lambda: slack.top_view(user))
     assert view["callback_id"] == "stage", view
@@ -139,8 +171,14 @@ def review_row(bot) -> Review:
         return session.scalars(select(Review)).one()
 
 
-def walk(slack: FakeSlack, bot, workflow: str, title: str, decisions: dict[str, list[str]],
-         admin_stages: tuple[str, ...] = ()) -> list[str]:
+def walk(
+    slack: FakeSlack,
+    bot,
+    workflow: str,
+    title: str,
+    decisions: dict[str, list[str]],
+    admin_stages: tuple[str, ...] = (),
+) -> list[str]:
     message = start(slack, f"{workflow.split('_')[0]} {title}")
     assert f"Continue: {REGISTRY[workflow].stages[0].name}"[:75] in buttons(message)
     visited = []

@@ -26,7 +26,7 @@ def pixels(png: bytes) -> np.ndarray:
 
 
 def has_colour(image: np.ndarray, hex_colour: str) -> bool:
-    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     return bool((np.abs(image - rgb).max(axis=2) < 0.02).sum() > 500)
 
 
@@ -37,8 +37,9 @@ def assert_not_blank(png: bytes) -> None:
 
 
 def test_the_digest_chart_is_a_preview_sized_png_in_okabe_ito_colours() -> None:
-    png = charts.items_png(MONTHS, [ItemCounts(5, 2, 1)] * 6, ItemCounts(4, 1, 3),
-                           title="Action items")
+    png = charts.items_png(
+        MONTHS, [ItemCounts(5, 2, 1)] * 6, ItemCounts(4, 1, 3), title="Action items"
+    )
     assert size_of(png) == (1200, 675)
     assert_not_blank(png)
     image = pixels(png)
@@ -50,8 +51,7 @@ def test_the_commands_chart_marks_the_repeats() -> None:
     png = charts.reviews_png(half_year())
     assert size_of(png) == (1200, 675)
     assert_not_blank(png)
-    assert has_colour(pixels(png), charts.VERMILLION) and has_colour(pixels(png),
-                                                                      charts.SKY_BLUE)
+    assert has_colour(pixels(png), charts.VERMILLION) and has_colour(pixels(png), charts.SKY_BLUE)
 
 
 def test_the_overview_has_four_panels_at_desktop_size() -> None:

@@ -20,8 +20,10 @@ NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
 
 def run(engine: Engine, *args: str) -> tuple[int, str]:
-    env = {"DATABASE_URL": engine.url.render_as_string(hide_password=False),
-           "POSTMORTEM_TIMEZONE": "Australia/Sydney"}
+    env = {
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "POSTMORTEM_TIMEZONE": "Australia/Sydney",
+    }
     result = CliRunner().invoke(main, ["insights", "--now", NOW.isoformat(), *args], env=env)
     return result.exit_code, result.output
 
@@ -33,11 +35,18 @@ def test_json_has_every_figure(engine: Engine, session: Session, tmp_path: Path)
     assert code == 0, output
     assert "as json to" in output
     data = json.loads(out.read_text())
-    assert data["period"] == {"start": "2026-01-01", "end": "2026-06-16",
-                              "label": "since 1 Jan 2026"}
+    assert data["period"] == {
+        "start": "2026-01-01",
+        "end": "2026-06-16",
+        "label": "since 1 Jan 2026",
+    }
     assert sum(r["started"] for r in data["reviews"]) == 6
-    assert data["action_items_total"] == {"done_on_time": 2, "done_late": 2,
-                                          "open_overdue": 1, "open_not_due": 0}
+    assert data["action_items_total"] == {
+        "done_on_time": 2,
+        "done_late": 2,
+        "open_overdue": 1,
+        "open_not_due": 0,
+    }
     [theme] = data["repeat_themes"]
     assert (theme["theme"], theme["repeats"]) == ("refunds", 2)
     assert theme["first_lesson"]["title"] == LESSON_TITLE

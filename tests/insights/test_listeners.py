@@ -20,25 +20,31 @@ def blocks_of(call: Any) -> list[dict[str, Any]]:
 
 
 def test_an_answer_slack_refuses_with_the_image_is_sent_again_without_it(
-        rt: Runtime, client: MagicMock) -> None:
+    rt: Runtime, client: MagicMock
+) -> None:
     client.files_upload_v2.return_value = {"ok": True, "files": [{"id": "F0CHART"}]}
-    respond = MagicMock(side_effect=[SimpleNamespace(status_code=400, body="invalid_blocks"),
-                                     SimpleNamespace(status_code=200, body="ok")])
+    respond = MagicMock(
+        side_effect=[
+            SimpleNamespace(status_code=400, body="invalid_blocks"),
+            SimpleNamespace(status_code=200, body="ok"),
+        ]
+    )
     listeners.insights(rt, slash_command("insights"), "", respond, client)
     upload = client.files_upload_v2.call_args.kwargs
     assert upload["channel"] == "D0ALICE" and upload["file"].startswith(b"\x89PNG")
     assert upload["alt_txt"].startswith("Bar chart of reviews per month")
     first, second = respond.call_args_list
-    assert {"type": "image", "slack_file": {"id": "F0CHART"}} .items() <= [
-        b for b in blocks_of(first) if b["type"] == "image"][0].items()
+    assert {"type": "image", "slack_file": {"id": "F0CHART"}}.items() <= [
+        b for b in blocks_of(first) if b["type"] == "image"
+    ][0].items()
     assert not [b for b in blocks_of(second) if b["type"] == "image"]
     assert "direct messages" in str(blocks_of(second))
 
 
-def test_a_slack_error_on_upload_still_answers_with_the_figures(rt: Runtime,
-                                                                client: MagicMock) -> None:
-    client.files_upload_v2.side_effect = slack_error("files.completeUploadExternal",
-                                                     "ratelimited")
+def test_a_slack_error_on_upload_still_answers_with_the_figures(
+    rt: Runtime, client: MagicMock
+) -> None:
+    client.files_upload_v2.side_effect = slack_error("files.completeUploadExternal", "ratelimited")
     respond = MagicMock(return_value=SimpleNamespace(status_code=200))
     listeners.insights(rt, slash_command("insights 3m"), "3m", respond, client)
     respond.assert_called_once()
@@ -71,5 +77,6 @@ def test_headlines_by_hand() -> None:
     assert pairs["Same theme again"] == "13 of 60 reviews repeat a theme with a lesson"
     assert pairs["Service delivery"] == "1 of 3 engagements sent back"
     assert pairs["Budget vs actual, excl. GST"] == (
-        "$1,000.00 vs $1,200.00 (20% over) · 1 of 2 over budget")
+        "$1,000.00 vs $1,200.00 (20% over) · 1 of 2 over budget"
+    )
     assert ALICE  # the unit fixtures' user, asked nothing here

@@ -47,23 +47,25 @@ def at(day: int, month: int = 1, hour: int = 0) -> datetime:
 def test_the_default_period_is_this_month_and_the_five_before() -> None:
     period = parse_period("", TODAY)
     assert (period.start, period.end) == (date(2026, 1, 1), date(2026, 6, 18))
-    assert period.months() == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05",
-                               "2026-06"]
+    assert period.months() == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("3m", date(2026, 4, 1), date(2026, 6, 18)),
-    ("last 12 months", date(2025, 7, 1), date(2026, 6, 18)),
-    ("1y", date(2025, 7, 1), date(2026, 6, 18)),
-    ("2w", date(2026, 6, 4), date(2026, 6, 18)),
-    ("90d", date(2026, 3, 20), date(2026, 6, 18)),
-    ("2025", date(2025, 1, 1), date(2026, 1, 1)),
-    ("2026", date(2026, 1, 1), date(2026, 6, 18)),  # a year so far ends today
-    ("2026-02", date(2026, 2, 1), date(2026, 3, 1)),
-    ("since 2026-01-01", date(2026, 1, 1), date(2026, 6, 18)),
-    ("2026-03-15", date(2026, 3, 15), date(2026, 6, 18)),
-    ("2026-01-01..2026-03-31", date(2026, 1, 1), date(2026, 4, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("3m", date(2026, 4, 1), date(2026, 6, 18)),
+        ("last 12 months", date(2025, 7, 1), date(2026, 6, 18)),
+        ("1y", date(2025, 7, 1), date(2026, 6, 18)),
+        ("2w", date(2026, 6, 4), date(2026, 6, 18)),
+        ("90d", date(2026, 3, 20), date(2026, 6, 18)),
+        ("2025", date(2025, 1, 1), date(2026, 1, 1)),
+        ("2026", date(2026, 1, 1), date(2026, 6, 18)),  # a year so far ends today
+        ("2026-02", date(2026, 2, 1), date(2026, 3, 1)),
+        ("since 2026-01-01", date(2026, 1, 1), date(2026, 6, 18)),
+        ("2026-03-15", date(2026, 3, 15), date(2026, 6, 18)),
+        ("2026-01-01..2026-03-31", date(2026, 1, 1), date(2026, 4, 1)),
+    ],
+)
 def test_periods_people_type(text: str, start: date, end: date) -> None:
     period = parse_period(text, TODAY)
     assert (period.start, period.end) == (start, end)
@@ -74,8 +76,9 @@ def test_all_time_starts_at_the_first_review_month() -> None:
     assert period.start == date(2024, 11, 1) and "Nov 2024" in period.label
 
 
-@pytest.mark.parametrize("text", ["soon", "0m", "2026-13", "2026-02-30", "2027-01-01",
-                                  "2026-03-01..2026-02-01", "500y"])
+@pytest.mark.parametrize(
+    "text", ["soon", "0m", "2026-13", "2026-02-30", "2027-01-01", "2026-03-01..2026-02-01", "500y"]
+)
 def test_periods_we_cannot_read_say_what_would_work(text: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(text, TODAY)
@@ -90,25 +93,33 @@ def test_a_period_is_bounded_at_local_midnight() -> None:
 
 def test_months_between_covers_part_months_at_both_ends() -> None:
     assert months_between(date(2025, 11, 20), date(2026, 2, 2)) == [
-        "2025-11", "2025-12", "2026-01", "2026-02"]
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
     assert months_between(date(2026, 3, 1), date(2026, 3, 1)) == []
 
 
 # --- action items ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "due", "done_on", "expected"), [
-    ("done", date(2026, 6, 10), date(2026, 6, 10), ON_TIME),  # on the day is on time
-    ("done", date(2026, 6, 10), date(2026, 6, 11), LATE),
-    ("done", date(2026, 6, 10), date(2026, 5, 1), ON_TIME),
-    ("open", date(2026, 6, 16), None, OVERDUE),
-    ("blocked", date(2026, 6, 17), None, OPEN),  # due today is not overdue yet
-    ("in_progress", date(2026, 7, 1), None, OPEN),
-    ("open", None, None, NO_DUE_DATE),
-    ("cancelled", date(2026, 1, 1), None, "cancelled"),
-])
-def test_on_time_late_overdue(status: str, due: date | None, done_on: date | None,
-                              expected: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "due", "done_on", "expected"),
+    [
+        ("done", date(2026, 6, 10), date(2026, 6, 10), ON_TIME),  # on the day is on time
+        ("done", date(2026, 6, 10), date(2026, 6, 11), LATE),
+        ("done", date(2026, 6, 10), date(2026, 5, 1), ON_TIME),
+        ("open", date(2026, 6, 16), None, OVERDUE),
+        ("blocked", date(2026, 6, 17), None, OPEN),  # due today is not overdue yet
+        ("in_progress", date(2026, 7, 1), None, OPEN),
+        ("open", None, None, NO_DUE_DATE),
+        ("cancelled", date(2026, 1, 1), None, "cancelled"),
+    ],
+)
+def test_on_time_late_overdue(
+    status: str, due: date | None, done_on: date | None, expected: str
+) -> None:
     assert classify(status, due, done_on, TODAY) == expected
 
 
@@ -128,23 +139,26 @@ def test_days_from_review_to_last_action_never_go_negative() -> None:
 
 
 def use(theme: str, review: int, started: datetime, published: datetime) -> ThemeUse:
-    return ThemeUse(theme, review * 10, review, f"Review {review}", f"https://x/{review}",
-                    started, published)
+    return ThemeUse(
+        theme, review * 10, review, f"Review {review}", f"https://x/{review}", started, published
+    )
 
 
 def test_a_theme_repeats_when_a_review_starts_after_its_first_lesson() -> None:
     uses = [
-        use("refunds", 1, at(1), at(5)),      # the first lesson on refunds, published 5 Jan
-        use("refunds", 2, at(3), at(20)),     # started before that lesson: not a repeat
-        use("refunds", 3, at(6), at(25)),     # started after: a repeat
+        use("refunds", 1, at(1), at(5)),  # the first lesson on refunds, published 5 Jan
+        use("refunds", 2, at(3), at(20)),  # started before that lesson: not a repeat
+        use("refunds", 3, at(6), at(25)),  # started after: a repeat
         use("refunds", 4, at(10, 2), at(12, 2)),  # a repeat in February
-        use("email", 3, at(6), at(25)),       # only one review on email: no repeat
+        use("email", 3, at(6), at(25)),  # only one review on email: no repeat
         use("delivery", 5, at(2), at(4)),
-        use("delivery", 6, at(9), at(11)),    # a repeat of delivery, January
+        use("delivery", 6, at(9), at(11)),  # a repeat of delivery, January
     ]
     found = repeat_themes(uses, at(1), at(1, 3))
-    assert [(r.theme, r.repeats, r.lessons) for r in found] == [("refunds", 2, 4),
-                                                                ("delivery", 1, 2)]
+    assert [(r.theme, r.repeats, r.lessons) for r in found] == [
+        ("refunds", 2, 4),
+        ("delivery", 1, 2),
+    ]
     refunds = found[0]
     assert refunds.first_lesson.review_id == 1 and refunds.first_lesson.link == "https://x/1"
     assert refunds.last_seen == at(10, 2)
@@ -184,24 +198,38 @@ def test_gst_cents_by_hand() -> None:
 def sample() -> Insights:
     period = Period(date(2026, 1, 1), date(2026, 3, 1), "Jan – Feb 2026")
     return Insights(
-        period=period, months=("2026-01", "2026-02"),
+        period=period,
+        months=("2026-01", "2026-02"),
         workflows={"support_postmortem": "Support post-mortem"},
         started={"support_postmortem": {"2026-01": 3, "2026-02": 1}},
         completed={"support_postmortem": {"2026-02": 2}},
         items={"2026-01": ItemCounts(on_time=4, late=1, overdue=2)},
-        median_days_to_last_action=6.5, reviews_with_all_actions_done=2,
-        ces=(CesPoint("2026-01", "delivery", "reseller", 3.0, 2),
-             CesPoint("2026-01", "delivery", "end-user", 6.0, 1),
-             CesPoint("2026-02", "billing", "end-user", 5.0, 1)),
-        stale_tickets=3, repeats=(), repeat_reviews={"2026-02": 1}, engagements=0, loops=(),
-        budget=())
+        median_days_to_last_action=6.5,
+        reviews_with_all_actions_done=2,
+        ces=(
+            CesPoint("2026-01", "delivery", "reseller", 3.0, 2),
+            CesPoint("2026-01", "delivery", "end-user", 6.0, 1),
+            CesPoint("2026-02", "billing", "end-user", 5.0, 1),
+        ),
+        stale_tickets=3,
+        repeats=(),
+        repeat_reviews={"2026-02": 1},
+        engagements=0,
+        loops=(),
+        budget=(),
+    )
 
 
 def test_json_and_rows_carry_the_same_figures() -> None:
     ins = sample()
     data = as_json(ins)
-    assert data["action_items"][0] == {"due_month": "2026-01", "done_on_time": 4,
-                                       "done_late": 1, "open_overdue": 2, "open_not_due": 0}
+    assert data["action_items"][0] == {
+        "due_month": "2026-01",
+        "done_on_time": 4,
+        "done_late": 1,
+        "open_overdue": 2,
+        "open_not_due": 0,
+    }
     assert data["ces_average_1_to_7"] == 4.25  # (3*2 + 6 + 5) / 4
     assert data["tickets_open_over_14_days"] == 3
     rows = as_rows(ins)

@@ -27,13 +27,17 @@ def texts(message: dict) -> str:
         if "text" in block:
             out.append(block["text"].get("text", ""))
         out += [f.get("text", "") for f in block.get("fields", [])]
-        out += [e["text"] for e in block.get("elements", [])
-                if isinstance(e, dict) and isinstance(e.get("text"), str)]
+        out += [
+            e["text"]
+            for e in block.get("elements", [])
+            if isinstance(e, dict) and isinstance(e.get("text"), str)
+        ]
     return "\n".join(out)
 
 
 def test_insights_answer_shows_the_figures_and_the_uploaded_chart(
-        slack: FakeSlack, bot, session: Session) -> None:
+    slack: FakeSlack, bot, session: Session
+) -> None:
     seed_history(session, utcnow())
     slack.slash_command(ALICE, CHANNEL, "/postmortem", "insights 6m")
     answer = slack.wait_for(lambda: slack.ephemerals(ALICE))[-1]
@@ -79,7 +83,8 @@ def test_without_files_the_figures_still_arrive(slack: FakeSlack, bot, session: 
 
 
 def test_app_home_shows_the_headline_figures_and_sends_the_chart(
-        slack: FakeSlack, bot, session: Session) -> None:
+    slack: FakeSlack, bot, session: Session
+) -> None:
     seed_history(session, utcnow())
     slack.open_home(ALICE)
     home = slack.wait_for(lambda: slack.home(ALICE))
@@ -92,8 +97,9 @@ def test_app_home_shows_the_headline_figures_and_sends_the_chart(
     assert upload["channels"] == ["D" + ALICE] and upload["content"].startswith(PNG)
 
 
-def test_the_digest_posts_its_chart_just_before_its_text(slack: FakeSlack, engine: Engine,
-                                                        session: Session) -> None:
+def test_the_digest_posts_its_chart_just_before_its_text(
+    slack: FakeSlack, engine: Engine, session: Session
+) -> None:
     from digest.seed import NOW  # Wed 2 Dec 2026 09:00 in Sydney: posting time
 
     seed = Seed(session)
@@ -113,14 +119,20 @@ def test_the_digest_posts_its_chart_just_before_its_text(slack: FakeSlack, engin
     assert text["ts"] == result.ts and "Post-mortem digest" in text["text"]
     [upload] = slack.uploaded_files()
     assert upload["content"].startswith(PNG)
-    assert upload["alt_txt"].startswith("Bar chart of action items. Since the last meeting: "
-                                        "1 done on time, 1 done late, 1 open and overdue.")
+    assert upload["alt_txt"].startswith(
+        "Bar chart of action items. Since the last meeting: "
+        "1 done on time, 1 done late, 1 open and overdue."
+    )
 
 
 def _settings(slack: FakeSlack, engine: Engine):
     from bot.config import load_settings
 
-    return load_settings({
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False)})
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        }
+    )

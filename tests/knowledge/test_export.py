@@ -19,15 +19,22 @@ REGISTRY = Registry.load()
 def completed_support_review(engine: Engine) -> int:
     workflow = REGISTRY["support_postmortem"]
     with transaction(session_factory(engine)) as session:
-        review = service.start_review(session, workflow, team_id="T0TEST",
-                                      title="Kettle <b>refund</b>", channel_id="C0REVIEWS",
-                                      owner_id="U0ALICE", started_by="U0ALICE")
+        review = service.start_review(
+            session,
+            workflow,
+            team_id="T0TEST",
+            title="Kettle <b>refund</b>",
+            channel_id="C0REVIEWS",
+            owner_id="U0ALICE",
+            started_by="U0ALICE",
+        )
         for stage in workflow.stages:
             answers = sample_answers(stage, admin_comment="Only for admins")
             if stage.key == "report":
                 answers["lessons"] = "Refunds need the finance checklist."
-            result = service.submit_stage(session, review, stage.key, answers,
-                                          user_id="U0ALICE", is_admin=True)
+            result = service.submit_stage(
+                session, review, stage.key, answers, user_id="U0ALICE", is_admin=True
+            )
             assert result.ok, result.errors
         return review.id
 
@@ -41,19 +48,24 @@ def test_export_formats_hold_the_whole_record(engine: Engine) -> None:
     review_id = completed_support_review(engine)
     md = run(engine, str(review_id))
     assert md.exit_code == 0, md.output
-    for part in ("# Lessons learned: Kettle &lt;b&gt;refund&lt;/b&gt;",
-                 "Refunds need the finance checklist.", "## Ticket analysis",
-                 "- **Comment for admins only**: Only for admins",  # the operator sees all
-                 "Is everything done?: **Yes: close the post-mortem**",
-                 "## Audit trail", "review.started"):
+    for part in (
+        "# Lessons learned: Kettle &lt;b&gt;refund&lt;/b&gt;",
+        "Refunds need the finance checklist.",
+        "## Ticket analysis",
+        "- **Comment for admins only**: Only for admins",  # the operator sees all
+        "Is everything done?: **Yes: close the post-mortem**",
+        "## Audit trail",
+        "review.started",
+    ):
         assert part in md.output, part
     html = run(engine, str(review_id), "--format", "html")
     assert html.exit_code == 0
     assert "<title>Kettle &lt;b&gt;refund&lt;/b&gt;</title>" in html.output
     assert "<b>refund</b>" not in html.output
     data = json.loads(run(engine, str(review_id), "--format", "json").output)
-    assert [s["key"] for s in data["stages"]] == [s.key for s in
-                                                  REGISTRY["support_postmortem"].stages]
+    assert [s["key"] for s in data["stages"]] == [
+        s.key for s in REGISTRY["support_postmortem"].stages
+    ]
     assert data["action_items"][0]["status"] == "open"
     assert data["review"]["status"] == "closed"
     assert "Refunds need the finance checklist." in data["report"]

@@ -21,20 +21,33 @@ LESSON = "Refund wording in campaign emails must match the returns policy page."
 
 
 def report_in_thread(slack: FakeSlack, ts: str) -> dict | None:
-    return next((m for m in slack.thread(CHANNEL, ts)[1:]
-                 if m.get("text", "").startswith("Lessons learned:")), None)
+    return next(
+        (
+            m
+            for m in slack.thread(CHANNEL, ts)[1:]
+            if m.get("text", "").startswith("Lessons learned:")
+        ),
+        None,
+    )
 
 
 def text_of(message: dict) -> str:
-    return "\n".join(b["text"]["text"] for b in message.get("blocks", [])
-                     if b["type"] in ("section", "header") and "text" in b)
+    return "\n".join(
+        b["text"]["text"]
+        for b in message.get("blocks", [])
+        if b["type"] in ("section", "header") and "text" in b
+    )
 
 
 def complete_campaign(slack: FakeSlack, bot) -> dict:
     status = start(slack, "campaign Black Friday refunds email")
     complete_stage(slack, bot)
-    complete_stage(slack, bot, systemic_issues="no",
-                   root_causes="The email template kept an old <no refunds> line.")
+    complete_stage(
+        slack,
+        bot,
+        systemic_issues="no",
+        root_causes="The email template kept an old <no refunds> line.",
+    )
     complete_stage(slack, bot, lessons=LESSON, tags="Refunds, email")
     report = slack.wait_for(lambda: report_in_thread(slack, status["ts"]))
     assert "*Lessons learned*\n" + LESSON in text_of(report)
@@ -45,12 +58,14 @@ def complete_campaign(slack: FakeSlack, bot) -> dict:
     return status
 
 
-def test_a_completed_review_is_reported_found_suggested_and_exported(slack: FakeSlack,
-                                                                      bot) -> None:
+def test_a_completed_review_is_reported_found_suggested_and_exported(slack: FakeSlack, bot) -> None:
     status = complete_campaign(slack, bot)
     # The report was updated in place with the action items, not posted twice.
-    reports = [m for m in slack.thread(CHANNEL, status["ts"])
-               if m.get("text", "").startswith("Lessons learned:")]
+    reports = [
+        m
+        for m in slack.thread(CHANNEL, status["ts"])
+        if m.get("text", "").startswith("Lessons learned:")
+    ]
     assert len(reports) == 1
     assert f"Action item 1: <@U0ALICE>, due {DUE} (open)" in text_of(reports[0])
 
@@ -73,14 +88,27 @@ def test_a_completed_review_is_reported_found_suggested_and_exported(slack: Fake
 
     # Export uploads the Markdown record to the thread.
     report = report_in_thread(slack, status["ts"])
-    slack.click(BOB, "export_review", report["blocks"][-1]["elements"][0]["value"],
-                channel_id=CHANNEL, message_ts=report["ts"])
+    slack.click(
+        BOB,
+        "export_review",
+        report["blocks"][-1]["elements"][0]["value"],
+        channel_id=CHANNEL,
+        message_ts=report["ts"],
+    )
     upload = slack.wait_for(lambda: slack.uploaded_files())[0]
     content = upload["content"].decode()
     assert upload["name"].endswith("black-friday-refunds-email.md")
     assert upload["thread_ts"] == status["ts"] and upload["channels"] == [CHANNEL]
-    for part in (LESSON, "## Post-Mortem Team Sync", "## Decisions", "## Action items",
-                 "## Audit trail", "stage.submitted", "**open**", "| @alice |"):
+    for part in (
+        LESSON,
+        "## Post-Mortem Team Sync",
+        "## Decisions",
+        "## Action items",
+        "## Audit trail",
+        "stage.submitted",
+        "**open**",
+        "| @alice |",
+    ):
         assert part in content, part
 
 
@@ -89,8 +117,13 @@ def test_export_falls_back_to_text_where_files_are_forbidden(slack: FakeSlack, b
     report = report_in_thread(slack, status["ts"])
     slack.fail("files.getUploadURLExternal", "missing_scope")
     before = len(slack.thread(CHANNEL, status["ts"]))
-    slack.click(ALICE, "export_review", report["blocks"][-1]["elements"][0]["value"],
-                channel_id=CHANNEL, message_ts=report["ts"])
+    slack.click(
+        ALICE,
+        "export_review",
+        report["blocks"][-1]["elements"][0]["value"],
+        channel_id=CHANNEL,
+        message_ts=report["ts"],
+    )
     posted = slack.wait_for(lambda: slack.thread(CHANNEL, status["ts"])[before:])
     assert posted[0]["text"].startswith("Review record")
     assert "Refund wording" in text_of(posted[0])
@@ -98,8 +131,7 @@ def test_export_falls_back_to_text_where_files_are_forbidden(slack: FakeSlack, b
     slack.reset_calls()  # the refused upload was expected
 
 
-def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: FakeSlack,
-                                                                     bot) -> None:
+def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: FakeSlack, bot) -> None:
     status = complete_campaign(slack, bot)
     assert "(open)" in text_of(report_in_thread(slack, status["ts"]))
     now = datetime.now(UTC)
@@ -114,8 +146,11 @@ def test_the_report_follows_its_items_and_the_confirmed_improvements(slack: Fake
     text = text_of(report_in_thread(slack, status["ts"]))
     assert "(open)" not in text and f"Action item 1: <@U0ALICE>, due {DUE} (done)" in text
     assert "Improvements confirmed by <@U0ALICE>." in text
-    reports = [m for m in slack.thread(CHANNEL, status["ts"])
-               if m.get("text", "").startswith("Lessons learned:")]
+    reports = [
+        m
+        for m in slack.thread(CHANNEL, status["ts"])
+        if m.get("text", "").startswith("Lessons learned:")
+    ]
     assert len(reports) == 1  # updated in place
     # Nothing changed since: calling it again touches nothing in Slack.
     updates = len(slack.calls_to("chat.update"))

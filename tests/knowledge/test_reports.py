@@ -19,10 +19,22 @@ from workflows.samples import sample_answers
 
 GOLDEN = Path(__file__).parent / "golden"
 REGISTRY = Registry.load()
-ITEMS = [{"title": "Merge the two refund articles", "owner": "U0ALICE", "status": "open",
-          "due_date": "2026-12-15", "tracking_link": None},
-         {"title": "Alert on parcels stuck 5 days", "owner": "U0BOB", "status": "done",
-          "due_date": None, "tracking_link": None}]
+ITEMS = [
+    {
+        "title": "Merge the two refund articles",
+        "owner": "U0ALICE",
+        "status": "open",
+        "due_date": "2026-12-15",
+        "tracking_link": None,
+    },
+    {
+        "title": "Alert on parcels stuck 5 days",
+        "owner": "U0BOB",
+        "status": "done",
+        "due_date": None,
+        "tracking_link": None,
+    },
+]
 NAMES = {"U0ALICE": "Alice Nguyen", "U0BOB": "Bob Smith"}
 TODAY = date(2026, 11, 30)  # the golden files' "today": dates in 2026 show no year
 
@@ -47,15 +59,25 @@ def test_report_matches_its_golden_file(key: str, fmt: str) -> None:
 
 def test_every_workflow_flags_one_report_stage() -> None:
     assert {w.key: report_stage(w).key for w in REGISTRY.all()} == {
-        "campaign_postmortem": "lessons_learned", "support_postmortem": "report",
-        "service_delivery": "closure"}
+        "campaign_postmortem": "lessons_learned",
+        "support_postmortem": "report",
+        "service_delivery": "closure",
+    }
 
 
 def test_the_report_has_the_sections_a_reader_needs() -> None:
     text = render(sample_report("campaign_postmortem"), "md", names=NAMES)
-    for heading in ("Summary", "Impact", "Timeline", "What went well", "What did not go well",
-                    "Root causes (five whys)", "Lessons learned", "Recommendations",
-                    "Action items"):
+    for heading in (
+        "Summary",
+        "Impact",
+        "Timeline",
+        "What went well",
+        "What did not go well",
+        "Root causes (five whys)",
+        "Lessons learned",
+        "Recommendations",
+        "Action items",
+    ):
         assert f"## {heading}" in text
     assert "- Merge the two refund articles: @Alice Nguyen, due 2026-12-15 (open)" in text
     assert "processes, not people" in text
@@ -80,8 +102,7 @@ def test_user_text_is_escaped_for_slack_and_html() -> None:
 
 
 def test_links_are_only_web_links_in_html() -> None:
-    report = sample_report("support_postmortem", metadata={
-        "ticket_link": "javascript:alert(1)"})
+    report = sample_report("support_postmortem", metadata={"ticket_link": "javascript:alert(1)"})
     html = render(report, "html")
     assert 'href="javascript' not in html and "javascript:alert(1)" in html
     assert '<a href="https://example.com/kb_article/1">' in html
@@ -89,17 +110,22 @@ def test_links_are_only_web_links_in_html() -> None:
 
 def test_an_organisation_template_overrides_the_builtin(tmp_path: Path) -> None:
     (tmp_path / "report_campaign_postmortem.md.j2").write_text(
-        "ACME lessons for {{ r.title }}: {{ r.section('lessons') }}\n")
+        "ACME lessons for {{ r.title }}: {{ r.section('lessons') }}\n"
+    )
     assert render(sample_report("campaign_postmortem"), "md", templates_dir=tmp_path) == (
-        "ACME lessons for Spring sale: orders & refunds: Lessons learned 1\n")
+        "ACME lessons for Spring sale: orders & refunds: Lessons learned 1\n"
+    )
     # The other formats still come from the built-in templates.
-    assert render(sample_report("campaign_postmortem"), "mrkdwn",
-                  templates_dir=tmp_path).startswith("*Summary*")
+    assert render(
+        sample_report("campaign_postmortem"), "mrkdwn", templates_dir=tmp_path
+    ).startswith("*Summary*")
 
 
 def test_tags_and_the_share_flag() -> None:
-    report = sample_report("campaign_postmortem", lessons_learned={
-        "tags": "Black Friday, email,, EMAIL", "share_at_meeting": False})
+    report = sample_report(
+        "campaign_postmortem",
+        lessons_learned={"tags": "Black Friday, email,, EMAIL", "share_at_meeting": False},
+    )
     assert report.tags == ("campaign", "email", "black-friday")
     assert report.share_at_meeting is False
     support = sample_report("support_postmortem", metadata={"product": "Kettle K2"})

@@ -77,7 +77,9 @@ def stage_form(
     review = next(r for r in reviews(rt) if r.id == review_id)
     stage = rt.registry[review.workflow_key].stage(review.current_stage)
     return sm.stage_view(
-        stage, title=review.title, meta=sm.ModalMeta(review_id, stage.key, edit=edit),
+        stage,
+        title=review.title,
+        meta=sm.ModalMeta(review_id, stage.key, edit=edit),
         values=values or {},
     )
 
@@ -327,8 +329,7 @@ def test_a_form_submitted_without_its_redraw_is_drawn_again_with_what_it_needs(
     drawn for the answers with the first problem on top."""
     review_id = seed_review(rt)
     form = stage_form(rt, review_id)  # drawn before the low-CES answer
-    entries = {k: v for k, v in valid_entries(rt, "metadata").items()
-               if k not in ("f.ces_score",)}
+    entries = {k: v for k, v in valid_entries(rt, "metadata").items() if k not in ("f.ces_score",)}
     body, view = view_submission(form, entries)
 
     listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
@@ -338,12 +339,14 @@ def test_a_form_submitted_without_its_redraw_is_drawn_again_with_what_it_needs(
     blocks = {b["block_id"]: b for b in redrawn["blocks"]}
     assert not blocks["f.ces_score"].get("optional")
     assert blocks["notice"]["text"]["text"] == (
-        ":warning: This is required for the answer you gave above.")
+        ":warning: This is required for the answer you gave above."
+    )
     assert reviews(rt)[0].current_stage == "metadata"
 
 
-def modal_action(form: dict[str, Any], values: dict[str, Any], action: dict[str, Any],
-                 user: str = ALICE) -> dict[str, Any]:
+def modal_action(
+    form: dict[str, Any], values: dict[str, Any], action: dict[str, Any], user: str = ALICE
+) -> dict[str, Any]:
     """A block_actions body from an open modal: the view, with what was entered, in it."""
     _, view = view_submission(form, values, user=user)
     body = block_actions(action, user=user)
@@ -357,9 +360,13 @@ def test_an_answer_others_depend_on_redraws_the_form_keeping_what_was_typed(
     review_id = seed_review(rt)
     form = stage_form(rt, review_id)
     assert "f.ces_score" not in {b["block_id"] for b in form["blocks"]}
-    chosen = {"type": "static_select", "action_id": sm.VALUE, "block_id": "f.trigger",
-              "selected_option": {"text": {"type": "plain_text", "text": "CES"},
-                                  "value": "low_ces"}, "action_ts": "1700000002.000100"}
+    chosen = {
+        "type": "static_select",
+        "action_id": sm.VALUE,
+        "block_id": "f.trigger",
+        "selected_option": {"text": {"type": "plain_text", "text": "CES"}, "value": "low_ces"},
+        "action_ts": "1700000002.000100",
+    }
     body = modal_action(form, {"f.trigger": "low_ces", "f.product": "Kettle K2"}, chosen)
 
     listeners.answer_changed(ack=ack, body=body, action=chosen, client=client, rt=rt)
@@ -382,9 +389,13 @@ def test_a_redraw_that_lost_to_a_newer_one_is_dropped(
 ) -> None:
     review_id = seed_review(rt)
     client.views_update.side_effect = slack_error("views.update", "hash_conflict")
-    chosen = {"type": "static_select", "action_id": sm.VALUE, "block_id": "f.trigger",
-              "selected_option": {"text": {"type": "plain_text", "text": "Process"},
-                                  "value": "process"}, "action_ts": "1700000002.000100"}
+    chosen = {
+        "type": "static_select",
+        "action_id": sm.VALUE,
+        "block_id": "f.trigger",
+        "selected_option": {"text": {"type": "plain_text", "text": "Process"}, "value": "process"},
+        "action_ts": "1700000002.000100",
+    }
     body = modal_action(stage_form(rt, review_id), {"f.trigger": "process"}, chosen)
 
     listeners.answer_changed(ack=ack, body=body, action=chosen, client=client, rt=rt)
@@ -407,8 +418,11 @@ def test_add_one_shows_an_item_whose_fields_are_required_and_that_can_be_removed
     review_id = at_action_items(rt)
     form = stage_form(rt, review_id)
     assert not any(b["block_id"].startswith("g.action_items.") for b in form["blocks"])
-    body = modal_action(form, {"f.proposed_solution": "Alert the lead"},
-                        button(sm.ADD_ROW, "action_items", block_id="add.action_items"))
+    body = modal_action(
+        form,
+        {"f.proposed_solution": "Alert the lead"},
+        button(sm.ADD_ROW, "action_items", block_id="add.action_items"),
+    )
 
     listeners.add_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
 
@@ -431,39 +445,48 @@ def test_remove_drops_that_item_and_the_others_keep_what_was_typed(
     meta = sm.ModalMeta(review_id, stage.key, rows={"action_items": 3})
     form = sm.stage_view(stage, title=review.title, meta=meta, values={})
     typed = {f"g.action_items.{i}.title": title for i, title in enumerate("ABC")}
-    body = modal_action(form, typed, button(sm.REMOVE_ROW, "action_items.1",
-                                            block_id="c.action_items.1"))
+    body = modal_action(
+        form, typed, button(sm.REMOVE_ROW, "action_items.1", block_id="c.action_items.1")
+    )
 
     listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
 
     ack.assert_called_once_with()
     view = client.views_update.call_args.kwargs["view"]
-    titles = [b["element"].get("initial_value") for b in view["blocks"]
-              if b["block_id"].startswith("g.action_items.") and ".title" in b["block_id"]]
+    titles = [
+        b["element"].get("initial_value")
+        for b in view["blocks"]
+        if b["block_id"].startswith("g.action_items.") and ".title" in b["block_id"]
+    ]
     assert titles == ["A", "C"]
     ids = {b["block_id"] for b in view["blocks"]}
     # New ids: Slack would otherwise show B's text in the row C moved into.
     assert {"g.action_items.0.title~1", "g.action_items.1.title~1"} <= ids
     assert "g.action_items.2.title~1" not in ids
-    assert [row.get("title") for row in draft(rt, review_id, stage.key, ALICE)[
-        "action_items"]] == ["A", "C"]
+    assert [row.get("title") for row in draft(rt, review_id, stage.key, ALICE)["action_items"]] == [
+        "A",
+        "C",
+    ]
 
 
-def test_a_stale_remove_changes_nothing(
-    rt: Runtime, ack: MagicMock, client: MagicMock
-) -> None:
+def test_a_stale_remove_changes_nothing(rt: Runtime, ack: MagicMock, client: MagicMock) -> None:
     review_id = seed_review(rt, workflow="campaign_postmortem")
     for _ in range(3):
         submit_current(rt, review_id)
     form = stage_form(rt, review_id)  # one action item is required: it has no Remove
-    body = modal_action(form, {"g.action_items.0.title": "Keep me"},
-                        button(sm.REMOVE_ROW, "action_items.0", block_id="c.action_items.0"))
+    body = modal_action(
+        form,
+        {"g.action_items.0.title": "Keep me"},
+        button(sm.REMOVE_ROW, "action_items.0", block_id="c.action_items.0"),
+    )
 
     listeners.remove_row(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
 
     view = client.views_update.call_args.kwargs["view"]
     title = next(b for b in view["blocks"] if b["block_id"] == "g.action_items.0.title")
     assert title["element"]["initial_value"] == "Keep me"
+
+
 def test_a_stage_anyone_may_complete_is_saved_without_asking_slack_who_submits(
     rt: Runtime, ack: MagicMock, client: MagicMock, hooks: MagicMock
 ) -> None:
@@ -471,8 +494,9 @@ def test_a_stage_anyone_may_complete_is_saved_without_asking_slack_who_submits(
     submission's ack did too (bench/ack_latency.py: p99 over 1 s). It matters only where
     admin rights decide; there it is still asked, on the server."""
     review_id = seed_review(rt)
-    body, view = view_submission(valid_form(rt, review_id), valid_entries(rt, "metadata"),
-                                 user=BOB)  # not the owner, and no admin: anyone may
+    body, view = view_submission(
+        valid_form(rt, review_id), valid_entries(rt, "metadata"), user=BOB
+    )  # not the owner, and no admin: anyone may
     listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
     ack.assert_called_once_with()
     client.users_info.assert_not_called()
@@ -668,9 +692,7 @@ def test_picking_a_stage_to_edit_shows_it_filled_with_the_latest_answers(
     assert product["element"]["initial_value"] == "Kettle K2"
 
 
-def test_picking_a_stage_of_a_review_deleted_meanwhile_says_so(
-    rt: Runtime, ack: MagicMock
-) -> None:
+def test_picking_a_stage_of_a_review_deleted_meanwhile_says_so(rt: Runtime, ack: MagicMock) -> None:
     review_id = seed_review(rt)
     submit_current(rt, review_id)
     picker = listeners.edit_picker(review_id, "Refund", [("metadata", "Ticket metadata")])
@@ -691,5 +713,6 @@ def deliver(rt: Runtime) -> None:
 
 def pending_effects(rt: Runtime) -> list[str]:
     with rt.sessions() as session:
-        return list(session.scalars(select(Effect.kind).where(Effect.status == PENDING)
-                                    .order_by(Effect.id)))
+        return list(
+            session.scalars(select(Effect.kind).where(Effect.status == PENDING).order_by(Effect.id))
+        )

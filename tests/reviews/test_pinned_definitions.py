@@ -22,12 +22,17 @@ def test_reviews_of_two_versions_of_a_workflow_keep_their_own_stages(engine: Eng
     ids = []
     with transaction(sessions) as session:
         for workflow in (original, edited, original):
-            review = service.start_review(session, workflow, team_id="T0PIN", title="x",
-                                          channel_id="C0REVIEWS", owner_id="U0ALICE",
-                                          started_by="U0ALICE")
+            review = service.start_review(
+                session,
+                workflow,
+                team_id="T0PIN",
+                title="x",
+                channel_id="C0REVIEWS",
+                owner_id="U0ALICE",
+                started_by="U0ALICE",
+            )
             ids.append(review.id)
     for _ in range(2):  # the second round is served from the cache
         with sessions() as session:
-            stages = [len(service.workflow_of(store.get_review(session, i)).stages)
-                      for i in ids]
+            stages = [len(service.workflow_of(store.get_review(session, i)).stages) for i in ids]
         assert stages == [len(original.stages), 2, len(original.stages)]

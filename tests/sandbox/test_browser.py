@@ -89,17 +89,18 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running, artifa
     field(form, "f.budget").fill("12000.555")
     # One GST basis for every amount, chosen once; the form is drawn again with it beside each.
     field(form, "gst").select_option("inclusive")
-    expect(form.locator('[data-block-id="f.budget"] .bk-label')).to_have_text(
-        "Budget (incl. GST)")
+    expect(form.locator('[data-block-id="f.budget"] .bk-label')).to_have_text("Budget (incl. GST)")
     expect(form.locator('[data-block-id="f.revenue"] .bk-label')).to_have_text(
-        "Revenue attributed to the campaign (incl. GST) (optional)")
+        "Revenue attributed to the campaign (incl. GST) (optional)"
+    )
     expect(field(form, "f.budget")).to_have_value("12000.555")  # typed before the redraw
     expect(field(form, "f.performance_data")).to_have_value("Open rate 31%, click-through 2.4%")
     field(form, "f.actual_spend").fill("11800")
     form.get_by_label("Items at an advertised price").check()  # opens its ACL check
     quantities = form.locator('[data-block-id="f.acl_reasonable_quantities"]')
     expect(quantities.locator(".bk-label")).to_have_text(
-        "ACL: were advertised items available in reasonable quantities?")
+        "ACL: were advertised items available in reasonable quantities?"
+    )
     expect(acl_checks).to_have_count(1)
     expect(field(form, "f.actual_spend")).to_have_value("11800")
     quantities.get_by_label("Yes").check()
@@ -144,14 +145,13 @@ def test_campaign_postmortem_in_the_browser(page: Page, sandbox: Running, artifa
     expect(field(form, "g.action_items.1.title")).to_be_visible()
     expect(field(form, "g.action_items.0.owner")).to_have_value("U0BOB")  # typed text kept
     # An added item is an item: its fields are required, and it can be taken back.
-    expect(form.locator('[data-block-id="g.action_items.1.owner"] .bk-label')).to_have_text(
-        "Owner")
+    expect(form.locator('[data-block-id="g.action_items.1.owner"] .bk-label')).to_have_text("Owner")
     field(form, "g.action_items.1.title").fill("Test the code on launch day")
-    form.locator('[data-block-id="c.action_items.1"]').get_by_role("button",
-                                                                 name="Remove").click()
+    form.locator('[data-block-id="c.action_items.1"]').get_by_role("button", name="Remove").click()
     expect(form.locator('.bk-input-block[data-block-id^="g.action_items.1."]')).to_have_count(0)
     expect(field(form, "g.action_items.0.title~1")).to_have_value(  # new ids after a removal
-        "Shorten subject lines to 40 characters")
+        "Shorten subject lines to 40 characters"
+    )
     expect(form.get_by_role("button", name="Remove")).to_have_count(0)  # one item is needed
     submit(form)
 

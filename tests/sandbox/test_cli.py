@@ -30,17 +30,21 @@ def test_sandbox_is_a_command_of_the_cli() -> None:
 def test_sandbox_starts_serves_the_page_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", "sandbox", "--port", str(port),
-         "--no-scheduler"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "bot.cli.main", "sandbox", "--port", str(port), "--no-scheduler"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()
         assert f"open http://127.0.0.1:{port}/" in first, (first, proc.stderr.read())
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(f"http://127.0.0.1:{port}/", timeout=10) as page:
             assert b'<script src="/static/app.js">' in page.read()
-        with opener.open(f"http://127.0.0.1:{port}/api/state?person=U0BOB&pane=home",
-                         timeout=10) as resp:
+        with opener.open(
+            f"http://127.0.0.1:{port}/api/state?person=U0BOB&pane=home", timeout=10
+        ) as resp:
             state = json.loads(resp.read())
         assert [p["name"] for p in state["people"]] == ["Alice", "Bob", "Carol (admin)"]
         assert {j["id"] for j in state["clock"]} >= {"sweep"}

@@ -13,7 +13,8 @@ from storage.schema import include_object, metadata
 def _diff(engine: Engine, metadata: MetaData) -> list:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_object": include_object})
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         return compare_metadata(context, metadata)
 
 
@@ -28,5 +29,4 @@ def test_a_model_change_without_migration_is_detected(engine: Engine) -> None:
         table.to_metadata(changed)
     changed.tables["reviews"].append_column(Column("severity", String(10)))
     diff = _diff(engine, changed)
-    assert [(d[0], d[3].name) for d in diff if d[0] == "add_column"] == [
-        ("add_column", "severity")]
+    assert [(d[0], d[3].name) for d in diff if d[0] == "add_column"] == [("add_column", "severity")]

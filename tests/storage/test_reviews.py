@@ -20,9 +20,15 @@ REGISTRY = Registry.load()
 
 def start(session: Session, key: str = "campaign_postmortem", **kw) -> Review:
     review = service.start_review(
-        session, REGISTRY[key], team_id="T1", title=kw.pop("title", "Black Friday email"),
-        channel_id=kw.pop("channel_id", "C1"), owner_id=kw.pop("owner_id", "U1"),
-        started_by="U1", **kw)
+        session,
+        REGISTRY[key],
+        team_id="T1",
+        title=kw.pop("title", "Black Friday email"),
+        channel_id=kw.pop("channel_id", "C1"),
+        owner_id=kw.pop("owner_id", "U1"),
+        started_by="U1",
+        **kw,
+    )
     session.commit()
     return review
 
@@ -30,8 +36,9 @@ def start(session: Session, key: str = "campaign_postmortem", **kw) -> Review:
 def submit(session: Session, review: Review, user: str = "U1", admin: bool = False, **over):
     workflow = service.workflow_of(review)
     stage = workflow.stage(review.current_stage)
-    result = service.submit_stage(session, review, stage.key, sample_answers(stage, **over),
-                                  user_id=user, is_admin=admin)
+    result = service.submit_stage(
+        session, review, stage.key, sample_answers(stage, **over), user_id=user, is_admin=admin
+    )
     session.commit()
     return result
 
@@ -42,11 +49,19 @@ def test_a_review_runs_to_completion_and_keeps_every_answer(session: Session) ->
     submit(session, review)
     submit(session, review, systemic_issues="yes", systemic_issue="Approvals take 3 weeks")
     submit(session, review)
-    result = submit(session, review, action_items=[
-        {"title": "Automate promo code checks", "owner": "U2", "due_date": "2026-12-04"},
-        {"title": "Add a stock check to the launch list", "owner": "U3",
-         "due_date": "2026-12-11", "tracking_link": "https://tracker.example/42"},
-    ])
+    result = submit(
+        session,
+        review,
+        action_items=[
+            {"title": "Automate promo code checks", "owner": "U2", "due_date": "2026-12-04"},
+            {
+                "title": "Add a stock check to the launch list",
+                "owner": "U3",
+                "due_date": "2026-12-11",
+                "tracking_link": "https://tracker.example/42",
+            },
+        ],
+    )
     assert result.transition.complete
     assert (review.status, review.current_stage) == ("complete", None)
     assert review.completed_at is not None and review.completed_at.tzinfo is not None
@@ -69,14 +84,22 @@ def test_editing_a_stage_keeps_history_and_the_same_items(session: Session) -> N
     review = start(session, "support_postmortem")
     for _ in range(3):
         submit(session, review)
-    rows = [{"title": "Update the returns macro", "owner": "U2", "due_date": "2026-12-04"},
-            {"title": "Write the KB article", "owner": "U2", "due_date": "2026-12-05"}]
+    rows = [
+        {"title": "Update the returns macro", "owner": "U2", "due_date": "2026-12-04"},
+        {"title": "Write the KB article", "owner": "U2", "due_date": "2026-12-05"},
+    ]
     submit(session, review, action_items=rows)
     first_ids = [i.id for i in session.scalars(select(ActionItem).order_by(ActionItem.id))]
     submit(session, review)  # 1on1 -> In Review
     assert review.status == "in_review"
-    submit(session, review, user="U9", admin=True, review_outcome="changes_requested",
-           review_comment="Root cause stops at a person; dig deeper.")
+    submit(
+        session,
+        review,
+        user="U9",
+        admin=True,
+        review_outcome="changes_requested",
+        review_comment="Root cause stops at a person; dig deeper.",
+    )
     assert (review.status, review.current_stage) == ("in_progress", "report")
     submit(session, review)
     submit(session, review, action_items=[{**rows[0], "due_date": "2026-12-08"}])
@@ -85,7 +108,9 @@ def test_editing_a_stage_keeps_history_and_the_same_items(session: Session) -> N
     items = session.scalars(select(ActionItem).order_by(ActionItem.id)).all()
     assert [i.id for i in items] == first_ids
     assert [(i.due_date, i.status) for i in items] == [
-        (date(2026, 12, 8), "open"), (date(2026, 12, 5), "cancelled")]
+        (date(2026, 12, 8), "open"),
+        (date(2026, 12, 5), "cancelled"),
+    ]
 
 
 def test_roles_and_stale_submissions_are_refused(session: Session) -> None:
@@ -96,8 +121,9 @@ def test_roles_and_stale_submissions_are_refused(session: Session) -> None:
     assert refused.refused == "Only a workspace admin can complete “Admin review”."
     assert review.current_stage == "admin_review"
     stage = service.workflow_of(review).stage("report")
-    stale = service.submit_stage(session, review, "report", sample_answers(stage),
-                                 user_id="U1", is_admin=False)
+    stale = service.submit_stage(
+        session, review, "report", sample_answers(stage), user_id="U1", is_admin=False
+    )
     assert stale.refused.startswith("This stage has already been submitted")
 
 
@@ -112,8 +138,15 @@ def test_validation_errors_save_nothing(session: Session) -> None:
 def test_a_review_keeps_its_workflow_version(session: Session) -> None:
     review = start(session)
     changed = REGISTRY["campaign_postmortem"].model_copy(update={"version": 2})
-    later = service.start_review(session, changed, team_id="T1", title="Later",
-                                 channel_id="C1", owner_id="U1", started_by="U1")
+    later = service.start_review(
+        session,
+        changed,
+        team_id="T1",
+        title="Later",
+        channel_id="C1",
+        owner_id="U1",
+        started_by="U1",
+    )
     session.commit()
     assert review.workflow_version_id != later.workflow_version_id
     assert service.workflow_of(review).version == 1
@@ -130,15 +163,19 @@ def test_lists_and_open_items(session: Session) -> None:
     start(session, title="Here", channel_id="C1", owner_id="U8")
     start(session, title="Elsewhere", channel_id="C3", owner_id="U8")
     ws = store.workspace(session, "T1")
-    assert {r.title for r in store.list_reviews(session, ws.id, channel_id="C1",
-                                                user_id="U7")} == {"Mine", "Here"}
-    for when, title in [(date(2026, 12, 9), "later"), (None, "undated"),
-                        (date(2026, 12, 1), "sooner")]:
+    assert {r.title for r in store.list_reviews(session, ws.id, channel_id="C1", user_id="U7")} == {
+        "Mine",
+        "Here",
+    }
+    for when, title in [
+        (date(2026, 12, 9), "later"),
+        (None, "undated"),
+        (date(2026, 12, 1), "sooner"),
+    ]:
         session.add(ActionItem(review_id=mine.id, title=title, owner_id="U7", due_date=when))
     session.add(ActionItem(review_id=mine.id, title="done", owner_id="U7", status="done"))
     session.commit()
-    assert [i.title for i in store.open_items_for(session, "U7")] == [
-        "sooner", "later", "undated"]
+    assert [i.title for i in store.open_items_for(session, "U7")] == ["sooner", "later", "undated"]
 
 
 def test_drafts_round_trip_and_clear_on_submit(session: Session) -> None:
@@ -147,7 +184,8 @@ def test_drafts_round_trip_and_clear_on_submit(session: Session) -> None:
     store.save_draft(session, review.id, "data_gathering", "U1", {"performance_data": "more"})
     session.commit()
     assert store.get_draft(session, review.id, "data_gathering", "U1") == {
-        "performance_data": "more"}
+        "performance_data": "more"
+    }
     submit(session, review)
     assert store.get_draft(session, review.id, "data_gathering", "U1") is None
 

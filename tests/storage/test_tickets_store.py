@@ -13,12 +13,18 @@ from storage.tickets import upsert_ticket
 OPENED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def test_nul_in_free_text_and_the_raw_body_is_dropped_on_both_databases(
-        session: Session) -> None:
+def test_nul_in_free_text_and_the_raw_body_is_dropped_on_both_databases(session: Session) -> None:
     ws = store.workspace(session, "T0TEST")
-    ticket = upsert_ticket(session, ws.id, "T-1", source="generic",
-                           raw={"subject": "Order\x00 broken", "notes\x00": ["a\x00b", 1]},
-                           subject="Order\x00 broken", owner_id="U0ALICE", opened_at=OPENED)
+    ticket = upsert_ticket(
+        session,
+        ws.id,
+        "T-1",
+        source="generic",
+        raw={"subject": "Order\x00 broken", "notes\x00": ["a\x00b", 1]},
+        subject="Order\x00 broken",
+        owner_id="U0ALICE",
+        opened_at=OPENED,
+    )
     session.commit()
     assert ticket.subject == "Order broken"
     assert ticket.raw == {"subject": "Order broken", "notes": ["ab", 1]}
@@ -27,5 +33,12 @@ def test_nul_in_free_text_and_the_raw_body_is_dropped_on_both_databases(
 def test_nul_in_a_ticket_id_is_refused(session: Session) -> None:
     ws = store.workspace(session, "T0TEST")
     with pytest.raises(ValueError, match="NUL"):
-        upsert_ticket(session, ws.id, "T-1\x00", source="generic", raw={},
-                      owner_id="U0ALICE", opened_at=OPENED)
+        upsert_ticket(
+            session,
+            ws.id,
+            "T-1\x00",
+            source="generic",
+            raw={},
+            owner_id="U0ALICE",
+            opened_at=OPENED,
+        )

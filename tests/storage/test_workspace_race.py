@@ -44,7 +44,8 @@ def _race(engine: Engine, create: Callable[[Session], int]) -> tuple[int, dict[s
         # (SQLite's BEGIN IMMEDIATE): only now does the first one commit, so the second has
         # looked for the row while it was not there yet.
         if threading.current_thread() is worker and statement.lstrip().upper().startswith(
-                ("INSERT", "BEGIN")):
+            ("INSERT", "BEGIN")
+        ):
             second_writes.set()
 
     def checkout(*_: Any) -> None:  # SQLite: about to queue for this process's turn to write
@@ -81,8 +82,14 @@ def test_creating_the_same_workspace_at_once_gives_both_the_one_row(engine: Engi
 def test_pinning_the_same_workflow_at_once_gives_both_the_one_row(engine: Engine) -> None:
     """Replicas starting the first two reviews of a definition at once (found by the chaos
     test: the second start answered "Saving failed" with UniqueViolation)."""
-    created, outcome = _race(engine, lambda s: store.pin_workflow(
-        s, "campaign_postmortem", 1, "0123456789abcdef", {"key": "campaign_postmortem"}).id)
+    created, outcome = _race(
+        engine,
+        lambda s: (
+            store.pin_workflow(
+                s, "campaign_postmortem", 1, "0123456789abcdef", {"key": "campaign_postmortem"}
+            ).id
+        ),
+    )
     assert "error" not in outcome, outcome.get("error")
     assert outcome["id"] == created
     with session_factory(engine)() as session:

@@ -38,17 +38,26 @@ def test_from_webhook_to_closed_with_one_round_of_changes(slack: FakeSlack, bot)
     assert review_row(bot).status == "in_review"
     # Only an admin may review: Alice is refused, in a modal.
     message = status_message(slack)
-    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL,
-                message_ts=message["ts"])
+    slack.click(
+        ALICE, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
     notice = slack.wait_for(lambda: slack.top_view(ALICE))
     assert notice["title"]["text"] == "Waiting on an admin"
     slack.close(ALICE, notice["id"])
     # The admin requests changes; the owner gets the comment, escaped, and a Continue button.
-    complete_stage(slack, bot, ADMIN, review_outcome="changes_requested",
-                   review_comment="Link the courier's reply <!here>")
+    complete_stage(
+        slack,
+        bot,
+        ADMIN,
+        review_outcome="changes_requested",
+        review_comment="Link the courier's reply <!here>",
+    )
     assert (review_row(bot).status, review_row(bot).current_stage) == ("in_progress", "report")
-    dm = slack.wait_for(lambda: next((m for m in slack.dms(ALICE)
-                                      if m["text"].startswith("Changes requested")), None))
+    dm = slack.wait_for(
+        lambda: next(
+            (m for m in slack.dms(ALICE) if m["text"].startswith("Changes requested")), None
+        )
+    )
     assert "Link the courier's reply &lt;!here&gt;" in str(dm["blocks"])
     assert "<@U0ADMIN> requested changes" in str(dm["blocks"])
     assert problems("message", dm) == []
@@ -72,9 +81,14 @@ def test_a_non_admin_submitting_the_admin_stage_is_refused(slack: FakeSlack, bot
     with transaction(bot.rt.sessions) as session:  # the server's rule, not just the button's
         from bot.reviews.service import submit_stage
 
-        result = submit_stage(session, store.get_review(session, review.id), "admin_review",
-                              {"review_outcome": "close"}, user_id=BOB,
-                              is_admin=bot.rt.is_admin(BOB))
+        result = submit_stage(
+            session,
+            store.get_review(session, review.id),
+            "admin_review",
+            {"review_outcome": "close"},
+            user_id=BOB,
+            is_admin=bot.rt.is_admin(BOB),
+        )
     assert result.refused == "Only a workspace admin can complete “Admin review”."
     assert review_row(bot).status == "in_review"
 
@@ -92,10 +106,12 @@ def test_start_process_preselects_support_with_the_trigger(slack: FakeSlack, bot
     with transaction(bot.rt.sessions) as session:
         assert store.get_draft(session, review.id, "metadata", ALICE) == {"trigger": "process"}
     message = status_message(slack)
-    slack.click(ALICE, "continue_review", str(review.id), channel_id=CHANNEL,
-                message_ts=message["ts"])
-    stage = slack.wait_for(lambda: (v := slack.top_view(ALICE)) and v["callback_id"] == "stage"
-                           and v)
+    slack.click(
+        ALICE, "continue_review", str(review.id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
+    stage = slack.wait_for(
+        lambda: (v := slack.top_view(ALICE)) and v["callback_id"] == "stage" and v
+    )
     trigger = next(b for b in stage["blocks"] if b.get("block_id") == "f.trigger")
     assert trigger["element"]["initial_option"]["value"] == "process"
 
@@ -105,19 +121,23 @@ def test_start_support_selects_support_without_a_draft(slack: FakeSlack, bot) ->
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["workflow"]["element"]["initial_option"]["value"] == "support_postmortem"
-    assert "\"d\"" not in view.get("private_metadata", "")
+    assert '"d"' not in view.get("private_metadata", "")
 
 
 def _age(bot, review_id: int, when: datetime) -> None:
     """Pretend the review last moved at `when`."""
     with transaction(bot.rt.sessions) as session:
         session.execute(update(Review).where(Review.id == review_id).values(created_at=when))
-        session.execute(update(StageSubmission).where(StageSubmission.review_id == review_id)
-                        .values(submitted_at=when))
+        session.execute(
+            update(StageSubmission)
+            .where(StageSubmission.review_id == review_id)
+            .values(submitted_at=when)
+        )
 
 
-def test_reminders_for_stalled_and_waiting_post_mortems_are_sent_once(slack: FakeSlack,
-                                                                     bot) -> None:
+def test_reminders_for_stalled_and_waiting_post_mortems_are_sent_once(
+    slack: FakeSlack, bot
+) -> None:
     post(bot, "/hooks/tickets", event())
     slack.wait_for(lambda: slack.messages(CHANNEL))
     review_id = review_row(bot).id
@@ -130,7 +150,8 @@ def test_reminders_for_stalled_and_waiting_post_mortems_are_sent_once(slack: Fak
     assert str(support.sweep(bot.rt, at("2026-12-08T15:00:00+11:00"))) == "sent 0, failed 0"
     reminder = [m for m in slack.dms(ALICE) if m["text"].startswith("Reminder:")]
     assert [m["text"] for m in reminder] == [
-        "Reminder: Ticket T-1234: Order arrived broken has not moved for 6 working days"]
+        "Reminder: Ticket T-1234: Order arrived broken has not moved for 6 working days"
+    ]
     assert problems("message", reminder[0]) == []
     for _ in range(4):  # to In Review
         complete_stage(slack, bot, ALICE)
@@ -147,15 +168,21 @@ def test_reminders_for_stalled_and_waiting_post_mortems_are_sent_once(slack: Fak
     assert waiting == [
         "In Review: Ticket T-1234: Order arrived broken is waiting for an admin",
         "In Review: Ticket T-1234: Order arrived broken is waiting for an admin",
-        "In Review: Ticket T-1234: Order arrived broken has waited 5 working days for an admin"]
+        "In Review: Ticket T-1234: Order arrived broken has waited 5 working days for an admin",
+    ]
     with transaction(bot.rt.sessions) as session:
         rows = session.execute(select(SupportReminder.kind, SupportReminder.status)).all()
-    assert sorted(rows) == [("in_progress", "sent"), ("in_review", "sent"),
-                            ("in_review", "sent"), ("in_review", "sent")]
+    assert sorted(rows) == [
+        ("in_progress", "sent"),
+        ("in_review", "sent"),
+        ("in_review", "sent"),
+        ("in_review", "sent"),
+    ]
 
 
 def test_admins_hear_at_once_when_a_post_mortem_enters_in_review_and_only_once(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     post(bot, "/hooks/tickets", event())
     slack.wait_for(lambda: slack.messages(CHANNEL))
     for _ in range(5):
@@ -163,7 +190,8 @@ def test_admins_hear_at_once_when_a_post_mortem_enters_in_review_and_only_once(
     assert review_row(bot).status == "in_review"
     dm = slack.wait_for(lambda: slack.dms(ADMIN))
     assert [m["text"] for m in dm] == [
-        "In Review: Ticket T-1234: Order arrived broken is waiting for an admin"]
+        "In Review: Ticket T-1234: Order arrived broken is waiting for an admin"
+    ]
     assert problems("message", dm[0]) == []
     # The sweep knows it was sent: the admins are not told twice the same day.
     assert str(support.sweep(bot.rt)) == "sent 0, failed 0"
@@ -175,9 +203,14 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
     slack.wait_for(lambda: slack.messages(CHANNEL))
     for _ in range(3):
         complete_stage(slack, bot, ALICE)
-    complete_stage(slack, bot, ALICE, missing_feature=True,
-                   feature_request="Let resellers <b>track</b> parcels",
-                   admin_comment="Ask the SW devs about the courier API")
+    complete_stage(
+        slack,
+        bot,
+        ALICE,
+        missing_feature=True,
+        feature_request="Let resellers <b>track</b> parcels",
+        admin_comment="Ask the SW devs about the courier API",
+    )
     slack.slash_command(BOB, CHANNEL, "/postmortem", "features")
     slack.wait_for(lambda: slack.response_posts)
     refused = slack.response_posts[-1]["payload"]
@@ -189,8 +222,7 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
     assert listed["text"] == "1 missing-feature request(s)"
     assert "Let resellers &lt;b&gt;track&lt;/b&gt; parcels" in str(listed["blocks"])
     assert "Ask the SW devs about the courier API" in str(listed["blocks"])
-    assert problems("message", {k: v for k, v in listed.items()
-                                if k in ("text", "blocks")}) == []
+    assert problems("message", {k: v for k, v in listed.items() if k in ("text", "blocks")}) == []
     with transaction(bot.rt.sessions) as session:
         ws = store.workspace(session, "T0TEST")
         assert support.count_feature_requests(session, ws.id) == 1
@@ -199,5 +231,4 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
     from bot.digest.views import as_mrkdwn
 
     preview = digest.preview(bot.rt, "T0TEST", datetime.now(UTC))
-    assert ("Missing-feature requests from new support post-mortems: 1"
-            in as_mrkdwn(preview.message))
+    assert "Missing-feature requests from new support post-mortems: 1" in as_mrkdwn(preview.message)

@@ -28,21 +28,24 @@ def error_of(data: object) -> TicketError:
     return info.value
 
 
-@pytest.mark.parametrize(("change", "field", "text"), [
-    ({"ticket_id": ...}, "ticket_id", "ticket_id is required"),
-    ({"owner": "alice"}, "owner", "Slack user id"),
-    ({"opened_at": "2026-11-01T09:00:00"}, "opened_at", "timezone"),
-    ({"ces_score": "four"}, "ces_score", "number"),
-    ({"ces_score": True}, "ces_score", "number"),
-    ({"customer_type": "partner"}, "customer_type", "reseller"),
-    ({"url": "help.example.com/t/1"}, "url", "http"),
-    ({"closed_at": "2026-10-01T00:00:00+00:00"}, "closed_at", "before opened_at"),
-    ({"ticket_id": "T-1\u0000"}, "ticket_id", "control characters"),
-    ({"owner": "alice\u0000@example.com"}, "owner", "control characters"),
-    ({"opened_at": "9999-12-31T23:59:59-14:00"}, "opened_at", "out of range"),
-    ({"opened_at": "0001-01-01T00:00:00+14:00"}, "opened_at", "out of range"),
-    ({"closed_at": "9999-12-31T23:59:59+00:00"}, "closed_at", "out of range"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"ticket_id": ...}, "ticket_id", "ticket_id is required"),
+        ({"owner": "alice"}, "owner", "Slack user id"),
+        ({"opened_at": "2026-11-01T09:00:00"}, "opened_at", "timezone"),
+        ({"ces_score": "four"}, "ces_score", "number"),
+        ({"ces_score": True}, "ces_score", "number"),
+        ({"customer_type": "partner"}, "customer_type", "reseller"),
+        ({"url": "help.example.com/t/1"}, "url", "http"),
+        ({"closed_at": "2026-10-01T00:00:00+00:00"}, "closed_at", "before opened_at"),
+        ({"ticket_id": "T-1\u0000"}, "ticket_id", "control characters"),
+        ({"owner": "alice\u0000@example.com"}, "owner", "control characters"),
+        ({"opened_at": "9999-12-31T23:59:59-14:00"}, "opened_at", "out of range"),
+        ({"opened_at": "0001-01-01T00:00:00+14:00"}, "opened_at", "out of range"),
+        ({"closed_at": "9999-12-31T23:59:59+00:00"}, "closed_at", "out of range"),
+    ],
+)
 def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> None:
     data = {**BASE, **change}
     data = {k: v for k, v in data.items() if v is not ...}
@@ -51,31 +54,38 @@ def test_a_bad_event_names_its_field(change: dict, field: str, text: str) -> Non
     assert text in error.message
 
 
-@pytest.mark.parametrize(("url", "text"), [
-    ("https://help.example.com/t/9><!channel><https://evil.example|click", "< > |"),
-    ("https://help.example.com/t/9|click", "< > |"),
-    ("https://help.example.com/t/9 9", "spaces"),
-    ("javascript:alert(1)", "starting with https://"),
-    ("ftp://help.example.com/t/9", "starting with https://"),
-    ("https://", "starting with https://"),
-    ("https://help.example.com@evil.example/t/9", "user name"),
-    ("https://help.example.com:99999/t/9", "not a valid link"),
-    ("https://help!example.com/t/9", "must name a host"),
-])
+@pytest.mark.parametrize(
+    ("url", "text"),
+    [
+        ("https://help.example.com/t/9><!channel><https://evil.example|click", "< > |"),
+        ("https://help.example.com/t/9|click", "< > |"),
+        ("https://help.example.com/t/9 9", "spaces"),
+        ("javascript:alert(1)", "starting with https://"),
+        ("ftp://help.example.com/t/9", "starting with https://"),
+        ("https://", "starting with https://"),
+        ("https://help.example.com@evil.example/t/9", "user name"),
+        ("https://help.example.com:99999/t/9", "not a valid link"),
+        ("https://help!example.com/t/9", "must name a host"),
+    ],
+)
 def test_ticket_links_are_plain_web_links(url: str, text: str) -> None:
     error = error_of({**BASE, "url": url})
     assert error.field == "url" and text in error.message
 
 
 def test_ordinary_ticket_links_pass() -> None:
-    for url in ("https://help.example.com/t/1234?view=full#reply-3",
-                "http://10.0.0.5:8080/tickets/1", "https://[2001:db8::1]/t/1"):
+    for url in (
+        "https://help.example.com/t/1234?view=full#reply-3",
+        "http://10.0.0.5:8080/tickets/1",
+        "https://[2001:db8::1]/t/1",
+    ):
         assert parse_event({**BASE, "url": url}).url == url
 
 
 def test_nul_is_dropped_from_free_text() -> None:
-    event = parse_event({**BASE, "subject": "Order\u0000 arrived broken",
-                         "category": "deli\u0000very"})
+    event = parse_event(
+        {**BASE, "subject": "Order\u0000 arrived broken", "category": "deli\u0000very"}
+    )
     assert (event.subject, event.category) == ("Order arrived broken", "delivery")
 
 
@@ -91,8 +101,9 @@ def test_customer_type_spellings_mean_the_same() -> None:
     assert parse_event({**BASE, "customer_type": "end_user"}).customer_type == "end-user"
 
 
-@pytest.mark.parametrize(("score", "low"), [(1, True), (4, True), (5.9, True), (6, False),
-                                            (7, False)])
+@pytest.mark.parametrize(
+    ("score", "low"), [(1, True), (4, True), (5.9, True), (6, False), (7, False)]
+)
 def test_below_6_on_1_to_7_is_low(score: float, low: bool) -> None:
     event = parse_event({**BASE, "ces_score": score, "ces_scale": 7})
     assert is_low_ces(event, CesRules()) is low
@@ -112,8 +123,9 @@ def test_other_scales_are_read_at_the_same_position() -> None:
 
 
 def test_lower_is_easier_flips_the_direction() -> None:
-    rules = CesRules.from_settings({"ces_scale": 5, "ces_threshold": 3,
-                                    "ces_direction": "lower_is_easier"})
+    rules = CesRules.from_settings(
+        {"ces_scale": 5, "ces_threshold": 3, "ces_direction": "lower_is_easier"}
+    )
     assert is_low_ces(parse_event({**BASE, "ces_score": 4}), rules)  # much effort
     assert not is_low_ces(parse_event({**BASE, "ces_score": 1}), rules)
     # The workflow's field reads 1-7 with 7 easiest: 1 of 5 (little effort) is 7.
@@ -122,8 +134,11 @@ def test_lower_is_easier_flips_the_direction() -> None:
 
 
 def test_bad_ces_settings_are_refused() -> None:
-    for saved in ({"ces_direction": "up"}, {"ces_scale": 7, "ces_threshold": 9},
-                  {"ces_scale": "x"}):
+    for saved in (
+        {"ces_direction": "up"},
+        {"ces_scale": 7, "ces_threshold": 9},
+        {"ces_scale": "x"},
+    ):
         with pytest.raises(TicketError):
             CesRules.from_settings(saved)
 
@@ -154,9 +169,12 @@ def test_clickup_automation_payload_maps_onto_a_ticket_event() -> None:
 
 
 def test_clickup_options_rename_fields_and_fall_back_to_the_creator() -> None:
-    body = clickup_task(assignees=[], date_closed=None, status={"type": "open"},
-                        custom_fields=[{"name": "Customer Effort", "type": "number",
-                                        "value": "6"}])
+    body = clickup_task(
+        assignees=[],
+        date_closed=None,
+        status={"type": "open"},
+        custom_fields=[{"name": "Customer Effort", "type": "number", "value": "6"}],
+    )
     event = parse_event(ADAPTERS["clickup"](body, {"ces_field": "customer effort"}))
     assert event.owner == "carol@example.com"
     assert event.ces_score == 6 and event.ces_scale is None and event.closed_at is None
@@ -164,8 +182,7 @@ def test_clickup_options_rename_fields_and_fall_back_to_the_creator() -> None:
 
 def test_clickup_task_webhooks_without_the_task_are_explained() -> None:
     with pytest.raises(TicketError) as info:
-        ADAPTERS["clickup"]({"event": "taskUpdated", "task_id": "1vj37mc",
-                             "history_items": []}, {})
+        ADAPTERS["clickup"]({"event": "taskUpdated", "task_id": "1vj37mc", "history_items": []}, {})
     assert info.value.field == "payload" and "Call webhook" in info.value.message
     with pytest.raises(TicketError) as info:
         ADAPTERS["clickup"](clickup_task(date_created="yesterday"), {})

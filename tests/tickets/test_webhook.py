@@ -25,17 +25,25 @@ def reviews(bot) -> list[Review]:
 
 
 def start_buttons(slack: FakeSlack, user: str) -> list[dict]:
-    return [e for m in slack.dms(user) for b in m.get("blocks", []) if b["type"] == "actions"
-            for e in b["elements"] if e.get("text", {}).get("text") == "Start"]
+    return [
+        e
+        for m in slack.dms(user)
+        for b in m.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("text", {}).get("text") == "Start"
+    ]
 
 
 def test_low_ces_delivered_three_times_at_once_creates_one_assigned_post_mortem(
-        slack: FakeSlack, bot) -> None:
+    slack: FakeSlack, bot
+) -> None:
     slack.set_delay("users.lookupByEmail", 0.3)  # the three reach the database together
     replies = []
-    threads = [threading.Thread(target=lambda: replies.append(post(bot, "/hooks/tickets",
-                                                                   event())))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: replies.append(post(bot, "/hooks/tickets", event())))
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -45,7 +53,11 @@ def test_low_ces_delivered_three_times_at_once_creates_one_assigned_post_mortem(
     assert len({r.body["review"] for r in replies}) == 1
     [review] = reviews(bot)
     assert (review.owner_id, review.workflow_key, review.trigger, review.trigger_ref) == (
-        ALICE, "support_postmortem", "webhook", "ticket:T-1234")
+        ALICE,
+        "support_postmortem",
+        "webhook",
+        "ticket:T-1234",
+    )
     assert review.title == "Ticket T-1234: Order arrived broken"
     slack.wait_for(lambda: slack.messages("C0REVIEWS"))
     assert len(slack.messages("C0REVIEWS")) == 1  # one status message
@@ -57,14 +69,25 @@ def test_low_ces_delivered_three_times_at_once_creates_one_assigned_post_mortem(
     with transaction(bot.rt.sessions) as session:
         draft = store.get_draft(session, review.id, "metadata", ALICE)
         ticket = session.scalars(select(Ticket)).one()
-    assert draft == {"trigger": "low_ces", "ticket_owner": ALICE, "customer_type": "reseller",
-                     "category": "delivery", "ticket_link": "https://help.example.com/t/1234",
-                     "ces_score": "4"}
+    assert draft == {
+        "trigger": "low_ces",
+        "ticket_owner": ALICE,
+        "customer_type": "reseller",
+        "category": "delivery",
+        "ticket_link": "https://help.example.com/t/1234",
+        "ces_score": "4",
+    }
     assert (ticket.review_id, ticket.owner_id, ticket.ces_score) == (review.id, ALICE, 4)
     # A later delivery of the same ticket still answers with the same review.
     again = post(bot, "/hooks/tickets", event(subject="Order arrived broken (reopened)"))
-    assert again.body == {"ok": True, "ticket": "T-1234", "review": review.id,
-                          "created": False, "low_ces": True, "stale_suggested": False}
+    assert again.body == {
+        "ok": True,
+        "ticket": "T-1234",
+        "review": review.id,
+        "created": False,
+        "low_ces": True,
+        "stale_suggested": False,
+    }
     assert len(reviews(bot)) == 1 and len(start_buttons(slack, ALICE)) == 1
 
 
@@ -74,8 +97,13 @@ def test_the_owner_starts_from_the_dm_with_the_ticket_filled_in(slack: FakeSlack
     assert review.owner_id == BOB
     slack.wait_for(lambda: start_buttons(slack, BOB))
     dm = slack.dms(BOB)[0]
-    slack.click(BOB, "continue_review", str(review.id),
-                channel_id=slack.workspace.dm_for(BOB)["id"], message_ts=dm["ts"])
+    slack.click(
+        BOB,
+        "continue_review",
+        str(review.id),
+        channel_id=slack.workspace.dm_for(BOB)["id"],
+        message_ts=dm["ts"],
+    )
     view = slack.wait_for(lambda: slack.top_view(BOB))
     assert view["callback_id"] == "stage"
     assert "https://help.example.com/t/1234" in str(view["blocks"])
@@ -107,16 +135,20 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
     assert bad_json.status == 400
     assert bad_json.body["field"] is None and "not valid JSON" in bad_json.body["error"]
     missing = post(bot, "/hooks/tickets", event(owner=...))
-    assert (missing.status, missing.body) == (400, {"ok": False, "error": "owner is required",
-                                                    "field": "owner"})
+    assert (missing.status, missing.body) == (
+        400,
+        {"ok": False, "error": "owner is required", "field": "owner"},
+    )
     scale = post(bot, "/hooks/tickets", event(ces_score=9))
     assert (scale.status, scale.body["field"]) == (400, "ces_score")
-    far = post(bot, "/hooks/tickets", event(opened_at="9999-12-31T23:59:59-14:00",
-                                            closed_at=...))
+    far = post(bot, "/hooks/tickets", event(opened_at="9999-12-31T23:59:59-14:00", closed_at=...))
     assert (far.status, far.body["field"]) == (400, "opened_at")  # not a 500 OverflowError
     assert far.body["error"] == "opened_at: is out of range (years 1970 to 9998)"
-    sneaky = post(bot, "/hooks/tickets", event(
-        url="https://help.example.com/t/9><!channel><https://evil.example|click"))
+    sneaky = post(
+        bot,
+        "/hooks/tickets",
+        event(url="https://help.example.com/t/9><!channel><https://evil.example|click"),
+    )
     assert (sneaky.status, sneaky.body["field"]) == (400, "url")
     nul = post(bot, "/hooks/tickets", event(ticket_id="T-1\u0000"))
     assert (nul.status, nul.body["field"]) == (400, "ticket_id")
@@ -130,8 +162,7 @@ def test_bad_requests_get_clear_errors_and_change_nothing(slack: FakeSlack, bot)
     slack.reset_calls()  # users.lookupByEmail failed on purpose
 
 
-def test_without_a_configured_token_the_webhook_is_off(slack: FakeSlack, engine,
-                                                       bot_with) -> None:
+def test_without_a_configured_token_the_webhook_is_off(slack: FakeSlack, engine, bot_with) -> None:
     bot = bot_with(slack, engine, POSTMORTEM_SUPPORT_CHANNEL="C0REVIEWS")
     assert post(bot, "/hooks/tickets", event(), token="").status == 401
     assert post(bot, "/hooks/tickets", event(), token=TOKEN).status == 401
@@ -147,39 +178,56 @@ def test_a_clickup_automation_payload_starts_a_post_mortem(slack: FakeSlack, bot
         ticket = session.scalars(select(Ticket)).one()
     assert draft["customer_type"] == "end_user" and draft["category"] == "product_defect"
     assert ticket.source == "clickup" and ticket.raw["payload"]["id"] == "8687096vn"
-    plain = post(bot, "/hooks/clickup", {"event": "taskUpdated", "task_id": "8687096vn",
-                                         "history_items": []})
+    plain = post(
+        bot, "/hooks/clickup", {"event": "taskUpdated", "task_id": "8687096vn", "history_items": []}
+    )
     assert (plain.status, plain.body["field"]) == (400, "payload")
 
 
 def test_a_ticket_open_over_14_days_suggests_a_post_mortem_once(slack: FakeSlack, bot) -> None:
     opened = (datetime.now(UTC) - timedelta(days=20)).isoformat()
     for _ in range(2):
-        reply = post(bot, "/hooks/tickets", event(ticket_id="T-OLD", ces_score=..., closed_at=None,
-                                                  opened_at=opened))
+        reply = post(
+            bot,
+            "/hooks/tickets",
+            event(ticket_id="T-OLD", ces_score=..., closed_at=None, opened_at=opened),
+        )
         assert reply.status == 200
     assert [m["text"] for m in slack.dms(ALICE)] == [
-        "Ticket T-OLD has been open 20 days: a post-mortem?"]
+        "Ticket T-OLD has been open 20 days: a post-mortem?"
+    ]
     assert suggest_stale(bot.rt) == 0  # the sweep knows it was suggested
     dm = slack.dms(ALICE)[0]
     with transaction(bot.rt.sessions) as session:
         row_id = session.scalars(select(Ticket.id)).one()
-    slack.click(ALICE, "ticket_postmortem", str(row_id),
-                channel_id=slack.workspace.dm_for(ALICE)["id"], message_ts=dm["ts"])
+    slack.click(
+        ALICE,
+        "ticket_postmortem",
+        str(row_id),
+        channel_id=slack.workspace.dm_for(ALICE)["id"],
+        message_ts=dm["ts"],
+    )
     view = slack.wait_for(lambda: slack.top_view(ALICE))
     assert view["callback_id"] == "stage"
     [review] = reviews(bot)
     assert (review.trigger, review.trigger_ref, review.owner_id) == (
-        "stale_ticket", "ticket:T-OLD", ALICE)
+        "stale_ticket",
+        "ticket:T-OLD",
+        ALICE,
+    )
     with transaction(bot.rt.sessions) as session:
         assert store.get_draft(session, review.id, "metadata", ALICE)["trigger"] == "stale_ticket"
 
 
-def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, bot,
-                                                            monkeypatch) -> None:
+def test_tickets_stale_command_suggests_for_recorded_tickets(
+    slack: FakeSlack, bot, monkeypatch
+) -> None:
     opened = datetime.now(UTC) - timedelta(days=10)
-    post(bot, "/hooks/tickets", event(ticket_id="T-SLOW", ces_score=..., closed_at=None,
-                                      opened_at=opened.isoformat()))
+    post(
+        bot,
+        "/hooks/tickets",
+        event(ticket_id="T-SLOW", ces_score=..., closed_at=None, opened_at=opened.isoformat()),
+    )
     assert slack.dms(ALICE) == []  # 10 days: not yet
     from bot.tickets import cli as tickets_cli
 
@@ -196,8 +244,11 @@ def test_tickets_stale_command_suggests_for_recorded_tickets(slack: FakeSlack, b
 
 
 def test_nul_in_the_subject_is_dropped_on_both_databases(slack: FakeSlack, bot) -> None:
-    reply = post(bot, "/hooks/tickets", event(subject="Order\u0000 arrived broken",
-                                              note="from\u0000 the form"))
+    reply = post(
+        bot,
+        "/hooks/tickets",
+        event(subject="Order\u0000 arrived broken", note="from\u0000 the form"),
+    )
     assert reply.status == 200, reply.body
     with transaction(bot.rt.sessions) as session:
         ticket = session.scalars(select(Ticket)).one()
@@ -206,8 +257,9 @@ def test_nul_in_the_subject_is_dropped_on_both_databases(slack: FakeSlack, bot) 
     assert reviews(bot)[0].title == "Ticket T-1234: Order arrived broken"
 
 
-def test_slack_failing_while_the_owner_is_checked_asks_for_redelivery(slack: FakeSlack,
-                                                                     bot) -> None:
+def test_slack_failing_while_the_owner_is_checked_asks_for_redelivery(
+    slack: FakeSlack, bot
+) -> None:
     """A Slack outage used to answer 400 "is not a Slack user here" for an owner given as a
     user id, and a helpdesk does not redeliver a 400: the ticket was lost (found by the chaos
     test)."""

@@ -18,8 +18,12 @@ from bot.trackers.base import Tracker
 from sandbox.fake_slack import FakeSlack
 from sandbox.harness import Bot, start_bot
 
-FAKES: dict[str, type[FakeTracker]] = {"clickup": FakeClickUp, "jira": FakeJira,
-                                       "linear": FakeLinear, "github": FakeGitHub}
+FAKES: dict[str, type[FakeTracker]] = {
+    "clickup": FakeClickUp,
+    "jira": FakeJira,
+    "linear": FakeLinear,
+    "github": FakeGitHub,
+}
 BASE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 
 

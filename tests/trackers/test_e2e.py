@@ -43,9 +43,15 @@ DUE = date(2026, 12, 4)
 
 def start_review(rt: Runtime, title: str = "Black Friday email") -> int:
     with transaction(rt.sessions) as session:
-        review = service.start_review(session, REGISTRY["campaign_postmortem"], team_id=TEAM,
-                                      title=title, channel_id=CHANNEL, owner_id=ADMIN,
-                                      started_by=ADMIN)
+        review = service.start_review(
+            session,
+            REGISTRY["campaign_postmortem"],
+            team_id=TEAM,
+            title=title,
+            channel_id=CHANNEL,
+            owner_id=ADMIN,
+            started_by=ADMIN,
+        )
         record(session, [status_effect(review.id)])
         return review.id
 
@@ -56,16 +62,30 @@ def map_github_login(rt: Runtime, user: str, login: str) -> None:
         ws.settings = {**(ws.settings or {}), "trackers": {"github_logins": {user: login}}}
 
 
-def assign(rt: Runtime, review_id: int, title: str = "Fix the promo code check",
-           owner: str = BOB, due: date = DUE) -> int:
+def assign(
+    rt: Runtime,
+    review_id: int,
+    title: str = "Fix the promo code check",
+    owner: str = BOB,
+    due: date = DUE,
+) -> int:
     """An action item saved as a stage saves it: the item and its effects in one transaction."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
-        changes = store.sync_action_items(session, review, stage_key="action_items", rows=[
-            {"title": title, "owner": owner, "due_date": due.isoformat()}], actor=ADMIN)
+        changes = store.sync_action_items(
+            session,
+            review,
+            stage_key="action_items",
+            rows=[{"title": title, "owner": owner, "due_date": due.isoformat()}],
+            actor=ADMIN,
+        )
         session.flush()
-        record(session, reminders.assignment_effects(
-            [(c.item.id, c.created, c.previous_owner) for c in changes]))
+        record(
+            session,
+            reminders.assignment_effects(
+                [(c.item.id, c.created, c.previous_owner) for c in changes]
+            ),
+        )
         return changes[0].item.id
 
 
@@ -79,8 +99,12 @@ def item(rt: Runtime, item_id: int) -> ActionItem:
 def post_hook(bot, name: str, signed: tuple[bytes, dict[str, str]]) -> tuple[int, dict]:
     body, headers = signed
     url = bot.url.removesuffix("/slack/events") + f"/hooks/trackers/{name}"
-    request = urllib.request.Request(url, data=body, headers=headers,  # noqa: S310
-                                     method="POST")
+    request = urllib.request.Request(  # noqa: S310 - 127.0.0.1
+        url,
+        data=body,
+        headers=headers,
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - 127.0.0.1
             return answer.status, json.loads(answer.read())
@@ -113,7 +137,8 @@ ALL = pytest.mark.parametrize("tracker", sorted(FAKES), indirect=True)
 
 @ALL
 def test_an_assigned_item_becomes_one_task_with_its_owner_and_due_date(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
 
@@ -137,7 +162,8 @@ def test_an_assigned_item_becomes_one_task_with_its_owner_and_due_date(
 
 @ALL
 def test_closing_the_task_in_the_tracker_marks_the_item_done(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
     assert item(bot.rt, item_id).next_nudge_at is not None
@@ -151,22 +177,28 @@ def test_closing_the_task_in_the_tracker_marks_the_item_done(
     slack.wait_for(lambda: "Done. Thank you!" in str(slack.dms(BOB)[0]["blocks"]))
     assert "(closed)" in str(slack.dms(BOB)[0]["blocks"])
     with bot.rt.sessions() as session:
-        audit = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "action_item.updated")).all()
+        audit = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "action_item.updated")
+        ).all()
     assert [(a.actor, a.detail.get("status")) for a in audit] == [(tracker.name, "done")]
     # The same delivery again (trackers retry) changes nothing more, and nothing is closed twice.
     status, reply = post_hook(bot, tracker.name, tracker.close_by_hand(tracker.external_id(task)))
     assert (status, reply["applied"]) == (200, 0)
     bot.settle()
-    writes = [c for c in tracker.calls if c.method in ("PUT", "PATCH")
-              or (c.method == "POST" and "transitions" in c.path)
-              or "issueUpdate" in json.dumps(c.body)]
+    writes = [
+        c
+        for c in tracker.calls
+        if c.method in ("PUT", "PATCH")
+        or (c.method == "POST" and "transitions" in c.path)
+        or "issueUpdate" in json.dumps(c.body)
+    ]
     assert writes == []
 
 
 @ALL
 def test_a_wrongly_signed_webhook_changes_nothing(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
     body, headers = tracker.close_by_hand(tracker.external_id(task))
@@ -181,13 +213,19 @@ def test_a_wrongly_signed_webhook_changes_nothing(
 
 @ALL
 def test_mark_done_in_slack_closes_the_task(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
     dm = slack.dms(BOB)[0]
 
-    reply = slack.click(BOB, "item_done", str(item_id),
-                        channel_id=slack.workspace.dm_for(BOB)["id"], message_ts=dm["ts"])
+    reply = slack.click(
+        BOB,
+        "item_done",
+        str(item_id),
+        channel_id=slack.workspace.dm_for(BOB)["id"],
+        message_ts=dm["ts"],
+    )
 
     assert reply.status == 200
     bot.settle()
@@ -200,14 +238,16 @@ def test_mark_done_in_slack_closes_the_task(
 
 @pytest.mark.parametrize("tracker", ["clickup", "jira", "linear"], indirect=True)
 def test_a_due_date_moved_in_the_tracker_moves_the_nudges(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
     before = item(bot.rt, item_id).next_nudge_at
 
     moved = DUE + timedelta(days=14)
-    status, reply = post_hook(bot, tracker.name,
-                              tracker.move_due_by_hand(tracker.external_id(task), moved))
+    status, reply = post_hook(
+        bot, tracker.name, tracker.move_due_by_hand(tracker.external_id(task), moved)
+    )
 
     assert (status, reply["applied"]) == (200, 1)
     after = item(bot.rt, item_id)
@@ -222,17 +262,24 @@ def test_a_due_date_moved_in_the_tracker_moves_the_nudges(
 
 def _pending(rt: Runtime, kind: str) -> list[Effect]:
     with rt.sessions() as session:
-        return list(session.scalars(select(Effect).where(Effect.kind == kind,
-                                                         Effect.status == PENDING)))
+        return list(
+            session.scalars(select(Effect).where(Effect.kind == kind, Effect.status == PENDING))
+        )
 
 
 @ALL
 def test_503_429_and_a_lost_answer_still_end_with_exactly_one_task(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine
+) -> None:
     """Driven by hand with fixed clocks: no delivery thread, every pass chosen by the test."""
-    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token,
-                              "SLACK_SIGNING_SECRET": slack.signing_secret,
-                              "SLACK_API_URL": slack.api_url, **tracker.env()})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            **tracker.env(),
+        }
+    )
     rt = build_runtime(settings, engine)
     handlers = effect_handlers()
     t0 = utcnow() + timedelta(minutes=1)
@@ -246,7 +293,8 @@ def test_503_429_and_a_lost_answer_still_end_with_exactly_one_task(
     # The DM goes out at once; the task waits for the tracker.
     deliver_due(rt, handlers, t0)
     assert [m["text"] for m in slack.dms(BOB)] == [
-        "New action item for you: Fix the promo code check (due Fri 4 Dec)"]
+        "New action item for you: Fix the promo code check (due Fri 4 Dec)"
+    ]
     deliver_due(rt, handlers, t0 + timedelta(seconds=10))
     assert tracker.count() == 0 and len(_pending(rt, "trackers.create")) == 1
 
@@ -275,15 +323,21 @@ def test_503_429_and_a_lost_answer_still_end_with_exactly_one_task(
         assert row.external_id == tracker.external_id(tracker.only_task())
         assert row.attempts == 5  # 503, 503, 429, lost answer, found
     statuses = [c.status for c in tracker.requests() if c.status >= 400]
-    assert statuses.count(503) == 2 and (statuses.count(429) + statuses.count(403)
-                                         + statuses.count(400)) == 1
+    assert (
+        statuses.count(503) == 2
+        and (statuses.count(429) + statuses.count(403) + statuses.count(400)) == 1
+    )
     assert tracker.assignees(tracker.only_task()) == ["bob@example.com"]
 
 
 @ALL
 def test_the_reconcile_files_missing_tasks_and_reads_closed_ones_back(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tracker: FakeTracker,
+    slack: FakeSlack,
+    engine: Engine,
+    bot_with,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`postmortem-bot trackers sync`: the fallback when webhooks cannot reach the bot."""
     plain = bot_with(slack, engine)  # no tracker yet: items stay in Slack only
     review_id = start_review(plain.rt)
@@ -292,9 +346,13 @@ def test_the_reconcile_files_missing_tasks_and_reads_closed_ones_back(
     assert tracker.count() == 0
     if tracker.name == "github":
         map_github_login(plain.rt, BOB, "bob-gh")
-    env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
-           "SLACK_API_URL": slack.api_url,
-           "DATABASE_URL": engine.url.render_as_string(hide_password=False), **tracker.env()}
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        **tracker.env(),
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 
@@ -307,5 +365,11 @@ def test_the_reconcile_files_missing_tasks_and_reads_closed_ones_back(
     assert second.output.strip() == "created 0, updated 1, failed 0", second.output
     assert item(plain.rt, item_id).status == "done"
     with plain.rt.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Effect).where(
-            Effect.kind == "trackers.create", Effect.status == "failed")) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Effect)
+                .where(Effect.kind == "trackers.create", Effect.status == "failed")
+            )
+            == 0
+        )

@@ -21,19 +21,32 @@ from bot.trackers.http import USER_AGENT
 
 JSON = {"Content-Type": "application/json"}
 JIRA_AUTH = "Basic " + base64.b64encode(f"{jira.EMAIL}:{jira.TOKEN}".encode()).decode()
-GH = {"Authorization": f"Bearer {github.TOKEN}", "User-Agent": USER_AGENT,
-      "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+GH = {
+    "Authorization": f"Bearer {github.TOKEN}",
+    "User-Agent": USER_AGENT,
+    "Accept": "application/vnd.github+json",
+    "X-GitHub-Api-Version": "2022-11-28",
+}
 ADF = {"type": "doc", "version": 1, "content": []}
-CREATE_LINEAR = ("mutation($input: IssueCreateInput!) { issueCreate(input: $input) "
-                 "{ success issue { id } } }")
+CREATE_LINEAR = (
+    "mutation($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { id } } }"
+)
 
 
-def send(fake: FakeTracker, method: str, path: str, body: Any = None,
-         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def send(
+    fake: FakeTracker,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(fake.origin + path, data=data,  # noqa: S310 - 127.0.0.1
-                                     headers={**(JSON if data else {}), **(headers or {})},
-                                     method=method)
+    request = urllib.request.Request(  # noqa: S310 - 127.0.0.1
+        fake.origin + path,
+        data=data,
+        headers={**(JSON if data else {}), **(headers or {})},
+        method=method,
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
             raw = answer.read()
@@ -45,54 +58,199 @@ def send(fake: FakeTracker, method: str, path: str, body: Any = None,
 
 CASES = [
     # ClickUp: the token as it is; a Bearer prefix is refused
-    ("clickup", "GET", "/api/v2/team", None, {"Authorization": f"Bearer {clickup.TOKEN}"},
-     401, "OAUTH_025"),
+    (
+        "clickup",
+        "GET",
+        "/api/v2/team",
+        None,
+        {"Authorization": f"Bearer {clickup.TOKEN}"},
+        401,
+        "OAUTH_025",
+    ),
     ("clickup", "GET", "/api/v2/team", None, {}, 401, "OAUTH_017"),
-    ("clickup", "POST", "/api/v2/list/901234/task", {"description": "no name"},
-     {"Authorization": clickup.TOKEN}, 400, "INPUT_005"),
-    ("clickup", "POST", "/api/v2/list/901234/task", {"name": "x", "assignees": ["102"]},
-     {"Authorization": clickup.TOKEN}, 400, "INPUT_003"),
-    ("clickup", "POST", "/api/v2/list/901234/task", {"name": "x", "due_date": 1796346000},
-     {"Authorization": clickup.TOKEN}, 400, "milliseconds"),  # seconds, not ms
-    ("clickup", "POST", "/api/v2/list/999/task", {"name": "x"},
-     {"Authorization": clickup.TOKEN}, 404, "List not found"),
+    (
+        "clickup",
+        "POST",
+        "/api/v2/list/901234/task",
+        {"description": "no name"},
+        {"Authorization": clickup.TOKEN},
+        400,
+        "INPUT_005",
+    ),
+    (
+        "clickup",
+        "POST",
+        "/api/v2/list/901234/task",
+        {"name": "x", "assignees": ["102"]},
+        {"Authorization": clickup.TOKEN},
+        400,
+        "INPUT_003",
+    ),
+    (
+        "clickup",
+        "POST",
+        "/api/v2/list/901234/task",
+        {"name": "x", "due_date": 1796346000},
+        {"Authorization": clickup.TOKEN},
+        400,
+        "milliseconds",
+    ),  # seconds, not ms
+    (
+        "clickup",
+        "POST",
+        "/api/v2/list/999/task",
+        {"name": "x"},
+        {"Authorization": clickup.TOKEN},
+        404,
+        "List not found",
+    ),
     # Jira: Basic email:token; v3 descriptions are ADF; the old search is gone
-    ("jira", "GET", "/rest/api/3/issue/PM-1", None, {"Authorization": f"Bearer {jira.TOKEN}"},
-     401, "must be authenticated"),
-    ("jira", "POST", "/rest/api/3/issue", {"fields": {
-        "project": {"key": "PM"}, "summary": "x", "issuetype": {"name": "Task"},
-        "description": "plain text"}}, {"Authorization": JIRA_AUTH}, 400, "description"),
-    ("jira", "POST", "/rest/api/3/issue", {"fields": {
-        "project": {"key": "PM"}, "issuetype": {"name": "Task"}, "description": ADF}},
-     {"Authorization": JIRA_AUTH}, 400, "summary"),
-    ("jira", "POST", "/rest/api/3/issue", {"fields": {
-        "project": {"key": "PM"}, "summary": "x", "issuetype": {"name": "Task"},
-        "duedate": "04/12/2026"}}, {"Authorization": JIRA_AUTH}, 400, "duedate"),
-    ("jira", "POST", "/rest/api/3/issue", {"fields": {
-        "project": {"key": "PM"}, "summary": "x", "issuetype": {"name": "Epic"}}},
-     {"Authorization": JIRA_AUTH}, 400, "issuetype"),
-    ("jira", "GET", "/rest/api/3/search?jql=project%3DPM", None, {"Authorization": JIRA_AUTH},
-     410, "search/jql"),
+    (
+        "jira",
+        "GET",
+        "/rest/api/3/issue/PM-1",
+        None,
+        {"Authorization": f"Bearer {jira.TOKEN}"},
+        401,
+        "must be authenticated",
+    ),
+    (
+        "jira",
+        "POST",
+        "/rest/api/3/issue",
+        {
+            "fields": {
+                "project": {"key": "PM"},
+                "summary": "x",
+                "issuetype": {"name": "Task"},
+                "description": "plain text",
+            }
+        },
+        {"Authorization": JIRA_AUTH},
+        400,
+        "description",
+    ),
+    (
+        "jira",
+        "POST",
+        "/rest/api/3/issue",
+        {"fields": {"project": {"key": "PM"}, "issuetype": {"name": "Task"}, "description": ADF}},
+        {"Authorization": JIRA_AUTH},
+        400,
+        "summary",
+    ),
+    (
+        "jira",
+        "POST",
+        "/rest/api/3/issue",
+        {
+            "fields": {
+                "project": {"key": "PM"},
+                "summary": "x",
+                "issuetype": {"name": "Task"},
+                "duedate": "04/12/2026",
+            }
+        },
+        {"Authorization": JIRA_AUTH},
+        400,
+        "duedate",
+    ),
+    (
+        "jira",
+        "POST",
+        "/rest/api/3/issue",
+        {"fields": {"project": {"key": "PM"}, "summary": "x", "issuetype": {"name": "Epic"}}},
+        {"Authorization": JIRA_AUTH},
+        400,
+        "issuetype",
+    ),
+    (
+        "jira",
+        "GET",
+        "/rest/api/3/search?jql=project%3DPM",
+        None,
+        {"Authorization": JIRA_AUTH},
+        410,
+        "search/jql",
+    ),
     # Linear: personal keys go without "Bearer"; required inputs; TimelessDate
-    ("linear", "POST", "/graphql", {"query": "{ viewer { id } }"},
-     {"Authorization": f"Bearer {linear.KEY}"}, 401, "AUTHENTICATION_ERROR"),
-    ("linear", "POST", "/graphql", {"query": CREATE_LINEAR, "variables": {
-        "input": {"title": "x"}}}, {"Authorization": linear.KEY}, 400, "teamId"),
-    ("linear", "POST", "/graphql", {"query": CREATE_LINEAR, "variables": {
-        "input": {"title": "x", "teamId": linear.TEAM_ID, "dueDate": "4 Dec"}}},
-     {"Authorization": linear.KEY}, 400, "TimelessDate"),
-    ("linear", "POST", "/graphql", {"query": CREATE_LINEAR},
-     {"Authorization": linear.KEY}, 400, "GRAPHQL_VALIDATION_FAILED"),
+    (
+        "linear",
+        "POST",
+        "/graphql",
+        {"query": "{ viewer { id } }"},
+        {"Authorization": f"Bearer {linear.KEY}"},
+        401,
+        "AUTHENTICATION_ERROR",
+    ),
+    (
+        "linear",
+        "POST",
+        "/graphql",
+        {"query": CREATE_LINEAR, "variables": {"input": {"title": "x"}}},
+        {"Authorization": linear.KEY},
+        400,
+        "teamId",
+    ),
+    (
+        "linear",
+        "POST",
+        "/graphql",
+        {
+            "query": CREATE_LINEAR,
+            "variables": {"input": {"title": "x", "teamId": linear.TEAM_ID, "dueDate": "4 Dec"}},
+        },
+        {"Authorization": linear.KEY},
+        400,
+        "TimelessDate",
+    ),
+    (
+        "linear",
+        "POST",
+        "/graphql",
+        {"query": CREATE_LINEAR},
+        {"Authorization": linear.KEY},
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
     # GitHub: a User-Agent, the token, a supported version, a title
-    ("github", "GET", "/repos/acme/support/issues/1", None,
-     {**GH, "User-Agent": ""}, 403, "User-Agent"),  # urllib would add its own
-    ("github", "GET", "/repos/acme/support/issues/1", None,
-     {**GH, "Authorization": "Bearer ghp_wrong"}, 401, "Bad credentials"),
-    ("github", "GET", "/repos/acme/support/issues/1", None,
-     {**GH, "X-GitHub-Api-Version": "2099-01-01"}, 400, "not supported"),
+    (
+        "github",
+        "GET",
+        "/repos/acme/support/issues/1",
+        None,
+        {**GH, "User-Agent": ""},
+        403,
+        "User-Agent",
+    ),  # urllib would add its own
+    (
+        "github",
+        "GET",
+        "/repos/acme/support/issues/1",
+        None,
+        {**GH, "Authorization": "Bearer ghp_wrong"},
+        401,
+        "Bad credentials",
+    ),
+    (
+        "github",
+        "GET",
+        "/repos/acme/support/issues/1",
+        None,
+        {**GH, "X-GitHub-Api-Version": "2099-01-01"},
+        400,
+        "not supported",
+    ),
     ("github", "POST", "/repos/acme/support/issues", {"body": "no title"}, GH, 422, "title"),
-    ("github", "POST", "/repos/acme/support/issues", {"title": "x", "assignees": ["mallory"]},
-     GH, 422, "assignees"),
+    (
+        "github",
+        "POST",
+        "/repos/acme/support/issues",
+        {"title": "x", "assignees": ["mallory"]},
+        GH,
+        422,
+        "assignees",
+    ),
 ]
 
 
@@ -105,8 +263,9 @@ def fakes() -> Iterator[dict[str, FakeTracker]]:
 
 
 @pytest.mark.parametrize(("name", "method", "path", "body", "headers", "status", "says"), CASES)
-def test_each_fake_refuses_what_its_tracker_refuses(fakes, name, method, path, body, headers,
-                                                    status, says) -> None:
+def test_each_fake_refuses_what_its_tracker_refuses(
+    fakes, name, method, path, body, headers, status, says
+) -> None:
     got, answer = send(fakes[name], method, path, body, headers)
     assert (got, says in json.dumps(answer)) == (status, True), answer
 
@@ -126,8 +285,13 @@ def test_a_dropped_answer_still_does_the_work() -> None:
     try:
         fake.drop_answer(**fake.CREATE)
         with pytest.raises((urllib.error.URLError, ConnectionError)):
-            send(fake, "POST", "/api/v2/list/901234/task", {"name": "x"},
-                 {"Authorization": clickup.TOKEN})
+            send(
+                fake,
+                "POST",
+                "/api/v2/list/901234/task",
+                {"name": "x"},
+                {"Authorization": clickup.TOKEN},
+            )
         assert fake.count() == 1
     finally:
         fake.stop()

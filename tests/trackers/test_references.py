@@ -37,26 +37,51 @@ def tracker(request: pytest.FixtureRequest) -> FakeTracker:
     server.stop()
 
 
-def thread_after_saving(slack: FakeSlack, engine: Engine, tracker: FakeTracker,
-                        related: str) -> list[str]:
-    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token,
-                              "SLACK_SIGNING_SECRET": slack.signing_secret,
-                              "SLACK_API_URL": slack.api_url, **tracker.env()})
+def thread_after_saving(
+    slack: FakeSlack, engine: Engine, tracker: FakeTracker, related: str
+) -> list[str]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            **tracker.env(),
+        }
+    )
     rt = build_runtime(settings, engine)
     now = utcnow() + timedelta(minutes=1)
     with transaction(rt.sessions) as session:
-        review = service.start_review(session, SUPPORT, team_id="T0TEST", title="Kettle refund",
-                                      channel_id=CHANNEL, owner_id=ADMIN, started_by=ADMIN)
+        review = service.start_review(
+            session,
+            SUPPORT,
+            team_id="T0TEST",
+            title="Kettle refund",
+            channel_id=CHANNEL,
+            owner_id=ADMIN,
+            started_by=ADMIN,
+        )
         record(session, [status_effect(review.id)])
         review_id = review.id
     deliver_due(rt, effect_handlers(), now)
-    answers = {"action_point_needed": True, "action_items": [], "related_task": related,
-               "missing_feature": False}
+    answers = {
+        "action_point_needed": True,
+        "action_items": [],
+        "related_task": related,
+        "missing_feature": False,
+    }
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
-        store.record_submission(session, review, stage_key="action_items", answers=answers,
-                                user_id=BOB, decisions={}, follow_ups=[],
-                                next_stage="one_on_one", status="in_progress")
+        store.record_submission(
+            session,
+            review,
+            stage_key="action_items",
+            answers=answers,
+            user_id=BOB,
+            decisions={},
+            follow_ups=[],
+            next_stage="one_on_one",
+            status="in_progress",
+        )
         saved = StageSaved(review_id, "action_items", BOB, SubmitResult(answers=answers))
         record(session, review_hooks().stage_saved(saved))
     for second in range(1, 8):  # the reply waits for the effects ahead of it in its group
@@ -68,9 +93,11 @@ def thread_after_saving(slack: FakeSlack, engine: Engine, tracker: FakeTracker,
 
 @pytest.mark.parametrize("tracker", sorted(FAKES), indirect=True)
 def test_a_related_task_shows_its_title_and_status_in_the_reviews_thread(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine) -> None:
-    task = adapter_for(tracker).create(NewTask(1, "Refund flow for kettles", "x", None,
-                                               due=date(2026, 12, 4)))
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine
+) -> None:
+    task = adapter_for(tracker).create(
+        NewTask(1, "Refund flow for kettles", "x", None, due=date(2026, 12, 4))
+    )
 
     [reply] = thread_after_saving(slack, engine, tracker, task.url)
 
@@ -80,11 +107,14 @@ def test_a_related_task_shows_its_title_and_status_in_the_reviews_thread(
 
 @pytest.mark.parametrize("tracker", ["jira"], indirect=True)
 def test_a_task_the_tracker_does_not_have_is_a_warning_not_a_refusal(
-        tracker: FakeTracker, slack: FakeSlack, engine: Engine) -> None:
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine
+) -> None:
     [reply] = thread_after_saving(slack, engine, tracker, "PM-404")
 
-    assert reply == (":warning: *Related task*: “PM-404” is not a task I can find in Jira. "
-                     "<@U0BOB>, please check it (Edit a stage).")
+    assert reply == (
+        ":warning: *Related task*: “PM-404” is not a task I can find in Jira. "
+        "<@U0BOB>, please check it (Edit a stage)."
+    )
 
 
 def test_the_form_asks_for_the_task_as_plain_text() -> None:

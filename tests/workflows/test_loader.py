@@ -35,14 +35,18 @@ def test_an_organisation_adds_a_workflow_with_one_file(tmp_path: Path) -> None:
     [
         (("type: long_text", "type: longtext"), 11, "stages.0.fields.0.type: Input should be"),
         (("    purpose: Write down what happened.\n", ""), 5, "stages.0.purpose: Field required"),
-        (("key: notes\n    name", "key: Notes\n    name"), 5,
-         "stages.0.key: String should match pattern"),
+        (
+            ("key: notes\n    name", "key: Notes\n    name"),
+            5,
+            "stages.0.key: String should match pattern",
+        ),
         (("  - key: notes\n    name", "  - key: notes\n  name"), 6, "invalid YAML"),
     ],
     ids=["bad-type", "missing-purpose", "bad-key", "bad-indent"],
 )
-def test_a_broken_file_names_the_line(tmp_path: Path, edit: tuple[str, str], line: int,
-                                      message: str) -> None:
+def test_a_broken_file_names_the_line(
+    tmp_path: Path, edit: tuple[str, str], line: int, message: str
+) -> None:
     path = tmp_path / "retro.yaml"
     path.write_text(MINIMAL.replace(*edit))
     with pytest.raises(DefinitionError) as caught:
@@ -54,8 +58,11 @@ def test_a_broken_file_names_the_line(tmp_path: Path, edit: tuple[str, str], lin
 
 
 def test_a_decision_pointing_nowhere_is_refused(tmp_path: Path) -> None:
-    text = (BUILTIN_DIR / "service_delivery.yaml").read_text().replace(
-        "goto: planning", "goto: plannning")
+    text = (
+        (BUILTIN_DIR / "service_delivery.yaml")
+        .read_text()
+        .replace("goto: planning", "goto: plannning")
+    )
     path = tmp_path / "service_delivery.yaml"
     path.write_text(text)
     with pytest.raises(DefinitionError, match="goes to unknown stage 'plannning'"):
@@ -84,7 +91,9 @@ def test_digest_changes_with_the_definition(tmp_path: Path) -> None:
     assert Registry.load(tmp_path)["retro"].digest != before
 
 
-TWO_STAGES = MINIMAL + """\
+TWO_STAGES = (
+    MINIMAL
+    + """\
       - key: customer
         label: Customer
         type: text
@@ -97,6 +106,7 @@ TWO_STAGES = MINIMAL + """\
         type: text
         prefill_from: notes.customer
 """
+)
 
 
 def test_prefill_from_an_earlier_stage_loads(tmp_path: Path) -> None:
@@ -125,7 +135,9 @@ def test_a_bad_prefill_from_names_its_line(tmp_path: Path, ref: str, message: st
     assert message in problem.message
 
 
-DATES = MINIMAL + """\
+DATES = (
+    MINIMAL
+    + """\
       - key: started
         label: Started
         type: date
@@ -134,6 +146,7 @@ DATES = MINIMAL + """\
         type: date
         not_before: started
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -145,8 +158,7 @@ DATES = MINIMAL + """\
         ("later.day", 18, "later.day: no stage 'later' comes before this one"),
     ],
 )
-def test_a_bad_not_before_names_its_line(tmp_path: Path, ref: str, line: int,
-                                         message: str) -> None:
+def test_a_bad_not_before_names_its_line(tmp_path: Path, ref: str, line: int, message: str) -> None:
     path = tmp_path / "retro.yaml"
     path.write_text(DATES)
     assert load_file(path).stage("notes").field("ended").not_before == "started"

@@ -47,7 +47,13 @@ def starts(meetings: list[Meeting]) -> list[str]:
 def test_defaults() -> None:
     s = MeetingSchedule(date(2026, 11, 25))
     assert (s.every_weeks, s.time, s.tz, s.post_before, s.state, s.skip_holidays) == (
-        2, time(10, 0), "Australia/Sydney", timedelta(hours=1), "NSW", True)
+        2,
+        time(10, 0),
+        "Australia/Sydney",
+        timedelta(hours=1),
+        "NSW",
+        True,
+    )
     assert dict(s.skips) == {} and dict(s.moves) == {}
 
 
@@ -63,13 +69,16 @@ def test_every_weeks_out_of_range(weeks: int) -> None:
         MeetingSchedule(date(2026, 11, 25), weeks)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"tz": "Australia/Atlantis"}, "unknown time zone"),
-    ({"tz": "../etc/passwd"}, "unknown time zone"),
-    ({"state": "XX"}, "unknown Australian state"),
-    ({"post_before": timedelta(0)}, "between a moment and a week"),
-    ({"post_before": timedelta(days=8)}, "between a moment and a week"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tz": "Australia/Atlantis"}, "unknown time zone"),
+        ({"tz": "../etc/passwd"}, "unknown time zone"),
+        ({"state": "XX"}, "unknown Australian state"),
+        ({"post_before": timedelta(0)}, "between a moment and a week"),
+        ({"post_before": timedelta(days=8)}, "between a moment and a week"),
+    ],
+)
 def test_invalid_settings_are_value_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MeetingSchedule(date(2026, 11, 25), **kwargs)
@@ -88,16 +97,19 @@ def test_schedule_is_frozen_and_hashable_and_copies_its_overrides() -> None:
     assert s == MeetingSchedule(date(2026, 11, 25), skips={date(2026, 12, 9): BOOKED})
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2026, 11, 23), date(2026, 11, 25)),  # Monday
-    (date(2026, 11, 24), date(2026, 11, 25)),  # Tuesday
-    (date(2026, 11, 25), date(2026, 11, 25)),  # Wednesday: itself
-    (date(2026, 11, 26), date(2026, 12, 2)),   # Thursday
-    (date(2026, 11, 27), date(2026, 12, 2)),   # Friday
-    (date(2026, 11, 28), date(2026, 12, 2)),   # Saturday
-    (date(2026, 11, 29), date(2026, 12, 2)),   # Sunday
-    (date(2026, 12, 31), date(2027, 1, 6)),    # Thursday across the year end
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 11, 23), date(2026, 11, 25)),  # Monday
+        (date(2026, 11, 24), date(2026, 11, 25)),  # Tuesday
+        (date(2026, 11, 25), date(2026, 11, 25)),  # Wednesday: itself
+        (date(2026, 11, 26), date(2026, 12, 2)),  # Thursday
+        (date(2026, 11, 27), date(2026, 12, 2)),  # Friday
+        (date(2026, 11, 28), date(2026, 12, 2)),  # Saturday
+        (date(2026, 11, 29), date(2026, 12, 2)),  # Sunday
+        (date(2026, 12, 31), date(2027, 1, 6)),  # Thursday across the year end
+    ],
+)
 def test_first_wednesday_on_or_after(day: date, expected: date) -> None:
     assert first_wednesday_on_or_after(day) == expected
     assert expected.weekday() == 2
@@ -114,10 +126,16 @@ def test_parse_every_weeks_rejects(text: str) -> None:
         parse_every_weeks(text)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("10:00", time(10, 0)), ("9:30", time(9, 30)), ("09:05", time(9, 5)),
-    (" 23:59 ", time(23, 59)), ("0:00", time(0, 0)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10:00", time(10, 0)),
+        ("9:30", time(9, 30)),
+        ("09:05", time(9, 5)),
+        (" 23:59 ", time(23, 59)),
+        ("0:00", time(0, 0)),
+    ],
+)
 def test_parse_meeting_time(text: str, expected: time) -> None:
     assert parse_meeting_time(text) == expected
 
@@ -131,12 +149,15 @@ def test_parse_meeting_time_rejects(text: str) -> None:
 # --- cadence ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("weeks", "expected"), [
-    (1, [(2026, 11, 4), (2026, 11, 11), (2026, 11, 18), (2026, 11, 25)]),
-    (2, [(2026, 11, 4), (2026, 11, 18), (2026, 12, 2), (2026, 12, 16)]),
-    (3, [(2026, 11, 4), (2026, 11, 25), (2026, 12, 16), (2027, 1, 6)]),
-    (4, [(2026, 11, 4), (2026, 12, 2), (2026, 12, 30), (2027, 1, 27)]),
-])
+@pytest.mark.parametrize(
+    ("weeks", "expected"),
+    [
+        (1, [(2026, 11, 4), (2026, 11, 11), (2026, 11, 18), (2026, 11, 25)]),
+        (2, [(2026, 11, 4), (2026, 11, 18), (2026, 12, 2), (2026, 12, 16)]),
+        (3, [(2026, 11, 4), (2026, 11, 25), (2026, 12, 16), (2027, 1, 6)]),
+        (4, [(2026, 11, 4), (2026, 12, 2), (2026, 12, 30), (2027, 1, 27)]),
+    ],
+)
 def test_every_n_weeks_counted_from_the_first_meeting(weeks: int, expected: list) -> None:
     s = MeetingSchedule(date(2026, 11, 4), weeks)
     got = upcoming(s, utc(2026, 1, 1), 4)  # before the first meeting: starts there
@@ -154,7 +175,13 @@ def test_starts_at_and_post_at_are_exact_aware_datetimes() -> None:
     assert m.starts_at.tzinfo == SYD and m.post_at.tzinfo == SYD
     assert m.post_at.isoformat() == "2026-11-25T09:00:00+11:00"
     assert (m.original_date, m.date, m.skipped, m.reason, m.moved, m.key) == (
-        date(2026, 11, 25), date(2026, 11, 25), False, None, False, "2026-11-25")
+        date(2026, 11, 25),
+        date(2026, 11, 25),
+        False,
+        None,
+        False,
+        "2026-11-25",
+    )
 
 
 def test_sydney_daylight_saving_starts_and_ends() -> None:
@@ -191,8 +218,11 @@ def test_perth_has_no_daylight_saving() -> None:
 def test_year_boundary_every_two_weeks() -> None:
     s = MeetingSchedule(date(2026, 12, 2), 2, time=time(14, 30))
     got = upcoming(s, syd(2026, 12, 20), 3)
-    assert starts(got) == ["2026-12-30T14:30:00+11:00", "2027-01-13T14:30:00+11:00",
-                           "2027-01-27T14:30:00+11:00"]
+    assert starts(got) == [
+        "2026-12-30T14:30:00+11:00",
+        "2027-01-13T14:30:00+11:00",
+        "2027-01-27T14:30:00+11:00",
+    ]
     assert got[1].starts_at == utc(2027, 1, 13, 3, 30)
     assert [m.skipped for m in got] == [False, False, False]
     assert previous_meeting(s, got[1]).key == "2026-12-30"
@@ -211,9 +241,13 @@ def test_meetings_between_is_half_open_on_start_time() -> None:
 def test_naive_datetimes_are_rejected() -> None:
     s = MeetingSchedule(date(2026, 11, 25))
     naive = datetime(2026, 11, 25, 9, 30)  # noqa: DTZ001 - the point of the test
-    for call in (lambda: upcoming(s, naive), lambda: due_to_post(s, naive, None),
-                 lambda: next_meeting(s, naive), lambda: missed_since(s, naive, naive),
-                 lambda: meetings_between(s, naive, naive)):
+    for call in (
+        lambda: upcoming(s, naive),
+        lambda: due_to_post(s, naive, None),
+        lambda: next_meeting(s, naive),
+        lambda: missed_since(s, naive, naive),
+        lambda: meetings_between(s, naive, naive),
+    ):
         with pytest.raises(ValueError, match="timezone-aware"):
             call()
 
@@ -225,7 +259,9 @@ def test_skipped_meeting_is_listed_but_not_next() -> None:
     s = MeetingSchedule(date(2026, 11, 25), 1, skips={date(2026, 12, 2): BOOKED})
     got = upcoming(s, syd(2026, 11, 26), 2)
     assert [(m.key, m.skipped, m.reason) for m in got] == [
-        ("2026-12-02", True, BOOKED), ("2026-12-09", False, None)]
+        ("2026-12-02", True, BOOKED),
+        ("2026-12-09", False, None),
+    ]
     assert next_meeting(s, syd(2026, 11, 26)).key == "2026-12-09"
     assert format_schedule(got) == [
         "Wed 2 Dec 2026 — skipped (A dedicated meeting is already booked)",
@@ -243,7 +279,12 @@ def test_moved_meeting_keeps_its_identity_and_post_time_follows() -> None:
     got = upcoming(s, syd(2026, 11, 26), 2)
     moved = got[0]
     assert (moved.key, moved.original_date, moved.date, moved.moved, moved.skipped) == (
-        "2026-12-09", date(2026, 12, 9), date(2026, 12, 10), True, False)
+        "2026-12-09",
+        date(2026, 12, 9),
+        date(2026, 12, 10),
+        True,
+        False,
+    )
     assert moved.starts_at == syd(2026, 12, 10, 10)
     assert moved.post_at == syd(2026, 12, 10, 9)
     assert got[1].key == "2026-12-23" and not got[1].moved
@@ -251,7 +292,8 @@ def test_moved_meeting_keeps_its_identity_and_post_time_follows() -> None:
     assert due_to_post(s, syd(2026, 12, 9, 9, 30), None) is None
     assert due_to_post(s, syd(2026, 12, 10, 9, 30), None) == moved
     assert format_schedule([moved]) == [
-        "Thu 10 Dec 2026 10:00 AEDT (moved from Wed 9 Dec) — digest at Thu 09:00 AEDT"]
+        "Thu 10 Dec 2026 10:00 AEDT (moved from Wed 9 Dec) — digest at Thu 09:00 AEDT"
+    ]
 
 
 def test_meeting_moved_earlier_across_a_window_boundary() -> None:
@@ -271,8 +313,12 @@ def test_move_to_the_same_day_is_not_a_move() -> None:
 def test_post_before_is_elapsed_time_across_a_dst_change() -> None:
     # Moved to Sunday 4 Oct 2026, DST starts at 02:00: a day's notice is 24 real hours, so the
     # digest goes out at 09:00 AEST on Saturday, not at 10:00 wall-clock time.
-    s = MeetingSchedule(date(2026, 9, 30), 1, post_before=timedelta(days=1),
-                        moves={date(2026, 10, 7): date(2026, 10, 4)})
+    s = MeetingSchedule(
+        date(2026, 9, 30),
+        1,
+        post_before=timedelta(days=1),
+        moves={date(2026, 10, 7): date(2026, 10, 4)},
+    )
     [m] = meetings_between(s, syd(2026, 10, 4), syd(2026, 10, 5))
     assert m.starts_at.isoformat() == "2026-10-04T10:00:00+11:00"
     assert m.post_at.isoformat() == "2026-10-03T09:00:00+10:00"
@@ -284,8 +330,9 @@ def test_post_before_is_elapsed_time_across_a_dst_change() -> None:
 
 def test_local_time_in_a_dst_gap_lands_after_the_gap() -> None:
     # 02:30 does not exist in Sydney on 4 Oct 2026; it becomes 03:30 AEDT, the same instant.
-    s = MeetingSchedule(date(2026, 9, 30), 1, time=time(2, 30),
-                        moves={date(2026, 9, 30): date(2026, 10, 4)})
+    s = MeetingSchedule(
+        date(2026, 9, 30), 1, time=time(2, 30), moves={date(2026, 9, 30): date(2026, 10, 4)}
+    )
     [m] = upcoming(s, utc(2026, 9, 1), 1)
     assert m.starts_at.isoformat() == "2026-10-04T03:30:00+11:00"
     assert m.starts_at == utc(2026, 10, 3, 16, 30)
@@ -303,7 +350,10 @@ def test_wednesday_public_holiday_is_skipped_by_default() -> None:
     s = MeetingSchedule(date(2030, 12, 11), 2)
     xmas, jan8 = upcoming(s, syd(2030, 12, 12), 2)
     assert (xmas.key, xmas.skipped, xmas.reason) == (
-        "2030-12-25", True, "Public holiday: Christmas Day")
+        "2030-12-25",
+        True,
+        "Public holiday: Christmas Day",
+    )
     assert xmas.starts_at == syd(2030, 12, 25, 10)
     assert next_meeting(s, syd(2030, 12, 12)) == jan8
     assert jan8.starts_at.isoformat() == "2031-01-08T10:00:00+11:00"
@@ -332,8 +382,12 @@ def test_explicit_skip_reason_wins_over_the_holiday() -> None:
 
 def test_stray_overrides_are_ignored_but_reported() -> None:
     # Written for a weekly cadence, then the cadence became fortnightly.
-    s = MeetingSchedule(date(2026, 11, 25), 2, skips={date(2026, 12, 2): BOOKED},
-                        moves={date(2026, 12, 16): date(2026, 12, 17)})
+    s = MeetingSchedule(
+        date(2026, 11, 25),
+        2,
+        skips={date(2026, 12, 2): BOOKED},
+        moves={date(2026, 12, 16): date(2026, 12, 17)},
+    )
     assert s.stray_overrides() == [date(2026, 12, 2), date(2026, 12, 16)]
     assert [m.skipped for m in upcoming(s, syd(2026, 11, 26), 2)] == [False, False]
     assert s.is_on_cadence(date(2026, 12, 9)) and not s.is_on_cadence(date(2026, 11, 11))
@@ -351,15 +405,18 @@ def test_next_meeting_none_when_a_whole_year_is_skipped() -> None:
 SCHEDULE = MeetingSchedule(date(2026, 11, 25), 2)  # 10:00 AEDT, digest at 09:00 AEDT
 
 
-@pytest.mark.parametrize(("now", "due"), [
-    (utc(2026, 11, 24, 21, 59, 59), None),            # 08:59:59 Sydney: too early
-    (utc(2026, 11, 24, 22, 0), "2026-11-25"),         # 09:00 exactly: window opens
-    (utc(2026, 11, 24, 22, 30), "2026-11-25"),        # 09:30
-    (utc(2026, 11, 24, 22, 59, 59), "2026-11-25"),    # 09:59:59: last moment
-    (utc(2026, 11, 24, 23, 0), None),                 # 10:00: meeting has begun
-    (utc(2026, 11, 25, 3, 0), None),                  # afternoon
-    (utc(2026, 12, 2, 22, 30), None),                 # off week
-])
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (utc(2026, 11, 24, 21, 59, 59), None),  # 08:59:59 Sydney: too early
+        (utc(2026, 11, 24, 22, 0), "2026-11-25"),  # 09:00 exactly: window opens
+        (utc(2026, 11, 24, 22, 30), "2026-11-25"),  # 09:30
+        (utc(2026, 11, 24, 22, 59, 59), "2026-11-25"),  # 09:59:59: last moment
+        (utc(2026, 11, 24, 23, 0), None),  # 10:00: meeting has begun
+        (utc(2026, 11, 25, 3, 0), None),  # afternoon
+        (utc(2026, 12, 2, 22, 30), None),  # off week
+    ],
+)
 def test_due_to_post_window(now: datetime, due: str | None) -> None:
     meeting = due_to_post(SCHEDULE, now, None)
     assert (meeting.key if meeting else None) == due
@@ -393,8 +450,9 @@ def test_missed_since() -> None:
 
 
 def test_previous_meeting() -> None:
-    s = MeetingSchedule(date(2026, 11, 25), 1, skips={date(2026, 12, 9): BOOKED,
-                                                      date(2026, 12, 16): BOOKED})
+    s = MeetingSchedule(
+        date(2026, 11, 25), 1, skips={date(2026, 12, 9): BOOKED, date(2026, 12, 16): BOOKED}
+    )
     dec23 = next_meeting(s, syd(2026, 12, 17))
     assert dec23.key == "2026-12-23"
     assert previous_meeting(s, dec23).key == "2026-12-02"
@@ -419,13 +477,17 @@ def test_with_a_controlled_clock() -> None:
         assert due_to_post(SCHEDULE, now, None).key == "2026-11-25"
         assert next_meeting(SCHEDULE, now).key == "2026-11-25"
         assert [m.key for m in upcoming(SCHEDULE, now, 3)] == [
-            "2026-11-25", "2026-12-09", "2026-12-23"]
+            "2026-11-25",
+            "2026-12-09",
+            "2026-12-23",
+        ]
 
 
 def test_ambiguous_local_time_at_dst_end_is_the_first_and_compared_as_an_instant() -> None:
     # 02:30 happens twice in Sydney on Sunday 4 Apr 2027: the meeting takes the first (AEDT).
-    s = MeetingSchedule(date(2027, 3, 31), 1, time=time(2, 30),
-                        moves={date(2027, 4, 7): date(2027, 4, 4)})
+    s = MeetingSchedule(
+        date(2027, 3, 31), 1, time=time(2, 30), moves={date(2027, 4, 7): date(2027, 4, 4)}
+    )
     [m] = meetings_between(s, syd(2027, 4, 3), syd(2027, 4, 5))
     assert m.starts_at.isoformat() == "2027-04-04T02:30:00+11:00"
     # (An ambiguous wall time never compares == across zones in Python, hence astimezone.)

@@ -37,15 +37,31 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def item(due: date, tz: str | None = SYDNEY, *, status: str = "open",
-         assigned_at: datetime = LONG_AGO, snoozed_until: datetime | None = None,
-         item_id: int = 7) -> ItemSchedule:
-    return ItemSchedule(item_id=item_id, due_date=due, status=status, owner_tz=tz,
-                        assigned_at=assigned_at, snoozed_until=snoozed_until)
+def item(
+    due: date,
+    tz: str | None = SYDNEY,
+    *,
+    status: str = "open",
+    assigned_at: datetime = LONG_AGO,
+    snoozed_until: datetime | None = None,
+    item_id: int = 7,
+) -> ItemSchedule:
+    return ItemSchedule(
+        item_id=item_id,
+        due_date=due,
+        status=status,
+        owner_tz=tz,
+        assigned_at=assigned_at,
+        snoozed_until=snoozed_until,
+    )
 
 
-def plan(i: ItemSchedule, start: datetime = LONG_AGO, end: datetime | None = None,
-         policy: NudgePolicy = POLICY) -> list[tuple[str, str, datetime]]:
+def plan(
+    i: ItemSchedule,
+    start: datetime = LONG_AGO,
+    end: datetime | None = None,
+    policy: NudgePolicy = POLICY,
+) -> list[tuple[str, str, datetime]]:
     """(kind, occurrence, at) for the nudges up to two weeks after the due date by default."""
     if end is None:
         end = datetime.combine(i.due_date + timedelta(days=14), time(), tzinfo=UTC)
@@ -100,7 +116,10 @@ def test_unknown_or_missing_timezone_uses_the_workspace_default() -> None:
     assert plan(item(due, "")) == sydney
     perth_default = NudgePolicy(default_tz=PERTH)
     assert plan(item(due, None), policy=perth_default)[0] == (
-        "due_soon", "2026-12-02", utc("2026-12-02 01:00"))
+        "due_soon",
+        "2026-12-02",
+        utc("2026-12-02 01:00"),
+    )
 
 
 # --- daylight saving ---------------------------------------------------------------------
@@ -133,8 +152,14 @@ def test_nine_oclock_stays_local_when_sydney_daylight_saving_ends() -> None:
 def test_perth_has_no_daylight_saving_while_sydney_and_auckland_do() -> None:
     days = [date(2026, 10, 2), date(2026, 10, 6)]  # before and after Sydney's change
     for tz, hours in ((SYDNEY, [23, 22]), (PERTH, [1, 1]), (AUCKLAND, [20, 20])):
-        got = [next(n.at.hour for n in planned_nudges(item(d, tz), POLICY, LONG_AGO, FAR_AHEAD)
-                    if n.kind == "due_today") for d in days]
+        got = [
+            next(
+                n.at.hour
+                for n in planned_nudges(item(d, tz), POLICY, LONG_AGO, FAR_AHEAD)
+                if n.kind == "due_today"
+            )
+            for d in days
+        ]
         assert got == hours, tz  # Auckland's DST began 27 Sep 2026, before both
 
 
@@ -217,8 +242,10 @@ def test_overdue_continues_until_the_item_is_closed() -> None:
     ]
     # The series is counted from the due date, not from the window's start.
     first = add_working_days(date(2026, 12, 4), 1, "NSW")
-    assert all(working_days_between(first, date.fromisoformat(n.occurrence), "NSW") % 2 == 0
-               for n in window)
+    assert all(
+        working_days_between(first, date.fromisoformat(n.occurrence), "NSW") % 2 == 0
+        for n in window
+    )
 
 
 # --- closed items, creation and reassignment ---------------------------------------------
@@ -248,15 +275,19 @@ def test_an_item_created_after_its_due_soon_moment_skips_it() -> None:
 def test_a_nudge_at_the_moment_of_assignment_is_kept() -> None:
     assigned = utc("2026-12-03 22:00")
     assert plan(item(date(2026, 12, 4), assigned_at=assigned))[0] == (
-        "due_today", "2026-12-04", assigned)
+        "due_today",
+        "2026-12-04",
+        assigned,
+    )
 
 
 def test_reassignment_the_new_owner_gets_only_what_falls_after() -> None:
     due = date(2026, 12, 4)
     moved = utc("2026-12-07 23:00")  # Tue 8 Dec 10:00 Sydney: Mon 7's overdue has gone out
     old = planned_nudges(item(due, SYDNEY), POLICY, LONG_AGO, moved)
-    new = planned_nudges(item(due, PERTH, assigned_at=moved), POLICY, LONG_AGO,
-                         utc("2026-12-12 00:00"))
+    new = planned_nudges(
+        item(due, PERTH, assigned_at=moved), POLICY, LONG_AGO, utc("2026-12-12 00:00")
+    )
     assert [(n.kind, n.occurrence, n.at) for n in new] == [
         ("escalation", "2026-12-09", utc("2026-12-09 01:00")),  # Wed 09:00 Perth
         ("overdue", "2026-12-09", utc("2026-12-09 01:00")),
@@ -269,8 +300,12 @@ def test_reassignment_the_new_owner_gets_only_what_falls_after() -> None:
 
 def test_an_escalation_before_the_assignment_is_not_replayed() -> None:
     moved = utc("2026-12-09 23:00")  # Thu 10 Dec, after Wednesday's escalation
-    kinds = {n.kind for n in planned_nudges(item(date(2026, 12, 4), assigned_at=moved),
-                                            POLICY, LONG_AGO, FAR_AHEAD)[:30]}
+    kinds = {
+        n.kind
+        for n in planned_nudges(
+            item(date(2026, 12, 4), assigned_at=moved), POLICY, LONG_AGO, FAR_AHEAD
+        )[:30]
+    }
     assert kinds == {"overdue"}
 
 
@@ -298,26 +333,34 @@ def test_snooze_does_not_suppress_escalation_or_move_the_due_date() -> None:
 
 
 def test_a_snooze_from_before_the_assignment_is_not_sent_to_the_new_owner() -> None:
-    i = item(date(2026, 12, 4), snoozed_until=utc("2026-12-06 22:00"),
-             assigned_at=utc("2026-12-07 23:00"))
+    i = item(
+        date(2026, 12, 4),
+        snoozed_until=utc("2026-12-06 22:00"),
+        assigned_at=utc("2026-12-07 23:00"),
+    )
     assert [n.kind for n in planned_nudges(i, POLICY, LONG_AGO, utc("2026-12-09 00:00"))] == [
-        "escalation", "overdue"]
+        "escalation",
+        "overdue",
+    ]
 
 
 FRIDAY_AFTERNOON = utc("2026-12-04 03:00")  # Fri 4 Dec, 14:00 Sydney, 11:00 Perth
 
 
-@pytest.mark.parametrize(("choice", "tz", "expected"), [
-    ("1_working_day", SYDNEY, utc("2026-12-06 22:00")),  # Mon 7 Dec 09:00 Sydney
-    ("1_working_day", PERTH, utc("2026-12-07 01:00")),  # Mon 7 Dec 09:00 Perth
-    ("1_working_day", AUCKLAND, utc("2026-12-06 20:00")),  # Mon 7 Dec 09:00 Auckland
-    ("1_week", SYDNEY, utc("2026-12-10 22:00")),  # Fri 11 Dec
-    (date(2026, 12, 9), SYDNEY, utc("2026-12-08 22:00")),  # a working day: as chosen
-    (date(2026, 12, 25), SYDNEY, utc("2026-12-28 22:00")),  # Christmas -> Tue 29 Dec
-    (date(2026, 12, 5), PERTH, utc("2026-12-07 01:00")),  # Saturday -> Monday
-    (date(2026, 12, 4), SYDNEY, utc("2026-12-06 22:00")),  # today, 09:00 has passed -> Mon
-    ("1_working_day", "Nowhere/Special", utc("2026-12-06 22:00")),  # default tz
-])
+@pytest.mark.parametrize(
+    ("choice", "tz", "expected"),
+    [
+        ("1_working_day", SYDNEY, utc("2026-12-06 22:00")),  # Mon 7 Dec 09:00 Sydney
+        ("1_working_day", PERTH, utc("2026-12-07 01:00")),  # Mon 7 Dec 09:00 Perth
+        ("1_working_day", AUCKLAND, utc("2026-12-06 20:00")),  # Mon 7 Dec 09:00 Auckland
+        ("1_week", SYDNEY, utc("2026-12-10 22:00")),  # Fri 11 Dec
+        (date(2026, 12, 9), SYDNEY, utc("2026-12-08 22:00")),  # a working day: as chosen
+        (date(2026, 12, 25), SYDNEY, utc("2026-12-28 22:00")),  # Christmas -> Tue 29 Dec
+        (date(2026, 12, 5), PERTH, utc("2026-12-07 01:00")),  # Saturday -> Monday
+        (date(2026, 12, 4), SYDNEY, utc("2026-12-06 22:00")),  # today, 09:00 has passed -> Mon
+        ("1_working_day", "Nowhere/Special", utc("2026-12-06 22:00")),  # default tz
+    ],
+)
 def test_snooze_choices(choice, tz: str, expected: datetime) -> None:
     assert snooze_until(choice, FRIDAY_AFTERNOON, tz, POLICY) == expected
 
@@ -325,19 +368,24 @@ def test_snooze_choices(choice, tz: str, expected: datetime) -> None:
 def test_snooze_edge_cases_around_local_midnight_and_holidays() -> None:
     # Sun 6 Dec 09:00 in Auckland is still Saturday in UTC: one working day is Monday there.
     assert snooze_until("1_working_day", utc("2026-12-05 20:00"), AUCKLAND, POLICY) == utc(
-        "2026-12-06 20:00")
+        "2026-12-06 20:00"
+    )
     # A week from Fri 18 Dec is Christmas: Boxing Day's substitute follows, so Tue 29 Dec.
     assert snooze_until("1_week", utc("2026-12-18 03:00"), SYDNEY, POLICY) == utc(
-        "2026-12-28 22:00")
+        "2026-12-28 22:00"
+    )
     # Today, chosen before the working hour: today at 09:00 (Thu 3 Dec 07:00 Sydney).
     assert snooze_until(date(2026, 12, 3), utc("2026-12-02 20:00"), SYDNEY, POLICY) == utc(
-        "2026-12-02 22:00")
+        "2026-12-02 22:00"
+    )
     # One working day from the Thursday before Australia Day (Mon 25, Tue 26 holiday) is Fri.
     assert snooze_until("1_working_day", utc("2027-01-21 03:00"), SYDNEY, POLICY) == utc(
-        "2027-01-21 22:00")
+        "2027-01-21 22:00"
+    )
     # Across the DST change: Fri 2 Oct AEST -> Tue 6 Oct AEDT (Mon 5 is Labour Day).
     assert snooze_until("1_working_day", utc("2026-10-02 03:00"), SYDNEY, POLICY) == utc(
-        "2026-10-05 22:00")
+        "2026-10-05 22:00"
+    )
 
 
 def test_snooze_rejects_unknown_choices_and_naive_times() -> None:
@@ -370,15 +418,24 @@ def test_identities_are_stable_and_unique() -> None:
 
 def test_identities_do_not_depend_on_the_owners_timezone_or_the_window() -> None:
     due = date(2026, 12, 4)
-    ids = {tz: [n.identity for n in planned_nudges(item(due, tz), POLICY, LONG_AGO,
-                                                     FAR_AHEAD)] for tz in (SYDNEY, PERTH,
-                                                                             AUCKLAND)}
+    ids = {
+        tz: [n.identity for n in planned_nudges(item(due, tz), POLICY, LONG_AGO, FAR_AHEAD)]
+        for tz in (SYDNEY, PERTH, AUCKLAND)
+    }
     assert ids[SYDNEY] == ids[PERTH] == ids[AUCKLAND]
     # Cutting the range into pieces gives the same nudges as one long call.
-    cuts = [LONG_AGO, utc("2026-12-03 22:00"), utc("2026-12-08 22:00"), utc("2027-02-01 07:13"),
-            FAR_AHEAD]
-    pieces = [n for a, b in zip(cuts, cuts[1:], strict=False)
-              for n in planned_nudges(item(due), POLICY, a, b)]
+    cuts = [
+        LONG_AGO,
+        utc("2026-12-03 22:00"),
+        utc("2026-12-08 22:00"),
+        utc("2027-02-01 07:13"),
+        FAR_AHEAD,
+    ]
+    pieces = [
+        n
+        for a, b in zip(cuts, cuts[1:], strict=False)
+        for n in planned_nudges(item(due), POLICY, a, b)
+    ]
     assert pieces == planned_nudges(item(due), POLICY, LONG_AGO, FAR_AHEAD)
 
 
@@ -406,14 +463,23 @@ def test_next_nudge_at_agrees_with_planned_nudges_for_random_items() -> None:
     zones = [SYDNEY, PERTH, AUCKLAND, None, "Bogus/Zone"]
     for _ in range(400):
         due = date(2026, 9, 1) + timedelta(days=rng.randrange(500))
-        policy = NudgePolicy(due_soon_days=rng.randrange(4), overdue_every_days=rng.randrange(
-            1, 6), escalate_after_days=rng.randrange(6), hour=rng.choice([7, 9, 13]),
-            state=rng.choice(["NSW", "VIC", "WA"]))
+        policy = NudgePolicy(
+            due_soon_days=rng.randrange(4),
+            overdue_every_days=rng.randrange(1, 6),
+            escalate_after_days=rng.randrange(6),
+            hour=rng.choice([7, 9, 13]),
+            state=rng.choice(["NSW", "VIC", "WA"]),
+        )
         base = datetime.combine(due, time(), tzinfo=UTC)
-        snoozed = (base + timedelta(minutes=rng.randrange(-20_000, 30_000))
-                   if rng.random() < 0.4 else None)
-        i = item(due, rng.choice(zones), assigned_at=base - timedelta(
-            minutes=rng.randrange(-10_000, 40_000)), snoozed_until=snoozed)
+        snoozed = (
+            base + timedelta(minutes=rng.randrange(-20_000, 30_000)) if rng.random() < 0.4 else None
+        )
+        i = item(
+            due,
+            rng.choice(zones),
+            assigned_at=base - timedelta(minutes=rng.randrange(-10_000, 40_000)),
+            snoozed_until=snoozed,
+        )
         after = base + timedelta(minutes=rng.randrange(-20_000, 80_000), seconds=rng.random())
         upcoming = planned_nudges(i, policy, after + US, after + timedelta(days=60))
         assert upcoming, (i, policy, after)
@@ -424,8 +490,9 @@ def test_next_nudge_at_agrees_with_planned_nudges_for_random_items() -> None:
             assert next_nudge_at(i, policy, upcoming[0].at) == later[0]
 
 
-def reference_plan(i: ItemSchedule, policy: NudgePolicy, start: datetime, end: datetime
-                   ) -> list[tuple[str, str, datetime]]:
+def reference_plan(
+    i: ItemSchedule, policy: NudgePolicy, start: datetime, end: datetime
+) -> list[tuple[str, str, datetime]]:
     """The rules written the slow, obvious way: every local day, calendar.py's counters."""
     if i.status in ("done", "cancelled"):
         return []
@@ -443,17 +510,27 @@ def reference_plan(i: ItemSchedule, policy: NudgePolicy, start: datetime, end: d
         if is_working_day(day, state) and at >= start and at >= i.assigned_at:
             owner_ok = i.snoozed_until is None or at >= i.snoozed_until
             # due soon: exactly N working days from this one up to the day before the due date
-            if owner_ok and policy.due_soon_days and working_days_between(
+            if (
+                owner_ok
+                and policy.due_soon_days
+                and working_days_between(
                     day - timedelta(days=1), i.due_date - timedelta(days=1), state
-            ) == policy.due_soon_days:
+                )
+                == policy.due_soon_days
+            ):
                 out.append(("due_soon", day.isoformat(), at))
             if owner_ok and day == i.due_date:
                 out.append(("due_today", day.isoformat(), at))
-            if owner_ok and day >= first and working_days_between(
-                    first, day, state) % max(1, policy.overdue_every_days) == 0:
+            if (
+                owner_ok
+                and day >= first
+                and working_days_between(first, day, state) % max(1, policy.overdue_every_days) == 0
+            ):
                 out.append(("overdue", day.isoformat(), at))
-            if policy.escalate_after_days and working_days_between(
-                    i.due_date, day, state) == policy.escalate_after_days:
+            if (
+                policy.escalate_after_days
+                and working_days_between(i.due_date, day, state) == policy.escalate_after_days
+            ):
                 out.append(("escalation", day.isoformat(), at))
         day += timedelta(days=1)
     s = i.snoozed_until
@@ -466,13 +543,21 @@ def test_planned_nudges_match_the_slow_reference_for_random_items_and_windows() 
     rng = random.Random(7)
     for _ in range(120):
         due = date(2026, 6, 1) + timedelta(days=rng.randrange(400))
-        policy = NudgePolicy(due_soon_days=rng.randrange(4), overdue_every_days=rng.randrange(
-            1, 5), escalate_after_days=rng.randrange(5), state=rng.choice(["NSW", "QLD"]))
+        policy = NudgePolicy(
+            due_soon_days=rng.randrange(4),
+            overdue_every_days=rng.randrange(1, 5),
+            escalate_after_days=rng.randrange(5),
+            state=rng.choice(["NSW", "QLD"]),
+        )
         base = datetime.combine(due, time(), tzinfo=UTC)
-        i = item(due, rng.choice([SYDNEY, PERTH, AUCKLAND]),
-                 assigned_at=base + timedelta(hours=rng.randrange(-200, 100)),
-                 snoozed_until=base + timedelta(hours=rng.randrange(-50, 300))
-                 if rng.random() < 0.5 else None)
+        i = item(
+            due,
+            rng.choice([SYDNEY, PERTH, AUCKLAND]),
+            assigned_at=base + timedelta(hours=rng.randrange(-200, 100)),
+            snoozed_until=base + timedelta(hours=rng.randrange(-50, 300))
+            if rng.random() < 0.5
+            else None,
+        )
         start = base + timedelta(hours=rng.randrange(-300, 2000))
         end = start + timedelta(hours=rng.randrange(1, 1500))
         got = [(n.kind, n.occurrence, n.at) for n in planned_nudges(i, policy, start, end)]
@@ -503,7 +588,8 @@ def test_a_long_overdue_item_costs_the_window_not_its_age(monkeypatch) -> None:
     assert {n.kind for n in nudges} == {"overdue"} and len(days) in (2, 3)
     assert [working_days_between(first, d, "NSW") % 2 for d in days] == [0] * len(days)
     assert [working_days_between(a, b, "NSW") for a, b in zip(days, days[1:], strict=False)] == [
-        2] * (len(days) - 1)
+        2
+    ] * (len(days) - 1)
     assert all(n.at.astimezone(ZoneInfo(SYDNEY)).time() == time(9) for n in nudges)
 
 
@@ -537,8 +623,13 @@ def test_naive_datetimes_are_rejected() -> None:
 # --- a sweep driven by next_nudge_at -----------------------------------------------------
 
 
-def sweep(i: ItemSchedule, start: datetime, end: datetime, down: tuple[datetime, datetime]
-          | None = None, tick: timedelta = timedelta(minutes=15)) -> dict[tuple, tuple]:
+def sweep(
+    i: ItemSchedule,
+    start: datetime,
+    end: datetime,
+    down: tuple[datetime, datetime] | None = None,
+    tick: timedelta = timedelta(minutes=15),
+) -> dict[tuple, tuple]:
     """What the nudge sweep does, in memory: a unique table keyed by identity, `stored` as the
     indexed next_nudge_at column, a sweep every `tick` except while the bot is down."""
     table: dict[tuple, tuple] = {}

@@ -60,18 +60,30 @@ _GUARANTEES: dict[Guarantee, tuple[str, str, Kind]] = {
     Guarantee.NO_UNDISCLOSED_SECURITIES: ("No undisclosed securities", "ACL s53", "goods"),
     Guarantee.ACCEPTABLE_QUALITY: (
         "Acceptable quality (safe, durable, free from defects, acceptable in appearance and "
-        "finish)", "ACL s54", "goods"),
+        "finish)",
+        "ACL s54",
+        "goods",
+    ),
     Guarantee.FIT_FOR_PURPOSE: ("Fit for any disclosed purpose", "ACL s55", "goods"),
     Guarantee.MATCH_DESCRIPTION: ("Match their description", "ACL s56", "goods"),
     Guarantee.MATCH_SAMPLE: ("Match the sample or demonstration model", "ACL s57", "goods"),
     Guarantee.REPAIRS_SPARE_PARTS: (
-        "Repairs and spare parts available for a reasonable time", "ACL s58", "goods"),
+        "Repairs and spare parts available for a reasonable time",
+        "ACL s58",
+        "goods",
+    ),
     Guarantee.EXPRESS_WARRANTY: ("Express warranties honoured", "ACL s59", "goods"),
     Guarantee.DUE_CARE_SKILL: ("Supplied with due care and skill", "ACL s60", "services"),
     Guarantee.FIT_FOR_PURPOSE_RESULT: (
-        "Fit for a disclosed purpose or desired result", "ACL s61", "services"),
+        "Fit for a disclosed purpose or desired result",
+        "ACL s61",
+        "services",
+    ),
     Guarantee.REASONABLE_TIME: (
-        "Supplied within a reasonable time (when no time was agreed)", "ACL s62", "services"),
+        "Supplied within a reasonable time (when no time was agreed)",
+        "ACL s62",
+        "services",
+    ),
 }
 
 
@@ -85,8 +97,11 @@ class ConsumerTest:
 def consumer_threshold(purchase_date: date) -> Decimal:
     """ACL s3(1)(a)/(3)(a): $100,000 for purchases from 1 July 2021 (Treasury Laws Amendment
     (Acquisition as Consumer—Financial Thresholds) Regulations 2021), $40,000 before."""
-    return CONSUMER_THRESHOLD if purchase_date >= THRESHOLD_CHANGED_ON else (
-        CONSUMER_THRESHOLD_BEFORE_2021)
+    return (
+        CONSUMER_THRESHOLD
+        if purchase_date >= THRESHOLD_CHANGED_ON
+        else (CONSUMER_THRESHOLD_BEFORE_2021)
+    )
 
 
 def is_consumer(
@@ -107,19 +122,37 @@ def is_consumer(
     threshold = consumer_threshold(purchase_date)
     sub = "s3(1)" if kind == "goods" else "s3(3)"
     if kind == "goods" and for_resale_or_production:
-        return ConsumerTest(False, "Bought to resell, or to use up or transform in production "
-                            "or repairs: not a consumer (ACL s3(2)).", threshold)
+        return ConsumerTest(
+            False,
+            "Bought to resell, or to use up or transform in production "
+            "or repairs: not a consumer (ACL s3(2)).",
+            threshold,
+        )
     if price <= threshold:
-        return ConsumerTest(True, f"The price of ${price:,.2f} is ${threshold:,.0f} or less "
-                            f"(ACL {sub}(a)).", threshold)
+        return ConsumerTest(
+            True,
+            f"The price of ${price:,.2f} is ${threshold:,.0f} or less (ACL {sub}(a)).",
+            threshold,
+        )
     if personal_household_use:
-        return ConsumerTest(True, "Of a kind ordinarily acquired for personal, domestic or "
-                            f"household use, whatever the price (ACL {sub}(b)).", threshold)
+        return ConsumerTest(
+            True,
+            "Of a kind ordinarily acquired for personal, domestic or "
+            f"household use, whatever the price (ACL {sub}(b)).",
+            threshold,
+        )
     if kind == "goods" and vehicle_for_goods_transport:
-        return ConsumerTest(True, "A vehicle or trailer used mainly to transport goods on "
-                            "public roads (ACL s3(1)(c)).", threshold)
-    return ConsumerTest(False, f"Over ${threshold:,.0f} and not of a kind ordinarily acquired "
-                        "for personal, domestic or household use (ACL s3).", threshold)
+        return ConsumerTest(
+            True,
+            "A vehicle or trailer used mainly to transport goods on public roads (ACL s3(1)(c)).",
+            threshold,
+        )
+    return ConsumerTest(
+        False,
+        f"Over ${threshold:,.0f} and not of a kind ordinarily acquired "
+        "for personal, domestic or household use (ACL s3).",
+        threshold,
+    )
 
 
 GOODS_MAJOR_FAILURE_QUESTIONS: dict[str, str] = {
@@ -156,8 +189,9 @@ class MajorFailureTest:
 def major_failure(kind: Kind, answers: Mapping[str, bool]) -> MajorFailureTest:
     """Major failure test for goods (ACL s260) or services (s268) from explicit yes/no answers:
     any "yes" makes it major. Every question must be answered, so a blank is never read as no."""
-    questions = GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (
-        SERVICES_MAJOR_FAILURE_QUESTIONS)
+    questions = (
+        GOODS_MAJOR_FAILURE_QUESTIONS if kind == "goods" else (SERVICES_MAJOR_FAILURE_QUESTIONS)
+    )
     missing = [key for key in questions if key not in answers]
     unknown = [key for key in answers if key not in questions]
     if missing or unknown:
@@ -199,8 +233,10 @@ def remedies(kind: Kind, major: bool) -> list[str]:
             "elsewhere and recover the reasonable cost, or cancel and get a refund (s267(2)(b)).",
         ]
     section = "s259(4)" if kind == "goods" else "s267(4)"
-    result.append(f"In every case: compensation for any other reasonably foreseeable loss or "
-                  f"damage (ACL {section}).")
+    result.append(
+        f"In every case: compensation for any other reasonably foreseeable loss or "
+        f"damage (ACL {section})."
+    )
     return result
 
 
@@ -223,8 +259,10 @@ class Assessment:
         if not self.failed_guarantees:
             lines.append("No consumer guarantee was failed, so no ACL remedy is owed.")
             return lines
-        lines.append("Guarantees failed: " + "; ".join(
-            f"{g.label} ({g.section})" for g in self.failed_guarantees))
+        lines.append(
+            "Guarantees failed: "
+            + "; ".join(f"{g.label} ({g.section})" for g in self.failed_guarantees)
+        )
         if self.major is None:  # not reachable through assess()
             return lines
         severity = "Major" if self.major.is_major else "Minor"
@@ -253,8 +291,14 @@ def assess(
     wrong_kind = [g.value for g in failed if g.kind != kind]
     if wrong_kind:
         raise ValueError(f"not {kind} guarantees: {', '.join(wrong_kind)}")
-    consumer = is_consumer(price, personal_household_use, vehicle_for_goods_transport,
-                           for_resale_or_production, purchase_date, kind=kind)
+    consumer = is_consumer(
+        price,
+        personal_household_use,
+        vehicle_for_goods_transport,
+        for_resale_or_production,
+        purchase_date,
+        kind=kind,
+    )
     if not consumer.is_consumer or not failed:
         return Assessment(kind, consumer, failed, None, [])
     major = major_failure(kind, major_answers)
@@ -265,13 +309,16 @@ _SEGMENT_SPLIT = re.compile(r"[.!?;\n]+")
 _CHANGE_OF_MIND = re.compile(r"\bchang(?:e|ed|es|ing)\s+(?:of\s+|(?:your|their|my)\s+)mind")
 _SALE_ITEMS = re.compile(
     r"\bno\s+(?:refunds?|returns?)\s+(?:on|for)\s+(?:sale|clearance|discounted|reduced)"
-    r"(?:\s+(?:items?|goods|products?|stock))?")
+    r"(?:\s+(?:items?|goods|products?|stock))?"
+)
 _NO_REFUNDS = re.compile(
     r"\bno\s+refunds?\b|\bnon[- ]?refundable\b|\brefunds?\s+(?:are\s+|will\s+)?not\s+"
-    r"(?:be\s+)?(?:given|available|offered|provided)\b")
+    r"(?:be\s+)?(?:given|available|offered|provided)\b"
+)
 _CREDIT_ONLY = re.compile(
     r"\b(?:exchanges?|credit\s+notes?|store\s+credit)(?:\s*(?:or|and|/|,)\s*"
-    r"(?:exchanges?|credit\s+notes?|store\s+credit))*\s+only\b")
+    r"(?:exchanges?|credit\s+notes?|store\s+credit))*\s+only\b"
+)
 
 
 def unlawful_refund_wording(text: str) -> list[str]:
@@ -285,13 +332,19 @@ def unlawful_refund_wording(text: str) -> list[str]:
         if not segment or _CHANGE_OF_MIND.search(segment):
             continue
         if match := _SALE_ITEMS.search(segment):
-            findings.append(f'"{match.group(0)}": sale items keep the consumer guarantees; say '
-                            '"no refunds for change of mind on sale items" instead '
-                            '(ACL s29(1)(m)).')
+            findings.append(
+                f'"{match.group(0)}": sale items keep the consumer guarantees; say '
+                '"no refunds for change of mind on sale items" instead '
+                "(ACL s29(1)(m))."
+            )
         elif match := _NO_REFUNDS.search(segment):
-            findings.append(f'"{match.group(0)}": consumers are entitled to a refund for a major '
-                            'failure; limit it to change of mind (ACL s29(1)(m), s259).')
+            findings.append(
+                f'"{match.group(0)}": consumers are entitled to a refund for a major '
+                "failure; limit it to change of mind (ACL s29(1)(m), s259)."
+            )
         if match := _CREDIT_ONLY.search(segment):
-            findings.append(f'"{match.group(0)}": a consumer with a major failure can insist on '
-                            'a refund, not a credit note or exchange (ACL s29(1)(m), s259(3)).')
+            findings.append(
+                f'"{match.group(0)}": a consumer with a major failure can insist on '
+                "a refund, not a credit note or exchange (ACL s29(1)(m), s259(3))."
+            )
     return findings

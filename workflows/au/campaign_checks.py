@@ -113,9 +113,14 @@ def evaluate(answers: Mapping[str, bool | str]) -> list[Finding]:
         if not isinstance(answer, bool):
             raise TypeError(f"{check.key} needs True or False, got {answer!r}")
         if not answer:
-            findings.append(Finding(check.key, check.title,
-                                    f"{check.question} Answer: no. ({check.section})",
-                                    check.action))
+            findings.append(
+                Finding(
+                    check.key,
+                    check.title,
+                    f"{check.question} Answer: no. ({check.section})",
+                    check.action,
+                )
+            )
     policy = answers.get(REFUND_POLICY_TEXT, "")
     if not isinstance(policy, str):
         raise TypeError(f"{REFUND_POLICY_TEXT} must be text, got {policy!r}")

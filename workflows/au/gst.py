@@ -139,7 +139,5 @@ def invoice_totals(lines: Iterable[InvoiceLine], method: Method = "total_invoice
     # GST on exclusive-priced lines is added to their price; inclusive prices already hold it.
     added = _sum_gst([line for line in lines if not line.price_includes_gst], method)
     total_incl = round_cents(sum((line.amount for line in lines), Decimal(0)) + added)
-    gst_free_total = round_cents(
-        sum((line.amount for line in lines if line.gst_free), Decimal(0))
-    )
+    gst_free_total = round_cents(sum((line.amount for line in lines if line.gst_free), Decimal(0)))
     return InvoiceTotals(method, gst, total_incl, total_incl - gst, gst_free_total)

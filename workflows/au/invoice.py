@@ -131,8 +131,9 @@ def render_markdown(invoice: TaxInvoice) -> str:
             "description": line.description,
             "quantity": line.quantity,
             "unit_price": line.unit_price,
-            "basis": "GST-free" if line.gst_free else
-            ("incl. GST" if line.price_includes_gst else "excl. GST"),
+            "basis": "GST-free"
+            if line.gst_free
+            else ("incl. GST" if line.price_includes_gst else "excl. GST"),
             "extent": line_taxable_extent(line),
         }
         for line in invoice.lines

@@ -116,15 +116,21 @@ def report_required(incident: Incident) -> tuple[bool, str]:
     misuse, and overseas), unless clearly not caused by it or reportable under another law
     (s131(2))."""
     if incident.outcome == "other":
-        return False, ("Only a death, serious injury or serious illness must be reported "
-                       "(ACL s131(1)); record it in your own incident log.")
+        return False, (
+            "Only a death, serious injury or serious illness must be reported "
+            "(ACL s131(1)); record it in your own incident log."
+        )
     if incident.exemption is not None:
         return False, _EXEMPTION_REASONS[incident.exemption]
     if not incident.caused_or_may_have:
-        return False, ("Not required only when it is clear the product did not cause it "
-                       "(ACL s131(2)(a)): record why you are sure.")
-    return True, ("Report to the ACCC within 2 days of becoming aware (ACL s131(1)). A report "
-                  "is not an admission of liability (ACCC mandatory reporting guidance).")
+        return False, (
+            "Not required only when it is clear the product did not cause it "
+            "(ACL s131(2)(a)): record why you are sure."
+        )
+    return True, (
+        "Report to the ACCC within 2 days of becoming aware (ACL s131(1)). A report "
+        "is not an admission of liability (ACCC mandatory reporting guidance)."
+    )
 
 
 def validate_incident(incident: Incident, now: datetime) -> dict[str, str]:
@@ -178,19 +184,29 @@ def recall_deadlines(
     public holidays (Acts Interpretation Act 1901 s36(2))."""
     _require_aware(recall_action_at, "recall_action_at")
     deadlines = [
-        Deadline("notify_accc", _days_after(recall_action_at, 2, state),
-                 "Notify the ACCC in writing that you have taken recall action (ACL s128(2))."),
-        Deadline("overseas_notices", _days_after(recall_action_at, 10, state),
-                 "Send the ACCC copies of any recall notices given to people outside "
-                 "Australia (ACL s128)."),
+        Deadline(
+            "notify_accc",
+            _days_after(recall_action_at, 2, state),
+            "Notify the ACCC in writing that you have taken recall action (ACL s128(2)).",
+        ),
+        Deadline(
+            "overseas_notices",
+            _days_after(recall_action_at, 10, state),
+            "Send the ACCC copies of any recall notices given to people outside "
+            "Australia (ACL s128).",
+        ),
     ]
     if published_at is not None:
         _require_aware(published_at, "published_at")
         published_day = published_at.astimezone(_zone(state)).date()
-        deadlines.append(Deadline(
-            "progress_report", _due_end_of_day(_one_month_after(published_day), state),
-            "Send the ACCC the first recall progress report, one month after publication "
-            "(ACCC recall guidelines)."))
+        deadlines.append(
+            Deadline(
+                "progress_report",
+                _due_end_of_day(_one_month_after(published_day), state),
+                "Send the ACCC the first recall progress report, one month after publication "
+                "(ACCC recall guidelines).",
+            )
+        )
     return deadlines
 
 

@@ -17,8 +17,11 @@ from typing import Any
 
 from workflows.tickets import TicketError
 
-DEFAULT_FIELDS = {"ces_field": "CES", "customer_type_field": "Customer type",
-                  "category_field": "Category"}
+DEFAULT_FIELDS = {
+    "ces_field": "CES",
+    "customer_type_field": "Customer type",
+    "category_field": "Category",
+}
 
 
 def _task(data: Any) -> dict[str, Any]:
@@ -27,12 +30,16 @@ def _task(data: Any) -> dict[str, Any]:
     if isinstance(data.get("payload"), dict):
         return data["payload"]
     if "task_id" in data and "history_items" in data:
-        raise TicketError("ClickUp task webhooks carry only the task id: send the task with an "
-                          "Automation's “Call webhook” action instead", "payload")
+        raise TicketError(
+            "ClickUp task webhooks carry only the task id: send the task with an "
+            "Automation's “Call webhook” action instead",
+            "payload",
+        )
     if "custom_fields" in data or "date_created" in data:
         return data
-    raise TicketError("payload is required (the task from ClickUp's “Call webhook” action)",
-                      "payload")
+    raise TicketError(
+        "payload is required (the task from ClickUp's “Call webhook” action)", "payload"
+    )
 
 
 def _millis(value: Any, path: str) -> str | None:
@@ -52,7 +59,8 @@ def _option_name(field: dict[str, Any]) -> str | None:
         return None
     for option in (field.get("type_config") or {}).get("options") or []:
         if value in (option.get("id"), option.get("orderindex")) or str(value) == str(
-                option.get("orderindex")):
+            option.get("orderindex")
+        ):
             return option.get("name") or option.get("label")
     return str(value)
 
@@ -80,8 +88,9 @@ def _owner(task: dict[str, Any]) -> str:
     creator = task.get("creator") or {}
     if isinstance(creator, dict) and creator.get("email"):
         return creator["email"]
-    raise TicketError("payload.assignees: assign the task to someone with an e-mail address",
-                      "payload.assignees")
+    raise TicketError(
+        "payload.assignees: assign the task to someone with an e-mail address", "payload.assignees"
+    )
 
 
 def to_event(data: Any, options: dict[str, Any]) -> dict[str, Any]:

@@ -45,9 +45,15 @@ def template_loader(custom: Path | None = None) -> BaseLoader:
 def templates(custom: Path | None = None) -> Environment:
     # HTML autoescaping would turn quotes into entities Slack shows literally; mrkdwn needs only
     # &, < and > escaped, which `_finalize` does for every expression.
-    return Environment(loader=template_loader(custom), autoescape=False,  # noqa: S701
-                       finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True, keep_trailing_newline=False)
+    return Environment(
+        loader=template_loader(custom),
+        autoescape=False,  # noqa: S701
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
 
 
 def money(value: dict[str, str]) -> str:
@@ -80,21 +86,27 @@ def display(f: FieldDef, value: Any, today: date | None = None) -> Markup:
     if t == FieldType.MULTI_CHOICE:
         labels = [o.label for o in f.options if o.value in value]
         return Markup(escape(", ".join(labels)))  # noqa: S704
-    if t == FieldType.URL or (t == FieldType.TRACKER_TASK  # a link (checked) or an id
-                              and str(value).startswith(("https://", "http://"))):
+    if t == FieldType.URL or (
+        t == FieldType.TRACKER_TASK  # a link (checked) or an id
+        and str(value).startswith(("https://", "http://"))
+    ):
         return Markup(f"<{escape(value)}>")  # noqa: S704
     return Markup(escape(str(value)))  # noqa: S704
 
 
-def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
-                   passes: list[tuple[str, dict[str, Any]]] | None = None,
-                   today: date | None = None) -> list[dict[str, Any]]:
+def stage_sections(
+    workflow: Workflow,
+    answers: dict[str, dict[str, Any]],
+    passes: list[tuple[str, dict[str, Any]]] | None = None,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
     """Per answered stage: its name and (label, value) pairs, groups as rows.
 
     A stage decided more than once (sent back, then decided again) lists every pass.
     """
-    repeated = {p.key: p.passes for p in decision_passes(workflow, passes or [])
-                if len(p.passes) > 1}
+    repeated = {
+        p.key: p.passes for p in decision_passes(workflow, passes or []) if len(p.passes) > 1
+    }
     sections = []
     for stage in workflow.stages:
         given = answers.get(stage.key)
@@ -106,21 +118,30 @@ def stage_sections(workflow: Workflow, answers: dict[str, dict[str, Any]],
             if value in (None, "", []):
                 continue
             if f.type == FieldType.GROUP:
-                rows = [" · ".join(str(display(sub, row[sub.key], today)) for sub in f.fields
-                                   if row.get(sub.key) not in (None, ""))
-                        for row in value]
-                items.append({"label": shown_label(f.label),
-                              "rows": [Markup(r) for r in rows]})  # noqa: S704
+                rows = [
+                    " · ".join(
+                        str(display(sub, row[sub.key], today))
+                        for sub in f.fields
+                        if row.get(sub.key) not in (None, "")
+                    )
+                    for row in value
+                ]
+                items.append({"label": shown_label(f.label), "rows": [Markup(r) for r in rows]})  # noqa: S704
             else:
-                items.append({"label": shown_label(f.label),
-                              "value": display(f, value, today)})
+                items.append({"label": shown_label(f.label), "value": display(f, value, today)})
         for d in stage.decisions if stage.key not in repeated else ():
             label = next((o.label for o in d.options if o.value == given.get(d.key)), None)
             if label:
                 items.append({"label": d.question, "value": label})
         if stage.key in repeated:
-            items.append({"label": "Decisions", "value": "; ".join(
-                f"pass {n}: {text}" for n, text in enumerate(repeated[stage.key], 1))})
+            items.append(
+                {
+                    "label": "Decisions",
+                    "value": "; ".join(
+                        f"pass {n}: {text}" for n, text in enumerate(repeated[stage.key], 1)
+                    ),
+                }
+            )
         confirmed = [o.label for o in stage.outputs if o.key in given.get(OUTPUTS_KEY, [])]
         sections.append({"name": stage.name, "items": items, "confirmed": confirmed})
     return sections
@@ -132,25 +153,43 @@ def budget_section(workflow: Workflow, answers: dict[str, dict[str, Any]]) -> st
     return "*Budget vs actual*\n```\n" + "\n".join(rows) + "\n```" if rows else None
 
 
-def summary_blocks(workflow: Workflow, title: str, answers: dict[str, dict[str, Any]],
-                   max_blocks: int = 45, templates_dir: Path | None = None,
-                   passes: list[tuple[str, dict[str, Any]]] | None = None,
-                   today: date | None = None) -> dict[str, Any]:
+def summary_blocks(
+    workflow: Workflow,
+    title: str,
+    answers: dict[str, dict[str, Any]],
+    max_blocks: int = 45,
+    templates_dir: Path | None = None,
+    passes: list[tuple[str, dict[str, Any]]] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """The completed review's summary for its thread: sections within Slack's limits."""
     env = templates(templates_dir)
-    blocks: list[dict[str, Any]] = [{"type": "header", "block_id": "summary.title",
-                                     "text": {"type": "plain_text", "emoji": True,
-                                              "text": clip(f"Summary: {title}", 150)}}]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "block_id": "summary.title",
+            "text": {"type": "plain_text", "emoji": True, "text": clip(f"Summary: {title}", 150)},
+        }
+    ]
     for index, section in enumerate(stage_sections(workflow, answers, passes, today)):
         text = env.get_template("stage_summary.mrkdwn.j2").render(section=section)
         for part, chunk in enumerate(chunks(text, 3000)):
             if len(blocks) >= max_blocks:
                 break
-            blocks.append({"type": "section", "block_id": f"summary.{index}.{part}",
-                           "text": {"type": "mrkdwn", "text": chunk}})
+            blocks.append(
+                {
+                    "type": "section",
+                    "block_id": f"summary.{index}.{part}",
+                    "text": {"type": "mrkdwn", "text": chunk},
+                }
+            )
     budget = budget_section(workflow, answers)
     if budget and len(blocks) < max_blocks:
-        blocks.append({"type": "section", "block_id": "summary.budget",
-                       "text": {"type": "mrkdwn", "text": budget}})
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "summary.budget",
+                "text": {"type": "mrkdwn", "text": budget},
+            }
+        )
     return {"text": clip(f"Summary: {title}", 3000), "blocks": blocks}
-

@@ -43,37 +43,55 @@ def help_text(workflow_words: list[str]) -> str:
 
 
 def review_line(review: Any, workflow_name: str, stage_name: str | None) -> str:
-    title = (link(review.permalink, review.title) if review.permalink
-             else f"*{escape(review.title)}*")
+    title = (
+        link(review.permalink, review.title) if review.permalink else f"*{escape(review.title)}*"
+    )
     where = f", next: {escape(stage_name)}" if stage_name else ""
-    return (f"{title}\n{escape(workflow_name)} · {status_label(review.status)}{where} · "
-            f"owner {mention(review.owner_id)}")
+    return (
+        f"{title}\n{escape(workflow_name)} · {status_label(review.status)}{where} · "
+        f"owner {mention(review.owner_id)}"
+    )
 
 
 def review_list(lines: list[str], *, empty: str, heading: str) -> dict[str, Any]:
     if not lines:
-        return {"text": empty, "blocks": [SectionBlock(text=MarkdownTextObject(
-            text=escape(empty))).to_dict()]}
+        return {
+            "text": empty,
+            "blocks": [SectionBlock(text=MarkdownTextObject(text=escape(empty))).to_dict()],
+        }
     blocks = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(heading)}*")).to_dict()]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=clip(line, 3000))).to_dict()
-               for line in lines[:45]]
+    blocks += [
+        SectionBlock(text=MarkdownTextObject(text=clip(line, 3000))).to_dict()
+        for line in lines[:45]
+    ]
     if len(lines) > 45:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"and {len(lines) - 45} more")]).to_dict())
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"and {len(lines) - 45} more")]
+            ).to_dict()
+        )
     return {"text": heading, "blocks": blocks}
 
 
-def home_view(*, waiting: list[tuple[int, str, str]], reviews: list[str],
-              items: list[tuple[str, date | None, str]]) -> dict[str, Any]:
+def home_view(
+    *,
+    waiting: list[tuple[int, str, str]],
+    reviews: list[str],
+    items: list[tuple[str, date | None, str]],
+) -> dict[str, Any]:
     """App Home: stages waiting on me (with Continue), my reviews, my action items."""
     blocks: list[Any] = [HeaderBlock(text="Your post-mortems")]
     blocks.append(SectionBlock(text=MarkdownTextObject(text="*Waiting on you*")))
     if waiting:
         for review_id, title, stage in waiting[:15]:
-            blocks.append(SectionBlock(
-                text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
-                accessory=ButtonElement(text="Continue", action_id=CONTINUE,
-                                        value=str(review_id), style="primary")))
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
+                    accessory=ButtonElement(
+                        text="Continue", action_id=CONTINUE, value=str(review_id), style="primary"
+                    ),
+                )
+            )
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Nothing right now.")]))
     blocks.append(DividerBlock())
@@ -83,12 +101,16 @@ def home_view(*, waiting: list[tuple[int, str, str]], reviews: list[str],
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your action items*")))
     if items:
-        text = "\n".join(f"• {escape(clip(title, 150))}: due "
-                         f"{due.strftime('%a %-d %b %Y') if due else 'no date'} "
-                         f"({escape(review)})" for title, due, review in items[:30])
+        text = "\n".join(
+            f"• {escape(clip(title, 150))}: due "
+            f"{due.strftime('%a %-d %b %Y') if due else 'no date'} "
+            f"({escape(review)})"
+            for title, due, review in items[:30]
+        )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No open action items.")]))
-    blocks.append(ActionsBlock(elements=[ButtonElement(text="Start a review",
-                                                       action_id="home_start")]))
+    blocks.append(
+        ActionsBlock(elements=[ButtonElement(text="Start a review", action_id="home_start")])
+    )
     return View(type="home", blocks=blocks).to_dict()

@@ -23,8 +23,13 @@ EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners
 ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/listeners.py)
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
 EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
-STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "in_review": "In review",
-                 "complete": "Complete", "closed": "Closed"}
+STATUS_LABELS = {
+    "open": "Open",
+    "in_progress": "In progress",
+    "in_review": "In review",
+    "complete": "Complete",
+    "closed": "Closed",
+}
 MARKS = {"done": ":white_check_mark:", "current": ":arrow_forward:", "todo": ":white_circle:"}
 
 
@@ -44,8 +49,10 @@ def sent_back_text(back: SentBack, by: str, day: str) -> str:
     stage reads what was asked without hunting through the thread.
     """
     decision = f": {escape(back.decision)}" if back.decision else ""
-    text = (f":leftwards_arrow_with_hook: *Sent back to {escape(back.to_stage)}* from "
-            f"{escape(back.from_stage)} by {mention(by)} on {day}{decision}")
+    text = (
+        f":leftwards_arrow_with_hook: *Sent back to {escape(back.to_stage)}* from "
+        f"{escape(back.from_stage)} by {mention(by)} on {day}{decision}"
+    )
     if back.comment:
         if back.comment_label:
             text += f"\n*{escape(back.comment_label)}*"
@@ -53,11 +60,20 @@ def sent_back_text(back: SentBack, by: str, day: str) -> str:
     return clip(text, 3000)
 
 
-def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: str,
-                   status: str, current: str | None, done: set[str],
-                   open_items: int = 0, sent_back: str | None = None,
-                   consumer_guarantees: bool = False,
-                   escalated: str | None = None) -> dict[str, Any]:
+def status_message(
+    *,
+    review_id: int,
+    title: str,
+    workflow: Workflow,
+    owner_id: str,
+    status: str,
+    current: str | None,
+    done: set[str],
+    open_items: int = 0,
+    sent_back: str | None = None,
+    consumer_guarantees: bool = False,
+    escalated: str | None = None,
+) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
     One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
@@ -67,21 +83,28 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
-        SectionBlock(block_id="facts", fields=[
-            MarkdownTextObject(text=f"*Workflow*\n{escape(workflow.name)}"),
-            MarkdownTextObject(text=f"*Owner*\n{mention(owner_id)}"),
-            MarkdownTextObject(text=f"*Status*\n{status_label(status)}"),
-            MarkdownTextObject(text=f"*Open action items*\n{open_items}"),
-        ]),
-        ContextBlock(block_id="progress", elements=[
-            MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))]),
+        SectionBlock(
+            block_id="facts",
+            fields=[
+                MarkdownTextObject(text=f"*Workflow*\n{escape(workflow.name)}"),
+                MarkdownTextObject(text=f"*Owner*\n{mention(owner_id)}"),
+                MarkdownTextObject(text=f"*Status*\n{status_label(status)}"),
+                MarkdownTextObject(text=f"*Open action items*\n{open_items}"),
+            ],
+        ),
+        ContextBlock(
+            block_id="progress",
+            elements=[MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))],
+        ),
     ]
     if escalated:
-        blocks.append(ContextBlock(block_id="escalated", elements=[
-            MarkdownTextObject(text=clip(escalated, 3000))]))
+        blocks.append(
+            ContextBlock(
+                block_id="escalated", elements=[MarkdownTextObject(text=clip(escalated, 3000))]
+            )
+        )
     if sent_back and current is not None:
-        blocks.append(SectionBlock(block_id="sent_back",
-                                   text=MarkdownTextObject(text=sent_back)))
+        blocks.append(SectionBlock(block_id="sent_back", text=MarkdownTextObject(text=sent_back)))
     more: list[menu.Item] = []
     if done:
         more.append(("Edit a stage", EDIT_STAGE, str(review_id)))
@@ -95,19 +118,39 @@ def status_message(*, review_id: int, title: str, workflow: Workflow, owner_id: 
         stage = workflow.stage(current)
         # The message is the same for everyone: an admin's step is not a green "go" for all.
         admins_only = stage.role == Role.ADMIN
-        elements.insert(0, ButtonElement(text=clip(f"Continue: {stage.name}", 75),
-                                         action_id=CONTINUE, value=str(review_id),
-                                         style=None if admins_only else "primary"))
+        elements.insert(
+            0,
+            ButtonElement(
+                text=clip(f"Continue: {stage.name}", 75),
+                action_id=CONTINUE,
+                value=str(review_id),
+                style=None if admins_only else "primary",
+            ),
+        )
         if admins_only:
-            blocks.append(ContextBlock(block_id="waiting", elements=[MarkdownTextObject(
-                text=f":hourglass_flowing_sand: *Waiting on an admin* to complete "
-                     f"“{escape(stage.name)}”. The admins have been told.")]))
+            blocks.append(
+                ContextBlock(
+                    block_id="waiting",
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":hourglass_flowing_sand: *Waiting on an admin* to complete "
+                            f"“{escape(stage.name)}”. The admins have been told."
+                        )
+                    ],
+                )
+            )
         fallback = f"{escape(title)}: {status_label(status)}, next: {escape(stage.name)}"
     else:
         posted = "report" if any(s.report for s in workflow.stages) else "summary"
-        blocks.append(SectionBlock(block_id="done", text=MarkdownTextObject(
-            text=f":tada: *Review {status_label(status).lower()}.* The {posted} is in the "
-                 "thread.")))
+        blocks.append(
+            SectionBlock(
+                block_id="done",
+                text=MarkdownTextObject(
+                    text=f":tada: *Review {status_label(status).lower()}.* The {posted} is in the "
+                    "thread."
+                ),
+            )
+        )
         fallback = f"{escape(title)}: {status_label(status)}"
     blocks.append(ActionsBlock(block_id="actions", elements=elements))
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}

@@ -75,7 +75,9 @@ BASIS_NOTE = {"inclusive": "incl. GST", "exclusive": "excl. GST"}
 YES_NO = (("yes", "Yes"), ("no", "No"))
 # An answer the form depends on: its input dispatches a block_actions (route with app.action).
 ANSWER_CHANGED: dict[str, str | re.Pattern[str]] = {
-    "action_id": VALUE, "block_id": re.compile(r"^(?:[fd]\.[a-z][a-z0-9_]*|gst)$")}
+    "action_id": VALUE,
+    "block_id": re.compile(r"^(?:[fd]\.[a-z][a-z0-9_]*|gst)$"),
+}
 
 
 @dataclass
@@ -91,8 +93,12 @@ class ModalMeta:
     removed: dict[str, int] = field(default_factory=dict)  # rows removed per group, for ids
 
     def dumps(self) -> str:
-        data: dict[str, Any] = {"r": self.review_id, "s": self.stage, "p": self.page,
-                                "n": self.rows}
+        data: dict[str, Any] = {
+            "r": self.review_id,
+            "s": self.stage,
+            "p": self.page,
+            "n": self.rows,
+        }
         if self.edit:
             data["e"] = 1
         if self.step:
@@ -105,10 +111,15 @@ class ModalMeta:
     def loads(cls, text: str) -> ModalMeta:
         data = json.loads(text)
         step = data.get("t")
-        return cls(int(data["r"]), str(data["s"]), int(data.get("p", 0)),
-                   {str(k): int(v) for k, v in data.get("n", {}).items()}, bool(data.get("e")),
-                   (int(step[0]), int(step[1])) if step else None,
-                   {str(k): int(v) for k, v in data.get("x", {}).items()})
+        return cls(
+            int(data["r"]),
+            str(data["s"]),
+            int(data.get("p", 0)),
+            {str(k): int(v) for k, v in data.get("n", {}).items()},
+            bool(data.get("e")),
+            (int(step[0]), int(step[1])) if step else None,
+            {str(k): int(v) for k, v in data.get("x", {}).items()},
+        )
 
     def row_block(self, group: str, index: int, sub: str) -> str:
         """The block id of a row's field: new ids for the group's rows after each removal."""
@@ -116,11 +127,16 @@ class ModalMeta:
         return f"g.{group}.{index}.{sub}" + (f"~{removed}" if removed else "")
 
     @classmethod
-    def of(cls, review_id: int, workflow: Workflow, stage_key: str, *,
-           edit: bool = False) -> ModalMeta:
+    def of(
+        cls, review_id: int, workflow: Workflow, stage_key: str, *, edit: bool = False
+    ) -> ModalMeta:
         """A stage's first page, knowing where the stage sits in its workflow."""
-        return cls(review_id, stage_key, edit=edit,
-                   step=(workflow.index(stage_key) + 1, len(workflow.stages)))
+        return cls(
+            review_id,
+            stage_key,
+            edit=edit,
+            step=(workflow.index(stage_key) + 1, len(workflow.stages)),
+        )
 
 
 def _option(value: str, label: str) -> Option:
@@ -136,54 +152,74 @@ def _element(f: FieldDef, value: Any) -> Any:
     t = f.type
     if t in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ABN, FieldType.TRACKER_TASK):
         limit = f.max_length or (3000 if t == FieldType.LONG_TEXT else 150)
-        return PlainTextInputElement(action_id=VALUE, multiline=t == FieldType.LONG_TEXT,
-                                     max_length=min(limit, 3000), initial_value=_text(value),
-                                     placeholder=f.placeholder)
+        return PlainTextInputElement(
+            action_id=VALUE,
+            multiline=t == FieldType.LONG_TEXT,
+            max_length=min(limit, 3000),
+            initial_value=_text(value),
+            placeholder=f.placeholder,
+        )
     if t in (FieldType.NUMBER, FieldType.PERCENTAGE):
         low = f.min if f.min is not None else (0 if t == FieldType.PERCENTAGE else None)
         high = f.max if f.max is not None else (100 if t == FieldType.PERCENTAGE else None)
-        return NumberInputElement(action_id=VALUE, is_decimal_allowed=True,
-                                  initial_value=_text(value),
-                                  min_value=None if low is None else str(low),
-                                  max_value=None if high is None else str(high))
+        return NumberInputElement(
+            action_id=VALUE,
+            is_decimal_allowed=True,
+            initial_value=_text(value),
+            min_value=None if low is None else str(low),
+            max_value=None if high is None else str(high),
+        )
     if t == FieldType.MONEY:
         amount = value.get("amount") if isinstance(value, dict) else value
-        return NumberInputElement(action_id=VALUE, is_decimal_allowed=True,
-                                  initial_value=_text(amount),
-                                  placeholder="Amount in AUD, e.g. 1250.00")
+        return NumberInputElement(
+            action_id=VALUE,
+            is_decimal_allowed=True,
+            initial_value=_text(amount),
+            placeholder="Amount in AUD, e.g. 1250.00",
+        )
     if t == FieldType.URL:
-        return UrlInputElement(action_id=VALUE, initial_value=_text(value),
-                               placeholder=f.placeholder or "https://")
+        return UrlInputElement(
+            action_id=VALUE, initial_value=_text(value), placeholder=f.placeholder or "https://"
+        )
     if t == FieldType.DATE:
         initial = value if isinstance(value, str) and _is_date(value) else None
         return DatePickerElement(action_id=VALUE, initial_date=initial)
     if t == FieldType.USER:
-        return UserSelectElement(action_id=VALUE, initial_user=_text(value),
-                                 placeholder="Choose someone")
+        return UserSelectElement(
+            action_id=VALUE, initial_user=_text(value), placeholder="Choose someone"
+        )
     if t == FieldType.USERS:
-        return UserMultiSelectElement(action_id=VALUE, initial_users=list(value or []) or None,
-                                      placeholder="Choose people")
+        return UserMultiSelectElement(
+            action_id=VALUE, initial_users=list(value or []) or None, placeholder="Choose people"
+        )
     if t == FieldType.CHANNEL:
-        return ConversationSelectElement(action_id=VALUE, initial_conversation=_text(value),
-                                         filter=ConversationFilter(include=["public", "private"]))
+        return ConversationSelectElement(
+            action_id=VALUE,
+            initial_conversation=_text(value),
+            filter=ConversationFilter(include=["public", "private"]),
+        )
     if t == FieldType.CHOICE:
         options = [_option(o.value, o.label) for o in f.options]
         chosen = next((o for o in options if o.value == value), None)
-        return StaticSelectElement(action_id=VALUE, options=options, initial_option=chosen,
-                                   placeholder="Choose one")
+        return StaticSelectElement(
+            action_id=VALUE, options=options, initial_option=chosen, placeholder="Choose one"
+        )
     if t == FieldType.MULTI_CHOICE:
         options = [_option(o.value, o.label) for o in f.options]
         ticked = [o for o in options if o.value in (value or [])] or None
         if len(options) <= 10:
             return CheckboxesElement(action_id=VALUE, options=options, initial_options=ticked)
-        return StaticMultiSelectElement(action_id=VALUE, options=options, initial_options=ticked,
-                                        placeholder="Choose")
+        return StaticMultiSelectElement(
+            action_id=VALUE, options=options, initial_options=ticked, placeholder="Choose"
+        )
     if t == FieldType.YES_NO:
         options = [_option(v, label) for v, label in YES_NO]
         wanted = {True: "yes", False: "no"}.get(value, value)
-        return RadioButtonsElement(action_id=VALUE, options=options,
-                                   initial_option=next((o for o in options
-                                                        if o.value == wanted), None))
+        return RadioButtonsElement(
+            action_id=VALUE,
+            options=options,
+            initial_option=next((o for o in options if o.value == wanted), None),
+        )
     raise ValueError(f"no element for {t}")
 
 
@@ -198,28 +234,50 @@ def _is_date(text: str) -> bool:
 def _gst_select(value: Any) -> StaticSelectElement:
     options = [_option(v, label) for v, label in GST_OPTIONS]
     basis = value.get("gst") if isinstance(value, dict) else None
-    return StaticSelectElement(action_id=VALUE, options=options, placeholder="GST?",
-                               initial_option=next((o for o in options if o.value == basis),
-                                                   None))
+    return StaticSelectElement(
+        action_id=VALUE,
+        options=options,
+        placeholder="GST?",
+        initial_option=next((o for o in options if o.value == basis), None),
+    )
 
 
-def _inputs(f: FieldDef, block_id: str, value: Any, optional: bool, label: str,
-            note: str | None = None, *, dispatch: bool = False,
-            in_row: bool = False) -> list[Block]:
+def _inputs(
+    f: FieldDef,
+    block_id: str,
+    value: Any,
+    optional: bool,
+    label: str,
+    note: str | None = None,
+    *,
+    dispatch: bool = False,
+    in_row: bool = False,
+) -> list[Block]:
     """The field's input(s). `optional` is what Slack enforces and shows as "(optional)" after
     the label, so the label itself never says it; `note` says when an optional-looking field is
     needed after all. An amount in a group's row has its own GST basis under it; other amounts
     take the stage's (`_basis_block`)."""
     joined = " ".join(h for h in (note, f.hint) if h)
     hint = clip(joined, 2000) if joined else None
-    block = InputBlock(block_id=block_id, label=clip(label, 2000), element=_element(f, value),
-                       optional=optional, hint=hint)
+    block = InputBlock(
+        block_id=block_id,
+        label=clip(label, 2000),
+        element=_element(f, value),
+        optional=optional,
+        hint=hint,
+    )
     if dispatch:
         block.dispatch_action = True
     blocks: list[Block] = [block]
     if f.type == FieldType.MONEY and in_row:
-        blocks.append(InputBlock(block_id=_gst_block(block_id), label=f"{clip(label, 1990)}: GST",
-                                 element=_gst_select(value), optional=optional))
+        blocks.append(
+            InputBlock(
+                block_id=_gst_block(block_id),
+                label=f"{clip(label, 1990)}: GST",
+                element=_gst_select(value),
+                optional=optional,
+            )
+        )
     return blocks
 
 
@@ -240,19 +298,24 @@ def _basis_block(stage: Stage, values: dict[str, Any]) -> InputBlock:
     basis = stage_basis(stage, values)
     options = [_option(v, label) for v, label in BASIS_OPTIONS]
     names = _and([f.label for f in money])
-    hint = (f"One basis for {names}, so they are compared like for like." if len(money) > 1
-            else None)
-    if basis is None and any(isinstance(values.get(f.key), dict) and values[f.key].get("gst")
-                             for f in money):
-        hint = ("These amounts were entered on different bases: choose one and check each "
-                "amount.")
+    hint = f"One basis for {names}, so they are compared like for like." if len(money) > 1 else None
+    if basis is None and any(
+        isinstance(values.get(f.key), dict) and values[f.key].get("gst") for f in money
+    ):
+        hint = "These amounts were entered on different bases: choose one and check each amount."
     return InputBlock(
-        block_id=GST_BLOCK, label="The amounts below" if len(money) > 1 else "The amount below",
-        dispatch_action=True, hint=clip(hint, 2000) if hint else None,
+        block_id=GST_BLOCK,
+        label="The amounts below" if len(money) > 1 else "The amount below",
+        dispatch_action=True,
+        hint=clip(hint, 2000) if hint else None,
         optional=not any(required_now(stage, f, values) for f in money),
-        element=StaticSelectElement(action_id=VALUE, options=options, placeholder="GST?",
-                                    initial_option=next((o for o in options
-                                                         if o.value == basis), None)))
+        element=StaticSelectElement(
+            action_id=VALUE,
+            options=options,
+            placeholder="GST?",
+            initial_option=next((o for o in options if o.value == basis), None),
+        ),
+    )
 
 
 def _blocks_per_row(f: FieldDef) -> int:
@@ -273,8 +336,9 @@ def _and(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
-def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
-                  meta: ModalMeta) -> list[Block]:
+def _field_blocks(
+    stage: Stage, f: FieldDef, values: dict[str, Any], meta: ModalMeta
+) -> list[Block]:
     # What Slack enforces comes from the engine's requiredness given the answers on screen
     # (workflows.engine), so a field shown without "(optional)" is one the engine requires,
     # and the other way round; a field that does not apply is not shown at all.
@@ -286,16 +350,23 @@ def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
         basis = stage_basis(stage, values) if f.type == FieldType.MONEY else None
         if basis:
             label = f"{clip(f.label, 1985)} ({BASIS_NOTE[basis]})"
-        return _inputs(f, f"f.{f.key}", values.get(f.key), optional, label,
-                       when_required(stage, f) if optional else None,
-                       dispatch=f.key in controllers(stage))
+        return _inputs(
+            f,
+            f"f.{f.key}",
+            values.get(f.key),
+            optional,
+            label,
+            when_required(stage, f) if optional else None,
+            dispatch=f.key in controllers(stage),
+        )
     rows = list(values.get(f.key) or [])
     needed = rows_needed_now(stage, f, values)
     count = rows_shown(stage, f, values, meta)
     note = when_required(stage, f)
     heading = f"*{escape(f.label)}*" + (f"\n{escape(note)}" if note else "")
-    blocks: list[Block] = [SectionBlock(block_id=f"h.{f.key}",
-                                        text=MarkdownTextObject(text=heading))]
+    blocks: list[Block] = [
+        SectionBlock(block_id=f"h.{f.key}", text=MarkdownTextObject(text=heading))
+    ]
     for index in range(count):
         row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
         # Every row on screen is an item: its fields are as required as the item's own (no
@@ -303,28 +374,52 @@ def _field_blocks(stage: Stage, f: FieldDef, values: dict[str, Any],
         # without has a Remove button instead; there are none until "Add" is pressed.
         counter = f"{escape(f.label)}: {index + 1} of {count}"
         if index >= needed:
-            blocks.append(SectionBlock(
-                block_id=f"c.{f.key}.{index}", text=MarkdownTextObject(text=counter),
-                accessory=ButtonElement(text="Remove", action_id=REMOVE_ROW,
-                                        value=f"{f.key}.{index}")))
+            blocks.append(
+                SectionBlock(
+                    block_id=f"c.{f.key}.{index}",
+                    text=MarkdownTextObject(text=counter),
+                    accessory=ButtonElement(
+                        text="Remove", action_id=REMOVE_ROW, value=f"{f.key}.{index}"
+                    ),
+                )
+            )
         elif count > 1:
-            blocks.append(ContextBlock(block_id=f"c.{f.key}.{index}", elements=[
-                MarkdownTextObject(text=counter)]))
+            blocks.append(
+                ContextBlock(
+                    block_id=f"c.{f.key}.{index}", elements=[MarkdownTextObject(text=counter)]
+                )
+            )
         for sub in f.fields:
-            blocks += _inputs(sub, meta.row_block(f.key, index, sub.key), row.get(sub.key),
-                              not required_in_row(sub), sub.label, in_row=True)
+            blocks += _inputs(
+                sub,
+                meta.row_block(f.key, index, sub.key),
+                row.get(sub.key),
+                not required_in_row(sub),
+                sub.label,
+                in_row=True,
+            )
     if count < min(f.max_items, (MAX_BLOCKS - 10) // _blocks_per_row(f)):
-        blocks.append(ActionsBlock(block_id=f"add.{f.key}", elements=[ButtonElement(
-            text="Add another" if count else "Add one", action_id=ADD_ROW, value=f.key)]))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"add.{f.key}",
+                elements=[
+                    ButtonElement(
+                        text="Add another" if count else "Add one", action_id=ADD_ROW, value=f.key
+                    )
+                ],
+            )
+        )
     return blocks
 
 
 def _decision_blocks(stage: Stage, d: Decision, values: dict[str, Any]) -> list[Block]:
     options = [_option(o.value, o.label) for o in d.options]
     chosen = next((o for o in options if o.value == values.get(d.key)), None)
-    block = InputBlock(block_id=f"d.{d.key}", label=clip(d.question, 2000),
-                       element=RadioButtonsElement(action_id=VALUE, options=options,
-                                                   initial_option=chosen))
+    block = InputBlock(
+        block_id=f"d.{d.key}",
+        label=clip(d.question, 2000),
+        element=RadioButtonsElement(action_id=VALUE, options=options, initial_option=chosen),
+    )
     if d.key in controllers(stage):
         block.dispatch_action = True
     return [block]
@@ -336,12 +431,18 @@ def _output_blocks(stage: Stage, values: dict[str, Any]) -> list[Block]:
         return []
     options = [_option(o.key, o.label) for o in outputs]
     confirmed = set(values.get(OUTPUTS_KEY) or [])
-    return [InputBlock(
-        block_id="o", label="This stage has produced",
-        optional=not any(o.required for o in outputs),
-        element=CheckboxesElement(action_id=VALUE, options=options,
-                                  initial_options=[o for o in options if o.value in confirmed]
-                                  or None))]
+    return [
+        InputBlock(
+            block_id="o",
+            label="This stage has produced",
+            optional=not any(o.required for o in outputs),
+            element=CheckboxesElement(
+                action_id=VALUE,
+                options=options,
+                initial_options=[o for o in options if o.value in confirmed] or None,
+            ),
+        )
+    ]
 
 
 def _in_order(stage: Stage) -> list[FieldDef | Decision]:
@@ -397,8 +498,15 @@ def page_of(stage: Stage, values: dict[str, Any], meta: ModalMeta, block_id: str
     return 0
 
 
-def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, Any],
-               notice: str | None = None, returned: str | None = None) -> dict[str, Any]:
+def stage_view(
+    stage: Stage,
+    *,
+    title: str,
+    meta: ModalMeta,
+    values: dict[str, Any],
+    notice: str | None = None,
+    returned: str | None = None,
+) -> dict[str, Any]:
     """The modal for one page of a stage; `notice` explains an error found on another page.
 
     `returned` (mrkdwn, already escaped) says why a finished stage is open again: it goes at
@@ -407,16 +515,22 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
     all_pages = pages(stage, values, meta)
     meta.page = min(meta.page, len(all_pages) - 1)
     last = meta.page == len(all_pages) - 1
-    intro: list[Block] = [SectionBlock(block_id="purpose", text=MarkdownTextObject(
-        text=f"*{escape(clip(title, 150))}*\n{escape(stage.purpose)}"))]
+    intro: list[Block] = [
+        SectionBlock(
+            block_id="purpose",
+            text=MarkdownTextObject(text=f"*{escape(clip(title, 150))}*\n{escape(stage.purpose)}"),
+        )
+    ]
     if returned:
-        intro.append(SectionBlock(block_id="sent_back",
-                                  text=MarkdownTextObject(text=clip(returned, 3000))))
+        intro.append(
+            SectionBlock(block_id="sent_back", text=MarkdownTextObject(text=clip(returned, 3000)))
+        )
     notes = []
     if meta.step:
-        notes.append(f"Stage {meta.step[0]} of {meta.step[1]}"
-                     + (f" · page {meta.page + 1} of {len(all_pages)}" if len(all_pages) > 1
-                        else ""))
+        notes.append(
+            f"Stage {meta.step[0]} of {meta.step[1]}"
+            + (f" · page {meta.page + 1} of {len(all_pages)}" if len(all_pages) > 1 else "")
+        )
     elif len(all_pages) > 1:
         notes.append(f"Page {meta.page + 1} of {len(all_pages)}")
     if stage.inputs:
@@ -424,18 +538,28 @@ def stage_view(stage: Stage, *, title: str, meta: ModalMeta, values: dict[str, A
     if stage.guidance:
         notes.append(escape(stage.guidance))
     notes.append("Closing this form keeps a draft.")
-    intro.append(ContextBlock(block_id="notes", elements=[
-        MarkdownTextObject(text=clip(n, 3000)) for n in notes]))
+    intro.append(
+        ContextBlock(
+            block_id="notes", elements=[MarkdownTextObject(text=clip(n, 3000)) for n in notes]
+        )
+    )
     if notice:
-        intro.append(SectionBlock(block_id="notice",
-                                  text=MarkdownTextObject(text=f":warning: {escape(notice)}")))
+        intro.append(
+            SectionBlock(
+                block_id="notice", text=MarkdownTextObject(text=f":warning: {escape(notice)}")
+            )
+        )
     intro.append(DividerBlock(block_id="div"))
-    view = View(type="modal", callback_id=CALLBACK_ID,
-                title=clip(stage.title, 24),
-                submit=("Save changes" if meta.edit else "Submit") if last else "Next",
-                close="Close",
-                notify_on_close=True, private_metadata=meta.dumps(),
-                blocks=intro + all_pages[meta.page])
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title=clip(stage.title, 24),
+        submit=("Save changes" if meta.edit else "Submit") if last else "Next",
+        close="Close",
+        notify_on_close=True,
+        private_metadata=meta.dumps(),
+        blocks=intro + all_pages[meta.page],
+    )
     return view.to_dict()
 
 
@@ -473,8 +597,9 @@ def _state_value(element: dict[str, Any]) -> Any:
     return element.get("value")
 
 
-def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
-                   into: dict[str, Any] | None = None) -> dict[str, Any]:
+def raw_from_state(
+    stage: Stage, state_values: dict[str, dict[str, Any]], into: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Slack's `view.state.values` as raw answers, merged over `into` (earlier pages, a draft)."""
     raw: dict[str, Any] = json.loads(json.dumps(into or {}))
     for block_id, actions in state_values.items():
@@ -490,8 +615,13 @@ def raw_from_state(stage: Stage, state_values: dict[str, dict[str, Any]],
         if is_gst:
             parts = parts[:-1]
         if parts[0] == "f" and len(parts) == 2:
-            _put(stage.field(parts[1]) if _has(stage, parts[1]) else None, raw, parts[1], value,
-                 is_gst)
+            _put(
+                stage.field(parts[1]) if _has(stage, parts[1]) else None,
+                raw,
+                parts[1],
+                value,
+                is_gst,
+            )
         elif parts[0] == "g" and len(parts) == 4 and _has(stage, parts[1]):
             rows = raw.setdefault(parts[1], [])
             index = int(parts[2])
@@ -538,9 +668,9 @@ def fields_on_page(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> set
     return keys
 
 
-
-def entered_values(stage: Stage, raw: dict[str, Any],
-                   meta: ModalMeta | None = None) -> dict[str, dict[str, Any]]:
+def entered_values(
+    stage: Stage, raw: dict[str, Any], meta: ModalMeta | None = None
+) -> dict[str, dict[str, Any]]:
     """Raw answers as a person enters them in this modal: `{block_id: {action_id: value}}`.
 
     The inverse of `raw_from_state`, for the sandbox's "fill with an example" and for tests.
@@ -568,8 +698,7 @@ def entered_values(stage: Stage, raw: dict[str, Any],
         if f.type == FieldType.GROUP:
             for index, row in enumerate(raw.get(f.key) or []):
                 for sub in f.fields:
-                    put(meta.row_block(f.key, index, sub.key), sub, row.get(sub.key),
-                        in_row=True)
+                    put(meta.row_block(f.key, index, sub.key), sub, row.get(sub.key), in_row=True)
         else:
             put(f"f.{f.key}", f, raw.get(f.key))
     if _money_fields(stage, raw) and (basis := stage_basis(stage, raw)):

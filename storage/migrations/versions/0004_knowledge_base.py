@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004'
-down_revision: str | None = '0001'
+revision: str = "0004"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -62,37 +62,50 @@ POSTGRES_DOWN = [
 
 
 def upgrade() -> None:
-    op.create_table('knowledge_entries',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('workspace_id', sa.Integer(), nullable=False),
-    sa.Column('review_id', sa.Integer(), nullable=False),
-    sa.Column('workflow_key', sa.String(length=40), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('summary', sa.Text(), nullable=False),
-    sa.Column('lessons', sa.Text(), nullable=False),
-    sa.Column('root_causes', sa.Text(), nullable=False),
-    sa.Column('recommendations', sa.Text(), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('tags', sa.JSON(), nullable=False),
-    sa.Column('tags_text', sa.Text(), nullable=False),
-    sa.Column('category', sa.String(length=100), nullable=True),
-    sa.Column('product', sa.String(length=200), nullable=True),
-    sa.Column('team', sa.String(length=100), nullable=True),
-    sa.Column('share_at_meeting', sa.Boolean(), nullable=False),
-    sa.Column('shared_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('report_md', sa.Text(), nullable=False),
-    sa.Column('report_ts', sa.String(length=32), nullable=True),
-    sa.Column('report_hash', sa.String(length=64), nullable=True),
-    sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_knowledge_entries_review_id_reviews'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_knowledge_entries_workspace_id_workspaces'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_entries')),
-    sa.UniqueConstraint('review_id', name=op.f('uq_knowledge_entries_review_id'))
+    op.create_table(
+        "knowledge_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("workflow_key", sa.String(length=40), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("lessons", sa.Text(), nullable=False),
+        sa.Column("root_causes", sa.Text(), nullable=False),
+        sa.Column("recommendations", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("tags_text", sa.Text(), nullable=False),
+        sa.Column("category", sa.String(length=100), nullable=True),
+        sa.Column("product", sa.String(length=200), nullable=True),
+        sa.Column("team", sa.String(length=100), nullable=True),
+        sa.Column("share_at_meeting", sa.Boolean(), nullable=False),
+        sa.Column("shared_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("report_md", sa.Text(), nullable=False),
+        sa.Column("report_ts", sa.String(length=32), nullable=True),
+        sa.Column("report_hash", sa.String(length=64), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["reviews.id"],
+            name=op.f("fk_knowledge_entries_review_id_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_knowledge_entries_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_knowledge_entries")),
+        sa.UniqueConstraint("review_id", name=op.f("uq_knowledge_entries_review_id")),
     )
-    with op.batch_alter_table('knowledge_entries', schema=None) as batch_op:
-        batch_op.create_index('ix_knowledge_entries_workspace_created', ['workspace_id', 'created_at'], unique=False)
+    with op.batch_alter_table("knowledge_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_knowledge_entries_workspace_created", ["workspace_id", "created_at"], unique=False
+        )
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_UP if dialect == "sqlite" else POSTGRES_UP:
         op.execute(statement)
@@ -102,7 +115,7 @@ def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     for statement in SQLITE_DOWN if dialect == "sqlite" else POSTGRES_DOWN:
         op.execute(statement)
-    with op.batch_alter_table('knowledge_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_knowledge_entries_workspace_created')
+    with op.batch_alter_table("knowledge_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_knowledge_entries_workspace_created")
 
-    op.drop_table('knowledge_entries')
+    op.drop_table("knowledge_entries")

@@ -12,21 +12,23 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0011_digest_item_indexes'
-down_revision: str | None = '0010'
+revision: str = "0011_digest_item_indexes"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('action_items', schema=None) as batch_op:
-        batch_op.create_index('ix_action_items_status_due_date', ['status', 'due_date'],
-                              unique=False)
-        batch_op.create_index('ix_action_items_status_completed_at',
-                              ['status', 'completed_at'], unique=False)
+    with op.batch_alter_table("action_items", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_action_items_status_due_date", ["status", "due_date"], unique=False
+        )
+        batch_op.create_index(
+            "ix_action_items_status_completed_at", ["status", "completed_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('action_items', schema=None) as batch_op:
-        batch_op.drop_index('ix_action_items_status_completed_at')
-        batch_op.drop_index('ix_action_items_status_due_date')
+    with op.batch_alter_table("action_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_items_status_completed_at")
+        batch_op.drop_index("ix_action_items_status_due_date")

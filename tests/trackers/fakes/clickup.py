@@ -20,8 +20,11 @@ TOKEN = "pk_4242_FAKECLICKUPTOKEN0123456789"
 SECRET = "clickup-webhook-secret"
 LIST_ID = "901234"
 TEAM_ID = "9001"
-STATUSES = [{"status": "to do", "type": "open"}, {"status": "in progress", "type": "custom"},
-            {"status": "complete", "type": "closed"}]
+STATUSES = [
+    {"status": "to do", "type": "open"},
+    {"status": "in progress", "type": "custom"},
+    {"status": "complete", "type": "closed"},
+]
 MEMBERS = {101: "alice@example.com", 102: "bob@example.com"}
 
 
@@ -43,13 +46,21 @@ class FakeClickUp(FakeTracker):
         return self.origin + "/api/v2"
 
     def env(self) -> dict[str, str]:
-        return {"POSTMORTEM_TRACKER": "clickup", "CLICKUP_API_TOKEN": TOKEN,
-                "CLICKUP_LIST_ID": LIST_ID, "CLICKUP_API_URL": self.url,
-                "CLICKUP_WEBHOOK_SECRET": SECRET}
+        return {
+            "POSTMORTEM_TRACKER": "clickup",
+            "CLICKUP_API_TOKEN": TOKEN,
+            "CLICKUP_LIST_ID": LIST_ID,
+            "CLICKUP_API_URL": self.url,
+            "CLICKUP_WEBHOOK_SECRET": SECRET,
+        }
 
     def rate_limit(self, times: int = 1, wait: int = 30) -> None:
-        self.fail(429, times, headers={"X-RateLimit-Reset": str(int(time.time()) + wait)},
-                  body={"err": "Rate limit reached", "ECODE": "APP_002"})
+        self.fail(
+            429,
+            times,
+            headers={"X-RateLimit-Reset": str(int(time.time()) + wait)},
+            body={"err": "Rate limit reached", "ECODE": "APP_002"},
+        )
 
     def bad_content_type(self) -> tuple[int, Any]:
         return 400, {"err": "Content-Type must be application/json", "ECODE": "INPUT_001"}
@@ -64,9 +75,28 @@ class FakeClickUp(FakeTracker):
     def route(self, call: Call) -> Answer:
         parts = call.path.removeprefix("/api/v2").strip("/").split("/")
         if call.method == "GET" and parts == ["team"]:
-            return 200, {}, {"teams": [{"id": TEAM_ID, "name": "Support", "members": [
-                {"user": {"id": uid, "username": email.split("@")[0], "email": email}}
-                for uid, email in MEMBERS.items()]}]}
+            return (
+                200,
+                {},
+                {
+                    "teams": [
+                        {
+                            "id": TEAM_ID,
+                            "name": "Support",
+                            "members": [
+                                {
+                                    "user": {
+                                        "id": uid,
+                                        "username": email.split("@")[0],
+                                        "email": email,
+                                    }
+                                }
+                                for uid, email in MEMBERS.items()
+                            ],
+                        }
+                    ]
+                },
+            )
         if len(parts) == 2 and parts[0] == "list":
             self._list(parts[1])
             if call.method == "GET":
@@ -98,7 +128,8 @@ class FakeClickUp(FakeTracker):
             raise err(400, "Task name invalid", "INPUT_005")
         assignees = body.get("assignees", [])
         if not isinstance(assignees, list) or not all(
-                isinstance(a, int) and not isinstance(a, bool) for a in assignees):
+            isinstance(a, int) and not isinstance(a, bool) for a in assignees
+        ):
             raise err(400, "Assignees must be an array of user ids", "INPUT_003")
         if any(a not in MEMBERS for a in assignees):
             raise err(400, "Assignee not a member of the workspace", "ITEM_060")
@@ -109,12 +140,18 @@ class FakeClickUp(FakeTracker):
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise err(400, "Tags must be an array of names", "INPUT_003")
         task_id = f"86{next(self._ids):07d}x"
-        task = {"id": task_id, "name": name, "description": str(body.get("description") or ""),
-                "status": dict(STATUSES[0]), "url": f"https://app.clickup.com/t/{task_id}",
-                "due_date": str(due) if due is not None else None,
-                "assignees": [{"id": a, "email": MEMBERS[a]} for a in assignees],
-                "tags": [{"name": t} for t in tags], "list": {"id": LIST_ID},
-                "date_created": str(int(time.time() * 1000))}
+        task = {
+            "id": task_id,
+            "name": name,
+            "description": str(body.get("description") or ""),
+            "status": dict(STATUSES[0]),
+            "url": f"https://app.clickup.com/t/{task_id}",
+            "due_date": str(due) if due is not None else None,
+            "assignees": [{"id": a, "email": MEMBERS[a]} for a in assignees],
+            "tags": [{"name": t} for t in tags],
+            "list": {"id": LIST_ID},
+            "date_created": str(int(time.time() * 1000)),
+        }
         self.tasks[task_id] = task
         return task
 
@@ -133,16 +170,18 @@ class FakeClickUp(FakeTracker):
         tags = set(query.get("tags[]", []))
         closed = query.get("include_closed", ["false"])[0] == "true"
         page = int(query.get("page", ["0"])[0])
-        found = [t for t in self.tasks.values()
-                 if (closed or t["status"]["type"] != "closed")
-                 and (not tags or tags & {g["name"] for g in t["tags"]})]
-        chunk = found[page * 100:(page + 1) * 100]
+        found = [
+            t
+            for t in self.tasks.values()
+            if (closed or t["status"]["type"] != "closed")
+            and (not tags or tags & {g["name"] for g in t["tags"]})
+        ]
+        chunk = found[page * 100 : (page + 1) * 100]
         return {"tasks": chunk, "last_page": (page + 1) * 100 >= len(found)}
 
     def _update(self, task: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         if "status" in body:
-            status = next((s for s in STATUSES
-                           if s["status"] == str(body["status"]).lower()), None)
+            status = next((s for s in STATUSES if s["status"] == str(body["status"]).lower()), None)
             if status is None:
                 raise err(400, "Status does not exist", "CRTSK_001")
             task["status"] = dict(status)
@@ -162,8 +201,11 @@ class FakeClickUp(FakeTracker):
         from zoneinfo import ZoneInfo
 
         raw = task["due_date"]
-        return (datetime.fromtimestamp(int(raw) / 1000, UTC).astimezone(ZoneInfo(tz)).date()
-                if raw else None)
+        return (
+            datetime.fromtimestamp(int(raw) / 1000, UTC).astimezone(ZoneInfo(tz)).date()
+            if raw
+            else None
+        )
 
     def assignees(self, task: dict[str, Any]) -> list[str]:
         return [a["email"] for a in task["assignees"]]
@@ -183,26 +225,35 @@ class FakeClickUp(FakeTracker):
         with self.lock:
             task = self.tasks[task_id]
             before, task["status"] = task["status"], dict(STATUSES[2])
-        return self.webhook({"event": "taskStatusUpdated", "task_id": task_id,
-                             "webhook_id": "wh-1", "history_items": [
-                                 {"field": "status", "before": before,
-                                  "after": task["status"]}]})
+        return self.webhook(
+            {
+                "event": "taskStatusUpdated",
+                "task_id": task_id,
+                "webhook_id": "wh-1",
+                "history_items": [{"field": "status", "before": before, "after": task["status"]}],
+            }
+        )
 
-    def move_due_by_hand(self, task_id: str, due: date,
-                         tz: str = "Australia/Sydney") -> tuple[bytes, dict[str, str]]:
+    def move_due_by_hand(
+        self, task_id: str, due: date, tz: str = "Australia/Sydney"
+    ) -> tuple[bytes, dict[str, str]]:
         from zoneinfo import ZoneInfo
 
-        ms = int(datetime(due.year, due.month, due.day, 16, tzinfo=ZoneInfo(tz)).timestamp()
-                 * 1000)
+        ms = int(datetime(due.year, due.month, due.day, 16, tzinfo=ZoneInfo(tz)).timestamp() * 1000)
         with self.lock:
             task = self.tasks[task_id]
             before, task["due_date"] = task["due_date"], str(ms)
-        return self.webhook({"event": "taskDueDateUpdated", "task_id": task_id,
-                             "webhook_id": "wh-1", "history_items": [
-                                 {"field": "due_date", "before": before, "after": str(ms)}]})
+        return self.webhook(
+            {
+                "event": "taskDueDateUpdated",
+                "task_id": task_id,
+                "webhook_id": "wh-1",
+                "history_items": [{"field": "due_date", "before": before, "after": str(ms)}],
+            }
+        )
 
-    def webhook(self, payload: dict[str, Any], secret: str = SECRET
-                ) -> tuple[bytes, dict[str, str]]:
+    def webhook(
+        self, payload: dict[str, Any], secret: str = SECRET
+    ) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(payload).encode()
         return body, {"X-Signature": sign(secret, body), "Content-Type": "application/json"}
-

@@ -25,8 +25,9 @@ VERSIONS = ("2022-11-28",)
 
 
 def message(status: int, text: str, **extra: Any) -> Refuse:
-    return Refuse(status, {"message": text, "documentation_url": "https://docs.github.com/rest",
-                           **extra})
+    return Refuse(
+        status, {"message": text, "documentation_url": "https://docs.github.com/rest", **extra}
+    )
 
 
 class FakeGitHub(FakeTracker):
@@ -42,22 +43,37 @@ class FakeGitHub(FakeTracker):
         return self.origin
 
     def env(self) -> dict[str, str]:
-        return {"POSTMORTEM_TRACKER": "github", "GITHUB_TOKEN": TOKEN,
-                "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": self.url,
-                "GITHUB_WEBHOOK_SECRET": SECRET}
+        return {
+            "POSTMORTEM_TRACKER": "github",
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": self.url,
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+        }
 
     def rate_limit(self, times: int = 1, wait: int = 30) -> None:
-        self.fail(403, times, headers={"x-ratelimit-remaining": "0",
-                                       "x-ratelimit-reset": str(int(time.time()) + wait)},
-                  body={"message": "API rate limit exceeded"})
+        self.fail(
+            403,
+            times,
+            headers={
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(int(time.time()) + wait),
+            },
+            body={"message": "API rate limit exceeded"},
+        )
 
     def bad_content_type(self) -> tuple[int, Any]:
         return 415, {"message": "Unsupported Media Type"}
 
     def authorised(self, call: Call) -> None:
         if not call.headers.get("user-agent"):
-            raise Refuse(403, {"message": "Request forbidden by administrative rules. Please "
-                                          "make sure your request has a User-Agent header"})
+            raise Refuse(
+                403,
+                {
+                    "message": "Request forbidden by administrative rules. Please "
+                    "make sure your request has a User-Agent header"
+                },
+            )
         scheme, _, token = call.headers.get("authorization", "").partition(" ")
         if scheme.lower() not in ("bearer", "token") or token != TOKEN:
             raise message(401, "Bad credentials")
@@ -85,8 +101,9 @@ class FakeGitHub(FakeTracker):
 
     @staticmethod
     def _invalid(field: str, code: str = "invalid") -> Refuse:
-        return message(422, "Validation Failed",
-                       errors=[{"resource": "Issue", "field": field, "code": code}])
+        return message(
+            422, "Validation Failed", errors=[{"resource": "Issue", "field": field, "code": code}]
+        )
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         if not str(body.get("title") or "").strip():
@@ -98,11 +115,16 @@ class FakeGitHub(FakeTracker):
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise self._invalid("labels")
         number = len(self.issues) + 1
-        issue = {"number": number, "title": body["title"], "body": body.get("body"),
-                 "state": "open", "state_reason": None,
-                 "html_url": f"https://github.com/{REPO}/issues/{number}",
-                 "labels": [{"name": x} for x in labels],
-                 "assignees": [{"login": a} for a in assignees]}
+        issue = {
+            "number": number,
+            "title": body["title"],
+            "body": body.get("body"),
+            "state": "open",
+            "state_reason": None,
+            "html_url": f"https://github.com/{REPO}/issues/{number}",
+            "labels": [{"name": x} for x in labels],
+            "assignees": [{"login": a} for a in assignees],
+        }
         self.issues[number] = issue
         return issue
 
@@ -111,21 +133,29 @@ class FakeGitHub(FakeTracker):
         labels = set(filter(None, (query.get("labels") or [""])[0].split(",")))
         per_page = min(int((query.get("per_page") or ["30"])[0]), 100)
         page = int((query.get("page") or ["1"])[0])
-        found = [i for i in sorted(self.issues.values(), key=lambda i: -i["number"])
-                 if (state == "all" or i["state"] == state)
-                 and labels <= {x["name"] for x in i["labels"]}]
-        return found[(page - 1) * per_page:page * per_page]
+        found = [
+            i
+            for i in sorted(self.issues.values(), key=lambda i: -i["number"])
+            if (state == "all" or i["state"] == state)
+            and labels <= {x["name"] for x in i["labels"]}
+        ]
+        return found[(page - 1) * per_page : page * per_page]
 
     def _update(self, issue: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         if "state" in body and body["state"] not in ("open", "closed"):
             raise self._invalid("state")
         if "state_reason" in body and body["state_reason"] not in (
-                "completed", "not_planned", "reopened", None):
+            "completed",
+            "not_planned",
+            "reopened",
+            None,
+        ):
             raise self._invalid("state_reason")
         if "state" in body:
             issue["state"] = body["state"]
             issue["state_reason"] = body.get("state_reason") or (
-                "completed" if body["state"] == "closed" else "reopened")
+                "completed" if body["state"] == "closed" else "reopened"
+            )
         return issue
 
     # --- what a person does on GitHub, and the webhook GitHub then sends ---
@@ -160,11 +190,16 @@ class FakeGitHub(FakeTracker):
         with self.lock:
             issue = self.issues[int(number)]
             issue["state"], issue["state_reason"] = "closed", "completed"
-        return self.webhook("issues", {"action": "closed", "issue": dict(issue),
-                                       "repository": {"full_name": REPO}})
+        return self.webhook(
+            "issues", {"action": "closed", "issue": dict(issue), "repository": {"full_name": REPO}}
+        )
 
-    def webhook(self, event: str, payload: dict[str, Any], secret: str = SECRET
-                ) -> tuple[bytes, dict[str, str]]:
+    def webhook(
+        self, event: str, payload: dict[str, Any], secret: str = SECRET
+    ) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(payload).encode()
-        return body, {"X-GitHub-Event": event, "X-Hub-Signature-256": "sha256=" + sign(
-            secret, body), "Content-Type": "application/json"}
+        return body, {
+            "X-GitHub-Event": event,
+            "X-Hub-Signature-256": "sha256=" + sign(secret, body),
+            "Content-Type": "application/json",
+        }

@@ -24,19 +24,33 @@ TOKEN = "ATATT3xFfGF0FAKEJIRATOKEN0123456789"
 SECRET = "jira-webhook-secret"
 PROJECT = "PM"
 ISSUE_TYPES = ("Task", "Bug")
-USERS = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": "alice@example.com",
-          "displayName": "Alice", "accountType": "atlassian"},
-         {"accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": "bob@example.com",
-          "displayName": "Bob", "accountType": "atlassian"}]
+USERS = [
+    {
+        "accountId": "5b10a2844c20165700ede21g",
+        "emailAddress": "alice@example.com",
+        "displayName": "Alice",
+        "accountType": "atlassian",
+    },
+    {
+        "accountId": "5b10ac8d82e05b22cc7d4ef5",
+        "emailAddress": "bob@example.com",
+        "displayName": "Bob",
+        "accountType": "atlassian",
+    },
+]
 STATUS = {
     "To Do": {"name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
-    "In Progress": {"name": "In Progress",
-                    "statusCategory": {"key": "indeterminate", "name": "In Progress"}},
+    "In Progress": {
+        "name": "In Progress",
+        "statusCategory": {"key": "indeterminate", "name": "In Progress"},
+    },
     "Done": {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
 }
-TRANSITIONS = [{"id": "11", "name": "Start", "to": STATUS["In Progress"]},
-               {"id": "31", "name": "Finish", "to": STATUS["Done"]},
-               {"id": "41", "name": "Back to do", "to": STATUS["To Do"]}]
+TRANSITIONS = [
+    {"id": "11", "name": "Start", "to": STATUS["In Progress"]},
+    {"id": "31", "name": "Finish", "to": STATUS["Done"]},
+    {"id": "41", "name": "Back to do", "to": STATUS["To Do"]},
+]
 JQL = re.compile(r'^project = "?(\w+)"? AND labels = "?([\w.-]+)"?(?: ORDER BY \w+)?$')
 
 
@@ -45,8 +59,12 @@ def errors(status: int, messages: list[str] | None = None, **fields: str) -> Ref
 
 
 def is_adf(value: Any) -> bool:
-    return (isinstance(value, dict) and value.get("type") == "doc" and value.get("version") == 1
-            and isinstance(value.get("content"), list))
+    return (
+        isinstance(value, dict)
+        and value.get("type") == "doc"
+        and value.get("version") == 1
+        and isinstance(value.get("content"), list)
+    )
 
 
 class FakeJira(FakeTracker):
@@ -63,13 +81,22 @@ class FakeJira(FakeTracker):
         return self.origin
 
     def env(self) -> dict[str, str]:
-        return {"POSTMORTEM_TRACKER": "jira", "JIRA_BASE_URL": self.url, "JIRA_EMAIL": EMAIL,
-                "JIRA_API_TOKEN": TOKEN, "JIRA_PROJECT_KEY": PROJECT,
-                "JIRA_WEBHOOK_SECRET": SECRET}
+        return {
+            "POSTMORTEM_TRACKER": "jira",
+            "JIRA_BASE_URL": self.url,
+            "JIRA_EMAIL": EMAIL,
+            "JIRA_API_TOKEN": TOKEN,
+            "JIRA_PROJECT_KEY": PROJECT,
+            "JIRA_WEBHOOK_SECRET": SECRET,
+        }
 
     def rate_limit(self, times: int = 1, wait: int = 30) -> None:
-        self.fail(429, times, headers={"Retry-After": str(wait)},
-                  body={"errorMessages": ["Rate limit exceeded."], "errors": {}})
+        self.fail(
+            429,
+            times,
+            headers={"Retry-After": str(wait)},
+            body={"errorMessages": ["Rate limit exceeded."], "errors": {}},
+        )
 
     def bad_content_type(self) -> tuple[int, Any]:
         return 415, {"errorMessages": ["Unsupported Media Type"], "errors": {}}
@@ -81,7 +108,8 @@ class FakeJira(FakeTracker):
 
     def _issue(self, ref: str) -> dict[str, Any]:
         issue = self.issues.get(ref) or next(
-            (i for i in self.issues.values() if i["key"] == ref), None)
+            (i for i in self.issues.values() if i["key"] == ref), None
+        )
         if issue is None:
             raise errors(404, ["Issue does not exist or you do not have permission to see it."])
         return issue
@@ -94,20 +122,34 @@ class FakeJira(FakeTracker):
             query = (call.query.get("query") or [""])[0].lower()
             if not query:
                 raise errors(400, ["The query parameter 'query' is required."])
-            return 200, {}, [u for u in USERS if query in u["emailAddress"].lower()
-                             or query in u["displayName"].lower()]
+            return (
+                200,
+                {},
+                [
+                    u
+                    for u in USERS
+                    if query in u["emailAddress"].lower() or query in u["displayName"].lower()
+                ],
+            )
         if path == "/rest/api/3/search":
-            raise errors(410, ["The requested API has been removed. Please migrate to the "
-                               "/rest/api/3/search/jql API."])
+            raise errors(
+                410,
+                [
+                    "The requested API has been removed. Please migrate to the "
+                    "/rest/api/3/search/jql API."
+                ],
+            )
         if path == "/rest/api/3/search/jql" and call.method == "GET":
             jql = (call.query.get("jql") or [""])[0]
             found = JQL.match(jql)
             if not found:
                 raise errors(400, [f"Error in the JQL Query: {jql!r}"])
             project, label = found.groups()
-            issues = [i for i in self.issues.values()
-                      if i["fields"]["project"]["key"] == project
-                      and label in i["fields"]["labels"]]
+            issues = [
+                i
+                for i in self.issues.values()
+                if i["fields"]["project"]["key"] == project and label in i["fields"]["labels"]
+            ]
             return 200, {}, {"issues": issues, "isLast": True}
         match = re.fullmatch(r"/rest/api/3/issue/([\w-]+)(/transitions)?", path)
         if match:
@@ -116,8 +158,11 @@ class FakeJira(FakeTracker):
                 return 200, {}, issue
             if match.group(2) and call.method == "GET":
                 current = issue["fields"]["status"]["name"]
-                return 200, {}, {"transitions": [t for t in TRANSITIONS
-                                                 if t["to"]["name"] != current]}
+                return (
+                    200,
+                    {},
+                    {"transitions": [t for t in TRANSITIONS if t["to"]["name"] != current]},
+                )
             if match.group(2) and call.method == "POST":
                 wanted = str(((call.body or {}).get("transition") or {}).get("id") or "")
                 chosen = next((t for t in TRANSITIONS if t["id"] == wanted), None)
@@ -139,8 +184,9 @@ class FakeJira(FakeTracker):
         if ((fields.get("issuetype") or {}).get("name")) not in ISSUE_TYPES:
             problems["issuetype"] = "valid issue type is required"
         if "description" in fields and not is_adf(fields["description"]):
-            problems["description"] = "Operation value must be an Atlassian Document (see the " \
-                                      "Atlassian Document Format)."
+            problems["description"] = (
+                "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
+            )
         due = fields.get("duedate")
         if due is not None:
             try:
@@ -149,24 +195,32 @@ class FakeJira(FakeTracker):
             except (ValueError, AssertionError):
                 problems["duedate"] = f"Error parsing date string: {due}"
         labels = fields.get("labels", [])
-        if not isinstance(labels, list) or any(not isinstance(x, str) or " " in x
-                                               for x in labels):
+        if not isinstance(labels, list) or any(not isinstance(x, str) or " " in x for x in labels):
             problems["labels"] = "The label can't contain spaces."
         assignee = fields.get("assignee")
-        if assignee is not None and (assignee.get("accountId") not in
-                                     {u["accountId"] for u in USERS}):
+        if assignee is not None and (
+            assignee.get("accountId") not in {u["accountId"] for u in USERS}
+        ):
             problems["assignee"] = "The user does not exist or cannot be assigned."
         if problems:
             raise errors(400, **problems)
         issue_id = str(next(self._ids))
         key = f"{PROJECT}-{len(self.issues) + 1}"
         self.issues[issue_id] = {
-            "id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}",
-            "fields": {"summary": fields["summary"], "project": {"key": PROJECT},
-                       "issuetype": {"name": fields["issuetype"]["name"]},
-                       "description": fields.get("description"), "duedate": due,
-                       "labels": labels, "assignee": assignee,
-                       "status": dict(STATUS["To Do"])}}
+            "id": issue_id,
+            "key": key,
+            "self": f"{self.url}/rest/api/3/issue/{issue_id}",
+            "fields": {
+                "summary": fields["summary"],
+                "project": {"key": PROJECT},
+                "issuetype": {"name": fields["issuetype"]["name"]},
+                "description": fields.get("description"),
+                "duedate": due,
+                "labels": labels,
+                "assignee": assignee,
+                "status": dict(STATUS["To Do"]),
+            },
+        }
         return {"id": issue_id, "key": key, "self": self.issues[issue_id]["self"]}
 
     # --- what a person does in Jira, and the webhook Jira then sends ---
@@ -203,20 +257,27 @@ class FakeJira(FakeTracker):
             issue = self.issues[issue_id]
             before = issue["fields"]["status"]["name"]
             issue["fields"]["status"] = dict(STATUS["Done"])
-        return self._event(issue, [{"field": "status", "fromString": before,
-                                    "toString": "Done"}])
+        return self._event(issue, [{"field": "status", "fromString": before, "toString": "Done"}])
 
     def move_due_by_hand(self, issue_id: str, due: date) -> tuple[bytes, dict[str, str]]:
         with self.lock:
             issue = self.issues[issue_id]
             before = issue["fields"]["duedate"]
             issue["fields"]["duedate"] = due.isoformat()
-        return self._event(issue, [{"field": "duedate", "from": before,
-                                    "to": due.isoformat()}])
+        return self._event(issue, [{"field": "duedate", "from": before, "to": due.isoformat()}])
 
-    def _event(self, issue: dict[str, Any], items: list[dict[str, Any]],
-               secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
-        body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": 0,
-                           "issue": issue, "changelog": {"items": items}}).encode()
-        return body, {"X-Hub-Signature": "sha256=" + sign(secret, body),
-                      "Content-Type": "application/json"}
+    def _event(
+        self, issue: dict[str, Any], items: list[dict[str, Any]], secret: str = SECRET
+    ) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps(
+            {
+                "webhookEvent": "jira:issue_updated",
+                "timestamp": 0,
+                "issue": issue,
+                "changelog": {"items": items},
+            }
+        ).encode()
+        return body, {
+            "X-Hub-Signature": "sha256=" + sign(secret, body),
+            "Content-Type": "application/json",
+        }

@@ -24,12 +24,16 @@ KEY = "lin_api_FAKELINEARKEY0123456789abcdef"
 SECRET = "linear-webhook-secret"
 TEAM_ID = "9cfb482a-81e3-4154-b5b9-2c805e70a02d"
 TEAM_KEY = "ENG"
-USERS = {"a1f0c2e4-0000-4000-8000-00000000a11c": "alice@example.com",
-         "b0b0c2e4-0000-4000-8000-000000000b0b": "bob@example.com"}
-STATES = [{"id": "st-backlog", "name": "Backlog", "type": "backlog", "position": 0},
-          {"id": "st-todo", "name": "Todo", "type": "unstarted", "position": 1},
-          {"id": "st-done", "name": "Done", "type": "completed", "position": 3},
-          {"id": "st-cancel", "name": "Canceled", "type": "canceled", "position": 4}]
+USERS = {
+    "a1f0c2e4-0000-4000-8000-00000000a11c": "alice@example.com",
+    "b0b0c2e4-0000-4000-8000-000000000b0b": "bob@example.com",
+}
+STATES = [
+    {"id": "st-backlog", "name": "Backlog", "type": "backlog", "position": 0},
+    {"id": "st-todo", "name": "Todo", "type": "unstarted", "position": 1},
+    {"id": "st-done", "name": "Done", "type": "completed", "position": 3},
+    {"id": "st-cancel", "name": "Canceled", "type": "canceled", "position": 4},
+]
 
 
 def gql_error(status: int, message: str, code: str) -> Refuse:
@@ -49,26 +53,44 @@ class FakeLinear(FakeTracker):
         return self.origin + "/graphql"
 
     def env(self) -> dict[str, str]:
-        return {"POSTMORTEM_TRACKER": "linear", "LINEAR_API_KEY": KEY,
-                "LINEAR_TEAM_ID": TEAM_ID, "LINEAR_API_URL": self.url,
-                "LINEAR_WEBHOOK_SECRET": SECRET}
+        return {
+            "POSTMORTEM_TRACKER": "linear",
+            "LINEAR_API_KEY": KEY,
+            "LINEAR_TEAM_ID": TEAM_ID,
+            "LINEAR_API_URL": self.url,
+            "LINEAR_WEBHOOK_SECRET": SECRET,
+        }
 
     def rate_limit(self, times: int = 1, wait: int = 30) -> None:
         reset = str(int((time.time() + wait) * 1000))
-        self.fail(400, times, headers={"X-RateLimit-Requests-Reset": reset},
-                  body={"errors": [{"message": "Rate limit exceeded",
-                                    "extensions": {"code": "RATELIMITED"}}]})
+        self.fail(
+            400,
+            times,
+            headers={"X-RateLimit-Requests-Reset": reset},
+            body={
+                "errors": [
+                    {"message": "Rate limit exceeded", "extensions": {"code": "RATELIMITED"}}
+                ]
+            },
+        )
 
     def bad_content_type(self) -> tuple[int, Any]:
-        return 400, {"errors": [{"message": "POST body missing, invalid Content-Type, or JSON "
-                                            "object has no keys.",
-                                 "extensions": {"code": "BAD_REQUEST"}}]}
+        return 400, {
+            "errors": [
+                {
+                    "message": "POST body missing, invalid Content-Type, or JSON "
+                    "object has no keys.",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }
 
     def authorised(self, call: Call) -> None:
         given = call.headers.get("authorization", "")
         if given != KEY:  # "Bearer lin_api_…" included: personal keys go without a prefix
-            raise gql_error(401, "Authentication required, not authenticated",
-                            "AUTHENTICATION_ERROR")
+            raise gql_error(
+                401, "Authentication required, not authenticated", "AUTHENTICATION_ERROR"
+            )
 
     def route(self, call: Call) -> Answer:
         if call.path.rstrip("/") != "/graphql" or call.method != "POST":
@@ -79,8 +101,11 @@ class FakeLinear(FakeTracker):
             raise gql_error(400, "Must provide query string.", "BAD_REQUEST")
         for name in re.findall(r"\$(\w+)\s*:", query):
             if name not in variables:
-                raise gql_error(400, f'Variable "${name}" of required type was not provided.',
-                                "GRAPHQL_VALIDATION_FAILED")
+                raise gql_error(
+                    400,
+                    f'Variable "${name}" of required type was not provided.',
+                    "GRAPHQL_VALIDATION_FAILED",
+                )
         if "issueCreate(" in query:
             return 200, {}, {"data": {"issueCreate": self._create(variables.get("input"))}}
         if "issueUpdate(" in query:
@@ -90,50 +115,89 @@ class FakeLinear(FakeTracker):
         if re.search(r"\bissue\s*\(", query):
             issue = self._get(str(variables.get("id") or ""))
             if issue is None:
-                return 200, {}, {"data": None, "errors": [
-                    {"message": "Entity not found: Issue",
-                     "extensions": {"code": "INVALID_INPUT"}}]}
+                return (
+                    200,
+                    {},
+                    {
+                        "data": None,
+                        "errors": [
+                            {
+                                "message": "Entity not found: Issue",
+                                "extensions": {"code": "INVALID_INPUT"},
+                            }
+                        ],
+                    },
+                )
             return 200, {}, {"data": {"issue": issue}}
         if re.search(r"\busers\s*\(", query):
             email = str(variables.get("email") or "").lower()
-            return 200, {}, {"data": {"users": {"nodes": [
-                {"id": uid, "email": mail} for uid, mail in USERS.items() if mail == email]}}}
+            return (
+                200,
+                {},
+                {
+                    "data": {
+                        "users": {
+                            "nodes": [
+                                {"id": uid, "email": mail}
+                                for uid, mail in USERS.items()
+                                if mail == email
+                            ]
+                        }
+                    }
+                },
+            )
         if re.search(r"\bworkflowStates\s*\(", query):
             team = variables.get("team")
-            nodes = [s for s in STATES if team == TEAM_ID and (
-                '"completed"' not in query or s["type"] == "completed")]
+            nodes = [
+                s
+                for s in STATES
+                if team == TEAM_ID and ('"completed"' not in query or s["type"] == "completed")
+            ]
             return 200, {}, {"data": {"workflowStates": {"nodes": nodes}}}
         raise gql_error(400, "Cannot query this field in the fake", "GRAPHQL_VALIDATION_FAILED")
 
     def _create(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise gql_error(400, "Variable \"$input\" got invalid value", "INVALID_INPUT")
+            raise gql_error(400, 'Variable "$input" got invalid value', "INVALID_INPUT")
         if not str(data.get("title") or "").strip():
-            raise gql_error(400, "Field \"title\" of required type \"String!\" was not "
-                                 "provided.", "INVALID_INPUT")
+            raise gql_error(
+                400, 'Field "title" of required type "String!" was not provided.', "INVALID_INPUT"
+            )
         if data.get("teamId") != TEAM_ID:
-            raise gql_error(400, "Argument Validation Error: teamId must be a team you can "
-                                 "access", "INVALID_INPUT")
+            raise gql_error(
+                400,
+                "Argument Validation Error: teamId must be a team you can access",
+                "INVALID_INPUT",
+            )
         if data.get("assigneeId") is not None and data["assigneeId"] not in USERS:
             raise gql_error(400, "Entity not found: User", "INVALID_INPUT")
         due = data.get("dueDate")
         if due is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(due)):
-            raise gql_error(400, "Variable \"$input\" got invalid value at \"dueDate\"; "
-                                 "Expected type \"TimelessDate\".", "INVALID_INPUT")
+            raise gql_error(
+                400,
+                'Variable "$input" got invalid value at "dueDate"; Expected type "TimelessDate".',
+                "INVALID_INPUT",
+            )
         number = len(self.issues) + 1
         issue_id = str(uuid.uuid4())
         identifier = f"{TEAM_KEY}-{number}"
-        issue = {"id": issue_id, "identifier": identifier, "title": data["title"],
-                 "description": str(data.get("description") or ""), "dueDate": due,
-                 "assigneeId": data.get("assigneeId"),
-                 "url": f"https://linear.app/acme/issue/{identifier}/task",
-                 "state": {k: STATES[1][k] for k in ("id", "name", "type")}}
+        issue = {
+            "id": issue_id,
+            "identifier": identifier,
+            "title": data["title"],
+            "description": str(data.get("description") or ""),
+            "dueDate": due,
+            "assigneeId": data.get("assigneeId"),
+            "url": f"https://linear.app/acme/issue/{identifier}/task",
+            "state": {k: STATES[1][k] for k in ("id", "name", "type")},
+        }
         self.issues[issue_id] = issue
         return {"success": True, "issue": issue}
 
     def _get(self, ref: str) -> dict[str, Any] | None:
         return self.issues.get(ref) or next(
-            (i for i in self.issues.values() if i["identifier"] == ref.upper()), None)
+            (i for i in self.issues.values() if i["identifier"] == ref.upper()), None
+        )
 
     def _find(self, variables: dict[str, Any]) -> list[dict[str, Any]]:
         if variables.get("team") != TEAM_ID:
@@ -187,18 +251,31 @@ class FakeLinear(FakeTracker):
             issue = self.issues[issue_id]
             before = issue["state"]["id"]
             issue["state"] = {k: STATES[2][k] for k in ("id", "name", "type")}
-        return self.webhook({"action": "update", "type": "Issue", "data": dict(issue),
-                             "updatedFrom": {"stateId": before}})
+        return self.webhook(
+            {
+                "action": "update",
+                "type": "Issue",
+                "data": dict(issue),
+                "updatedFrom": {"stateId": before},
+            }
+        )
 
     def move_due_by_hand(self, issue_id: str, due: date) -> tuple[bytes, dict[str, str]]:
         with self.lock:
             issue = self.issues[issue_id]
             before, issue["dueDate"] = issue["dueDate"], due.isoformat()
-        return self.webhook({"action": "update", "type": "Issue", "data": dict(issue),
-                             "updatedFrom": {"dueDate": before}})
+        return self.webhook(
+            {
+                "action": "update",
+                "type": "Issue",
+                "data": dict(issue),
+                "updatedFrom": {"dueDate": before},
+            }
+        )
 
-    def webhook(self, payload: dict[str, Any], secret: str = SECRET,
-                stamp: float | None = None) -> tuple[bytes, dict[str, str]]:
+    def webhook(
+        self, payload: dict[str, Any], secret: str = SECRET, stamp: float | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         when = time.time() if stamp is None else stamp
         body = json.dumps({**payload, "webhookTimestamp": int(when * 1000)}).encode()
         return body, {"Linear-Signature": sign(secret, body), "Content-Type": "application/json"}

@@ -37,9 +37,12 @@ class Fault:
     drop: bool = False
 
     def matches(self, method: str, path: str, raw: bytes) -> bool:
-        return (self.times > 0 and (self.method is None or self.method == method)
-                and (self.path is None or self.path in path)
-                and (self.contains is None or self.contains.encode() in raw))
+        return (
+            self.times > 0
+            and (self.method is None or self.method == method)
+            and (self.path is None or self.path in path)
+            and (self.contains is None or self.contains.encode() in raw)
+        )
 
 
 Answer = tuple[int, dict[str, str], Any]
@@ -83,8 +86,9 @@ class FakeTracker:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True,
-                         name=f"fake-{self.name}").start()
+        threading.Thread(
+            target=self._server.serve_forever, daemon=True, name=f"fake-{self.name}"
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -175,5 +179,8 @@ class FakeTracker:
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Call]:
         with self.lock:
-            return [c for c in self.calls if (method is None or c.method == method)
-                    and (path is None or path in c.path)]
+            return [
+                c
+                for c in self.calls
+                if (method is None or c.method == method) and (path is None or path in c.path)
+            ]
