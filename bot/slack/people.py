@@ -113,6 +113,9 @@ class People:
             except SlackApiError as exc:  # users.info, one by one, until the next try
                 log.warning("users.list failed: %s", exc.response.get("error"))
                 return
+            except (OSError, HTTPException) as exc:  # timed out or cut off: the same
+                log.warning("users.list failed: %s", type(exc).__name__)
+                return
             with self._lock:
                 members.update(self._changed)  # an event during the read is newer than its page
                 self._directory, self._directory_at = members, started
