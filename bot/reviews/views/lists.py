@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
     ContextBlock,
-    DividerBlock,
-    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
-from bot.reviews.views.review_message import CONTINUE, status_label
+from bot.reviews.views.review_message import status_label
 from bot.slack.text import clip, escape, link, mention
 from workflows.loader import Registry
 
@@ -71,46 +65,3 @@ def review_list(lines: list[str], *, empty: str, heading: str) -> dict[str, Any]
             ).to_dict()
         )
     return {"text": heading, "blocks": blocks}
-
-
-def home_view(
-    *,
-    waiting: list[tuple[int, str, str]],
-    reviews: list[str],
-    items: list[tuple[str, date | None, str]],
-) -> dict[str, Any]:
-    """App Home: stages waiting on me (with Continue), my reviews, my action items."""
-    blocks: list[Any] = [HeaderBlock(text="Your post-mortems")]
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Waiting on you*")))
-    if waiting:
-        for review_id, title, stage in waiting[:15]:
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
-                    accessory=ButtonElement(
-                        text="Continue", action_id=CONTINUE, value=str(review_id), style="primary"
-                    ),
-                )
-            )
-    else:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Nothing right now.")]))
-    blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your reviews*")))
-    for line in reviews[:20] or ["You have no reviews yet. Start one with `/postmortem start`."]:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(line, 3000))))
-    blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Your action items*")))
-    if items:
-        text = "\n".join(
-            f"• {escape(clip(title, 150))}: due "
-            f"{due.strftime('%a %-d %b %Y') if due else 'no date'} "
-            f"({escape(review)})"
-            for title, due, review in items[:30]
-        )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))))
-    else:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No open action items.")]))
-    blocks.append(
-        ActionsBlock(elements=[ButtonElement(text="Start a review", action_id="home_start")])
-    )
-    return View(type="home", blocks=blocks).to_dict()
