@@ -6,10 +6,30 @@ read the metadata through here so none is forgotten.
 
 from __future__ import annotations
 
-from storage import digests, knowledge, models, nudges, outbox, safety, tickets, trackers
+from storage import (
+    digests,
+    knowledge,
+    models,
+    nudges,
+    outbox,
+    participants,
+    safety,
+    tickets,
+    trackers,
+)
 from storage.models import Base
 
-MODEL_MODULES = [models, nudges, safety, digests, knowledge, tickets, outbox, trackers]
+MODEL_MODULES = [
+    models,
+    nudges,
+    safety,
+    digests,
+    knowledge,
+    tickets,
+    outbox,
+    trackers,
+    participants,
+]
 
 metadata = Base.metadata
 
