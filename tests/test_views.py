@@ -473,3 +473,24 @@ def test_posted_labels_leave_form_hints_in_the_form() -> None:
     text = str(summary_blocks(workflow, "t", answers))
     assert "_Tags_: Tags (comma-separated) 1" in text  # the sample answer, not the label
     assert "_Tags (comma-separated)_" not in text
+
+
+def test_more_than_five_secondary_actions_become_a_select_that_keeps_every_one() -> None:
+    items = [(f"Action {n}", f"act_{n}", str(n)) for n in range(7)]
+    [element] = menu.secondary(items)
+    assert element["type"] == "static_select" and element["action_id"] == menu.MENU
+    assert [o["value"] for o in element["options"]] == [f"act_{n}|{n}" for n in range(7)]
+    assert problems("message", {"blocks": [{"type": "actions", "elements": [element]}]}) == []
+    body = {
+        "type": "block_actions",
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": menu.MENU,
+                "block_id": "actions",
+                "selected_option": element["options"][6],
+            }
+        ],
+    }
+    menu.as_button(body, lambda: None)
+    assert (body["actions"][0]["action_id"], body["actions"][0]["value"]) == ("act_6", "6")
