@@ -231,6 +231,16 @@ def answered_count(session: Session, survey_id: int) -> int:
     )
 
 
+def stage_responses(
+    session: Session, review_id: int, stage_key: str
+) -> list[tuple[dict[str, Any], str | None]]:
+    """The answers to a stage's survey as (answers, user id), the user id None when anonymous."""
+    survey = find(session, review_id, stage_key)
+    if survey is None:
+        return []
+    return [(r.answers, None if r.anonymous else r.user_id) for r in responses(session, survey.id)]
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a review's survey has come, for the status message."""
@@ -262,4 +272,3 @@ def due_for_reminders(session: Session, now: datetime) -> list[Survey]:
             .order_by(Survey.id)
         )
     )
-

@@ -217,8 +217,9 @@ class Survey(_Strict):
                 )
             if q.required_when or q.prefill_from or q.not_before or q.role:
                 raise Located(
-                    where, f"question {q.key!r}: required_when, prefill_from, not_before "
-                    "and role are for stage fields"
+                    where,
+                    f"question {q.key!r}: required_when, prefill_from, not_before "
+                    "and role are for stage fields",
                 )
         return self
 

@@ -50,7 +50,7 @@ STOP_WORDS = frozenset(
     under until up upon us very was wasn't we we'd we'll we're we've well went were weren't what
     what's when where which while who whom why will with won't would wouldn't yes yet you your
     yours yourself yourselves
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as text
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -212,9 +212,7 @@ def free_text(stage: Stage, responses: Sequence[Response]) -> list[str]:
     """Each response's typed answers (text questions) as one text, for `themes`: a person who
     mentions the checkout in two answers is one answer mentioning it."""
     keys = [
-        q.key
-        for q in _survey(stage).questions
-        if q.type in (FieldType.TEXT, FieldType.LONG_TEXT)
+        q.key for q in _survey(stage).questions if q.type in (FieldType.TEXT, FieldType.LONG_TEXT)
     ]
     return [
         "\n".join(str(r.answers[k]) for k in keys if isinstance(r.answers.get(k), str))
