@@ -123,7 +123,7 @@ def test_an_ordinary_week() -> None:
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        deadline(datetime(2026, 11, 30, 15), survey(), "Australia/Sydney", "NSW")
+        deadline(datetime(2026, 11, 30, 15), survey(), "Australia/Sydney", "NSW")  # noqa: DTZ001
 
 
 def test_compile_counts_suggests_themes_and_keeps_anonymous_answers_nameless() -> None:
