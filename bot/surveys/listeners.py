@@ -62,6 +62,8 @@ def send_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runt
             "The review has no participants yet: add them first, then send the survey. "
             "Nothing was sent."
         )
+    elif sent.closed:
+        text = f"The survey closed at {sent.closes}: nobody more can be asked or answer."
     elif sent.newly_asked:
         again = "" if sent.created else " (everyone else had it already)"
         text = (

@@ -65,6 +65,7 @@ class Sent:
     participants: int
     created: bool
     closes: str
+    closed: bool = False
 
 
 def send(
@@ -76,6 +77,11 @@ def send(
     again later asks only participants added since.
     """
     assert stage.survey is not None
+    people = participants.user_ids(session, review.id, participants.PARTICIPANT)
+    if not people:  # nobody to ask: the deadline does not start ticking yet
+        existing = survey_store.find(session, review.id, stage.key)
+        closes = closes_text(existing.closes_at, existing.timezone, now) if existing else ""
+        return Sent(existing.id if existing else 0, [], 0, False, closes)
     closes_at = surveys.deadline(now, stage.survey, tz, state)
     survey, created = survey_store.open_survey(
         session,
@@ -87,7 +93,6 @@ def send(
         remind_at=surveys.reminder_at(closes_at, tz, NudgePolicy().hour),
         timezone=tz,
     )
-    people = participants.user_ids(session, review.id, participants.PARTICIPANT)
     newly: list[str] = []
     if surveys.is_open(survey.closes_at, now):
         newly = survey_store.claim(session, survey.id, people, survey_store.ASKED)
@@ -98,7 +103,12 @@ def send(
     if newly or created:
         record(session, [status_effect(review.id)])
     return Sent(
-        survey.id, newly, len(people), created, closes_text(survey.closes_at, survey.timezone, now)
+        survey.id,
+        newly,
+        len(people),
+        created,
+        closes_text(survey.closes_at, survey.timezone, now),
+        closed=not surveys.is_open(survey.closes_at, now),
     )
 
 

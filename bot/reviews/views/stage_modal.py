@@ -467,6 +467,7 @@ def _in_order(stage: Stage) -> list[FieldDef | Decision]:
 
 SURVEY_ELEMENT_CHARS = 2900  # one context element's text (Slack allows 3,000)
 SURVEY_ELEMENTS = 10  # Slack's limit per context block
+SURVEY_BLOCKS_PER_QUESTION = 8  # so one question's answers fit on a page with room to spare
 
 
 def _survey_chunks(values: dict[str, Any]) -> list[list[Block]]:
@@ -509,6 +510,10 @@ def _survey_chunks(values: dict[str, Any]) -> list[list[Block]]:
                 ),
             )
         ]
+        limit = SURVEY_ELEMENTS * SURVEY_BLOCKS_PER_QUESTION
+        if len(texts) > limit:  # a question never outgrows a page; the export has them all
+            rest = sum(t.count("\n") + 1 for t in texts[limit - 1 :])
+            texts = texts[: limit - 1] + [f"…and {rest} more: the review's Export has them all."]
         for part in range(0, len(texts), SURVEY_ELEMENTS):
             blocks.append(
                 ContextBlock(
