@@ -77,10 +77,16 @@ def _render(
         escalated=who_was_told(session, review),
         consumer_guarantees=(current or workflow).consumer_guarantees,
         survey=survey_line(session, review),
-        send_survey=bool(
-            review.current_stage and workflow.stage(review.current_stage).survey is not None
-        ),
+        send_survey=survey_sendable(session, review, workflow),
     )
+
+
+def survey_sendable(session: Session, review: Review, workflow: Workflow) -> bool:
+    """The current stage has a survey that has not closed (sending again asks newcomers)."""
+    if not review.current_stage or workflow.stage(review.current_stage).survey is None:
+        return False
+    survey = survey_store.find(session, review.id, review.current_stage)
+    return survey is None or survey.closes_at > utcnow()
 
 
 def survey_line(session: Session, review: Review) -> str | None:

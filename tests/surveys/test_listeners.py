@@ -201,3 +201,26 @@ def test_after_the_deadline_the_survey_says_it_is_closed(
     assert "can no longer be given or changed" in view_text(reply.kwargs["view"])
     with transaction(rt.sessions) as session:
         assert survey_store.answered_count(session, sid) == 0
+
+
+def test_send_survey_is_offered_only_while_the_current_stage_has_an_open_survey(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    support = seed_review(rt)  # the support workflow declares no survey
+    review_id = campaign(rt)
+
+    def menu_of(review: int, now: Any = None) -> str:
+        with transaction(rt.sessions) as session:
+            row = store.get_review(session, review)
+            assert row is not None
+            if now is None:
+                return str(_render(session, row)["blocks"])
+            with patch("bot.reviews.status.utcnow", return_value=now):
+                return str(_render(session, row)["blocks"])
+
+    assert "Send survey" not in menu_of(support)
+    assert "Send survey" in menu_of(review_id)
+    send(rt, client, ack, review_id)
+    assert "Survey: 0 of 3 answered" in menu_of(review_id)
+    closed = menu_of(review_id, utcnow() + timedelta(days=30))
+    assert "Send survey" not in closed and "Survey: 0 of 3 answered · closed" in closed
