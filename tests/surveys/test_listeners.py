@@ -224,3 +224,19 @@ def test_send_survey_is_offered_only_while_the_current_stage_has_an_open_survey(
     assert "Survey: 0 of 3 answered" in menu_of(review_id)
     closed = menu_of(review_id, utcnow() + timedelta(days=30))
     assert "Send survey" not in closed and "Survey: 0 of 3 answered · closed" in closed
+
+
+def test_five_hundred_participants_are_five_hundred_queued_dms(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    people = tuple(f"U{n:08d}" for n in range(500))
+    review_id = campaign(rt, people=people)
+    assert "on its way to 500 participant(s)" in view_text(send(rt, client, ack, review_id))
+    # Nothing was posted in the click's request: the DMs wait in the outbox for the paced worker.
+    assert client.chat_postMessage.call_count == 0
+    with transaction(rt.sessions) as session:
+        lanes = [
+            e.payload["channel"]
+            for e in session.scalars(select(Effect).where(Effect.kind == "surveys.ask"))
+        ]
+    assert sorted(lanes) == sorted(people)
