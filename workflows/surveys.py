@@ -165,6 +165,20 @@ def themes_text(found: Sequence[tuple[str, int]], answered: int) -> str:
     return "\n".join(lines)
 
 
+_SUGGESTION_HEAD = re.compile(r"^Suggested from \d+ survey answers \(how many mention each\):$")
+_SUGGESTION_LINE = re.compile(r"^- .+ \(\d+\)$")
+
+
+def is_suggestion(text: str) -> bool:
+    """Whether a themes answer is exactly what `themes_text` wrote (not edited since)."""
+    lines = text.strip().splitlines()
+    return (
+        len(lines) > 1
+        and bool(_SUGGESTION_HEAD.match(lines[0]))
+        and all(_SUGGESTION_LINE.match(line) for line in lines[1:])
+    )
+
+
 # --- compiled into the stage ----------------------------------------------------------------
 
 
@@ -226,7 +240,8 @@ def compile_into(
     """The stage's form values with the survey compiled in.
 
     The count field always holds the current count (the survey's, not typed); the themes field
-    gets the suggested themes only while it is empty, so the owner's edits are kept; the
+    gets the suggested themes while it is empty or still holds an earlier suggestion untouched
+    (more answers came in), so the owner's edits are kept; the
     answers go under `SURVEY_KEY`, which the form shows and the engine never saves.
     """
     survey = _survey(stage)
@@ -236,7 +251,8 @@ def compile_into(
         return out
     if survey.count_field:
         out[survey.count_field] = str(len(responses))
-    if survey.themes_field and not str(out.get(survey.themes_field) or "").strip():
+    current = str(out.get(survey.themes_field) or "") if survey.themes_field else ""
+    if survey.themes_field and (not current.strip() or is_suggestion(current)):
         text = themes_text(themes(free_text(stage, responses)), len(responses))
         if text:
             out[survey.themes_field] = text

@@ -150,6 +150,16 @@ def test_compile_counts_suggests_themes_and_keeps_anonymous_answers_nameless() -
     # the owner's own themes are kept; the count always follows the survey
     again = compile_into(stage, {"initial_themes": "Mine", "survey_responses": "7"}, responses)
     assert again["initial_themes"] == "Mine" and again["survey_responses"] == "2"
+    # an untouched suggestion follows new answers; an edited one stays as the owner left it
+    one = compile_into(stage, {}, responses[:1])
+    assert one.get("initial_themes") is None  # one answer: nothing recurs
+    stale = themes_text([("subject lines", 2)], 2)
+    assert (
+        compile_into(stage, {"initial_themes": stale}, responses)["initial_themes"]
+        == (values["initial_themes"])
+    )
+    edited = stale + "\nAnd the budget."
+    assert compile_into(stage, {"initial_themes": edited}, responses)["initial_themes"] == edited
 
 
 MINIMAL = """\
