@@ -5,7 +5,8 @@ review and the person with the server's secret), unique per survey, so a person 
 answer and counts once. A named answer also keeps `user_id`; an anonymous one keeps nothing that
 names its author: no user id, no audit entry, no Slack ids in its answers.
 
-`survey_deliveries` are claim rows ("asked", "reminded"), one per (survey, person, kind), inserted
+`survey_deliveries` are claim rows ("asked", "reminded"; "closed" for the survey itself, its status
+message refreshed once it closes), one per (survey, person, kind), inserted
 with the outbox effect that sends the DM: whoever inserts the row sends, exactly once, whether
 two owners click "Send survey" at once or two sweeps run.
 """
@@ -31,7 +32,8 @@ from storage.claims import insert_once
 from storage.models import Base, SlackId
 from storage.types import utcnow
 
-ASKED, REMINDED = "asked", "reminded"
+ASKED, REMINDED, CLOSED = "asked", "reminded", "closed"
+NOBODY = "-"  # the user of a claim about the survey itself (its closing)
 
 
 class Survey(Base):
@@ -79,7 +81,7 @@ class SurveyDelivery(Base):
         UniqueConstraint(
             "survey_id", "user_id", "kind", name="uq_survey_deliveries_survey_id_user_id_kind"
         ),
-        CheckConstraint("kind IN ('asked', 'reminded')", name="kind"),
+        CheckConstraint("kind IN ('asked', 'reminded', 'closed')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,6 +263,17 @@ def progress(session: Session, review_id: int) -> Progress | None:
         )
     )
     return Progress(answered_count(session, survey.id), int(asked or 0), survey.closes_at)
+
+
+def closed_since(session: Session, since: datetime, now: datetime) -> list[Survey]:
+    """Surveys that closed between `since` and `now`."""
+    return list(
+        session.scalars(
+            select(Survey)
+            .where(Survey.closes_at > since, Survey.closes_at <= now)
+            .order_by(Survey.id)
+        )
+    )
 
 
 def due_for_reminders(session: Session, now: datetime) -> list[Survey]:

@@ -196,19 +196,25 @@ def deliver_remind(rt: Runtime, effect: Claimed) -> None:
 # --- the reminder sweep ----------------------------------------------------------------------
 
 
+CLOSED_NOTICE_WITHIN = timedelta(days=7)  # a sweep after a long outage still marks them closed
+
+
 @dataclass
 class SweepResult:
     reminded: int = 0
     surveys: int = 0
+    closed: int = 0
 
     def __str__(self) -> str:
-        return f"reminded {self.reminded} participant(s) of {self.surveys} open survey(s)"
+        text = f"reminded {self.reminded} participant(s) of {self.surveys} open survey(s)"
+        return text + (f"; {self.closed} survey(s) closed" if self.closed else "")
 
 
 def sweep(rt: Runtime, now: datetime | None = None) -> SweepResult:
     """Remind, once, every participant who was asked and has not answered, on the morning of
     the survey's last day (its `remind_at`, a working morning in the owner's timezone), until
-    it closes. A sweep that runs late in the day still reminds; one after closing does not."""
+    it closes. A sweep that runs late in the day still reminds; one after closing does not.
+    A survey that has closed since gets its status message refreshed once ("· closed")."""
     now = now or utcnow()
     result = SweepResult()
     secret = rt.settings.survey_secret()
@@ -232,7 +238,12 @@ def sweep(rt: Runtime, now: datetime | None = None) -> SweepResult:
                 ],
             )
             result.reminded += len(won)
-    if result.reminded:
+        # A survey that closed since: its status message says so, once.
+        for survey in survey_store.closed_since(session, now - CLOSED_NOTICE_WITHIN, now):
+            if survey_store.claim(session, survey.id, [survey_store.NOBODY], survey_store.CLOSED):
+                record(session, [status_effect(survey.review_id)])
+                result.closed += 1
+    if result.reminded or result.closed:
         rt.delivery_due.set()
     return result
 

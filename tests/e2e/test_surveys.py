@@ -116,6 +116,20 @@ def test_a_campaign_survey_from_send_to_compiled_stage(slack: FakeSlack, bot, mo
     bot.settle()
     assert [len(slack.dms(u)) for u in (BOB, DAN, ERIN)] == [1, 1, 2]
     assert "reminder" in slack.dms(ERIN)[-1]["text"].lower()
+    # Once it has closed, the status message says so (once) and no longer offers to send it.
+    later = survey.closes_at + timedelta(minutes=1)
+    closed_at = later.isoformat()
+    monkeypatch.setattr("bot.reviews.status.utcnow", lambda: later)  # the bot's clock, too
+    runs = [CliRunner().invoke(main, ["surveys", "remind", "--now", closed_at]) for _ in range(2)]
+    assert [r.output for r in runs] == [
+        "reminded 0 participant(s) of 0 open survey(s); 1 survey(s) closed\n",
+        "reminded 0 participant(s) of 0 open survey(s)\n",
+    ]
+    bot.settle()
+    message = status_message(slack)
+    assert "Survey: 2 of 3 answered · closed" in str(message["blocks"])
+    assert "Send survey" not in menu(message)
+    assert [len(slack.dms(u)) for u in (BOB, DAN, ERIN)] == [1, 1, 2]
 
     # Data Gathering opens compiled: the count, both answers, suggested themes, no Dan.
     assert slack.click(

@@ -75,7 +75,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("kind IN ('asked', 'reminded')", name=op.f("ck_survey_deliveries_kind")),
+        sa.CheckConstraint(
+            "kind IN ('asked', 'reminded', 'closed')", name=op.f("ck_survey_deliveries_kind")
+        ),
         sa.ForeignKeyConstraint(
             ["survey_id"],
             ["surveys.id"],
