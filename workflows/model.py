@@ -177,6 +177,53 @@ class Check(_Strict):
     message: Annotated[str, Field(min_length=1, max_length=300)]
 
 
+SURVEY_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.LONG_TEXT,
+        FieldType.NUMBER,
+        FieldType.CHOICE,
+        FieldType.MULTI_CHOICE,
+        FieldType.YES_NO,
+    }
+)
+
+
+class Survey(_Strict):
+    """A feedback survey a stage sends to the review's participants (workflows/surveys.py).
+
+    Each participant answers in a DM modal until the deadline; the stage's form then opens with
+    the answers compiled: `count_field` holds how many answered, `themes_field` the themes that
+    recur across the answers, for the owner to edit.
+    """
+
+    intro: Annotated[str | None, Field(max_length=300)] = None
+    questions: tuple[FieldDef, ...] = Field(min_length=1, max_length=20)
+    anonymous_allowed: bool = False
+    deadline_working_days: Annotated[int, Field(ge=1, le=20)] = 3
+    send: Literal["on_stage_open", "manual"] = "manual"
+    count_field: Key | None = None
+    themes_field: Key | None = None
+
+    @model_validator(mode="after")
+    def _check_questions(self) -> Survey:
+        _unique([q.key for q in self.questions], "survey question")
+        for position, q in enumerate(self.questions):
+            where: tuple[str | int, ...] = ("questions", position)
+            if q.type not in SURVEY_TYPES:
+                allowed = ", ".join(sorted(SURVEY_TYPES))
+                raise Located(
+                    (*where, "type"), f"a survey question can't be {q.type}: use {allowed}"
+                )
+            if q.required_when or q.prefill_from or q.not_before or q.role:
+                raise Located(
+                    where,
+                    f"question {q.key!r}: required_when, prefill_from, not_before "
+                    "and role are for stage fields",
+                )
+        return self
+
+
 class Stage(_Strict):
     key: Key
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -194,6 +241,8 @@ class Stage(_Strict):
     rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
     # The lessons-learned stage: submitting it builds the report and the knowledge base entry.
     report: bool = False
+    # A feedback survey of the review's participants, compiled into this stage's form.
+    survey: Survey | None = None
 
     @property
     def title(self) -> str:
@@ -259,6 +308,8 @@ class Stage(_Strict):
                 self._check_not_before(
                     sub, f, ("fields", position, "fields", sub_position, "not_before")
                 )
+        if self.survey is not None:
+            self._check_survey(self.survey)
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")
@@ -266,6 +317,25 @@ class Stage(_Strict):
                 if ref not in names:
                     raise ValueError(f"check names unknown field {ref!r}")
         return self
+
+    def _check_survey(self, survey: Survey) -> None:
+        """The fields a survey fills hold what it puts there: a count, and themes as text."""
+        wanted = {
+            "count_field": (FieldType.NUMBER,),
+            "themes_field": (FieldType.TEXT, FieldType.LONG_TEXT),
+        }
+        for name, types in wanted.items():
+            key = getattr(survey, name)
+            if key is None:
+                continue
+            target = next((f for f in self.fields if f.key == key), None)
+            where = ("survey", name)
+            if target is None:
+                raise Located(where, f"{key!r} is not a field of this stage")
+            if target.type not in types:
+                raise Located(
+                    where, f"{key!r} is a {target.type} field; {name} needs a {types[0]} field"
+                )
 
     def _check_not_before(
         self, f: FieldDef, group: FieldDef | None, loc: tuple[str | int, ...]

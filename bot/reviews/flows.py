@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.reviews import service
 from bot.reviews.status import sent_back_note
@@ -12,7 +13,9 @@ from bot.reviews.views import stage_modal as sm
 from bot.runtime import Runtime
 from bot.slack.views import notice_view
 from storage import reviews as store
+from storage import surveys as survey_store
 from storage.db import transaction
+from workflows import surveys
 from workflows.engine import may_act, next_pass, role_refusal
 from workflows.model import Role, Stage
 
@@ -28,6 +31,22 @@ def waiting_view(stage: Stage) -> dict[str, Any]:
             ),
         )
     return notice_view("Waiting on the owner", role_refusal(stage))
+
+
+def _with_survey(
+    session: Session, review_id: int, stage: Stage, user_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The form's values with the stage's survey compiled in (count, themes, answers), kept as
+    the draft so every page of the form and its submission see the same answers."""
+    responses = [
+        surveys.Response(answers, by)
+        for answers, by in survey_store.stage_responses(session, review_id, stage.key)
+    ]
+    if not responses:
+        return values
+    compiled = surveys.compile_into(stage, values, responses)
+    store.save_draft(session, review_id, stage.key, user_id, compiled)
+    return compiled
 
 
 def open_stage(
@@ -54,6 +73,9 @@ def open_stage(
             or (next_pass(stage, earlier) if earlier else None)
             or service.prefill(session, review, stage)
         )
+        # The survey's answers are the owner's (or an admin's) to read, not the channel's.
+        if stage.survey is not None and (user_id == review.owner_id or rt.is_admin(user_id)):
+            values = _with_survey(session, review.id, stage, user_id, values)
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):

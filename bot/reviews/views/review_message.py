@@ -23,6 +23,7 @@ EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners
 ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/listeners.py)
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
 EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
+SEND_SURVEY = "survey_send"  # the current stage's feedback survey (bot/surveys/listeners.py)
 STATUS_LABELS = {
     "open": "Open",
     "in_progress": "In progress",
@@ -73,13 +74,16 @@ def status_message(
     sent_back: str | None = None,
     consumer_guarantees: bool = False,
     escalated: str | None = None,
+    survey: str | None = None,
+    send_survey: bool = False,
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
     One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
     `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
     offers the assessment where the workflow deals with goods or services sold; `escalated`
-    (mrkdwn) says who was told about a systemic issue.
+    (mrkdwn) says who was told about a systemic issue; `survey` (mrkdwn) how many answered the
+    feedback survey, and `send_survey` offers to send the current stage's survey.
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
@@ -103,9 +107,15 @@ def status_message(
                 block_id="escalated", elements=[MarkdownTextObject(text=clip(escalated, 3000))]
             )
         )
+    if survey:
+        blocks.append(
+            ContextBlock(block_id="survey", elements=[MarkdownTextObject(text=clip(survey, 3000))])
+        )
     if sent_back and current is not None:
         blocks.append(SectionBlock(block_id="sent_back", text=MarkdownTextObject(text=sent_back)))
     more: list[menu.Item] = []
+    if send_survey and current is not None:
+        more.append(("Send survey", SEND_SURVEY, str(review_id)))
     if done:
         more.append(("Edit a stage", EDIT_STAGE, str(review_id)))
     more.append(("Add action item", ADD_ITEM, str(review_id)))
