@@ -14,6 +14,7 @@ from storage import (
     outbox,
     participants,
     safety,
+    team_sync,
     tickets,
     trackers,
 )
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     outbox,
     trackers,
     participants,
+    team_sync,
 ]
 
 metadata = Base.metadata
