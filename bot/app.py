@@ -29,6 +29,7 @@ from bot.knowledge.feature import FEATURE as KNOWLEDGE
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
+from bot.team_sync.feature import FEATURE as TEAM_SYNC
 from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
 
@@ -47,6 +48,7 @@ FEATURES: tuple[Feature, ...] = (
     INSIGHTS,
     TRACKERS,
     DIRECTORY,
+    TEAM_SYNC,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report."""
 

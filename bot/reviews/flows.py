@@ -54,6 +54,11 @@ def open_stage(
             or (next_pass(stage, earlier) if earlier else None)
             or service.prefill(session, review, stage)
         )
+        if stage.async_input and not values.get(stage.async_input.prefill):
+            # The team's items (bot/team_sync), most votes first, for the facilitator to edit.
+            compiled = service.async_input_prefill(session, review, stage)
+            if compiled:
+                values = {**values, stage.async_input.prefill: compiled}
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
