@@ -139,8 +139,8 @@ def deliver_invite_all(rt: Runtime, effect: Claimed) -> None:
         workflow = reviews.workflow_of(review)
         key = workflow.stages[0].key if effect.payload.get("first") else effect.payload.get("stage")
         stage = next((s for s in workflow.stages if s.key == key), None)
-        if stage is None or stage.async_input is None:
-            return
+        if stage is None or stage.async_input is None or input_stage(session, review) != stage:
+            return  # not an async stage, or its input is closed (delivered late)
         people = [
             u
             for u in participants.user_ids(session, review_id, participants.PARTICIPANT)
