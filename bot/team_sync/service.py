@@ -152,7 +152,7 @@ def deliver_invite_all(rt: Runtime, effect: Claimed) -> None:
                 SideEffect(
                     INVITE,
                     {"review_id": review_id, "stage": stage.key, "user_id": user_id},
-                    group=f"team_sync:invite:{review_id}:{user_id}",
+                    group=f"team_sync.invite.{review_id}.{user_id}",
                 )
                 for user_id in people
             ],
