@@ -41,12 +41,12 @@ def add_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runti
             if isinstance(allowed, str):
                 view = notice_view("Not open to you", allowed)
             else:
-                spec = allowed.stage.async_input
+                spec = allowed.async_input
                 assert spec is not None  # open_for_input only returns stages that declare it
                 view = views.add_modal(
                     review_id=review.id,
                     title=review.title,
-                    stage_name=allowed.stage.name,
+                    stage_name=allowed.name,
                     spec=spec,
                     draft=store.get_draft(session, review.id, service.DRAFT_KEY, user_id),
                 )
@@ -60,7 +60,8 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     values = view["state"]["values"]
     column, text = state.option(values, views.COLUMN_BLOCK), state.text(values, views.TEXT_BLOCK)
     with transaction(rt.sessions) as session:
-        review = store.get_review(session, review_id)
+        # Locked: an item added while the stage is being submitted waits, then is refused.
+        review = store.get_review(session, review_id, for_update=True)
         if review is None:
             ack(
                 response_action="update",
@@ -71,7 +72,7 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         if isinstance(allowed, str):
             ack(response_action="update", view=notice_view("Not added", allowed))
             return
-        spec = allowed.stage.async_input
+        spec = allowed.async_input
         assert spec is not None
         errors = {
             block: problem
@@ -85,7 +86,7 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
             ack(response_action="errors", errors=errors)
             return
         assert column is not None
-        service.add_item(session, review, allowed.stage, user_id, column, text)
+        service.add_item(session, review, allowed, user_id, column, text)
     ack(response_action="update", view=views.added_view(spec.label(column), text))
     rt.delivery_due.set()
 

@@ -9,7 +9,6 @@ exists, and a count is refreshed after the post it updates, reading the true cou
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,23 +40,14 @@ POST, REFRESH, INVITE_ALL, INVITE = (
 )
 
 
-@dataclass(frozen=True)
-class Open:
-    """The stage that takes items now, for a person who may add them."""
-
-    review_id: int
-    title: str
-    stage: Stage
-
-
 def input_stage(session: Session, review: Review) -> Stage | None:
     """The stage taking the team's items now (None: none ahead, or the review is complete)."""
     submitted = store.latest_answers(session, review.id)
     return rules.open_for_input(reviews.workflow_of(review), review.current_stage, submitted)
 
 
-def may_add(rt: Runtime, session: Session, review: Review, user_id: str) -> Open | str:
-    """The open stage, or why this person may not add an item (checked on the server).
+def may_add(rt: Runtime, session: Session, review: Review, user_id: str) -> Stage | str:
+    """The stage taking items, or why this person may not add one (checked on the server).
 
     Slack is asked whether the user is an admin only when the review itself does not say.
     """
@@ -70,9 +60,9 @@ def may_add(rt: Runtime, session: Session, review: Review, user_id: str) -> Open
         is_owner=is_owner,
         is_admin=not (is_participant or is_owner) and rt.is_admin(user_id),
     )
-    if refusal or stage is None:
-        return refusal or ""
-    return Open(review.id, review.title, stage)
+    if stage is None or refusal:
+        return refusal or ""  # (add_refusal always says why when no stage is open)
+    return stage
 
 
 def add_item(
