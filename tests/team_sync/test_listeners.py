@@ -32,11 +32,12 @@ from bot.reviews import listeners as review_listeners
 from bot.reviews import service as review_service
 from bot.reviews.views.review_message import CONTINUE, TEAM_SYNC_ADD
 from bot.runtime import Runtime
-from bot.team_sync import listeners, views
+from bot.team_sync import listeners, service, views
 from storage import participants
 from storage import reviews as store
 from storage import team_sync as items_store
 from storage.db import transaction
+from storage.outbox import Claimed
 from storage.types import utcnow
 from workflows.samples import sample_answers
 
@@ -283,3 +284,46 @@ def test_participants_are_invited_once_when_the_stage_before_is_saved(
     ]
     assert sorted(d["channel"] for d in dms) == ["D0BOB", "D0CAROL"]  # not the stakeholder
     assert all(TEAM_SYNC_ADD in str(d["blocks"]) and "blameless" in view_text(d) for d in dms)
+
+
+def test_a_retried_invitation_or_item_post_finds_the_message_instead_of_posting_twice(
+    rt: Runtime, client: MagicMock
+) -> None:
+    """Slack accepted the message but the worker died before recording it: the retry reads the
+    conversation back and finds the message by its metadata."""
+    review_id = campaign_at_team_sync(rt)
+    invite = Claimed(
+        1, service.INVITE, {"review_id": review_id, "stage": "team_sync", "user_id": BOB}, 2
+    )
+    client.conversations_history.return_value = {
+        "ok": True,
+        "has_more": False,
+        "messages": [
+            {
+                "ts": "1700000000.000001",
+                "metadata": {
+                    "event_type": views.INVITE_EVENT,
+                    "event_payload": {"review_id": review_id, "stage": "team_sync"},
+                },
+            }
+        ],
+    }
+    service.deliver_invite(rt, invite)
+    client.chat_postMessage.assert_not_called()
+
+    add(rt, client, review_id, BOB, "ideas", "SMS")
+    [item_id] = item_ids(rt, review_id)
+    client.conversations_replies.return_value = {
+        "ok": True,
+        "messages": [
+            {
+                "ts": "1700000000.000077",
+                "metadata": {"event_type": views.ITEM_EVENT, "event_payload": {"item_id": item_id}},
+            }
+        ],
+    }
+    service.deliver_post(rt, Claimed(2, service.POST, {"item_id": item_id}, 2))
+    client.chat_postMessage.assert_not_called()
+    with transaction(rt.sessions) as session:
+        item = items_store.get_item(session, item_id)
+        assert item is not None and item.message_ts == "1700000000.000077"
