@@ -15,6 +15,7 @@ from storage import (
     participants,
     safety,
     surveys,
+    team_sync,
     tickets,
     trackers,
 )
@@ -31,6 +32,7 @@ MODEL_MODULES = [
     trackers,
     participants,
     surveys,
+    team_sync,
 ]
 
 metadata = Base.metadata

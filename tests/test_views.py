@@ -418,6 +418,7 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
         ("Add action item", "item_add|7"),
         ("Export", "export_review|7"),
         ("Consumer guarantees", "acl_open|7"),
+        ("Add to team sync", "team_sync_add|7"),  # the analysis takes the team's items
     ]
     assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
     # A new review has one secondary action: a plain button (a menu needs two choices).
@@ -432,8 +433,63 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
     )
     assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
         "Continue: Data Gathering",
+        None,  # the menu: the team sync ahead takes items from now on
+    ]
+    assert menu_labels(fresh) == ["Add action item", "Add to team sync"]
+    # Past the team sync, the offer goes; alone, the secondary action is a plain button.
+    plain = REGISTRY["campaign_postmortem"].model_copy(
+        update={
+            "stages": tuple(
+                s.model_copy(update={"async_input": None})
+                for s in REGISTRY["campaign_postmortem"].stages
+            )
+        }
+    )
+    fresh = status_message(
+        review_id=8,
+        title="t",
+        workflow=plain,
+        owner_id="U0ALICE",
+        status="open",
+        current="data_gathering",
+        done=set(),
+    )
+    assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
+        "Continue: Data Gathering",
         "Add action item",
     ]
+
+
+def menu_labels(message: dict) -> list[str]:
+    return [
+        o["text"]["text"]
+        for e in message["blocks"][-1]["elements"]
+        if e["type"] == "overflow"
+        for o in e["options"]
+    ]
+
+
+def test_the_team_sync_offer_goes_once_its_stage_is_submitted() -> None:
+    past = status_message(
+        review_id=9,
+        title="t",
+        workflow=REGISTRY["campaign_postmortem"],
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="lessons_learned",
+        done={"data_gathering", "team_sync"},
+    )
+    assert "Add to team sync" not in menu_labels(past)
+    during = status_message(
+        review_id=9,
+        title="t",
+        workflow=REGISTRY["campaign_postmortem"],
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="team_sync",
+        done={"data_gathering"},
+    )
+    assert "Add to team sync" in menu_labels(during)
 
 
 def test_a_menu_choice_reaches_the_listener_of_the_button_it_stands_for() -> None:

@@ -224,6 +224,58 @@ class Survey(_Strict):
         return self
 
 
+STANDARD_COLUMNS = {
+    "went_well": "Went well",
+    "did_not_go_well": "Did not go well",
+    "ideas": "Ideas",
+}
+"""The retrospective's usual columns: naming one by its key is enough."""
+
+
+class AsyncInput(_Strict):
+    """Items the team adds before the stage opens (a retrospective board, asynchronously).
+
+    `columns` are where items go: a standard key (`went_well`, `did_not_go_well`, `ideas`) or
+    `{value, label}` for a column of the workflow's own; `prefill` names the stage's long text
+    field that opens with the items, grouped by column and sorted by votes, for the person who
+    fills the stage to edit.
+    """
+
+    columns: tuple[Option, ...] = Field(
+        default=tuple(Option(value=k, label=v) for k, v in STANDARD_COLUMNS.items()),
+        min_length=1,
+        max_length=10,
+    )
+    prefill: Key
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _standard_columns(cls, value: Any) -> Any:
+        """A bare key stands for a standard column; any other key needs its label."""
+        if not isinstance(value, list | tuple):
+            return value
+        columns: list[Any] = []
+        for column in value:
+            if isinstance(column, str):
+                if column not in STANDARD_COLUMNS:
+                    known = ", ".join(STANDARD_COLUMNS)
+                    raise ValueError(
+                        f"column {column!r} is not a standard one ({known}): "
+                        f"write {{value: {column}, label: ...}}"
+                    )
+                column = {"value": column, "label": STANDARD_COLUMNS[column]}
+            columns.append(column)
+        return columns
+
+    @model_validator(mode="after")
+    def _unique_columns(self) -> AsyncInput:
+        _unique([c.value for c in self.columns], "async_input column")
+        return self
+
+    def label(self, column: str) -> str:
+        return next((c.label for c in self.columns if c.value == column), column)
+
+
 class Stage(_Strict):
     key: Key
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -243,6 +295,8 @@ class Stage(_Strict):
     report: bool = False
     # A feedback survey of the review's participants, compiled into this stage's form.
     survey: Survey | None = None
+    # The team adds items before the stage opens (bot/team_sync); they pre-fill one field.
+    async_input: AsyncInput | None = None
 
     @property
     def title(self) -> str:
@@ -310,6 +364,18 @@ class Stage(_Strict):
                 )
         if self.survey is not None:
             self._check_survey(self.survey)
+        if self.async_input is not None:
+            target = next((f for f in self.fields if f.key == self.async_input.prefill), None)
+            if target is None:
+                raise Located(
+                    ("async_input", "prefill"),
+                    f"{self.async_input.prefill!r} is not a field of this stage",
+                )
+            if target.type != FieldType.LONG_TEXT:
+                raise Located(
+                    ("async_input", "prefill"),
+                    f"{target.key!r} is a {target.type} field; the items need a long_text field",
+                )
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")

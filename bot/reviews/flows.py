@@ -76,6 +76,11 @@ def open_stage(
         # The survey's answers are the owner's (or an admin's) to read, not the channel's.
         if stage.survey is not None and (user_id == review.owner_id or rt.is_admin(user_id)):
             values = _with_survey(session, review.id, stage, user_id, values)
+        if stage.async_input and not values.get(stage.async_input.prefill):
+            # The team's items (bot/team_sync), most votes first, for the facilitator to edit.
+            compiled = service.async_input_prefill(session, review, stage)
+            if compiled:
+                values = {**values, stage.async_input.prefill: compiled}
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
     if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):

@@ -24,6 +24,7 @@ ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
 EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
 SEND_SURVEY = "survey_send"  # the current stage's feedback survey (bot/surveys/listeners.py)
+TEAM_SYNC_ADD = "team_sync_add"  # an item for a stage's async input (bot/team_sync/listeners.py)
 STATUS_LABELS = {
     "open": "Open",
     "in_progress": "In progress",
@@ -123,6 +124,9 @@ def status_message(
         more.append(("Export", EXPORT_ACTION, str(review_id)))
     if consumer_guarantees:
         more.append(("Consumer guarantees", ASSESS_ACL, str(review_id)))
+    ahead = workflow.stages[workflow.index(current) :] if current is not None else ()
+    if any(s.async_input and s.key not in done for s in ahead):  # the team's items are wanted
+        more.append(("Add to team sync", TEAM_SYNC_ADD, str(review_id)))
     elements: list[Any] = menu.secondary(more)
     if current is not None:
         stage = workflow.stage(current)
