@@ -9,8 +9,10 @@ task up by its marker before creating another, so an item never gets two tasks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -200,3 +202,49 @@ def task_link(session: Session, item_id: int) -> TaskLink | None:
     if row is None or row.external_id is None or not row.url:
         return None
     return TaskLink(row.tracker, row.reference or row.external_id, row.url, row.status == CLOSED)
+
+
+# --- the workspace's choice of tracker (bot/trackers/settings.py) ------------------------------
+
+SETTINGS_KEY = "trackers"  # Workspace.settings: the choice, its target, GitHub logins
+CREDENTIALS_KEY = "tracker_credentials"  # Workspace.settings: the token, kept apart
+NONE = "none"
+
+
+def saved_choice(ws_settings: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The tracker an admin chose in Slack, or None when nobody has (the environment decides)."""
+    saved = ws_settings.get(SETTINGS_KEY) or {}
+    return dict(saved) if isinstance(saved, dict) and "tracker" in saved else None
+
+
+def saved_token(ws_settings: Mapping[str, Any], tracker: str) -> str:
+    """The token saved for `tracker` ("" when none, or it was saved for another tracker)."""
+    saved = ws_settings.get(CREDENTIALS_KEY) or {}
+    return str(saved.get("token") or "") if saved.get("tracker") == tracker else ""
+
+
+def with_choice(
+    ws_settings: dict[str, Any], choice: Mapping[str, Any], token: str | None
+) -> dict[str, Any]:
+    """The settings with a new choice; the token replaced only when one is given. Choosing no
+    tracker forgets the token: nothing should keep a credential nobody uses."""
+    merged = {**(ws_settings.get(SETTINGS_KEY) or {}), **choice}
+    result = {**ws_settings, SETTINGS_KEY: merged}
+    if choice.get("tracker") == NONE:
+        result.pop(CREDENTIALS_KEY, None)
+    elif token:
+        result[CREDENTIALS_KEY] = {"tracker": choice.get("tracker"), "token": token}
+    return result
+
+
+def without_credentials(ws_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as they may be shown or exported: never the tracker's token."""
+    return {k: v for k, v in ws_settings.items() if k != CREDENTIALS_KEY}
+
+
+def tracker_on(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) -> bool:
+    """Whether action items go to a tracker: the workspace's choice, else the environment's."""
+    saved = saved_choice(ws_settings or {})
+    if saved is None:
+        return env_tracker is not None
+    return str(saved.get("tracker") or NONE) in TRACKER_NAMES

@@ -147,6 +147,10 @@ class Tracker(Protocol):
 
     name: str
 
+    def check(self) -> str:
+        """Sign in and find the target (list, project, team, repository) with the cheapest
+        calls there are; what was found, for a person to read. Raises TrackerError."""
+
     def find_user(self, email: str) -> str | None:
         """The tracker's user id for this e-mail address, or None when nobody matches."""
 

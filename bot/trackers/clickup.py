@@ -93,6 +93,10 @@ class ClickUp:
 
     # --- the Tracker protocol ---
 
+    def check(self) -> str:
+        found = self.http.call("GET", f"/list/{self.list_id}").json() or {}
+        return f"ClickUp list “{found.get('name') or self.list_id}” found with this token."
+
     def find_user(self, email: str) -> str | None:
         teams = self.http.call("GET", "/team").json().get("teams") or []
         for team in teams:

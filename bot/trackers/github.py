@@ -21,6 +21,7 @@ from bot.trackers.base import (
     Headers,
     NewTask,
     Task,
+    TrackerRefused,
     WebhookRefused,
     json_object,
     marker,
@@ -98,6 +99,13 @@ class GitHub:
             status=str(data.get("state") or ""),
             closed=closed,
         )
+
+    def check(self) -> str:
+        repo = self.http.call("GET", f"/repos/{self.repository}").json() or {}
+        name = repo.get("full_name") or self.repository
+        if not (repo.get("has_issues", True)):
+            raise TrackerRefused(f"GitHub repository {name} has its issues turned off")
+        return f"GitHub repository {name} found with this token."
 
     def find_user(self, email: str) -> str | None:
         return None  # GitHub does not look people up by e-mail: the workspace maps logins

@@ -106,6 +106,14 @@ class Jira:
             due=parse_date(fields.get("duedate")),
         )
 
+    def check(self) -> str:
+        me = self.http.call("GET", "/rest/api/3/myself").json() or {}
+        project = self.http.call("GET", f"/rest/api/3/project/{self.project}").json() or {}
+        return (
+            f"Signed in to Jira as {me.get('displayName') or 'the token’s user'}; "
+            f"project {project.get('key') or self.project} “{project.get('name') or ''}” found."
+        )
+
     def find_user(self, email: str) -> str | None:
         users = self.http.call("GET", "/rest/api/3/user/search", query={"query": email}).json()
         users = [u for u in users or [] if isinstance(u, dict) and u.get("accountId")]

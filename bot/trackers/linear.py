@@ -98,6 +98,17 @@ class Linear:
             due=parse_date(data.get("dueDate")),
         )
 
+    def check(self) -> str:
+        data = self.graphql(
+            "query($team: String!) { viewer { id name } team(id: $team) { id name } }",
+            {"team": self.team_id},
+        )
+        viewer, team = data.get("viewer") or {}, data.get("team") or {}
+        if not team:
+            raise TrackerRefused(f"Linear has no team {self.team_id} this key can see")
+        who = viewer.get("name") or "the key’s user"
+        return f"Signed in to Linear as {who}; team “{team.get('name')}” found."
+
     def find_user(self, email: str) -> str | None:
         data = self.graphql(
             "query($email: String!) { users(filter: {email: {eq: $email}}) "

@@ -27,6 +27,7 @@ from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
 from bot.trackers import adapters
+from bot.trackers import settings as tracker_settings
 from bot.trackers.base import Change, NewTask, Task, Tracker, TrackerError, TrackerRateLimited
 from storage import trackers as store
 from storage.db import transaction
@@ -37,14 +38,14 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 CREATE, CLOSE, REWRITE = "trackers.create", "trackers.close", "trackers.dm"
-SETTINGS_KEY = "trackers"  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
+SETTINGS_KEY = store.SETTINGS_KEY  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
 
 
-def tracker_of(rt: Runtime) -> Tracker | None:
-    """The configured tracker's adapter, or None when action items stay in Slack only."""
-    if rt.settings.tracker is None:
-        return None
-    return adapters.make(rt.settings.tracker, rt.settings.timezone)
+def tracker_of(rt: Runtime, session: Session | None = None) -> Tracker | None:
+    """The tracker in effect's adapter (the workspace's choice, else the environment's), or
+    None when action items stay in Slack only."""
+    chosen = tracker_settings.current(rt, session)
+    return None if chosen is None else adapters.make(chosen, rt.settings.timezone)
 
 
 def group(item_id: int) -> str:

@@ -82,6 +82,11 @@ class FakeGitHub(FakeTracker):
             raise message(400, f"API version '{version}' is not supported.")
 
     def route(self, call: Call) -> Answer:
+        repo = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)", call.path.rstrip("/"))
+        if repo and call.method == "GET":
+            if repo.group(1) != REPO:
+                raise message(404, "Not Found")
+            return 200, {}, {"full_name": REPO, "has_issues": True, "private": True}
         match = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)/issues(?:/(\d+))?", call.path.rstrip("/"))
         if not match or match.group(1) != REPO:
             raise message(404, "Not Found")

@@ -118,6 +118,13 @@ class FakeJira(FakeTracker):
         path = call.path.rstrip("/")
         if path == "/rest/api/3/issue" and call.method == "POST":
             return 201, {}, self._create(call.body or {})
+        if path == "/rest/api/3/myself" and call.method == "GET":
+            return 200, {}, {"accountId": "bot-account", "displayName": "Postmortem Bot"}
+        if path.startswith("/rest/api/3/project/") and call.method == "GET":
+            key = path.rsplit("/", 1)[1]
+            if key != PROJECT:
+                raise errors(404, [f"No project could be found with key '{key}'."])
+            return 200, {}, {"id": "10000", "key": PROJECT, "name": "Post-mortems"}
         if path == "/rest/api/3/user/search" and call.method == "GET":
             query = (call.query.get("query") or [""])[0].lower()
             if not query:

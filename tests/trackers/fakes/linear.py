@@ -106,6 +106,17 @@ class FakeLinear(FakeTracker):
                     f'Variable "${name}" of required type was not provided.',
                     "GRAPHQL_VALIDATION_FAILED",
                 )
+        if re.search(r"\bviewer\s*\{", query):
+            team = variables.get("team")
+            found = {"id": TEAM_ID, "name": "Engineering"} if team == TEAM_ID else None
+            answer: dict[str, Any] = {
+                "data": {"viewer": {"id": "viewer-1", "name": "Postmortem Bot"}, "team": found}
+            }
+            if found is None:
+                answer["errors"] = [
+                    {"message": "Entity not found: Team", "extensions": {"code": "INVALID_INPUT"}}
+                ]
+            return 200, {}, answer
         if "issueCreate(" in query:
             return 200, {}, {"data": {"issueCreate": self._create(variables.get("input"))}}
         if "issueUpdate(" in query:
