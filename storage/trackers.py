@@ -242,9 +242,15 @@ def without_credentials(ws_settings: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ws_settings.items() if k != CREDENTIALS_KEY}
 
 
-def tracker_on(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) -> bool:
-    """Whether action items go to a tracker: the workspace's choice, else the environment's."""
+def chosen_name(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) -> str | None:
+    """The tracker action items go to: the workspace's choice, else the environment's."""
     saved = saved_choice(ws_settings or {})
     if saved is None:
-        return env_tracker is not None
-    return str(saved.get("tracker") or NONE) in TRACKER_NAMES
+        return env_tracker
+    name = str(saved.get("tracker") or NONE)
+    return name if name in TRACKER_NAMES else None
+
+
+def tracker_on(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) -> bool:
+    """Whether action items go to a tracker at all (else no tracker effect is recorded)."""
+    return chosen_name(ws_settings, env_tracker) is not None

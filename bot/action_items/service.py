@@ -34,7 +34,7 @@ from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
 from storage.nudges import SENT, Nudge
 from storage.outbox import Claimed
-from storage.trackers import TaskLink, task_link
+from storage.trackers import TRACKER_NAMES, TaskLink, chosen_name, task_link
 from storage.types import utcnow
 from workflows.calendar import working_days_between
 from workflows.nudges import (
@@ -115,6 +115,17 @@ def _task_link(item: ActionItem) -> TaskLink | None:
     return task_link(session, item.id) if session is not None else None
 
 
+def tracker_in_use(rt: Runtime, ws: Workspace) -> str | None:
+    """The tracker items are filed in (bot/trackers): the workspace's choice, else the env's."""
+    env = rt.settings.tracker.name if rt.settings.tracker else None
+    return chosen_name(ws.settings, env)
+
+
+def _tracker_label(rt: Runtime, item: ActionItem) -> str | None:
+    name = tracker_in_use(rt, item.review.workspace)
+    return TRACKER_NAMES.get(name) if name else None
+
+
 def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemView:
     """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
     owner's timezone and year, and a snooze only while it lasts."""
@@ -138,6 +149,7 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
         completed=item.completed_at.astimezone(tz).date() if item.completed_at else None,
         tracking_link=item.tracking_link,
         task=_task_link(item),
+        tracker=_tracker_label(rt, item),
     )
 
 
@@ -345,7 +357,7 @@ def update_item(
                 },
             )
             reschedule(rt, item, item.review.workspace)
-        if changes.get("status") == "done" and rt.settings.tracker is not None:
+        if changes.get("status") == "done" and tracker_in_use(rt, item.review.workspace):
             record(
                 session,
                 [SideEffect("trackers.close", {"item_id": item.id}, group=f"tracker:{item.id}")],

@@ -15,10 +15,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.action_items.views import CREATE_TASK
 from bot.runtime import Runtime
 from bot.slack import state
 from bot.slack.views import notice_view
-from bot.trackers import adapters, views
+from bot.trackers import adapters, service, views
 from bot.trackers import settings as tracker_settings
 from bot.trackers.base import TrackerError
 from storage import reviews as store
@@ -179,7 +180,20 @@ def settings_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
     )
 
 
+def create_clicked(ack: Ack, body: dict, action: dict, respond: Respond, rt: Runtime) -> None:
+    """ "Create task" on an item's card: file it through the outbox (exactly once)."""
+    ack()
+    try:
+        item_id = int(action.get("value") or "")
+    except ValueError:
+        respond(text="That button is out of date.", replace_original=False)
+        return
+    text = service.request_task(rt, item_id, body["user"]["id"])
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
 def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
+    app.action(CREATE_TASK)(create_clicked)
     app.action(views.TEST)(test_clicked)
     app.view(views.CALLBACK)(settings_submitted)

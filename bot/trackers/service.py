@@ -26,6 +26,8 @@ from bot.delivery.service import record
 from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
+from bot.slack.text import escape
+from bot.slack.text import link as slack_link
 from bot.trackers import adapters
 from bot.trackers import settings as tracker_settings
 from bot.trackers.base import Change, NewTask, Task, Tracker, TrackerError, TrackerRateLimited
@@ -62,6 +64,35 @@ def close_effect(item_id: int) -> SideEffect:
 
 
 # --- Slack to tracker ----------------------------------------------------------------------
+
+
+def request_task(rt: Runtime, item_id: int, user_id: str) -> str:
+    """ "Create task" on an item that has none: the same `trackers.create` as an assignment
+    records, so the task is filed once however often it is clicked. What to tell the clicker
+    (mrkdwn, escaped)."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return "That action item no longer exists."
+        title = escape(f"“{item.title}”")
+        review = item.review
+        if user_id not in (item.owner_id, review.owner_id) and not rt.is_admin(user_id):
+            return "Only the item's owner, the review's owner or an admin can file its task."
+        name = items.tracker_in_use(rt, review.workspace)
+        if name is None:
+            return (
+                "No tracker is set up, so there is nowhere to file it: an admin can choose one "
+                "with `/postmortem tracker`."
+            )
+        label = store.TRACKER_NAMES.get(name, name)
+        if item.status not in items.OPEN:
+            return f"{title} is already {item.status}: no task is filed for it."
+        link = store.task_link(session, item_id)
+        if link is not None:
+            return f"{title} already has a task: {slack_link(link.url, link.label)}."
+        record(session, [create_effect(item_id)])
+    rt.delivery_due.set()
+    return f"Filing {title} in {label}: its link will appear on the item's card."
 
 
 class TrackerBusy(TrackerError):

@@ -1,4 +1,4 @@
-"""Block Kit for the tracker settings modal and the "Create task" answers (pure builders).
+"""Block Kit for the tracker settings modal (pure builders).
 
 The token input is never filled in: a saved token is only ever said to exist, so it cannot be
 read back from the modal (or from Slack's copy of it).
@@ -26,7 +26,6 @@ from storage.trackers import NONE, TRACKER_NAMES
 
 CALLBACK = "tracker_settings"
 TEST = "tracker_test"
-CREATE_TASK = "tracker_create_task"
 AUTHS = {
     "basic": "Jira Cloud: e-mail + API token (Basic)",
     "bearer": "Jira Data Center / Server: personal access token (Bearer)",

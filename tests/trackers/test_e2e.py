@@ -27,6 +27,7 @@ from bot.delivery.service import deliver_due, record
 from bot.reviews import service
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime, build_runtime
+from bot.trackers.service import request_task
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage import trackers as tracker_store
@@ -373,3 +374,71 @@ def test_the_reconcile_files_missing_tasks_and_reads_closed_ones_back(
             )
             == 0
         )
+
+
+# --- "Create task" on an item that has none ---------------------------------------------------
+
+
+def _card_buttons(slack: FakeSlack, user: str) -> list[str]:
+    card = slack.dms(user)[0]
+    return [
+        e.get("action_id", "")
+        for b in card.get("blocks") or []
+        if b.get("type") == "actions"
+        for e in b.get("elements") or []
+    ]
+
+
+@ALL
+def test_create_task_on_a_card_files_it_once_however_often_it_is_clicked(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    review_id = start_review(bot.rt)
+    bot.settle()
+    if tracker.name == "github":
+        map_github_login(bot.rt, BOB, "bob-gh")
+    tracker.fail(401, times=1, **tracker.CREATE)  # refused for good: the effect gives up
+    item_id = assign(bot.rt, review_id)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: bool(slack.dms(BOB)))
+    assert tracker.count() == 0
+    assert "tracker_create_task" in _card_buttons(slack, BOB)
+    dm = slack.dms(BOB)[0]
+
+    for _ in range(2):  # a double click
+        reply = slack.click(
+            BOB,
+            "tracker_create_task",
+            str(item_id),
+            channel_id=slack.workspace.dm_for(BOB)["id"],
+            message_ts=dm["ts"],
+        )
+        assert reply.status == 200
+    bot.settle()
+    slack.wait_for(lambda: tracker.count() == 1)
+    bot.settle()
+
+    assert tracker.count() == 1
+    assert tracker.assignees(tracker.only_task()) == ["bob@example.com"]
+    with bot.rt.sessions() as session:
+        link = tracker_store.task_link(session, item_id)
+    assert link is not None
+    slack.wait_for(lambda: link.url in str(slack.dms(BOB)[0]["blocks"]))
+    assert "tracker_create_task" not in _card_buttons(slack, BOB)  # it has a task now
+
+
+def test_create_task_without_a_tracker_records_nothing_and_says_why(
+    slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine)
+    review_id = start_review(bot.rt)
+    item_id = assign(bot.rt, review_id)
+    bot.settle()
+    assert "tracker_create_task" not in _card_buttons(slack, BOB)
+
+    text = request_task(bot.rt, item_id, BOB)
+
+    assert "No tracker is set up" in text and "/postmortem tracker" in text
+    assert _pending(bot.rt, "trackers.create") == []
