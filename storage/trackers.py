@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.claims import insert_once
@@ -47,6 +56,36 @@ class TrackerTask(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TaskReference(Base):
+    """A task someone named in a `tracker_task` answer, as the tracker last described it.
+
+    Written by the lookup after the stage is saved (bot/trackers/references.py); read when the
+    review's summary, report and status message are drawn, so they show the task's title and
+    status without asking the tracker themselves.
+    """
+
+    __tablename__ = "tracker_references"
+    __table_args__ = (
+        UniqueConstraint(
+            "review_id", "stage_key", "field_key", name="uq_tracker_references_review_field"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    stage_key: Mapped[str] = mapped_column(String(40))
+    field_key: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)  # the answer as entered
+    tracker: Mapped[str] = mapped_column(String(20))
+    found: Mapped[bool] = mapped_column(default=False)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(100))
+    closed: Mapped[bool] = mapped_column(default=False)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -254,3 +293,133 @@ def chosen_name(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) 
 def tracker_on(ws_settings: Mapping[str, Any] | None, env_tracker: str | None) -> bool:
     """Whether action items go to a tracker at all (else no tracker effect is recorded)."""
     return chosen_name(ws_settings, env_tracker) is not None
+
+
+# --- tasks named in answers (`tracker_task` fields) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the tracker said about a task someone named (for the summary, report, message)."""
+
+    tracker: str
+    text: str
+    found: bool
+    reference: str | None = None
+    url: str | None = None
+    title: str | None = None
+    status: str | None = None
+    closed: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{TRACKER_NAMES.get(self.tracker, self.tracker)} {self.reference or self.text}"
+
+    @property
+    def state(self) -> str:
+        return "closed" if self.closed else (self.status or "open")
+
+
+def save_reference(
+    session: Session, review_id: int, stage_key: str, field_key: str, described: Described
+) -> None:
+    """Remember the latest lookup of one answer (one row per review, stage and field)."""
+    values = {
+        "text": described.text,
+        "tracker": described.tracker,
+        "found": described.found,
+        "reference": described.reference,
+        "url": described.url,
+        "title": described.title,
+        "status": described.status,
+        "closed": described.closed,
+        "checked_at": utcnow(),
+    }
+    insert_once(
+        session,
+        TaskReference,
+        ["review_id", "stage_key", "field_key"],
+        review_id=review_id,
+        stage_key=stage_key,
+        field_key=field_key,
+        **values,
+    )
+    session.execute(
+        update(TaskReference)
+        .where(
+            TaskReference.review_id == review_id,
+            TaskReference.stage_key == stage_key,
+            TaskReference.field_key == field_key,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def references_of(session: Session, review_id: int) -> dict[tuple[str, str], Described]:
+    """The review's looked-up answers by (stage key, field key)."""
+    rows = session.scalars(
+        select(TaskReference).where(TaskReference.review_id == review_id).order_by(TaskReference.id)
+    )
+    return {
+        (r.stage_key, r.field_key): Described(
+            r.tracker, r.text, r.found, r.reference, r.url, r.title, r.status, r.closed
+        )
+        for r in rows
+    }
+
+
+def described_answers(
+    session: Session, review_id: int, answers: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The answers with each looked-up task written out: reference, title, status and link.
+
+    Only an answer whose text is still the one looked up is replaced (an edited answer waits
+    for its own lookup). Plain text: the summary and report escape it like any answer.
+    """
+    found = references_of(session, review_id)
+    if not found:
+        return answers
+    result = {stage: dict(values) for stage, values in answers.items()}
+    for (stage, key), d in found.items():
+        if str(result.get(stage, {}).get(key) or "") != d.text:
+            continue
+        if d.found:
+            title = f" “{d.title}”" if d.title else ""
+            link = f" · {d.url}" if d.url else ""
+            result[stage][key] = f"{d.label}{title} · Status: {d.state}{link}"
+        else:
+            name = TRACKER_NAMES.get(d.tracker, d.tracker)
+            result[stage][key] = f"{d.text} (not found in {name})"
+    return result
+
+
+def review_tasks(session: Session, review_id: int) -> list[tuple[str, str, str | None, str]]:
+    """(label, url, title, state) of every task the review links: the ones named in answers,
+    then its action items' tasks, for the review's status message."""
+    named = [
+        (d.label, d.url, d.title, d.state)
+        for d in references_of(session, review_id).values()
+        if d.found and d.url
+    ]
+    items = session.execute(
+        select(TrackerTask)
+        .join(ActionItem, ActionItem.id == TrackerTask.item_id)
+        .where(
+            ActionItem.review_id == review_id,
+            ActionItem.status != "cancelled",
+            TrackerTask.external_id.is_not(None),
+            TrackerTask.url.is_not(None),
+        )
+        .order_by(TrackerTask.id)
+    ).scalars()
+    filed = [
+        (
+            f"{TRACKER_NAMES.get(r.tracker, r.tracker)} {r.reference or r.external_id}",
+            str(r.url),
+            None,
+            "closed" if r.status == CLOSED else "open",
+        )
+        for r in items
+    ]
+    return [(label, str(url), title, state) for label, url, title, state in named] + filed

@@ -18,7 +18,7 @@ from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.escalation import escalate_new, who_was_told
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
-from bot.reviews.views.review_message import sent_back_text, status_message
+from bot.reviews.views.review_message import sent_back_text, status_message, tasks_text
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import day_text, escape
@@ -26,6 +26,7 @@ from storage import reviews as store
 from storage.db import transaction
 from storage.models import ActionItem, Review
 from storage.outbox import Claimed
+from storage.trackers import described_answers, review_tasks
 from storage.types import utcnow
 from workflows.engine import sent_back
 from workflows.model import Workflow
@@ -75,6 +76,7 @@ def _render(
         sent_back=sent_back_note(session, review, tz),
         escalated=who_was_told(session, review),
         consumer_guarantees=(current or workflow).consumer_guarantees,
+        tasks=tasks_text(review_tasks(session, review.id)),
     )
 
 
@@ -107,7 +109,8 @@ def refresh_status(
             summary_blocks(
                 workflow_of(review),
                 review.title,
-                store.latest_answers(session, review.id),
+                # tasks named in answers, as their tracker describes them (bot/trackers)
+                described_answers(session, review.id, store.latest_answers(session, review.id)),
                 templates_dir=rt.settings.templates_dir,
                 passes=store.passes(session, review.id),
                 today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date(),
