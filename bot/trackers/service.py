@@ -160,6 +160,7 @@ def ensure_task(
             ),
         )
         owner, ws_settings = item.owner_id, dict(review.workspace.settings or {})
+        review_id = review.id
     # Slack and the tracker are asked outside the transaction: no lock is held while they answer.
     owner_name = str((rt.people.info(owner) or {}).get("real_name") or owner)
     new = replace(new, details=(f"Owner in Slack: {owner_name}", *new.details))
@@ -182,7 +183,8 @@ def ensure_task(
             due=task.due or new.due,
             closed=task.closed,
         )
-        record(session, [SideEffect(REWRITE, {"item_id": item_id})])  # the DM shows the link
+        # the owner's DM and the review's status message show the link
+        record(session, [SideEffect(REWRITE, {"item_id": item_id}), status_effect(review_id)])
     rt.delivery_due.set()
     log.info(
         "item %s: %s task %s %s",

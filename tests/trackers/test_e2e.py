@@ -151,6 +151,8 @@ def test_an_assigned_item_becomes_one_task_with_its_owner_and_due_date(
     assert reference is not None
     slack.wait_for(lambda: reference.url in str(slack.dms(BOB)[0]["blocks"]))
     assert reference.label in str(slack.dms(BOB)[0]["blocks"])
+    # and so does the review's status message
+    slack.wait_for(lambda: reference.url in json.dumps(slack.messages(CHANNEL)[0]["blocks"]))
     # The description says where it comes from, with the marker that finds it again.
     assert "[postmortem-bot item " in json.dumps(task)
     assert "Black Friday email" in json.dumps(task)
