@@ -299,6 +299,7 @@ def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runt
         ack(response_action="errors", errors={"owner": refused})
         return
     ack()
+    rt.delivery_due.set()  # the task in the tracker follows (an outbox effect)
     reminders.notify_changes(rt, [(item_id, False, previous)])
     reminders.refresh_owner_notices(rt, item_id)
     if review_id:

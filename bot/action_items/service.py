@@ -246,18 +246,31 @@ def notify_assignment(
         )
 
 
-def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
-    """One effect per item created or reassigned: each owner's DM is delivered on its own."""
+def tracker_effects(item_id: int, reassigned: bool) -> list[SideEffect]:
+    """The item's task in the tracker (bot/trackers): filed if it has none; on reassignment,
+    given to the new owner. Recorded only when a tracker is in use."""
+    group = f"tracker:{item_id}"
+    effects = [SideEffect("trackers.create", {"item_id": item_id}, group=group)]
+    if reassigned:
+        effects.append(SideEffect("trackers.assign", {"item_id": item_id}, group=group))
+    return effects
+
+
+def assignment_effects(
+    changes: list[tuple[int, bool, str | None]], *, tracker: bool = True
+) -> list[SideEffect]:
+    """One effect per item created or reassigned: each owner's DM is delivered on its own;
+    with `tracker` (one is in use), its task follows."""
     effects = []
     for item_id, created, previous_owner in changes:
         if created or previous_owner:
-            effects += [
+            effects.append(
                 SideEffect(
                     "action_items.assigned", {"item_id": item_id, "previous_owner": previous_owner}
-                ),
-                # its task in the tracker (bot/trackers: nothing when none is set up)
-                SideEffect("trackers.create", {"item_id": item_id}, group=f"tracker:{item_id}"),
-            ]
+                )
+            )
+            if tracker:
+                effects += tracker_effects(item_id, reassigned=bool(previous_owner))
     return effects
 
 
@@ -561,6 +574,8 @@ def reassign(
             return "They already own it: choose someone else.", None, None
         previous = item.owner_id
         item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
+        if tracker_in_use(rt, item.review.workspace):  # its task follows (bot/trackers)
+            record(session, tracker_effects(item.id, reassigned=True))
         reschedule(rt, item, item.review.workspace)
         store.audit(
             session,

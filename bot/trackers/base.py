@@ -166,6 +166,10 @@ class Tracker(Protocol):
     def close(self, external_id: str) -> None:
         """Close the task as done (the tracker's own "done" or "completed" state)."""
 
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        """Make `assignee` (a `find_user` id, or GitHub login) the task's only assignee; None
+        leaves it unassigned."""
+
     def parse_reference(self, text: str) -> str | None:
         """The id to `get` for a task URL or reference someone pasted, or None."""
 

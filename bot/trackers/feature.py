@@ -17,6 +17,8 @@ FEATURE = Feature(
         service.CREATE: service.deliver_create,
         service.CLOSE: service.deliver_close,
         service.REWRITE: service.deliver_rewrite,
+        service.ASSIGN: service.deliver_assign,
+        service.UNASSIGNED: service.deliver_unassigned,
         references.KIND: references.deliver,
     },
 )

@@ -158,6 +158,13 @@ class GitHub:
             body={"state": "closed", "state_reason": "completed"},
         )
 
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        self.http.call(
+            "PATCH",
+            f"/repos/{self.repository}/issues/{external_id}",
+            body={"assignees": [assignee] if assignee else []},
+        )
+
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()
         found = self.url.match(text) or self.short.match(text)

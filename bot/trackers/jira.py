@@ -177,6 +177,11 @@ class Jira:
             )
         self.http.call("POST", path, body={"transition": {"id": str(done["id"])}})
 
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        self.http.call(
+            "PUT", f"/rest/api/3/issue/{external_id}/assignee", body={"accountId": assignee}
+        )
+
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()
         found = URL.match(text) or KEY.match(text.upper())

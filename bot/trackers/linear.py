@@ -194,6 +194,15 @@ class Linear:
         if not (answer.get("issueUpdate") or {}).get("success"):
             raise TrackerRefused("Linear did not update the issue")
 
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        answer = self.graphql(
+            "mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, "
+            "input: $input) { success } }",
+            {"id": external_id, "input": {"assigneeId": assignee}},
+        )
+        if not (answer.get("issueUpdate") or {}).get("success"):
+            raise TrackerRefused("Linear did not update the issue")
+
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()
         found = URL.match(text) or IDENTIFIER.match(text)

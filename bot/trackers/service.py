@@ -26,6 +26,7 @@ from bot.delivery.service import record
 from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
+from bot.slack import posted
 from bot.slack.text import escape
 from bot.slack.text import link as slack_link
 from bot.trackers import adapters
@@ -40,6 +41,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 CREATE, CLOSE, REWRITE = "trackers.create", "trackers.close", "trackers.dm"
+ASSIGN, UNASSIGNED = "trackers.assign", "trackers.unassigned"
+UNASSIGNED_EVENT = "postmortem_task_unassigned"
 SETTINGS_KEY = store.SETTINGS_KEY  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
 
 
@@ -61,6 +64,10 @@ def create_effect(item_id: int) -> SideEffect:
 
 def close_effect(item_id: int) -> SideEffect:
     return SideEffect(CLOSE, {"item_id": item_id}, group=group(item_id))
+
+
+def unassigned_effect(item_id: int, owner_id: str) -> SideEffect:
+    return SideEffect(UNASSIGNED, {"item_id": item_id, "owner": owner_id}, group=group(item_id))
 
 
 # --- Slack to tracker ----------------------------------------------------------------------
@@ -164,11 +171,13 @@ def ensure_task(
     # Slack and the tracker are asked outside the transaction: no lock is held while they answer.
     owner_name = str((rt.people.info(owner) or {}).get("real_name") or owner)
     new = replace(new, details=(f"Owner in Slack: {owner_name}", *new.details))
+    unassigned = False  # a task found again keeps whoever it has
     try:
         found = tracker.find(item_id) if attempt.earlier_attempts else None
-        task = found or tracker.create(
-            replace(new, assignee=_assignee(rt, tracker, owner, ws_settings))
-        )
+        if found is None:
+            assignee = _assignee(rt, tracker, owner, ws_settings)
+            unassigned = assignee is None
+        task = found or tracker.create(replace(new, assignee=assignee))
     except Exception as exc:
         with transaction(rt.sessions) as session:
             store.release(session, attempt.row_id, f"{type(exc).__name__}: {exc}")
@@ -184,7 +193,14 @@ def ensure_task(
             closed=task.closed,
         )
         # the owner's DM and the review's status message show the link
-        record(session, [SideEffect(REWRITE, {"item_id": item_id}), status_effect(review_id)])
+        record(
+            session,
+            [
+                SideEffect(REWRITE, {"item_id": item_id}),
+                status_effect(review_id),
+                *([unassigned_effect(item_id, owner)] if unassigned else []),
+            ],
+        )
     rt.delivery_due.set()
     log.info(
         "item %s: %s task %s %s",
@@ -223,6 +239,67 @@ def deliver_close(rt: Runtime, effect: Claimed) -> None:
         row = session.get(store.TrackerTask, row_id)
         if row is not None:
             row.status = store.CLOSED
+
+
+def deliver_assign(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.assign`: the item has a new owner; so has its task (mapped by e-mail, or the
+    GitHub login mapping). Unmapped: the task is left unassigned and the owner is told once."""
+    tracker = tracker_of(rt)
+    if tracker is None:
+        return
+    item_id = payload_int(effect.payload, "item_id")
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        row = store.for_item(session, item_id)
+        if item is None or row is None or item.status not in items.OPEN:
+            return  # no task yet: its creation files it with the owner of that moment
+        if row.external_id is None:
+            if row.lease_until is not None and row.lease_until > utcnow():
+                raise TrackerBusy(f"the task of item {item_id} is still being created")
+            return
+        if row.tracker != tracker.name or row.status == store.CLOSED:
+            return
+        external_id, owner = row.external_id, item.owner_id
+        ws_settings = dict(item.review.workspace.settings or {})
+    assignee = _assignee(rt, tracker, owner, ws_settings)
+    tracker.assign(external_id, assignee)
+    log.info("item %s: %s task %s reassigned", item_id, tracker.name, external_id)
+    if assignee is None:
+        with transaction(rt.sessions) as session:
+            record(session, [unassigned_effect(item_id, owner)])
+        rt.delivery_due.set()
+
+
+def deliver_unassigned(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.unassigned`: tell the owner, once, that their task has no assignee and why."""
+    item_id, owner = payload_int(effect.payload, "item_id"), str(effect.payload.get("owner"))
+    tracker = tracker_of(rt)
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        link = store.task_link(session, item_id)
+        if item is None or link is None or item.owner_id != owner or tracker is None:
+            return  # reassigned again meanwhile: that owner's own notice follows
+        title = item.title
+    name = store.TRACKER_NAMES.get(tracker.name, tracker.name)
+    why = (
+        "no GitHub login is mapped to you (an admin can add it with "
+        "`postmortem-bot trackers github-login`)"
+        if tracker.name == "github"
+        else f"I found no {name} user with the e-mail of your Slack profile"
+    )
+    channel = rt.client.conversations_open(users=owner)["channel"]["id"]
+    if effect.attempt > 1 and posted.find(
+        rt.client, channel, UNASSIGNED_EVENT, item_id=item_id, owner=owner
+    ):
+        return
+    rt.client.chat_postMessage(
+        channel=channel,
+        text=(
+            f"Your task {slack_link(link.url, link.label)} for “{escape(title)}” is unassigned "
+            f"in {name}: {why}. Assign it to yourself there so it shows in your {name} work."
+        ),
+        metadata=posted.metadata(UNASSIGNED_EVENT, item_id=item_id, owner=owner),
+    )
 
 
 def _dm_on_its_way(session: Session, item_id: int) -> bool:

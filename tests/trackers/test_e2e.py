@@ -60,7 +60,9 @@ def start_review(rt: Runtime, title: str = "Black Friday email") -> int:
 def map_github_login(rt: Runtime, user: str, login: str) -> None:
     with transaction(rt.sessions) as session:
         ws = session.scalars(select(Workspace).where(Workspace.team_id == TEAM)).one()
-        ws.settings = {**(ws.settings or {}), "trackers": {"github_logins": {user: login}}}
+        saved = dict((ws.settings or {}).get("trackers") or {})
+        logins = {**(saved.get("github_logins") or {}), user: login}
+        ws.settings = {**(ws.settings or {}), "trackers": {**saved, "github_logins": logins}}
 
 
 def assign(
@@ -444,3 +446,40 @@ def test_create_task_without_a_tracker_records_nothing_and_says_why(
 
     assert "No tracker is set up" in text and "/postmortem tracker" in text
     assert _pending(bot.rt, "trackers.create") == []
+
+
+# --- reassigning an item gives its task to the new owner ---------------------------------------
+
+ALICE = "U0ALICE"
+
+
+def _dms_saying(slack: FakeSlack, user: str, words: str) -> list[str]:
+    return [m["text"] for m in slack.dms(user) if words in (m.get("text") or "")]
+
+
+@ALL
+def test_reassigning_an_item_reassigns_its_task_or_says_once_why_it_cannot(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    item_id, task = new_task(tracker, bot, slack)
+    assert tracker.assignees(task) == ["bob@example.com"]
+    if tracker.name == "github":
+        map_github_login(bot.rt, ALICE, "alice-gh")
+
+    refused, previous, _ = reminders.reassign(bot.rt, item_id, ALICE, ADMIN)
+    assert (refused, previous) == (None, BOB)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: tracker.assignees(tracker.only_task()) == ["alice@example.com"])
+
+    # Carol has no account in the tracker: the task is left unassigned and she is told, once.
+    reminders.reassign(bot.rt, item_id, ADMIN, ADMIN)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: bool(_dms_saying(slack, ADMIN, "is unassigned in")))
+    bot.settle()
+    assert tracker.assignees(tracker.only_task()) == []
+    [notice] = _dms_saying(slack, ADMIN, "is unassigned in")
+    assert "Fix the promo code check" in notice
+    assert tracker.count() == 1

@@ -147,6 +147,11 @@ class FakeGitHub(FakeTracker):
         return found[(page - 1) * per_page : page * per_page]
 
     def _update(self, issue: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        if "assignees" in body:  # replaces the list; [] unassigns
+            wanted = body["assignees"]
+            if not isinstance(wanted, list) or any(a not in LOGINS for a in wanted):
+                raise self._invalid("assignees")
+            issue["assignees"] = [{"login": a} for a in wanted]
         if "state" in body and body["state"] not in ("open", "closed"):
             raise self._invalid("state")
         if "state_reason" in body and body["state_reason"] not in (

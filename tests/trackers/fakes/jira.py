@@ -158,6 +158,17 @@ class FakeJira(FakeTracker):
                 if i["fields"]["project"]["key"] == project and label in i["fields"]["labels"]
             ]
             return 200, {}, {"issues": issues, "isLast": True}
+        assign = re.fullmatch(r"/rest/api/3/issue/([\w-]+)/assignee", path)
+        if assign and call.method == "PUT":
+            issue = self._issue(assign.group(1))
+            body = call.body if isinstance(call.body, dict) else {}
+            if "accountId" not in body:
+                raise errors(400, ["accountId is required (null unassigns)"])
+            account = body["accountId"]
+            if account is not None and account not in {u["accountId"] for u in USERS}:
+                raise errors(400, assignee="User cannot be assigned issues.")
+            issue["fields"]["assignee"] = {"accountId": account} if account else None
+            return 204, {}, None
         match = re.fullmatch(r"/rest/api/3/issue/([\w-]+)(/transitions)?", path)
         if match:
             issue = self._issue(match.group(1))

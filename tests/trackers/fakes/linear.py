@@ -228,6 +228,10 @@ class FakeLinear(FakeTracker):
             issue["state"] = {k: state[k] for k in ("id", "name", "type")}
         if "dueDate" in data:
             issue["dueDate"] = data["dueDate"]
+        if "assigneeId" in data:
+            if data["assigneeId"] is not None and data["assigneeId"] not in USERS:
+                raise gql_error(400, "Entity not found: User", "INVALID_INPUT")
+            issue["assigneeId"] = data["assigneeId"]
         return {"success": True}
 
     # --- what a person does in Linear, and the webhook Linear then sends ---
