@@ -57,6 +57,7 @@ class Task:
     status: str = ""  # the tracker's own status name, for display
     closed: bool = False
     due: date | None = None
+    cancelled: bool = False  # closed without being done (GitHub: "not planned")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Change:
     closed: bool | None = None  # True: closed as done; False: reopened; None: not about it
     due_changed: bool = False
     due: date | None = None
+    cancelled: bool = False  # closed as not done (GitHub's "not planned"): the item is cancelled
 
 
 # --- errors ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ FEATURE = Feature(
         service.REWRITE: service.deliver_rewrite,
         service.ASSIGN: service.deliver_assign,
         service.UNASSIGNED: service.deliver_unassigned,
+        service.CANCELLED: service.deliver_cancelled,
         references.KIND: references.deliver,
     },
 )

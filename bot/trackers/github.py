@@ -90,14 +90,16 @@ class GitHub:
 
     @staticmethod
     def _task(data: dict[str, Any]) -> Task:
-        closed = data.get("state") == "closed" and data.get("state_reason") != "not_planned"
+        shut = data.get("state") == "closed"
+        not_planned = shut and data.get("state_reason") == "not_planned"
         return Task(
             external_id=str(data["number"]),
             reference=f"#{data['number']}",
             url=str(data.get("html_url") or ""),
             title=str(data.get("title") or ""),
-            status=str(data.get("state") or ""),
-            closed=closed,
+            status="closed as not planned" if not_planned else str(data.get("state") or ""),
+            closed=shut and not not_planned,
+            cancelled=not_planned,
         )
 
     def check(self) -> str:
@@ -183,8 +185,9 @@ class GitHub:
             return []
         number = str(issue["number"])
         if data.get("action") == "closed":
-            done = issue.get("state_reason") != "not_planned"
-            return [Change(number, closed=True)] if done else []
+            if issue.get("state_reason") == "not_planned":
+                return [Change(number, cancelled=True)]  # not done: the item is cancelled
+            return [Change(number, closed=True)]
         if data.get("action") == "reopened":
             return [Change(number, closed=False)]
         return []

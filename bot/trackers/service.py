@@ -41,7 +41,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 CREATE, CLOSE, REWRITE = "trackers.create", "trackers.close", "trackers.dm"
-ASSIGN, UNASSIGNED = "trackers.assign", "trackers.unassigned"
+ASSIGN, UNASSIGNED, CANCELLED = "trackers.assign", "trackers.unassigned", "trackers.cancelled"
+CANCELLED_EVENT = "postmortem_task_cancelled"
 UNASSIGNED_EVENT = "postmortem_task_unassigned"
 SETTINGS_KEY = store.SETTINGS_KEY  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
 
@@ -302,6 +303,31 @@ def deliver_unassigned(rt: Runtime, effect: Claimed) -> None:
     )
 
 
+def deliver_cancelled(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.cancelled`: the task was closed as not planned, so the item was cancelled and
+    its reminders stopped; its owner is told (once) why, and what to do if it still matters."""
+    item_id = payload_int(effect.payload, "item_id")
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        link = store.task_link(session, item_id)
+        if item is None or link is None or item.status != "cancelled":
+            return
+        owner, title, review_title = item.owner_id, item.title, item.review.title
+    channel = rt.client.conversations_open(users=owner)["channel"]["id"]
+    if effect.attempt > 1 and posted.find(rt.client, channel, CANCELLED_EVENT, item_id=item_id):
+        return
+    name = store.TRACKER_NAMES.get(link.tracker, link.tracker)
+    rt.client.chat_postMessage(
+        channel=channel,
+        text=(
+            f"{slack_link(link.url, link.label)} was closed as *not planned* in {name}, so "
+            f"“{escape(title)}” ({escape(review_title)}) is cancelled here: no more reminders "
+            f"about it. If it still needs doing, ask the review's owner to add it again."
+        ),
+        metadata=posted.metadata(CANCELLED_EVENT, item_id=item_id),
+    )
+
+
 def _dm_on_its_way(session: Session, item_id: int) -> bool:
     """Whether the item's assignment DM is still pending in the outbox (maybe being sent now:
     it may have been built before the task existed, so it is rewritten once it is out)."""
@@ -351,7 +377,15 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
             if item is None:
                 continue
             fields: dict[str, Any] = {}
-            if change.closed is True and row.status != store.CLOSED:
+            cancelled = False
+            if change.cancelled and row.status != store.CLOSED:
+                row.status = store.CLOSED
+                if item.status in items.OPEN:
+                    name = store.TRACKER_NAMES.get(tracker_name, tracker_name)
+                    fields["status"] = "cancelled"
+                    fields["status_note"] = f"Closed as not planned in {name} {row.reference}"
+                    cancelled = True
+            elif change.closed is True and row.status != store.CLOSED:
                 row.status = store.CLOSED  # before update_item records a close: it is closed
                 if item.status in items.OPEN:
                     fields["status"] = "done"
@@ -376,6 +410,7 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
                 [
                     SideEffect(REWRITE, {"item_id": item_id, "ask_to_confirm": result.all_done}),
                     *([status_effect(result.review_id)] if result.review_id else []),
+                    *([SideEffect(CANCELLED, {"item_id": item_id})] if cancelled else []),
                 ],
             )
         rt.delivery_due.set()
@@ -467,7 +502,11 @@ def _reconcile_one(
                 row.status = store.CLOSED
         return 1
     change = Change(
-        external_id, closed=task.closed, due_changed=tracker.name != "github", due=task.due
+        external_id,
+        closed=task.closed,
+        due_changed=tracker.name != "github",
+        due=task.due,
+        cancelled=task.cancelled,
     )
     return apply(rt, tracker.name, [change])
 

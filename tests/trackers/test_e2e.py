@@ -27,7 +27,7 @@ from bot.delivery.service import deliver_due, record
 from bot.reviews import service
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime, build_runtime
-from bot.trackers.service import request_task
+from bot.trackers.service import request_task, sync
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage import trackers as tracker_store
@@ -483,3 +483,33 @@ def test_reassigning_an_item_reassigns_its_task_or_says_once_why_it_cannot(
     [notice] = _dms_saying(slack, ADMIN, "is unassigned in")
     assert "Fix the promo code check" in notice
     assert tracker.count() == 1
+
+
+# --- GitHub: closed as "not planned" is not done ---------------------------------------------
+
+
+@pytest.mark.parametrize("tracker", ["github"], indirect=True)
+@pytest.mark.parametrize("by", ["webhook", "reconcile"])
+def test_an_issue_closed_as_not_planned_cancels_the_item_and_tells_its_owner(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with, by: str
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    item_id, task = new_task(tracker, bot, slack)
+
+    signed = tracker.close_by_hand(tracker.external_id(task), reason="not_planned")  # type: ignore[call-arg]
+    if by == "webhook":
+        assert post_hook(bot, "github", signed)[1]["applied"] == 1
+    else:
+        assert sync(bot.rt).updated == 1
+
+    cancelled = item(bot.rt, item_id)
+    assert (cancelled.status, cancelled.next_nudge_at) == ("cancelled", None)  # not "done"
+    assert "not planned" in (cancelled.status_note or "")
+    bot.settle()
+    slack.wait_for(lambda: bool(_dms_saying(slack, BOB, "closed as *not planned*")))
+    bot.settle()
+    [told] = _dms_saying(slack, BOB, "closed as *not planned*")
+    assert "Fix the promo code check" in told and "no more reminders" in told
+    # the issue is left as GitHub has it: nothing closes it "as completed" afterwards
+    assert tracker.only_task()["state_reason"] == "not_planned"
+    assert not [c for c in tracker.calls if c.method == "PATCH"]

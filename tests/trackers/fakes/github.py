@@ -196,10 +196,10 @@ class FakeGitHub(FakeTracker):
     def is_closed(task: dict[str, Any]) -> bool:
         return task["state"] == "closed"
 
-    def close_by_hand(self, number: str) -> tuple[bytes, dict[str, str]]:
+    def close_by_hand(self, number: str, reason: str = "completed") -> tuple[bytes, dict[str, str]]:
         with self.lock:
             issue = self.issues[int(number)]
-            issue["state"], issue["state_reason"] = "closed", "completed"
+            issue["state"], issue["state_reason"] = "closed", reason
         return self.webhook(
             "issues", {"action": "closed", "issue": dict(issue), "repository": {"full_name": REPO}}
         )
