@@ -55,7 +55,8 @@ def typed_in(fake: FakeTracker, **changes: str) -> dict[str, Any]:
         "token": env[TOKEN_VARIABLE[fake.name]],
     }
     if fake.name == "jira":
-        values["email"] = env["JIRA_EMAIL"]
+        values["email"] = env.get("JIRA_EMAIL", "")
+        values["auth"] = env.get("JIRA_AUTH", "basic")
     return {**values, **changes}
 
 
