@@ -365,7 +365,13 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         session.flush()
         record(
             session,
-            [*reminders.assignment_effects([(item.id, True, None)]), status_effect(review.id)],
+            [
+                *reminders.assignment_effects(
+                    [(item.id, True, None)],
+                    tracker=reminders.tracker_in_use(rt, review.workspace) is not None,
+                ),
+                status_effect(review.id),
+            ],
         )
     ack()
     rt.delivery_due.set()

@@ -275,8 +275,16 @@ def assignment_effects(
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
-    """The owners of the action items the stage created or reassigned are told."""
-    return assignment_effects(saved.result.item_changes)
+    """The owners of the action items the stage created or reassigned are told; their tasks
+    follow only when a tracker is in use."""
+    return assignment_effects(saved.result.item_changes, tracker=_tracker_on(saved))
+
+
+def _tracker_on(saved: StageSaved) -> bool:
+    if saved.rt is None or saved.session is None:
+        return True  # cannot tell here: the delivery finds no tracker and does nothing
+    review = saved.session.get(Review, saved.review_id)
+    return review is not None and tracker_in_use(saved.rt, review.workspace) is not None
 
 
 def deliver_assignment(rt: Runtime, effect: Claimed) -> None:

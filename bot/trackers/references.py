@@ -20,6 +20,7 @@ from bot.reviews.status import status_effect, status_group
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import clip, escape, mention
+from bot.trackers import settings as tracker_settings
 from bot.trackers.base import Task, Tracker
 from bot.trackers.service import tracker_of
 from storage import reviews as store
@@ -40,6 +41,8 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     answers = saved.result.answers
     if not any(isinstance(v, str) and parse_task_reference(v) for v in answers.values()):
         return []
+    if saved.rt is not None and tracker_settings.current(saved.rt, saved.session) is None:
+        return []  # no tracker to ask: nothing is recorded
     return [
         SideEffect(
             KIND,
