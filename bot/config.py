@@ -59,7 +59,9 @@ class Settings:
     tracker: TrackerSettings | None = None  # README: "Action items in your tracker"
     # Each tracker's webhook secret (CLICKUP_WEBHOOK_SECRET…), also for a tracker an admin
     # chooses in Slack later: secrets stay in the environment. Left out of the repr.
-    tracker_webhook_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    tracker_webhook_secrets: Mapping[str, str] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (

@@ -78,14 +78,20 @@ def request_task(rt: Runtime, item_id: int, user_id: str) -> str:
     """ "Create task" on an item that has none: the same `trackers.create` as an assignment
     records, so the task is filed once however often it is clicked. What to tell the clicker
     (mrkdwn, escaped)."""
+    with rt.sessions() as session:
+        item = session.get(ActionItem, item_id)
+        owners = (item.owner_id, item.review.owner_id) if item is not None else ()
+    if item is None:
+        return "That action item no longer exists."
+    # Slack is asked (admin?) before the transaction, so no row is locked while it answers.
+    if user_id not in owners and not rt.is_admin(user_id):
+        return "Only the item's owner, the review's owner or an admin can file its task."
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         if item is None:
             return "That action item no longer exists."
         title = escape(f"“{item.title}”")
         review = item.review
-        if user_id not in (item.owner_id, review.owner_id) and not rt.is_admin(user_id):
-            return "Only the item's owner, the review's owner or an admin can file its task."
         name = items.tracker_in_use(rt, review.workspace)
         if name is None:
             return (
@@ -98,9 +104,18 @@ def request_task(rt: Runtime, item_id: int, user_id: str) -> str:
         link = store.task_link(session, item_id)
         if link is not None:
             return f"{title} already has a task: {slack_link(link.url, link.label)}."
-        record(session, [create_effect(item_id)])
+        if not _pending(session, CREATE, item_id):  # a second click adds nothing
+            record(session, [create_effect(item_id)])
     rt.delivery_due.set()
     return f"Filing {title} in {label}: its link will appear on the item's card."
+
+
+def _pending(session: Session, kind: str, item_id: int) -> bool:
+    """Whether an effect of `kind` for the item is still waiting in the outbox."""
+    payloads = session.scalars(
+        select(Effect.payload).where(Effect.kind == kind, Effect.status == PENDING)
+    )
+    return any(payload.get("item_id") == item_id for payload in payloads)
 
 
 class TrackerBusy(TrackerError):
@@ -331,12 +346,7 @@ def deliver_cancelled(rt: Runtime, effect: Claimed) -> None:
 def _dm_on_its_way(session: Session, item_id: int) -> bool:
     """Whether the item's assignment DM is still pending in the outbox (maybe being sent now:
     it may have been built before the task existed, so it is rewritten once it is out)."""
-    pending = session.scalars(
-        select(Effect.payload).where(
-            Effect.kind == "action_items.assigned", Effect.status == PENDING
-        )
-    )
-    return any(payload.get("item_id") == item_id for payload in pending)
+    return _pending(session, "action_items.assigned", item_id)
 
 
 def deliver_rewrite(rt: Runtime, effect: Claimed) -> None:

@@ -29,6 +29,7 @@ from bot.features import StageSaved
 from bot.reviews.service import SubmitResult
 from bot.runtime import Runtime
 from bot.trackers import settings as tracker_settings
+from bot.trackers.service import request_task
 from storage import reviews as store
 from storage.db import transaction
 from storage.outbox import Effect
@@ -135,3 +136,22 @@ def test_an_item_added_from_the_status_message_is_filed_only_with_a_tracker(
     kinds = [k for k, _ in outbox(rt)]
     assert "action_items.assigned" in kinds
     assert ("trackers.create" in kinds) is filed
+
+
+def test_create_task_is_for_the_owners_and_admins_and_queued_once(
+    unit_engine: Engine, client: MagicMock
+) -> None:
+    rt = make_runtime(unit_engine, client, **JIRA_ENV)
+    item_id = seed_item(rt, seed_review(rt))  # Bob's item in Alice's review
+
+    refused = request_task(rt, item_id, "U0EVE")
+    first = request_task(rt, item_id, BOB)
+    second = request_task(rt, item_id, ALICE)
+
+    assert refused.startswith("Only the item's owner, the review's owner or an admin")
+    assert (
+        first
+        == second
+        == ("Filing “Add a refund status page” in Jira: its link will appear on the item's card.")
+    )
+    assert [k for k, _ in outbox(rt)] == ["trackers.create"]
