@@ -126,9 +126,9 @@ def test_clicked(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
         **_shown(form),
         "result": views.test_result(ok, text),
     }
-    client.views_update(
-        view_id=view["id"], hash=view.get("hash"), view=views.settings_modal(**args)
-    )
+    # No `hash`: the outcome replaces the form whatever was typed meanwhile (Slack keeps what is
+    # typed in inputs whose block and action ids stay the same).
+    client.views_update(view_id=view["id"], view=views.settings_modal(**args))
 
 
 def _shown(form: tracker_settings.Form) -> dict[str, Any]:
