@@ -5,6 +5,7 @@ Kept apart from bot/cli/main.py so feature modules can add commands without an i
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import click
@@ -25,6 +26,24 @@ class SettingsError(CliError):
     """A setting, definition or database the bot cannot start with: exit 2 for deploy scripts."""
 
     exit_code = 2
+
+
+LONG_RUNNING = frozenset({"serve", "worker"})
+"""Commands whose INFO lines are an operator's record (others log warnings and errors only)."""
+
+
+def setup_logging(command: str | None) -> None:
+    """Logging for every command, set once at the CLI's entry: `POSTMORTEM_LOG_FORMAT` (text or
+    json), and the environment's tokens and secrets redacted from every line."""
+    from bot.config import ConfigError, log_format, secret_values
+    from bot.observability import logs
+
+    try:
+        fmt = log_format()
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    level = logging.INFO if command in LONG_RUNNING else logging.WARNING
+    logs.configure(fmt, level, secret_values())
 
 
 def runtime() -> Runtime:

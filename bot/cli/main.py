@@ -7,6 +7,7 @@ import sys
 import click
 
 from bot.app import cli_commands
+from bot.cli.common import setup_logging
 from bot.cli.db import db_group
 from bot.cli.outbox import outbox, worker
 from bot.cli.serve import check, serve
@@ -15,8 +16,10 @@ from bot.cli.workflows import workflows_group
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="postmortem-bot")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Run post-mortems and review workflows inside Slack."""
+    setup_logging(ctx.invoked_subcommand)
 
 
 @click.command(
