@@ -7,6 +7,7 @@ Middleware could not: Bolt runs the listener after the middleware chain has retu
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -15,6 +16,8 @@ from slack_bolt.request import BoltRequest
 
 from bot.observability import logs
 from bot.observability.metrics import Metrics, request_kind
+
+log = logging.getLogger(__name__)
 
 
 class ObservedApp(App):
@@ -30,9 +33,16 @@ class ObservedApp(App):
         started = logs.arrived_at.get() or time.perf_counter()
         request = logs.request_id.get() or logs.new_request_id()
         team = req.context.team_id or req.context.enterprise_id
-        try:
-            with logs.request_scope(request=request, team=team):
-                return super().dispatch(req)
-        finally:
-            elapsed = time.perf_counter() - started
-            self.metrics.ack_seconds.labels(request_kind(req.body)).observe(elapsed)
+        kind = request_kind(req.body)
+        with logs.request_scope(request=request, team=team):
+            status = 500
+            try:
+                response = super().dispatch(req)
+                status = response.status
+                return response
+            finally:
+                elapsed = time.perf_counter() - started
+                self.metrics.ack_seconds.labels(kind).observe(elapsed)
+                # One line per Slack request, with its workspace and request id (the access
+                # log has neither, and Socket Mode has no access log).
+                log.info("slack %s answered %s in %.0f ms", kind, status, elapsed * 1000)
