@@ -356,12 +356,14 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
     """Serve until stopped. In Socket Mode, `probes_port` (a --port or PORT given) serves
     `/healthz` and `/metrics` on `host:port` beside the socket; on HTTP they share the port.
 
-    Logging is set up by the CLI's entry (bot/cli/common.py `setup_logging`); gunicorn's own
-    lines go through the same handler when they are JSON.
+    Logging's format is set by the CLI's entry (bot/cli/common.py `setup_logging`); INFO starts
+    after the checks. gunicorn's own lines go through the same handler when they are JSON.
     """
     if settings.app_token and probes_port:
         check_address(host, port)
     engine = preflight(settings, host=host, port=port)  # before logging: a failure is one line
+    logging.basicConfig(format=logs.TEXT_FORMAT)  # unless the CLI set it (bot/cli/common.py)
+    logging.getLogger().setLevel(logging.INFO)
     log.info("database ready: %s", checks.shown_url(settings.database_url))
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -28,13 +28,13 @@ class SettingsError(CliError):
     exit_code = 2
 
 
-LONG_RUNNING = frozenset({"serve", "worker"})
-"""Commands whose INFO lines are an operator's record (others log warnings and errors only)."""
-
-
-def setup_logging(command: str | None) -> None:
+def setup_logging() -> None:
     """Logging for every command, set once at the CLI's entry: `POSTMORTEM_LOG_FORMAT` (text or
-    json), and the environment's tokens and secrets redacted from every line."""
+    json), and the environment's tokens and secrets redacted from every line.
+
+    Warnings and errors only, so a start-up failure stays one line; `serve` and `worker` turn
+    INFO on (`log_progress`) once their checks have passed.
+    """
     from bot.config import ConfigError, log_format, secret_values
     from bot.observability import logs
 
@@ -42,8 +42,12 @@ def setup_logging(command: str | None) -> None:
         fmt = log_format()
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
-    level = logging.INFO if command in LONG_RUNNING else logging.WARNING
-    logs.configure(fmt, level, secret_values())
+    logs.configure(fmt, logging.WARNING, secret_values())
+
+
+def log_progress() -> None:
+    """A long-running command's INFO lines are its operator's record (after start-up)."""
+    logging.getLogger().setLevel(logging.INFO)
 
 
 def runtime() -> Runtime:

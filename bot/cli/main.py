@@ -16,10 +16,9 @@ from bot.cli.workflows import workflows_group
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="postmortem-bot")
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """Run post-mortems and review workflows inside Slack."""
-    setup_logging(ctx.invoked_subcommand)
+    setup_logging()
 
 
 @click.command(
