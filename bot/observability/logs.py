@@ -176,12 +176,18 @@ def make_handler(fmt: str, secrets: Iterable[str] = ()) -> logging.Handler:
     return handler
 
 
-def configure(fmt: str, level: int, secrets: Iterable[str] = ()) -> logging.Handler:
-    """The root logger's one handler of ours (replaced, not added, when called again)."""
+def configure(fmt: str, level: int, secrets: Iterable[str] = ()) -> logging.Handler | None:
+    """The root logger's one handler of ours (replaced, not added, when called again).
+
+    Like `logging.basicConfig`, it leaves alone a root logger that something else has set up
+    (a program embedding the bot, a test runner capturing logs): None then.
+    """
     root = logging.getLogger()
-    for existing in list(root.handlers):
-        if existing.get_name() == "postmortem-bot":
-            root.removeHandler(existing)
+    ours = [h for h in root.handlers if h.get_name() == "postmortem-bot"]
+    if len(ours) < len(root.handlers):
+        return None
+    for existing in ours:
+        root.removeHandler(existing)
     handler = make_handler(fmt, secrets)
     root.addHandler(handler)
     root.setLevel(level)

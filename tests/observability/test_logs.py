@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -18,22 +19,38 @@ APP_TOKEN = "xapp-1-A0123-456-deadbeef"  # noqa: S105
 USER_TOKEN = "xoxp-99-88-77-zyx"  # noqa: S105
 
 
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], list[dict]]]:
-    """The bot's JSON handler on the root logger; yields a function returning the lines."""
+@contextmanager
+def bare_root_logger() -> Iterator[logging.Logger]:
+    """The root logger as a program starts with it: no handlers (pytest's are put back after;
+    it adds them again for each phase of a test, so this is used inside the test itself)."""
     root = logging.getLogger()
-    level = root.level
-    logs.configure("json", logging.INFO, [SIGNING_SECRET, "short"])
+    handlers, level = list(root.handlers), root.level
+    root.handlers[:] = []
+    try:
+        yield root
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+def bare_root() -> Iterator[logging.Logger]:
+    with bare_root_logger() as root:
+        yield root
+
+
+@pytest.fixture
+def json_logs(
+    bare_root: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Callable[[], list[dict]]]:
+    """The bot's JSON handler on the root logger; yields a function returning the lines."""
+    assert logs.configure("json", logging.INFO, [SIGNING_SECRET, "short"]) is not None
     capsys.readouterr()
 
     def lines() -> list[dict]:
         return [json.loads(line) for line in capsys.readouterr().err.splitlines()]
 
     yield lines
-    for handler in list(root.handlers):
-        if handler.get_name() == "postmortem-bot":
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_each_line_is_json_with_the_request_and_no_token(json_logs) -> None:
@@ -93,15 +110,20 @@ def test_the_cli_sets_up_json_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.cli.main import main
 
     monkeypatch.setenv("POSTMORTEM_LOG_FORMAT", "json")
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        assert CliRunner().invoke(main, ["workflows", "list"]).exit_code == 0
-        ours = [h for h in root.handlers if h.get_name() == "postmortem-bot"]
-        assert len(ours) == 1 and isinstance(ours[0].formatter, logs.JsonFormatter)
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    with bare_root_logger() as root:
+        for _ in range(2):  # a second run replaces the handler, never adds one
+            assert CliRunner().invoke(main, ["workflows", "list"]).exit_code == 0
+        assert len(root.handlers) == 1
+        assert isinstance(root.handlers[0].formatter, logs.JsonFormatter)
+        assert root.level == logging.WARNING
     monkeypatch.setenv("POSTMORTEM_LOG_FORMAT", "yaml")
     result = CliRunner().invoke(main, ["workflows", "list"])
     assert result.exit_code == 2 and "POSTMORTEM_LOG_FORMAT" in result.output
+
+
+def test_logging_someone_else_set_up_is_left_alone() -> None:
+    with bare_root_logger() as root:
+        theirs = logging.NullHandler()
+        root.addHandler(theirs)
+        assert logs.configure("json", logging.INFO) is None
+        assert root.handlers == [theirs]
