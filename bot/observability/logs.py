@@ -37,7 +37,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def slack_request_id(timestamp: str, signature: str) -> str:
-    """A short id for a Slack request: the same for Slack's retries of it, useless to forge."""
+    """A short id for a Slack request, from its timestamp and signature headers: the same
+    wherever it is worked out (a proxy's log can find it), and revealing neither."""
     return hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()[:16]
 
 
