@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import click
@@ -26,6 +25,8 @@ from bot.home.feature import FEATURE as HOME
 from bot.insights.feature import FEATURE as INSIGHTS
 from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
+from bot.observability.bolt import ObservedApp
+from bot.observability.logs import ContextThreadPool
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
@@ -116,7 +117,8 @@ def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
     """A Bolt app with every listed feature's listeners."""
     # Bolt's default pool has 5 threads; a listener waiting on a slow Slack call holds one, and
     # new requests then wait for a free thread before they can even ack. Size it generously.
-    app = App(
+    app = ObservedApp(
+        metrics=rt.metrics,  # ack latency by request kind; the request's log context
         client=rt.client,
         signing_secret=rt.settings.signing_secret or None,
         request_verification_enabled=rt.settings.app_token is None,
@@ -124,7 +126,7 @@ def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
         # failed to boot"), taking the webhook and the outbox worker down with it; Bolt asks
         # on the first request instead (`postmortem-bot check` verifies the token).
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=ContextThreadPool(  # listeners log with their request's ids
             max_workers=rt.settings.listener_threads, thread_name_prefix="listener"
         ),
         raise_error_for_unhandled_request=False,

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+
 from storage.db import DEFAULT_URL, DatabaseURLError, normalise_url
 from workflows.au import abn
 from workflows.calendar import AU_STATES
@@ -102,6 +104,36 @@ def workflows_dir(env: Mapping[str, str] | None = None) -> Path | None:
 
 def templates_dir(env: Mapping[str, str] | None = None) -> Path | None:
     return _folder(os.environ if env is None else env, "POSTMORTEM_TEMPLATES_DIR")
+
+
+LOG_FORMATS = ("text", "json")
+SECRET_VARIABLES = re.compile(
+    r"^(SLACK_(BOT|APP|USER)_TOKEN|SLACK_(SIGNING|CLIENT)_SECRET|POSTMORTEM_WEBHOOK_TOKEN"
+    r"|[A-Z]+_(API_TOKEN|API_KEY|WEBHOOK_SECRET)|GITHUB_TOKEN)$"
+)
+"""The variables whose values never appear in a log line (bot/observability/logs.py)."""
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """`POSTMORTEM_LOG_FORMAT`: `text` (default) or `json`, one object per line."""
+    env = os.environ if env is None else env
+    value = env.get("POSTMORTEM_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"POSTMORTEM_LOG_FORMAT must be text or json, got {value!r}")
+    return value
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every token, key and secret set in the environment, and the database's password."""
+    env = os.environ if env is None else env
+    values = [v.strip() for k, v in env.items() if SECRET_VARIABLES.match(k) and v.strip()]
+    try:
+        password = make_url(database_url(env)).password
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by load_settings
+        password = None
+    if password:
+        values.append(str(password))
+    return values
 
 
 def database_url(env: Mapping[str, str] | None = None) -> str:

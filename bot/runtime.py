@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.observability.metrics import Metrics
 from bot.slack.client import make_client
 from bot.slack.pacing import PacedSender
 from bot.slack.people import AdminCheck, People
@@ -29,6 +30,8 @@ class Runtime:
     is_admin: AdminCheck
     sender: PacedSender
     """Bulk sending (reminders, the outbox): several at a time, one per channel, paced."""
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
+    """This process's figures for `GET /metrics` (bot/observability/metrics.py)."""
     delivery_due: threading.Event = field(default_factory=threading.Event, repr=False)
     """Set after a commit that recorded side effects: wakes this process's delivery worker."""
     _team_id: str | None = field(default=None, repr=False)
@@ -56,13 +59,19 @@ class Runtime:
 def build_runtime(settings: Settings, engine: Engine, client: WebClient | None = None) -> Runtime:
     # The bulk sender owns its 429s (a client without slack_sdk's rate-limit handler); a client
     # handed in (a test's) is paced as it is.
-    bulk = client or make_client(settings.bot_token, settings.api_url, retry_rate_limits=False)
-    client = client or make_client(settings.bot_token, settings.api_url)
+    metrics = Metrics()
+    sessions = session_factory(engine)
+    metrics.watch_outbox(sessions)
+    bulk = client or make_client(
+        settings.bot_token, settings.api_url, retry_rate_limits=False, metrics=metrics
+    )
+    client = client or make_client(settings.bot_token, settings.api_url, metrics=metrics)
     people = People(client)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
+        metrics=metrics,
         registry=Registry.load(settings.workflows_dir),
         client=client,
         people=people,

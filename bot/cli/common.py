@@ -5,6 +5,7 @@ Kept apart from bot/cli/main.py so feature modules can add commands without an i
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import click
@@ -25,6 +26,28 @@ class SettingsError(CliError):
     """A setting, definition or database the bot cannot start with: exit 2 for deploy scripts."""
 
     exit_code = 2
+
+
+def setup_logging() -> None:
+    """Logging for every command, set once at the CLI's entry: `POSTMORTEM_LOG_FORMAT` (text or
+    json), and the environment's tokens and secrets redacted from every line.
+
+    Warnings and errors only, so a start-up failure stays one line; `serve` and `worker` turn
+    INFO on (`log_progress`) once their checks have passed.
+    """
+    from bot.config import ConfigError, log_format, secret_values
+    from bot.observability import logs
+
+    try:
+        fmt = log_format()
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    logs.configure(fmt, logging.WARNING, secret_values())
+
+
+def log_progress() -> None:
+    """A long-running command's INFO lines are its operator's record (after start-up)."""
+    logging.getLogger().setLevel(logging.INFO)
 
 
 def runtime() -> Runtime:
