@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
 
 from bot import commands
 from bot.action_items.feature import FEATURE as ACTION_ITEMS
@@ -31,6 +32,9 @@ from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
 from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
+from bot.workspaces import installs
+from bot.workspaces.feature import FEATURE as WORKSPACES
+from bot.workspaces.service import remember_org
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ FEATURES: tuple[Feature, ...] = (
     INSIGHTS,
     TRACKERS,
     DIRECTORY,
+    WORKSPACES,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report."""
 
@@ -100,7 +105,14 @@ def runtime_injector(
     """A middleware that hands the runtime to listeners as keyword arguments."""
 
     def inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        # Many workspaces: the request's own (its token, sessions that see only its rows).
+        # Leaving events carry no token (Bolt does not authorize them): the process's runtime.
         context["rt"] = rt
+        if rt.tokens is not None and context.team_id and context.bot_token:
+            context["rt"] = rt.for_team(
+                context.team_id, context.enterprise_id, token=context.bot_token
+            )
+            remember_org(context["rt"], context.team_id, context.enterprise_id)
         context["hooks"] = hooks
         context["subcommands"] = table
         return next()
@@ -110,10 +122,16 @@ def runtime_injector(
 
 def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
     """A Bolt app with every listed feature's listeners."""
+    # With SLACK_CLIENT_ID/SECRET: Bolt's OAuth flow (GET /slack/install, /slack/oauth_redirect)
+    # and each request authorized from the installation store; else the one SLACK_BOT_TOKEN.
+    oauth = (
+        None if rt.settings.oauth is None else installs.oauth_settings(rt.settings.oauth, rt.engine)
+    )
     # Bolt's default pool has 5 threads; a listener waiting on a slow Slack call holds one, and
     # new requests then wait for a free thread before they can even ack. Size it generously.
     app = App(
-        client=rt.client,
+        client=rt.client if oauth is None else WebClient(base_url=rt.settings.api_url),
+        oauth_settings=oauth,
         signing_secret=rt.settings.signing_secret or None,
         request_verification_enabled=rt.settings.app_token is None,
         # Bolt's eager auth.test would make a Slack outage at start-up a crash loop ("Worker

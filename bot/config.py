@@ -21,6 +21,7 @@ from workflows.calendar import AU_STATES
 from workflows.meetings import parse_every_weeks, parse_meeting_time
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+SLACK_AUTHORIZE_DEFAULT = "https://slack.com/oauth/v2/authorize"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
@@ -57,12 +58,40 @@ class Settings:
     support_stale_days: int = 5  # working days In Progress before the owner is reminded
     escalation_channel: str | None = None  # systemic issues go here; else admins are DMed
     tracker: TrackerSettings | None = None  # README: "Action items in your tracker"
+    oauth: OAuthSettings | None = None  # README: "Install for many workspaces"; None: one token
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (
             f"Settings(api_url={self.api_url!r}, database_url=<set>, "
             f"socket_mode={self.app_token is not None}, timezone={self.timezone!r})"
         )
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """Installing through "Add to Slack" (many workspaces) instead of one SLACK_BOT_TOKEN."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    authorize_url: str = SLACK_AUTHORIZE_DEFAULT  # GovSlack: https://slack-gov.com/oauth/v2/...
+    redirect_uri: str | None = None  # None: the one set in the app's settings
+
+
+def _oauth_settings(env: Mapping[str, str]) -> OAuthSettings | None:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together switch the OAuth install on."""
+    client_id = env.get("SLACK_CLIENT_ID", "").strip()
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip()
+    if not client_id and not client_secret:
+        return None
+    if not client_id or not client_secret:
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(f"{missing} is not set (both are needed for installs through OAuth)")
+    authorize_url = env.get("SLACK_AUTHORIZE_URL", "").strip() or SLACK_AUTHORIZE_DEFAULT
+    redirect_uri = env.get("SLACK_REDIRECT_URI", "").strip() or None
+    for name, url in (("SLACK_AUTHORIZE_URL", authorize_url), ("SLACK_REDIRECT_URI", redirect_uri)):
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    return OAuthSettings(client_id, client_secret, authorize_url, redirect_uri)
 
 
 def _folder(env: Mapping[str, str], name: str) -> Path | None:
@@ -255,11 +284,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must start with 'xapp-' (an app-level token)")
-    bot_token = _required(env, "SLACK_BOT_TOKEN", "xoxb-")
-    # Socket Mode requests come over the app's own websocket, so they need no signature.
+    oauth = _oauth_settings(env)
+    # With OAuth each workspace's token comes from its installation; SLACK_BOT_TOKEN is unused.
+    bot_token = (
+        _required(env, "SLACK_BOT_TOKEN", "xoxb-")
+        if oauth is None
+        else env.get("SLACK_BOT_TOKEN", "").strip()
+    )
+    # Socket Mode requests come over the app's own websocket, so they need no signature; the
+    # OAuth redirect comes over HTTP, so OAuth needs it always.
     signing_secret = (
         env.get("SLACK_SIGNING_SECRET", "").strip()
-        if app_token
+        if app_token and oauth is None
         else _required(env, "SLACK_SIGNING_SECRET", "")
     )
     api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_DEFAULT
@@ -310,4 +346,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_ticket_settings(env),
         escalation_channel=escalation_channel,
         **_tracker_settings(env),
+        oauth=oauth,
     )

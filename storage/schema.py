@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from storage import (
     digests,
+    installations,
     knowledge,
     models,
     nudges,
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     outbox,
     trackers,
     participants,
+    installations,
 ]
 
 metadata = Base.metadata

@@ -1,0 +1,66 @@
+"""One workspace's view of the database: a session that sees only that Slack team's rows.
+
+With many workspaces installed, every listener, job and effect works for one team. Rather than
+every query remembering to filter (and one forgetting), a session opened with
+`info={"team_id": "T…"}` (`storage.db.team_session_factory`) adds SQLAlchemy's
+`with_loader_criteria` to each ORM SELECT it runs: a table with `workspace_id` keeps that team's
+rows, a table with `review_id` or `action_item_id` keeps the rows of that team's reviews. A
+review id replayed from another workspace (a button value, a modal's private_metadata) then
+reads as "no such review" (`get_review` returns None) whatever the listener does.
+
+Unscoped sessions (no team in `info`: single-workspace mode, migrations, the operator's CLI)
+see everything, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from storage.models import ActionItem, Base, Review, Workspace
+
+TEAM_KEY = "team_id"
+
+
+def team_of(session: Session) -> str | None:
+    """The team a session is scoped to (None: unscoped)."""
+    value = session.info.get(TEAM_KEY)
+    return str(value) if value else None
+
+
+def _criteria(team_id: str) -> list[Any]:
+    workspace_ids = select(Workspace.id).where(Workspace.team_id == team_id).scalar_subquery()
+    review_ids = select(Review.id).where(Review.workspace_id.in_(workspace_ids))
+    item_ids = select(ActionItem.id).where(ActionItem.review_id.in_(review_ids))
+    options: list[Any] = [
+        with_loader_criteria(Workspace, Workspace.team_id == team_id, include_aliases=True)
+    ]
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if cls is Workspace:
+            continue
+        if "workspace_id" in mapper.columns:
+            where = cls.workspace_id.in_(workspace_ids)
+        elif "review_id" in mapper.columns:
+            where = cls.review_id.in_(review_ids)
+        elif "action_item_id" in mapper.columns:
+            where = cls.action_item_id.in_(item_ids)
+        else:
+            continue
+        options.append(with_loader_criteria(cls, where, include_aliases=True))
+    return options
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_team(state: ORMExecuteState) -> None:
+    team_id = team_of(state.session)
+    if (
+        team_id is None
+        or not state.is_select
+        or state.is_column_load
+        or state.is_relationship_load
+    ):
+        return
+    state.statement = state.statement.options(*_criteria(team_id))

@@ -1,0 +1,84 @@
+"""Everything the database holds for one Slack workspace: exported whole, or deleted whole.
+
+For a customer's data request (`postmortem-bot workspace export|delete T…`). The rows are read
+through a session scoped to the team (storage/tenancy.py), so a table that carries a workspace,
+review or action item is included without being listed here; installations are exported without
+their tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from storage import installations, tenancy
+from storage.db import team_session_factory
+from storage.models import Base, Workspace
+from storage.outbox import Effect
+
+SECRET_COLUMNS = frozenset({"bot_token", "bot_refresh_token", "user_token", "user_refresh_token"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _team_tables() -> list[type[Base]]:
+    """The mapped classes scoped to a team (storage/tenancy.py decides which)."""
+    scoped = []
+    for mapper in Base.registry.mappers:
+        columns = mapper.columns
+        if mapper.class_ is Workspace or any(
+            name in columns for name in ("workspace_id", "review_id", "action_item_id")
+        ):
+            scoped.append(mapper.class_)
+    return sorted(scoped, key=lambda cls: cls.__tablename__)  # type: ignore[attr-defined]
+
+
+def export(engine: Engine, team_id: str) -> dict[str, Any]:
+    """Every row of the workspace, table by table (empty tables included), as plain JSON values."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    with team_session_factory(engine, team_id)() as session:
+        for cls in _team_tables():
+            table = cls.__table__  # type: ignore[attr-defined]
+            rows = session.scalars(select(cls).order_by(*table.primary_key.columns))
+            tables[table.name] = [
+                {c.key: _plain(getattr(row, c.key)) for c in cls.__mapper__.column_attrs}
+                for row in rows
+            ]
+        effects = session.scalars(select(Effect).where(Effect.team_id == team_id))
+        tables["outbox"] = [
+            {c.key: _plain(getattr(e, c.key)) for c in Effect.__mapper__.column_attrs}
+            for e in effects
+        ]
+        for table in (installations.installations, installations.bots):
+            rows = session.execute(select(table).where(table.c.team_id == team_id)).mappings()
+            tables[table.name] = [
+                {k: _plain(v) for k, v in row.items() if k not in SECRET_COLUMNS} for row in rows
+            ]
+    return {"team_id": team_id, "tables": tables}
+
+
+def exists(engine: Engine, team_id: str) -> bool:
+    with Session(engine) as session:
+        known = session.scalar(select(Workspace.id).where(Workspace.team_id == team_id))
+        installed = session.scalar(
+            select(installations.bots.c.id).where(installations.bots.c.team_id == team_id)
+        )
+    return known is not None or installed is not None
+
+
+def delete_all(engine: Engine, team_id: str) -> None:
+    """The workspace row (its reviews, items, digests... go with it: ON DELETE CASCADE), its
+    outbox effects and its installations, in one transaction."""
+    with Session(engine) as session, session.begin():
+        assert tenancy.team_of(session) is None  # an unscoped session: deletes by team below
+        session.execute(delete(Workspace).where(Workspace.team_id == team_id))
+        session.execute(delete(Effect).where(Effect.team_id == team_id))
+        for table in (installations.installations, installations.bots):
+            session.execute(delete(table).where(table.c.team_id == team_id))
