@@ -121,9 +121,7 @@ def claim_due(
         effect.attempts += 1
         effect.lease_until = now + (lease or LEASE)
         claimed.append(
-            Claimed(
-                effect.id, effect.kind, dict(effect.payload), effect.attempts, effect.team_id
-            )
+            Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts, effect.team_id)
         )
     return claimed
 

@@ -30,23 +30,36 @@ def team_of(session: Session) -> str | None:
     return str(value) if value else None
 
 
+def _teams(team_id: str) -> Any:
+    return select(Workspace.id).where(Workspace.team_id == team_id)
+
+
+def _reviews(team_id: str) -> Any:
+    return select(Review.id).where(Review.workspace_id.in_(_teams(team_id)))
+
+
+def _items(team_id: str) -> Any:
+    return select(ActionItem.id).where(ActionItem.review_id.in_(_reviews(team_id)))
+
+
 def _criteria(team_id: str) -> list[Any]:
-    workspace_ids = select(Workspace.id).where(Workspace.team_id == team_id).scalar_subquery()
-    review_ids = select(Review.id).where(Review.workspace_id.in_(workspace_ids))
-    item_ids = select(ActionItem.id).where(ActionItem.review_id.in_(review_ids))
+    # Lambdas, so each alias of a table gets its own criteria. SQLAlchemy caches a lambda's SQL
+    # by its code and turns plain closure values into bound parameters: so the lambdas close
+    # over the team id alone and build their subqueries inside (a subquery built outside would
+    # be cached with the first team's id in it).
     options: list[Any] = [
-        with_loader_criteria(Workspace, Workspace.team_id == team_id, include_aliases=True)
+        with_loader_criteria(Workspace, lambda cls: cls.team_id == team_id, include_aliases=True)
     ]
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         if cls is Workspace:
             continue
         if "workspace_id" in mapper.columns:
-            where = cls.workspace_id.in_(workspace_ids)
+            where = lambda c: c.workspace_id.in_(_teams(team_id))  # noqa: E731
         elif "review_id" in mapper.columns:
-            where = cls.review_id.in_(review_ids)
+            where = lambda c: c.review_id.in_(_reviews(team_id))  # noqa: E731
         elif "action_item_id" in mapper.columns:
-            where = cls.action_item_id.in_(item_ids)
+            where = lambda c: c.action_item_id.in_(_items(team_id))  # noqa: E731
         else:
             continue
         options.append(with_loader_criteria(cls, where, include_aliases=True))
@@ -56,11 +69,6 @@ def _criteria(team_id: str) -> list[Any]:
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_team(state: ORMExecuteState) -> None:
     team_id = team_of(state.session)
-    if (
-        team_id is None
-        or not state.is_select
-        or state.is_column_load
-        or state.is_relationship_load
-    ):
+    if team_id is None or not state.is_select or state.is_column_load or state.is_relationship_load:
         return
     state.statement = state.statement.options(*_criteria(team_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.orm import Session
 
 from storage import installations, tenancy
@@ -28,16 +28,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _team_tables() -> list[type[Base]]:
+def _team_tables() -> list[type[Any]]:
     """The mapped classes scoped to a team (storage/tenancy.py decides which)."""
-    scoped = []
+    scoped: list[type[Any]] = []
     for mapper in Base.registry.mappers:
         columns = mapper.columns
         if mapper.class_ is Workspace or any(
             name in columns for name in ("workspace_id", "review_id", "action_item_id")
         ):
             scoped.append(mapper.class_)
-    return sorted(scoped, key=lambda cls: cls.__tablename__)  # type: ignore[attr-defined]
+    return sorted(scoped, key=lambda cls: str(cls.__tablename__))
 
 
 def export(engine: Engine, team_id: str) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def export(engine: Engine, team_id: str) -> dict[str, Any]:
     tables: dict[str, list[dict[str, Any]]] = {}
     with team_session_factory(engine, team_id)() as session:
         for cls in _team_tables():
-            table = cls.__table__  # type: ignore[attr-defined]
+            table: Table = cls.__table__
             rows = session.scalars(select(cls).order_by(*table.primary_key.columns))
             tables[table.name] = [
                 {c.key: _plain(getattr(row, c.key)) for c in cls.__mapper__.column_attrs}
@@ -57,9 +57,9 @@ def export(engine: Engine, team_id: str) -> dict[str, Any]:
             for e in effects
         ]
         for table in (installations.installations, installations.bots):
-            rows = session.execute(select(table).where(table.c.team_id == team_id)).mappings()
+            found = session.execute(select(table).where(table.c.team_id == team_id)).mappings()
             tables[table.name] = [
-                {k: _plain(v) for k, v in row.items() if k not in SECRET_COLUMNS} for row in rows
+                {k: _plain(v) for k, v in row.items() if k not in SECRET_COLUMNS} for row in found
             ]
     return {"team_id": team_id, "tables": tables}
 

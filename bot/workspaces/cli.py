@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import IO
 
 import click
 
@@ -26,7 +27,7 @@ def workspace() -> None:
 @workspace.command("export")
 @click.argument("team_id")
 @click.option("--output", "-o", type=click.File("w"), default="-", help="File (default: stdout).")
-def export(team_id: str, output: click.utils.LazyFile) -> None:
+def export(team_id: str, output: IO[str]) -> None:
     """Write everything stored for TEAM_ID as JSON (tokens left out)."""
     from storage import workspace_data
 

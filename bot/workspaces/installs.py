@@ -85,7 +85,7 @@ class InstalledTokens:
         return bot.bot_token if bot is not None else None
 
     def installed_teams(self) -> list[str]:
-        """Every workspace served now: installed ones, and the known workspaces of installed orgs."""
+        """Every workspace served now: installed ones, and the known workspaces of org installs."""
         with Session(self.engine) as session:
             rows = session.execute(
                 select(

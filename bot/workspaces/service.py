@@ -61,5 +61,7 @@ def leave(rt: Runtime, *, team_id: str | None, enterprise_id: str | None) -> lis
         rt.forget(team)
         with transaction(rt.sessions) as session:
             dropped = outbox.fail_for_team(session, team, LEFT)
-        log.info("workspace %s left: installation removed, %d pending effects failed", team, dropped)
+        log.info(
+            "workspace %s left: installation removed, %d pending effects failed", team, dropped
+        )
     return teams

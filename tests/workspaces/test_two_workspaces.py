@@ -1,0 +1,171 @@
+"""Two workspaces installed through "Add to Slack": each sees, and reaches, only its own."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from helpers.oauth import (
+    ALICE,
+    CHANNEL_ONE,
+    CHANNEL_TWO,
+    CLIENT_ID,
+    DANA,
+    ONE,
+    TWO,
+    command,
+    install,
+    start_review,
+)
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
+from bot import scheduler
+from bot.features import Job
+from bot.runtime import Runtime
+from sandbox.fake_slack import FakeSlack
+from sandbox.harness import Bot
+from storage import knowledge as kb
+from storage.db import transaction
+from storage.installations import bots
+from storage.models import Review, Workspace
+
+
+def _two(slack: FakeSlack, oauth_bot: Callable[..., Bot]) -> tuple[Bot, dict, dict]:
+    bot = oauth_bot()
+    install(slack, bot, ONE, ALICE)
+    with slack.in_team(TWO):
+        install(slack, bot, TWO, DANA)
+    first = start_review(slack, ALICE, CHANNEL_ONE, "Black Friday email went out twice")
+    with slack.in_team(TWO):
+        second = start_review(slack, DANA, CHANNEL_TWO, "Click and collect lockers jammed")
+    bot.settle()
+    return bot, first, second
+
+
+def _review_ids(bot: Bot) -> dict[str, int]:
+    with bot.rt.sessions() as session:
+        rows = session.execute(
+            select(Workspace.team_id, Review.id).join(Review, Review.workspace_id == Workspace.id)
+        ).all()
+    return {team: review_id for team, review_id in rows}
+
+
+def test_each_install_stores_its_own_token_and_serves_its_workspace(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, first, second = _two(slack, oauth_bot)
+    with bot.rt.sessions() as session:
+        stored = session.execute(select(bots.c.team_id, bots.c.bot_token, bots.c.client_id)).all()
+    assert {team for team, _, _ in stored} == {ONE, TWO}
+    assert len({token for _, token, _ in stored}) == 2
+    assert {client for _, _, client in stored} == {CLIENT_ID}
+    # Each workspace's status message went out with its own token, into its own channel.
+    assert "Black Friday" in first["text"] and "Click and collect" in second["text"]
+    assert _review_ids(bot).keys() == {ONE, TWO}
+    posts = slack.calls_to("chat.postMessage")
+    assert {c.params["channel"] for c in posts} >= {CHANNEL_ONE, CHANNEL_TWO}
+    assert all(c.ok for c in posts)
+
+
+def test_a_token_reaches_only_its_own_workspace(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot = oauth_bot()
+    install(slack, bot, ONE, ALICE)
+    with slack.in_team(TWO):
+        install(slack, bot, TWO, DANA)
+    with bot.rt.sessions() as session:
+        token_two = session.scalar(select(bots.c.bot_token).where(bots.c.team_id == TWO))
+    client = WebClient(token=token_two, base_url=slack.api_url)
+    assert client.auth_test()["team_id"] == TWO
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel=CHANNEL_ONE, text="hello from the other workspace")
+    assert refused.value.response["error"] == "channel_not_found"
+    slack.reset_calls()  # the refusal above was the point
+
+
+def test_lists_search_and_home_show_only_the_workspaces_own_reviews(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, _ = _two(slack, oauth_bot)
+    with transaction(bot.rt.sessions) as session:  # each review's lessons, as on completion
+        for review in session.scalars(select(Review)):
+            kb.upsert_entry(
+                session,
+                workspace_id=review.workspace_id,
+                review_id=review.id,
+                workflow_key=review.workflow_key,
+                title=review.title,
+                lessons=f"Lesson of {review.title}: check the voucher queue daily.",
+                root_causes="The voucher queue was checked weekly.",
+                recommendations="Alert on vouchers older than two days.",
+                tags=["voucher"],
+                created_at=datetime(2026, 11, 20, tzinfo=UTC),
+            )
+    shown_one = command(slack, ALICE, CHANNEL_ONE, "list")
+    found_one = command(slack, ALICE, CHANNEL_ONE, "search voucher")
+    assert "Black Friday" in shown_one and "Click and collect" not in shown_one
+    assert "Black Friday" in found_one and "Click and collect" not in found_one
+    with slack.in_team(TWO):
+        shown_two = command(slack, DANA, CHANNEL_TWO, "list")
+        found_two = command(slack, DANA, CHANNEL_TWO, "search voucher")
+        slack.open_home(DANA)
+        home = slack.wait_for(lambda: slack.home(DANA))
+    assert "Click and collect" in shown_two and "Black Friday" not in shown_two
+    assert "Click and collect" in found_two and "Black Friday" not in found_two
+    assert "Black Friday" not in str(home["blocks"])
+
+
+def test_a_review_id_replayed_from_the_other_workspace_is_refused(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, second = _two(slack, oauth_bot)
+    ids = _review_ids(bot)
+    with slack.in_team(TWO):
+        # Dana's own Continue button opens her stage form...
+        own = slack.click(
+            DANA, "continue_review", str(ids[TWO]), channel_id=CHANNEL_TWO, message_ts=second["ts"]
+        )
+        assert slack.wait_for(lambda: slack.top_view(DANA))["callback_id"] == "stage"
+        with slack.lock:
+            slack.workspace.clear_stack(DANA)
+        # ...the same click carrying the other workspace's review id is refused.
+        replay = copy.deepcopy(own.payload)
+        replay["actions"][0]["value"] = str(ids[ONE])
+        replay["trigger_id"] = slack.issue_trigger(DANA)
+        assert slack._send_payload(replay, trigger_id=replay["trigger_id"]).status == 200
+        view = slack.wait_for(lambda: slack.top_view(DANA))
+    assert view["callback_id"] != "stage"
+    assert "no longer exists" in str(view["blocks"])
+    assert "Black Friday" not in str(view)
+
+
+def test_uninstalling_stops_one_workspace_and_leaves_the_other(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, _ = _two(slack, oauth_bot)
+    visited: list[str | None] = []
+
+    def job(rt: Runtime) -> None:
+        visited.append(rt.team)
+
+    scheduler._run(Job("probe", job, 60), bot.rt)
+    assert sorted(visited, key=str) == [ONE, TWO]
+
+    assert slack.event({"type": "app_uninstalled"}).status == 200
+
+    def installed() -> list[str]:
+        with bot.rt.sessions() as session:
+            return list(session.scalars(select(bots.c.team_id)))
+
+    slack.wait_for(lambda: installed() == [TWO])
+    visited.clear()
+    scheduler._run(Job("probe", job, 60), bot.rt)
+    assert visited == [TWO]
+    # The other workspace goes on as before.
+    with slack.in_team(TWO):
+        assert "Click and collect" in command(slack, DANA, CHANNEL_TWO, "list")
