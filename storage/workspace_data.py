@@ -8,13 +8,15 @@ their tokens.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.orm import Session
 
-from storage import installations, tenancy
+from storage import installations, reviews, tenancy
 from storage.db import team_session_factory
 from storage.models import Base, Workspace
 from storage.outbox import Effect
@@ -82,3 +84,30 @@ def delete_all(engine: Engine, team_id: str) -> None:
         session.execute(delete(Effect).where(Effect.team_id == team_id))
         for table in (installations.installations, installations.bots):
             session.execute(delete(table).where(table.c.team_id == team_id))
+
+
+WEBHOOK_KEY = "webhook_token_sha256"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_webhook_token(engine: Engine, team_id: str, token: str) -> None:
+    """The workspace's own helpdesk webhook token (only its SHA-256 is kept)."""
+    with Session(engine) as session, session.begin():
+        row = reviews.workspace(session, team_id)
+        row.settings = {**(row.settings or {}), WEBHOOK_KEY: _digest(token)}
+
+
+def team_of_webhook_token(engine: Engine, token: str) -> str | None:
+    """The workspace a webhook's bearer token belongs to (None: no workspace has it)."""
+    if not token:
+        return None
+    wanted = _digest(token)
+    with Session(engine) as session:
+        for team_id, settings in session.execute(select(Workspace.team_id, Workspace.settings)):
+            stored = str((settings or {}).get(WEBHOOK_KEY) or "")
+            if stored and hmac.compare_digest(stored, wanted):
+                return str(team_id)
+    return None

@@ -55,3 +55,23 @@ def delete(team_id: str, yes: bool) -> None:
         )
     workspace_data.delete_all(engine, team_id)
     click.echo(f"deleted everything stored for workspace {team_id}")
+
+
+@workspace.command("webhook-token")
+@click.argument("team_id")
+def webhook_token(team_id: str) -> None:
+    """Make TEAM_ID's own helpdesk webhook token (POST /hooks/<helpdesk>), shown once.
+
+    With many workspaces installed, the token says whose tickets a delivery holds; a new one
+    replaces the old.
+    """
+    import secrets
+
+    from storage import workspace_data
+
+    engine = database_engine()
+    if not workspace_data.exists(engine, _team(team_id)):
+        raise CliError(f"nothing is stored for workspace {team_id}: install the app there first")
+    token = secrets.token_urlsafe(32)
+    workspace_data.set_webhook_token(engine, team_id, token)
+    click.echo(token)
