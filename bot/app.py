@@ -34,7 +34,6 @@ from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
 from bot.workspaces import installs
 from bot.workspaces.feature import FEATURE as WORKSPACES
-from bot.workspaces.service import remember_org
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +108,10 @@ def runtime_injector(
         # Leaving events carry no token (Bolt does not authorize them): the process's runtime.
         context["rt"] = rt
         if rt.tokens is not None and context.team_id and context.bot_token:
+            rt.tokens.remember_org(context.team_id, context.enterprise_id)
             context["rt"] = rt.for_team(
                 context.team_id, context.enterprise_id, token=context.bot_token
             )
-            remember_org(context["rt"], context.team_id, context.enterprise_id)
         context["hooks"] = hooks
         context["subcommands"] = table
         return next()

@@ -33,6 +33,8 @@ class TokenSource(Protocol):
 
     def installed_teams(self) -> list[str]: ...
 
+    def remember_org(self, team_id: str, enterprise_id: str | None) -> None: ...
+
 
 @dataclass
 class Runtime:

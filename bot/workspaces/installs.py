@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import OAuthSettings as OAuthConfig
 from storage.installations import BOTS, INSTALLATIONS
 from storage.models import Workspace
+from storage.reviews import workspace as workspace_row
 
 BOT_SCOPES = (
     "channels:history",
@@ -70,6 +71,18 @@ class InstalledTokens:
 
     def __init__(self, store: SQLAlchemyInstallationStore, engine: Engine) -> None:
         self.store, self.engine = store, engine
+        self._known: set[tuple[str, str]] = set()  # (team, org) already on the workspace row
+
+    def remember_org(self, team_id: str, enterprise_id: str | None) -> None:
+        """Record a workspace's Enterprise Grid org (once per process), so its jobs and effects
+        find an org-wide install; requests name the org, jobs only the team."""
+        if enterprise_id is None or (team_id, enterprise_id) in self._known:
+            return
+        with Session(self.engine) as session, session.begin():
+            row = workspace_row(session, team_id)
+            if row.enterprise_id != enterprise_id:
+                row.enterprise_id = enterprise_id
+        self._known.add((team_id, enterprise_id))
 
     def bot_token(self, team_id: str, enterprise_id: str | None = None) -> str | None:
         if enterprise_id is None:

@@ -11,24 +11,9 @@ from bot.runtime import Runtime
 from storage import outbox
 from storage.db import transaction
 from storage.models import Workspace
-from storage.reviews import workspace as workspace_row
 
 log = logging.getLogger(__name__)
 LEFT = "the workspace uninstalled the app"
-
-_known: set[tuple[str, str | None]] = set()
-"""(team, org) pairs already written this process: the row is checked once, not per request."""
-
-
-def remember_org(rt: Runtime, team_id: str, enterprise_id: str | None) -> None:
-    """Record the Enterprise Grid org of a workspace, so its jobs find an org-wide install."""
-    if (team_id, enterprise_id) in _known or enterprise_id is None:
-        return
-    with transaction(rt.sessions) as session:
-        row = workspace_row(session, team_id)
-        if row.enterprise_id != enterprise_id:
-            row.enterprise_id = enterprise_id
-    _known.add((team_id, enterprise_id))
 
 
 def leave(rt: Runtime, *, team_id: str | None, enterprise_id: str | None) -> list[str]:
