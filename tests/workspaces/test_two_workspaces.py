@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from helpers.oauth import (
@@ -29,9 +29,11 @@ from bot.runtime import Runtime
 from sandbox.fake_slack import FakeSlack
 from sandbox.harness import Bot
 from storage import knowledge as kb
+from storage import outbox
+from storage import reviews as store
 from storage.db import transaction
 from storage.installations import bots
-from storage.models import Review, Workspace
+from storage.models import ActionItem, Review, Workspace
 
 
 def _two(slack: FakeSlack, oauth_bot: Callable[..., Bot]) -> tuple[Bot, dict, dict]:
@@ -169,3 +171,44 @@ def test_uninstalling_stops_one_workspace_and_leaves_the_other(
     # The other workspace goes on as before.
     with slack.in_team(TWO):
         assert "Click and collect" in command(slack, DANA, CHANNEL_TWO, "list")
+
+
+def test_an_action_item_button_replayed_from_the_other_workspace_is_refused(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, _ = _two(slack, oauth_bot)
+    items = {}
+    for team, owner in ((ONE, ALICE), (TWO, DANA)):
+        with transaction(bot.rt.for_team(team).sessions) as session:
+            review = session.scalars(select(Review)).one()
+            item = store.add_action_item(
+                session,
+                review,
+                title=f"Follow-up of {team}",
+                owner_id=owner,
+                due=date(2026, 12, 3),
+                tracking_link=None,
+                actor=owner,
+            )
+            session.flush()
+            items[team] = item.id
+            outbox.enqueue(session, "action_items.assigned", {"item_id": item.id})
+    bot.rt.delivery_due.set()
+    bot.settle()
+    with slack.in_team(TWO):
+        card = slack.wait_for(lambda: slack.dms(DANA))[-1]
+        assert "Follow-up of T0TWO" in str(card)
+        own = slack.click(
+            DANA, "item_done", str(items[TWO]), channel_id="D" + DANA, message_ts=card["ts"]
+        )
+        assert own.status == 200
+        replay = copy.deepcopy(own.payload)
+        replay["actions"][0]["value"] = str(items[ONE])
+        assert slack._send_payload(replay).status == 200
+        told = slack.wait_for(
+            lambda: [e for e in slack.ephemerals(DANA) if "no longer exists" in e["text"]]
+        )
+    assert told
+    with bot.rt.sessions() as session:
+        assert session.get(ActionItem, items[ONE]).status == "open"
+        assert session.get(ActionItem, items[TWO]).status == "done"
