@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers.oauth import (
@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot import scheduler
+from bot.digest import service as digest
 from bot.features import Job
 from bot.runtime import Runtime
 from sandbox.fake_slack import FakeSlack
@@ -212,3 +213,29 @@ def test_an_action_item_button_replayed_from_the_other_workspace_is_refused(
     with bot.rt.sessions() as session:
         assert session.get(ActionItem, items[ONE]).status == "open"
         assert session.get(ActionItem, items[TWO]).status == "done"
+
+
+def test_each_workspaces_digest_holds_only_its_own_reviews(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, _ = _two(slack, oauth_bot)
+    posted = {}
+    for team, channel in ((ONE, CHANNEL_ONE), (TWO, CHANNEL_TWO)):
+        team_rt = bot.rt.for_team(team)
+        with transaction(team_rt.sessions) as session:  # overdue: on every digest's agenda
+            review = session.scalars(select(Review)).one()
+            store.add_action_item(
+                session,
+                review,
+                title=f"Fix for {review.title}",
+                owner_id=review.owner_id,
+                due=datetime.now(UTC).date() - timedelta(days=3),
+                tracking_link=None,
+                actor=review.owner_id,
+            )
+        digest.save_settings(team_rt, team, "U0ADMIN", channel=channel)
+        assert digest.post(team_rt, team, by="test").status == "posted"
+        with slack.in_team(team):
+            posted[team] = str(slack.messages(channel, include_replies=True)[-1])
+    assert "Black Friday" in posted[ONE] and "Click and collect" not in posted[ONE]
+    assert "Click and collect" in posted[TWO] and "Black Friday" not in posted[TWO]
