@@ -285,17 +285,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must start with 'xapp-' (an app-level token)")
     oauth = _oauth_settings(env)
+    if oauth is not None and app_token:
+        raise ConfigError(
+            "SLACK_APP_TOKEN: the OAuth install (SLACK_CLIENT_ID) needs HTTP for its redirect; "
+            "unset SLACK_APP_TOKEN to serve it"
+        )
     # With OAuth each workspace's token comes from its installation; SLACK_BOT_TOKEN is unused.
     bot_token = (
         _required(env, "SLACK_BOT_TOKEN", "xoxb-")
         if oauth is None
         else env.get("SLACK_BOT_TOKEN", "").strip()
     )
-    # Socket Mode requests come over the app's own websocket, so they need no signature; the
-    # OAuth redirect comes over HTTP, so OAuth needs it always.
+    # Socket Mode requests come over the app's own websocket, so they need no signature.
     signing_secret = (
         env.get("SLACK_SIGNING_SECRET", "").strip()
-        if app_token and oauth is None
+        if app_token
         else _required(env, "SLACK_SIGNING_SECRET", "")
     )
     api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_DEFAULT

@@ -56,11 +56,27 @@ def test_half_an_oauth_setup_is_one_clear_line(extra: dict[str, str], message: s
         load_settings({**BASE, "SLACK_BOT_TOKEN": "xoxb-1", **extra})
 
 
-def test_oauth_needs_the_signing_secret_even_in_socket_mode() -> None:
-    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+def test_oauth_needs_http_not_socket_mode() -> None:
+    with pytest.raises(ConfigError, match="unset SLACK_APP_TOKEN"):
         load_settings(
-            {"SLACK_APP_TOKEN": "xapp-1", "SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "a"}
+            {
+                **BASE,
+                "SLACK_APP_TOKEN": "xapp-1",
+                "SLACK_CLIENT_ID": "1",
+                "SLACK_CLIENT_SECRET": "a",
+            }
         )
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        load_settings({"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "a"})
+
+
+def test_check_says_tokens_come_from_installs() -> None:
+    from bot import checks
+
+    result = checks.slack(
+        load_settings({**BASE, "SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "a"})
+    )
+    assert result.ok and "/slack/install" in result.line()
 
 
 def _shape(table: Table) -> list[tuple[str, str, bool, bool]]:
