@@ -128,7 +128,9 @@ class Runtime:
         A runtime `for_team` knows its team without asking."""
         with self._team_lock:
             if self._team_id is None and self.tokens is not None:
-                raise RuntimeError("many workspaces are installed: use rt.for_team(team_id)")
+                raise RuntimeError(
+                    "many workspaces are installed: name one (POSTMORTEM_TEAM_ID=T… for commands)"
+                )
             if self._team_id is None:
                 self._team_id = str(self.client.auth_test()["team_id"])
             return self._team_id

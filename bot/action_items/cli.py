@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import now_option, parse_now, runtime
+from bot.cli.common import now_option, parse_now, workspaces
 
 
 @click.command("remind")
@@ -14,4 +14,5 @@ def remind(now_text: str | None) -> None:
     from bot.action_items.nudges import sweep
 
     now = parse_now(now_text)
-    click.echo(str(sweep(runtime(), now)))
+    for rt in workspaces():  # each installed workspace with its own token
+        click.echo(str(sweep(rt, now)))

@@ -5,12 +5,13 @@ Kept apart from bot/cli/main.py so feature modules can add commands without an i
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import click
 from sqlalchemy import Engine
 
-from bot.runtime import Runtime
+from bot.runtime import NotInstalled, Runtime
 from storage import db
 
 
@@ -38,9 +39,21 @@ def runtime() -> Runtime:
 
     try:
         settings = load_settings()
-        return build_runtime(settings, prepare_database(settings))
+        rt = build_runtime(settings, prepare_database(settings))
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
+    team = os.environ.get("POSTMORTEM_TEAM_ID", "").strip()
+    if team and rt.tokens is not None:  # many workspaces: the one this command is for
+        try:
+            return rt.for_team(team)
+        except NotInstalled as exc:
+            raise SettingsError(f"POSTMORTEM_TEAM_ID: {exc}") from None
+    return rt
+
+
+def workspaces() -> list[Runtime]:
+    """The runtime of every workspace served, for sweeps that cron runs (one with one token)."""
+    return runtime().each_team()
 
 
 def parse_now(text: str | None) -> datetime | None:

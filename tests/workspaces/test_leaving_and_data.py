@@ -13,6 +13,7 @@ from helpers.oauth import (
     ALICE,
     CHANNEL_ONE,
     CHANNEL_TWO,
+    CLIENT_ID,
     DANA,
     ONE,
     TWO,
@@ -183,3 +184,28 @@ def test_an_org_wide_install_serves_each_workspace_of_the_org_apart(
         assert f"Review of {team}" in shown and f"Review of {other}" not in shown
     # Jobs visit each workspace of the org with the org's token.
     assert sorted(rt.team or "" for rt in bot.rt.each_team()) == ["T0EAST", "T0WEST"]
+
+
+def test_the_reminder_sweep_command_visits_each_installed_workspace(
+    slack: FakeSlack,
+    oauth_bot: Callable[..., Bot],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _installed_two(slack, oauth_bot)
+    env = {
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": "unused-here",
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    swept = CliRunner().invoke(main, ["remind"])
+    assert swept.exit_code == 0, swept.output
+    assert len(swept.output.strip().splitlines()) == 2  # one line per workspace
+    monkeypatch.setenv("POSTMORTEM_TEAM_ID", "T0GONE")
+    refused = CliRunner().invoke(main, ["remind"])
+    assert refused.exit_code == 2 and "not installed in workspace T0GONE" in refused.output
