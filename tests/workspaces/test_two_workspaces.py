@@ -26,6 +26,7 @@ from sqlalchemy import select
 from bot import scheduler
 from bot.digest import service as digest
 from bot.features import Job
+from bot.reviews.views.review_message import EXPORT_ACTION
 from bot.runtime import Runtime
 from sandbox.fake_slack import FakeSlack
 from sandbox.harness import Bot
@@ -145,6 +146,15 @@ def test_a_review_id_replayed_from_the_other_workspace_is_refused(
     assert view["callback_id"] != "stage"
     assert "no longer exists" in str(view["blocks"])
     assert "Black Friday" not in str(view)
+    # The export button, replayed with the other workspace's review id, exports nothing.
+    export = copy.deepcopy(own.payload)
+    export["actions"][0].update(action_id=EXPORT_ACTION, value=str(ids[ONE]))
+    before = len(slack.response_posts)
+    with slack.in_team(TWO):
+        assert slack._send_payload(export).status == 200
+    told = slack.wait_for(lambda: slack.response_posts[before:])
+    assert "That review no longer exists." in str(told[0]["payload"])
+    assert not slack.uploaded_files()
 
 
 def test_uninstalling_stops_one_workspace_and_leaves_the_other(
