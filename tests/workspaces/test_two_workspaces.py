@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +20,7 @@ from helpers.oauth import (
     install,
     start_review,
 )
+from helpers.slack_walk import REGISTRY, enter
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
@@ -36,6 +38,7 @@ from storage import reviews as store
 from storage.db import transaction
 from storage.installations import bots
 from storage.models import ActionItem, Review, Workspace
+from workflows.samples import sample_answers
 
 
 def _two(slack: FakeSlack, oauth_bot: Callable[..., Bot]) -> tuple[Bot, dict, dict]:
@@ -249,3 +252,31 @@ def test_each_workspaces_digest_holds_only_its_own_reviews(
             posted[team] = str(slack.messages(channel, include_replies=True)[-1])
     assert "Black Friday" in posted[ONE] and "Click and collect" not in posted[ONE]
     assert "Click and collect" in posted[TWO] and "Black Friday" not in posted[TWO]
+
+
+def test_a_form_whose_metadata_names_the_other_workspaces_review_is_refused(
+    slack: FakeSlack, oauth_bot: Callable[..., Bot]
+) -> None:
+    bot, _, second = _two(slack, oauth_bot)
+    ids = _review_ids(bot)
+    with slack.in_team(TWO):
+        slack.click(
+            DANA, "continue_review", str(ids[TWO]), channel_id=CHANNEL_TWO, message_ts=second["ts"]
+        )
+        form = slack.wait_for(lambda: slack.top_view(DANA))
+        assert form["callback_id"] == "stage"
+        stage = REGISTRY["campaign_postmortem"].stage("data_gathering")
+        values = enter(slack, DANA, stage, sample_answers(stage))
+        form = slack.top_view(DANA)
+        meta = json.loads(form["private_metadata"])
+        assert meta["r"] == ids[TWO]
+        with slack.lock:  # a tampered form: the other workspace's review id in its metadata
+            slack.workspace.views[form["id"]]["private_metadata"] = json.dumps(
+                {**meta, "r": ids[ONE]}
+            )
+        reply = slack.submit(DANA, form["id"], values)
+    assert reply.status == 200
+    assert "no longer exists" in str(reply.body)
+    with bot.rt.sessions() as session:
+        first = session.get(Review, ids[ONE])
+        assert first is not None and first.current_stage == "data_gathering"
