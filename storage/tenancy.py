@@ -50,20 +50,36 @@ def _criteria(team_id: str) -> list[Any]:
     options: list[Any] = [
         with_loader_criteria(Workspace, lambda cls: cls.team_id == team_id, include_aliases=True)
     ]
-    for mapper in Base.registry.mappers:
-        cls = mapper.class_
-        if cls is Workspace:
-            continue
-        if "workspace_id" in mapper.columns:
+    for cls, key in scoped_classes():
+        if key == "workspace_id":
             where = lambda c: c.workspace_id.in_(_teams(team_id))  # noqa: E731
-        elif "review_id" in mapper.columns:
+        elif key == "review_id":
             where = lambda c: c.review_id.in_(_reviews(team_id))  # noqa: E731
-        elif "action_item_id" in mapper.columns:
-            where = lambda c: c.action_item_id.in_(_items(team_id))  # noqa: E731
         else:
-            continue
+            where = lambda c: c.action_item_id.in_(_items(team_id))  # noqa: E731
         options.append(with_loader_criteria(cls, where, include_aliases=True))
     return options
+
+
+_scoped: tuple[int, tuple[tuple[type[Any], str], ...]] = (0, ())
+
+
+def scoped_classes() -> tuple[tuple[type[Any], str], ...]:
+    """Every mapped class besides Workspace that belongs to a team, and the column that says
+    which; worked out again only when another model module has been imported since."""
+    global _scoped
+    mappers = Base.registry.mappers
+    if _scoped[0] != len(mappers):
+        found = []
+        for mapper in mappers:
+            key = next(
+                (k for k in ("workspace_id", "review_id", "action_item_id") if k in mapper.columns),
+                None,
+            )
+            if key is not None and mapper.class_ is not Workspace:
+                found.append((mapper.class_, key))
+        _scoped = (len(mappers), tuple(sorted(found, key=lambda pair: pair[0].__name__)))
+    return _scoped[1]
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage import installations, reviews, tenancy
 from storage.db import team_session_factory
-from storage.models import Base, Workspace
+from storage.models import Workspace
 from storage.outbox import Effect
 
 SECRET_COLUMNS = frozenset({"bot_token", "bot_refresh_token", "user_token", "user_refresh_token"})
@@ -32,14 +32,7 @@ def _plain(value: Any) -> Any:
 
 def _team_tables() -> list[type[Any]]:
     """The mapped classes scoped to a team (storage/tenancy.py decides which)."""
-    scoped: list[type[Any]] = []
-    for mapper in Base.registry.mappers:
-        columns = mapper.columns
-        if mapper.class_ is Workspace or any(
-            name in columns for name in ("workspace_id", "review_id", "action_item_id")
-        ):
-            scoped.append(mapper.class_)
-    return sorted(scoped, key=lambda cls: str(cls.__tablename__))
+    return [Workspace, *(cls for cls, _ in tenancy.scoped_classes())]
 
 
 def export(engine: Engine, team_id: str) -> dict[str, Any]:
