@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import now_option, parse_now, workspaces
+from bot.cli.common import now_option, parse_now, runtime
 
 
 @click.command("remind")
@@ -14,5 +14,5 @@ def remind(now_text: str | None) -> None:
     from bot.action_items.nudges import sweep
 
     now = parse_now(now_text)
-    for rt in workspaces():  # each installed workspace with its own token
+    for rt in runtime().each_team():  # each installed workspace with its own token
         click.echo(str(sweep(rt, now)))

@@ -51,11 +51,6 @@ def runtime() -> Runtime:
     return rt
 
 
-def workspaces() -> list[Runtime]:
-    """The runtime of every workspace served, for sweeps that cron runs (one with one token)."""
-    return runtime().each_team()
-
-
 def parse_now(text: str | None) -> datetime | None:
     """`--now`: an ISO date and time with its UTC offset (a naive time is whose clock?)."""
     if not text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import now_option, parse_now, workspaces
+from bot.cli.common import now_option, parse_now, runtime
 
 
 @click.group("tickets")
@@ -19,7 +19,7 @@ def stale(now_text: str | None) -> None:
     from bot.tickets.service import suggest_stale
 
     now = parse_now(now_text)
-    count = sum(suggest_stale(rt, now) for rt in workspaces())
+    count = sum(suggest_stale(rt, now) for rt in runtime().each_team())
     click.echo(f"suggested a post-mortem for {count} stale ticket(s)")
 
 
@@ -30,5 +30,5 @@ def remind(now_text: str | None) -> None:
     from bot.tickets.support import sweep
 
     now = parse_now(now_text)
-    for rt in workspaces():  # each installed workspace with its own token
+    for rt in runtime().each_team():  # each installed workspace with its own token
         click.echo(str(sweep(rt, now)))
