@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from storage import (
     digests,
+    installations,
     knowledge,
     models,
     nudges,
@@ -33,6 +34,7 @@ MODEL_MODULES = [
     participants,
     surveys,
     team_sync,
+    installations,
 ]
 
 metadata = Base.metadata

@@ -6,12 +6,13 @@ Kept apart from bot/cli/main.py so feature modules can add commands without an i
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 
 import click
 from sqlalchemy import Engine
 
-from bot.runtime import Runtime
+from bot.runtime import NotInstalled, Runtime
 from storage import db
 
 
@@ -61,9 +62,16 @@ def runtime() -> Runtime:
 
     try:
         settings = load_settings()
-        return build_runtime(settings, prepare_database(settings))
+        rt = build_runtime(settings, prepare_database(settings))
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
+    team = os.environ.get("POSTMORTEM_TEAM_ID", "").strip()
+    if team and rt.tokens is not None:  # many workspaces: the one this command is for
+        try:
+            return rt.for_team(team)
+        except NotInstalled as exc:
+            raise SettingsError(f"POSTMORTEM_TEAM_ID: {exc}") from None
+    return rt
 
 
 def parse_now(text: str | None) -> datetime | None:

@@ -17,7 +17,7 @@ from bot.observability.metrics import Metrics
 
 
 def make_client(
-    token: str,
+    token: str | None,
     base_url: str,
     *,
     max_retries: int = 3,
