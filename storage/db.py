@@ -143,7 +143,9 @@ def team_session_factory(engine: Engine, team_id: str) -> sessionmaker[Session]:
     """Sessions that see only one Slack team's rows (storage/tenancy.py explains how)."""
     from storage import tenancy
 
-    return sessionmaker(engine, expire_on_commit=False, info={tenancy.TEAM_KEY: team_id})
+    return tenancy.scope(
+        sessionmaker(engine, expire_on_commit=False, info={tenancy.TEAM_KEY: team_id})
+    )
 
 
 @contextmanager

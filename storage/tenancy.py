@@ -1,12 +1,13 @@
 """One workspace's view of the database: a session that sees only that Slack team's rows.
 
 With many workspaces installed, every listener, job and effect works for one team. Rather than
-every query remembering to filter (and one forgetting), a session opened with
-`info={"team_id": "T…"}` (`storage.db.team_session_factory`) adds SQLAlchemy's
-`with_loader_criteria` to each ORM SELECT it runs: a table with `workspace_id` keeps that team's
-rows, a table with `review_id` or `action_item_id` keeps the rows of that team's reviews. A
-review id replayed from another workspace (a button value, a modal's private_metadata) then
-reads as "no such review" (`get_review` returns None) whatever the listener does.
+every query remembering to filter (and one forgetting), a session from
+`storage.db.team_session_factory` (its team in `info`, the filter wired by `scope`) adds
+SQLAlchemy's `with_loader_criteria` to each ORM SELECT it runs: a table with `workspace_id` keeps
+that team's rows, a table with `review_id` or `action_item_id` keeps the rows of that team's
+reviews. A review id replayed from another workspace (a button value, a modal's
+private_metadata) then reads as "no such review" (`get_review` returns None) whatever the
+listener does.
 
 Unscoped sessions (no team in `info`: single-workspace mode, migrations, the operator's CLI)
 see everything, as before.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from storage.models import ActionItem, Base, Review, Workspace
 
@@ -82,7 +83,13 @@ def scoped_classes() -> tuple[tuple[type[Any], str], ...]:
     return _scoped[1]
 
 
-@event.listens_for(Session, "do_orm_execute")
+def scope(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Make `factory`'s sessions filter by their team: wired per factory, never on import, so an
+    unscoped session (the CLI's, the migrations') pays nothing and sees everything."""
+    event.listen(factory, "do_orm_execute", _scope_to_team)
+    return factory
+
+
 def _scope_to_team(state: ORMExecuteState) -> None:
     team_id = team_of(state.session)
     if team_id is None or not state.is_select or state.is_column_load or state.is_relationship_load:
