@@ -3,7 +3,7 @@
 For a customer's data request (`postmortem-bot workspace export|delete T…`). The rows are read
 through a session scoped to the team (storage/tenancy.py), so a table that carries a workspace,
 review or action item is included without being listed here; installations are exported without
-their tokens.
+their tokens, and the workspace's settings without the tracker token an admin saved.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.orm import Session
 
-from storage import installations, reviews, tenancy
+from storage import installations, reviews, tenancy, trackers
 from storage.db import team_session_factory
 from storage.models import Workspace
 from storage.outbox import Effect
@@ -46,6 +46,8 @@ def export(engine: Engine, team_id: str) -> dict[str, Any]:
                 {c.key: _plain(getattr(row, c.key)) for c in cls.__mapper__.column_attrs}
                 for row in rows
             ]
+        for row in tables["workspaces"]:  # a tracker token an admin saved stays in the database
+            row["settings"] = trackers.without_credentials(row.get("settings") or {})
         effects = session.scalars(select(Effect).where(Effect.team_id == team_id))
         tables["outbox"] = [
             {c.key: _plain(getattr(e, c.key)) for c in Effect.__mapper__.column_attrs}

@@ -88,7 +88,12 @@ def test_effects_recorded_in_a_team_session_carry_the_team(engine: Engine) -> No
 
 def test_a_workspace_is_exported_and_deleted_whole_and_alone(engine: Engine) -> None:
     ids = _seed(engine)
+    with session_factory(engine)() as session, session.begin():
+        ws = session.scalars(select(Workspace).where(Workspace.team_id == "T1")).one()
+        ws.settings = {"reminders": {"hour": 9}, "tracker_credentials": {"token": "pk_SECRET"}}
     data = workspace_data.export(engine, "T1")
+    assert data["tables"]["workspaces"][0]["settings"] == {"reminders": {"hour": 9}}
+    assert "pk_SECRET" not in str(data)
     assert [r["id"] for r in data["tables"]["reviews"]] == [ids["T1"]]
     assert [r["title"] for r in data["tables"]["action_items"]] == ["Fix: Refunds took weeks"]
     assert "Lockers" not in str(data)
