@@ -321,30 +321,42 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         ack(response_action="errors", errors=errors)
         return
     assert title and owner and due  # each missing one has an error above
-    with transaction(rt.sessions) as session:
-        review = store.get_review(session, int(view["private_metadata"]))
-        if review is None:
-            ack(
-                response_action="update",
-                view=notice_view("Review gone", "That review no longer exists."),
-            )
-            return
-        item = store.add_action_item(
-            session,
-            review,
-            title=title,
-            owner_id=owner,
-            due=date.fromisoformat(due),
-            tracking_link=link,
-            actor=body["user"]["id"],
+    try:
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, int(view["private_metadata"]))
+            if review is not None:
+                item = store.add_action_item(
+                    session,
+                    review,
+                    title=title,
+                    owner_id=owner,
+                    due=date.fromisoformat(due),
+                    tracking_link=link,
+                    actor=body["user"]["id"],
+                )
+                session.flush()
+                record(
+                    session,
+                    [
+                        *reminders.assignment_effects([(item.id, True, None)]),
+                        status_effect(review.id),
+                    ],
+                )
+    except Exception:  # the database is down or read-only: say so in the form, which stays open
+        log.exception("saving an action item for review %s failed", view["private_metadata"])
+        ack(response_action="errors", errors={"title": ADD_FAILED})
+        return
+    if review is None:
+        ack(
+            response_action="update",
+            view=notice_view("Review gone", "That review no longer exists."),
         )
-        session.flush()
-        record(
-            session,
-            [*reminders.assignment_effects([(item.id, True, None)]), status_effect(review.id)],
-        )
+        return
     ack()
     rt.delivery_due.set()
+
+
+ADD_FAILED = "Saving failed on our side. What you typed is still here: try Add again in a minute."
 
 
 def open_review(ack: Ack) -> None:
