@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -250,10 +249,6 @@ def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
     from bot.delivery.worker import DeliveryThread
     from bot.runtime import build_runtime
 
-    # A thread holding the GIL is asked to let go after 1 ms instead of 5: a request that needs
-    # a few milliseconds before its ack no longer waits behind the delivery threads' rendering
-    # in 5 ms slices (bench/ack_latency.py: p99 of the forms' acks).
-    sys.setswitchinterval(0.001)
     runtime = build_runtime(settings, engine)
     app = create_app(runtime)
     scheduler.start(runtime, jobs())
