@@ -9,7 +9,7 @@ back, pressing Add again saves the item, and Bob is told once.
 from __future__ import annotations
 
 import pytest
-from helpers.slack_walk import ALICE, BOB, CHANNEL, start
+from helpers.slack_walk import ALICE, BOB, choose, start
 from sqlalchemy import create_engine, select
 
 from bot.action_items.listeners import ADD_FAILED
@@ -23,16 +23,7 @@ def test_adding_an_item_while_the_database_is_down_keeps_the_form_and_says_so(
 ) -> None:
     message = start(slack, "campaign Black Friday email")
     bot.settle()
-    review_button = next(
-        e
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e.get("action_id") == "item_add"
-    )
-    slack.click(
-        ALICE, "item_add", review_button["value"], channel_id=CHANNEL, message_ts=message["ts"]
-    )
+    choose(slack, ALICE, "item_add", message)  # "Add action item", from the message's menu
     form = slack.wait_for(lambda: slack.top_view(ALICE))
     typed = {
         "title": {"v": "Publish refund times"},
