@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.action_items.views import CREATE_TASK
+from bot.home.views import TRACKER_SETTINGS
 from bot.runtime import Runtime
 from bot.slack import state
 from bot.slack.views import notice_view
@@ -83,6 +84,20 @@ def tracker_command(
         trigger_id=command["trigger_id"],
         view=views.settings_modal(**_modal_args(rt, command["team_id"])),
     )
+
+
+def settings_clicked(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
+    """ "Tracker settings" on an admin's App Home: the same modal as `/postmortem tracker`.
+
+    Home shows the button to admins only, but a click can be replayed, so the server asks again;
+    anyone else gets a notice (Home has no channel to answer in).
+    """
+    ack()
+    if not rt.is_admin(body["user"]["id"]):
+        view = notice_view("Tracker settings", NOT_ADMIN)
+    else:
+        view = views.settings_modal(**_modal_args(rt, body["team"]["id"]))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _saved_token(rt: Runtime, team: str, tracker: str) -> str:
@@ -196,4 +211,5 @@ def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
     app.action(CREATE_TASK)(create_clicked)
     app.action(views.TEST)(test_clicked)
+    app.action(TRACKER_SETTINGS)(settings_clicked)
     app.view(views.CALLBACK)(settings_submitted)
