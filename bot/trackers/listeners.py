@@ -9,6 +9,7 @@ log line; connection errors come from the adapters' HTTP client, which blanks it
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.slack import state
 from bot.slack.views import notice_view
 from bot.trackers import adapters, service, views
 from bot.trackers import settings as tracker_settings
-from bot.trackers.base import TrackerError
+from bot.trackers.base import TrackerError, TrackerRateLimited, TrackerTimedOut
 from storage import reviews as store
 from storage import trackers as tracker_store
 from storage.db import transaction
@@ -120,10 +121,25 @@ def connection_test(rt: Runtime, team: str, form: tracker_settings.Form) -> tupl
     http = getattr(tracker, "http", None)
     if http is not None:
         http.timeout = TEST_TIMEOUT
+    name = TRACKER_NAMES.get(form.tracker, form.tracker)
     try:
         return True, tracker.check()
+    except TrackerTimedOut as exc:
+        return False, (
+            f"the tracker did not answer in {exc.timeout:g} s. Check the address, or try "
+            f"again in a while if {name} is slow right now."
+        )
+    except TrackerRateLimited as exc:
+        wait = max(1, math.ceil(exc.wait.total_seconds()))
+        return False, (
+            f"{name} is limiting requests right now (too many in a short time). The settings "
+            f"may well be right: wait {wait} s, then test again."
+        )
     except TrackerError as exc:  # the message never holds the token (bot/trackers/http.py)
         return False, str(exc)
+    except Exception:  # an answer no adapter expected: a clear line, never a stack trace
+        log.exception("tracker connection test (%s) failed unexpectedly", form.tracker)
+        return False, f"{name} gave an answer the bot did not understand. Check the address."
 
 
 def test_clicked(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
