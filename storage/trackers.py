@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.claims import insert_once
-from storage.models import ActionItem, Base
+from storage.models import ActionItem, Base, Review, Workspace
+from storage.tenancy import team_of
 from storage.types import utcnow
 
 CREATING, OPEN, CLOSED = "creating", "open", "closed"
@@ -183,28 +184,40 @@ def for_item(session: Session, item_id: int) -> TrackerTask | None:
     return session.scalar(select(TrackerTask).where(TrackerTask.item_id == item_id))
 
 
-def by_external_id(session: Session, tracker: str, external_id: str) -> TrackerTask | None:
-    return session.scalar(
-        select(TrackerTask).where(
-            TrackerTask.tracker == tracker, TrackerTask.external_id == external_id
-        )
+def _of_this_team(query: Any, session: Session) -> Any:
+    """Keep a workspace's session to its own tasks.
+
+    The tenancy filter (storage/tenancy.py) knows rows by `action_item_id`; this table names its
+    item `item_id`, and tracker ids repeat across workspaces (GitHub #12 in two repositories),
+    so a lookup by the tracker's id says which team's items it may match.
+    """
+    team = team_of(session)
+    if team is None:
+        return query  # one workspace, or an operator's unscoped session
+    return (
+        query.join(ActionItem, ActionItem.id == TrackerTask.item_id)
+        .join(Review, Review.id == ActionItem.review_id)
+        .join(Workspace, Workspace.id == Review.workspace_id)
+        .where(Workspace.team_id == team)
     )
+
+
+def by_external_id(session: Session, tracker: str, external_id: str) -> TrackerTask | None:
+    query = select(TrackerTask).where(
+        TrackerTask.tracker == tracker, TrackerTask.external_id == external_id
+    )
+    return session.scalar(_of_this_team(query, session))
 
 
 def open_tasks(session: Session, tracker: str) -> list[TrackerTask]:
     """This tracker's tasks not yet closed, for the reconcile to read back (a closed task is
     settled on both sides; only a webhook tells of it being reopened)."""
-    return list(
-        session.scalars(
-            select(TrackerTask)
-            .where(
-                TrackerTask.tracker == tracker,
-                TrackerTask.external_id.is_not(None),
-                TrackerTask.status == OPEN,
-            )
-            .order_by(TrackerTask.id)
-        )
+    query = select(TrackerTask).where(
+        TrackerTask.tracker == tracker,
+        TrackerTask.external_id.is_not(None),
+        TrackerTask.status == OPEN,
     )
+    return list(session.scalars(_of_this_team(query, session).order_by(TrackerTask.id)))
 
 
 def items_without_task(session: Session, open_statuses: tuple[str, ...]) -> list[int]:

@@ -40,7 +40,7 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
         mine = action_items.items_of(rt, session, user_id, ws.id, MAX_MINE)
         owned = action_items.items_in_reviews_of(rt, session, user_id, ws.id, MAX_OWNED)
         figures = home_blocks(rt, session, ws, utcnow())
-    view = home_view(waiting=waiting, reviews=lines, mine=mine, owned=owned)
+    view = home_view(waiting=waiting, reviews=lines, mine=mine, owned=owned, admin=is_admin)
     view["blocks"][-1:-1] = figures  # the team's insights, above "Start a review"
     client.views_publish(user_id=user_id, view=view)
 

@@ -26,6 +26,7 @@ from bot.reviews.views.review_message import CONTINUE
 from bot.slack.text import clip, escape
 
 MAX_WAITING, MAX_MINE, MAX_OWNED, MAX_REVIEWS = 15, 10, 10, 15  # within Home's 100 blocks
+TRACKER_SETTINGS = "home_tracker_settings"  # handled by bot/trackers/listeners.py (admins only)
 
 
 def _heading(text: str) -> dict[str, Any]:
@@ -37,8 +38,15 @@ def _note(text: str) -> dict[str, Any]:
 
 
 def home_view(
-    *, waiting: list[tuple[int, str, str]], reviews: list[str], mine: Listed, owned: Listed
+    *,
+    waiting: list[tuple[int, str, str]],
+    reviews: list[str],
+    mine: Listed,
+    owned: Listed,
+    admin: bool = False,
 ) -> dict[str, Any]:
+    """Home for one person; `admin` adds "Tracker settings" (its listener checks again, since a
+    button can be replayed)."""
     blocks: list[dict[str, Any]] = [
         HeaderBlock(text="Your post-mortems").to_dict(),
         _heading("Waiting on you"),
@@ -87,9 +95,8 @@ def home_view(
         "You have no reviews yet. Start one with `/postmortem start`."
     ]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(line, 3000))).to_dict())
-    blocks.append(
-        ActionsBlock(
-            elements=[ButtonElement(text="Start a review", action_id="home_start")]
-        ).to_dict()
-    )
+    buttons = [ButtonElement(text="Start a review", action_id="home_start")]
+    if admin:
+        buttons.append(ButtonElement(text="Tracker settings", action_id=TRACKER_SETTINGS))
+    blocks.append(ActionsBlock(elements=buttons).to_dict())
     return View(type="home", blocks=blocks).to_dict()

@@ -58,6 +58,7 @@ class Task:
     closed: bool = False
     due: date | None = None
     cancelled: bool = False  # closed without being done (GitHub: "not planned")
+    reason: str = ""  # why it was cancelled, in the tracker's words ("Won't Do", "Canceled")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,29 @@ class Change:
     due_changed: bool = False
     due: date | None = None
     cancelled: bool = False  # closed as not done (GitHub's "not planned"): the item is cancelled
+    reason: str = ""  # the tracker's words for it, shown to the owner ("Won't Do", "Canceled")
+
+
+# Names that say "closed without doing it" where a tracker has no type for that: Jira
+# resolutions (statuses in the Done category carry one) and ClickUp status names (its status
+# types are only open, custom, done and closed). Compared lower-case, apostrophes straightened.
+CANCEL_WORDS = frozenset(
+    {
+        "won't do",
+        "wont do",
+        "won't fix",
+        "wont fix",
+        "duplicate",
+        "cancelled",
+        "canceled",
+        "not planned",
+    }
+)
+
+
+def says_cancelled(name: str) -> bool:
+    """Whether a resolution or status name means the task was dropped rather than done."""
+    return name.strip().lower().replace("\u2019", "'") in CANCEL_WORDS
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -80,6 +104,14 @@ class TrackerError(Exception):
 
 class TrackerUnavailable(TrackerError):
     """Down, slow or answering 5xx: worth retrying later with backoff."""
+
+
+class TrackerTimedOut(TrackerUnavailable):
+    """No answer within the client's time-out (connecting or reading)."""
+
+    def __init__(self, message: str, timeout: float) -> None:
+        super().__init__(message)
+        self.timeout = timeout
 
 
 class TrackerRateLimited(TrackerError, RetryLater):

@@ -1,9 +1,10 @@
 """ClickUp API v2: tasks in one list, the personal token as it is (no "Bearer").
 
-Due dates are Unix milliseconds; an action item's due date has no time of day, so it is sent as
-noon in the bot's timezone with `due_date_time: false`, which reads back as the same date in
-any timezone within twelve hours. Tasks carry the `postmortem-bot` tag and the item's marker in
-their description, which is how an interrupted creation is found again.
+Due dates are Unix milliseconds; an action item's due date has no time of day, so it is sent as noon
+in the bot's timezone with `due_date_time: false`, which reads back as the same date in any timezone
+within twelve hours. Tasks carry the `postmortem-bot` tag and the item's marker in their
+description, which is how an interrupted creation is found again. A closed status named for dropping
+the task ("cancelled", "won't do") cancels its item rather than marking it done.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.trackers.base import (
     WebhookRefused,
     json_object,
     marker,
+    says_cancelled,
     signature_matches,
 )
 from bot.trackers.http import Client, Response, Transport, seconds
@@ -49,6 +51,13 @@ def error_text(body: Any) -> str | None:
     if isinstance(body, dict) and body.get("err"):
         return f"{body['err']} ({body.get('ECODE', '')})".replace(" ()", "")
     return None
+
+
+def _dropped(status: dict[str, Any]) -> str:
+    """The status's name when it is a closed (or done) status named for dropping the task
+    ("cancelled", "won't do"): ClickUp's status types have no "cancelled", so the name says it."""
+    name = str(status.get("status") or "")
+    return name if status.get("type") in CLOSED_TYPES and says_cancelled(name) else ""
 
 
 class ClickUp:
@@ -81,14 +90,17 @@ class ClickUp:
 
     def _task(self, data: dict[str, Any]) -> Task:
         status = data.get("status") or {}
+        dropped = _dropped(status)
         return Task(
             external_id=str(data["id"]),
             reference=str(data["id"]),
             url=str(data.get("url") or f"https://app.clickup.com/t/{data['id']}"),
             title=str(data.get("name") or ""),
             status=str(status.get("status") or ""),
-            closed=status.get("type") in CLOSED_TYPES,
+            closed=status.get("type") in CLOSED_TYPES and not dropped,
             due=self.from_ms(data.get("due_date")),
+            cancelled=bool(dropped),
+            reason=dropped,
         )
 
     # --- the Tracker protocol ---
@@ -159,7 +171,13 @@ class ClickUp:
         list_id = (data.get("list") or {}).get("id") or self.list_id
         statuses = self.http.call("GET", f"/list/{list_id}").json().get("statuses") or []
         closed = next(
-            (s for kind in ("closed", "done") for s in statuses if s.get("type") == kind), None
+            (
+                s
+                for kind in ("closed", "done")
+                for s in statuses
+                if s.get("type") == kind and not _dropped(s)  # done, not "cancelled"
+            ),
+            None,
         )
         if closed is None:
             raise TrackerRefused(f"ClickUp list {list_id} has no closed status")
@@ -185,7 +203,11 @@ class ClickUp:
                 continue
             after = item.get("after")
             if item.get("field") == "status" and isinstance(after, dict):
-                changes.append(Change(str(task_id), closed=after.get("type") in CLOSED_TYPES))
+                dropped = _dropped(after)
+                if dropped:
+                    changes.append(Change(str(task_id), cancelled=True, reason=dropped))
+                else:
+                    changes.append(Change(str(task_id), closed=after.get("type") in CLOSED_TYPES))
             elif item.get("field") == "due_date":
                 changes.append(Change(str(task_id), due_changed=True, due=self.from_ms(after)))
         return changes

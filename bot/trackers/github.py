@@ -100,6 +100,7 @@ class GitHub:
             status="closed as not planned" if not_planned else str(data.get("state") or ""),
             closed=shut and not not_planned,
             cancelled=not_planned,
+            reason="not planned" if not_planned else "",
         )
 
     def check(self) -> str:
@@ -183,10 +184,15 @@ class GitHub:
         issue = data.get("issue")
         if not isinstance(issue, dict) or not issue.get("number"):
             return []
+        repository = str((data.get("repository") or {}).get("full_name") or "")
+        if repository and repository.lower() != self.repository.lower():
+            return []  # another repository's #12 is not ours (an org webhook, another workspace)
         number = str(issue["number"])
         if data.get("action") == "closed":
             if issue.get("state_reason") == "not_planned":
-                return [Change(number, cancelled=True)]  # not done: the item is cancelled
+                return [
+                    Change(number, cancelled=True, reason="not planned")
+                ]  # not done: the item is cancelled
             return [Change(number, closed=True)]
         if data.get("action") == "reopened":
             return [Change(number, closed=False)]

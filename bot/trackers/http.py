@@ -21,6 +21,7 @@ from bot.trackers.base import (
     Headers,
     TrackerRateLimited,
     TrackerRefused,
+    TrackerTimedOut,
     TrackerUnavailable,
 )
 
@@ -131,11 +132,17 @@ class Client:
         try:
             response = self._transport(request, self.timeout)
         except TimeoutError:
-            raise TrackerUnavailable(
-                f"{self.name} did not answer {method} {path} within {self.timeout:g} s"
+            raise TrackerTimedOut(
+                f"{self.name} did not answer {method} {path} within {self.timeout:g} s",
+                self.timeout,
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):  # urllib wraps a time-out while connecting
+                raise TrackerTimedOut(
+                    f"{self.name} did not answer {method} {path} within {self.timeout:g} s",
+                    self.timeout,
+                ) from None
             raise TrackerUnavailable(
                 self._safe(f"{self.name} unreachable ({type(reason).__name__}: {reason})")
             ) from None

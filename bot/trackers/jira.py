@@ -1,10 +1,12 @@
-"""Jira: issues in one project. Cloud: REST API v3, Basic auth with the e-mail and API token.
-Data Center / Server (JIRA_AUTH=bearer): REST API v2 with a personal access token as Bearer.
+"""Jira: issues in one project. Cloud: REST API v3, Basic auth with the e-mail and API token. Data
+Center / Server (JIRA_AUTH=bearer): REST API v2 with a personal access token as Bearer.
 
-In v3 a description is an Atlassian Document Format object, never a string. Status names are
-per project, so "done" is read from the status *category* (`done`), and closing takes whichever
-transition leads into that category. Each issue carries two labels: `postmortem-bot` (what the
-bot filed) and `postmortem-bot-item-<id>` (which item), found again with JQL.
+In v3 a description is an Atlassian Document Format object, never a string. Status names are per
+project, so "done" is read from the status *category* (`done`), and closing takes whichever
+transition leads into that category. An issue in that category whose resolution is "Won't Do",
+"Won't Fix" or "Duplicate" was dropped, not done: its item is cancelled. Each issue carries two
+labels: `postmortem-bot` (what the bot filed) and `postmortem-bot-item-<id>` (which item), found
+again with JQL.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from bot.trackers.base import (
     item_label,
     json_object,
     parse_date,
+    says_cancelled,
     signature_matches,
 )
 from bot.trackers.http import Client, Response, Transport, seconds
 
-FIELDS = "summary,status,duedate"
+FIELDS = "summary,status,duedate,resolution"
 KEY = re.compile(r"^([A-Z][A-Z0-9_]+-[0-9]+)$")
 URL = re.compile(r"^https?://[^/]+/browse/([A-Z][A-Z0-9_]+-[0-9]+)/?(?:\?.*)?$")
 
@@ -80,6 +83,14 @@ def plain_text(task: NewTask) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
+def _dropped(fields: dict[str, Any]) -> str:
+    """The resolution's name when the issue is in the Done category but resolved as not done
+    ("Won't Do", "Won't Fix", "Duplicate"); "" otherwise."""
+    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
+    name = str((fields.get("resolution") or {}).get("name") or "")
+    return name if category == "done" and says_cancelled(name) else ""
+
+
 class Jira:
     name = "jira"
 
@@ -110,14 +121,17 @@ class Jira:
         status = fields.get("status") or {}
         category = (status.get("statusCategory") or {}).get("key")
         key = str(data.get("key") or data["id"])
+        resolution = _dropped(fields)
         return Task(
             external_id=str(data["id"]),
             reference=key,
             url=f"{self.site}/browse/{key}",
             title=str(fields.get("summary") or ""),
             status=str(status.get("name") or ""),
-            closed=category == "done",
+            closed=category == "done" and not resolution,
             due=parse_date(fields.get("duedate")),
+            cancelled=bool(resolution),
+            reason=resolution,
         )
 
     def check(self) -> str:
@@ -174,7 +188,7 @@ class Jira:
 
     def close(self, external_id: str) -> None:
         task = self.get(external_id)
-        if task is None or task.closed:
+        if task is None or task.closed or task.cancelled:
             return
         path = f"{self.api}/issue/{external_id}/transitions"
         transitions = self.http.call("GET", path).json().get("transitions") or []
@@ -214,12 +228,19 @@ class Jira:
             return []
         issue_id = str(issue["id"])
         fields = issue.get("fields") or {}
+        project = str((fields.get("project") or {}).get("key") or "")
+        if project and project.upper() != self.project.upper():
+            return []  # a site-wide webhook also reports other projects' issues
         category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
         items = [i for i in (data.get("changelog") or {}).get("items") or [] if isinstance(i, dict)]
         changed = {str(i.get("field") or "").lower() for i in items}
         changes = []
-        if "status" in changed or (not items and category):
-            changes.append(Change(issue_id, closed=category == "done"))
+        if "status" in changed or "resolution" in changed or (not items and category):
+            resolution = _dropped(fields)
+            if resolution:
+                changes.append(Change(issue_id, cancelled=True, reason=resolution))
+            else:
+                changes.append(Change(issue_id, closed=category == "done"))
         if "duedate" in changed:
             changes.append(
                 Change(issue_id, due_changed=True, due=parse_date(fields.get("duedate")))

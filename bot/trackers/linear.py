@@ -1,8 +1,9 @@
 """Linear's GraphQL API: issues in one team, the personal API key as it is (no "Bearer").
 
-GraphQL answers errors in the body (HTTP 200 or 400) with `extensions.code`; `RATELIMITED` is
-waited out until `X-RateLimit-Requests-Reset` (Unix milliseconds). "Done" is the team's
-workflow state of type `completed`. Issues are found again by the marker in their description.
+GraphQL answers errors in the body (HTTP 200 or 400) with `extensions.code`; `RATELIMITED` is waited
+out until `X-RateLimit-Requests-Reset` (Unix milliseconds). "Done" is the team's workflow state of
+type `completed`; an issue moved to a state of type `canceled` cancels its item. Issues are found
+again by the marker in their description.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.trackers.http import Client, Response, Transport, seconds
 ISSUE_FIELDS = "id identifier url title dueDate state { name type }"
 IDENTIFIER = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,9}-[0-9]+)$")
 URL = re.compile(r"^https?://linear\.app/[^/]+/issue/([A-Za-z][A-Za-z0-9]{0,9}-[0-9]+)(?:/.*)?$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 REPLAY_WINDOW = 60  # seconds: Linear's advice for webhookTimestamp
 
 
@@ -88,6 +90,7 @@ class Linear:
     @staticmethod
     def _task(data: dict[str, Any]) -> Task:
         state = data.get("state") or {}
+        cancelled = state.get("type") == "canceled"
         return Task(
             external_id=str(data["id"]),
             reference=str(data.get("identifier") or ""),
@@ -96,6 +99,8 @@ class Linear:
             status=str(state.get("name") or ""),
             closed=state.get("type") == "completed",
             due=parse_date(data.get("dueDate")),
+            cancelled=cancelled,
+            reason=str(state.get("name") or "canceled") if cancelled else "",
         )
 
     def check(self) -> str:
@@ -173,7 +178,7 @@ class Linear:
 
     def close(self, external_id: str) -> None:
         task = self.get(external_id)
-        if task is None or task.closed:
+        if task is None or task.closed or task.cancelled:
             return
         data = self.graphql(
             "query($team: ID!) { workflowStates(filter: {team: {id: {eq: $team}}, "
@@ -220,11 +225,18 @@ class Linear:
         issue = data.get("data")
         if data.get("type") != "Issue" or not isinstance(issue, dict) or not issue.get("id"):
             return []
+        team = str(issue.get("teamId") or "")
+        if team and UUID.match(self.team_id) and team.lower() != self.team_id.lower():
+            return []  # an organisation-wide webhook also reports other teams' issues
         before = data.get("updatedFrom") or {}
         state = issue.get("state") or {}
         changes = []
         if "stateId" in before or (data.get("action") == "update" and not before):
-            changes.append(Change(str(issue["id"]), closed=state.get("type") == "completed"))
+            if state.get("type") == "canceled":  # a state of type canceled: dropped, not done
+                reason = str(state.get("name") or "canceled")
+                changes.append(Change(str(issue["id"]), cancelled=True, reason=reason))
+            else:
+                changes.append(Change(str(issue["id"]), closed=state.get("type") == "completed"))
         if "dueDate" in before:
             changes.append(
                 Change(str(issue["id"]), due_changed=True, due=parse_date(issue.get("dueDate")))

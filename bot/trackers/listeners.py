@@ -9,6 +9,7 @@ log line; connection errors come from the adapters' HTTP client, which blanks it
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -16,12 +17,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.action_items.views import CREATE_TASK
+from bot.home.views import TRACKER_SETTINGS
 from bot.runtime import Runtime
 from bot.slack import state
 from bot.slack.views import notice_view
 from bot.trackers import adapters, service, views
 from bot.trackers import settings as tracker_settings
-from bot.trackers.base import TrackerError
+from bot.trackers.base import TrackerError, TrackerRateLimited, TrackerTimedOut
 from storage import reviews as store
 from storage import trackers as tracker_store
 from storage.db import transaction
@@ -85,6 +87,20 @@ def tracker_command(
     )
 
 
+def settings_clicked(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
+    """ "Tracker settings" on an admin's App Home: the same modal as `/postmortem tracker`.
+
+    Home shows the button to admins only, but a click can be replayed, so the server asks again;
+    anyone else gets a notice (Home has no channel to answer in).
+    """
+    ack()
+    if not rt.is_admin(body["user"]["id"]):
+        view = notice_view("Tracker settings", NOT_ADMIN)
+    else:
+        view = views.settings_modal(**_modal_args(rt, body["team"]["id"]))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
 def _saved_token(rt: Runtime, team: str, tracker: str) -> str:
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team)
@@ -105,10 +121,25 @@ def connection_test(rt: Runtime, team: str, form: tracker_settings.Form) -> tupl
     http = getattr(tracker, "http", None)
     if http is not None:
         http.timeout = TEST_TIMEOUT
+    name = TRACKER_NAMES.get(form.tracker, form.tracker)
     try:
         return True, tracker.check()
+    except TrackerTimedOut as exc:
+        return False, (
+            f"the tracker did not answer in {exc.timeout:g} s. Check the address, or try "
+            f"again in a while if {name} is slow right now."
+        )
+    except TrackerRateLimited as exc:
+        wait = max(1, math.ceil(exc.wait.total_seconds()))
+        return False, (
+            f"{name} is limiting requests right now (too many in a short time). The settings "
+            f"may well be right: wait {wait} s, then test again."
+        )
     except TrackerError as exc:  # the message never holds the token (bot/trackers/http.py)
         return False, str(exc)
+    except Exception:  # an answer no adapter expected: a clear line, never a stack trace
+        log.exception("tracker connection test (%s) failed unexpectedly", form.tracker)
+        return False, f"{name} gave an answer the bot did not understand. Check the address."
 
 
 def test_clicked(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
@@ -196,4 +227,5 @@ def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
     app.action(CREATE_TASK)(create_clicked)
     app.action(views.TEST)(test_clicked)
+    app.action(TRACKER_SETTINGS)(settings_clicked)
     app.view(views.CALLBACK)(settings_submitted)

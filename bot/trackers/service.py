@@ -319,9 +319,12 @@ def deliver_unassigned(rt: Runtime, effect: Claimed) -> None:
 
 
 def deliver_cancelled(rt: Runtime, effect: Claimed) -> None:
-    """`trackers.cancelled`: the task was closed as not planned, so the item was cancelled and
-    its reminders stopped; its owner is told (once) why, and what to do if it still matters."""
+    """`trackers.cancelled`: the task was closed as not done (GitHub's not planned, a Linear
+    canceled state, a Jira resolution such as Won't Do, a ClickUp "cancelled" status), so the
+    item was cancelled and its reminders stopped; its owner is told (once) why, and what to do
+    if it still matters."""
     item_id = payload_int(effect.payload, "item_id")
+    reason = str(effect.payload.get("reason") or "not planned")  # the tracker's words
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         link = store.task_link(session, item_id)
@@ -335,7 +338,7 @@ def deliver_cancelled(rt: Runtime, effect: Claimed) -> None:
     rt.client.chat_postMessage(
         channel=channel,
         text=(
-            f"{slack_link(link.url, link.label)} was closed as *not planned* in {name}, so "
+            f"{slack_link(link.url, link.label)} was closed as *{escape(reason)}* in {name}, so "
             f"“{escape(title)}” ({escape(review_title)}) is cancelled here: no more reminders "
             f"about it. If it still needs doing, ask the review's owner to add it again."
         ),
@@ -388,13 +391,15 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
                 continue
             fields: dict[str, Any] = {}
             cancelled = False
-            if change.cancelled and row.status != store.CLOSED:
-                row.status = store.CLOSED
-                if item.status in items.OPEN:
-                    name = store.TRACKER_NAMES.get(tracker_name, tracker_name)
-                    fields["status"] = "cancelled"
-                    fields["status_note"] = f"Closed as not planned in {name} {row.reference}"
-                    cancelled = True
+            reason = change.reason or "not planned"
+            if change.cancelled:  # never read as a reopening below, however often it arrives
+                if row.status != store.CLOSED:
+                    row.status = store.CLOSED
+                    if item.status in items.OPEN:
+                        name = store.TRACKER_NAMES.get(tracker_name, tracker_name)
+                        fields["status"] = "cancelled"
+                        fields["status_note"] = f"Closed as {reason} in {name} {row.reference}"
+                        cancelled = True
             elif change.closed is True and row.status != store.CLOSED:
                 row.status = store.CLOSED  # before update_item records a close: it is closed
                 if item.status in items.OPEN:
@@ -420,7 +425,11 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
                 [
                     SideEffect(REWRITE, {"item_id": item_id, "ask_to_confirm": result.all_done}),
                     *([status_effect(result.review_id)] if result.review_id else []),
-                    *([SideEffect(CANCELLED, {"item_id": item_id})] if cancelled else []),
+                    *(
+                        [SideEffect(CANCELLED, {"item_id": item_id, "reason": reason})]
+                        if cancelled
+                        else []
+                    ),
                 ],
             )
         rt.delivery_due.set()
@@ -513,10 +522,11 @@ def _reconcile_one(
         return 1
     change = Change(
         external_id,
-        closed=task.closed,
+        closed=None if task.cancelled else task.closed,
         due_changed=tracker.name != "github",
         due=task.due,
         cancelled=task.cancelled,
+        reason=task.reason,
     )
     return apply(rt, tracker.name, [change])
 

@@ -133,5 +133,5 @@ def settings_modal(
 
 def test_result(ok: bool, text: str) -> str:
     """The connection test's outcome, as the modal shows it (the text is already token-free)."""
-    mark = ":white_check_mark: Connected." if ok else ":x: Connection failed."
+    mark = ":white_check_mark: Connected." if ok else ":x: Connection failed:"
     return f"{mark} {escape(clip(text, 1500))}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from bot.trackers import service
-from bot.trackers.base import Headers, TrackerError, WebhookRefused
+from bot.trackers.base import Headers, Tracker, TrackerError, WebhookRefused
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +42,55 @@ def _headers(environ: dict[str, Any]) -> Headers:
     )
 
 
+def _trackers(rt: Runtime, name: str) -> list[tuple[Runtime, Tracker]]:
+    """Each workspace that files its items in tracker `name`, with its own adapter (its own
+    target and secret); one runtime alone with one SLACK_BOT_TOKEN."""
+    found = []
+    for team in rt.each_team():
+        tracker = service.tracker_of(team)
+        if tracker is not None and tracker.name == name:
+            found.append((team, tracker))
+    return found
+
+
 def handle(rt: Runtime, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Verify and apply one delivery.
+
+    Many workspaces: a delivery names a task (and, where the tracker says, its repository,
+    project or team), never a Slack team. Each workspace using this tracker checks it with its
+    own adapter (which drops deliveries about another target) and looks the task up among its
+    own items only (storage/trackers.py), so a task of workspace A never changes an item of B.
+    """
     name = str(environ.get("PATH_INFO", "")).removeprefix(PREFIX).strip("/")
-    tracker = service.tracker_of(rt)
-    if tracker is None or tracker.name != name:
+    teams = _trackers(rt, name)
+    if not teams:
         return 404, {"ok": False, "error": f"no tracker {name!r} is configured"}
     if environ.get("REQUEST_METHOD") != "POST":
         return 405, {"ok": False, "error": "use POST"}
     length = int(str(environ.get("CONTENT_LENGTH") or "0") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
+    refused: WebhookRefused | None = None
+    accepted, changes, applied = False, 0, 0
     try:
-        changes = tracker.parse_webhook(_headers(environ), body)
-    except WebhookRefused as refused:
-        log.info("refused POST %s: %s %s", environ.get("PATH_INFO"), refused.status, refused)
-        return refused.status, {"ok": False, "error": str(refused)}
-    try:
-        # Many workspaces: each applies the changes to its own items (its sessions see no
-        # other's), and tells its own Slack.
-        applied = sum(service.apply(team, tracker.name, changes) for team in rt.each_team())
+        for team, tracker in teams:
+            try:
+                found = tracker.parse_webhook(_headers(environ), body)
+            except WebhookRefused as exc:
+                refused = refused if refused and refused.status == 401 else exc
+                continue
+            accepted = True
+            changes = max(changes, len(found))
+            applied += service.apply(team, tracker.name, found)
     except TrackerError as exc:
         log.warning("tracker webhook: %s", exc)
         return 503, {"ok": False, "error": "try again later"}
     except Exception:
         log.exception("tracker webhook failed")
         return 500, {"ok": False, "error": "the bot failed to record the change; send it again"}
-    return 200, {"ok": True, "changes": len(changes), "applied": applied}
+    if not accepted and refused is not None:
+        log.info("refused POST %s: %s %s", environ.get("PATH_INFO"), refused.status, refused)
+        return refused.status, {"ok": False, "error": str(refused)}
+    return 200, {"ok": True, "changes": changes, "applied": applied}
 
 
 def hooks_app(rt: Runtime) -> WSGIApp:

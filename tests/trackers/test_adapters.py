@@ -678,3 +678,128 @@ def test_clickup_dates_read_back_as_the_same_day_in_any_nearby_timezone() -> Non
     ms = sydney.to_ms(date(2026, 12, 4))
     assert sydney.from_ms(str(ms)) == perth.from_ms(ms) == date(2026, 12, 4)
     assert sydney.from_ms(None) is None and sydney.from_ms("soon") is None
+
+
+# --- closed as not done, and deliveries about another target ---------------------------------
+
+
+def _jira_delivery(adapter: Jira, resolution: str | None, project: str = "PM") -> list:
+    fields = {
+        "project": {"key": project},
+        "status": {"name": "Done", "statusCategory": {"key": "done"}},
+        "resolution": {"name": resolution} if resolution else None,
+    }
+    body = json.dumps(
+        {
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"id": "10042", "key": f"{project}-7", "fields": fields},
+            "changelog": {"items": [{"field": "status"}, {"field": "resolution"}]},
+        }
+    ).encode()
+    return adapter.parse_webhook(Headers({"X-Hub-Signature": "sha256=" + sign("s3", body)}), body)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "cancelled"),
+    [("Done", False), (None, False), ("Won't Do", True), ("Won’t Fix", True), ("Duplicate", True)],
+)
+def test_jira_a_resolution_of_wont_do_cancels_rather_than_completes(
+    resolution: str | None, cancelled: bool
+) -> None:
+    adapter, _ = jira(secret="s3")
+    [change] = _jira_delivery(adapter, resolution)
+    assert change.cancelled is cancelled
+    assert change.closed is (None if cancelled else True)
+    if cancelled:
+        assert change.reason == resolution
+
+
+def test_jira_reads_the_resolution_back_in_the_reconcile() -> None:
+    issue = {
+        "id": "10042",
+        "key": "PM-7",
+        "fields": {
+            "summary": "Fix it",
+            "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            "resolution": {"name": "Won't Do"},
+        },
+    }
+    adapter, recorder = jira(ok(issue))
+    task = adapter.get("10042")
+    assert task is not None and (task.closed, task.cancelled, task.reason) == (
+        False,
+        True,
+        "Won't Do",
+    )
+    assert "resolution" in recorder.sent[0].url
+
+
+def test_jira_ignores_a_delivery_about_another_project() -> None:
+    adapter, _ = jira(secret="s3")
+    assert _jira_delivery(adapter, "Done", project="OPS") == []
+
+
+def _linear_delivery(adapter: Linear, state: dict, team: str = "team-uuid") -> list:
+    body = json.dumps(
+        {
+            "action": "update",
+            "type": "Issue",
+            "data": {"id": "uuid-1", "teamId": team, "state": state},
+            "updatedFrom": {"stateId": "s1"},
+            "webhookTimestamp": int(time.time() * 1000),
+        }
+    ).encode()
+    return adapter.parse_webhook(Headers({"Linear-Signature": sign("s3", body)}), body)
+
+
+def test_linear_a_canceled_state_cancels_rather_than_completes() -> None:
+    adapter, _ = linear(secret="s3")
+    [done] = _linear_delivery(adapter, {"name": "Done", "type": "completed"})
+    assert (done.closed, done.cancelled) == (True, False)
+    [dropped] = _linear_delivery(adapter, {"name": "Duplicate", "type": "canceled"})
+    assert (dropped.closed, dropped.cancelled, dropped.reason) == (None, True, "Duplicate")
+
+
+def test_clickup_a_closed_status_named_cancelled_cancels_and_mark_done_never_picks_it() -> None:
+    adapter, _ = clickup(secret="s3")
+
+    def moved_to(status: dict) -> list:
+        body = json.dumps(
+            {"task_id": "86a", "history_items": [{"field": "status", "after": status}]}
+        ).encode()
+        return adapter.parse_webhook(Headers({"X-Signature": sign("s3", body)}), body)
+
+    [done] = moved_to({"status": "complete", "type": "closed"})
+    assert (done.closed, done.cancelled) == (True, False)
+    [dropped] = moved_to({"status": "Won't do", "type": "done"})
+    assert (dropped.closed, dropped.cancelled, dropped.reason) == (None, True, "Won't do")
+    [open_] = moved_to({"status": "cancelled", "type": "custom"})  # not closed: not cancelled
+    assert (open_.closed, open_.cancelled) == (False, False)
+
+    task = {"id": "86a", "status": {"status": "to do", "type": "open"}, "list": {"id": "901234"}}
+    statuses = {
+        "statuses": [
+            {"status": "cancelled", "type": "done"},
+            {"status": "shipped", "type": "done"},
+        ]
+    }
+    adapter, recorder = clickup(
+        ok(task),
+        ok(statuses),
+        ok(task),
+    )
+    adapter.close("86a")
+    assert recorder.sent[-1].json() == {"status": "shipped"}
+
+
+def test_github_ignores_a_delivery_about_another_repository() -> None:
+    adapter, _ = github(secret="s3")
+    body = json.dumps(
+        {
+            "action": "closed",
+            "issue": {"number": 12, "state_reason": "completed"},
+            "repository": {"full_name": "acme/other"},
+        }
+    ).encode()
+    headers = {"X-GitHub-Event": "issues", "X-Hub-Signature-256": "sha256=" + sign("s3", body)}
+    assert adapter.parse_webhook(Headers(headers), body) == []

@@ -27,6 +27,7 @@ from bot.delivery.service import deliver_due, record
 from bot.reviews import service
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime, build_runtime
+from bot.slack.text import escape
 from bot.trackers.service import request_task, sync
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
@@ -485,31 +486,44 @@ def test_reassigning_an_item_reassigns_its_task_or_says_once_why_it_cannot(
     assert tracker.count() == 1
 
 
-# --- GitHub: closed as "not planned" is not done ---------------------------------------------
+# --- closed as not done (not planned, canceled, Won't Do, "cancelled") is not done -------------
+
+DROPPED = {  # what each fake's cancel_by_hand does, in the tracker's words
+    "github": "not planned",  # closed with state_reason not_planned
+    "linear": "Canceled",  # moved to the team's state of type canceled
+    "jira": "Won't Do",  # Done category, resolution Won't Do (Cloud and Data Center)
+    "clickup": "cancelled",  # a "done"-type status named cancelled
+}
 
 
-@pytest.mark.parametrize("tracker", ["github"], indirect=True)
+@ALL
 @pytest.mark.parametrize("by", ["webhook", "reconcile"])
-def test_an_issue_closed_as_not_planned_cancels_the_item_and_tells_its_owner(
+def test_a_task_closed_as_not_done_cancels_the_item_and_tells_its_owner_once(
     tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with, by: str
 ) -> None:
     bot = bot_with(slack, engine, **tracker.env())
     item_id, task = new_task(tracker, bot, slack)
+    reason = DROPPED[tracker.name]
+    calls_before = len(tracker.calls)
 
-    signed = tracker.close_by_hand(tracker.external_id(task), reason="not_planned")  # type: ignore[call-arg]
+    signed = tracker.cancel_by_hand(tracker.external_id(task))  # type: ignore[attr-defined]
     if by == "webhook":
-        assert post_hook(bot, "github", signed)[1]["applied"] == 1
+        assert post_hook(bot, tracker.name, signed)[1]["applied"] == 1
+        assert post_hook(bot, tracker.name, signed)[1]["applied"] == 0  # a redelivery: nothing
     else:
         assert sync(bot.rt).updated == 1
+        assert sync(bot.rt).updated == 0
 
     cancelled = item(bot.rt, item_id)
     assert (cancelled.status, cancelled.next_nudge_at) == ("cancelled", None)  # not "done"
-    assert "not planned" in (cancelled.status_note or "")
+    assert reason in (cancelled.status_note or "")
     bot.settle()
-    slack.wait_for(lambda: bool(_dms_saying(slack, BOB, "closed as *not planned*")))
+    told_words = f"closed as *{escape(reason)}*"
+    slack.wait_for(lambda: bool(_dms_saying(slack, BOB, told_words)))
     bot.settle()
-    [told] = _dms_saying(slack, BOB, "closed as *not planned*")
+    [told] = _dms_saying(slack, BOB, told_words)
     assert "Fix the promo code check" in told and "no more reminders" in told
-    # the issue is left as GitHub has it: nothing closes it "as completed" afterwards
-    assert tracker.only_task()["state_reason"] == "not_planned"
-    assert not [c for c in tracker.calls if c.method == "PATCH"]
+    # the task is left as the tracker has it: nothing moves it to "done" afterwards
+    assert not [c for c in tracker.calls[calls_before:] if c.method in ("PATCH", "PUT")]
+    assert not [c for c in tracker.calls[calls_before:] if "transitions" in c.path]
+    assert not [c for c in tracker.calls[calls_before:] if "issueUpdate" in str(c.body)]

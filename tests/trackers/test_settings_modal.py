@@ -7,6 +7,7 @@ connection" signs in to each tracker's fake, which refuses what the real one ref
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -133,7 +134,7 @@ def test_test_connection_with_a_wrong_token_says_so_without_the_token(
 
     shown = click_test(rt, client, typed_in(fake, token=wrong))
 
-    assert "Connection failed." in shown and "401" in shown, shown
+    assert "Connection failed:" in shown and "401" in shown, shown
     assert "SECRET123" not in json.dumps(client.views_update.call_args.kwargs)
 
 
@@ -145,7 +146,7 @@ def test_test_connection_with_a_wrong_target_names_it(
 
     shown = click_test(rt, client, typed_in(fake, target=wrong[fake.name]))
 
-    assert "Connection failed." in shown, shown
+    assert "Connection failed:" in shown, shown
 
 
 def test_saving_sets_the_workspace_tracker_and_the_token_is_never_shown_back(
@@ -230,3 +231,32 @@ def test_the_environment_is_the_default_until_an_admin_chooses(
 
     assert service.tracker_of(rt) is None
     assert tracker_store.CREDENTIALS_KEY not in workspace_settings(rt)
+
+
+def test_a_slow_tracker_is_a_clear_line_not_a_stack_trace(
+    rt: Runtime, client: MagicMock, fake: FakeTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listeners, "TEST_TIMEOUT", 0.3)  # 5 s in use; shorter to keep tests fast
+    open_modal(rt, client)
+    fake.stall(1.0, times=10)  # type: ignore[attr-defined]
+
+    shown = click_test(rt, client, typed_in(fake))
+
+    assert "Connection failed: the tracker did not answer in 0.3 s" in shown, shown
+    assert "Traceback" not in shown and "Error" not in shown
+
+
+def test_the_real_test_timeout_is_five_seconds() -> None:
+    assert listeners.TEST_TIMEOUT == 5.0
+
+
+def test_a_rate_limited_tracker_says_to_wait_and_test_again(
+    rt: Runtime, client: MagicMock, fake: FakeTracker
+) -> None:
+    open_modal(rt, client)
+    fake.rate_limit(times=10, wait=30)  # type: ignore[attr-defined]
+
+    shown = click_test(rt, client, typed_in(fake))
+
+    assert "Connection failed:" in shown and "limiting requests" in shown, shown
+    assert re.search(r"wait (29|30|31) s, then test again", shown), shown

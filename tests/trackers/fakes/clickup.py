@@ -24,6 +24,7 @@ STATUSES = [
     {"status": "to do", "type": "open"},
     {"status": "in progress", "type": "custom"},
     {"status": "complete", "type": "closed"},
+    {"status": "cancelled", "type": "done"},  # a "done" status named for dropping the task
 ]
 MEMBERS = {101: "alice@example.com", 102: "bob@example.com"}
 
@@ -241,6 +242,20 @@ class FakeClickUp(FakeTracker):
         with self.lock:
             task = self.tasks[task_id]
             before, task["status"] = task["status"], dict(STATUSES[2])
+        return self.webhook(
+            {
+                "event": "taskStatusUpdated",
+                "task_id": task_id,
+                "webhook_id": "wh-1",
+                "history_items": [{"field": "status", "before": before, "after": task["status"]}],
+            }
+        )
+
+    def cancel_by_hand(self, task_id: str) -> tuple[bytes, dict[str, str]]:
+        """Move the task to the list's "cancelled" status (of type done)."""
+        with self.lock:
+            task = self.tasks[task_id]
+            before, task["status"] = task["status"], dict(STATUSES[3])
         return self.webhook(
             {
                 "event": "taskStatusUpdated",

@@ -34,6 +34,8 @@ class FakeGitHub(FakeTracker):
     name = "github"
     CREATE = {"method": "POST", "path": "/issues", "contains": '"title"'}
 
+    repo = REPO  # a subclass serves another repository
+
     def __init__(self) -> None:
         super().__init__()
         self.issues: dict[int, dict[str, Any]] = {}
@@ -46,7 +48,7 @@ class FakeGitHub(FakeTracker):
         return {
             "POSTMORTEM_TRACKER": "github",
             "GITHUB_TOKEN": TOKEN,
-            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_REPOSITORY": self.repo,
             "GITHUB_API_URL": self.url,
             "GITHUB_WEBHOOK_SECRET": SECRET,
         }
@@ -84,11 +86,11 @@ class FakeGitHub(FakeTracker):
     def route(self, call: Call) -> Answer:
         repo = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)", call.path.rstrip("/"))
         if repo and call.method == "GET":
-            if repo.group(1) != REPO:
+            if repo.group(1) != self.repo:
                 raise message(404, "Not Found")
-            return 200, {}, {"full_name": REPO, "has_issues": True, "private": True}
+            return 200, {}, {"full_name": self.repo, "has_issues": True, "private": True}
         match = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)/issues(?:/(\d+))?", call.path.rstrip("/"))
-        if not match or match.group(1) != REPO:
+        if not match or match.group(1) != self.repo:
             raise message(404, "Not Found")
         number = match.group(2)
         if number is None and call.method == "POST":
@@ -126,7 +128,7 @@ class FakeGitHub(FakeTracker):
             "body": body.get("body"),
             "state": "open",
             "state_reason": None,
-            "html_url": f"https://github.com/{REPO}/issues/{number}",
+            "html_url": f"https://github.com/{self.repo}/issues/{number}",
             "labels": [{"name": x} for x in labels],
             "assignees": [{"login": a} for a in assignees],
         }
@@ -201,8 +203,12 @@ class FakeGitHub(FakeTracker):
             issue = self.issues[int(number)]
             issue["state"], issue["state_reason"] = "closed", reason
         return self.webhook(
-            "issues", {"action": "closed", "issue": dict(issue), "repository": {"full_name": REPO}}
+            "issues",
+            {"action": "closed", "issue": dict(issue), "repository": {"full_name": self.repo}},
         )
+
+    def cancel_by_hand(self, number: str) -> tuple[bytes, dict[str, str]]:
+        return self.close_by_hand(number, reason="not_planned")
 
     def webhook(
         self, event: str, payload: dict[str, Any], secret: str = SECRET

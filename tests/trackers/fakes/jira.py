@@ -212,6 +212,8 @@ class FakeJira(FakeTracker):
                 if chosen is None:
                     raise errors(400, ["Transition id is not valid for this issue."])
                 issue["fields"]["status"] = dict(chosen["to"])
+                done = chosen["to"]["statusCategory"]["key"] == "done"  # Jira sets a resolution
+                issue["fields"]["resolution"] = {"name": "Done"} if done else None
                 return 204, {}, None
         raise errors(404, ["Not found"])
 
@@ -265,6 +267,7 @@ class FakeJira(FakeTracker):
                 "labels": labels,
                 "assignee": assignee,
                 "status": dict(STATUS["To Do"]),
+                "resolution": None,
             },
         }
         return {"id": issue_id, "key": key, "self": self.issues[issue_id]["self"]}
@@ -302,7 +305,23 @@ class FakeJira(FakeTracker):
             issue = self.issues[issue_id]
             before = issue["fields"]["status"]["name"]
             issue["fields"]["status"] = dict(STATUS["Done"])
+            issue["fields"]["resolution"] = {"name": "Done"}
         return self._event(issue, [{"field": "status", "fromString": before, "toString": "Done"}])
+
+    def cancel_by_hand(self, issue_id: str) -> tuple[bytes, dict[str, str]]:
+        """Close the issue with the resolution "Won't Do" (still the Done category)."""
+        with self.lock:
+            issue = self.issues[issue_id]
+            before = issue["fields"]["status"]["name"]
+            issue["fields"]["status"] = dict(STATUS["Done"])
+            issue["fields"]["resolution"] = {"name": "Won't Do"}
+        return self._event(
+            issue,
+            [
+                {"field": "resolution", "fromString": None, "toString": "Won't Do"},
+                {"field": "status", "fromString": before, "toString": "Done"},
+            ],
+        )
 
     def move_due_by_hand(self, issue_id: str, due: date) -> tuple[bytes, dict[str, str]]:
         with self.lock:

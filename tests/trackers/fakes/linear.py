@@ -199,6 +199,7 @@ class FakeLinear(FakeTracker):
             "description": str(data.get("description") or ""),
             "dueDate": due,
             "assigneeId": data.get("assigneeId"),
+            "teamId": TEAM_ID,  # webhook deliveries carry it
             "url": f"https://linear.app/acme/issue/{identifier}/task",
             "state": {k: STATES[1][k] for k in ("id", "name", "type")},
         }
@@ -266,6 +267,21 @@ class FakeLinear(FakeTracker):
             issue = self.issues[issue_id]
             before = issue["state"]["id"]
             issue["state"] = {k: STATES[2][k] for k in ("id", "name", "type")}
+        return self.webhook(
+            {
+                "action": "update",
+                "type": "Issue",
+                "data": dict(issue),
+                "updatedFrom": {"stateId": before},
+            }
+        )
+
+    def cancel_by_hand(self, issue_id: str) -> tuple[bytes, dict[str, str]]:
+        """Move the issue to the team's state of type `canceled` ("Canceled")."""
+        with self.lock:
+            issue = self.issues[issue_id]
+            before = issue["state"]["id"]
+            issue["state"] = {k: STATES[3][k] for k in ("id", "name", "type")}
         return self.webhook(
             {
                 "action": "update",

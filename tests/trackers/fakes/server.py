@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -35,6 +36,7 @@ class Fault:
     path: str | None = None  # a substring of the path
     contains: str | None = None  # a substring of the body (GraphQL: the operation)
     drop: bool = False
+    stall: float = 0.0  # seconds to wait before answering (a slow tracker)
 
     def matches(self, method: str, path: str, raw: bytes) -> bool:
         return (
@@ -111,6 +113,10 @@ class FakeTracker:
         with self.lock:
             self.faults.append(Fault(times=times, drop=True, **kwargs))
 
+    def stall(self, seconds: float, times: int = 1, **kwargs: Any) -> None:
+        with self.lock:
+            self.faults.append(Fault(times=times, stall=seconds, **kwargs))
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
@@ -143,6 +149,9 @@ class FakeTracker:
             body = raw
         call = Call(handler.command, parts.path, parse_qs(parts.query), headers, body)
         fault = self._fault(handler.command, parts.path, raw)
+        if fault is not None and fault.stall:
+            time.sleep(fault.stall)
+            fault = None  # then answers as usual, too late for a client that gave up
         try:
             if fault is not None and not fault.drop:
                 raise Refuse(fault.status, fault.body, fault.headers)
