@@ -26,6 +26,7 @@ from bot.home.feature import FEATURE as HOME
 from bot.insights.feature import FEATURE as INSIGHTS
 from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
+from bot.people.feature import FEATURE as PEOPLE
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
@@ -40,6 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     ACTION_ITEMS,
     INVOICES,
     KNOWLEDGE,
+    PEOPLE,
     TICKETS,
     DIGEST,
     SAFETY,
@@ -48,7 +50,8 @@ FEATURES: tuple[Feature, ...] = (
     TRACKERS,
     DIRECTORY,
 )
-"""Order matters only for review hooks: the action items' DMs go out before the report."""
+"""Order matters only for review hooks: the action items' DMs go out before the report, and
+the report is posted before the people feature links it in the lessons DM."""
 
 
 def review_hooks(features: Iterable[Feature] = FEATURES) -> ReviewHooks:

@@ -7,6 +7,7 @@ read the metadata through here so none is forgotten.
 from __future__ import annotations
 
 from storage import (
+    assignments,
     digests,
     knowledge,
     models,
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     outbox,
     trackers,
     participants,
+    assignments,
 ]
 
 metadata = Base.metadata

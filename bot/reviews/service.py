@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from storage import assignments
 from storage import reviews as store
 from storage.models import Review
 from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
@@ -88,6 +89,12 @@ class SubmitResult:
         return self.transition is not None
 
 
+def assigned_to(session: Session, review: Review, stage_key: str, user_id: str) -> bool | None:
+    """None when the stage is handed to nobody; else whether it is handed to `user_id`."""
+    who = assignments.assignee(session, review.id, stage_key)
+    return None if who is None else who == user_id
+
+
 def editable_stages(session: Session, review: Review) -> list[Stage]:
     """Submitted stages, which the review's owner (or an admin) may correct."""
     answered = store.latest_answers(session, review.id)
@@ -122,8 +129,11 @@ def submit_stage(
             refused="This stage has already been submitted (perhaps by someone "
             "else); the review has moved on."
         )
-    if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
-        return SubmitResult(refused=role_refusal(stage))
+    assigned = assigned_to(session, review, stage_key, user_id)
+    if not may_act(
+        stage, is_admin=is_admin, is_owner=user_id == review.owner_id, assigned=assigned
+    ):
+        return SubmitResult(refused=role_refusal(stage, assigned=assigned))
     earlier = Earlier(workflow, store.latest_answers(session, review.id))
     answers, errors = clean(stage, raw, context, earlier)
     if errors:

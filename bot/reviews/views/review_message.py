@@ -23,6 +23,9 @@ EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners
 ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/listeners.py)
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
 EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
+PEOPLE = "people_open"  # participants and stakeholders (bot/people/listeners.py)
+ASSIGN_STAGE = "stage_assign"  # hand a stage to someone (bot/people/listeners.py)
+PEOPLE_SHOWN = 10  # participants named on the message; the rest are counted
 STATUS_LABELS = {
     "open": "Open",
     "in_progress": "In progress",
@@ -60,6 +63,13 @@ def sent_back_text(back: SentBack, by: str, day: str) -> str:
     return clip(text, 3000)
 
 
+def people_line(participants: list[str], shown: int = PEOPLE_SHOWN) -> str:
+    """ "Participants: @a @b … (+N)": who takes part, without a 500-name wall."""
+    named = " ".join(mention(u) for u in participants[:shown])
+    more = len(participants) - shown
+    return f"*Participants:* {named}" + (f" (+{more})" if more > 0 else "")
+
+
 def status_message(
     *,
     review_id: int,
@@ -73,13 +83,16 @@ def status_message(
     sent_back: str | None = None,
     consumer_guarantees: bool = False,
     escalated: str | None = None,
+    participants: list[str] | None = None,
+    waiting_on: str | None = None,
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
     One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
     `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
     offers the assessment where the workflow deals with goods or services sold; `escalated`
-    (mrkdwn) says who was told about a systemic issue.
+    (mrkdwn) says who was told about a systemic issue; `participants` are named in a context
+    line; `waiting_on` is the user the current stage is assigned to.
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
@@ -97,6 +110,13 @@ def status_message(
             elements=[MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))],
         ),
     ]
+    if participants:
+        blocks.append(
+            ContextBlock(
+                block_id="people",
+                elements=[MarkdownTextObject(text=clip(people_line(participants), 3000))],
+            )
+        )
     if escalated:
         blocks.append(
             ContextBlock(
@@ -113,8 +133,13 @@ def status_message(
         more.append(("Export", EXPORT_ACTION, str(review_id)))
     if consumer_guarantees:
         more.append(("Consumer guarantees", ASSESS_ACL, str(review_id)))
+    if current is not None:
+        more.append(("Assign stage", ASSIGN_STAGE, str(review_id)))
     elements: list[Any] = menu.secondary(more)
     if current is not None:
+        elements.insert(
+            0, ButtonElement(text="People", action_id=PEOPLE, value=str(review_id)).to_dict()
+        )
         stage = workflow.stage(current)
         # The message is the same for everyone: an admin's step is not a green "go" for all.
         admins_only = stage.role == Role.ADMIN
@@ -127,6 +152,18 @@ def status_message(
                 style=None if admins_only else "primary",
             ),
         )
+        if waiting_on and not admins_only:
+            blocks.append(
+                ContextBlock(
+                    block_id="waiting",
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":hourglass_flowing_sand: *Waiting on {mention(waiting_on)}* "
+                            f"for {escape(stage.name)}."
+                        )
+                    ],
+                )
+            )
         if admins_only:
             blocks.append(
                 ContextBlock(
