@@ -409,15 +409,19 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
     )
     assert problems("message", message) == []
     actions = message["blocks"][-1]["elements"]
+    # The next stage, the review's people (the "People" button), and a menu.
     assert [(e["type"], e.get("style")) for e in actions] == [
         ("button", "primary"),
+        ("button", None),
         ("overflow", None),
     ]
-    assert [(o["text"]["text"], o["value"]) for o in actions[1]["options"]] == [
+    assert actions[1]["text"]["text"] == "People" and actions[1]["value"] == "7"
+    assert [(o["text"]["text"], o["value"]) for o in actions[2]["options"]] == [
         ("Edit a stage", "stage_edit|7"),
         ("Add action item", "item_add|7"),
         ("Export", "export_review|7"),
         ("Consumer guarantees", "acl_open|7"),
+        ("Assign stage", "stage_assign|7"),
     ]
     assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
     # A new review has one secondary action: a plain button (a menu needs two choices).
@@ -430,9 +434,14 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
         current="data_gathering",
         done=set(),
     )
-    assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
+    elements = fresh["blocks"][-1]["elements"]
+    assert [e.get("text", {}).get("text") for e in elements[:2]] == [
         "Continue: Data Gathering",
+        "People",
+    ]
+    assert [o["text"]["text"] for o in elements[2]["options"]] == [
         "Add action item",
+        "Assign stage",
     ]
 
 

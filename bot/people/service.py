@@ -228,9 +228,9 @@ def open_current(session: Session, review: Review, at: datetime) -> list[SideEff
     if row is None and stage.assignee is not None and stage.role != Role.ADMIN:
         stage_key, field_key = stage.assignee.from_field.split(".")
         named = (store.latest_answers(session, review.id).get(stage_key) or {}).get(field_key)
-        if isinstance(named, str) and named:
+        # The owner named for the role is no hand-over: the stage is theirs already.
+        if isinstance(named, str) and named and named != review.owner_id:
             row = assignments.assign(session, review.id, stage.key, named, review.owner_id, "role")
-            row.waiting_since = None
     if row is None:
         return []
     told = tell_assignee(session, review, row, at)

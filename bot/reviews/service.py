@@ -12,14 +12,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from storage import assignments
+from storage import assignments, participants
 from storage import reviews as store
 from storage.models import Review
 from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
-from workflows.model import Stage, Workflow
+from workflows.model import FieldType, Stage, Workflow
 from workflows.rules import RuleContext
 
 ACTION_ITEMS_ROLE = "action_items"
+PARTICIPANTS_ROLE = "participants"  # a `users` field that starts as the review's participants
+PREFILLED_PEOPLE_MAX = 100
 
 
 def rule_context(settings: Settings) -> RuleContext:
@@ -181,9 +183,9 @@ def submit_stage(
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
-    """First-time values for a stage: action items the review's findings suggest, and the
-    earlier answers its fields name in `prefill_from` (the customer at kickoff is the buyer at
-    closure)."""
+    """First-time values for a stage: action items the review's findings suggest, the review's
+    participants for a `users` field with role `participants`, and the earlier answers its
+    fields name in `prefill_from` (the customer at kickoff is the buyer at closure)."""
     suggestions = [
         f.suggested_action
         for f in store.follow_ups(session, review.id)
@@ -194,6 +196,10 @@ def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE and suggestions:
             values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+        if f.role == PARTICIPANTS_ROLE and f.type == FieldType.USERS:
+            people = participants.user_ids(session, review.id, participants.PARTICIPANT)
+            if people:
+                values[f.key] = people[:PREFILLED_PEOPLE_MAX]
         if f.prefill_from:
             stage_key, field_key = f.prefill_from.split(".")
             value = (earlier.get(stage_key) or {}).get(field_key)

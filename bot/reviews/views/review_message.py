@@ -88,7 +88,8 @@ def status_message(
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
-    One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
+    One primary button (the next stage), "People" while the review runs, the rest in a menu
+    (at most five: Slack's limit for an overflow menu). `sent_back` (mrkdwn from
     `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
     offers the assessment where the workflow deals with goods or services sold; `escalated`
     (mrkdwn) says who was told about a systemic issue; `participants` are named in a context
