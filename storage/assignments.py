@@ -128,7 +128,7 @@ def waiting(session: Session) -> list[tuple[StageAssignment, Review]]:
         )
         .order_by(StageAssignment.waiting_since)
     )
-    return [(a, r) for a, r in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]
 
 
 def claim_notice(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
 
 from bot.reviews import service
 from bot.reviews.status import sent_back_note
@@ -22,13 +24,16 @@ from workflows.model import Role, Stage
 def waiting_view(stage: Stage, assignee: str | None = None) -> dict[str, Any]:
     """Refused before any typing: the step belongs to someone else, and they know."""
     if assignee is not None and stage.role != Role.ADMIN:
-        return notice_view(
-            "Not for you",
-            (
-                f"“{escape(stage.name)}” is assigned to {mention(assignee)}: only they, the "
-                "review's owner or an admin can complete it."
-            ),
+        text = (
+            f"“{escape(stage.name)}” is assigned to {mention(assignee)}: only they, the "
+            "review's owner or an admin can complete it."
         )
+        return View(
+            type="modal",
+            title="Not for you",
+            close="Close",
+            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+        ).to_dict()
     if stage.role == Role.ADMIN:
         return notice_view(
             "Waiting on an admin",
