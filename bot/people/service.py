@@ -74,10 +74,13 @@ def dm_effect(kind: str, review_id: int, user_id: str, **extra: Any) -> SideEffe
 
 
 def invite_new(session: Session, review_id: int) -> list[SideEffect]:
-    """Invitations for the participants not invited yet, marked invited in this transaction."""
+    """Invitations for the participants not invited yet, marked invited in this transaction
+    (the review's owner runs it: they are marked, not invited)."""
+    review = store.get_review(session, review_id)
+    owner = review.owner_id if review else None
     everyone = participants.user_ids(session, review_id, participants.PARTICIPANT)
     newly = participants.mark_invited(session, review_id, everyone)
-    return [dm_effect(INVITATION, review_id, u) for u in newly]
+    return [dm_effect(INVITATION, review_id, u) for u in newly if u != owner]
 
 
 def invite_effect(review_id: int, groups: list[str], by: str) -> SideEffect:
