@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from click.testing import CliRunner
 from helpers.slack_walk import (
     ALICE,
     BOB,
@@ -23,7 +24,9 @@ from helpers.slack_walk import (
     start,
     status_message,
 )
+from sqlalchemy import Engine
 
+from bot.cli.main import main
 from bot.people import service
 from sandbox.fake_slack import FakeSlack
 from storage import assignments
@@ -154,9 +157,20 @@ def test_a_campaign_review_takes_the_whole_team_along(slack: FakeSlack, bot) -> 
     assert "Who took part" in str(report["blocks"])
 
 
+def cli_env(slack: FakeSlack, engine: Engine) -> dict[str, str]:
+    """The environment `postmortem-bot` runs with: the fake Slack and the test's database."""
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
+
+
 def test_service_delivery_hands_quality_review_to_the_reviewer_named_at_kickoff(
-    slack: FakeSlack, bot
+    slack: FakeSlack, bot, engine: Engine
 ) -> None:
+    runner = CliRunner()
     team(slack)
     start(slack, "service Spring catalogue")
     complete_stage(slack, bot, quality_reviewer=BOB)  # kickoff
@@ -184,7 +198,12 @@ def test_service_delivery_hands_quality_review_to_the_reviewer_named_at_kickoff(
         return result
 
     assert str(sweep(3)) == "stage nudges: 0 to assignees, 0 to owners"  # Thursday: 2 days
-    assert str(sweep(4)) == "stage nudges: 1 to assignees, 0 to owners"  # Friday: 3
+    friday = runner.invoke(  # the CLI runs one sweep, as cron would
+        main, ["stage-nudges", "--now", "2026-12-04T10:00+08:00"], env=cli_env(slack, engine)
+    )
+    assert friday.exit_code == 0, friday.output
+    assert friday.output.strip() == "stage nudges: 1 to assignees, 0 to owners"  # Friday: 3
+    bot.settle()
     assert str(sweep(4)) == "stage nudges: 0 to assignees, 0 to owners"  # once
     nudged = slack.wait_for(lambda: dms_of(slack, BOB, "postmortem_stage_nudge"))
     assert "waiting on you for Quality Review for 3 working days" in nudged[0]["text"]
