@@ -196,6 +196,12 @@ def group_options(ack: Ack, payload: dict, rt: Runtime) -> None:
     ack(options=options[:100])
 
 
+def asks_for_groups(body: dict) -> bool:
+    """The user group picker's options request (Bolt matches options by action id only, and
+    every input's action id is `v`)."""
+    return body.get("block_id") == GROUPS_BLOCK
+
+
 def register(app: App) -> None:
     """Route this feature's Slack requests to its listener functions."""
     app.action(PEOPLE)(people_clicked)
@@ -203,4 +209,4 @@ def register(app: App) -> None:
     app.action(ASSIGN_STAGE)(assign_clicked)
     app.view(views.ASSIGN_MODAL)(assign_saved)
     app.action(views.START_STAGE)(start_clicked)
-    app.options({"block_id": GROUPS_BLOCK, "action_id": "v"})(group_options)
+    app.options({"action_id": "v"}, matchers=[asks_for_groups])(group_options)

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     ContextBlock,
+    ExternalDataMultiSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.reviews.views.start_modal import GROUPS_BLOCK
 from bot.slack.text import chunks, clip, escape, link, mention
 
 PEOPLE_MODAL = "people_edit"
@@ -66,6 +68,14 @@ def people_modal(
                 action_id="v",
                 initial_users=participants[:MULTI_MAX] or None,
                 placeholder="People who took part",
+            ),
+        ),
+        InputBlock(
+            block_id=GROUPS_BLOCK,
+            label="Add everyone in user groups",
+            optional=True,
+            element=ExternalDataMultiSelectElement(
+                action_id="v", min_query_length=0, placeholder="e.g. @marketing"
             ),
         ),
         InputBlock(

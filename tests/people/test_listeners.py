@@ -244,3 +244,24 @@ def test_the_group_picker_offers_matching_user_groups(
     assert ack.call_args.kwargs["options"] == [
         {"text": {"type": "plain_text", "text": "@design (Design team)"}, "value": "S1"}
     ]
+
+
+def test_the_people_form_adds_everyone_in_a_user_group(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    client.usergroups_users_list.return_value = {"ok": True, "users": [DAN, FRANK]}
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    form = people_form(rt, client, ack, review_id)
+    body, view = view_submission(form, {"people_groups": ["S0DESIGN"]})
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    ack.assert_called_with()
+    client.usergroups_users_list.assert_not_called()  # expanded by the worker, after the ack
+    deliver(rt)
+    with transaction(rt.sessions) as session:
+        assert participants.user_ids(session, review_id) == [DAN, FRANK]
+    assert len(dms_to(client, DAN)) == len(dms_to(client, FRANK)) == 1
+
+
+def test_only_the_group_pickers_options_requests_reach_its_listener() -> None:
+    assert listeners.asks_for_groups({"type": "block_suggestion", "block_id": "people_groups"})
+    assert not listeners.asks_for_groups({"type": "block_suggestion", "block_id": "f.owner"})
