@@ -30,6 +30,8 @@ from bot.people.feature import FEATURE as PEOPLE
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
+from bot.surveys.feature import FEATURE as SURVEYS
+from bot.team_sync.feature import FEATURE as TEAM_SYNC
 from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
 
@@ -49,6 +51,8 @@ FEATURES: tuple[Feature, ...] = (
     INSIGHTS,
     TRACKERS,
     DIRECTORY,
+    SURVEYS,
+    TEAM_SYNC,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report, and
 the report is posted before the people feature links it in the lessons DM."""

@@ -6,6 +6,8 @@ failure on the first Slack request hours later.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -60,6 +62,21 @@ class Settings:
     # Working days an assigned stage may wait before its assignee is reminded (once), and as
     # many again before the review's owner is told (README: "The whole team takes part").
     stage_nudge_days: int = 3
+    # POSTMORTEM_SECRET_KEY: keys anonymous survey answers (README: "Feedback survey").
+    secret_key: str = ""
+
+    def survey_secret(self) -> bytes:
+        """The server secret behind survey respondent keys (workflows/surveys.respondent_key).
+
+        POSTMORTEM_SECRET_KEY when set; otherwise derived from the signing secret (or, in Socket
+        Mode without one, the bot token), so a deployment works without a new variable. Changing
+        it (or rotating the derived-from secret) makes earlier answers unfindable by their authors:
+        they would answer again as new respondents. Set POSTMORTEM_SECRET_KEY to rotate freely.
+        """
+        if self.secret_key:
+            return self.secret_key.encode()
+        base = (self.signing_secret or self.bot_token).encode()
+        return hmac.new(base, b"postmortem-bot survey respondents", hashlib.sha256).digest()
 
     def __repr__(self) -> str:  # secrets never end up in logs through a repr
         return (
@@ -314,4 +331,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         escalation_channel=escalation_channel,
         **_tracker_settings(env),
         stage_nudge_days=_whole_number(env, "POSTMORTEM_STAGE_NUDGE_DAYS", 3, 1, 60),
+        secret_key=_secret_key(env),
     )
+
+
+def _secret_key(env: Mapping[str, str]) -> str:
+    key = env.get("POSTMORTEM_SECRET_KEY", "").strip()
+    if key and len(key) < 16:
+        raise ConfigError("POSTMORTEM_SECRET_KEY must be at least 16 characters")
+    return key

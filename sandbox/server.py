@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from bot.action_items import nudges
 from bot.digest import service as digest
 from bot.digest import views as digest_views
+from bot.surveys import service as surveys
 from sandbox import render
 from sandbox.fake_slack import ApiError, FakeSlack, StateError
 from sandbox.fake_slack.state import iter_elements
@@ -78,6 +79,7 @@ def clock_jobs() -> dict[str, Clock]:
     return {
         "sweep": Clock("Run reminder sweep", nudges.sweep),
         "digest": Clock("Post the meeting digest", post_digest),
+        "survey": Clock("Send survey reminders", surveys.sweep),
     }
 
 

@@ -15,6 +15,8 @@ from storage import (
     outbox,
     participants,
     safety,
+    surveys,
+    team_sync,
     tickets,
     trackers,
 )
@@ -31,6 +33,8 @@ MODEL_MODULES = [
     trackers,
     participants,
     assignments,
+    surveys,
+    team_sync,
 ]
 
 metadata = Base.metadata

@@ -409,11 +409,12 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
     )
     assert problems("message", message) == []
     actions = message["blocks"][-1]["elements"]
-    # The next stage, the review's people (the "People" button), and a menu.
+    # The next stage, the review's people (the "People" button), and the rest: six
+    # secondary actions are more than an overflow menu takes, so they are a select.
     assert [(e["type"], e.get("style")) for e in actions] == [
         ("button", "primary"),
         ("button", None),
-        ("overflow", None),
+        ("static_select", None),
     ]
     assert actions[1]["text"]["text"] == "People" and actions[1]["value"] == "7"
     assert [(o["text"]["text"], o["value"]) for o in actions[2]["options"]] == [
@@ -421,10 +422,10 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
         ("Add action item", "item_add|7"),
         ("Export", "export_review|7"),
         ("Consumer guarantees", "acl_open|7"),
+        ("Add to team sync", "team_sync_add|7"),  # the analysis takes the team's items
         ("Assign stage", "stage_assign|7"),
     ]
     assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
-    # A new review has one secondary action: a plain button (a menu needs two choices).
     fresh = status_message(
         review_id=8,
         title="t",
@@ -434,15 +435,63 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
         current="data_gathering",
         done=set(),
     )
-    elements = fresh["blocks"][-1]["elements"]
-    assert [e.get("text", {}).get("text") for e in elements[:2]] == [
+    assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
         "Continue: Data Gathering",
         "People",
+        None,  # the menu: the team sync ahead takes items from now on
     ]
-    assert [o["text"]["text"] for o in elements[2]["options"]] == [
-        "Add action item",
-        "Assign stage",
+    assert menu_labels(fresh) == ["Add action item", "Add to team sync", "Assign stage"]
+    # Past the team sync, the offer goes.
+    plain = REGISTRY["campaign_postmortem"].model_copy(
+        update={
+            "stages": tuple(
+                s.model_copy(update={"async_input": None})
+                for s in REGISTRY["campaign_postmortem"].stages
+            )
+        }
+    )
+    fresh = status_message(
+        review_id=8,
+        title="t",
+        workflow=plain,
+        owner_id="U0ALICE",
+        status="open",
+        current="data_gathering",
+        done=set(),
+    )
+    assert menu_labels(fresh) == ["Add action item", "Assign stage"]
+
+
+def menu_labels(message: dict) -> list[str]:
+    return [
+        o["text"]["text"]
+        for e in message["blocks"][-1]["elements"]
+        if e["type"] == "overflow"
+        for o in e["options"]
     ]
+
+
+def test_the_team_sync_offer_goes_once_its_stage_is_submitted() -> None:
+    past = status_message(
+        review_id=9,
+        title="t",
+        workflow=REGISTRY["campaign_postmortem"],
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="lessons_learned",
+        done={"data_gathering", "team_sync"},
+    )
+    assert "Add to team sync" not in menu_labels(past)
+    during = status_message(
+        review_id=9,
+        title="t",
+        workflow=REGISTRY["campaign_postmortem"],
+        owner_id="U0ALICE",
+        status="in_progress",
+        current="team_sync",
+        done={"data_gathering"},
+    )
+    assert "Add to team sync" in menu_labels(during)
 
 
 def test_a_menu_choice_reaches_the_listener_of_the_button_it_stands_for() -> None:
@@ -482,3 +531,24 @@ def test_posted_labels_leave_form_hints_in_the_form() -> None:
     text = str(summary_blocks(workflow, "t", answers))
     assert "_Tags_: Tags (comma-separated) 1" in text  # the sample answer, not the label
     assert "_Tags (comma-separated)_" not in text
+
+
+def test_more_than_five_secondary_actions_become_a_select_that_keeps_every_one() -> None:
+    items = [(f"Action {n}", f"act_{n}", str(n)) for n in range(7)]
+    [element] = menu.secondary(items)
+    assert element["type"] == "static_select" and element["action_id"] == menu.MENU
+    assert [o["value"] for o in element["options"]] == [f"act_{n}|{n}" for n in range(7)]
+    assert problems("message", {"blocks": [{"type": "actions", "elements": [element]}]}) == []
+    body = {
+        "type": "block_actions",
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": menu.MENU,
+                "block_id": "actions",
+                "selected_option": element["options"][6],
+            }
+        ],
+    }
+    menu.as_button(body, lambda: None)
+    assert (body["actions"][0]["action_id"], body["actions"][0]["value"]) == ("act_6", "6")

@@ -185,6 +185,105 @@ class Assignee(_Strict):
     from_field: StageField
 
 
+SURVEY_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.LONG_TEXT,
+        FieldType.NUMBER,
+        FieldType.CHOICE,
+        FieldType.MULTI_CHOICE,
+        FieldType.YES_NO,
+    }
+)
+
+
+class Survey(_Strict):
+    """A feedback survey a stage sends to the review's participants (workflows/surveys.py).
+
+    Each participant answers in a DM modal until the deadline; the stage's form then opens with
+    the answers compiled: `count_field` holds how many answered, `themes_field` the themes that
+    recur across the answers, for the owner to edit.
+    """
+
+    intro: Annotated[str | None, Field(max_length=300)] = None
+    questions: tuple[FieldDef, ...] = Field(min_length=1, max_length=20)
+    anonymous_allowed: bool = False
+    deadline_working_days: Annotated[int, Field(ge=1, le=20)] = 3
+    send: Literal["on_stage_open", "manual"] = "manual"
+    count_field: Key | None = None
+    themes_field: Key | None = None
+
+    @model_validator(mode="after")
+    def _check_questions(self) -> Survey:
+        _unique([q.key for q in self.questions], "survey question")
+        for position, q in enumerate(self.questions):
+            where: tuple[str | int, ...] = ("questions", position)
+            if q.type not in SURVEY_TYPES:
+                allowed = ", ".join(sorted(SURVEY_TYPES))
+                raise Located(
+                    (*where, "type"), f"a survey question can't be {q.type}: use {allowed}"
+                )
+            if q.required_when or q.prefill_from or q.not_before or q.role:
+                raise Located(
+                    where,
+                    f"question {q.key!r}: required_when, prefill_from, not_before "
+                    "and role are for stage fields",
+                )
+        return self
+
+
+STANDARD_COLUMNS = {
+    "went_well": "Went well",
+    "did_not_go_well": "Did not go well",
+    "ideas": "Ideas",
+}
+"""The retrospective's usual columns: naming one by its key is enough."""
+
+
+class AsyncInput(_Strict):
+    """Items the team adds before the stage opens (a retrospective board, asynchronously).
+
+    `columns` are where items go: a standard key (`went_well`, `did_not_go_well`, `ideas`) or
+    `{value, label}` for a column of the workflow's own; `prefill` names the stage's long text
+    field that opens with the items, grouped by column and sorted by votes, for the person who
+    fills the stage to edit.
+    """
+
+    columns: tuple[Option, ...] = Field(
+        default=tuple(Option(value=k, label=v) for k, v in STANDARD_COLUMNS.items()),
+        min_length=1,
+        max_length=10,
+    )
+    prefill: Key
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _standard_columns(cls, value: Any) -> Any:
+        """A bare key stands for a standard column; any other key needs its label."""
+        if not isinstance(value, list | tuple):
+            return value
+        columns: list[Any] = []
+        for column in value:
+            if isinstance(column, str):
+                if column not in STANDARD_COLUMNS:
+                    known = ", ".join(STANDARD_COLUMNS)
+                    raise ValueError(
+                        f"column {column!r} is not a standard one ({known}): "
+                        f"write {{value: {column}, label: ...}}"
+                    )
+                column = {"value": column, "label": STANDARD_COLUMNS[column]}
+            columns.append(column)
+        return columns
+
+    @model_validator(mode="after")
+    def _unique_columns(self) -> AsyncInput:
+        _unique([c.value for c in self.columns], "async_input column")
+        return self
+
+    def label(self, column: str) -> str:
+        return next((c.label for c in self.columns if c.value == column), column)
+
+
 class Stage(_Strict):
     key: Key
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -205,6 +304,10 @@ class Stage(_Strict):
     # Handed to a person by role when it opens (see Assignee); None: the owner does it, or
     # whoever the owner assigns it to in Slack.
     assignee: Assignee | None = None
+    # A feedback survey of the review's participants, compiled into this stage's form.
+    survey: Survey | None = None
+    # The team adds items before the stage opens (bot/team_sync); they pre-fill one field.
+    async_input: AsyncInput | None = None
 
     @property
     def title(self) -> str:
@@ -270,6 +373,20 @@ class Stage(_Strict):
                 self._check_not_before(
                     sub, f, ("fields", position, "fields", sub_position, "not_before")
                 )
+        if self.survey is not None:
+            self._check_survey(self.survey)
+        if self.async_input is not None:
+            target = next((f for f in self.fields if f.key == self.async_input.prefill), None)
+            if target is None:
+                raise Located(
+                    ("async_input", "prefill"),
+                    f"{self.async_input.prefill!r} is not a field of this stage",
+                )
+            if target.type != FieldType.LONG_TEXT:
+                raise Located(
+                    ("async_input", "prefill"),
+                    f"{target.key!r} is a {target.type} field; the items need a long_text field",
+                )
         for c in self.checks:
             if c.when.field not in answerable:
                 raise ValueError(f"check names unknown field {c.when.field!r}")
@@ -277,6 +394,25 @@ class Stage(_Strict):
                 if ref not in names:
                     raise ValueError(f"check names unknown field {ref!r}")
         return self
+
+    def _check_survey(self, survey: Survey) -> None:
+        """The fields a survey fills hold what it puts there: a count, and themes as text."""
+        wanted = {
+            "count_field": (FieldType.NUMBER,),
+            "themes_field": (FieldType.TEXT, FieldType.LONG_TEXT),
+        }
+        for name, types in wanted.items():
+            key = getattr(survey, name)
+            if key is None:
+                continue
+            target = next((f for f in self.fields if f.key == key), None)
+            where = ("survey", name)
+            if target is None:
+                raise Located(where, f"{key!r} is not a field of this stage")
+            if target.type not in types:
+                raise Located(
+                    where, f"{key!r} is a {target.type} field; {name} needs a {types[0]} field"
+                )
 
     def _check_not_before(
         self, f: FieldDef, group: FieldDef | None, loc: tuple[str | int, ...]

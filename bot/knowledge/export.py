@@ -21,10 +21,12 @@ from bot.knowledge.service import report_data
 from bot.knowledge.views import environment, render
 from bot.reviews.service import workflow_of
 from storage import reviews as store
+from storage import surveys as survey_store
 from storage.models import Decision, Review, StageSubmission
 from workflows.engine import OUTPUTS_KEY
 from workflows.model import FieldType, Workflow
 from workflows.reports import PRIVATE_FIELDS, Fact, plain
+from workflows.surveys import Response, grouped
 
 EXPORT_FORMATS = ("markdown", "html", "json")
 EXTENSIONS = {"markdown": "md", "html": "html", "json": "json"}
@@ -179,7 +181,36 @@ def record(session: Session, review: Review, *, include_private: bool = True) ->
             {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
             for a in store.audit_trail(session, review.id)
         ],
+        "surveys": _surveys(session, review, workflow),
     }
+
+
+def _surveys(session: Session, review: Review, workflow: Workflow) -> list[dict[str, Any]]:
+    """Each stage's feedback survey, question by question. An anonymous answer has `by` None:
+    its row holds no name, so neither does anything made from it."""
+    out = []
+    for stage in workflow.stages:
+        if stage.survey is None:
+            continue
+        survey = survey_store.find(session, review.id, stage.key)
+        if survey is None:
+            continue
+        responses = [
+            Response(answers, by)
+            for answers, by in survey_store.stage_responses(session, review.id, stage.key)
+        ]
+        out.append(
+            {
+                "stage": stage.name,
+                "sent_at": survey.sent_at.isoformat(),
+                "closes_at": survey.closes_at.isoformat(),
+                "asked": len(survey_store.delivered_to(session, survey.id, survey_store.ASKED)),
+                "answered": len(responses),
+                "anonymous": sum(1 for r in responses if r.user_id is None),
+                "questions": grouped(stage, responses),
+            }
+        )
+    return out
 
 
 def _default(value: Any) -> Any:

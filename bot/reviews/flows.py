@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
+from sqlalchemy.orm import Session
 
 from bot.reviews import service
 from bot.reviews.status import sent_back_note
@@ -16,7 +17,9 @@ from bot.slack.text import escape, mention
 from bot.slack.views import notice_view
 from storage import assignments
 from storage import reviews as store
+from storage import surveys as survey_store
 from storage.db import transaction
+from workflows import surveys
 from workflows.engine import may_act, next_pass, role_refusal
 from workflows.model import Role, Stage
 
@@ -45,6 +48,22 @@ def waiting_view(stage: Stage, assignee: str | None = None) -> dict[str, Any]:
     return notice_view("Waiting on the owner", role_refusal(stage))
 
 
+def _with_survey(
+    session: Session, review_id: int, stage: Stage, user_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The form's values with the stage's survey compiled in (count, themes, answers), kept as
+    the draft so every page of the form and its submission see the same answers."""
+    responses = [
+        surveys.Response(answers, by)
+        for answers, by in survey_store.stage_responses(session, review_id, stage.key)
+    ]
+    if not responses:
+        return values
+    compiled = surveys.compile_into(stage, values, responses)
+    store.save_draft(session, review_id, stage.key, user_id, compiled)
+    return compiled
+
+
 def open_stage(
     rt: Runtime,
     client: WebClient,
@@ -69,6 +88,14 @@ def open_stage(
             or (next_pass(stage, earlier) if earlier else None)
             or service.prefill(session, review, stage)
         )
+        # The survey's answers are the owner's (or an admin's) to read, not the channel's.
+        if stage.survey is not None and (user_id == review.owner_id or rt.is_admin(user_id)):
+            values = _with_survey(session, review.id, stage, user_id, values)
+        if stage.async_input and not values.get(stage.async_input.prefill):
+            # The team's items (bot/team_sync), most votes first, for the facilitator to edit.
+            compiled = service.async_input_prefill(session, review, stage)
+            if compiled:
+                values = {**values, stage.async_input.prefill: compiled}
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
         assignee = assignments.assignee(session, review.id, stage.key)

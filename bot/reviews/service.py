@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from storage import assignments, participants
 from storage import reviews as store
+from storage import team_sync as team_sync_store
 from storage.models import Review
+from workflows import team_sync
 from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
 from workflows.model import FieldType, Stage, Workflow
 from workflows.rules import RuleContext
@@ -206,3 +208,19 @@ def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
             if value not in (None, "", []):
                 values[f.key] = value
     return values
+
+
+def async_input_prefill(session: Session, review: Review, stage: Stage) -> str | None:
+    """The field a stage's `async_input` names, as the team left it (bot/team_sync): items by
+    column, most votes first, clipped to what the field (and Slack's input) can hold."""
+    spec = stage.async_input
+    if spec is None:
+        return None
+    found = [
+        team_sync.Item(i.id, i.column, i.text, votes)
+        for i, votes in team_sync_store.items(session, review.id, stage.key)
+    ]
+    if not found:
+        return None
+    limit = min(stage.field(spec.prefill).max_length or team_sync.INPUT_MAX, team_sync.INPUT_MAX)
+    return team_sync.compiled(found, spec, limit)

@@ -24,6 +24,7 @@ from bot.slack import posted
 from bot.slack.text import day_text, escape
 from storage import assignments, participants
 from storage import reviews as store
+from storage import surveys as survey_store
 from storage.db import transaction
 from storage.models import ActionItem, Review
 from storage.outbox import Claimed
@@ -78,7 +79,26 @@ def _render(
         consumer_guarantees=(current or workflow).consumer_guarantees,
         participants=participants.user_ids(session, review.id, participants.PARTICIPANT),
         waiting_on=assignments.assignee(session, review.id, review.current_stage),
+        survey=survey_line(session, review),
+        send_survey=survey_sendable(session, review, workflow),
     )
+
+
+def survey_sendable(session: Session, review: Review, workflow: Workflow) -> bool:
+    """The current stage has a survey that has not closed (sending again asks newcomers)."""
+    if not review.current_stage or workflow.stage(review.current_stage).survey is None:
+        return False
+    survey = survey_store.find(session, review.id, review.current_stage)
+    return survey is None or survey.closes_at > utcnow()
+
+
+def survey_line(session: Session, review: Review) -> str | None:
+    """ "Survey: 5 of 8 answered" once the review's feedback survey went out."""
+    progress = survey_store.progress(session, review.id)
+    if progress is None:
+        return None
+    closed = " · closed" if progress.closes_at <= utcnow() else ""
+    return f":memo: Survey: {progress.answered} of {progress.asked} answered{closed}"
 
 
 STATUS_EVENT = "postmortem_review"

@@ -20,13 +20,33 @@ from bot.slack.text import clip
 MENU = "more_actions"
 SEPARATOR = "|"
 MAX_OPTIONS = 5  # Slack's limit for an overflow menu
+MAX_SELECT_OPTIONS = 100  # Slack's limit for a static select
 
 Item = tuple[str, str, str]
 """(label, action id of the button it stands for, that button's value)."""
 
 
+def _option(label: str, action_id: str, value: str) -> dict[str, Any]:
+    return {
+        "text": {"type": "plain_text", "text": clip(label, 75)},
+        "value": f"{action_id}{SEPARATOR}{value}"[:150],
+    }
+
+
 def secondary(items: Sequence[Item]) -> list[dict[str, Any]]:
-    """One plain button for a single action, else an overflow menu (it needs two options)."""
+    """One plain button for a single action, an overflow menu for two to five (Slack's limit),
+    and a "More actions" select beyond that, so no action is ever dropped from a message."""
+    if len(items) > MAX_SELECT_OPTIONS:
+        raise ValueError(f"{len(items)} secondary actions: Slack's select takes at most 100")
+    if len(items) > MAX_OPTIONS:
+        return [
+            {
+                "type": "static_select",
+                "action_id": MENU,
+                "placeholder": {"type": "plain_text", "text": "More actions…"},
+                "options": [_option(*item) for item in items],
+            }
+        ]
     if not items:
         return []
     if len(items) == 1:
@@ -43,13 +63,7 @@ def secondary(items: Sequence[Item]) -> list[dict[str, Any]]:
         {
             "type": "overflow",
             "action_id": MENU,
-            "options": [
-                {
-                    "text": {"type": "plain_text", "text": clip(label, 75)},
-                    "value": f"{action_id}{SEPARATOR}{value}"[:150],
-                }
-                for label, action_id, value in items[:MAX_OPTIONS]
-            ],
+            "options": [_option(*item) for item in items],
         }
     ]
 
@@ -61,7 +75,8 @@ def as_button(
     """A choice from the menu becomes the click of the button it stands for."""
     actions = body.get("actions") if body.get("type") == "block_actions" else None
     action = actions[0] if actions else None
-    if actions and action and action.get("type") == "overflow" and action.get("action_id") == MENU:
+    menu_types = ("overflow", "static_select")
+    if actions and action and action.get("type") in menu_types and action.get("action_id") == MENU:
         chosen = action.get("selected_option") or {}
         action_id, _, value = str(chosen.get("value") or "").partition(SEPARATOR)
         if action_id:

@@ -299,7 +299,8 @@ document.addEventListener("change", (event) => {
   const el = event.target.closest("[data-fires]");
   if (!el || el.dataset.type === "button") return;
   fire(el, valueOf(el));
-  if (el.dataset.type === "overflow") el.value = "";
+  // A menu (an overflow, or the "More actions" select) goes back to its placeholder once used.
+  if (el.dataset.type === "overflow" || el.dataset.actionId === "more_actions") el.value = "";
 });
 
 $("composer").addEventListener("submit", (event) => {

@@ -42,7 +42,7 @@ def menu(message: dict) -> list[str]:
         for b in message["blocks"]
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["type"] == "overflow"
+        if e["type"] == "overflow" or e.get("action_id") == "more_actions"
         for o in e["options"]
     ]
 
@@ -51,7 +51,7 @@ def choose(slack: FakeSlack, user: str, action_id: str, message: dict, channel: 
     """Use a secondary action of a message: from its menu, or its button when it is alone."""
     for block in message["blocks"]:
         for element in block.get("elements") or []:
-            if element.get("type") == "overflow":
+            if element.get("type") == "overflow" or element.get("action_id") == "more_actions":
                 for option in element["options"]:
                     if option["value"].split("|")[0] == action_id:
                         return slack.click(

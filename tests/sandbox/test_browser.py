@@ -353,3 +353,52 @@ def test_a_review_started_with_a_user_group_names_its_participants(
     message.get_by_role("button", name="People").click()
     people = modal(page, "People")
     expect(people).to_contain_text("New participants get one invitation DM.")
+
+
+def test_bob_answers_the_survey_and_alice_sees_it_compiled(page: Page, sandbox: Running) -> None:
+    from sqlalchemy import select
+
+    from storage import participants
+    from storage.db import transaction
+    from storage.models import Review
+
+    command(page, "/postmortem start campaign")
+    start = modal(page, "Start a review")
+    field(start, "title").fill("Black Friday email")
+    submit(start)
+    message = status(page)
+    expect(message.locator(".bk-header")).to_have_text("Black Friday email")
+    bot = sandbox.sandbox.bot
+    with transaction(bot.rt.sessions) as session:  # what the People button will do
+        review_id = session.scalars(select(Review.id)).one()
+        participants.add(session, review_id, ["U0BOB", "U0ADMIN"], "participant", "U0ALICE")
+    message.locator(".bk-overflow").select_option(label="Send survey")
+    notice = modal(page, "Feedback survey")
+    expect(notice).to_contain_text("on its way to 2 participant(s)")
+    notice.locator(".modal-x").click()
+
+    page.get_by_role("button", name="Bob", exact=True).click()
+    expect(page.locator("#dm-badge")).to_have_text("1")
+    page.locator("#nav-dm").click()
+    dm = page.locator("#pane .msg").first
+    expect(dm).to_contain_text("Black Friday email")
+    dm.get_by_role("button", name="Answer").click()
+    form = modal(page, "Feedback survey")
+    field(form, "f.went_well").fill("Subject lines tested early")
+    field(form, "f.went_wrong").fill("The checkout page was slow")
+    field(form, "f.idea").fill("Load test the checkout page")
+    field(form, "f.rating").select_option("r4")
+    form.get_by_label("Answer anonymously").check()
+    form.locator("[data-submit]").click()
+    expect(modal(page, "Thank you")).to_contain_text("saved anonymously")
+    page.locator(".modal .modal-x").click()
+
+    page.get_by_role("button", name="Alice", exact=True).click()
+    page.locator('[data-pane="channel:C0REVIEWS"]').click()
+    expect(status(page).locator('[data-block-id="survey"]')).to_contain_text(
+        "Survey: 1 of 2 answered"
+    )
+    form = continue_to(page, "Data Gathering")
+    expect(form).to_contain_text("The checkout page was slow — anonymous")
+    expect(form).not_to_contain_text("Bob")
+    expect(field(form, "f.survey_responses")).to_have_value("1")

@@ -112,3 +112,70 @@ def test_an_export_shows_as_a_file_that_downloads(sandbox: Running) -> None:
     with urlopen(f"{sandbox.url}api/file?id={uploaded['id']}") as reply:  # noqa: S310
         assert reply.read() == uploaded["content"]
         assert "attachment" in reply.headers["Content-Disposition"]
+
+
+def test_bob_answers_the_survey_from_his_dm_and_alice_sees_it_compiled(sandbox: Running) -> None:
+    from storage import participants
+    from storage.db import transaction
+
+    box = sandbox.sandbox
+    slack, bot = box.slack, box.bot
+    message = start(slack, "campaign Black Friday email")
+    review_id = review_row(bot).id
+    with transaction(bot.rt.sessions) as session:  # the People button's job, not this test's
+        participants.add(session, review_id, ["U0BOB", "U0ADMIN"], "participant", ALICE)
+    assert "Send survey" in box.state(ALICE, f"channel:{CHANNEL}")["html"]
+    sent = box.act(
+        {
+            "kind": "click",
+            "person": ALICE,
+            "action_id": "more_actions",
+            "value": f"survey_send|{review_id}",
+            "channel": CHANNEL,
+            "ts": message["ts"],
+        }
+    )
+    assert sent["ok"], sent
+    notice = slack.wait_for(lambda: box.state(ALICE, f"channel:{CHANNEL}")["modal"])
+    assert "on its way to 2 participant(s)" in notice["html"]
+    box.act({"kind": "close", "person": ALICE, "view_id": notice["id"]})
+    bot.settle()
+
+    # Switch to Bob: his DM has the survey; "Answer" opens it; he answers.
+    bob = box.state("U0BOB", "dm")
+    assert "Answer" in bob["html"] and "Black Friday email" in bob["html"]
+    dm = slack.dms("U0BOB")[-1]
+    box.act(
+        {
+            "kind": "click",
+            "person": "U0BOB",
+            "action_id": "survey_answer",
+            "value": dm["blocks"][-1]["elements"][0]["value"],
+            "channel": slack.workspace.dm_for("U0BOB")["id"],
+            "ts": dm["ts"],
+        }
+    )
+    form = slack.wait_for(lambda: box.state("U0BOB", "dm")["modal"])
+    assert "Answer anonymously" in form["html"]
+    answered = box.act(
+        {
+            "kind": "submit",
+            "person": "U0BOB",
+            "view_id": form["id"],
+            "values": {
+                "f.went_well": {"v": "Subject lines tested early"},
+                "f.went_wrong": {"v": "The checkout page was slow"},
+                "f.idea": {"v": "Load test the checkout page"},
+                "f.rating": {"v": "r4"},
+            },
+        }
+    )
+    assert answered["ok"] and not answered["errors"], answered
+    bot.settle()
+
+    # Back to Alice: the status message counts it, Data Gathering has it compiled.
+    assert "Survey: 1 of 2 answered" in box.state(ALICE, f"channel:{CHANNEL}")["html"]
+    form = _form(sandbox)
+    assert _values(form)["f.survey_responses"] == "1"
+    html = box.state(ALICE, f"channel:{CHANNEL}")["modal"]["html"]
+    assert "The checkout page was slow" in html

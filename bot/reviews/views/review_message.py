@@ -26,6 +26,8 @@ EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/l
 PEOPLE = "people_open"  # participants and stakeholders (bot/people/listeners.py)
 ASSIGN_STAGE = "stage_assign"  # hand a stage to someone (bot/people/listeners.py)
 PEOPLE_SHOWN = 10  # participants named on the message; the rest are counted
+SEND_SURVEY = "survey_send"  # the current stage's feedback survey (bot/surveys/listeners.py)
+TEAM_SYNC_ADD = "team_sync_add"  # an item for a stage's async input (bot/team_sync/listeners.py)
 STATUS_LABELS = {
     "open": "Open",
     "in_progress": "In progress",
@@ -85,15 +87,18 @@ def status_message(
     escalated: str | None = None,
     participants: list[str] | None = None,
     waiting_on: str | None = None,
+    survey: str | None = None,
+    send_survey: bool = False,
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
-    One primary button (the next stage), "People" while the review runs, the rest in a menu
-    (at most five: Slack's limit for an overflow menu). `sent_back` (mrkdwn from
-    `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
-    offers the assessment where the workflow deals with goods or services sold; `escalated`
-    (mrkdwn) says who was told about a systemic issue; `participants` are named in a context
-    line; `waiting_on` is the user the current stage is assigned to.
+    One primary button (the next stage), "People" while the review runs, the rest in a menu.
+    `sent_back` (mrkdwn from `sent_back_text`) explains why the current stage is open again;
+    `consumer_guarantees` offers the assessment where the workflow deals with goods or services
+    sold; `escalated` (mrkdwn) says who was told about a systemic issue; `participants` are
+    named in a context line; `waiting_on` is the user the current stage is assigned to;
+    `survey` (mrkdwn) how many answered the feedback survey, and `send_survey` offers to send
+    the current stage's survey.
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
@@ -124,9 +129,15 @@ def status_message(
                 block_id="escalated", elements=[MarkdownTextObject(text=clip(escalated, 3000))]
             )
         )
+    if survey:
+        blocks.append(
+            ContextBlock(block_id="survey", elements=[MarkdownTextObject(text=clip(survey, 3000))])
+        )
     if sent_back and current is not None:
         blocks.append(SectionBlock(block_id="sent_back", text=MarkdownTextObject(text=sent_back)))
     more: list[menu.Item] = []
+    if send_survey and current is not None:
+        more.append(("Send survey", SEND_SURVEY, str(review_id)))
     if done:
         more.append(("Edit a stage", EDIT_STAGE, str(review_id)))
     more.append(("Add action item", ADD_ITEM, str(review_id)))
@@ -134,6 +145,9 @@ def status_message(
         more.append(("Export", EXPORT_ACTION, str(review_id)))
     if consumer_guarantees:
         more.append(("Consumer guarantees", ASSESS_ACL, str(review_id)))
+    ahead = workflow.stages[workflow.index(current) :] if current is not None else ()
+    if any(s.async_input and s.key not in done for s in ahead):  # the team's items are wanted
+        more.append(("Add to team sync", TEAM_SYNC_ADD, str(review_id)))
     if current is not None:
         more.append(("Assign stage", ASSIGN_STAGE, str(review_id)))
     elements: list[Any] = menu.secondary(more)

@@ -61,6 +61,7 @@ from workflows.engine import (
     with_stage_basis,
 )
 from workflows.model import Decision, FieldDef, FieldType, Stage, Workflow
+from workflows.surveys import SURVEY_KEY
 
 CALLBACK_ID = "stage"
 ADD_ROW = "add_row"
@@ -464,11 +465,74 @@ def _in_order(stage: Stage) -> list[FieldDef | Decision]:
     return ordered
 
 
+SURVEY_ELEMENT_CHARS = 2900  # one context element's text (Slack allows 3,000)
+SURVEY_ELEMENTS = 10  # Slack's limit per context block
+SURVEY_BLOCKS_PER_QUESTION = 8  # so one question's answers fit on a page with room to spare
+
+
+def _survey_chunks(values: dict[str, Any]) -> list[list[Block]]:
+    """The survey's answers compiled into the form (workflows/surveys.compile_into), question by
+    question, read-only: several answers to a context element, ten elements to a block, so a
+    large team's answers take a few blocks and page like any long stage. A named answer says
+    who; an anonymous one says "anonymous" and nothing else."""
+    compiled = values.get(SURVEY_KEY)
+    if not isinstance(compiled, list) or not compiled:
+        return []
+    count = max((len(q.get("answers") or []) for q in compiled), default=0)
+    chunks: list[list[Block]] = [
+        [
+            SectionBlock(
+                block_id="sv",
+                text=MarkdownTextObject(
+                    text=f"*Feedback survey: {count} answer(s)*, as given (read-only)"
+                ),
+            )
+        ]
+    ]
+    for number, question in enumerate(compiled):
+        lines = [
+            f"• {escape(str(a.get('text') or ''))} — "
+            + (f"<@{a['by']}>" if a.get("by") else "_anonymous_")
+            for a in question.get("answers") or []
+        ] or ["_No answers._"]
+        texts: list[str] = []
+        for line in lines:
+            line = clip(line, SURVEY_ELEMENT_CHARS)
+            if texts and len(texts[-1]) + len(line) + 1 <= SURVEY_ELEMENT_CHARS:
+                texts[-1] += "\n" + line
+            else:
+                texts.append(line)
+        blocks: list[Block] = [
+            SectionBlock(
+                block_id=f"sv.{number}",
+                text=MarkdownTextObject(
+                    text=f"*{escape(clip(str(question.get('question')), 2900))}*"
+                ),
+            )
+        ]
+        limit = SURVEY_ELEMENTS * SURVEY_BLOCKS_PER_QUESTION
+        if len(texts) > limit:  # a question never outgrows a page; the export has them all
+            rest = sum(t.count("\n") + 1 for t in texts[limit - 1 :])
+            texts = texts[: limit - 1] + [f"…and {rest} more: the review's Export has them all."]
+        for part in range(0, len(texts), SURVEY_ELEMENTS):
+            blocks.append(
+                ContextBlock(
+                    block_id=f"sv.{number}.{part // SURVEY_ELEMENTS}",
+                    elements=[
+                        MarkdownTextObject(text=t) for t in texts[part : part + SURVEY_ELEMENTS]
+                    ],
+                )
+            )
+        chunks.append(blocks)
+    chunks[-1].append(DividerBlock(block_id="sv.end"))
+    return chunks
+
+
 def pages(stage: Stage, values: dict[str, Any], meta: ModalMeta) -> list[list[Block]]:
     """The stage's input blocks split into pages of at most PAGE_BLOCKS, fields kept whole and
-    with the fields that depend on them."""
+    with the fields that depend on them; a compiled survey's answers come first."""
     depends_on = {f.key: f.required_when.field for f in stage.fields if f.required_when}
-    chunks: list[list[Block]] = []
+    chunks: list[list[Block]] = _survey_chunks(values)
     basis_shown = False
     for item in _in_order(stage):
         if isinstance(item, Decision):

@@ -1,0 +1,1 @@
+"""Feedback surveys: a stage's questions to every participant by DM, compiled into the stage."""

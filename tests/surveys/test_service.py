@@ -1,0 +1,109 @@
+"""A survey that goes out when its stage opens, and the compiled answers of a large team in the
+stage form (paged within Slack's limits)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from unittest.mock import MagicMock
+
+from helpers.slack_unit import ALICE, BOB, fake_client, make_runtime, seed_review
+from sqlalchemy import Engine
+
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due, record
+from bot.reviews.views import stage_modal as sm
+from bot.surveys import service, views
+from storage import participants
+from storage import surveys as survey_store
+from storage.db import transaction
+from storage.types import utcnow
+from workflows.loader import BUILTIN_DIR, load_file
+from workflows.surveys import Response, compile_into
+
+RETRO = """\
+key: retro
+name: Sprint retro
+description: A short retrospective.
+stages:
+  - key: notes
+    name: Notes
+    purpose: Write down what happened.
+    fields:
+      - {key: count, label: Answers, type: number, required: false}
+      - {key: themes, label: Themes, type: long_text}
+    survey:
+      send: on_stage_open
+      deadline_working_days: 2
+      count_field: count
+      themes_field: themes
+      questions:
+        - {key: good, label: "What went well?", type: long_text}
+"""
+
+
+def test_a_survey_sent_on_opening_goes_out_with_the_review(
+    unit_engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "retro.yaml").write_text(RETRO)
+    client: MagicMock = fake_client()
+    rt = make_runtime(unit_engine, client, POSTMORTEM_WORKFLOWS_DIR=str(tmp_path))
+    review_id = seed_review(rt, workflow="retro", title="Sprint 42")
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB, "U0CAROL"], participants.PARTICIPANT, ALICE)
+        record(session, service.after_start(review_id))
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DMs
+    dms = [
+        c.kwargs["channel"]
+        for c in client.chat_postMessage.call_args_list
+        if c.kwargs.get("metadata", {}).get("event_type") == views.ASK_EVENT
+    ]
+    assert sorted(dms) == [BOB, "U0CAROL"]
+    with transaction(rt.sessions) as session:
+        survey = survey_store.find(session, review_id)
+        assert survey is not None and survey.sent_by == ALICE
+
+
+def test_a_manual_survey_does_not_go_out_on_opening(unit_engine: Engine) -> None:
+    client: MagicMock = fake_client()
+    rt = make_runtime(unit_engine, client)
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+        record(session, service.after_start(review_id))
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))
+    with transaction(rt.sessions) as session:
+        assert survey_store.find(session, review_id) is None
+
+
+def test_hundreds_of_answers_page_within_slacks_limits() -> None:
+    stage = load_file(BUILTIN_DIR / "campaign_postmortem.yaml").stage("data_gathering")
+    responses = [
+        Response(
+            {
+                "went_well": f"Answer number {n} about the subject lines " + "x" * 480,
+                "went_wrong": f"The checkout page {n} " + "y" * 480,
+                "idea": f"Load test {n} " + "z" * 480,
+                "rating": "r3",
+            },
+            None if n % 2 else f"U{n:08d}",
+        )
+        for n in range(500)
+    ]
+    values = compile_into(stage, {}, responses)
+    meta = sm.ModalMeta(1, stage.key)
+    pages = sm.pages(stage, values, meta)
+    assert len(pages) > 1
+    for number in range(len(pages)):
+        meta.page = number
+        view = sm.stage_view(stage, title="Black Friday email", meta=meta, values=values)
+        assert len(view["blocks"]) <= 100
+        for block in view["blocks"]:
+            for element in block.get("elements") or []:
+                assert len(element.get("text", "")) <= 3000
+    shown = "".join(str(b.to_dict()) for page in pages for b in page)
+    assert "Answer number 0 about" in shown and "Load test 0 " in shown
+    assert "<@U00000000>" in shown and "— _anonymous_" in shown
+    # past eight blocks of answers a question says where the rest are
+    assert "more: the review's Export has them all." in shown
