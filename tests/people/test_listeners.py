@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from bot.app import effect_handlers
 from bot.delivery.service import deliver_due
-from bot.people import listeners, views
+from bot.people import listeners, service, views
 from bot.people.service import ASSIGNED, INVITATION
 from bot.reviews import listeners as review_listeners
 from bot.reviews import service as reviews
@@ -37,7 +37,7 @@ from bot.runtime import Runtime
 from storage import assignments, participants
 from storage import reviews as store
 from storage.db import transaction
-from storage.outbox import Effect
+from storage.outbox import Claimed, Effect
 from storage.types import utcnow
 from workflows.samples import sample_answers
 
@@ -265,3 +265,26 @@ def test_the_people_form_adds_everyone_in_a_user_group(
 def test_only_the_group_pickers_options_requests_reach_its_listener() -> None:
     assert listeners.asks_for_groups({"type": "block_suggestion", "block_id": "people_groups"})
     assert not listeners.asks_for_groups({"type": "block_suggestion", "block_id": "f.owner"})
+
+
+def test_a_500_person_user_group_is_500_paced_invitations_none_sent_in_the_request(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    members = [f"U{n:04d}" for n in range(500)]
+    client.usergroups_users_list.return_value = {"ok": True, "users": members}
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    form = people_form(rt, client, ack, review_id)
+    body, view = view_submission(form, {"people_groups": ["S0ALL"]})
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    assert ack.slack_calls_before[-1] == ["views_open"]
+    with transaction(rt.sessions) as session:
+        [invite] = session.scalars(select(Effect).where(Effect.kind == "people.invite")).all()
+        claimed = Claimed(invite.id, invite.kind, invite.payload, 1)
+    service.deliver_invite(rt, claimed)  # the fan-out, as the worker runs it
+    invitations = effects(rt, INVITATION)
+    assert len(invitations) == 500 and {e["user"] for e in invitations} == set(members)
+    # Each names its recipient's DM as its lane: the paced sender takes them in turn.
+    assert all(e["channel"] == e["user"] for e in invitations)
+    client.chat_postMessage.assert_not_called()
+    service.deliver_invite(rt, claimed)  # a retried fan-out invites nobody twice
+    assert len(effects(rt, INVITATION)) == 500
