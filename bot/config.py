@@ -64,6 +64,11 @@ class Settings:
     stage_nudge_days: int = 3
     # POSTMORTEM_SECRET_KEY: keys anonymous survey answers (README: "Feedback survey").
     secret_key: str = ""
+    # Each tracker's webhook secret (CLICKUP_WEBHOOK_SECRET…), also for a tracker an admin
+    # chooses in Slack later: secrets stay in the environment. Left out of the repr.
+    tracker_webhook_secrets: Mapping[str, str] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def survey_secret(self) -> bytes:
         """The server secret behind survey respondent keys (workflows/surveys.respondent_key).
@@ -223,19 +228,28 @@ class TrackerSettings:
     issue_type: str = "Task"  # Jira
     team_id: str = ""  # Linear
     repository: str = ""  # GitHub: owner/name
+    # Jira: "basic" (Cloud: e-mail + API token) or "bearer" (Data Center/Server: a personal
+    # access token sent as `Authorization: Bearer <PAT>`, no e-mail).
+    auth: str = "basic"
 
 
 def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """POSTMORTEM_TRACKER and that tracker's variables; none by default."""
+    secrets = {
+        tracker: value
+        for tracker in TRACKERS
+        if (value := env.get(f"{tracker.upper()}_WEBHOOK_SECRET", "").strip())
+    }
     name = env.get("POSTMORTEM_TRACKER", "").strip().lower()
     if not name:
-        return {"tracker": None}
+        return {"tracker": None, "tracker_webhook_secrets": secrets}
     if name not in TRACKERS:
         raise ConfigError(f"POSTMORTEM_TRACKER must be one of {', '.join(TRACKERS)}, not {name!r}")
     values: dict[str, str] = {}
+    bearer = name == "jira" and env.get("JIRA_AUTH", "").strip().lower() == "bearer"
     for variable, key in TRACKER_VARIABLES[name]:
         values[key] = env.get(variable, "").strip()
-        if not values[key]:
+        if not values[key] and not (bearer and key == "email"):
             raise ConfigError(f"{variable} is not set (needed with POSTMORTEM_TRACKER={name})")
     url_variable = TRACKER_URL_VARIABLES[name]
     url = (env.get(url_variable, "").strip() or TRACKER_DEFAULT_URLS.get(name, "")).rstrip("/")
@@ -248,7 +262,11 @@ def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if name == "clickup" and not values["list_id"].isdigit():
         raise ConfigError("CLICKUP_LIST_ID must be the list's number (from its URL)")
     if name == "jira":
-        if "@" not in values["email"]:
+        auth = env.get("JIRA_AUTH", "").strip().lower() or "basic"
+        if auth not in ("basic", "bearer"):
+            raise ConfigError(f"JIRA_AUTH must be basic (Jira Cloud) or bearer, not {auth!r}")
+        values["auth"] = auth
+        if auth == "basic" and "@" not in values["email"]:
             raise ConfigError("JIRA_EMAIL must be the e-mail address the API token belongs to")
         if not re.match(r"^[A-Z][A-Z0-9_]{1,9}$", values["project_key"]):
             raise ConfigError(
@@ -257,8 +275,11 @@ def _tracker_settings(env: Mapping[str, str]) -> dict[str, Any]:
         values["issue_type"] = env.get("JIRA_ISSUE_TYPE", "").strip() or "Task"
     if name == "github" and not re.match(r"^[\w.-]+/[\w.-]+$", values["repository"]):
         raise ConfigError(f"GITHUB_REPOSITORY must be owner/name, not {values['repository']!r}")
-    secret = env.get(f"{name.upper()}_WEBHOOK_SECRET", "").strip() or None
-    return {"tracker": TrackerSettings(name=name, api_url=url, webhook_secret=secret, **values)}
+    secret = secrets.get(name)
+    return {
+        "tracker": TrackerSettings(name=name, api_url=url, webhook_secret=secret, **values),
+        "tracker_webhook_secrets": secrets,
+    }
 
 
 def _required(env: Mapping[str, str], name: str, prefix: str) -> str:

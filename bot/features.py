@@ -17,6 +17,7 @@ from typing import Any
 import click
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.reviews.service import SubmitResult
 from bot.runtime import Runtime
@@ -43,6 +44,10 @@ class StageSaved:
     stage_key: str
     user_id: str
     result: SubmitResult
+    # The runtime and the saving transaction's session, for a hook whose decision turns on a
+    # setting (no tracker in use: no tracker effect); None where a caller has neither.
+    rt: Runtime | None = field(default=None, repr=False, compare=False)
+    session: Session | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

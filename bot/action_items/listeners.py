@@ -299,6 +299,7 @@ def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runt
         ack(response_action="errors", errors={"owner": refused})
         return
     ack()
+    rt.delivery_due.set()  # the task in the tracker follows (an outbox effect)
     reminders.notify_changes(rt, [(item_id, False, previous)])
     reminders.refresh_owner_notices(rt, item_id)
     if review_id:
@@ -364,7 +365,13 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         session.flush()
         record(
             session,
-            [*reminders.assignment_effects([(item.id, True, None)]), status_effect(review.id)],
+            [
+                *reminders.assignment_effects(
+                    [(item.id, True, None)],
+                    tracker=reminders.tracker_in_use(rt, review.workspace) is not None,
+                ),
+                status_effect(review.id),
+            ],
         )
     ack()
     rt.delivery_due.set()

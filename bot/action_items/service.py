@@ -34,7 +34,7 @@ from storage.db import transaction
 from storage.models import ActionItem, Review, Workspace
 from storage.nudges import SENT, Nudge
 from storage.outbox import Claimed
-from storage.trackers import TaskLink, task_link
+from storage.trackers import TRACKER_NAMES, TaskLink, chosen_name, task_link
 from storage.types import utcnow
 from workflows.calendar import working_days_between
 from workflows.nudges import (
@@ -115,6 +115,17 @@ def _task_link(item: ActionItem) -> TaskLink | None:
     return task_link(session, item.id) if session is not None else None
 
 
+def tracker_in_use(rt: Runtime, ws: Workspace) -> str | None:
+    """The tracker items are filed in (bot/trackers): the workspace's choice, else the env's."""
+    env = rt.settings.tracker.name if rt.settings.tracker else None
+    return chosen_name(ws.settings, env)
+
+
+def _tracker_label(rt: Runtime, item: ActionItem) -> str | None:
+    name = tracker_in_use(rt, item.review.workspace)
+    return TRACKER_NAMES.get(name) if name else None
+
+
 def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemView:
     """The item as its owner sees it at `now` (a job's clock, or the wall clock): dates in the
     owner's timezone and year, and a snooze only while it lasts."""
@@ -138,6 +149,7 @@ def view_of(rt: Runtime, item: ActionItem, now: datetime | None = None) -> ItemV
         completed=item.completed_at.astimezone(tz).date() if item.completed_at else None,
         tracking_link=item.tracking_link,
         task=_task_link(item),
+        tracker=_tracker_label(rt, item),
     )
 
 
@@ -234,24 +246,45 @@ def notify_assignment(
         )
 
 
-def assignment_effects(changes: list[tuple[int, bool, str | None]]) -> list[SideEffect]:
-    """One effect per item created or reassigned: each owner's DM is delivered on its own."""
+def tracker_effects(item_id: int, reassigned: bool) -> list[SideEffect]:
+    """The item's task in the tracker (bot/trackers): filed if it has none; on reassignment,
+    given to the new owner. Recorded only when a tracker is in use."""
+    group = f"tracker:{item_id}"
+    effects = [SideEffect("trackers.create", {"item_id": item_id}, group=group)]
+    if reassigned:
+        effects.append(SideEffect("trackers.assign", {"item_id": item_id}, group=group))
+    return effects
+
+
+def assignment_effects(
+    changes: list[tuple[int, bool, str | None]], *, tracker: bool = True
+) -> list[SideEffect]:
+    """One effect per item created or reassigned: each owner's DM is delivered on its own;
+    with `tracker` (one is in use), its task follows."""
     effects = []
     for item_id, created, previous_owner in changes:
         if created or previous_owner:
-            effects += [
+            effects.append(
                 SideEffect(
                     "action_items.assigned", {"item_id": item_id, "previous_owner": previous_owner}
-                ),
-                # its task in the tracker (bot/trackers: nothing when none is set up)
-                SideEffect("trackers.create", {"item_id": item_id}, group=f"tracker:{item_id}"),
-            ]
+                )
+            )
+            if tracker:
+                effects += tracker_effects(item_id, reassigned=bool(previous_owner))
     return effects
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
-    """The owners of the action items the stage created or reassigned are told."""
-    return assignment_effects(saved.result.item_changes)
+    """The owners of the action items the stage created or reassigned are told; their tasks
+    follow only when a tracker is in use."""
+    return assignment_effects(saved.result.item_changes, tracker=_tracker_on(saved))
+
+
+def _tracker_on(saved: StageSaved) -> bool:
+    if saved.rt is None or saved.session is None:
+        return True  # cannot tell here: the delivery finds no tracker and does nothing
+    review = saved.session.get(Review, saved.review_id)
+    return review is not None and tracker_in_use(saved.rt, review.workspace) is not None
 
 
 def deliver_assignment(rt: Runtime, effect: Claimed) -> None:
@@ -345,7 +378,7 @@ def update_item(
                 },
             )
             reschedule(rt, item, item.review.workspace)
-        if changes.get("status") == "done" and rt.settings.tracker is not None:
+        if changes.get("status") == "done" and tracker_in_use(rt, item.review.workspace):
             record(
                 session,
                 [SideEffect("trackers.close", {"item_id": item.id}, group=f"tracker:{item.id}")],
@@ -549,6 +582,8 @@ def reassign(
             return "They already own it: choose someone else.", None, None
         previous = item.owner_id
         item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
+        if tracker_in_use(rt, item.review.workspace):  # its task follows (bot/trackers)
+            record(session, tracker_effects(item.id, reassigned=True))
         reschedule(rt, item, item.review.workspace)
         store.audit(
             session,

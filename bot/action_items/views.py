@@ -35,6 +35,7 @@ DONE, SNOOZE, SNOOZE_DATE, STATUS, OPEN = (
     "item_open",
 )
 CONFIRM_IMPROVEMENTS = "improvements_confirm"
+CREATE_TASK = "tracker_create_task"  # handled by bot/trackers/listeners.py
 STATUS_CALLBACK = "item_status"
 STATUS_LABELS = {
     "open": "Open",
@@ -63,6 +64,7 @@ class ItemView:
     completed: date | None = None
     tracking_link: str | None = None
     task: TaskLink | None = None  # its task in the team's tracker (bot/trackers)
+    tracker: str | None = None  # the tracker in use ("Jira"), to offer "Create task" when no task
 
 
 def due_text(due: date | None, today: date | None = None) -> str:
@@ -129,6 +131,12 @@ def item_blocks(
             DatePickerElement(action_id=SNOOZE_DATE, placeholder="Snooze until…"),
             ButtonElement(text="Update status", action_id=STATUS, value=value),
         ]
+        if item.tracker and item.task is None:  # bot/trackers files it (its listener)
+            elements.append(
+                ButtonElement(
+                    text=f"Create task in {item.tracker}", action_id=CREATE_TASK, value=value
+                )
+            )
     if item.permalink:
         elements.append(
             ButtonElement(text="Open review", action_id=OPEN, url=item.permalink, value=value)

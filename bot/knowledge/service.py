@@ -28,6 +28,7 @@ from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
 from storage.outbox import Claimed
+from storage.trackers import described_answers
 from storage.types import utcnow
 from workflows.reports import ReportData, build, report_stage, similar_words
 
@@ -38,7 +39,8 @@ def report_data(session: Session, review: Review) -> ReportData | None:
     """The review's report, or None until its lessons-learned stage is submitted."""
     workflow = workflow_of(review)
     stage = report_stage(workflow)
-    answers = store.latest_answers(session, review.id)
+    # tasks named in answers, as their tracker describes them (bot/trackers)
+    answers = described_answers(session, review.id, store.latest_answers(session, review.id))
     if stage is None or stage.key not in answers:
         return None
     items = [

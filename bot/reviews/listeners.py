@@ -288,7 +288,14 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                         record(
                             session,
                             hooks.stage_saved(
-                                StageSaved(meta.review_id, meta.stage, user_id, saved)
+                                StageSaved(
+                                    meta.review_id,
+                                    meta.stage,
+                                    user_id,
+                                    saved,
+                                    rt=rt,
+                                    session=session,
+                                )
                             ),
                         )
         except _AskSlack:

@@ -18,7 +18,7 @@ from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.escalation import escalate_new, who_was_told
 from bot.reviews.service import workflow_of
 from bot.reviews.views.answers import summary_blocks
-from bot.reviews.views.review_message import sent_back_text, status_message
+from bot.reviews.views.review_message import sent_back_text, status_message, tasks_text
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import day_text, escape
@@ -28,6 +28,7 @@ from storage import surveys as survey_store
 from storage.db import transaction
 from storage.models import ActionItem, Review
 from storage.outbox import Claimed
+from storage.trackers import described_answers, review_tasks
 from storage.types import utcnow
 from workflows.engine import sent_back
 from workflows.model import Workflow
@@ -81,6 +82,7 @@ def _render(
         waiting_on=assignments.assignee(session, review.id, review.current_stage),
         survey=survey_line(session, review),
         send_survey=survey_sendable(session, review, workflow),
+        tasks=tasks_text(review_tasks(session, review.id)),
     )
 
 
@@ -130,7 +132,8 @@ def refresh_status(
             summary_blocks(
                 workflow_of(review),
                 review.title,
-                store.latest_answers(session, review.id),
+                # tasks named in answers, as their tracker describes them (bot/trackers)
+                described_answers(session, review.id, store.latest_answers(session, review.id)),
                 templates_dir=rt.settings.templates_dir,
                 passes=store.passes(session, review.id),
                 today=utcnow().astimezone(ZoneInfo(rt.settings.timezone)).date(),

@@ -57,6 +57,7 @@ class Task:
     status: str = ""  # the tracker's own status name, for display
     closed: bool = False
     due: date | None = None
+    cancelled: bool = False  # closed without being done (GitHub: "not planned")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Change:
     closed: bool | None = None  # True: closed as done; False: reopened; None: not about it
     due_changed: bool = False
     due: date | None = None
+    cancelled: bool = False  # closed as not done (GitHub's "not planned"): the item is cancelled
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -147,6 +149,10 @@ class Tracker(Protocol):
 
     name: str
 
+    def check(self) -> str:
+        """Sign in and find the target (list, project, team, repository) with the cheapest
+        calls there are; what was found, for a person to read. Raises TrackerError."""
+
     def find_user(self, email: str) -> str | None:
         """The tracker's user id for this e-mail address, or None when nobody matches."""
 
@@ -161,6 +167,10 @@ class Tracker(Protocol):
 
     def close(self, external_id: str) -> None:
         """Close the task as done (the tracker's own "done" or "completed" state)."""
+
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        """Make `assignee` (a `find_user` id, or GitHub login) the task's only assignee; None
+        leaves it unassigned."""
 
     def parse_reference(self, text: str) -> str | None:
         """The id to `get` for a task URL or reference someone pasted, or None."""

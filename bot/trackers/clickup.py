@@ -93,6 +93,10 @@ class ClickUp:
 
     # --- the Tracker protocol ---
 
+    def check(self) -> str:
+        found = self.http.call("GET", f"/list/{self.list_id}").json() or {}
+        return f"ClickUp list “{found.get('name') or self.list_id}” found with this token."
+
     def find_user(self, email: str) -> str | None:
         teams = self.http.call("GET", "/team").json().get("teams") or []
         for team in teams:
@@ -136,6 +140,17 @@ class ClickUp:
     def get(self, external_id: str) -> Task | None:
         answer = self.http.call("GET", f"/task/{external_id}", allow=(404,))
         return None if answer.status == 404 else self._task(answer.json())
+
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        data = self.http.call("GET", f"/task/{external_id}").json() or {}
+        current = [int(a["id"]) for a in data.get("assignees") or [] if str(a.get("id")).isdigit()]
+        wanted = [int(assignee)] if assignee and assignee.isdigit() else []
+        change = {
+            "add": [a for a in wanted if a not in current],
+            "rem": [a for a in current if a not in wanted],
+        }
+        if change["add"] or change["rem"]:
+            self.http.call("PUT", f"/task/{external_id}", body={"assignees": change})
 
     def close(self, external_id: str) -> None:
         data = self.http.call("GET", f"/task/{external_id}").json()

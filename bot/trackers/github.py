@@ -21,6 +21,7 @@ from bot.trackers.base import (
     Headers,
     NewTask,
     Task,
+    TrackerRefused,
     WebhookRefused,
     json_object,
     marker,
@@ -89,15 +90,24 @@ class GitHub:
 
     @staticmethod
     def _task(data: dict[str, Any]) -> Task:
-        closed = data.get("state") == "closed" and data.get("state_reason") != "not_planned"
+        shut = data.get("state") == "closed"
+        not_planned = shut and data.get("state_reason") == "not_planned"
         return Task(
             external_id=str(data["number"]),
             reference=f"#{data['number']}",
             url=str(data.get("html_url") or ""),
             title=str(data.get("title") or ""),
-            status=str(data.get("state") or ""),
-            closed=closed,
+            status="closed as not planned" if not_planned else str(data.get("state") or ""),
+            closed=shut and not not_planned,
+            cancelled=not_planned,
         )
+
+    def check(self) -> str:
+        repo = self.http.call("GET", f"/repos/{self.repository}").json() or {}
+        name = repo.get("full_name") or self.repository
+        if not (repo.get("has_issues", True)):
+            raise TrackerRefused(f"GitHub repository {name} has its issues turned off")
+        return f"GitHub repository {name} found with this token."
 
     def find_user(self, email: str) -> str | None:
         return None  # GitHub does not look people up by e-mail: the workspace maps logins
@@ -150,6 +160,13 @@ class GitHub:
             body={"state": "closed", "state_reason": "completed"},
         )
 
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        self.http.call(
+            "PATCH",
+            f"/repos/{self.repository}/issues/{external_id}",
+            body={"assignees": [assignee] if assignee else []},
+        )
+
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()
         found = self.url.match(text) or self.short.match(text)
@@ -168,8 +185,9 @@ class GitHub:
             return []
         number = str(issue["number"])
         if data.get("action") == "closed":
-            done = issue.get("state_reason") != "not_planned"
-            return [Change(number, closed=True)] if done else []
+            if issue.get("state_reason") == "not_planned":
+                return [Change(number, cancelled=True)]  # not done: the item is cancelled
+            return [Change(number, closed=True)]
         if data.get("action") == "reopened":
             return [Change(number, closed=False)]
         return []

@@ -1,4 +1,5 @@
-"""Jira Cloud REST API v3: issues in one project, Basic auth with the e-mail and API token.
+"""Jira: issues in one project. Cloud: REST API v3, Basic auth with the e-mail and API token.
+Data Center / Server (JIRA_AUTH=bearer): REST API v2 with a personal access token as Bearer.
 
 In v3 a description is an Atlassian Document Format object, never a string. Status names are
 per project, so "done" is read from the status *category* (`done`), and closing takes whichever
@@ -72,6 +73,13 @@ def adf(task: NewTask) -> dict[str, Any]:
     return {"type": "doc", "version": 1, "content": content}
 
 
+def plain_text(task: NewTask) -> str:
+    """The description for Jira Data Center / Server (REST v2 takes text, not ADF)."""
+    review = f"{task.review_title} ({task.review_url})" if task.review_url else task.review_title
+    lines = [f"Action item from the post-mortem {review}.", *task.details, task.marker]
+    return "\n\n".join(line for line in lines if line)
+
+
 class Jira:
     name = "jira"
 
@@ -80,11 +88,17 @@ class Jira:
     ) -> None:
         self.site, self.project = settings.api_url, settings.project_key
         self.issue_type, self.secret = settings.issue_type, settings.webhook_secret
+        # Cloud: REST v3, Basic e-mail:token, users by accountId. Data Center / Server: REST v2,
+        # a personal access token as Bearer, users by name, descriptions as plain text.
+        self.data_center = settings.auth == "bearer"
+        self.api = "/rest/api/2" if self.data_center else "/rest/api/3"
+        self.user_key = "name" if self.data_center else "accountId"
         basic = base64.b64encode(f"{settings.email}:{settings.token}".encode()).decode()
+        auth = f"Bearer {settings.token}" if self.data_center else f"Basic {basic}"
         self.http = Client(
             "Jira",
             settings.api_url,
-            {"Authorization": f"Basic {basic}"},
+            {"Authorization": auth},
             secrets=(settings.token, basic),
             rate_limit=rate_limit,
             error_text=error_text,
@@ -106,26 +120,35 @@ class Jira:
             due=parse_date(fields.get("duedate")),
         )
 
+    def check(self) -> str:
+        me = self.http.call("GET", f"{self.api}/myself").json() or {}
+        project = self.http.call("GET", f"{self.api}/project/{self.project}").json() or {}
+        return (
+            f"Signed in to Jira as {me.get('displayName') or 'the token’s user'}; "
+            f"project {project.get('key') or self.project} “{project.get('name') or ''}” found."
+        )
+
     def find_user(self, email: str) -> str | None:
-        users = self.http.call("GET", "/rest/api/3/user/search", query={"query": email}).json()
-        users = [u for u in users or [] if isinstance(u, dict) and u.get("accountId")]
+        param = "username" if self.data_center else "query"
+        users = self.http.call("GET", f"{self.api}/user/search", query={param: email}).json()
+        users = [u for u in users or [] if isinstance(u, dict) and u.get(self.user_key)]
         exact = [u for u in users if str(u.get("emailAddress") or "").lower() == email.lower()]
         chosen = exact or (users if len(users) == 1 else [])
-        return str(chosen[0]["accountId"]) if chosen else None
+        return str(chosen[0][self.user_key]) if chosen else None
 
     def create(self, task: NewTask) -> Task:
         fields: dict[str, Any] = {
             "project": {"key": self.project},
             "summary": task.title,
             "issuetype": {"name": self.issue_type},
-            "description": adf(task),
+            "description": plain_text(task) if self.data_center else adf(task),
             "labels": [MARKER_LABEL, item_label(task.item_id)],
         }
         if task.due:
             fields["duedate"] = task.due.isoformat()
         if task.assignee:
-            fields["assignee"] = {"accountId": task.assignee}
-        created = self.http.call("POST", "/rest/api/3/issue", body={"fields": fields}).json()
+            fields["assignee"] = {self.user_key: task.assignee}
+        created = self.http.call("POST", f"{self.api}/issue", body={"fields": fields}).json()
         return Task(
             external_id=str(created["id"]),
             reference=str(created["key"]),
@@ -136,15 +159,16 @@ class Jira:
 
     def find(self, item_id: int) -> Task | None:
         jql = f'project = "{self.project}" AND labels = "{item_label(item_id)}" ORDER BY created'
+        search = f"{self.api}/search" if self.data_center else f"{self.api}/search/jql"
         answer = self.http.call(
-            "GET", "/rest/api/3/search/jql", query={"jql": jql, "fields": FIELDS, "maxResults": 5}
+            "GET", search, query={"jql": jql, "fields": FIELDS, "maxResults": 5}
         ).json()
         issues = answer.get("issues") or []
         return self._task(issues[0]) if issues else None
 
     def get(self, external_id: str) -> Task | None:
         answer = self.http.call(
-            "GET", f"/rest/api/3/issue/{external_id}", query={"fields": FIELDS}, allow=(404,)
+            "GET", f"{self.api}/issue/{external_id}", query={"fields": FIELDS}, allow=(404,)
         )
         return None if answer.status == 404 else self._task(answer.json())
 
@@ -152,7 +176,7 @@ class Jira:
         task = self.get(external_id)
         if task is None or task.closed:
             return
-        path = f"/rest/api/3/issue/{external_id}/transitions"
+        path = f"{self.api}/issue/{external_id}/transitions"
         transitions = self.http.call("GET", path).json().get("transitions") or []
         done = next(
             (
@@ -168,6 +192,11 @@ class Jira:
                 f"“{task.status}” for {task.reference}"
             )
         self.http.call("POST", path, body={"transition": {"id": str(done["id"])}})
+
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        self.http.call(
+            "PUT", f"{self.api}/issue/{external_id}/assignee", body={self.user_key: assignee}
+        )
 
     def parse_reference(self, text: str) -> str | None:
         text = text.strip()

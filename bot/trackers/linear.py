@@ -98,6 +98,17 @@ class Linear:
             due=parse_date(data.get("dueDate")),
         )
 
+    def check(self) -> str:
+        data = self.graphql(
+            "query($team: String!) { viewer { id name } team(id: $team) { id name } }",
+            {"team": self.team_id},
+        )
+        viewer, team = data.get("viewer") or {}, data.get("team") or {}
+        if not team:
+            raise TrackerRefused(f"Linear has no team {self.team_id} this key can see")
+        who = viewer.get("name") or "the key’s user"
+        return f"Signed in to Linear as {who}; team “{team.get('name')}” found."
+
     def find_user(self, email: str) -> str | None:
         data = self.graphql(
             "query($email: String!) { users(filter: {email: {eq: $email}}) "
@@ -179,6 +190,15 @@ class Linear:
             "mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, "
             "input: $input) { success } }",
             {"id": external_id, "input": {"stateId": states[0]["id"]}},
+        )
+        if not (answer.get("issueUpdate") or {}).get("success"):
+            raise TrackerRefused("Linear did not update the issue")
+
+    def assign(self, external_id: str, assignee: str | None) -> None:
+        answer = self.graphql(
+            "mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, "
+            "input: $input) { success } }",
+            {"id": external_id, "input": {"assigneeId": assignee}},
         )
         if not (answer.get("issueUpdate") or {}).get("success"):
             raise TrackerRefused("Linear did not update the issue")

@@ -26,7 +26,11 @@ from bot.delivery.service import record
 from bot.features import PermanentError, SideEffect, payload_int
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
+from bot.slack import posted
+from bot.slack.text import escape
+from bot.slack.text import link as slack_link
 from bot.trackers import adapters
+from bot.trackers import settings as tracker_settings
 from bot.trackers.base import Change, NewTask, Task, Tracker, TrackerError, TrackerRateLimited
 from storage import trackers as store
 from storage.db import transaction
@@ -37,14 +41,17 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 CREATE, CLOSE, REWRITE = "trackers.create", "trackers.close", "trackers.dm"
-SETTINGS_KEY = "trackers"  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
+ASSIGN, UNASSIGNED, CANCELLED = "trackers.assign", "trackers.unassigned", "trackers.cancelled"
+CANCELLED_EVENT = "postmortem_task_cancelled"
+UNASSIGNED_EVENT = "postmortem_task_unassigned"
+SETTINGS_KEY = store.SETTINGS_KEY  # Workspace.settings["trackers"]: {"github_logins": {U…: login}}
 
 
-def tracker_of(rt: Runtime) -> Tracker | None:
-    """The configured tracker's adapter, or None when action items stay in Slack only."""
-    if rt.settings.tracker is None:
-        return None
-    return adapters.make(rt.settings.tracker, rt.settings.timezone)
+def tracker_of(rt: Runtime, session: Session | None = None) -> Tracker | None:
+    """The tracker in effect's adapter (the workspace's choice, else the environment's), or
+    None when action items stay in Slack only."""
+    chosen = tracker_settings.current(rt, session)
+    return None if chosen is None else adapters.make(chosen, rt.settings.timezone)
 
 
 def group(item_id: int) -> str:
@@ -60,7 +67,55 @@ def close_effect(item_id: int) -> SideEffect:
     return SideEffect(CLOSE, {"item_id": item_id}, group=group(item_id))
 
 
+def unassigned_effect(item_id: int, owner_id: str) -> SideEffect:
+    return SideEffect(UNASSIGNED, {"item_id": item_id, "owner": owner_id}, group=group(item_id))
+
+
 # --- Slack to tracker ----------------------------------------------------------------------
+
+
+def request_task(rt: Runtime, item_id: int, user_id: str) -> str:
+    """ "Create task" on an item that has none: the same `trackers.create` as an assignment
+    records, so the task is filed once however often it is clicked. What to tell the clicker
+    (mrkdwn, escaped)."""
+    with rt.sessions() as session:
+        item = session.get(ActionItem, item_id)
+        owners = (item.owner_id, item.review.owner_id) if item is not None else ()
+    if item is None:
+        return "That action item no longer exists."
+    # Slack is asked (admin?) before the transaction, so no row is locked while it answers.
+    if user_id not in owners and not rt.is_admin(user_id):
+        return "Only the item's owner, the review's owner or an admin can file its task."
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return "That action item no longer exists."
+        title = escape(f"“{item.title}”")
+        review = item.review
+        name = items.tracker_in_use(rt, review.workspace)
+        if name is None:
+            return (
+                "No tracker is set up, so there is nowhere to file it: an admin can choose one "
+                "with `/postmortem tracker`."
+            )
+        label = store.TRACKER_NAMES.get(name, name)
+        if item.status not in items.OPEN:
+            return f"{title} is already {item.status}: no task is filed for it."
+        link = store.task_link(session, item_id)
+        if link is not None:
+            return f"{title} already has a task: {slack_link(link.url, link.label)}."
+        if not _pending(session, CREATE, item_id):  # a second click adds nothing
+            record(session, [create_effect(item_id)])
+    rt.delivery_due.set()
+    return f"Filing {title} in {label}: its link will appear on the item's card."
+
+
+def _pending(session: Session, kind: str, item_id: int) -> bool:
+    """Whether an effect of `kind` for the item is still waiting in the outbox."""
+    payloads = session.scalars(
+        select(Effect.payload).where(Effect.kind == kind, Effect.status == PENDING)
+    )
+    return any(payload.get("item_id") == item_id for payload in payloads)
 
 
 class TrackerBusy(TrackerError):
@@ -128,14 +183,17 @@ def ensure_task(
             ),
         )
         owner, ws_settings = item.owner_id, dict(review.workspace.settings or {})
+        review_id = review.id
     # Slack and the tracker are asked outside the transaction: no lock is held while they answer.
     owner_name = str((rt.people.info(owner) or {}).get("real_name") or owner)
     new = replace(new, details=(f"Owner in Slack: {owner_name}", *new.details))
+    unassigned = False  # a task found again keeps whoever it has
     try:
         found = tracker.find(item_id) if attempt.earlier_attempts else None
-        task = found or tracker.create(
-            replace(new, assignee=_assignee(rt, tracker, owner, ws_settings))
-        )
+        if found is None:
+            assignee = _assignee(rt, tracker, owner, ws_settings)
+            unassigned = assignee is None
+        task = found or tracker.create(replace(new, assignee=assignee))
     except Exception as exc:
         with transaction(rt.sessions) as session:
             store.release(session, attempt.row_id, f"{type(exc).__name__}: {exc}")
@@ -150,7 +208,15 @@ def ensure_task(
             due=task.due or new.due,
             closed=task.closed,
         )
-        record(session, [SideEffect(REWRITE, {"item_id": item_id})])  # the DM shows the link
+        # the owner's DM and the review's status message show the link
+        record(
+            session,
+            [
+                SideEffect(REWRITE, {"item_id": item_id}),
+                status_effect(review_id),
+                *([unassigned_effect(item_id, owner)] if unassigned else []),
+            ],
+        )
     rt.delivery_due.set()
     log.info(
         "item %s: %s task %s %s",
@@ -191,15 +257,96 @@ def deliver_close(rt: Runtime, effect: Claimed) -> None:
             row.status = store.CLOSED
 
 
+def deliver_assign(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.assign`: the item has a new owner; so has its task (mapped by e-mail, or the
+    GitHub login mapping). Unmapped: the task is left unassigned and the owner is told once."""
+    tracker = tracker_of(rt)
+    if tracker is None:
+        return
+    item_id = payload_int(effect.payload, "item_id")
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        row = store.for_item(session, item_id)
+        if item is None or row is None or item.status not in items.OPEN:
+            return  # no task yet: its creation files it with the owner of that moment
+        if row.external_id is None:
+            if row.lease_until is not None and row.lease_until > utcnow():
+                raise TrackerBusy(f"the task of item {item_id} is still being created")
+            return
+        if row.tracker != tracker.name or row.status == store.CLOSED:
+            return
+        external_id, owner = row.external_id, item.owner_id
+        ws_settings = dict(item.review.workspace.settings or {})
+    assignee = _assignee(rt, tracker, owner, ws_settings)
+    tracker.assign(external_id, assignee)
+    log.info("item %s: %s task %s reassigned", item_id, tracker.name, external_id)
+    if assignee is None:
+        with transaction(rt.sessions) as session:
+            record(session, [unassigned_effect(item_id, owner)])
+        rt.delivery_due.set()
+
+
+def deliver_unassigned(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.unassigned`: tell the owner, once, that their task has no assignee and why."""
+    item_id, owner = payload_int(effect.payload, "item_id"), str(effect.payload.get("owner"))
+    tracker = tracker_of(rt)
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        link = store.task_link(session, item_id)
+        if item is None or link is None or item.owner_id != owner or tracker is None:
+            return  # reassigned again meanwhile: that owner's own notice follows
+        title = item.title
+    name = store.TRACKER_NAMES.get(tracker.name, tracker.name)
+    why = (
+        "no GitHub login is mapped to you (an admin can add it with "
+        "`postmortem-bot trackers github-login`)"
+        if tracker.name == "github"
+        else f"I found no {name} user with the e-mail of your Slack profile"
+    )
+    channel = rt.client.conversations_open(users=owner)["channel"]["id"]
+    if effect.attempt > 1 and posted.find(
+        rt.client, channel, UNASSIGNED_EVENT, item_id=item_id, owner=owner
+    ):
+        return
+    rt.client.chat_postMessage(
+        channel=channel,
+        text=(
+            f"Your task {slack_link(link.url, link.label)} for “{escape(title)}” is unassigned "
+            f"in {name}: {why}. Assign it to yourself there so it shows in your {name} work."
+        ),
+        metadata=posted.metadata(UNASSIGNED_EVENT, item_id=item_id, owner=owner),
+    )
+
+
+def deliver_cancelled(rt: Runtime, effect: Claimed) -> None:
+    """`trackers.cancelled`: the task was closed as not planned, so the item was cancelled and
+    its reminders stopped; its owner is told (once) why, and what to do if it still matters."""
+    item_id = payload_int(effect.payload, "item_id")
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        link = store.task_link(session, item_id)
+        if item is None or link is None or item.status != "cancelled":
+            return
+        owner, title, review_title = item.owner_id, item.title, item.review.title
+    channel = rt.client.conversations_open(users=owner)["channel"]["id"]
+    if effect.attempt > 1 and posted.find(rt.client, channel, CANCELLED_EVENT, item_id=item_id):
+        return
+    name = store.TRACKER_NAMES.get(link.tracker, link.tracker)
+    rt.client.chat_postMessage(
+        channel=channel,
+        text=(
+            f"{slack_link(link.url, link.label)} was closed as *not planned* in {name}, so "
+            f"“{escape(title)}” ({escape(review_title)}) is cancelled here: no more reminders "
+            f"about it. If it still needs doing, ask the review's owner to add it again."
+        ),
+        metadata=posted.metadata(CANCELLED_EVENT, item_id=item_id),
+    )
+
+
 def _dm_on_its_way(session: Session, item_id: int) -> bool:
     """Whether the item's assignment DM is still pending in the outbox (maybe being sent now:
     it may have been built before the task existed, so it is rewritten once it is out)."""
-    pending = session.scalars(
-        select(Effect.payload).where(
-            Effect.kind == "action_items.assigned", Effect.status == PENDING
-        )
-    )
-    return any(payload.get("item_id") == item_id for payload in pending)
+    return _pending(session, "action_items.assigned", item_id)
 
 
 def deliver_rewrite(rt: Runtime, effect: Claimed) -> None:
@@ -240,7 +387,15 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
             if item is None:
                 continue
             fields: dict[str, Any] = {}
-            if change.closed is True and row.status != store.CLOSED:
+            cancelled = False
+            if change.cancelled and row.status != store.CLOSED:
+                row.status = store.CLOSED
+                if item.status in items.OPEN:
+                    name = store.TRACKER_NAMES.get(tracker_name, tracker_name)
+                    fields["status"] = "cancelled"
+                    fields["status_note"] = f"Closed as not planned in {name} {row.reference}"
+                    cancelled = True
+            elif change.closed is True and row.status != store.CLOSED:
                 row.status = store.CLOSED  # before update_item records a close: it is closed
                 if item.status in items.OPEN:
                     fields["status"] = "done"
@@ -265,6 +420,7 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
                 [
                     SideEffect(REWRITE, {"item_id": item_id, "ask_to_confirm": result.all_done}),
                     *([status_effect(result.review_id)] if result.review_id else []),
+                    *([SideEffect(CANCELLED, {"item_id": item_id})] if cancelled else []),
                 ],
             )
         rt.delivery_due.set()
@@ -356,7 +512,11 @@ def _reconcile_one(
                 row.status = store.CLOSED
         return 1
     change = Change(
-        external_id, closed=task.closed, due_changed=tracker.name != "github", due=task.due
+        external_id,
+        closed=task.closed,
+        due_changed=tracker.name != "github",
+        due=task.due,
+        cancelled=task.cancelled,
     )
     return apply(rt, tracker.name, [change])
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from trackers.fakes.clickup import FakeClickUp
 from trackers.fakes.github import FakeGitHub
-from trackers.fakes.jira import FakeJira
+from trackers.fakes.jira import FakeJira, FakeJiraDataCenter
 from trackers.fakes.linear import FakeLinear
 from trackers.fakes.server import FakeTracker
 
@@ -21,6 +21,7 @@ from sandbox.harness import Bot, start_bot
 FAKES: dict[str, type[FakeTracker]] = {
     "clickup": FakeClickUp,
     "jira": FakeJira,
+    "jira-dc": FakeJiraDataCenter,  # Data Center / Server: REST v2, Bearer personal access token
     "linear": FakeLinear,
     "github": FakeGitHub,
 }

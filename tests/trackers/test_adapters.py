@@ -620,7 +620,7 @@ def test_linear_webhook_refuses_an_old_timestamp() -> None:
                 adapter.parse_webhook(headers, body)
 
 
-def test_github_webhook_closed_as_not_planned_is_not_done() -> None:
+def test_github_webhook_closed_as_not_planned_is_cancelled_not_done() -> None:
     adapter, _ = github(secret="s3")
 
     def deliver(action: str, reason: str | None) -> list:
@@ -635,7 +635,8 @@ def test_github_webhook_closed_as_not_planned_is_not_done() -> None:
         )
 
     assert [c.closed for c in deliver("closed", "completed")] == [True]
-    assert deliver("closed", "not_planned") == []
+    [not_planned] = deliver("closed", "not_planned")
+    assert (not_planned.closed, not_planned.cancelled) == (None, True)
     assert [c.closed for c in deliver("reopened", None)] == [False]
 
 

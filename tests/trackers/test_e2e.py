@@ -27,6 +27,7 @@ from bot.delivery.service import deliver_due, record
 from bot.reviews import service
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime, build_runtime
+from bot.trackers.service import request_task, sync
 from sandbox.fake_slack import FakeSlack
 from storage import reviews as store
 from storage import trackers as tracker_store
@@ -59,7 +60,9 @@ def start_review(rt: Runtime, title: str = "Black Friday email") -> int:
 def map_github_login(rt: Runtime, user: str, login: str) -> None:
     with transaction(rt.sessions) as session:
         ws = session.scalars(select(Workspace).where(Workspace.team_id == TEAM)).one()
-        ws.settings = {**(ws.settings or {}), "trackers": {"github_logins": {user: login}}}
+        saved = dict((ws.settings or {}).get("trackers") or {})
+        logins = {**(saved.get("github_logins") or {}), user: login}
+        ws.settings = {**(ws.settings or {}), "trackers": {**saved, "github_logins": logins}}
 
 
 def assign(
@@ -150,6 +153,8 @@ def test_an_assigned_item_becomes_one_task_with_its_owner_and_due_date(
     assert reference is not None
     slack.wait_for(lambda: reference.url in str(slack.dms(BOB)[0]["blocks"]))
     assert reference.label in str(slack.dms(BOB)[0]["blocks"])
+    # and so does the review's status message
+    slack.wait_for(lambda: reference.url in json.dumps(slack.messages(CHANNEL)[0]["blocks"]))
     # The description says where it comes from, with the marker that finds it again.
     assert "[postmortem-bot item " in json.dumps(task)
     assert "Black Friday email" in json.dumps(task)
@@ -373,3 +378,138 @@ def test_the_reconcile_files_missing_tasks_and_reads_closed_ones_back(
             )
             == 0
         )
+
+
+# --- "Create task" on an item that has none ---------------------------------------------------
+
+
+def _card_buttons(slack: FakeSlack, user: str) -> list[str]:
+    card = slack.dms(user)[0]
+    return [
+        e.get("action_id", "")
+        for b in card.get("blocks") or []
+        if b.get("type") == "actions"
+        for e in b.get("elements") or []
+    ]
+
+
+@ALL
+def test_create_task_on_a_card_files_it_once_however_often_it_is_clicked(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    review_id = start_review(bot.rt)
+    bot.settle()
+    if tracker.name == "github":
+        map_github_login(bot.rt, BOB, "bob-gh")
+    tracker.fail(401, times=1, **tracker.CREATE)  # refused for good: the effect gives up
+    item_id = assign(bot.rt, review_id)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: bool(slack.dms(BOB)))
+    assert tracker.count() == 0
+    assert "tracker_create_task" in _card_buttons(slack, BOB)
+    dm = slack.dms(BOB)[0]
+
+    for _ in range(2):  # a double click
+        reply = slack.click(
+            BOB,
+            "tracker_create_task",
+            str(item_id),
+            channel_id=slack.workspace.dm_for(BOB)["id"],
+            message_ts=dm["ts"],
+        )
+        assert reply.status == 200
+    bot.settle()
+    slack.wait_for(lambda: tracker.count() == 1)
+    bot.settle()
+
+    assert tracker.count() == 1
+    assert tracker.assignees(tracker.only_task()) == ["bob@example.com"]
+    with bot.rt.sessions() as session:
+        link = tracker_store.task_link(session, item_id)
+    assert link is not None
+    slack.wait_for(lambda: link.url in str(slack.dms(BOB)[0]["blocks"]))
+    assert "tracker_create_task" not in _card_buttons(slack, BOB)  # it has a task now
+
+
+def test_create_task_without_a_tracker_records_nothing_and_says_why(
+    slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine)
+    review_id = start_review(bot.rt)
+    item_id = assign(bot.rt, review_id)
+    bot.settle()
+    assert "tracker_create_task" not in _card_buttons(slack, BOB)
+
+    text = request_task(bot.rt, item_id, BOB)
+
+    assert "No tracker is set up" in text and "/postmortem tracker" in text
+    assert _pending(bot.rt, "trackers.create") == []
+
+
+# --- reassigning an item gives its task to the new owner ---------------------------------------
+
+ALICE = "U0ALICE"
+
+
+def _dms_saying(slack: FakeSlack, user: str, words: str) -> list[str]:
+    return [m["text"] for m in slack.dms(user) if words in (m.get("text") or "")]
+
+
+@ALL
+def test_reassigning_an_item_reassigns_its_task_or_says_once_why_it_cannot(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    item_id, task = new_task(tracker, bot, slack)
+    assert tracker.assignees(task) == ["bob@example.com"]
+    if tracker.name == "github":
+        map_github_login(bot.rt, ALICE, "alice-gh")
+
+    refused, previous, _ = reminders.reassign(bot.rt, item_id, ALICE, ADMIN)
+    assert (refused, previous) == (None, BOB)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: tracker.assignees(tracker.only_task()) == ["alice@example.com"])
+
+    # Carol has no account in the tracker: the task is left unassigned and she is told, once.
+    reminders.reassign(bot.rt, item_id, ADMIN, ADMIN)
+    bot.rt.delivery_due.set()
+    bot.settle()
+    slack.wait_for(lambda: bool(_dms_saying(slack, ADMIN, "is unassigned in")))
+    bot.settle()
+    assert tracker.assignees(tracker.only_task()) == []
+    [notice] = _dms_saying(slack, ADMIN, "is unassigned in")
+    assert "Fix the promo code check" in notice
+    assert tracker.count() == 1
+
+
+# --- GitHub: closed as "not planned" is not done ---------------------------------------------
+
+
+@pytest.mark.parametrize("tracker", ["github"], indirect=True)
+@pytest.mark.parametrize("by", ["webhook", "reconcile"])
+def test_an_issue_closed_as_not_planned_cancels_the_item_and_tells_its_owner(
+    tracker: FakeTracker, slack: FakeSlack, engine: Engine, bot_with, by: str
+) -> None:
+    bot = bot_with(slack, engine, **tracker.env())
+    item_id, task = new_task(tracker, bot, slack)
+
+    signed = tracker.close_by_hand(tracker.external_id(task), reason="not_planned")  # type: ignore[call-arg]
+    if by == "webhook":
+        assert post_hook(bot, "github", signed)[1]["applied"] == 1
+    else:
+        assert sync(bot.rt).updated == 1
+
+    cancelled = item(bot.rt, item_id)
+    assert (cancelled.status, cancelled.next_nudge_at) == ("cancelled", None)  # not "done"
+    assert "not planned" in (cancelled.status_note or "")
+    bot.settle()
+    slack.wait_for(lambda: bool(_dms_saying(slack, BOB, "closed as *not planned*")))
+    bot.settle()
+    [told] = _dms_saying(slack, BOB, "closed as *not planned*")
+    assert "Fix the promo code check" in told and "no more reminders" in told
+    # the issue is left as GitHub has it: nothing closes it "as completed" afterwards
+    assert tracker.only_task()["state_reason"] == "not_planned"
+    assert not [c for c in tracker.calls if c.method == "PATCH"]

@@ -28,6 +28,7 @@ GH = {
     "X-GitHub-Api-Version": "2022-11-28",
 }
 ADF = {"type": "doc", "version": 1, "content": []}
+DC = {"Authorization": f"Bearer {jira.PAT}"}
 CREATE_LINEAR = (
     "mutation($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { id } } }"
 )
@@ -242,6 +243,45 @@ CASES = [
         "not supported",
     ),
     ("github", "POST", "/repos/acme/support/issues", {"body": "no title"}, GH, 422, "title"),
+    # Jira Cloud refuses a Bearer token; Data Center refuses Basic, ADF and Cloud's paths
+    (
+        "jira",
+        "GET",
+        "/rest/api/3/myself",
+        None,
+        {"Authorization": f"Bearer {jira.TOKEN}"},
+        401,
+        "authenticated",
+    ),
+    ("jira-dc", "GET", "/rest/api/2/myself", None, {"Authorization": JIRA_AUTH}, 401, "Authen"),
+    ("jira-dc", "GET", "/rest/api/2/myself", None, DC, 200, "displayName"),
+    ("jira-dc", "GET", "/rest/api/3/myself", None, DC, 404, "Not found"),
+    (
+        "jira-dc",
+        "POST",
+        "/rest/api/2/issue",
+        {
+            "fields": {
+                "project": {"key": "PM"},
+                "summary": "x",
+                "issuetype": {"name": "Task"},
+                "description": ADF,
+            }
+        },
+        DC,
+        400,
+        "must be a string",
+    ),
+    ("jira-dc", "GET", "/rest/api/2/user/search?query=bob", None, DC, 400, "username"),
+    (
+        "jira",
+        "PUT",
+        "/rest/api/3/issue/10001/assignee",
+        {},
+        {"Authorization": JIRA_AUTH},
+        404,
+        "does not exist",
+    ),
     (
         "github",
         "POST",

@@ -102,3 +102,20 @@ def test_tokens_never_appear_in_reprs(env: dict) -> None:
     shown = repr(settings) + repr(settings.tracker) + str(settings.tracker)
     assert "SECRET" not in shown
     assert env["POSTMORTEM_TRACKER"] in repr(settings.tracker)
+
+
+def test_jira_data_center_signs_in_with_a_bearer_token_and_needs_no_e_mail() -> None:
+    env = {**BASE, **JIRA, "JIRA_AUTH": "bearer"}
+    del env["JIRA_EMAIL"]
+    tracker = load_settings(env).tracker
+    assert tracker is not None and (tracker.auth, tracker.email) == ("bearer", "")
+    assert "ATATT_SECRET" not in repr(tracker)
+
+
+def test_jira_cloud_still_needs_its_e_mail_and_a_known_auth() -> None:
+    env = {**BASE, **JIRA}
+    del env["JIRA_EMAIL"]
+    with pytest.raises(ConfigError, match="JIRA_EMAIL"):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="JIRA_AUTH must be basic"):
+        load_settings({**BASE, **JIRA, "JIRA_AUTH": "oauth"})

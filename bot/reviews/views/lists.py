@@ -22,6 +22,7 @@ HELP = """*Post-mortems in Slack*
 • `/postmortem digest`: the next post-mortem meeting and a preview of its digest
 • `/postmortem insights [6m|12m|2026|all]`: trends and a chart: are lessons working?
 • `/postmortem features`: missing-feature requests found in post-mortems (admins)
+• `/postmortem tracker`: the tracker action items are filed in (admins)
 • `/postmortem safety`: the product safety incident register (ACL s131 deadlines)
 • `/postmortem warranty goods|services`: the mandatory warranty-against-defects wording
 • `/postmortem help`: this message"""

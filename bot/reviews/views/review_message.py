@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack import menu
-from bot.slack.text import clip, escape, mention
+from bot.slack.text import clip, escape, link, mention
 from workflows.engine import SentBack, progress
 from workflows.model import Role, Workflow
 
@@ -89,6 +89,7 @@ def status_message(
     waiting_on: str | None = None,
     survey: str | None = None,
     send_survey: bool = False,
+    tasks: str | None = None,
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
@@ -135,6 +136,10 @@ def status_message(
         )
     if sent_back and current is not None:
         blocks.append(SectionBlock(block_id="sent_back", text=MarkdownTextObject(text=sent_back)))
+    if tasks:  # the review's tasks in the team's tracker (`tasks_text`)
+        blocks.append(
+            ContextBlock(block_id="tasks", elements=[MarkdownTextObject(text=clip(tasks, 3000))])
+        )
     more: list[menu.Item] = []
     if send_survey and current is not None:
         more.append(("Send survey", SEND_SURVEY, str(review_id)))
@@ -206,3 +211,18 @@ def status_message(
         fallback = f"{escape(title)}: {status_label(status)}"
     blocks.append(ActionsBlock(block_id="actions", elements=elements))
     return {"text": clip(fallback, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def tasks_text(tasks: list[tuple[str, str, str | None, str]], shown: int = 8) -> str | None:
+    """The review's tasks in the team's tracker, (label, url, title, state) each: one line of
+    links for the status message, or None when it has none."""
+    if not tasks:
+        return None
+    parts = [
+        f"{link(url, label)}"
+        + (f" “{escape(clip(title, 80))}”" if title else "")
+        + f" · {escape(state)}"
+        for label, url, title, state in tasks[:shown]
+    ]
+    more = f" and {len(tasks) - shown} more" if len(tasks) > shown else ""
+    return ":link: *Tasks:* " + "  |  ".join(parts) + more

@@ -188,6 +188,22 @@ class FakeClickUp(FakeTracker):
         if "due_date" in body:
             due = self._ms(body, "due_date")
             task["due_date"] = str(due) if due is not None else None
+        if "assignees" in body:  # on update: {"add": [ids], "rem": [ids]}, never a plain list
+            change = body["assignees"]
+            if not isinstance(change, dict) or set(change) - {"add", "rem"}:
+                raise err(400, "Assignees must be {add: [], rem: []} on update", "INPUT_003")
+            ids = [*change.get("add", []), *change.get("rem", [])]
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in ids):
+                raise err(400, "Assignees must be an array of user ids", "INPUT_003")
+            if any(a not in MEMBERS for a in change.get("add", [])):
+                raise err(400, "Assignee not a member of the workspace", "ITEM_060")
+            kept = [a for a in task["assignees"] if a["id"] not in change.get("rem", [])]
+            added = [
+                {"id": a, "email": MEMBERS[a]}
+                for a in change.get("add", [])
+                if a not in {k["id"] for k in kept}
+            ]
+            task["assignees"] = kept + added
         return task
 
     # --- what a person does in ClickUp, and the webhook ClickUp then sends ---

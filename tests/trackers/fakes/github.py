@@ -82,6 +82,11 @@ class FakeGitHub(FakeTracker):
             raise message(400, f"API version '{version}' is not supported.")
 
     def route(self, call: Call) -> Answer:
+        repo = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)", call.path.rstrip("/"))
+        if repo and call.method == "GET":
+            if repo.group(1) != REPO:
+                raise message(404, "Not Found")
+            return 200, {}, {"full_name": REPO, "has_issues": True, "private": True}
         match = re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)/issues(?:/(\d+))?", call.path.rstrip("/"))
         if not match or match.group(1) != REPO:
             raise message(404, "Not Found")
@@ -142,6 +147,11 @@ class FakeGitHub(FakeTracker):
         return found[(page - 1) * per_page : page * per_page]
 
     def _update(self, issue: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        if "assignees" in body:  # replaces the list; [] unassigns
+            wanted = body["assignees"]
+            if not isinstance(wanted, list) or any(a not in LOGINS for a in wanted):
+                raise self._invalid("assignees")
+            issue["assignees"] = [{"login": a} for a in wanted]
         if "state" in body and body["state"] not in ("open", "closed"):
             raise self._invalid("state")
         if "state_reason" in body and body["state_reason"] not in (
@@ -186,10 +196,10 @@ class FakeGitHub(FakeTracker):
     def is_closed(task: dict[str, Any]) -> bool:
         return task["state"] == "closed"
 
-    def close_by_hand(self, number: str) -> tuple[bytes, dict[str, str]]:
+    def close_by_hand(self, number: str, reason: str = "completed") -> tuple[bytes, dict[str, str]]:
         with self.lock:
             issue = self.issues[int(number)]
-            issue["state"], issue["state_reason"] = "closed", "completed"
+            issue["state"], issue["state_reason"] = "closed", reason
         return self.webhook(
             "issues", {"action": "closed", "issue": dict(issue), "repository": {"full_name": REPO}}
         )

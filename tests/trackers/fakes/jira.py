@@ -38,6 +38,21 @@ USERS = [
         "accountType": "atlassian",
     },
 ]
+PAT = "NjA4OTk0MjQ0NTc2OkZBS0VKSVJBREFUQUNFTlRFUlBBVA"  # a Data Center personal access token
+DC_USERS = [
+    {
+        "name": "alice",
+        "key": "JIRAUSER10100",
+        "emailAddress": "alice@example.com",
+        "displayName": "Alice",
+    },
+    {
+        "name": "bob",
+        "key": "JIRAUSER10101",
+        "emailAddress": "bob@example.com",
+        "displayName": "Bob",
+    },
+]
 STATUS = {
     "To Do": {"name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
     "In Progress": {
@@ -70,6 +85,10 @@ def is_adf(value: Any) -> bool:
 class FakeJira(FakeTracker):
     name = "jira"
     CREATE = {"method": "POST", "path": "/rest/api/3/issue", "contains": '"fields"'}
+    API = "/rest/api/3"
+    DATA_CENTER = False
+    USER_ID = "accountId"  # how an assignee is named
+    users = USERS
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,22 +135,35 @@ class FakeJira(FakeTracker):
 
     def route(self, call: Call) -> Answer:
         path = call.path.rstrip("/")
-        if path == "/rest/api/3/issue" and call.method == "POST":
+        if path == f"{self.API}/issue" and call.method == "POST":
             return 201, {}, self._create(call.body or {})
-        if path == "/rest/api/3/user/search" and call.method == "GET":
-            query = (call.query.get("query") or [""])[0].lower()
+        if path == f"{self.API}/myself" and call.method == "GET":
+            return 200, {}, {"accountId": "bot-account", "displayName": "Postmortem Bot"}
+        if path.startswith(f"{self.API}/project/") and call.method == "GET":
+            key = path.rsplit("/", 1)[1]
+            if key != PROJECT:
+                raise errors(404, [f"No project could be found with key '{key}'."])
+            return 200, {}, {"id": "10000", "key": PROJECT, "name": "Post-mortems"}
+        if path == f"{self.API}/user/search" and call.method == "GET":
+            # Cloud searches by `query`; Data Center by `username` (which also matches e-mails)
+            param = "username" if self.DATA_CENTER else "query"
+            query = (call.query.get(param) or [""])[0].lower()
             if not query:
-                raise errors(400, ["The query parameter 'query' is required."])
+                raise errors(400, [f"The query parameter '{param}' is required."])
             return (
                 200,
                 {},
                 [
                     u
-                    for u in USERS
+                    for u in self.users
                     if query in u["emailAddress"].lower() or query in u["displayName"].lower()
                 ],
             )
-        if path == "/rest/api/3/search":
+        if path == f"{self.API}/search" and self.DATA_CENTER:
+            path = f"{self.API}/search/jql"  # Data Center's search is the one Cloud retired
+        elif path == f"{self.API}/search/jql" and self.DATA_CENTER:
+            raise errors(404, ["Not found"])
+        elif path == "/rest/api/3/search":
             raise errors(
                 410,
                 [
@@ -139,7 +171,7 @@ class FakeJira(FakeTracker):
                     "/rest/api/3/search/jql API."
                 ],
             )
-        if path == "/rest/api/3/search/jql" and call.method == "GET":
+        if path == f"{self.API}/search/jql" and call.method == "GET":
             jql = (call.query.get("jql") or [""])[0]
             found = JQL.match(jql)
             if not found:
@@ -151,7 +183,18 @@ class FakeJira(FakeTracker):
                 if i["fields"]["project"]["key"] == project and label in i["fields"]["labels"]
             ]
             return 200, {}, {"issues": issues, "isLast": True}
-        match = re.fullmatch(r"/rest/api/3/issue/([\w-]+)(/transitions)?", path)
+        assign = re.fullmatch(rf"{self.API}/issue/([\w-]+)/assignee", path)
+        if assign and call.method == "PUT":
+            issue = self._issue(assign.group(1))
+            body = call.body if isinstance(call.body, dict) else {}
+            if self.USER_ID not in body:
+                raise errors(400, [f"{self.USER_ID} is required (null unassigns)"])
+            account = body[self.USER_ID]
+            if account is not None and account not in {u[self.USER_ID] for u in self.users}:
+                raise errors(400, assignee="User cannot be assigned issues.")
+            issue["fields"]["assignee"] = {self.USER_ID: account} if account else None
+            return 204, {}, None
+        match = re.fullmatch(rf"{self.API}/issue/([\w-]+)(/transitions)?", path)
         if match:
             issue = self._issue(match.group(1))
             if not match.group(2) and call.method == "GET":
@@ -183,7 +226,10 @@ class FakeJira(FakeTracker):
             problems["summary"] = "You must specify a summary of the issue."
         if ((fields.get("issuetype") or {}).get("name")) not in ISSUE_TYPES:
             problems["issuetype"] = "valid issue type is required"
-        if "description" in fields and not is_adf(fields["description"]):
+        if "description" in fields and self.DATA_CENTER:
+            if not isinstance(fields["description"], str):  # API v2: wiki text, never ADF
+                problems["description"] = "Operation value must be a string"
+        elif "description" in fields and not is_adf(fields["description"]):
             problems["description"] = (
                 "Operation value must be an Atlassian Document (see the Atlassian Document Format)."
             )
@@ -199,7 +245,7 @@ class FakeJira(FakeTracker):
             problems["labels"] = "The label can't contain spaces."
         assignee = fields.get("assignee")
         if assignee is not None and (
-            assignee.get("accountId") not in {u["accountId"] for u in USERS}
+            assignee.get(self.USER_ID) not in {u[self.USER_ID] for u in self.users}
         ):
             problems["assignee"] = "The user does not exist or cannot be assigned."
         if problems:
@@ -209,7 +255,7 @@ class FakeJira(FakeTracker):
         self.issues[issue_id] = {
             "id": issue_id,
             "key": key,
-            "self": f"{self.url}/rest/api/3/issue/{issue_id}",
+            "self": f"{self.url}{self.API}/issue/{issue_id}",
             "fields": {
                 "summary": fields["summary"],
                 "project": {"key": PROJECT},
@@ -243,10 +289,9 @@ class FakeJira(FakeTracker):
         due = task["fields"]["duedate"]
         return date.fromisoformat(due) if due else None
 
-    @staticmethod
-    def assignees(task: dict[str, Any]) -> list[str]:
-        account = (task["fields"]["assignee"] or {}).get("accountId")
-        return [u["emailAddress"] for u in USERS if u["accountId"] == account]
+    def assignees(self, task: dict[str, Any]) -> list[str]:
+        account = (task["fields"]["assignee"] or {}).get(self.USER_ID)
+        return [u["emailAddress"] for u in self.users if u[self.USER_ID] == account]
 
     @staticmethod
     def is_closed(task: dict[str, Any]) -> bool:
@@ -281,3 +326,27 @@ class FakeJira(FakeTracker):
             "X-Hub-Signature": "sha256=" + sign(secret, body),
             "Content-Type": "application/json",
         }
+
+
+class FakeJiraDataCenter(FakeJira):
+    """Jira Data Center / Server: REST API v2, a personal access token as `Bearer <PAT>` (Basic
+    auth with it is refused), descriptions as plain strings (ADF is refused), users by `name`,
+    `/rest/api/2/user/search?username=`, and `/rest/api/2/search` for JQL."""
+
+    CREATE = {"method": "POST", "path": "/rest/api/2/issue", "contains": '"fields"'}
+    API = "/rest/api/2"
+    DATA_CENTER = True
+    USER_ID = "name"
+    users = DC_USERS
+
+    def env(self) -> dict[str, str]:
+        env = {**super().env(), "JIRA_AUTH": "bearer", "JIRA_API_TOKEN": PAT}
+        env.pop("JIRA_EMAIL")
+        return env
+
+    def authorised(self, call: Call) -> None:
+        if call.headers.get("authorization") != f"Bearer {PAT}":
+            raise errors(
+                401,
+                ["You are not authenticated. Authentication required to perform this operation."],
+            )

@@ -106,6 +106,17 @@ class FakeLinear(FakeTracker):
                     f'Variable "${name}" of required type was not provided.',
                     "GRAPHQL_VALIDATION_FAILED",
                 )
+        if re.search(r"\bviewer\s*\{", query):
+            team = variables.get("team")
+            found = {"id": TEAM_ID, "name": "Engineering"} if team == TEAM_ID else None
+            answer: dict[str, Any] = {
+                "data": {"viewer": {"id": "viewer-1", "name": "Postmortem Bot"}, "team": found}
+            }
+            if found is None:
+                answer["errors"] = [
+                    {"message": "Entity not found: Team", "extensions": {"code": "INVALID_INPUT"}}
+                ]
+            return 200, {}, answer
         if "issueCreate(" in query:
             return 200, {}, {"data": {"issueCreate": self._create(variables.get("input"))}}
         if "issueUpdate(" in query:
@@ -217,6 +228,10 @@ class FakeLinear(FakeTracker):
             issue["state"] = {k: state[k] for k in ("id", "name", "type")}
         if "dueDate" in data:
             issue["dueDate"] = data["dueDate"]
+        if "assigneeId" in data:
+            if data["assigneeId"] is not None and data["assigneeId"] not in USERS:
+                raise gql_error(400, "Entity not found: User", "INVALID_INPUT")
+            issue["assigneeId"] = data["assigneeId"]
         return {"success": True}
 
     # --- what a person does in Linear, and the webhook Linear then sends ---

@@ -1,7 +1,7 @@
 """stage assignments and people notices
 
-Revision ID: 0019_stage_assignments
-Revises: 0018_team_sync
+Revision ID: 0022_stage_assignments
+Revises: 0021_tracker_settings
 Create Date: 2026-11-30 14:30:00
 
 A stage can be handed to a person (by the owner, an admin or the stage's YAML role); one-off
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_stage_assignments"
-down_revision: str | None = "0018_team_sync"
+revision: str = "0022_stage_assignments"
+down_revision: str | None = "0021_tracker_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
