@@ -225,11 +225,14 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
         ]
 
     stage = registry[CAMPAIGN].stages[0]
-    answers = entered_values(stage, sample_answers(stage))
+    raw = sample_answers(stage)
+    answers = entered_values(stage, raw)
 
     def stage_forms(review_ids: list[int]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        # Drawn with the answers, so the fields that depend on them are on the form (as after
+        # a person has chosen them: the form is drawn again then).
         return [
-            (u, stage_view(stage, title="Bench", meta=ModalMeta(r, stage.key), values={}), answers)
+            (u, stage_view(stage, title="Bench", meta=ModalMeta(r, stage.key), values=raw), answers)
             for u, r in zip(users, review_ids, strict=True)
         ]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import click
@@ -26,14 +25,19 @@ from bot.home.feature import FEATURE as HOME
 from bot.insights.feature import FEATURE as INSIGHTS
 from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
+from bot.observability.bolt import ObservedApp
+from bot.observability.logs import ContextThreadPool
 from bot.people.feature import FEATURE as PEOPLE
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
+from bot.slack.client import make_client
 from bot.surveys.feature import FEATURE as SURVEYS
 from bot.team_sync.feature import FEATURE as TEAM_SYNC
 from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
+from bot.workspaces import installs
+from bot.workspaces.feature import FEATURE as WORKSPACES
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ FEATURES: tuple[Feature, ...] = (
     DIRECTORY,
     SURVEYS,
     TEAM_SYNC,
+    WORKSPACES,
 )
 """Order matters only for review hooks: the action items' DMs go out before the report, and
 the report is posted before the people feature links it in the lessons DM."""
@@ -107,7 +112,14 @@ def runtime_injector(
     """A middleware that hands the runtime to listeners as keyword arguments."""
 
     def inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+        # Many workspaces: the request's own (its token, sessions that see only its rows).
+        # Leaving events carry no token (Bolt does not authorize them): the process's runtime.
         context["rt"] = rt
+        if rt.tokens is not None and context.team_id and context.bot_token:
+            rt.tokens.remember_org(context.team_id, context.enterprise_id)
+            context["rt"] = rt.for_team(
+                context.team_id, context.enterprise_id, token=context.bot_token
+            )
         context["hooks"] = hooks
         context["subcommands"] = table
         return next()
@@ -117,17 +129,28 @@ def runtime_injector(
 
 def create_app(rt: Runtime, features: Sequence[Feature] = FEATURES) -> App:
     """A Bolt app with every listed feature's listeners."""
+    # With SLACK_CLIENT_ID/SECRET: Bolt's OAuth flow (GET /slack/install, /slack/oauth_redirect)
+    # and each request authorized from the installation store; else the one SLACK_BOT_TOKEN.
+    oauth = (
+        None if rt.settings.oauth is None else installs.oauth_settings(rt.settings.oauth, rt.engine)
+    )
     # Bolt's default pool has 5 threads; a listener waiting on a slow Slack call holds one, and
     # new requests then wait for a free thread before they can even ack. Size it generously.
-    app = App(
-        client=rt.client,
+    app = ObservedApp(
+        metrics=rt.metrics,  # ack latency by request kind; the request's log context
+        # In OAuth mode a token-less client: Bolt gives each request a copy with the workspace's
+        # token, keeping this one's base URL and retry handlers (the metrics recorder too).
+        client=rt.client
+        if oauth is None
+        else make_client(None, rt.settings.api_url, metrics=rt.metrics),
+        oauth_settings=oauth,
         signing_secret=rt.settings.signing_secret or None,
         request_verification_enabled=rt.settings.app_token is None,
         # Bolt's eager auth.test would make a Slack outage at start-up a crash loop ("Worker
         # failed to boot"), taking the webhook and the outbox worker down with it; Bolt asks
         # on the first request instead (`postmortem-bot check` verifies the token).
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=ContextThreadPool(  # listeners log with their request's ids
             max_workers=rt.settings.listener_threads, thread_name_prefix="listener"
         ),
         raise_error_for_unhandled_request=False,

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+
 from storage.db import DEFAULT_URL, DatabaseURLError, normalise_url
 from workflows.au import abn
 from workflows.calendar import AU_STATES
 from workflows.meetings import parse_every_weeks, parse_meeting_time
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+SLACK_AUTHORIZE_DEFAULT = "https://slack.com/oauth/v2/authorize"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
@@ -69,6 +72,7 @@ class Settings:
     tracker_webhook_secrets: Mapping[str, str] = field(
         default_factory=dict, repr=False, compare=False
     )
+    oauth: OAuthSettings | None = None  # README: "Install for many workspaces"; None: one token
 
     def survey_secret(self) -> bytes:
         """The server secret behind survey respondent keys (workflows/surveys.respondent_key).
@@ -90,6 +94,33 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class OAuthSettings:
+    """Installing through "Add to Slack" (many workspaces) instead of one SLACK_BOT_TOKEN."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    authorize_url: str = SLACK_AUTHORIZE_DEFAULT  # GovSlack: https://slack-gov.com/oauth/v2/...
+    redirect_uri: str | None = None  # None: the one set in the app's settings
+
+
+def _oauth_settings(env: Mapping[str, str]) -> OAuthSettings | None:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together switch the OAuth install on."""
+    client_id = env.get("SLACK_CLIENT_ID", "").strip()
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip()
+    if not client_id and not client_secret:
+        return None
+    if not client_id or not client_secret:
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(f"{missing} is not set (both are needed for installs through OAuth)")
+    authorize_url = env.get("SLACK_AUTHORIZE_URL", "").strip() or SLACK_AUTHORIZE_DEFAULT
+    redirect_uri = env.get("SLACK_REDIRECT_URI", "").strip() or None
+    for name, url in (("SLACK_AUTHORIZE_URL", authorize_url), ("SLACK_REDIRECT_URI", redirect_uri)):
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    return OAuthSettings(client_id, client_secret, authorize_url, redirect_uri)
+
+
 def _folder(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -105,6 +136,36 @@ def workflows_dir(env: Mapping[str, str] | None = None) -> Path | None:
 
 def templates_dir(env: Mapping[str, str] | None = None) -> Path | None:
     return _folder(os.environ if env is None else env, "POSTMORTEM_TEMPLATES_DIR")
+
+
+LOG_FORMATS = ("text", "json")
+SECRET_VARIABLES = re.compile(
+    r"^(SLACK_(BOT|APP|USER)_TOKEN|SLACK_(SIGNING|CLIENT)_SECRET|POSTMORTEM_WEBHOOK_TOKEN"
+    r"|[A-Z]+_(API_TOKEN|API_KEY|WEBHOOK_SECRET)|GITHUB_TOKEN)$"
+)
+"""The variables whose values never appear in a log line (bot/observability/logs.py)."""
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """`POSTMORTEM_LOG_FORMAT`: `text` (default) or `json`, one object per line."""
+    env = os.environ if env is None else env
+    value = env.get("POSTMORTEM_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"POSTMORTEM_LOG_FORMAT must be text or json, got {value!r}")
+    return value
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every token, key and secret set in the environment, and the database's password."""
+    env = os.environ if env is None else env
+    values = [v.strip() for k, v in env.items() if SECRET_VARIABLES.match(k) and v.strip()]
+    try:
+        password = make_url(database_url(env)).password
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by load_settings
+        password = None
+    if password:
+        values.append(str(password))
+    return values
 
 
 def database_url(env: Mapping[str, str] | None = None) -> str:
@@ -296,7 +357,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must start with 'xapp-' (an app-level token)")
-    bot_token = _required(env, "SLACK_BOT_TOKEN", "xoxb-")
+    oauth = _oauth_settings(env)
+    if oauth is not None and app_token:
+        raise ConfigError(
+            "SLACK_APP_TOKEN: the OAuth install (SLACK_CLIENT_ID) needs HTTP for its redirect; "
+            "unset SLACK_APP_TOKEN to serve it"
+        )
+    # With OAuth each workspace's token comes from its installation; SLACK_BOT_TOKEN is unused.
+    bot_token = (
+        _required(env, "SLACK_BOT_TOKEN", "xoxb-")
+        if oauth is None
+        else env.get("SLACK_BOT_TOKEN", "").strip()
+    )
     # Socket Mode requests come over the app's own websocket, so they need no signature.
     signing_secret = (
         env.get("SLACK_SIGNING_SECRET", "").strip()
@@ -353,6 +425,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_tracker_settings(env),
         stage_nudge_days=_whole_number(env, "POSTMORTEM_STAGE_NUDGE_DAYS", 3, 1, 60),
         secret_key=_secret_key(env),
+        oauth=oauth,
     )
 
 

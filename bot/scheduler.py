@@ -19,10 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def _run(j: Job, rt: Runtime) -> None:
-    try:
-        j.func(rt)
-    except Exception:  # a failing run is logged; the next run tries again
-        log.exception("scheduled job %s failed", j.id)
+    """One run of a job for every workspace served (with many installed, each with its own
+    token and rows; a workspace that uninstalled is no longer visited)."""
+    for team_rt in rt.each_team():
+        try:
+            j.func(team_rt)
+        except Exception:  # a failing run is logged; the next run tries again
+            log.exception("scheduled job %s failed (workspace %s)", j.id, team_rt.team)
 
 
 def start(rt: Runtime, jobs: Iterable[Job]) -> BackgroundScheduler:

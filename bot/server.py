@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,7 +21,9 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import Engine
 
 from bot import checks
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, log_format, secret_values
+from bot.observability import logs
+from bot.observability.metrics import Metrics
 from bot.runtime import Runtime
 from bot.tickets.webhook import MAX_BODY, hooks_app
 from bot.trackers.webhook import PREFIX as TRACKER_HOOKS
@@ -171,19 +174,45 @@ def _refuse(start_response: Callable[..., Any], refused: Refused, path: str) -> 
     return [json.dumps(body).encode()]
 
 
-def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
-    """`/slack/events` for Slack, `/healthz` for load balancers (200: the database takes writes).
+def webhook_outcome(status: int, body: bytes) -> str:
+    """How a webhook delivery went, for `postmortem_webhook_deliveries`: accepted, duplicate
+    (a tracker change already in step: nothing applied), unauthorised, invalid, error."""
+    if status == 200:
+        try:
+            reply = json.loads(body)
+        except ValueError:
+            reply = {}
+        if isinstance(reply, dict) and reply.get("applied") == 0 and reply.get("changes"):
+            return "duplicate"
+        return "accepted"
+    if status == 401:
+        return "unauthorised"
+    return "error" if status >= 500 else "invalid"
 
-    Every POST body is read here, within its size limit, and handed on as a complete buffer, so
-    Bolt and the webhook see the same bytes whether the sender used Content-Length or chunks.
-    """
-    slack = _SlackEvents(slack_app, path="/slack/events")
-    hooks = hooks_app(rt)  # POST /hooks/<helpdesk>: ticket events (README)
-    trackers = tracker_hooks(rt)  # POST /hooks/trackers/<name>: task changes (README)
-    engine, signing_secret = rt.engine, rt.settings.signing_secret or None
 
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = str(environ.get("PATH_INFO", ""))
+def _counted(metrics: Metrics, hook: str, app: WSGIApp) -> WSGIApp:
+    """`app`, with each answer counted by outcome (its reply is one small JSON buffer)."""
+
+    def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen: list[str] = []
+
+        def start(status: str, headers: Any, *exc_info: Any) -> Any:
+            seen.append(status)
+            return start_response(status, headers, *exc_info)
+
+        body = b"".join(app(environ, start))
+        code = int(seen[0].split()[0]) if seen else 500
+        metrics.webhooks.labels(hook, webhook_outcome(code, body)).inc()
+        return [body]
+
+    return counted
+
+
+def _probes(rt: Runtime) -> Callable[[str, Callable[..., Any]], Iterable[bytes] | None]:
+    """`GET /healthz` (200: the database takes writes) and `GET /metrics` (Prometheus)."""
+    engine = rt.engine
+
+    def answer(path: str, start_response: Callable[..., Any]) -> Iterable[bytes] | None:
         if path == "/healthz":
             try:
                 db.check_writable(engine)  # a read-only SQLite file answers reads, not writes
@@ -193,6 +222,57 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
                 return [b"database unreachable or read-only\n"]
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        if path == "/metrics":
+            body, content_type = rt.metrics.exposition()
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [body]
+        return None
+
+    return answer
+
+
+def probes_app(rt: Runtime) -> WSGIApp:
+    """Only `/healthz` and `/metrics`: what Socket Mode serves on its port (no Slack traffic)."""
+    answer = _probes(rt)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        found = answer(str(environ.get("PATH_INFO", "")), start_response)
+        if found is not None:
+            return found
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+
+    return application
+
+
+def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
+    """`/slack/events` for Slack, `/healthz` for load balancers (200: the database takes writes),
+    `/metrics` for Prometheus, `/hooks/…` for helpdesks and trackers.
+
+    Every POST body is read here, within its size limit, and handed on as a complete buffer, so
+    Bolt and the webhook see the same bytes whether the sender used Content-Length or chunks.
+    Each request runs with its log context (a request id; Bolt's dispatch adds the workspace).
+    """
+    slack = _SlackEvents(slack_app, path="/slack/events")
+    # POST /hooks/<helpdesk>: ticket events; POST /hooks/trackers/<name>: task changes (README)
+    hooks = _counted(rt.metrics, "tickets", hooks_app(rt))
+    trackers = _counted(rt.metrics, "trackers", tracker_hooks(rt))
+    signing_secret = rt.settings.signing_secret or None
+    probes = _probes(rt)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        arrived = time.perf_counter()
+        stamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
+        signature = str(environ.get("HTTP_X_SLACK_SIGNATURE", ""))
+        request = logs.slack_request_id(stamp, signature) if signature else logs.new_request_id()
+        with logs.request_scope(request=request, arrived=arrived):
+            return route(environ, start_response)
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        found = probes(path, start_response)
+        if found is not None:
+            return found
         is_hook = path.startswith("/hooks/")
         if environ.get("REQUEST_METHOD") == "POST" and (is_hook or path == "/slack/events"):
             try:
@@ -204,6 +284,9 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
                     except UnicodeDecodeError:
                         raise Refused(400, "the body is not UTF-8") from None
             except Refused as refused:
+                if is_hook:
+                    hook = "trackers" if path.startswith(TRACKER_HOOKS) else "tickets"
+                    rt.metrics.webhooks.labels(hook, "invalid").inc()
                 return _refuse(start_response, refused, path)
             environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         if is_hook and path.startswith(TRACKER_HOOKS):
@@ -269,18 +352,31 @@ class _Gunicorn(BaseApplication):
         return self._factory()  # runs in the worker, after the fork
 
 
-def run(settings: Settings, *, host: str, port: int) -> None:
+def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) -> None:
+    """Serve until stopped. In Socket Mode, `probes_port` (a --port or PORT given) serves
+    `/healthz` and `/metrics` on `host:port` beside the socket; on HTTP they share the port.
+
+    Logging's format is set by the CLI's entry (bot/cli/common.py `setup_logging`); INFO starts
+    after the checks. gunicorn's own lines go through the same handler when they are JSON.
+    """
+    if settings.app_token and probes_port:
+        check_address(host, port)
     engine = preflight(settings, host=host, port=port)  # before logging: a failure is one line
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(format=logs.TEXT_FORMAT)  # unless the CLI set it (bot/cli/common.py)
+    logging.getLogger().setLevel(logging.INFO)
     log.info("database ready: %s", checks.shown_url(settings.database_url))
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk import WebClient
 
-        _, app = build(settings, engine)
+        rt, app = build(settings, engine)
+        if probes_port:
+            _serve_probes(rt, host, port)
         log.info("starting in Socket Mode")
         SocketModeHandler(
-            app, settings.app_token, web_client=WebClient(base_url=settings.api_url)
+            app,
+            settings.app_token,
+            web_client=WebClient(base_url=settings.api_url),
         ).start()
         return
 
@@ -289,7 +385,27 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         return wsgi_app(app, rt)
 
     log.info("listening on http://%s:%s/slack/events", host, port)
-    _Gunicorn(factory, gunicorn_options(host, port)).run()
+    options = gunicorn_options(host, port)
+    if log_format() == "json":
+        options["logger_class"] = logs.gunicorn_logger_class("json", secret_values())
+    _Gunicorn(factory, options).run()
+
+
+def _serve_probes(rt: Runtime, host: str, port: int) -> None:
+    """`/healthz` and `/metrics` on a small threaded server (Socket Mode has no HTTP of its own)."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - wsgiref's name
+            pass  # a scrape every 15 s is not news
+
+    server = make_server(host, port, probes_app(rt), server_class=Server, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True, name="probes").start()
+    log.info("health and metrics on http://%s:%s/healthz and /metrics", host, port)
 
 
 def gunicorn_options(host: str, port: int) -> dict[str, Any]:

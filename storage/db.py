@@ -139,6 +139,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def team_session_factory(engine: Engine, team_id: str) -> sessionmaker[Session]:
+    """Sessions that see only one Slack team's rows (storage/tenancy.py explains how)."""
+    from storage import tenancy
+
+    return tenancy.scope(
+        sessionmaker(engine, expire_on_commit=False, info={tenancy.TEAM_KEY: team_id})
+    )
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""

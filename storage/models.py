@@ -49,6 +49,8 @@ class Workspace(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId, unique=True)
+    # Its Enterprise Grid org, when it has one: an org-wide install serves it (bot/workspaces).
+    enterprise_id: Mapped[str | None] = mapped_column(SlackId)
     name: Mapped[str] = mapped_column(String(255), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Index, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
+from storage import tenancy
 from storage.claims import skip_locked, updated_rows
 from storage.models import Base
 from storage.types import utcnow
@@ -45,6 +46,9 @@ class Effect(Base):
     kind: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]]
     group_key: Mapped[str | None] = mapped_column(String(80))
+    # The Slack team it is for (None: recorded in single-workspace mode): delivered with that
+    # workspace's token, and dropped once the workspace uninstalls the app.
+    team_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -62,6 +66,7 @@ class Claimed:
     kind: str
     payload: dict[str, Any]
     attempt: int
+    team_id: str | None = None
 
 
 def enqueue(
@@ -72,8 +77,18 @@ def enqueue(
     group: str | None = None,
     now: datetime | None = None,
 ) -> Effect:
-    """Record an effect in the caller's transaction; it is due at once."""
-    effect = Effect(kind=kind, payload=payload, group_key=group, due_at=now or utcnow())
+    """Record an effect in the caller's transaction; it is due at once.
+
+    A session scoped to one team (storage/tenancy.py) stamps the effect with that team, so the
+    worker delivers it with that workspace's token.
+    """
+    effect = Effect(
+        kind=kind,
+        payload=payload,
+        group_key=group,
+        team_id=tenancy.team_of(session),
+        due_at=now or utcnow(),
+    )
     session.add(effect)
     return effect
 
@@ -105,7 +120,9 @@ def claim_due(
     for effect in session.scalars(skip_locked(query, session)):
         effect.attempts += 1
         effect.lease_until = now + (lease or LEASE)
-        claimed.append(Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts))
+        claimed.append(
+            Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts, effect.team_id)
+        )
     return claimed
 
 
@@ -181,7 +198,9 @@ def backlog(session: Session) -> Backlog:
     rows: dict[str, int] = {
         status: count
         for status, count in session.execute(
-            select(Effect.status, func.count()).where(Effect.status != DONE).group_by(Effect.status)
+            select(Effect.status, func.count())
+            .where(Effect.status.in_((PENDING, FAILED)))  # indexed; done rows are most rows
+            .group_by(Effect.status)
         )
     }
     retrying = (
@@ -204,4 +223,15 @@ def unfinished(session: Session, *, failed_only: bool = False, limit: int = 50) 
         session.scalars(
             select(Effect).where(Effect.status.in_(statuses)).order_by(Effect.id).limit(limit)
         )
+    )
+
+
+def fail_for_team(session: Session, team_id: str, error: str, now: datetime | None = None) -> int:
+    """Fail every pending effect of a workspace that left (uninstalled): none is delivered."""
+    return updated_rows(
+        session,
+        update(Effect)
+        .where(Effect.team_id == team_id, Effect.status == PENDING)
+        .values(status=FAILED, last_error=error, finished_at=now or utcnow(), lease_until=None)
+        .execution_options(synchronize_session=False),
     )

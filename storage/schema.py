@@ -9,6 +9,7 @@ from __future__ import annotations
 from storage import (
     assignments,
     digests,
+    installations,
     knowledge,
     models,
     nudges,
@@ -35,6 +36,7 @@ MODEL_MODULES = [
     assignments,
     surveys,
     team_sync,
+    installations,
 ]
 
 metadata = Base.metadata

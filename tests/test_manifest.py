@@ -32,7 +32,12 @@ def test_a_broken_manifest_is_caught() -> None:
 def test_manifest_declares_what_the_app_listens_to() -> None:
     m = manifest()
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/postmortem"]
-    assert m["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "user_change"]
+    assert m["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+        "user_change",
+    ]
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["settings"]["interactivity"]["is_enabled"] is True
 
@@ -72,3 +77,14 @@ def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
     assert unknown == set(), f"add the scopes of {unknown} to METHOD_SCOPES and manifest.yml"
     needed = set().union(*(METHOD_SCOPES[m] for m in called)) | {"commands"}
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_oauth_install_asks_for_exactly_the_manifests_scopes() -> None:
+    from bot.workspaces.installs import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest()["oauth_config"]["scopes"]["bot"])
+
+
+def test_the_manifest_redirects_installs_to_the_bots_oauth_redirect() -> None:
+    urls = manifest()["oauth_config"]["redirect_urls"]
+    assert [u.rsplit("/slack/", 1)[1] for u in urls] == ["oauth_redirect"]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -560,9 +561,18 @@ class Workflow(_Strict):
     def index(self, key: str) -> int:
         return [s.key for s in self.stages].index(key)
 
-    @property
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Workflow:
+        """A copy (with `update`), whose digest is worked out again from its own content."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("digest", None)
+        return copy
+
+    @cached_property
     def digest(self) -> str:
-        """Content hash: a review pins the exact definition it started with."""
+        """Content hash: a review pins the exact definition it started with. Kept once worked
+        out (the model is frozen): every review start asks for it, inside its transaction."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -14,4 +14,5 @@ def remind(now_text: str | None) -> None:
     from bot.action_items.nudges import sweep
 
     now = parse_now(now_text)
-    click.echo(str(sweep(runtime(), now)))
+    for rt in runtime().each_team():  # each installed workspace with its own token
+        click.echo(str(sweep(rt, now)))

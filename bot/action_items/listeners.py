@@ -110,6 +110,11 @@ def _owner_or_admin(rt: Runtime, item_id: int, user_id: str) -> bool:
 
 
 def guarded(rt: Runtime, body: dict, item_id: int, client: WebClient) -> bool:
+    with transaction(rt.sessions) as session:  # deleted, or another workspace's (its id replayed)
+        missing = session.get(ActionItem, item_id) is None
+    if missing:
+        _tell(client, body, "That action item no longer exists.")
+        return False
     if _owner_or_admin(rt, item_id, body["user"]["id"]):
         return True
     _tell(client, body, "Only the item's owner, the review's owner or an admin can change it.")

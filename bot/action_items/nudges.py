@@ -109,12 +109,17 @@ def sweep(rt: Runtime, now: datetime | None = None, *, batch: int = 500) -> Swee
     """Send every nudge that has fallen due; record the ones too late to send as missed."""
     now = now or utcnow()
     result = SweepResult()
-    _send(rt, _recover_claims(rt, now), result, now, recovering=True)
-    while True:
-        claimed, done = _claim_due(rt, now, batch, result)
-        _send(rt, claimed, result, now)
-        if done:
-            return result
+    try:
+        _send(rt, _recover_claims(rt, now), result, now, recovering=True)
+        while True:
+            claimed, done = _claim_due(rt, now, batch, result)
+            _send(rt, claimed, result, now)
+            if done:
+                return result
+    finally:  # what was done counts, even when the sweep stopped on an error
+        for outcome in ("sent", "missed", "failed"):
+            if count := getattr(result, outcome):
+                rt.metrics.nudges.labels(outcome).inc(count)
 
 
 class _Heartbeat:

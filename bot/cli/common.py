@@ -5,12 +5,14 @@ Kept apart from bot/cli/main.py so feature modules can add commands without an i
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime
 
 import click
 from sqlalchemy import Engine
 
-from bot.runtime import Runtime
+from bot.runtime import NotInstalled, Runtime
 from storage import db
 
 
@@ -27,6 +29,28 @@ class SettingsError(CliError):
     exit_code = 2
 
 
+def setup_logging() -> None:
+    """Logging for every command, set once at the CLI's entry: `POSTMORTEM_LOG_FORMAT` (text or
+    json), and the environment's tokens and secrets redacted from every line.
+
+    Warnings and errors only, so a start-up failure stays one line; `serve` and `worker` turn
+    INFO on (`log_progress`) once their checks have passed.
+    """
+    from bot.config import ConfigError, log_format, secret_values
+    from bot.observability import logs
+
+    try:
+        fmt = log_format()
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    logs.configure(fmt, logging.WARNING, secret_values())
+
+
+def log_progress() -> None:
+    """A long-running command's INFO lines are its operator's record (after start-up)."""
+    logging.getLogger().setLevel(logging.INFO)
+
+
 def runtime() -> Runtime:
     """Settings, a migrated database and a Slack client, for commands that work like the bot.
 
@@ -38,9 +62,16 @@ def runtime() -> Runtime:
 
     try:
         settings = load_settings()
-        return build_runtime(settings, prepare_database(settings))
+        rt = build_runtime(settings, prepare_database(settings))
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
+    team = os.environ.get("POSTMORTEM_TEAM_ID", "").strip()
+    if team and rt.tokens is not None:  # many workspaces: the one this command is for
+        try:
+            return rt.for_team(team)
+        except NotInstalled as exc:
+            raise SettingsError(f"POSTMORTEM_TEAM_ID: {exc}") from None
+    return rt
 
 
 def parse_now(text: str | None) -> datetime | None:

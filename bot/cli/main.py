@@ -7,6 +7,7 @@ import sys
 import click
 
 from bot.app import cli_commands
+from bot.cli.common import setup_logging
 from bot.cli.db import db_group
 from bot.cli.outbox import outbox, worker
 from bot.cli.serve import check, serve
@@ -17,6 +18,7 @@ from bot.cli.workflows import workflows_group
 @click.version_option(package_name="postmortem-bot")
 def main() -> None:
     """Run post-mortems and review workflows inside Slack."""
+    setup_logging()
 
 
 @click.command(

@@ -15,7 +15,7 @@ from datetime import datetime
 import click
 
 from bot.app import effect_handlers
-from bot.cli.common import CliError, now_option, parse_now, runtime
+from bot.cli.common import CliError, log_progress, now_option, parse_now, runtime
 from bot.delivery import worker as delivery
 from bot.delivery.service import deliver_due
 from storage import outbox as store
@@ -33,6 +33,7 @@ def worker(once: bool, now_text: str | None) -> None:
     if once:
         click.echo(str(deliver_due(rt, handlers, parse_now(now_text))))
         return
+    log_progress()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("delivering the outbox (Ctrl+C stops)")

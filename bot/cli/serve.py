@@ -14,10 +14,12 @@ from bot.cli.common import SettingsError
     envvar="PORT",
     default=3000,
     show_default=True,
-    help="HTTP port for /slack/events (ignored in Socket Mode).",
+    help="HTTP port for /slack/events, /healthz and /metrics (in Socket Mode, only when given: "
+    "/healthz and /metrics).",
 )
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
-def serve(port: int, host: str) -> None:
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
     """Start the Slack app (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)."""
     from bot.config import ConfigError, load_settings
 
@@ -28,7 +30,8 @@ def serve(port: int, host: str) -> None:
     from bot.server import run
 
     try:
-        run(settings, host=host, port=port)
+        given = ctx.get_parameter_source("port") != click.core.ParameterSource.DEFAULT
+        run(settings, host=host, port=port, probes_port=given)
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
 

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.features import EffectHandler, PermanentError, RetryLater, SideEffect
-from bot.runtime import Runtime
+from bot.runtime import NotInstalled, Runtime
 from bot.slack.text import escape
 from storage import outbox
 from storage import reviews as store
@@ -171,6 +171,11 @@ def _deliver_one(
     try:
         if handler is None:
             raise PermanentError(f"no handler for {effect.kind!r} in this version of the bot")
+        if effect.team_id is not None:  # many workspaces: its own token and rows
+            try:
+                rt = rt.for_team(effect.team_id)
+            except NotInstalled as exc:
+                raise PermanentError(str(exc)) from None
         with rt.sender.lane(lane_of(effect.payload)):  # paced, as the reminder sweep is
             handler(rt.paced(), effect)
     except Exception as exc:  # every failure is recorded; none escapes the worker

@@ -504,6 +504,7 @@ def post(
             assert row is not None  # claimed above, and nothing deletes a digest row
             row.status, row.reason = store.FAILED, error
         log.error("digest for meeting %s in %s failed: %s", meeting.key, channel, error)
+        rt.metrics.digests.labels("failed").inc()
         return PostResult("failed", meeting, channel, detail=error)
     with transaction(rt.sessions) as session:
         row = session.get(store.Digest, digest_id)
@@ -515,6 +516,7 @@ def post(
         )
     if found:  # an interrupted run had posted it: recorded now, not posted again
         return PostResult("already", meeting, channel, ts, detail="posted")
+    rt.metrics.digests.labels("posted").inc()
     return PostResult("posted", meeting, channel, ts)
 
 
@@ -570,6 +572,8 @@ def tick(rt: Runtime, now: datetime | None = None) -> TickResult:
                 )
         # A posted (or missed) meeting is settled; a failed or claimed one may need a retry.
         settled = last.meeting_key if last and last.status in (store.POSTED, store.MISSED) else None
+    if result.missed:  # counted once recorded (committed)
+        rt.metrics.digests.labels("missed").inc(len(result.missed))
     due = due_to_post(schedule, now, settled)
     if due is not None and post(rt, team, now=now, meeting=due).status == "posted":
         result.posted.append(due.key)

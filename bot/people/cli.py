@@ -13,4 +13,6 @@ def stage_nudges(now_text: str | None) -> None:
     """Nudge assignees of stages waiting too long (then their owners), once; print the counts."""
     from bot.people.service import sweep
 
-    click.echo(str(sweep(runtime(), parse_now(now_text))))
+    now = parse_now(now_text)
+    for rt in runtime().each_team():  # each installed workspace with its own token
+        click.echo(str(sweep(rt, now)))

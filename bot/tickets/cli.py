@@ -19,7 +19,7 @@ def stale(now_text: str | None) -> None:
     from bot.tickets.service import suggest_stale
 
     now = parse_now(now_text)
-    count = suggest_stale(runtime(), now)
+    count = sum(suggest_stale(rt, now) for rt in runtime().each_team())
     click.echo(f"suggested a post-mortem for {count} stale ticket(s)")
 
 
@@ -30,4 +30,5 @@ def remind(now_text: str | None) -> None:
     from bot.tickets.support import sweep
 
     now = parse_now(now_text)
-    click.echo(str(sweep(runtime(), now)))
+    for rt in runtime().each_team():  # each installed workspace with its own token
+        click.echo(str(sweep(rt, now)))

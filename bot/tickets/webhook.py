@@ -11,12 +11,12 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import Runtime
+from bot.runtime import NotInstalled, Runtime
 from bot.tickets.service import (
     TicketConfig,
     _settings,
@@ -24,6 +24,7 @@ from bot.tickets.service import (
     resolve_owner,
     ticket_config,
 )
+from storage import workspace_data
 from storage.types import utcnow
 from workflows.helpdesks import ADAPTERS
 from workflows.tickets import CesRules, TicketError, decode, is_low_ces, parse_event
@@ -90,6 +91,16 @@ def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
     if environ.get("REQUEST_METHOD") != "POST":
         return _error(405, "use POST")
     config = ticket_config(rt.settings)
+    if rt.tokens is not None:  # many workspaces: each has its own token, which names it
+        given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")[2].strip()
+        team = workspace_data.team_of_webhook_token(rt.engine, given)
+        if team is None:
+            return _error(401, "missing or wrong bearer token (postmortem-bot workspace webhook)")
+        try:
+            rt = rt.for_team(team)
+        except NotInstalled:
+            return _error(401, "the workspace of this token has uninstalled the app")
+        config = replace(config, token=given)
     if not _authorised(config, environ.get("HTTP_AUTHORIZATION", "")):
         return _error(401, "missing or wrong bearer token (POSTMORTEM_WEBHOOK_TOKEN)")
     try:

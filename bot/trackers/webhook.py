@@ -57,7 +57,9 @@ def handle(rt: Runtime, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         log.info("refused POST %s: %s %s", environ.get("PATH_INFO"), refused.status, refused)
         return refused.status, {"ok": False, "error": str(refused)}
     try:
-        applied = service.apply(rt, tracker.name, changes)
+        # Many workspaces: each applies the changes to its own items (its sessions see no
+        # other's), and tells its own Slack.
+        applied = sum(service.apply(team, tracker.name, changes) for team in rt.each_team())
     except TrackerError as exc:
         log.warning("tracker webhook: %s", exc)
         return 503, {"ok": False, "error": "try again later"}

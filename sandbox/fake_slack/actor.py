@@ -67,14 +67,20 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class ActorMixin:
     """Methods that act as a person in Slack; needs ``FakeSlack``'s attributes."""
 
-    workspace: Workspace
     request_url: str | None
     signing_secret: str
     verification_token: str
     ack_timeout: float
-    team_id: str
     lock: Any
     clock: Any
+
+    @property
+    def workspace(self) -> Workspace:  # FakeSlack's: the workspace acted in
+        raise NotImplementedError
+
+    @property
+    def team_id(self) -> str:
+        raise NotImplementedError
 
     # -- transport -------------------------------------------------------------------
     def send(
@@ -189,10 +195,13 @@ class ActorMixin:
                 "command": command,
                 "text": text,
                 "api_app_id": APP_ID,
-                "is_enterprise_install": "false",
+                "is_enterprise_install": "true" if ws.org_installed else "false",
                 "response_url": response_url,
                 "trigger_id": trigger_id,
             }
+            if ws.enterprise_id:  # Enterprise Grid: Slack adds the org
+                fields["enterprise_id"] = ws.enterprise_id
+                fields["enterprise_name"] = ws.enterprise_id
         reply = self._send_form(
             fields, payload=dict(fields), trigger_id=trigger_id, forged=forged, timestamp=timestamp
         )
@@ -292,8 +301,8 @@ class ActorMixin:
                         "container": {"type": "view", "view_id": view_id},
                         "trigger_id": trigger_id,
                         "team": ws.team(),
-                        "enterprise": None,
-                        "is_enterprise_install": False,
+                        "enterprise": ws.enterprise(),
+                        "is_enterprise_install": ws.org_installed,
                         "view": self._view_payload(view_id),
                         "actions": [action],
                     }
@@ -388,8 +397,8 @@ class ActorMixin:
             "container": container,
             "trigger_id": trigger_id,
             "team": ws.team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": ws.enterprise(),
+            "is_enterprise_install": ws.org_installed,
             "channel": self._channel_ref(channel),
         }
         if not is_ephemeral:
@@ -514,8 +523,8 @@ class ActorMixin:
                 "trigger_id": trigger_id,
                 "view": current,
                 "response_urls": [],
-                "is_enterprise_install": False,
-                "enterprise": None,
+                "is_enterprise_install": ws.org_installed,
+                "enterprise": ws.enterprise(),
             }
         reply = self._send_payload(
             payload, trigger_id=trigger_id, forged=forged, timestamp=timestamp
@@ -631,8 +640,8 @@ class ActorMixin:
                     "api_app_id": APP_ID,
                     "token": self.verification_token,
                     "is_cleared": False,
-                    "is_enterprise_install": False,
-                    "enterprise": None,
+                    "is_enterprise_install": ws.org_installed,
+                    "enterprise": ws.enterprise(),
                 }
             if view.get("clear_on_close"):
                 ws.clear_stack(user_id)
@@ -650,12 +659,13 @@ class ActorMixin:
         """Deliver ``event`` wrapped in an event_callback envelope."""
         event = dict(event)
         with self.lock:
+            ws = self.workspace
             event.setdefault("event_ts", self.workspace.ids.ts())
             envelope = {
                 "token": self.verification_token,
                 "team_id": self.team_id,
                 "context_team_id": self.team_id,
-                "context_enterprise_id": None,
+                "context_enterprise_id": ws.enterprise_id,
                 "api_app_id": APP_ID,
                 "event": event,
                 "type": "event_callback",
@@ -663,11 +673,11 @@ class ActorMixin:
                 "event_time": int(time.time()),
                 "authorizations": [
                     {
-                        "enterprise_id": None,
+                        "enterprise_id": ws.enterprise_id,
                         "team_id": self.team_id,
                         "user_id": BOT_USER_ID,
                         "is_bot": True,
-                        "is_enterprise_install": False,
+                        "is_enterprise_install": ws.org_installed,
                     }
                 ],
                 "is_ext_shared_channel": False,

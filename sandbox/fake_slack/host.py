@@ -14,7 +14,9 @@ from .store import Workspace
 
 
 class Host(Protocol):
-    workspace: Workspace
+    @property
+    def workspace(self) -> Workspace: ...
+
     clock: Callable[[], float]
     posting_limits: PostingLimits | None
 

@@ -11,14 +11,16 @@ the bot) lives in :mod:`sandbox.fake_slack.actor` and is mixed into ``FakeSlack`
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import json
 import random
+import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +31,7 @@ import sandbox.fake_slack.api_directory as api_directory
 import sandbox.fake_slack.api_files as api_files
 import sandbox.fake_slack.api_views as api_views
 import sandbox.fake_slack.limits as limits
+import sandbox.fake_slack.oauth as oauth
 
 from .actor import ActorMixin
 from .posting_limits import PostingLimits
@@ -112,7 +115,6 @@ class FakeSlack(ActorMixin):
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
-        self.team_id = team_id
         self.request_url = request_url
         self.clock = clock
         self.verification_token = verification_token
@@ -120,7 +122,17 @@ class FakeSlack(ActorMixin):
         self.delay = 0.0
         self.posting_limits: PostingLimits | None = None
         self.lock = threading.RLock()
-        self.workspace = Workspace(team_id, Ids())
+        # Several workspaces can exist (add_workspace); each bot token belongs to one team (or
+        # to an org's workspaces), and a call runs against its token's workspace. `workspace`
+        # is that one during a call, the one `in_team` names in a test, else the first.
+        self._ids = Ids()
+        self.workspaces: dict[str, Workspace] = {team_id: Workspace(team_id, self._ids)}
+        self._first_team = team_id
+        self._current = threading.local()
+        self.tokens: dict[str, frozenset[str]] = {bot_token: frozenset({team_id})}
+        self.oauth_app: oauth.App | None = None
+        self.oauth_codes: dict[str, oauth.Grant] = {}
+        self._installs: list[oauth.Install] = []
         self.calls: list[Call] = []
         self.response_posts: list[dict] = []
         self._delays: dict[str, float] = {}
@@ -146,6 +158,102 @@ class FakeSlack(ActorMixin):
                 email="carol@example.com",
             )
             self.add_channel("C0REVIEWS", "reviews")
+
+    # -- workspaces -----------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace:
+        return self.workspaces[getattr(self._current, "team", None) or self._first_team]
+
+    @property
+    def team_id(self) -> str:
+        return self.workspace.team_id
+
+    @contextlib.contextmanager
+    def in_team(self, team_id: str) -> Iterator[FakeSlack]:
+        """Act in (and inspect) another workspace for the duration of the block."""
+        if team_id not in self.workspaces:
+            raise KeyError(team_id)
+        previous = getattr(self._current, "team", None)
+        self._current.team = team_id
+        try:
+            yield self
+        finally:
+            self._current.team = previous
+
+    def add_workspace(
+        self,
+        team_id: str,
+        name: str = "",
+        *,
+        enterprise_id: str | None = None,
+        bot_token: str | None = None,
+    ) -> Workspace:
+        """Another workspace (in an Enterprise Grid org when `enterprise_id` is given), with the
+        bot user; `bot_token` installs the app there as if by hand."""
+        with self.lock:
+            ws = Workspace(team_id, self._ids)
+            ws.team_name = name or team_id
+            ws.team_domain = (name or team_id).lower().replace(" ", "-")
+            ws.enterprise_id = enterprise_id
+            ws.add_user(BOT_USER_ID, "postmortem-bot", "Postmortem Bot", is_bot=True)
+            self.workspaces[team_id] = ws
+            if bot_token:
+                self.tokens[bot_token] = frozenset({team_id})
+            return ws
+
+    def register_app(
+        self, client_id: str, client_secret: str, redirect_urls: tuple[str, ...] = ()
+    ) -> None:
+        """The Slack app's OAuth credentials (its "Basic Information" and redirect URLs)."""
+        self.oauth_app = oauth.App(client_id, client_secret, redirect_urls)
+
+    def will_install(
+        self, team_id: str | None, user_id: str, *, enterprise_id: str | None = None
+    ) -> None:
+        """Who clicks "Allow" on the next authorize page: a person of `team_id`, or of the org
+        `enterprise_id` installing org-wide (team_id None)."""
+        with self.lock:
+            self._installs.append(oauth.Install(team_id, enterprise_id, user_id))
+
+    def next_install(self) -> oauth.Install:
+        if self._installs:
+            return self._installs.pop(0)
+        return oauth.Install(self._first_team, None, "U0ADMIN")
+
+    def issue_bot_token(self, team_id: str | None, enterprise_id: str | None) -> str:
+        """A new bot token for a workspace, or for every workspace of an org (org-wide)."""
+        if team_id is not None:
+            teams = frozenset({team_id})
+        else:
+            teams = frozenset(
+                t for t, w in self.workspaces.items() if w.enterprise_id == enterprise_id
+            )
+            for t in teams:
+                self.workspaces[t].org_installed = True
+        token = f"xoxb-{(team_id or enterprise_id or 'x').lower()}-{secrets.token_hex(6)}"
+        self.tokens[token] = teams
+        return token
+
+    def revoke(self, token: str) -> None:
+        """The token stops working (the app was uninstalled)."""
+        with self.lock:
+            self.tokens.pop(token, None)
+
+    def _team_for_call(self, teams: frozenset[str], params: dict) -> str:
+        """The workspace a call runs in: its token's, or (an org token) the one named by
+        `team_id`, or the one that has the channel or user the call names."""
+        if len(teams) == 1:
+            return next(iter(teams))
+        named = params.get("team_id")
+        if named in teams:
+            return str(named)
+        for key in ("channel", "user", "users"):
+            value = str(params.get(key) or "").split(",")[0]
+            for team in sorted(teams):
+                ws = self.workspaces[team]
+                if value in ws.channels or value in ws.users or ("D" + value) in ws.channels:
+                    return team
+        return sorted(teams)[0]
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -452,6 +560,8 @@ class FakeSlack(ActorMixin):
             return status, headers, body
 
     def _dispatch(self, method: str, params: dict, authorization: str | None) -> dict:
+        if method == "oauth.v2.access":  # the app's credentials, not a token
+            return {"ok": True, **oauth.access(self, params, _basic(authorization))}
         handler = METHODS.get(method)
         if handler is None:
             raise ApiError("unknown_method")
@@ -461,7 +571,8 @@ class FakeSlack(ActorMixin):
         token = token or params.get("token")
         if not token:
             raise ApiError("not_authed")
-        if token != self.bot_token:
+        teams = self.tokens.get(token)
+        if not teams:
             raise ApiError("invalid_auth")
         fault = self._take_fault(method) or self._burst_for(method, slow=False)
         if fault is not None and fault.error is not None:
@@ -469,11 +580,18 @@ class FakeSlack(ActorMixin):
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
             raise ApiError(fault.error, status=fault.status, headers=headers)
-        result = handler(self, params)
+        with self.in_team(self._team_for_call(teams, params)):
+            result = handler(self, params)
         return {"ok": True, **result}
 
     def handle_response_url(self, token: str, raw: bytes) -> tuple[int, str]:
-        """What Slack does with a POST to a response_url."""
+        """What Slack does with a POST to a response_url (in the workspace that issued it)."""
+        with self.lock:
+            team = next((t for t, w in self.workspaces.items() if token in w.response_urls), None)
+            with self.in_team(team or self._first_team):
+                return self._handle_response_url(token, raw)
+
+    def _handle_response_url(self, token: str, raw: bytes) -> tuple[int, str]:
         ws = self.workspace
         with self.lock:
             hook = ws.response_urls.get(token)
@@ -559,6 +677,17 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+def _basic(authorization: str | None) -> tuple[str, str] | None:
+    """HTTP Basic credentials (slack_sdk sends oauth.v2.access's client id and secret so)."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(authorization[6:].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.lower() in ("1", "true")
@@ -609,7 +738,11 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
-            if parts.path.startswith("/api/"):
+            if parts.path == "/oauth/v2/authorize":
+                with fake.lock:
+                    status, headers, text = oauth.authorize(fake, parts.query)
+                self._send(status, text.encode(), "text/plain; charset=utf-8", headers)
+            elif parts.path.startswith("/api/"):
                 self._api(parts.path[len("/api/") :], dict(parse_qsl(parts.query)))
             else:
                 self._send(404, b"Not Found", "text/plain")
@@ -627,7 +760,10 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._api(parts.path[len("/api/") :], params)
             elif parts.path.startswith("/upload/"):
                 with fake.lock:
-                    status, text = api_files.receive_upload(fake, parts.path[8:], raw)
+                    file_id = parts.path[8:]
+                    team = next((t for t, w in fake.workspaces.items() if file_id in w.files), None)
+                    with fake.in_team(team or fake._first_team):
+                        status, text = api_files.receive_upload(fake, file_id, raw)
                 self._send(status, text.encode(), "text/plain; charset=utf-8")
             elif parts.path.startswith("/response/"):
                 status, text = fake.handle_response_url(parts.path[10:], raw)

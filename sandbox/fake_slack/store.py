@@ -119,6 +119,9 @@ class Workspace:
     def __init__(self, team_id: str, ids: Ids) -> None:
         self.team_id = team_id
         self.team_domain = "fake-workspace"
+        self.team_name = "Fake Workspace"
+        self.enterprise_id: str | None = None  # its Enterprise Grid org, if any
+        self.org_installed = False  # the app is installed org-wide (is_enterprise_install)
         self.ids = ids
         self.users: dict[str, dict] = {}
         self.channels: dict[str, dict] = {}
@@ -273,7 +276,16 @@ class Workspace:
         raise ApiError("channel_not_found")
 
     def team(self) -> dict:
-        return {"id": self.team_id, "domain": self.team_domain}
+        ref = {"id": self.team_id, "domain": self.team_domain}
+        if self.enterprise_id:
+            ref["enterprise_id"] = self.enterprise_id
+        return ref
+
+    def enterprise(self) -> dict | None:
+        """An interaction payload's `enterprise` (None outside Enterprise Grid)."""
+        return (
+            {"id": self.enterprise_id, "name": self.enterprise_id} if self.enterprise_id else None
+        )
 
     def user_ref(self, user_id: str) -> dict:
         user = self.user(user_id)

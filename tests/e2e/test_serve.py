@@ -189,3 +189,31 @@ def test_serve_starts_while_slack_is_failing_and_answers_once_it_is_back(
     finally:
         served.stop()
     slack.reset_calls()  # the refused auth.test calls were the point
+
+
+def test_serve_logs_one_json_object_a_line_with_the_workspace_and_request(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """POSTMORTEM_LOG_FORMAT=json: every line serve writes, gunicorn's included, is one JSON
+    object; a Slack request's line names its workspace and request; no secret appears."""
+    from helpers import processes
+
+    env = processes.bot_env(slack, f"sqlite:///{tmp_path / 'bot.db'}", POSTMORTEM_LOG_FORMAT="json")
+    served = processes.serve("serve", env, tmp_path).start()
+    try:
+        served.wait_ready(timeout=60)
+        slack.request_url = f"{served.url}/slack/events"
+        assert slack.slash_command("U0ALICE", "C0REVIEWS", "/postmortem", "help").status == 200
+        with urllib.request.urlopen(f"{served.url}/metrics") as r:  # noqa: S310
+            assert b'postmortem_ack_seconds_count{kind="command"} 1.0' in r.read()
+    finally:
+        served.stop()
+    text = served.log.read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("--- start")]
+    records = [json.loads(line) for line in lines]  # each line parses on its own
+    assert {"timestamp", "level", "logger", "message", "team_id", "request_id"} <= set(records[0])
+    acked = [r for r in records if r["message"].startswith("slack command answered 200")]
+    assert len(acked) == 1, lines
+    assert acked[0]["team_id"] == slack.workspace.team_id and len(acked[0]["request_id"]) == 16
+    assert any(r["logger"].startswith("gunicorn") for r in records)
+    assert slack.bot_token not in text and slack.signing_secret not in text

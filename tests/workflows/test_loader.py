@@ -84,6 +84,13 @@ def test_find_matches_user_words() -> None:
     assert registry.find("nothing") is None
 
 
+def test_a_copy_with_changes_has_its_own_digest() -> None:
+    """The digest is kept once worked out; a changed copy must not inherit it."""
+    workflow = Registry.load()["campaign_postmortem"]
+    assert workflow.model_copy().digest == workflow.digest
+    assert workflow.model_copy(update={"name": "Another"}).digest != workflow.digest
+
+
 def test_digest_changes_with_the_definition(tmp_path: Path) -> None:
     (tmp_path / "retro.yaml").write_text(MINIMAL)
     before = Registry.load(tmp_path)["retro"].digest

@@ -1,7 +1,7 @@
 """tracker_references: tasks named in `tracker_task` answers, as their tracker describes them
 
 Revision ID: 0021_tracker_settings
-Revises: 0018_team_sync
+Revises: 0019_installations
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_tracker_settings"
-down_revision: str | None = "0018_team_sync"
+down_revision: str | None = "0019_installations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
