@@ -11,6 +11,11 @@ the HTTP answer (what Slack waits for, 3 s at most) on SQLite and PostgreSQL.
 
     python bench/ack_latency.py                         # both databases, 40 rounds of 8
     python bench/ack_latency.py --db sqlite --rounds 20
+    python bench/ack_latency.py --baseline /tmp/old     # and an older checkout, side by side
+
+`--baseline DIR` runs a second bot from another checkout of the code (`git archive <commit> |
+tar -x -C DIR`), with its own database, in the same rounds: before/after figures measured on the
+same machine at the same moment (a shared machine's load moves between runs).
 
 The target (issue 13): the bot's p99 within 2x the bare app's, and under 60 ms.
 """
@@ -123,7 +128,9 @@ def line(database: str, form: str, app: str, times: list[float]) -> str:
     )
 
 
-def run_database(database: str, rounds: int, people: int, delay: float) -> list[str]:
+def run_database(
+    database: str, rounds: int, people: int, delay: float, baseline: Path | None = None
+) -> list[str]:
     from bot.reviews.views.stage_modal import ModalMeta, entered_values, stage_view
     from bot.reviews.views.start_modal import start_view
     from workflows.loader import Registry
@@ -136,54 +143,67 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
     for user in users:
         slack.add_user(user, user.lower())
     admin = None
-    if database == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
+    bots = {"bot": None, "baseline": baseline} if baseline else {"bot": None}
+    created: list[str] = []  # PostgreSQL databases to drop at the end
+
+    def database_url(app: str) -> str:
+        """Each bot its own database: two writers on one SQLite file would wait on each other."""
+        nonlocal admin
+        if database == "sqlite":
+            return f"sqlite:///{workdir / f'{app}.db'}"
         import psycopg
         from sqlalchemy import make_url
 
         name = f"pmbot_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+        admin = admin or psycopg.connect(PG_ADMIN_URL, autocommit=True)
         admin.execute(f'CREATE DATABASE "{name}"')
-        url = (
+        created.append(name)
+        return (
             make_url(PG_ADMIN_URL)
             .set(drivername="postgresql+psycopg", database=name)
             .render_as_string(hide_password=False)
         )
-    env = {
+
+    base_env = {
         **os.environ,
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": slack.signing_secret,
         "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": url,
     }
-    env.pop("SLACK_APP_TOKEN", None)
+    base_env.pop("SLACK_APP_TOKEN", None)
     bot_cli = [sys.executable, "-m", "bot.cli.main"]
-    if database != "sqlite":
-        subprocess.run(
-            [*bot_cli, "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True
+    procs = []
+    urls: dict[str, str] = {}
+    db_urls: dict[str, str] = {}
+    for app, code in bots.items():
+        env = {**base_env, "DATABASE_URL": database_url(app)}
+        if code is not None:  # the older checkout's packages come first on the path
+            env["PYTHONPATH"] = str(code)
+        db_urls[app] = env["DATABASE_URL"]
+        if database != "sqlite":
+            subprocess.run(
+                [*bot_cli, "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True
+            )
+        port = free_port()
+        procs.append(
+            start(
+                [*bot_cli, "serve", "--host", "127.0.0.1", "--port", str(port)], env, workdir, port
+            )
         )
-    bot_port, bare_port = free_port(), free_port()
-    procs = [
-        start(
-            [*bot_cli, "serve", "--host", "127.0.0.1", "--port", str(bot_port)],
-            env,
-            workdir,
-            bot_port,
-        ),
-        start([sys.executable, __file__, "--bare", str(bare_port)], env, workdir, bare_port),
-    ]
-    urls = {
-        "bot": f"http://127.0.0.1:{bot_port}/slack/events",
-        "bare Bolt": f"http://127.0.0.1:{bare_port}/slack/events",
-    }
+        urls[app] = f"http://127.0.0.1:{port}/slack/events"
+    bare_port = free_port()
+    bare_env = {**base_env, "DATABASE_URL": "sqlite://"}
+    procs.append(
+        start([sys.executable, __file__, "--bare", str(bare_port)], bare_env, workdir, bare_port)
+    )
+    urls["bare Bolt"] = f"http://127.0.0.1:{bare_port}/slack/events"
     times: dict[tuple[str, str], list[float]] = {}
     failures: list[str] = []
     from sqlalchemy import create_engine, text
 
     from storage.db import normalise_url
 
-    engine = create_engine(normalise_url(url))
+    engines = {app: create_engine(normalise_url(u)) for app, u in db_urls.items()}
 
     def burst(
         app: str,
@@ -229,8 +249,7 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
     answers = entered_values(stage, raw)
 
     def stage_forms(review_ids: list[int]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        # Drawn with the answers, so the fields that depend on them are on the form (as after
-        # a person has chosen them: the form is drawn again then).
+        # Drawn with the answers, as after Slack's dispatch: fields shown on a condition are in.
         return [
             (u, stage_view(stage, title="Bench", meta=ModalMeta(r, stage.key), values=raw), answers)
             for u, r in zip(users, review_ids, strict=True)
@@ -245,38 +264,44 @@ def run_database(database: str, rounds: int, people: int, delay: float) -> list[
             for app in order:
                 burst(app, "start", start_forms(n))
                 time.sleep(0.2)
-        per_user: dict[str, list[int]] = {u: [] for u in users}
-        with engine.connect() as conn:  # each person's reviews, to submit their first stage
-            for review_id, owner in conn.execute(
-                text("SELECT id, owner_id FROM reviews WHERE title NOT LIKE '% -1' ORDER BY id")
-            ):
-                per_user[owner].append(review_id)
-        assert all(len(v) >= rounds for v in per_user.values()), "some starts were not saved"
+        per_app: dict[str, dict[str, list[int]]] = {}
+        for app, engine in engines.items():  # each person's reviews, to submit their first stage
+            per_user = per_app[app] = {u: [] for u in users}
+            with engine.connect() as conn:
+                for review_id, owner in conn.execute(
+                    text("SELECT id, owner_id FROM reviews WHERE title NOT LIKE '% -1' ORDER BY id")
+                ):
+                    per_user[owner].append(review_id)
+            assert all(len(v) >= rounds for v in per_user.values()), "some starts were not saved"
         for n in range(rounds):
-            batch = [per_user[u][n] for u in users]
             order = list(urls) if n % 2 == 0 else list(reversed(urls))
             for app in order:
-                burst(app, "stage", stage_forms(batch))
+                ids = per_app.get(app, per_app["bot"])  # the bare app saves nothing: any ids
+                burst(app, "stage", stage_forms([ids[u][n] for u in users]))
                 time.sleep(0.2)
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=15)
         slack.stop()
-        engine.dispose()
+        for engine in engines.values():
+            engine.dispose()
         if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            for name in created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
     lines = [
         line(database, form, app, times[(form, app)]) for form in ("start", "stage") for app in urls
     ]
     for form in ("start", "stage"):
-        bot, bare = (percentile(times[(form, app)], 99) * 1000 for app in urls)
-        verdict = "met" if bot <= 2 * bare and bot < 60 else "MISSED"
-        lines.append(
-            f"{database:<11}{form:<7}p99 bot {bot:.1f} ms vs bare {bare:.1f} ms "
-            f"({bot / bare:.1f}x): target {verdict}"
-        )
+        bare = percentile(times[(form, "bare Bolt")], 99) * 1000
+        for app in bots:
+            bot = percentile(times[(form, app)], 99) * 1000
+            verdict = "met" if bot <= 2 * bare and bot < 60 else "MISSED"
+            lines.append(
+                f"{database:<11}{form:<7}p99 {app} {bot:.1f} ms vs bare {bare:.1f} ms "
+                f"({bot / bare:.1f}x): target {verdict}"
+            )
     lines += [f"{database:<11}failed: {f}" for f in failures[:5]]
     return lines
 
@@ -287,6 +312,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--people", type=int, default=8)
     parser.add_argument("--slack-delay", type=float, default=1.0)
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout's root, measured in the same rounds"
+    )
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -302,7 +330,9 @@ def main() -> None:
     )
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for database in databases:
-        for text_line in run_database(database, args.rounds, args.people, args.slack_delay):
+        for text_line in run_database(
+            database, args.rounds, args.people, args.slack_delay, args.baseline
+        ):
             print(text_line, flush=True)
 
 

@@ -6,14 +6,14 @@ a review records who did it through `audit`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from storage.claims import updated_rows
 from storage.models import (
@@ -75,19 +75,28 @@ def workspace(session: Session, team_id: str, name: str = "") -> Workspace:
 
 
 def pin_workflow(
-    session: Session, key: str, version: int, digest: str, definition: dict[str, Any]
+    session: Session,
+    key: str,
+    version: int,
+    digest: str,
+    definition: dict[str, Any] | Callable[[], dict[str, Any]],
 ) -> WorkflowVersion:
     """The stored copy of this definition, created on first use.
 
     Race-free like `workspace`: replicas starting the first reviews of a new definition at the
     same moment share one row instead of failing on uq_workflow_versions_key_digest.
+    `definition` may be a function, called only when the row is created: the row is almost
+    always there already, and building (and reading back) the whole definition cost every
+    start form's ack a millisecond or more. The stored definition is loaded when first read.
     """
     by_digest = select(WorkflowVersion).where(
         WorkflowVersion.key == key, WorkflowVersion.digest == digest
     )
-    found = session.scalar(by_digest)
+    found = session.scalar(by_digest.options(defer(WorkflowVersion.definition)))
     if found is not None:
         return found
+    if callable(definition):
+        definition = definition()
     insert = (
         postgresql.insert if session.get_bind().dialect.name == "postgresql" else (sqlite.insert)
     )

@@ -12,5 +12,12 @@ FEATURE = Feature(
     jobs=(Job("reminders", nudges.scheduled_sweep, 60),),
     commands=(cli.remind,),
     after_stage=(service.after_stage,),
-    effects={"action_items.assigned": service.deliver_assignment},
+    effects={
+        "action_items.assigned": service.deliver_assignment,
+        service.REDRAW_EFFECT: service.deliver_redraw,
+        service.NOTICES_EFFECT: service.deliver_notices,
+        service.BLOCKED_EFFECT: service.deliver_blocked,
+        service.NUDGE_EFFECT: service.deliver_nudge,
+        service.ALL_DONE_EFFECT: service.deliver_all_done,
+    },
 )

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.action_items import service as reminders
 from bot.action_items import views
 from bot.delivery.service import record
-from bot.reviews.status import refresh_status, status_effect
+from bot.reviews.status import status_effect
 from bot.reviews.views.review_message import ADD_ITEM
 from bot.runtime import Runtime
 from bot.slack import state
@@ -36,57 +36,31 @@ def _after_change(
     change: reminders.Change,
     respond: Respond | None = None,
 ) -> None:
-    """Show the item as it is now wherever it was clicked, then the review's message."""
+    """Answer the person who clicked; the rest (the card and the message clicked redrawn, the
+    review's message, the owner's notices) was recorded with the change and is on its way.
+
+    A refusal is said at once, ephemerally; an ephemeral `/postmortem actions` list is built
+    again through its response_url, so the clicker sees the item's new state straight away."""
     if change.item is None:
+        _tell(client, body, "That action item no longer exists.")
         return
+    rt.delivery_due.set()  # the outbox has the redraws: wake the delivery worker
     if change.refused:
         _tell(client, body, change.refused)
-    _show_current(rt, client, body, change.item, change.card, respond)
-    if change.changed:
-        reminders.refresh_owner_notices(rt, change.item.id)
-    if change.changed and change.review_id:
-        refresh_status(rt, change.review_id)
-    if change.all_done and change.review_id:
-        reminders.ask_to_confirm(rt, change.review_id)
-
-
-def _show_current(
-    rt: Runtime,
-    client: WebClient,
-    body: dict,
-    item: views.ItemView,
-    card: tuple[str, str] | None,
-    respond: Respond | None = None,
-) -> None:
-    """Rewrite the item's card, and the message clicked if it is another one.
-
-    A click on any other message (a reminder card from before cards were kept, a list) acts on
-    the item's current state; that message is rewritten to show it, without buttons and with a
-    link to the card, so only the card and lists built afresh carry buttons. An ephemeral
-    `/postmortem actions` list is built again through its response_url."""
-    user_id = body["user"]["id"]
     container = body.get("container") or {}
-    clicked = None
-    if container.get("type") == "message" and not container.get("is_ephemeral"):
-        clicked = (container["channel_id"], container["message_ts"])
-    if card is None and clicked and user_id == item.owner_id:
-        card = clicked  # the assignment DM never arrived: the owner's clicked message is it
-        with transaction(rt.sessions) as session:
-            row = session.get(ActionItem, item.id)
-            if row is not None:
-                row.dm_channel, row.dm_ts = card
-    if card:
-        client.chat_update(channel=card[0], ts=card[1], **views.item_blocks(item, "Action item"))
-    if clicked and clicked != card:
-        client.chat_update(
-            channel=clicked[0],
-            ts=clicked[1],
-            **views.item_blocks(
-                item, "Action item", buttons=False, card_link=reminders.card_link(rt, card)
-            ),
-        )
     if container.get("is_ephemeral") and respond is not None:
-        respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
+        respond(
+            replace_original=True, **actions_message(rt, body["team"]["id"], body["user"]["id"])
+        )
+
+
+def clicked_message(body: dict) -> reminders.Message | None:
+    """The (channel, ts) of the message clicked, when it is one the bot can rewrite: not an
+    ephemeral one, not Home or a modal."""
+    container = body.get("container") or {}
+    if container.get("type") == "message" and not container.get("is_ephemeral"):
+        return (container["channel_id"], container["message_ts"])
+    return None
 
 
 def _tell(client: WebClient, body: dict, text: str, *, escaped: bool = False) -> None:
@@ -132,7 +106,9 @@ def done(
     ack()
     item_id = int(action["value"])
     if guarded(rt, body, item_id, client):
-        change = reminders.update_item(rt, item_id, body["user"]["id"], status="done")
+        change = reminders.update_item(
+            rt, item_id, body["user"]["id"], clicked=clicked_message(body), status="done"
+        )
         _after_change(rt, client, body, change, respond)
 
 
@@ -180,7 +156,9 @@ def _snooze(
         pol = reminders.policy(rt, item.review.workspace)
         tz = rt.people.timezone(item.owner_id, rt.settings.timezone)
     until = snooze_until(choice, reminders.utcnow(), tz, pol)
-    change = reminders.update_item(rt, item_id, body["user"]["id"], snoozed_until=until)
+    change = reminders.update_item(
+        rt, item_id, body["user"]["id"], clicked=clicked_message(body), snoozed_until=until
+    )
     _after_change(rt, client, body, change, respond)
 
 
@@ -203,7 +181,6 @@ def status_clicked(
             return
         refused = reminders.refusal(item, {}, reopen=False) if item.status == "cancelled" else None
         view = reminders.view_of(rt, item)
-        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
     if refused:
         _tell(client, body, refused)
     else:
@@ -211,7 +188,11 @@ def status_clicked(
             trigger_id=body["trigger_id"], view=views.status_modal(view, home=clicked_on_home(body))
         )
     if refused or view.status == "done":  # clicked on an older message: show it as it is now
-        _show_current(rt, client, body, view, card, respond)
+        reminders.show_current(rt, item_id, clicked_message(body), body["user"]["id"])
+        container = body.get("container") or {}
+        if container.get("is_ephemeral") and respond is not None:
+            user_id = body["user"]["id"]
+            respond(replace_original=True, **actions_message(rt, body["team"]["id"], user_id))
 
 
 def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
@@ -246,9 +227,7 @@ def status_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtim
         ack(response_action="errors", errors={"status": change.refused})
         return
     ack()
-    _after_change(rt, client, body, change)
-    if status == "blocked" and {"status", "status_note"} & set(change.fields):
-        reminders.notify_blocked(rt, item_id, body["user"]["id"])
+    rt.delivery_due.set()  # the card, the review's message and a blocked notice are on their way
 
 
 def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -258,7 +237,6 @@ def nudge_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Run
     if not guarded(rt, body, item_id, client):
         return
     _tell(client, body, reminders.nudge_owner(rt, item_id, body["user"]["id"]), escaped=True)
-    reminders.refresh_owner_notices(rt, item_id)
 
 
 def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -280,7 +258,9 @@ def reassign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: 
     _tell(
         client, body, f"“{view.title}” is already {view.status}: there is nobody to reassign it to."
     )
-    reminders.refresh_owner_notices(rt, item_id)
+    with transaction(rt.sessions) as session:  # the notice clicked shows it as it is now
+        record(session, [reminders.notices_effect(item_id)])
+    rt.delivery_due.set()
 
 
 def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
@@ -299,16 +279,13 @@ def reassign_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runt
             },
         )
         return
-    refused, previous, review_id = reminders.reassign(rt, item_id, owner, body["user"]["id"])
+    refused, _, _ = reminders.reassign(rt, item_id, owner, body["user"]["id"])
     if refused:
         ack(response_action="errors", errors={"owner": refused})
         return
     ack()
-    rt.delivery_due.set()  # the task in the tracker follows (an outbox effect)
-    reminders.notify_changes(rt, [(item_id, False, previous)])
-    reminders.refresh_owner_notices(rt, item_id)
-    if review_id:
-        refresh_status(rt, review_id)
+    # The new owner's card, the former one's, notices, the review message, the tracker's task.
+    rt.delivery_due.set()
 
 
 def owner_menu(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
@@ -350,36 +327,45 @@ def add_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         ack(response_action="errors", errors=errors)
         return
     assert title and owner and due  # each missing one has an error above
-    with transaction(rt.sessions) as session:
-        review = store.get_review(session, int(view["private_metadata"]))
-        if review is None:
-            ack(
-                response_action="update",
-                view=notice_view("Review gone", "That review no longer exists."),
-            )
-            return
-        item = store.add_action_item(
-            session,
-            review,
-            title=title,
-            owner_id=owner,
-            due=date.fromisoformat(due),
-            tracking_link=link,
-            actor=body["user"]["id"],
+    try:
+        with transaction(rt.sessions) as session:
+            review = store.get_review(session, int(view["private_metadata"]))
+            if review is not None:
+                item = store.add_action_item(
+                    session,
+                    review,
+                    title=title,
+                    owner_id=owner,
+                    due=date.fromisoformat(due),
+                    tracking_link=link,
+                    actor=body["user"]["id"],
+                )
+                session.flush()
+                record(
+                    session,
+                    [
+                        *reminders.assignment_effects(
+                            [(item.id, True, None)],
+                            tracker=reminders.tracker_in_use(rt, review.workspace) is not None,
+                        ),
+                        status_effect(review.id),
+                    ],
+                )
+    except Exception:  # the database is down or read-only: say so in the form, which stays open
+        log.exception("saving an action item for review %s failed", view["private_metadata"])
+        ack(response_action="errors", errors={"title": ADD_FAILED})
+        return
+    if review is None:
+        ack(
+            response_action="update",
+            view=notice_view("Review gone", "That review no longer exists."),
         )
-        session.flush()
-        record(
-            session,
-            [
-                *reminders.assignment_effects(
-                    [(item.id, True, None)],
-                    tracker=reminders.tracker_in_use(rt, review.workspace) is not None,
-                ),
-                status_effect(review.id),
-            ],
-        )
+        return
     ack()
     rt.delivery_due.set()
+
+
+ADD_FAILED = "Saving failed on our side. What you typed is still here: try Add again in a minute."
 
 
 def open_review(ack: Ack) -> None:

@@ -50,6 +50,7 @@ from bot.action_items.views import (
     note_blocks,
 )
 from bot.runtime import Runtime
+from bot.slack.posted import find as find_posted
 from storage.claims import insert_once, skip_locked
 from storage.db import transaction
 from storage.models import ActionItem
@@ -291,15 +292,18 @@ def _recover_claims(rt: Runtime, now: datetime) -> list[tuple[int, str]]:
 
 
 def _already_delivered(rt: Runtime, nudge: Nudge) -> tuple[str, str] | None:
-    """Did an interrupted run send it before it could record so? Look for its metadata."""
-    channel = rt.client.conversations_open(users=nudge.recipient_id)["channel"]["id"]
-    history = rt.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
-    messages: list[dict[str, Any]] = history.get("messages", [])
-    for message in messages:
-        payload = (message.get("metadata") or {}).get("event_payload") or {}
-        if payload.get("nudge_id") == nudge.id:
-            return channel, message["ts"]
-    return None
+    """Did an interrupted run send it before it could record so? Look for its metadata.
+
+    The DM is read back page by page (bot/slack/posted.py) as far as the nudge's scheduled time: it
+    cannot have been sent before that, and a busy DM (a hundred reminders and notices since)
+    must not hide it, or the owner gets it twice. (Its claim time is no bound: a recovery claims
+    it again.) A sweep whose clock is ahead of the wall clock (`remind --now` in the future)
+    gives no safe bound; then the DM is read back as far as find_posted goes."""
+    channel = str(rt.client.conversations_open(users=nudge.recipient_id)["channel"]["id"])
+    since = nudge.scheduled_at - timedelta(minutes=1)
+    oldest = since.timestamp() if since <= utcnow() else None
+    ts = find_posted(rt.client, channel, METADATA_EVENT, oldest=oldest, nudge_id=nudge.id)
+    return (channel, ts) if ts else None
 
 
 def _deliver(

@@ -25,6 +25,7 @@ from bot.action_items.views import (
 )
 from bot.delivery.service import record
 from bot.features import SideEffect, StageSaved, payload_int
+from bot.reviews.status import status_effect
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import escape, mention
@@ -346,16 +347,31 @@ def refusal(item: ActionItem, fields: dict[str, Any], reopen: bool) -> str | Non
 
 
 def update_item(
-    rt: Runtime, item_id: int, actor: str, *, reopen: bool = False, **fields: Any
+    rt: Runtime,
+    item_id: int,
+    actor: str,
+    *,
+    reopen: bool = False,
+    clicked: Message | None = None,
+    effects: bool = True,
+    **fields: Any,
 ) -> Change:
-    """Apply a change from a button; applying the same change twice changes nothing more."""
+    """Apply a change from a button; applying the same change twice changes nothing more.
+
+    What the change means in Slack (the card and the clicked message redrawn, the review's
+    owner told it is blocked, the review's message, the all-done question) is recorded in the
+    outbox in the same transaction: a Slack outage after the commit delays it, never loses it.
+    A caller that records its own (`effects=False`: bot/trackers) gets none of these.
+    """
     with transaction(rt.sessions) as session:
         item = session.scalar(select(ActionItem).where(ActionItem.id == item_id).with_for_update())
         if item is None:
             return Change(False, None)
-        card = (item.dm_channel, item.dm_ts) if item.dm_channel and item.dm_ts else None
+        redraw = redraw_effect(item, clicked, actor)
+        card = card_of(item)
         refused = refusal(item, fields, reopen)
         if refused:
+            record(session, [redraw] if effects else [])
             return Change(False, view_of(rt, item), item.review_id, card=card, refused=refused)
         if fields.get("status") == "done" and item.status != "done":
             fields["completed_at"] = utcnow()
@@ -391,6 +407,14 @@ def update_item(
         )
         if all_done:
             review.improvements_asked_at = utcnow()
+        todo = [redraw]
+        if changes:
+            todo += [notices_effect(item.id), status_effect(review.id)]
+        if item.status == "blocked" and {"status", "status_note"} & changes.keys():
+            todo.append(blocked_effect(item.id, actor))
+        if all_done:
+            todo.append(SideEffect(ALL_DONE_EFFECT, {"review_id": review.id}))
+        record(session, todo if effects else [])
         return Change(
             bool(changes), view_of(rt, item), review.id, all_done, card=card, fields=tuple(changes)
         )
@@ -408,13 +432,137 @@ def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool,
         return True, review
 
 
-def ask_to_confirm(rt: Runtime, review_id: int) -> None:
+IMPROVEMENTS_EVENT = "postmortem_improvements"
+
+
+def ask_to_confirm(rt: Runtime, review_id: int, *, retrying: bool = False) -> None:
+    """Ask the review's owner to confirm the improvements, once: a retry (`retrying`) first
+    looks for the question an interrupted attempt may have posted."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
-        if review is None:
-            return  # no review, nothing to confirm
+        if review is None or review.improvements_confirmed_at is not None:
+            return  # no review, or already confirmed: nothing to ask
         owner, title, permalink = review.owner_id, review.title, review.permalink
-    rt.client.chat_postMessage(channel=owner, **improvements_blocks(review_id, title, permalink))
+    if retrying and _posted_to(rt, owner, IMPROVEMENTS_EVENT, review_id=review_id):
+        return
+    rt.client.chat_postMessage(
+        channel=owner,
+        metadata=posted.metadata(IMPROVEMENTS_EVENT, review_id=review_id),
+        **improvements_blocks(review_id, title, permalink),
+    )
+
+
+def _posted_to(rt: Runtime, user_id: str, event_type: str, **match: Any) -> tuple[str, str] | None:
+    """(channel, ts) of the message with this metadata in the bot's DM with `user_id`."""
+    channel = str(rt.client.conversations_open(users=user_id)["channel"]["id"])
+    ts = posted.find(rt.client, channel, event_type, **match)
+    return (channel, ts) if ts else None
+
+
+def deliver_all_done(rt: Runtime, effect: Claimed) -> None:
+    ask_to_confirm(rt, payload_int(effect.payload, "review_id"), retrying=effect.attempt > 1)
+
+
+# --- redrawing what was clicked ----------------------------------------------------------------
+
+
+Message = tuple[str, str]  # (channel, ts) of a Slack message
+REDRAW_EFFECT = "action_items.redraw"
+NOTICES_EFFECT = "action_items.notices"
+BLOCKED_EFFECT = "action_items.blocked"
+NUDGE_EFFECT = "action_items.nudge"
+ALL_DONE_EFFECT = "action_items.all_done"
+GONE = frozenset({"message_not_found", "cant_update_message", "channel_not_found"})
+
+
+def redraw_effect(item: ActionItem, clicked: Message | None, clicker: str) -> SideEffect:
+    """Redraw the item's card, and the message clicked when it is another one, as the item is
+    when the effect is delivered (so redraws converge whatever failed in between).
+
+    A click by the owner on a message of theirs, when the item has no card (the assignment DM
+    never arrived), makes that message the card (in the caller's transaction)."""
+    if card_of(item) is None and clicked and clicker == item.owner_id:
+        item.dm_channel, item.dm_ts = clicked
+    payload: dict[str, Any] = {"item_id": item.id}
+    if clicked:
+        payload["clicked"] = list(clicked)
+    return SideEffect(REDRAW_EFFECT, payload, group=f"item:{item.id}:card")
+
+
+def show_current(rt: Runtime, item_id: int, clicked: Message | None, clicker: str) -> bool:
+    """Record a redraw of the item's card and of the message clicked; False if it is gone."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return False
+        record(session, [redraw_effect(item, clicked, clicker)])
+    rt.delivery_due.set()
+    return True
+
+
+def deliver_redraw(rt: Runtime, effect: Claimed) -> None:
+    """chat.update is idempotent: a retry just draws the item as it is now, again."""
+    item_id = payload_int(effect.payload, "item_id")
+    raw = effect.payload.get("clicked")
+    clicked = (str(raw[0]), str(raw[1])) if isinstance(raw, list) and len(raw) == 2 else None
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None:
+            return
+        view, card = view_of(rt, item), card_of(item)
+    if card:
+        _update_unless_gone(rt, card, item_blocks(view, "Action item"))
+    if clicked and clicked != card:
+        link = card_link(rt, card)
+        _update_unless_gone(
+            rt, clicked, item_blocks(view, "Action item", buttons=False, card_link=link)
+        )
+
+
+def _update_unless_gone(rt: Runtime, message: Message, content: dict[str, Any]) -> None:
+    """chat.update; a message its reader deleted has nothing left to redraw (not an error)."""
+    try:
+        rt.client.chat_update(channel=message[0], ts=message[1], **content)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in GONE:
+            raise
+        log.info("message %s of an item is gone: %s", message, exc.response.get("error"))
+
+
+def notices_effect(item_id: int) -> SideEffect:
+    """Rewrite the notices the review's owner was sent about the item (they follow its state)."""
+    return SideEffect(NOTICES_EFFECT, {"item_id": item_id}, group=f"item:{item_id}:notices")
+
+
+def blocked_effect(item_id: int, actor: str) -> SideEffect:
+    """Tell the review's owner the item is blocked; after the notices' rewrite, in order."""
+    return SideEffect(
+        BLOCKED_EFFECT, {"item_id": item_id, "actor": actor}, group=f"item:{item_id}:notices"
+    )
+
+
+def deliver_notices(rt: Runtime, effect: Claimed) -> None:
+    refresh_owner_notices(rt, payload_int(effect.payload, "item_id"))
+
+
+def deliver_blocked(rt: Runtime, effect: Claimed) -> None:
+    notify_blocked(
+        rt,
+        payload_int(effect.payload, "item_id"),
+        str(effect.payload.get("actor")),
+        occurrence=effect.id,
+        retrying=effect.attempt > 1,
+    )
+
+
+def deliver_nudge(rt: Runtime, effect: Claimed) -> None:
+    send_nudge(
+        rt,
+        payload_int(effect.payload, "item_id"),
+        str(effect.payload.get("asker")),
+        occurrence=effect.id,
+        retrying=effect.attempt > 1,
+    )
 
 
 # --- the review owner's side: escalations, nudges, reassignment ------------------------------
@@ -444,24 +592,43 @@ def refresh_owner_notices(rt: Runtime, item_id: int) -> None:
     for kind, channel, ts in sent:
         if channel is None or ts is None:  # a sent notice has both (ts is asked for above)
             continue
-        try:
-            rt.client.chat_update(channel=channel, ts=ts, **owner_notice_blocks(view, kind, days))
-        except SlackApiError as exc:
-            log.info("notice %s/%s not rewritten: %s", channel, ts, exc.response.get("error"))
+        # A notice its reader deleted is skipped; a Slack outage raises, and the effect retries.
+        _update_unless_gone(rt, (channel, ts), owner_notice_blocks(view, kind, days))
 
 
-def notify_blocked(rt: Runtime, item_id: int, actor: str) -> None:
+BLOCKED_EVENT = "postmortem_blocked"
+
+
+def notify_blocked(
+    rt: Runtime, item_id: int, actor: str, *, occurrence: int = 0, retrying: bool = False
+) -> None:
     """Tell the review's owner that an item of their review is blocked, and by what, with what
-    they can do about it (nudge, reassign, open the review). Nobody is told what they did."""
+    they can do about it (nudge, reassign, open the review). Nobody is told what they did.
+
+    `occurrence` (the outbox effect's id) names this notice in its metadata: a retry
+    (`retrying`) finds the one an interrupted attempt posted instead of posting it again, and
+    keeps it (redrawn as the item is now) even if the item was unblocked since."""
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
-        if item is None or item.status != "blocked":
+        if item is None:
             return
         owner_of_review = item.review.owner_id
         if owner_of_review in (actor, item.owner_id):
             return
+        blocked = item.status == "blocked"
         message = owner_notice_blocks(view_of(rt, item), BLOCKED)
-    posted = rt.client.chat_postMessage(channel=owner_of_review, **message)
+    meta = {"item_id": item_id, "occurrence": occurrence}
+    found = _posted_to(rt, owner_of_review, BLOCKED_EVENT, **meta) if retrying else None
+    if found is not None:
+        _update_unless_gone(rt, found, message)
+    elif not blocked:
+        return  # unblocked before the notice went out: nothing to tell
+    else:
+        reply = rt.client.chat_postMessage(
+            channel=owner_of_review, metadata=posted.metadata(BLOCKED_EVENT, **meta), **message
+        )
+        found = (str(reply["channel"]), str(reply["ts"]))
+    channel, ts = found
     now = utcnow()
     with transaction(rt.sessions) as session:  # kept, so the notice follows the item's state
         insert_once(
@@ -470,14 +637,14 @@ def notify_blocked(rt: Runtime, item_id: int, actor: str) -> None:
             ("action_item_id", "kind", "occurrence"),
             action_item_id=item_id,
             kind=BLOCKED,
-            occurrence=str(posted["ts"]),
+            occurrence=ts,
             recipient_id=owner_of_review,
             scheduled_at=now,
             claimed_at=now,
             sent_at=now,
             status=SENT,
-            channel=posted["channel"],
-            ts=posted["ts"],
+            channel=channel,
+            ts=ts,
         )
 
 
@@ -534,16 +701,19 @@ def items_of(rt: Runtime, session: Session, user_id: str, workspace_id: int, lim
     )
 
 
+NUDGE_EVENT = "postmortem_asked"
+
+
 def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
-    """The review owner's "Nudge the owner": a note to the item's owner pointing to its card.
-    Answers what to tell the asker (mrkdwn, escaped)."""
+    """The review owner's "Nudge the owner": recorded with the note to the item's owner (an
+    outbox effect, `send_nudge`). Answers what to tell the asker (mrkdwn, escaped)."""
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         if item is None:
             return "That action item no longer exists."
         if item.status not in OPEN:
             return escape(f"“{item.title}” is already {item.status}: no nudge sent.")
-        view, days, card = view_of(rt, item), days_overdue(rt, item), card_of(item)
+        owner, title = item.owner_id, item.title
         store.audit(
             session,
             item.review.workspace_id,
@@ -553,18 +723,47 @@ def nudge_owner(rt: Runtime, item_id: int, asker: str) -> str:
             item=item.id,
             owner=item.owner_id,
         )
+        record(
+            session,
+            [
+                SideEffect(NUDGE_EFFECT, {"item_id": item_id, "asker": asker}),
+                notices_effect(item_id),
+            ],
+        )
+    rt.delivery_due.set()
+    return f"Nudged {mention(owner)} about “{escape(title)}”."
+
+
+def send_nudge(
+    rt: Runtime, item_id: int, asker: str, *, occurrence: int = 0, retrying: bool = False
+) -> None:
+    """The note to the item's owner, pointing to its card (or, without one, a new card).
+    `occurrence` names it in its metadata, so a retry does not send it twice."""
+    with transaction(rt.sessions) as session:
+        item = session.get(ActionItem, item_id)
+        if item is None or item.status not in OPEN:
+            return  # done (or reassigned away) since: nothing to ask about
+        view, days, card = view_of(rt, item), days_overdue(rt, item), card_of(item)
+    meta = {"item_id": item_id, "occurrence": occurrence}
+    if retrying and _posted_to(rt, view.owner_id, NUDGE_EVENT, **meta):
+        return
     link = card_link(rt, card)
     if link:
-        rt.client.chat_postMessage(channel=view.owner_id, **asked_blocks(view, asker, days, link))
-    else:  # no card to point to: this message becomes it
-        posted = rt.client.chat_postMessage(
-            channel=view.owner_id, **item_blocks(view, ":wave: The review's owner asked about this")
+        rt.client.chat_postMessage(
+            channel=view.owner_id,
+            metadata=posted.metadata(NUDGE_EVENT, **meta),
+            **asked_blocks(view, asker, days, link),
         )
-        with transaction(rt.sessions) as session:
-            row = session.get(ActionItem, item_id)
-            if row is not None:
-                row.dm_channel, row.dm_ts = posted["channel"], posted["ts"]
-    return f"Nudged {mention(view.owner_id)} about “{escape(view.title)}”."
+        return
+    reply = rt.client.chat_postMessage(  # no card to point to: this message becomes it
+        channel=view.owner_id,
+        metadata=posted.metadata(NUDGE_EVENT, **meta),
+        **item_blocks(view, ":wave: The review's owner asked about this"),
+    )
+    with transaction(rt.sessions) as session:
+        row = session.get(ActionItem, item_id)
+        if row is not None:
+            row.dm_channel, row.dm_ts = str(reply["channel"]), str(reply["ts"])
 
 
 def reassign(
@@ -582,8 +781,6 @@ def reassign(
             return "They already own it: choose someone else.", None, None
         previous = item.owner_id
         item.owner_id, item.assigned_at, item.snoozed_until = new_owner, utcnow(), None
-        if tracker_in_use(rt, item.review.workspace):  # its task follows (bot/trackers)
-            record(session, tracker_effects(item.id, reassigned=True))
         reschedule(rt, item, item.review.workspace)
         store.audit(
             session,
@@ -594,5 +791,17 @@ def reassign(
             item=item.id,
             owner_id=new_owner,
             previous_owner=previous,
+        )
+        record(
+            session,
+            [
+                # Its task follows when a tracker is in use (bot/trackers).
+                *assignment_effects(
+                    [(item.id, False, previous)],
+                    tracker=tracker_in_use(rt, item.review.workspace) is not None,
+                ),
+                notices_effect(item.id),
+                status_effect(item.review_id),
+            ],
         )
         return None, previous, item.review_id

@@ -213,6 +213,7 @@ def lane_of(payload: Mapping[str, object]) -> str | None:
 WHAT = {
     "reviews.status": "update the review's status message",
     "action_items.assigned": "tell an action item's owner about it",
+    "action_items.all_done": "ask you to confirm the improvements",
     "knowledge.report": "post the lessons report",
     "invoices.post": "post the tax invoice",
 }

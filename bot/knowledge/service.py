@@ -213,8 +213,16 @@ def hit_lines(
     return lines
 
 
-def suggest_similar(rt: Runtime, review_id: int) -> int:
-    """Post up to three similar past lessons in a new review's thread; how many were shown."""
+SIMILAR_EVENT = "postmortem_similar"
+LOST_THREAD = frozenset({"channel_not_found", "not_in_channel", "is_archived", "thread_not_found"})
+
+
+def suggest_similar(rt: Runtime, review_id: int, *, retrying: bool = False) -> int:
+    """Post up to three similar past lessons in a new review's thread; how many were shown.
+
+    When `retrying` (an earlier attempt may have reached Slack before it was interrupted), the
+    thread is searched for the suggestion's metadata first, so it is never posted twice. A Slack
+    outage raises (the outbox retries); a thread the bot can no longer post in is skipped."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id)
         if review is None or review.message_ts is None:
@@ -228,8 +236,19 @@ def suggest_similar(rt: Runtime, review_id: int) -> int:
     if not lines:
         return 0
     try:
-        rt.client.chat_postMessage(channel=channel, thread_ts=thread, **similar_message(lines))
+        if retrying and posted.find(
+            rt.client, channel, SIMILAR_EVENT, thread_ts=thread, review_id=review_id
+        ):
+            return len(lines)
+        rt.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread,
+            metadata=posted.metadata(SIMILAR_EVENT, review_id=review_id),
+            **similar_message(lines),
+        )
     except SlackApiError as exc:
+        if exc.response.get("error") not in LOST_THREAD:
+            raise
         log.warning(
             "could not suggest lessons for review %s: %s", review_id, exc.response.get("error")
         )
@@ -265,4 +284,4 @@ def deliver_report(rt: Runtime, effect: Claimed) -> None:
 
 
 def deliver_similar(rt: Runtime, effect: Claimed) -> None:
-    suggest_similar(rt, payload_int(effect.payload, "review_id"))
+    suggest_similar(rt, payload_int(effect.payload, "review_id"), retrying=effect.attempt > 1)

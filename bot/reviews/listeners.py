@@ -346,15 +346,20 @@ def _submit(
     stage = workflow.stage(meta.stage)
     draft = store.get_draft(session, review.id, stage.key, user_id) or {}
     raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
-    returned = None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
     shown = {b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"} or None
+
+    def returned() -> str | None:
+        """Why the stage is open again, shown with errors only: not read on the way to a save,
+        where its query would only lengthen the ack."""
+        return None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
+
     last_page = len(sm.pages(stage, raw, meta)) - 1
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)
         errors = {k: m for k, m in errors.items() if k.split(".")[0] in here}
         if errors:
-            return _error_response(stage, raw, meta, errors, review.title, returned, shown), None
+            return _error_response(stage, raw, meta, errors, review.title, returned(), shown), None
         store.save_draft(session, review.id, stage.key, user_id, raw)
         meta.page += 1
         return {
@@ -375,7 +380,10 @@ def _submit(
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None
     if result.errors:
         store.save_draft(session, review.id, stage.key, user_id, raw)
-        return _error_response(stage, raw, meta, result.errors, review.title, returned, shown), None
+        return (
+            _error_response(stage, raw, meta, result.errors, review.title, returned(), shown),
+            None,
+        )
     return {}, result
 
 

@@ -60,9 +60,17 @@ def start_review(
     trigger_ref: str | None = None,
 ) -> Review:
     ws = store.workspace(session, team_id)
+    digest = workflow.digest  # (computed from the whole definition: once)
     version = store.pin_workflow(
-        session, workflow.key, workflow.version, workflow.digest, workflow.model_dump(mode="json")
+        session,
+        workflow.key,
+        workflow.version,
+        digest,
+        lambda: workflow.model_dump(mode="json"),  # only for a definition not stored yet
     )
+    # The stored definition is this one (found by its digest): the review's own copy needs no
+    # reading back (pin_workflow leaves it unloaded).
+    _PINNED.setdefault((workflow.key, digest), workflow)
     return store.create_review(
         session,
         ws,

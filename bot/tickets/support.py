@@ -24,6 +24,7 @@ from bot.action_items.service import PERMANENT_ERRORS
 from bot.features import SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
 from bot.runtime import Runtime
+from bot.slack import posted
 from bot.slack.people import admin_ids
 from bot.tickets.service import SUPPORT, suggest_stale, ticket_config
 from bot.tickets.views import (
@@ -121,7 +122,18 @@ def deliver_decision(rt: Runtime, effect: Claimed) -> None:
         message = closed_dm(title, permalink, actor, comment)
     else:
         return
-    rt.client.chat_postMessage(channel=owner, **message)
+    # Named by the effect's id: a retry after Slack took it but the worker died finds it.
+    meta: dict[str, Any] = {"review_id": review_id, "occurrence": effect.id}
+    if effect.attempt > 1:
+        dm = str(rt.client.conversations_open(users=owner)["channel"]["id"])
+        if posted.find(rt.client, dm, DECISION_EVENT, **meta):
+            return
+    rt.client.chat_postMessage(
+        channel=owner, metadata=posted.metadata(DECISION_EVENT, **meta), **message
+    )
+
+
+DECISION_EVENT = "postmortem_decision"
 
 
 def notify_admins_waiting(rt: Runtime, review_id: int, actor: str) -> int:

@@ -410,7 +410,7 @@ def apply(rt: Runtime, tracker_name: str, changes: list[Change]) -> int:
             item_id = item.id
         if not fields:
             continue
-        result = items.update_item(rt, item_id, tracker_name, **fields)
+        result = items.update_item(rt, item_id, tracker_name, effects=False, **fields)
         if not result.changed:
             continue
         applied += 1

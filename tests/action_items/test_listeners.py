@@ -57,6 +57,11 @@ def audit_actions(rt: Runtime) -> list[str]:
         return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
+def deliver(rt: Runtime) -> None:
+    """What the outbox worker does after the request: the change's Slack consequences."""
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(minutes=1))
+
+
 def updates_of(client: MagicMock, channel: str, ts: str) -> list[dict[str, Any]]:
     return [
         c.kwargs
@@ -80,6 +85,8 @@ def test_the_owner_marks_an_item_done_and_sees_the_dm_rewritten(
     ack.assert_called_once_with()
     item = item_row(rt, item_id)
     assert item.status == "done" and item.completed_at is not None
+    assert slack_calls(client) == []  # nothing waits on Slack in the request: the outbox does
+    deliver(rt)
     [dm] = updates_of(client, "D0BOB", ITEM_DM)
     shown = view_text(dm)
     assert "Done. Thank you!" in shown and "Status: Done" in shown
@@ -95,6 +102,7 @@ def test_the_last_item_done_updates_the_review_and_asks_its_owner_to_confirm(
     body = dm_click(views.DONE, item_id, BOB)
 
     listeners.done(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+    deliver(rt)
 
     [status] = updates_of(client, CHANNEL, STATUS_TS)
     assert "*Open action items*\n0" in view_text(status)
@@ -113,6 +121,7 @@ def test_done_twice_asks_the_review_owner_only_once(rt: Runtime, client: MagicMo
         listeners.done(
             ack=recording_ack(client), body=body, action=body["actions"][0], client=client, rt=rt
         )
+        deliver(rt)
 
     assert client.chat_postMessage.call_count == 1  # the confirmation request
     assert len(updates_of(client, CHANNEL, STATUS_TS)) == 1
@@ -208,6 +217,7 @@ def test_snoozing_a_week_sets_the_items_snooze(
 
     snoozed = item_row(rt, item_id).snoozed_until
     assert snoozed is not None
+    deliver(rt)
     [dm] = updates_of(client, "D0BOB", ITEM_DM)
     assert "Snoozed until" in view_text(dm)
 
@@ -293,6 +303,7 @@ def test_a_valid_status_is_saved_then_acked_then_shown(
     assert ack.slack_calls_before == [[]]
     item = item_row(rt, item_id)
     assert (item.status, item.status_note) == ("blocked", "Waiting on <finance>")
+    deliver(rt)
     [dm] = updates_of(client, "D0BOB", ITEM_DM)
     assert "Status: Blocked" in view_text(dm) and "Waiting on &lt;finance&gt;" in view_text(dm)
 

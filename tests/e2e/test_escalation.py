@@ -94,7 +94,7 @@ def test_the_reviews_owner_nudges_then_reassigns_from_the_escalation(slack: Fake
     slack.wait_for(lambda: slack.dms(ALICE))
     assert slack.dms(ALICE)[0]["text"].startswith("Reassigned to you: Fix the promo code check")
     slack.wait_for(lambda: "Owner: <@U0ALICE>" in str(escalation(slack)["blocks"]))
-    assert buttons(slack.dms(BOB)[0]) == []  # Bob's card: now Alice's item
+    slack.wait_for(lambda: buttons(slack.dms(BOB)[0]) == [])  # Bob's card: now Alice's item
     with transaction(bot.rt.sessions) as session:
         item = session.get(ActionItem, item_id)
         assert (item.owner_id, item.snoozed_until) == (ALICE, None)

@@ -12,7 +12,6 @@ from helpers.action_items import BOB, at, dm_channel, make_items
 
 from bot.action_items import nudges
 from bot.action_items import service as reminders
-from bot.action_items.listeners import _show_current
 from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import ActionItem
@@ -22,20 +21,15 @@ def test_a_snooze_that_is_over_is_not_shown_and_coming_up_says_when(slack: FakeS
     [item_id] = make_items(
         bot, [{"title": "Fix the promo code check", "owner": BOB, "due_date": "2026-12-11"}]
     )
-    change = reminders.update_item(
-        bot.rt, item_id, BOB, snoozed_until=datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
-    )
     card = slack.dms(BOB)[0]
-    body = {
-        "user": {"id": BOB},
-        "container": {
-            "type": "message",
-            "is_ephemeral": False,
-            "channel_id": dm_channel(slack, BOB),
-            "message_ts": card["ts"],
-        },
-    }
-    _show_current(bot.rt, bot.rt.client, body, change.item, change.card)  # as after a click
+    reminders.update_item(  # as a click on the card does
+        bot.rt,
+        item_id,
+        BOB,
+        clicked=(dm_channel(slack, BOB), card["ts"]),
+        snoozed_until=datetime(2026, 12, 8, 1, 0, tzinfo=UTC),
+    )
+    bot.settle()  # the card's redraw, from the outbox
     assert "Snoozed until Tue 8 Dec 09:00" in str(slack.dms(BOB)[0]["blocks"])
 
     assert nudges.sweep(bot.rt, at("2026-12-08T01:05:00+00:00")).sent == 1

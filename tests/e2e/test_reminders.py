@@ -296,6 +296,44 @@ def test_a_crash_between_claim_and_send_is_recovered_once(slack: FakeSlack, bot)
         assert set(session.scalars(select(Nudge.status))) == {"sent"}
 
 
+def test_a_reminder_sent_before_a_crash_is_found_behind_a_busy_dm(slack: FakeSlack, bot) -> None:
+    """150 messages came into the DM after the interrupted reminder: the recovery reads the DM
+    back page by page to the reminder's time, finds it, and does not send it again."""
+    [item_id] = make_items(bot, [{"title": "A", "owner": ALICE, "due_date": DUE}])
+    wall = datetime.now(UTC)  # the sweep runs on the wall clock, as in production
+    with transaction(bot.rt.sessions) as session:
+        nudge = Nudge(
+            action_item_id=item_id,
+            kind="due_soon",
+            occurrence="2026-12-02",
+            recipient_id=ALICE,
+            scheduled_at=wall - timedelta(minutes=30),
+            claimed_at=wall - timedelta(minutes=20),
+            status=CLAIMED,
+        )
+        session.add(nudge)
+        session.flush()
+        nudge_id = nudge.id
+        session.get(ActionItem, item_id).next_nudge_at = None  # nothing else due, whatever day
+    bot.rt.client.chat_postMessage(  # sent, then the sweep was killed before recording it
+        channel=ALICE,
+        text="Coming up soon: A",
+        metadata={"event_type": "postmortem_nudge", "event_payload": {"nudge_id": nudge_id}},
+    )
+    for n in range(150):  # other reviews' notices and reminders since
+        bot.rt.client.chat_postMessage(channel=ALICE, text=f"Something else {n}")
+    before = len(slack.dms(ALICE))
+
+    result = nudges.sweep(bot.rt, wall)
+
+    assert result.sent == 1
+    assert len(slack.dms(ALICE)) == before  # recognised, not sent twice
+    with transaction(bot.rt.sessions) as session:
+        nudge = session.get(Nudge, nudge_id)
+        assert nudge.status == "sent" and nudge.ts is not None
+        assert slack.dms(ALICE)[-151]["ts"] == nudge.ts  # the message sent before the crash
+
+
 def test_remind_cli_prints_one_summary_line(slack: FakeSlack, bot, monkeypatch) -> None:
     make_items(bot, [{"title": "Sydney item", "owner": ALICE, "due_date": DUE}])
     for name, value in {

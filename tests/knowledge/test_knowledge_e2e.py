@@ -3,17 +3,24 @@ an exported file."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from helpers.crash import crash_after_posting, event_type
+from helpers.delivered import failed_effects
 from helpers.slack_walk import ALICE, BOB, CHANNEL, complete_stage, review_row, start
 from sqlalchemy import select
 
-from bot.knowledge.service import refresh_review_messages
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due
+from bot.knowledge.service import SIMILAR_EVENT, refresh_review_messages
 from bot.slack.text import day_text
 from sandbox.fake_slack import FakeSlack
+from storage import outbox
 from storage.db import transaction
 from storage.models import ActionItem, Review
+from storage.types import utcnow
 
 # The sample item's due date as people read it in Slack (the year only when it isn't this one).
 DUE = day_text(date(2026, 12, 1), datetime.now(ZoneInfo("Australia/Sydney")).date())
@@ -165,3 +172,30 @@ def test_refreshing_a_review_without_a_report_does_nothing(slack: FakeSlack, bot
     assert refresh_review_messages(bot.rt, review_row(bot).id) is False
     assert refresh_review_messages(bot.rt, 999_999) is False
     assert len(slack.calls_to("chat.postMessage")) == posts
+
+
+def test_similar_lessons_posted_just_before_a_crash_are_not_posted_twice(
+    slack: FakeSlack, bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complete_campaign(slack, bot)
+    bot.settle()
+    crashed = crash_after_posting(
+        monkeypatch, bot.rt, when=lambda kw: event_type(kw) == SIMILAR_EVENT
+    )
+
+    slack.slash_command(BOB, CHANNEL, "/postmortem", "start campaign Boxing Day refunds SMS")
+    view = slack.wait_for(lambda: slack.top_view(BOB))
+    slack.submit(BOB, view["id"], {})
+    slack.wait_for(lambda: crashed)  # Slack took it; the worker died before it was recorded
+    for hours in (1, 2):  # the effect is retried (after its backoff)
+        deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=hours))
+
+    second = slack.messages(CHANNEL)[1]
+    tips = [
+        m
+        for m in slack.thread(CHANNEL, second["ts"])[1:]
+        if "Lessons from similar past reviews" in text_of(m)
+    ]
+    assert len(tips) == 1
+    with transaction(bot.rt.sessions) as session:
+        assert failed_effects(session) == [] and outbox.unfinished(session) == []

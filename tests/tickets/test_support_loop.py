@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from helpers.crash import crash_after_posting, event_type
 from helpers.slack_walk import (
     ADMIN,
     ALICE,
     BOB,
     CHANNEL,
+    REGISTRY,
     buttons,
     complete_stage,
     review_row,
@@ -17,12 +20,17 @@ from helpers.slack_walk import (
 from helpers.ticket_hooks import event, post
 from sqlalchemy import select, update
 
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due
+from bot.reviews import service
 from bot.tickets import support
 from sandbox.fake_slack import FakeSlack, problems
+from storage import outbox
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review, StageSubmission
 from storage.tickets import SupportReminder
+from storage.types import utcnow
 
 
 def texts(slack: FakeSlack, user: str) -> list[str]:
@@ -232,3 +240,46 @@ def test_missing_features_are_listed_for_admins_only(slack: FakeSlack, bot) -> N
 
     preview = digest.preview(bot.rt, "T0TEST", datetime.now(UTC))
     assert "Missing-feature requests from new support post-mortems: 1" in as_mrkdwn(preview.message)
+
+
+def test_the_decision_dm_posted_just_before_a_crash_is_not_sent_twice(
+    slack: FakeSlack, bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin closed the post-mortem; the worker DMing the owner died just after Slack took
+    the DM. The retry finds it by its metadata: the owner is told once."""
+    with transaction(bot.rt.sessions) as session:
+        review = service.start_review(
+            session,
+            REGISTRY["support_postmortem"],
+            team_id="T0TEST",
+            title="Refund took three weeks",
+            channel_id=CHANNEL,
+            owner_id=ALICE,
+            started_by=ALICE,
+        )
+        outbox.enqueue(  # due later than the bot's own delivery thread looks (the real clock)
+            session,
+            "tickets.decision",
+            {
+                "review_id": review.id,
+                "stage_key": "admin_review",
+                "actor": ADMIN,
+                "complete": True,
+                "looped_back": False,
+                "next_stage": None,
+                "answers": {"review_outcome": "close", "review_comment": "Well handled"},
+            },
+            now=utcnow() + timedelta(minutes=30),
+        )
+    crashed = crash_after_posting(
+        monkeypatch, bot.rt, when=lambda kw: event_type(kw) == support.DECISION_EVENT
+    )
+
+    for hours in (1, 2):  # the first attempt, then its retry after the backoff
+        deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=hours))
+
+    assert len(crashed) == 1
+    closed = [t for t in texts(slack, ALICE) if t.startswith("Closed:")]
+    assert len(closed) == 1
+    with transaction(bot.rt.sessions) as session:
+        assert outbox.unfinished(session) == []
