@@ -27,6 +27,7 @@ from bot.invoices.feature import FEATURE as INVOICES
 from bot.knowledge.feature import FEATURE as KNOWLEDGE
 from bot.observability.bolt import ObservedApp
 from bot.observability.logs import ContextThreadPool
+from bot.people.feature import FEATURE as PEOPLE
 from bot.reviews.feature import FEATURE as REVIEWS
 from bot.runtime import Runtime
 from bot.safety.feature import FEATURE as SAFETY
@@ -46,6 +47,7 @@ FEATURES: tuple[Feature, ...] = (
     ACTION_ITEMS,
     INVOICES,
     KNOWLEDGE,
+    PEOPLE,
     TICKETS,
     DIGEST,
     SAFETY,
@@ -57,7 +59,8 @@ FEATURES: tuple[Feature, ...] = (
     TEAM_SYNC,
     WORKSPACES,
 )
-"""Order matters only for review hooks: the action items' DMs go out before the report."""
+"""Order matters only for review hooks: the action items' DMs go out before the report, and
+the report is posted before the people feature links it in the lessons DM."""
 
 
 def review_hooks(features: Iterable[Feature] = FEATURES) -> ReviewHooks:

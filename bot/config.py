@@ -62,6 +62,9 @@ class Settings:
     support_stale_days: int = 5  # working days In Progress before the owner is reminded
     escalation_channel: str | None = None  # systemic issues go here; else admins are DMed
     tracker: TrackerSettings | None = None  # README: "Action items in your tracker"
+    # Working days an assigned stage may wait before its assignee is reminded (once), and as
+    # many again before the review's owner is told (README: "The whole team takes part").
+    stage_nudge_days: int = 3
     # POSTMORTEM_SECRET_KEY: keys anonymous survey answers (README: "Feedback survey").
     secret_key: str = ""
     # Each tracker's webhook secret (CLICKUP_WEBHOOK_SECRET…), also for a tracker an admin
@@ -420,6 +423,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_ticket_settings(env),
         escalation_channel=escalation_channel,
         **_tracker_settings(env),
+        stage_nudge_days=_whole_number(env, "POSTMORTEM_STAGE_NUDGE_DAYS", 3, 1, 60),
         secret_key=_secret_key(env),
         oauth=oauth,
     )

@@ -8,6 +8,7 @@ state comes back as HTML rendered by `sandbox.render`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import mimetypes
@@ -91,6 +92,7 @@ class Sandbox:
         self.tz = ZoneInfo(bot.rt.settings.timezone)
         self.clock = clock_jobs()
         self._client_errors: dict[tuple[str, str], dict[str, str]] = {}
+        self._suggested: dict[str, dict[str, list[dict]]] = {}  # view id -> block -> options
 
     # -- state ---------------------------------------------------------------------------
     def directory(self) -> render.Directory:
@@ -136,7 +138,7 @@ class Sandbox:
             modal = {
                 "id": view["id"],
                 "html": render.modal(
-                    view,
+                    self._with_suggestions(person, view),
                     d,
                     errors=errors,
                     depth=len(stack),
@@ -158,6 +160,26 @@ class Sandbox:
             "clock": [{"id": key, "label": job.label} for key, job in self.clock.items()],
             "tz": str(self.tz),
         }
+
+    def _with_suggestions(self, person: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The view with its external selects' options, asked of the bot as Slack asks
+        (block_suggestion), once per view: the page shows them as a select's choices."""
+        external = [
+            b["block_id"]
+            for b in view.get("blocks") or []
+            if (b.get("element") or {}).get("type") in ("external_select", "multi_external_select")
+        ]
+        if not external:
+            return view
+        if view["id"] not in self._suggested:
+            self._suggested[view["id"]] = {
+                block_id: self.slack.suggest(person, view["id"], block_id) for block_id in external
+            }
+        shown = copy.deepcopy(view)
+        for block in shown["blocks"]:
+            if block.get("block_id") in self._suggested[view["id"]]:
+                block["element"]["options"] = self._suggested[view["id"]][block["block_id"]]
+        return shown
 
     def _tz_of(self, user_id: str) -> str:
         """The person's Slack timezone: their reminders run at 09:00 there, not in the page's."""
@@ -509,6 +531,8 @@ def running(
     slack = FakeSlack().start()
     stop_bot: Callable[[], None] | None = None
     try:
+        # A user group, for the start form's and the People form's "from user groups".
+        slack.add_usergroup("S0TEAM", "team", "The whole team", [u for u, _ in PEOPLE])
         bot, stop_bot = start_bot(slack, engine, **(env or {}))
         sandbox = Sandbox(slack, bot)
         server = ThreadingHTTPServer(

@@ -7,6 +7,7 @@ read the metadata through here so none is forgotten.
 from __future__ import annotations
 
 from storage import (
+    assignments,
     digests,
     installations,
     knowledge,
@@ -32,6 +33,7 @@ MODEL_MODULES = [
     outbox,
     trackers,
     participants,
+    assignments,
     surveys,
     team_sync,
     installations,

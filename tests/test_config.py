@@ -69,6 +69,7 @@ def test_socket_mode_needs_no_signing_secret() -> None:
         ),
         ({**BASE, "POSTMORTEM_SUPPORT_STALE_DAYS": "x"}, "POSTMORTEM_SUPPORT_STALE_DAYS must be"),
         ({**BASE, "POSTMORTEM_SUPPORT_STALE_DAYS": "٣"}, "POSTMORTEM_SUPPORT_STALE_DAYS must be"),
+        ({**BASE, "POSTMORTEM_STAGE_NUDGE_DAYS": "0"}, "POSTMORTEM_STAGE_NUDGE_DAYS must be"),
         ({**BASE, "POSTMORTEM_SUPPORT_CHANNEL": "support"}, "POSTMORTEM_SUPPORT_CHANNEL must be a"),
         ({**BASE, "POSTMORTEM_LISTENER_THREADS": "0"}, "POSTMORTEM_LISTENER_THREADS must be"),
         (
@@ -133,3 +134,8 @@ def test_the_escalation_channel_is_optional() -> None:
         load_settings({**BASE, "POSTMORTEM_ESCALATION_CHANNEL": " C0LEADS "}).escalation_channel
         == "C0LEADS"
     )
+
+
+def test_the_stage_nudge_waits_three_working_days_unless_told_otherwise() -> None:
+    assert load_settings(BASE).stage_nudge_days == 3
+    assert load_settings({**BASE, "POSTMORTEM_STAGE_NUDGE_DAYS": "5"}).stage_nudge_days == 5

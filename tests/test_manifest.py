@@ -60,6 +60,8 @@ METHOD_SCOPES = {
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "files_upload_v2": {"files:write"},
     "auth_test": set(),
+    "usergroups_list": {"usergroups:read"},
+    "usergroups_users_list": {"usergroups:read"},
 }
 
 

@@ -409,19 +409,23 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
     )
     assert problems("message", message) == []
     actions = message["blocks"][-1]["elements"]
+    # The next stage, the review's people (the "People" button), and the rest: six
+    # secondary actions are more than an overflow menu takes, so they are a select.
     assert [(e["type"], e.get("style")) for e in actions] == [
         ("button", "primary"),
-        ("overflow", None),
+        ("button", None),
+        ("static_select", None),
     ]
-    assert [(o["text"]["text"], o["value"]) for o in actions[1]["options"]] == [
+    assert actions[1]["text"]["text"] == "People" and actions[1]["value"] == "7"
+    assert [(o["text"]["text"], o["value"]) for o in actions[2]["options"]] == [
         ("Edit a stage", "stage_edit|7"),
         ("Add action item", "item_add|7"),
         ("Export", "export_review|7"),
         ("Consumer guarantees", "acl_open|7"),
         ("Add to team sync", "team_sync_add|7"),  # the analysis takes the team's items
+        ("Assign stage", "stage_assign|7"),
     ]
     assert message["text"] == "Kettle &lt;b&gt;: In progress, next: Ticket analysis"
-    # A new review has one secondary action: a plain button (a menu needs two choices).
     fresh = status_message(
         review_id=8,
         title="t",
@@ -433,10 +437,11 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
     )
     assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
         "Continue: Data Gathering",
+        "People",
         None,  # the menu: the team sync ahead takes items from now on
     ]
-    assert menu_labels(fresh) == ["Add action item", "Add to team sync"]
-    # Past the team sync, the offer goes; alone, the secondary action is a plain button.
+    assert menu_labels(fresh) == ["Add action item", "Add to team sync", "Assign stage"]
+    # Past the team sync, the offer goes.
     plain = REGISTRY["campaign_postmortem"].model_copy(
         update={
             "stages": tuple(
@@ -454,10 +459,7 @@ def test_status_message_has_one_primary_button_and_a_menu_for_the_rest() -> None
         current="data_gathering",
         done=set(),
     )
-    assert [e.get("text", {}).get("text") for e in fresh["blocks"][-1]["elements"]] == [
-        "Continue: Data Gathering",
-        "Add action item",
-    ]
+    assert menu_labels(fresh) == ["Add action item", "Assign stage"]
 
 
 def menu_labels(message: dict) -> list[str]:

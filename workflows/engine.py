@@ -557,18 +557,29 @@ def transition(
     )
 
 
-def may_act(stage: Stage, *, is_admin: bool, is_owner: bool) -> bool:
-    """Role restrictions are enforced by the server; the UI only mirrors them."""
+def may_act(stage: Stage, *, is_admin: bool, is_owner: bool, assigned: bool | None = None) -> bool:
+    """Role restrictions are enforced by the server; the UI only mirrors them.
+
+    `assigned`: None when the stage is handed to nobody, True when to this user, False when to
+    someone else. An assigned stage is for its assignee, the review's owner and admins; an
+    admin's stage stays the admins' whoever it is assigned to.
+    """
     if stage.role == Role.ADMIN:
         return is_admin
-    if stage.role == Role.OWNER:
-        return is_owner or is_admin
-    return True
+    if is_owner or is_admin or assigned is True:
+        return True
+    return stage.role == Role.ANYONE and assigned is None
 
 
-def role_refusal(stage: Stage) -> str:
-    who = "a workspace admin" if stage.role == Role.ADMIN else "the review's owner or an admin"
-    return f"Only {who} can complete “{stage.name}”."
+def role_refusal(stage: Stage, *, assigned: bool | None = None) -> str:
+    if stage.role == Role.ADMIN:
+        return f"Only a workspace admin can complete “{stage.name}”."
+    if assigned is not None:
+        return (
+            f"“{stage.name}” is assigned to someone else: only they, the review's owner or an "
+            "admin can complete it."
+        )
+    return f"Only the review's owner or an admin can complete “{stage.name}”."
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,14 @@ class Check(_Strict):
     message: Annotated[str, Field(min_length=1, max_length=300)]
 
 
+class Assignee(_Strict):
+    """Who a stage is handed to when it opens, by role: a person named in an earlier stage's
+    `user` field (`{from_field: kickoff.quality_reviewer}`). They get a "Start" DM and may
+    complete the stage besides the review's owner and admins."""
+
+    from_field: StageField
+
+
 SURVEY_TYPES = frozenset(
     {
         FieldType.TEXT,
@@ -294,6 +302,9 @@ class Stage(_Strict):
     rules: tuple[Literal["tax_invoice", "campaign_compliance"], ...] = ()
     # The lessons-learned stage: submitting it builds the report and the knowledge base entry.
     report: bool = False
+    # Handed to a person by role when it opens (see Assignee); None: the owner does it, or
+    # whoever the owner assigns it to in Slack.
+    assignee: Assignee | None = None
     # A feedback survey of the review's participants, compiled into this stage's form.
     survey: Survey | None = None
     # The team adds items before the stage opens (bot/team_sync); they pre-fill one field.
@@ -471,6 +482,8 @@ class Workflow(_Strict):
                     if o.sets_status and o.sets_status not in self.statuses:
                         raise ValueError(f"option {o.value!r} sets unknown status")
         for index, stage in enumerate(self.stages):
+            if stage.assignee is not None:
+                self._check_assignee(index, stage)
             for position, f in enumerate(stage.fields):
                 if f.prefill_from:
                     self._check_prefill(index, f, ("stages", index, "fields", position))
@@ -509,6 +522,23 @@ class Workflow(_Strict):
         if source.type != f.type or f.type == FieldType.GROUP:
             raise Located(
                 where, f"{f.prefill_from} is a {source.type} field; {f.key!r} is a {f.type} field"
+            )
+
+    def _check_assignee(self, index: int, stage: Stage) -> None:
+        """`assignee.from_field` names a one-person field of an earlier stage; an admin's stage
+        is not handed to anyone (it stays the admins')."""
+        assert stage.assignee is not None
+        where: tuple[str | int, ...] = ("stages", index, "assignee", "from_field")
+        if stage.role == Role.ADMIN:
+            raise Located(
+                ("stages", index, "assignee"), "an admin's stage cannot be assigned by role"
+            )
+        source = self.answer_of(index, stage.assignee.from_field, where)
+        if source.type != FieldType.USER:
+            raise Located(
+                where,
+                f"{stage.assignee.from_field} is a {source.type} field; an assignee comes from "
+                "a user field (one person)",
             )
 
     def answer_of(self, index: int, ref: str, loc: tuple[str | int, ...]) -> FieldDef:

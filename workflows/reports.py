@@ -106,6 +106,8 @@ class ReportData:
     budget: tuple[str, ...] = ()  # budget vs actual, monospaced rows (see `budget_table`)
     # Who confirmed the improvements were implemented (a Slack user id), once every item is done.
     improvements_confirmed_by: str | None = None
+    # Who took part (Slack user ids, the review's participants), listed by name in the report.
+    participants: tuple[str, ...] = ()
 
     def section(self, key: str) -> str:
         return self.sections.get(key, "")
@@ -288,6 +290,7 @@ def build(
     *,
     improvements_confirmed_by: str | None = None,
     passes: list[tuple[str, dict[str, Any]]] | None = None,
+    participants: tuple[str, ...] = (),
 ) -> ReportData:
     """Everything the report shows, from the review's current answers and action items.
 
@@ -348,6 +351,7 @@ def build(
         product=str(product[1]) if product else None,
         team=plain(*team).value if team else None,
         improvements_confirmed_by=improvements_confirmed_by,
+        participants=tuple(participants),
         budget=budget_table(workflow, answers),
         decisions=decision_passes(
             workflow,

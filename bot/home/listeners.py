@@ -13,6 +13,7 @@ from bot.reviews.service import workflow_of
 from bot.reviews.views.lists import review_line
 from bot.reviews.views.start_modal import start_view
 from bot.runtime import Runtime
+from storage import assignments
 from storage import reviews as store
 from storage.db import transaction
 from storage.types import utcnow
@@ -24,12 +25,21 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team_id)
         waiting, lines = [], []
+        waiting_on: dict[int, str] = {}  # review id -> the assignee of its current stage
         for review in store.list_reviews(session, ws.id, user_id=user_id, limit=50):
             workflow = workflow_of(review)
             stage = workflow.stage(review.current_stage) if review.current_stage else None
             lines.append(review_line(review, workflow.name, stage.name if stage else None))
             if stage and (stage.role != Role.ADMIN or is_admin):
                 waiting.append((review.id, review.title, stage.name))
+                who = assignments.assignee(session, review.id, stage.key)
+                if who and who != user_id:
+                    waiting_on[review.id] = who
+        for review in assignments.open_for(session, ws.id, user_id):
+            assert review.current_stage is not None  # open_for joins on it
+            entry = (review.id, review.title, workflow_of(review).stage(review.current_stage).name)
+            if entry not in waiting:
+                waiting.append(entry)
         if is_admin:
             for review in store.awaiting_admin(session, ws.id):
                 assert review.current_stage is not None  # awaiting_admin asks for one
@@ -40,7 +50,14 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
         mine = action_items.items_of(rt, session, user_id, ws.id, MAX_MINE)
         owned = action_items.items_in_reviews_of(rt, session, user_id, ws.id, MAX_OWNED)
         figures = home_blocks(rt, session, ws, utcnow())
-    view = home_view(waiting=waiting, reviews=lines, mine=mine, owned=owned, admin=is_admin)
+    view = home_view(
+        waiting=waiting,
+        reviews=lines,
+        mine=mine,
+        owned=owned,
+        admin=is_admin,
+        waiting_on=waiting_on,
+    )
     view["blocks"][-1:-1] = figures  # the team's insights, above "Start a review"
     client.views_publish(user_id=user_id, view=view)
 

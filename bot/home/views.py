@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 from bot.action_items.service import Listed
 from bot.action_items.views import item_blocks, owned_item_blocks
 from bot.reviews.views.review_message import CONTINUE
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, escape, mention
 
 MAX_WAITING, MAX_MINE, MAX_OWNED, MAX_REVIEWS = 15, 10, 10, 15  # within Home's 100 blocks
 TRACKER_SETTINGS = "home_tracker_settings"  # handled by bot/trackers/listeners.py (admins only)
@@ -44,9 +44,12 @@ def home_view(
     mine: Listed,
     owned: Listed,
     admin: bool = False,
+    waiting_on: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """Home for one person; `admin` adds "Tracker settings" (its listener checks again, since a
-    button can be replayed)."""
+    button can be replayed). `waiting_on`: review id -> the person its current stage is assigned
+    to (not the viewer), said next to the stage ("Waiting on @bob for Quality Review")."""
+    waiting_on = waiting_on or {}
     blocks: list[dict[str, Any]] = [
         HeaderBlock(text="Your post-mortems").to_dict(),
         _heading("Waiting on you"),
@@ -54,7 +57,14 @@ def home_view(
     for review_id, title, stage in waiting[:MAX_WAITING]:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=f"*{escape(clip(title, 200))}*\n{escape(stage)}"),
+                text=MarkdownTextObject(
+                    text=f"*{escape(clip(title, 200))}*\n"
+                    + (
+                        f"Waiting on {mention(waiting_on[review_id])} for {escape(stage)}"
+                        if review_id in waiting_on
+                        else escape(stage)
+                    )
+                ),
                 accessory=ButtonElement(
                     text="Continue", action_id=CONTINUE, value=str(review_id), style="primary"
                 ),

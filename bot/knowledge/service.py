@@ -23,6 +23,7 @@ from bot.reviews.status import status_group
 from bot.runtime import Runtime
 from bot.slack import posted
 from storage import knowledge as kb
+from storage import participants
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
@@ -62,6 +63,7 @@ def report_data(session: Session, review: Review) -> ReportData | None:
         if review.improvements_confirmed_at
         else None,
         passes=store.passes(session, review.id),
+        participants=tuple(participants.user_ids(session, review.id, participants.PARTICIPANT)),
     )
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot.reviews import service
 from bot.reviews.status import sent_back_note
 from bot.reviews.views import stage_modal as sm
 from bot.runtime import Runtime
+from bot.slack.text import escape, mention
 from bot.slack.views import notice_view
+from storage import assignments
 from storage import reviews as store
 from storage import surveys as survey_store
 from storage.db import transaction
@@ -20,8 +24,19 @@ from workflows.engine import may_act, next_pass, role_refusal
 from workflows.model import Role, Stage
 
 
-def waiting_view(stage: Stage) -> dict[str, Any]:
+def waiting_view(stage: Stage, assignee: str | None = None) -> dict[str, Any]:
     """Refused before any typing: the step belongs to someone else, and they know."""
+    if assignee is not None and stage.role != Role.ADMIN:
+        text = (
+            f"“{escape(stage.name)}” is assigned to {mention(assignee)}: only they, the "
+            "review's owner or an admin can complete it."
+        )
+        return View(
+            type="modal",
+            title="Not for you",
+            close="Close",
+            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+        ).to_dict()
     if stage.role == Role.ADMIN:
         return notice_view(
             "Waiting on an admin",
@@ -83,8 +98,17 @@ def open_stage(
                 values = {**values, stage.async_input.prefill: compiled}
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
-    if not may_act(stage, is_admin=rt.is_admin(user_id), is_owner=user_id == review.owner_id):
-        client.views_open(trigger_id=trigger_id, view=waiting_view(stage))
+        assignee = assignments.assignee(session, review.id, stage.key)
+    assigned = None if assignee is None else assignee == user_id
+    is_owner = user_id == review.owner_id
+    # The owner and the assignee need no admin check (a users.info call before views.open).
+    is_admin = (
+        False if (is_owner or assigned) and stage.role != Role.ADMIN else rt.is_admin(user_id)
+    )
+    if not may_act(stage, is_admin=is_admin, is_owner=is_owner, assigned=assigned):
+        client.views_open(
+            trigger_id=trigger_id, view=waiting_view(stage, assignee if not assigned else None)
+        )
         return
     client.views_open(
         trigger_id=trigger_id,

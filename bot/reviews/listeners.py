@@ -24,18 +24,19 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.delivery.service import record
-from bot.features import ReviewHooks, StageSaved
+from bot.features import ReviewHooks, SideEffect, StageSaved
 from bot.reviews import service
 from bot.reviews.flows import open_stage
-from bot.reviews.status import sent_back_note, status_effect
+from bot.reviews.status import sent_back_note, status_effect, status_group
 from bot.reviews.views import stage_modal as sm
 from bot.reviews.views.review_message import CONTINUE, EDIT_STAGE
 from bot.reviews.views.start_modal import CALLBACK_ID as START
-from bot.reviews.views.start_modal import TITLE_MAX, parse_start
+from bot.reviews.views.start_modal import PEOPLE_EFFECT, TITLE_MAX, parse_people, parse_start
 from bot.runtime import Runtime
 from bot.slack import menu, state
 from bot.slack.text import clip, escape
 from bot.slack.views import notice_view
+from storage import participants
 from storage import reviews as store
 from storage.db import transaction
 from workflows.engine import clean, may_act, role_refusal, rows_needed_now
@@ -156,6 +157,23 @@ def start_submitted(
             if draft and set(draft) <= {f.key for f in first.fields}:
                 store.save_draft(session, review_id, first.key, review.owner_id, draft)
             effects = [status_effect(review_id, starter=user_id), *hooks.started(review_id)]
+            people = parse_people(view["state"]["values"])
+            if people:
+                # Stored now; bot/people expands the user groups and invites (after the status
+                # message, which the invitations link to).
+                participants.add(
+                    session, review_id, people.participants, participants.PARTICIPANT, user_id
+                )
+                participants.add(
+                    session, review_id, people.stakeholders, participants.STAKEHOLDER, user_id
+                )
+                effects.append(
+                    SideEffect(
+                        PEOPLE_EFFECT,
+                        {"review_id": review_id, "groups": people.groups, "by": user_id},
+                        group=status_group(review_id),
+                    )
+                )
             record(session, effects)
     except Exception:  # the database is down or read-only: say so, keep the form
         log.exception("saving a new review failed")
@@ -261,7 +279,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                         "view": notice_view("Review gone", "That review no longer exists."),
                     }
                 else:
-                    if is_admin is None and _admin_matters(review, meta, user_id):
+                    if is_admin is None and _admin_matters(session, review, meta, user_id):
                         raise _AskSlack  # nothing written yet: ask, then save again
                     response, saved = _submit(
                         rt, session, review, meta, view, user_id, bool(is_admin)
@@ -303,13 +321,21 @@ class _AskSlack(Exception):
     """The submission needs the user's admin rights, which only Slack knows."""
 
 
-def _admin_matters(review: Any, meta: sm.ModalMeta, user_id: str) -> bool:
+def _admin_matters(session: Any, review: Any, meta: sm.ModalMeta, user_id: str) -> bool:
     """Whether this submission turns on the user's admin rights. Asking costs a users.info call
     (as long as Slack takes, and the ack waits for it), so it is asked only for admin stages,
-    and for owner stages and edits by someone other than the review's owner."""
+    and for owner stages, stages assigned to someone else and edits by someone other than the
+    review's owner."""
     role = service.workflow_of(review).stage(meta.stage).role
     is_owner = review.owner_id == user_id
-    return role == Role.ADMIN or (not is_owner and (role == Role.OWNER or meta.edit))
+    if role == Role.ADMIN:
+        return True
+    if is_owner:
+        return False
+    assigned = service.assigned_to(session, review, meta.stage, user_id)
+    if meta.edit:
+        return True
+    return (role == Role.OWNER and assigned is not True) or assigned is False
 
 
 def _submit(

@@ -12,15 +12,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from storage import assignments, participants
 from storage import reviews as store
 from storage import team_sync as team_sync_store
 from storage.models import Review
 from workflows import team_sync
 from workflows.engine import Earlier, Transition, clean, may_act, role_refusal, transition
-from workflows.model import Stage, Workflow
+from workflows.model import FieldType, Stage, Workflow
 from workflows.rules import RuleContext
 
 ACTION_ITEMS_ROLE = "action_items"
+PARTICIPANTS_ROLE = "participants"  # a `users` field that starts as the review's participants
+PREFILLED_PEOPLE_MAX = 100
 
 
 def rule_context(settings: Settings) -> RuleContext:
@@ -98,6 +101,12 @@ class SubmitResult:
         return self.transition is not None
 
 
+def assigned_to(session: Session, review: Review, stage_key: str, user_id: str) -> bool | None:
+    """None when the stage is handed to nobody; else whether it is handed to `user_id`."""
+    who = assignments.assignee(session, review.id, stage_key)
+    return None if who is None else who == user_id
+
+
 def editable_stages(session: Session, review: Review) -> list[Stage]:
     """Submitted stages, which the review's owner (or an admin) may correct."""
     answered = store.latest_answers(session, review.id)
@@ -132,8 +141,11 @@ def submit_stage(
             refused="This stage has already been submitted (perhaps by someone "
             "else); the review has moved on."
         )
-    if not may_act(stage, is_admin=is_admin, is_owner=user_id == review.owner_id):
-        return SubmitResult(refused=role_refusal(stage))
+    assigned = assigned_to(session, review, stage_key, user_id)
+    if not may_act(
+        stage, is_admin=is_admin, is_owner=user_id == review.owner_id, assigned=assigned
+    ):
+        return SubmitResult(refused=role_refusal(stage, assigned=assigned))
     earlier = Earlier(workflow, store.latest_answers(session, review.id))
     answers, errors = clean(stage, raw, context, earlier)
     if errors:
@@ -181,9 +193,9 @@ def submit_stage(
 
 
 def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
-    """First-time values for a stage: action items the review's findings suggest, and the
-    earlier answers its fields name in `prefill_from` (the customer at kickoff is the buyer at
-    closure)."""
+    """First-time values for a stage: action items the review's findings suggest, the review's
+    participants for a `users` field with role `participants`, and the earlier answers its
+    fields name in `prefill_from` (the customer at kickoff is the buyer at closure)."""
     suggestions = [
         f.suggested_action
         for f in store.follow_ups(session, review.id)
@@ -194,6 +206,10 @@ def prefill(session: Session, review: Review, stage: Stage) -> dict[str, Any]:
     for f in stage.fields:
         if f.role == ACTION_ITEMS_ROLE and suggestions:
             values[f.key] = [{"title": s[:150]} for s in suggestions[: f.max_items]]
+        if f.role == PARTICIPANTS_ROLE and f.type == FieldType.USERS:
+            people = participants.user_ids(session, review.id, participants.PARTICIPANT)
+            if people:
+                values[f.key] = people[:PREFILLED_PEOPLE_MAX]
         if f.prefill_from:
             stage_key, field_key = f.prefill_from.split(".")
             value = (earlier.get(stage_key) or {}).get(field_key)

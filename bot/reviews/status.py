@@ -22,6 +22,7 @@ from bot.reviews.views.review_message import sent_back_text, status_message, tas
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import day_text, escape
+from storage import assignments, participants
 from storage import reviews as store
 from storage import surveys as survey_store
 from storage.db import transaction
@@ -77,6 +78,8 @@ def _render(
         sent_back=sent_back_note(session, review, tz),
         escalated=who_was_told(session, review),
         consumer_guarantees=(current or workflow).consumer_guarantees,
+        participants=participants.user_ids(session, review.id, participants.PARTICIPANT),
+        waiting_on=assignments.assignee(session, review.id, review.current_stage),
         survey=survey_line(session, review),
         send_survey=survey_sendable(session, review, workflow),
         tasks=tasks_text(review_tasks(session, review.id)),

@@ -27,6 +27,7 @@ BOT_SCOPES = (
     "groups:history",
     "im:history",
     "im:write",
+    "usergroups:read",
     "users:read",
     "users:read.email",
 )

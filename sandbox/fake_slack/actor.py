@@ -434,6 +434,43 @@ class ActorMixin:
             for bid, actions in built.items():
                 entered.setdefault(bid, {}).update(actions)
 
+    # -- block_suggestion (an external select's options) -----------------------------------
+    def suggest(
+        self, user_id: str, view_id: str, block_id: str, typed: str = "", *, action_id: str = "v"
+    ) -> list[dict]:
+        """What an external select offers as the person types `typed`: Slack sends the app a
+        `block_suggestion` payload and shows the `options` (or `option_groups`) it answers.
+        An answer Slack would not accept (not 200, not JSON, no options) shows nothing."""
+        ws = self.workspace
+        with self.lock:
+            self._check_view_on_screen(user_id, view_id)
+            block, element = state.find_element(
+                ws.views[view_id]["blocks"], action_id, block_id=block_id
+            )
+            if element.get("type") not in ("external_select", "multi_external_select"):
+                raise LookupError(f"{block_id}/{action_id} is not an external select")
+            payload = {
+                "type": "block_suggestion",
+                "user": ws.user_ref(user_id),
+                "container": {"type": "view", "view_id": view_id},
+                "api_app_id": APP_ID,
+                "token": self.verification_token,
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": typed,
+                "team": ws.team(),
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "view": self._view_payload(view_id),
+            }
+        reply = self._send_payload(payload)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            return []
+        options = list(reply.body.get("options") or [])
+        for group in reply.body.get("option_groups") or []:
+            options += list(group.get("options") or [])
+        return options
+
     # -- view_submission ---------------------------------------------------------------
     def submit(
         self,

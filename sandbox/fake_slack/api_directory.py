@@ -107,6 +107,34 @@ def conversations_info(fake: Host, params: dict) -> dict:
     return {"channel": copy.deepcopy(channel)}
 
 
+def usergroups_list(fake: Host, params: dict) -> dict:
+    """Slack's shape: `usergroups`, each without `users` unless include_users, and disabled
+    groups (date_delete set) only with include_disabled; `user_count` with include_count."""
+    groups = []
+    for group in fake.workspace.usergroups.values():
+        if group["date_delete"] and not flag(params.get("include_disabled")):
+            continue
+        shown = copy.deepcopy(group)
+        if not flag(params.get("include_users")):
+            shown.pop("users", None)
+        if not flag(params.get("include_count")):
+            shown.pop("user_count", None)
+        groups.append(shown)
+    return {"usergroups": groups}
+
+
+def usergroups_users_list(fake: Host, params: dict) -> dict:
+    """The members' ids; `no_such_subteam` for an unknown group, and a disabled group's
+    members only with include_disabled (Slack answers it as unknown otherwise)."""
+    group_id = params.get("usergroup")
+    if not group_id:
+        raise ApiError("invalid_arguments")
+    group = fake.workspace.usergroups.get(str(group_id))
+    if group is None or (group["date_delete"] and not flag(params.get("include_disabled"))):
+        raise ApiError("no_such_subteam")
+    return {"users": list(group["users"])}
+
+
 METHODS = {
     "auth.test": auth_test,
     "users.info": users_info,
@@ -114,4 +142,6 @@ METHODS = {
     "users.list": users_list,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,
+    "usergroups.list": usergroups_list,
+    "usergroups.users.list": usergroups_users_list,
 }

@@ -326,6 +326,14 @@ class FakeSlack(ActorMixin):
                 )
             )
 
+    def add_usergroup(
+        self, id: str, handle: str, name: str, users: list[str], *, disabled: bool = False
+    ) -> dict:
+        with self.lock:
+            return copy.deepcopy(
+                self.workspace.add_usergroup(id, handle, name, users, disabled=disabled)
+            )
+
     def add_channel(
         self, id: str, name: str, *, is_private: bool = False, is_member: bool = True
     ) -> dict:

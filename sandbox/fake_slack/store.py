@@ -136,6 +136,7 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.files: dict[str, dict] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.usergroups: dict[str, dict] = {}
 
     # -- directory -----------------------------------------------------------------
     def add_user(
@@ -180,6 +181,34 @@ class Workspace:
             user["profile"]["bot_id"] = BOT_ID
         self.users[user_id] = user
         return user
+
+    def add_usergroup(
+        self, group_id: str, handle: str, name: str, users: list[str], *, disabled: bool = False
+    ) -> dict:
+        """A user group (an @handle that mentions several people), as usergroups.list shows it."""
+        now = int(time.time())
+        group = {
+            "id": group_id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": name,
+            "description": "",
+            "handle": handle,
+            "is_external": False,
+            "date_create": now,
+            "date_update": now,
+            "date_delete": now if disabled else 0,
+            "auto_type": None,
+            "created_by": "U0ADMIN",
+            "updated_by": "U0ADMIN",
+            "deleted_by": "U0ADMIN" if disabled else None,
+            "prefs": {"channels": [], "groups": []},
+            "users": list(users),
+            "user_count": len(users),
+        }
+        self.usergroups[group_id] = group
+        return group
 
     def add_channel(
         self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True

@@ -67,10 +67,15 @@ def test_slack_failing_chat_update_during_the_last_stage_still_tells_the_action_
         return [(e.kind, e.last_error) for e in _effects(bot) if e.status == outbox.PENDING]
 
     # Everything else was delivered; the report waits behind the status message it is
-    # threaded under.
+    # threaded under, and the people feature's follow-up (it links the report) behind that.
     slack.wait_for(
         lambda: (
-            waiting() == [("reviews.status", "Slack: internal_error"), ("knowledge.report", None)]
+            waiting()
+            == [
+                ("reviews.status", "Slack: internal_error"),
+                ("knowledge.report", None),
+                ("people.stage_saved", None),
+            ]
         ),
         timeout=30,
     )

@@ -23,6 +23,8 @@ from helpers.slack_unit import (
 from bot.home import listeners
 from bot.reviews.views.review_message import CONTINUE
 from bot.runtime import Runtime
+from storage import assignments
+from storage.db import transaction
 
 
 def open_home(rt: Runtime, client: MagicMock, user: str, tab: str = "home") -> None:
@@ -107,3 +109,19 @@ def test_start_a_review_from_home_opens_the_start_form(
     assert view["callback_id"] == "start_review"
     owner = next(b for b in view["blocks"] if b["block_id"] == "owner")
     assert owner["element"]["initial_user"] == BOB
+
+
+def test_an_assigned_stage_waits_on_its_assignee_on_both_homes(
+    rt: Runtime, client: MagicMock
+) -> None:
+    review_id = seed_review(rt, title="Refund took three weeks", owner=ALICE)
+    with transaction(rt.sessions) as session:
+        assignments.assign(session, review_id, "metadata", BOB, ALICE)
+
+    open_home(rt, client, ALICE)
+    assert "Waiting on <@U0BOB> for Ticket details" in view_text(published(client, ALICE))
+    client.views_publish.reset_mock()
+    open_home(rt, client, BOB)  # Bob neither owns nor started it: it is on his Home anyway
+    view = published(client, BOB)
+    assert continue_buttons(view) == [str(review_id)]
+    assert "*Refund took three weeks*\nTicket details" in view_text(view)

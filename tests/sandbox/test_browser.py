@@ -336,6 +336,25 @@ def test_a_revision_loop_and_an_admin_close_in_the_browser(page: Page, sandbox: 
     expect(page.locator("#pane")).to_contain_text("Clear and complete; share it on Wednesday")
 
 
+def test_a_review_started_with_a_user_group_names_its_participants(
+    page: Page, sandbox: Running
+) -> None:
+    command(page, "/postmortem start campaign")
+    start = modal(page, "Start a review")
+    field(start, "title").fill("Spring sale")
+    expect(field(start, "people_groups").locator("option")).to_have_text(["@team (The whole team)"])
+    field(start, "people_groups").select_option("S0TEAM")
+    field(start, "stakeholders").select_option("U0BOB")
+    submit(start)
+
+    message = status(page)
+    expect(message.locator('[data-block-id="people"]')).to_contain_text("Participants:")
+    expect(message.locator('[data-block-id="people"]')).to_contain_text("Bob Smith")
+    message.get_by_role("button", name="People").click()
+    people = modal(page, "People")
+    expect(people).to_contain_text("New participants get one invitation DM.")
+
+
 def test_bob_answers_the_survey_and_alice_sees_it_compiled(page: Page, sandbox: Running) -> None:
     from sqlalchemy import select
 

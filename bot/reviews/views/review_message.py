@@ -23,6 +23,9 @@ EXPORT_ACTION = "export_review"  # the review as a file (bot/knowledge/listeners
 ASSESS_ACL = "acl_open"  # the consumer guarantees assessment (bot/consumer_law/listeners.py)
 ADD_ITEM = "item_add"  # an action item added outside a stage (bot/action_items/listeners.py)
 EDIT_STAGE = "stage_edit"  # the owner corrects a submitted stage (bot/reviews/listeners.py)
+PEOPLE = "people_open"  # participants and stakeholders (bot/people/listeners.py)
+ASSIGN_STAGE = "stage_assign"  # hand a stage to someone (bot/people/listeners.py)
+PEOPLE_SHOWN = 10  # participants named on the message; the rest are counted
 SEND_SURVEY = "survey_send"  # the current stage's feedback survey (bot/surveys/listeners.py)
 TEAM_SYNC_ADD = "team_sync_add"  # an item for a stage's async input (bot/team_sync/listeners.py)
 STATUS_LABELS = {
@@ -62,6 +65,13 @@ def sent_back_text(back: SentBack, by: str, day: str) -> str:
     return clip(text, 3000)
 
 
+def people_line(participants: list[str], shown: int = PEOPLE_SHOWN) -> str:
+    """ "Participants: @a @b … (+N)": who takes part, without a 500-name wall."""
+    named = " ".join(mention(u) for u in participants[:shown])
+    more = len(participants) - shown
+    return f"*Participants:* {named}" + (f" (+{more})" if more > 0 else "")
+
+
 def status_message(
     *,
     review_id: int,
@@ -75,17 +85,21 @@ def status_message(
     sent_back: str | None = None,
     consumer_guarantees: bool = False,
     escalated: str | None = None,
+    participants: list[str] | None = None,
+    waiting_on: str | None = None,
     survey: str | None = None,
     send_survey: bool = False,
     tasks: str | None = None,
 ) -> dict[str, Any]:
     """`text` (notification fallback) and `blocks` for chat.postMessage / chat.update.
 
-    One primary button (the next stage); the rest in a menu. `sent_back` (mrkdwn from
-    `sent_back_text`) explains why the current stage is open again; `consumer_guarantees`
-    offers the assessment where the workflow deals with goods or services sold; `escalated`
-    (mrkdwn) says who was told about a systemic issue; `survey` (mrkdwn) how many answered the
-    feedback survey, and `send_survey` offers to send the current stage's survey.
+    One primary button (the next stage), "People" while the review runs, the rest in a menu.
+    `sent_back` (mrkdwn from `sent_back_text`) explains why the current stage is open again;
+    `consumer_guarantees` offers the assessment where the workflow deals with goods or services
+    sold; `escalated` (mrkdwn) says who was told about a systemic issue; `participants` are
+    named in a context line; `waiting_on` is the user the current stage is assigned to;
+    `survey` (mrkdwn) how many answered the feedback survey, and `send_survey` offers to send
+    the current stage's survey.
     """
     blocks: list[Any] = [
         HeaderBlock(block_id="title", text=clip(title, 150)),
@@ -103,6 +117,13 @@ def status_message(
             elements=[MarkdownTextObject(text=clip(progress_line(workflow, current, done), 3000))],
         ),
     ]
+    if participants:
+        blocks.append(
+            ContextBlock(
+                block_id="people",
+                elements=[MarkdownTextObject(text=clip(people_line(participants), 3000))],
+            )
+        )
     if escalated:
         blocks.append(
             ContextBlock(
@@ -132,8 +153,13 @@ def status_message(
     ahead = workflow.stages[workflow.index(current) :] if current is not None else ()
     if any(s.async_input and s.key not in done for s in ahead):  # the team's items are wanted
         more.append(("Add to team sync", TEAM_SYNC_ADD, str(review_id)))
+    if current is not None:
+        more.append(("Assign stage", ASSIGN_STAGE, str(review_id)))
     elements: list[Any] = menu.secondary(more)
     if current is not None:
+        elements.insert(
+            0, ButtonElement(text="People", action_id=PEOPLE, value=str(review_id)).to_dict()
+        )
         stage = workflow.stage(current)
         # The message is the same for everyone: an admin's step is not a green "go" for all.
         admins_only = stage.role == Role.ADMIN
@@ -146,6 +172,18 @@ def status_message(
                 style=None if admins_only else "primary",
             ),
         )
+        if waiting_on and not admins_only:
+            blocks.append(
+                ContextBlock(
+                    block_id="waiting",
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":hourglass_flowing_sand: *Waiting on {mention(waiting_on)}* "
+                            f"for {escape(stage.name)}."
+                        )
+                    ],
+                )
+            )
         if admins_only:
             blocks.append(
                 ContextBlock(

@@ -1,19 +1,22 @@
-"""The `/postmortem start` modal: workflow, title, owner, channel."""
+"""The `/postmortem start` modal: workflow, title, owner, channel, and who takes part."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
+    ExternalDataMultiSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -24,6 +27,57 @@ from workflows.model import Workflow
 
 CALLBACK_ID = "start_review"
 TITLE_MAX = 200
+GROUPS_BLOCK = "people_groups"  # Slack user groups, offered by bot/people/listeners.py
+PEOPLE_EFFECT = "people.invite"  # the outbox effect bot/people delivers: invite who was named
+
+
+@dataclass(frozen=True)
+class StartPeople:
+    """Who the start form names: participants (people, and everyone in user groups) and
+    stakeholders (told the lessons)."""
+
+    participants: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    stakeholders: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.participants or self.groups or self.stakeholders)
+
+
+def people_blocks() -> list[InputBlock]:
+    """The optional people inputs (the start form and the People form share them)."""
+    return [
+        InputBlock(
+            block_id="participants",
+            label="Participants",
+            optional=True,
+            hint="Each gets one DM inviting them to take part.",
+            element=UserMultiSelectElement(action_id="v", placeholder="People who took part"),
+        ),
+        InputBlock(
+            block_id=GROUPS_BLOCK,
+            label="Participants from user groups",
+            optional=True,
+            element=ExternalDataMultiSelectElement(
+                action_id="v", min_query_length=0, placeholder="e.g. @marketing"
+            ),
+        ),
+        InputBlock(
+            block_id="stakeholders",
+            label="Stakeholders",
+            optional=True,
+            hint="Told the lessons when they are written.",
+            element=UserMultiSelectElement(action_id="v", placeholder="People to tell"),
+        ),
+    ]
+
+
+def parse_people(state_values: dict[str, Any]) -> StartPeople:
+    return StartPeople(
+        participants=list(state.raw(state_values, "participants", "selected_users") or []),
+        groups=state.options(state_values, GROUPS_BLOCK),
+        stakeholders=list(state.raw(state_values, "stakeholders", "selected_users") or []),
+    )
 
 
 def start_view(
@@ -71,6 +125,7 @@ def start_view(
                 filter=ConversationFilter(include=["public", "private"]),
             ),
         ),
+        *people_blocks(),
         ContextBlock(
             block_id="about",
             elements=[

@@ -1,0 +1,1 @@
+"""People on a review: participants and stakeholders, stages handed to a person, lessons told."""
