@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 
@@ -164,3 +166,48 @@ def test_a_one_workspace_command_runs_for_the_team_named(
     exported = CliRunner().invoke(main, ["safety", "export"])
     assert exported.exit_code == 0, exported.output
     assert exported.output.startswith("id,")
+
+
+def test_the_worker_serves_its_own_metrics_and_health(slack: FakeSlack, tmp_path) -> None:
+    """`worker --metrics-port`: /healthz, and the outbox figures as this worker moves them."""
+    from helpers import processes
+
+    from storage.db import make_engine, session_factory
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    env = processes.bot_env(slack, url)
+    migrated = processes.run_cli(["db", "upgrade"], env, tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    engine = make_engine(url)
+    with transaction(session_factory(engine)) as session:  # refused for good once tried
+        outbox.enqueue(session, "retired.kind", {})
+    engine.dispose()
+    port = processes.free_port()
+    args = ["worker", "--host", "127.0.0.1", "--metrics-port", str(port)]
+    worker = processes.BotProcess("worker", args, env, tmp_path, port=port).start()
+    try:
+        worker.wait_ready()  # GET /healthz answered 200
+        failed = ("postmortem_outbox_effects", (("state", "failed"),))
+        deadline = time.monotonic() + 30
+        while scrape(f"{worker.url}/metrics").get(failed) != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        figures = scrape(f"{worker.url}/metrics")
+        assert figures.get(failed) == 1, worker.tail()
+        assert figures[("postmortem_outbox_effects", (("state", "pending"),))] == 0
+    finally:
+        worker.stop()
+
+
+def test_the_worker_refuses_a_metrics_port_in_use(slack: FakeSlack, tmp_path) -> None:
+    from helpers import processes
+
+    env = processes.bot_env(slack, f"sqlite:///{tmp_path / 'bot.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = processes.run_cli(
+            ["worker", "--host", "127.0.0.1", "--metrics-port", port], env, tmp_path
+        )
+    assert result.returncode == 2, result.stderr
+    assert "--metrics-port" in result.stderr and "Traceback" not in result.stderr
