@@ -17,9 +17,9 @@ see everything, as before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from storage.models import ActionItem, Base, Review, Workspace
@@ -106,7 +106,7 @@ def scoped_classes() -> tuple[tuple[type[Any], str], ...]:
                 found[mapper.class_] = key
         # Then, until nothing changes, tables whose required foreign key points at a scoped
         # table (a nullable one could point nowhere: such a row would vanish, so those stay).
-        by_table = {m.local_table.name: m.class_ for m in mappers}
+        by_table = {cast(Table, m.local_table).name: m.class_ for m in mappers}
         parents: dict[type[Any], type[Any]] = {}
         grew = True
         while grew:
@@ -116,7 +116,10 @@ def scoped_classes() -> tuple[tuple[type[Any], str], ...]:
                 if cls in found or cls is Workspace:
                     continue
                 for column in mapper.columns:
-                    targets = [by_table.get(fk.column.table.name) for fk in column.foreign_keys]
+                    targets = [
+                        by_table.get(fk.target_fullname.split(".")[-2])
+                        for fk in column.foreign_keys
+                    ]
                     parent = targets[0] if len(targets) == 1 else None
                     if not column.nullable and parent is not None and parent in found:
                         found[cls], parents[cls], grew = column.key, parent, True
