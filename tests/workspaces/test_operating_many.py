@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner
-from helpers.oauth import ALICE, CHANNEL_ONE, CHANNEL_TWO, CLIENT_ID, DANA, ONE, TWO, install
+from helpers.oauth import (
+    ALICE,
+    CHANNEL_ONE,
+    CHANNEL_TWO,
+    CLIENT_ID,
+    DANA,
+    ONE,
+    TWO,
+    install,
+    start_review,
+)
 from helpers.oauth import command as slash
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
@@ -69,6 +79,16 @@ def test_metrics_count_each_workspaces_requests_and_slack_calls(
     bot.settle()
     after = scrape(url)
     assert moved(before, after, "postmortem_ack_seconds_count", kind="command") == 2
+    # A listener's calls go out with the request's workspace token (Bolt's per-request client).
+    before = scrape(url)
+    start_review(slack, ALICE, CHANNEL_ONE, "Black Friday email went out twice")
+    with slack.in_team(TWO):
+        start_review(slack, DANA, CHANNEL_TWO, "Click and collect lockers jammed")
+    bot.settle()
+    after = scrape(url)
+    assert moved(before, after, CALLS, method="views.open", outcome="ok") == 2
+    assert moved(before, after, CALLS, method="chat.postMessage", outcome="ok") >= 2
+    assert moved(before, after, "postmortem_ack_seconds_count", kind="view_submission") == 2
     # Calls made with each workspace's own token (jobs' and effects' clients) are counted.
     for team, channel in ((ONE, CHANNEL_ONE), (TWO, CHANNEL_TWO)):
         before = scrape(url)
