@@ -27,6 +27,19 @@ class NotInstalled(Exception):
         self.team_id = team_id
 
 
+class NoTeamChosen(RuntimeError):
+    """Many workspaces are installed and nothing says which one a command is for (the CLI
+    turns this into one line naming the setting and the choices)."""
+
+    def __init__(self, installed: list[str]) -> None:
+        teams = ", ".join(installed) or "none yet"
+        super().__init__(
+            f"many workspaces can be installed (installed: {teams}): "
+            "choose one with POSTMORTEM_TEAM_ID=T…"
+        )
+        self.installed = installed
+
+
 class TokenSource(Protocol):
     """Where a workspace's bot token comes from in OAuth mode (bot/workspaces/installs.py)."""
 
@@ -133,9 +146,7 @@ class Runtime:
         A runtime `for_team` knows its team without asking."""
         with self._team_lock:
             if self._team_id is None and self.tokens is not None:
-                raise RuntimeError(
-                    "many workspaces are installed: name one (POSTMORTEM_TEAM_ID=T… for commands)"
-                )
+                raise NoTeamChosen(self.tokens.installed_teams())
             if self._team_id is None:
                 self._team_id = str(self.client.auth_test()["team_id"])
             return self._team_id

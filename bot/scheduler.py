@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.features import Job
+from bot.observability import logs
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -20,12 +21,14 @@ log = logging.getLogger(__name__)
 
 def _run(j: Job, rt: Runtime) -> None:
     """One run of a job for every workspace served (with many installed, each with its own
-    token and rows; a workspace that uninstalled is no longer visited)."""
+    token and rows; a workspace that uninstalled is no longer visited). Each workspace's run
+    logs with its team id, as a request does."""
     for team_rt in rt.each_team():
-        try:
-            j.func(team_rt)
-        except Exception:  # a failing run is logged; the next run tries again
-            log.exception("scheduled job %s failed (workspace %s)", j.id, team_rt.team)
+        with logs.request_scope(team=team_rt.team):
+            try:
+                j.func(team_rt)
+            except Exception:  # a failing run is logged; the next run tries again
+                log.exception("scheduled job %s failed (workspace %s)", j.id, team_rt.team)
 
 
 def start(rt: Runtime, jobs: Iterable[Job]) -> BackgroundScheduler:

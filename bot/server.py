@@ -371,7 +371,7 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
 
         rt, app = build(settings, engine)
         if probes_port:
-            _serve_probes(rt, host, port)
+            serve_probes(rt, host, port)
         log.info("starting in Socket Mode")
         SocketModeHandler(
             app,
@@ -391,8 +391,9 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
     _Gunicorn(factory, options).run()
 
 
-def _serve_probes(rt: Runtime, host: str, port: int) -> None:
-    """`/healthz` and `/metrics` on a small threaded server (Socket Mode has no HTTP of its own)."""
+def serve_probes(rt: Runtime, host: str, port: int) -> None:
+    """`/healthz` and `/metrics` on a small threaded server: Socket Mode has no HTTP of its own,
+    and `postmortem-bot worker --metrics-port` shows its own Slack calls and outbox figures."""
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 

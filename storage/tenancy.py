@@ -5,7 +5,9 @@ every query remembering to filter (and one forgetting), a session from
 `storage.db.team_session_factory` (its team in `info`, the filter wired by `scope`) adds
 SQLAlchemy's `with_loader_criteria` to each ORM SELECT it runs: a table with `workspace_id` keeps
 that team's rows, a table with `review_id` or `action_item_id` keeps the rows of that team's
-reviews. A review id replayed from another workspace (a button value, a modal's
+reviews; a table that has none of these but a required foreign key to such a table
+(`team_sync_votes.item_id`, `survey_responses.survey_id`, `tracker_tasks.item_id`…) keeps the rows
+whose parent the team sees. A review id replayed from another workspace (a button value, a modal's
 private_metadata) then reads as "no such review" (`get_review` returns None) whatever the
 listener does.
 
@@ -15,9 +17,9 @@ see everything, as before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from storage.models import ActionItem, Base, Review, Workspace
@@ -56,30 +58,74 @@ def _criteria(team_id: str) -> list[Any]:
             where = lambda c: c.workspace_id.in_(_teams(team_id))  # noqa: E731
         elif key == "review_id":
             where = lambda c: c.review_id.in_(_reviews(team_id))  # noqa: E731
-        else:
+        elif key == "action_item_id":
             where = lambda c: c.action_item_id.in_(_items(team_id))  # noqa: E731
+        else:  # a required foreign key to a scoped table
+            where = lambda c: _through_parent(c, team_id)  # noqa: E731
         options.append(with_loader_criteria(cls, where, include_aliases=True))
     return options
 
 
+def _own_ids(cls: type[Any], team_id: Any) -> Any:
+    """The ids of `cls`'s rows that belong to the team (what its criteria keep)."""
+    key = dict(scoped_classes())[cls]
+    column = getattr(cls, key)
+    if key == "workspace_id":
+        return select(cls.id).where(column.in_(_teams(team_id)))
+    if key == "review_id":
+        return select(cls.id).where(column.in_(_reviews(team_id)))
+    if key == "action_item_id":
+        return select(cls.id).where(column.in_(_items(team_id)))
+    return select(cls.id).where(column.in_(_own_ids(_parents[cls], team_id)))
+
+
+def _through_parent(entity: Any, team_id: Any) -> Any:
+    cls = entity.__mapper__.class_  # the lambda gets the class in a thin wrapper
+    key = dict(scoped_classes())[cls]
+    return getattr(entity, key).in_(_own_ids(_parents[cls], team_id))
+
+
 _scoped: tuple[int, tuple[tuple[type[Any], str], ...]] = (0, ())
+_parents: dict[type[Any], type[Any]] = {}
+"""A class scoped through a foreign key -> the scoped class that key points at."""
 
 
 def scoped_classes() -> tuple[tuple[type[Any], str], ...]:
     """Every mapped class besides Workspace that belongs to a team, and the column that says
     which; worked out again only when another model module has been imported since."""
-    global _scoped
+    global _scoped, _parents
     mappers = Base.registry.mappers
     if _scoped[0] != len(mappers):
-        found = []
+        found: dict[type[Any], str] = {}
         for mapper in mappers:
             key = next(
                 (k for k in ("workspace_id", "review_id", "action_item_id") if k in mapper.columns),
                 None,
             )
             if key is not None and mapper.class_ is not Workspace:
-                found.append((mapper.class_, key))
-        _scoped = (len(mappers), tuple(sorted(found, key=lambda pair: pair[0].__name__)))
+                found[mapper.class_] = key
+        # Then, until nothing changes, tables whose required foreign key points at a scoped
+        # table (a nullable one could point nowhere: such a row would vanish, so those stay).
+        by_table = {cast(Table, m.local_table).name: m.class_ for m in mappers}
+        parents: dict[type[Any], type[Any]] = {}
+        grew = True
+        while grew:
+            grew = False
+            for mapper in mappers:
+                cls = mapper.class_
+                if cls in found or cls is Workspace:
+                    continue
+                for column in mapper.columns:
+                    targets = [
+                        by_table.get(fk.target_fullname.split(".")[-2])
+                        for fk in column.foreign_keys
+                    ]
+                    parent = targets[0] if len(targets) == 1 else None
+                    if not column.nullable and parent is not None and parent in found:
+                        found[cls], parents[cls], grew = column.key, parent, True
+                        break
+        _parents = parents
+        _scoped = (len(mappers), tuple(sorted(found.items(), key=lambda pair: pair[0].__name__)))
     return _scoped[1]
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 import click
 from sqlalchemy import Engine
 
-from bot.runtime import NotInstalled, Runtime
+from bot.runtime import NoTeamChosen, NotInstalled, Runtime
 from storage import db
 
 
@@ -27,6 +27,18 @@ class SettingsError(CliError):
     """A setting, definition or database the bot cannot start with: exit 2 for deploy scripts."""
 
     exit_code = 2
+
+
+class Commands(click.Group):
+    """The CLI's group: a command that needs one workspace, run in OAuth mode without
+    POSTMORTEM_TEAM_ID, stops with one line naming the setting and the installed team ids
+    (exit 2), wherever in the command the workspace was asked for."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except NoTeamChosen as exc:
+            raise SettingsError(str(exc)) from None
 
 
 def setup_logging() -> None:
@@ -71,6 +83,15 @@ def runtime() -> Runtime:
             return rt.for_team(team)
         except NotInstalled as exc:
             raise SettingsError(f"POSTMORTEM_TEAM_ID: {exc}") from None
+    return rt
+
+
+def team_runtime() -> Runtime:
+    """`runtime()` for a command about one workspace's data: in OAuth mode it must be named
+    (POSTMORTEM_TEAM_ID), where an unscoped runtime would read every workspace's rows."""
+    rt = runtime()
+    if rt.tokens is not None and rt.team is None:
+        raise NoTeamChosen(rt.tokens.installed_teams())
     return rt
 
 

@@ -7,14 +7,14 @@ import sys
 import click
 
 from bot.app import cli_commands
-from bot.cli.common import setup_logging
+from bot.cli.common import Commands, setup_logging
 from bot.cli.db import db_group
 from bot.cli.outbox import outbox, worker
 from bot.cli.serve import check, serve
 from bot.cli.workflows import workflows_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="postmortem-bot")
 def main() -> None:
     """Run post-mortems and review workflows inside Slack."""

@@ -15,7 +15,14 @@ from datetime import datetime
 import click
 
 from bot.app import effect_handlers
-from bot.cli.common import CliError, log_progress, now_option, parse_now, runtime
+from bot.cli.common import (
+    CliError,
+    SettingsError,
+    log_progress,
+    now_option,
+    parse_now,
+    runtime,
+)
 from bot.delivery import worker as delivery
 from bot.delivery.service import deliver_due
 from storage import outbox as store
@@ -25,15 +32,33 @@ from storage.types import utcnow
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, print the result, exit.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    envvar="PORT",
+    help="Serve /healthz and /metrics on this port (PORT): this worker's Slack calls and the "
+    "outbox figures, which a `serve` replica's /metrics does not count.",
+)
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
 @now_option
-def worker(once: bool, now_text: str | None) -> None:
+def worker(once: bool, metrics_port: int | None, host: str, now_text: str | None) -> None:
     """Deliver the outbox's side effects until stopped (SIGTERM or Ctrl+C)."""
+    from bot.config import ConfigError
+    from bot.server import check_address, serve_probes
+
+    if metrics_port is not None and not once:
+        try:  # before anything starts: a port in use is one line, exit 2
+            check_address(host, metrics_port)
+        except ConfigError as exc:
+            raise SettingsError(str(exc).replace("--port", "--metrics-port")) from None
     rt = runtime()
     handlers = effect_handlers()
     if once:
         click.echo(str(deliver_due(rt, handlers, parse_now(now_text))))
         return
     log_progress()
+    if metrics_port is not None:
+        serve_probes(rt, host, metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("delivering the outbox (Ctrl+C stops)")

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.features import EffectHandler, PermanentError, RetryLater, SideEffect
+from bot.observability import logs
 from bot.runtime import NotInstalled, Runtime
 from bot.slack.text import escape
 from storage import outbox
@@ -166,7 +167,16 @@ def _renew(rt: Runtime, claims: list[outbox.Claimed], now: datetime | None) -> N
 def _deliver_one(
     rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed, now: datetime | None
 ) -> str:
-    """Run one effect's handler and record the outcome: "done", "retried" or "failed"."""
+    """Run one effect's handler and record the outcome: "done", "retried" or "failed".
+
+    Its log lines (the handler's and the outcome's) name the effect's workspace."""
+    with logs.request_scope(team=effect.team_id):
+        return _deliver(rt, handlers, effect, now)
+
+
+def _deliver(
+    rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed, now: datetime | None
+) -> str:
     handler = handlers.get(effect.kind)
     try:
         if handler is None:

@@ -18,25 +18,21 @@ from bot.cli.common import now_option, parse_now
 @now_option
 def digest(dry_run: bool, show_schedule: bool, now_text: str | None) -> None:
     """Post the next post-mortem meeting's digest now (once per meeting and channel)."""
-    from bot.checks import prepare_database
-    from bot.cli.common import CliError, SettingsError
-    from bot.config import ConfigError, load_settings
+    from bot.cli.common import CliError, runtime
     from bot.digest import service as feature
     from bot.digest.views import as_mrkdwn, when
-    from bot.runtime import build_runtime
+    from bot.runtime import NoTeamChosen
     from storage.db import transaction
     from storage.types import utcnow
     from workflows.meetings import format_schedule, upcoming
 
     now = parse_now(now_text) or utcnow()
-    try:
-        settings = load_settings()
-        engine = prepare_database(settings)
-    except ConfigError as exc:
-        raise SettingsError(str(exc)) from None
-    rt = build_runtime(settings, engine)
+    rt = runtime()  # in OAuth mode, the workspace POSTMORTEM_TEAM_ID names
+    settings = rt.settings
     try:
         team = rt.team_id()
+    except NoTeamChosen:
+        raise  # the CLI says which setting, and the installed teams
     except Exception as exc:  # noqa: BLE001 - Slack unreachable or token refused: one line
         raise CliError(
             f"could not reach Slack at {settings.api_url}: {str(exc).splitlines()[0]}"

@@ -6,9 +6,9 @@ One `Metrics` per runtime, each with its own `CollectorRegistry`: two bots in on
 `serve` runs one gunicorn worker (threads, not processes: bot/server.py `gunicorn_options`), so
 the process that answers `/metrics` is the one that counted; prometheus_client's multiprocess
 mode (a shared directory of mmap files) is not needed and not used. Scale out with replicas and
-scrape each one; `postmortem-bot worker` processes deliver outbox effects but serve no
-`/metrics`, so their Slack calls are not counted here (the outbox gauges, read from the database
-at scrape time, still show the whole queue).
+scrape each one. A `postmortem-bot worker` counts its own Slack calls: scrape it too, given
+`--metrics-port` (the outbox gauges, read from the database at scrape time, show the whole queue
+wherever they are scraped).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import runtime
+from bot.cli.common import team_runtime
 
 
 @click.group("safety")
@@ -25,7 +25,7 @@ def safety_export(output: Path | None) -> None:
     """Write the register as CSV."""
     from bot.safety.service import export_csv
 
-    text = export_csv(runtime())
+    text = export_csv(team_runtime())
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {text.count(chr(10)) - 1} incident(s) to {output}")

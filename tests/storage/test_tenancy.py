@@ -102,3 +102,25 @@ def test_a_workspace_is_exported_and_deleted_whole_and_alone(engine: Engine) -> 
         assert session.scalars(select(Workspace.team_id)).all() == ["T2"]
         assert [r.id for r in session.scalars(select(Review))] == [ids["T2"]]
     assert not workspace_data.exists(engine, "T1")
+
+
+def test_rows_keyed_by_a_scoped_parent_are_scoped_too(engine: Engine) -> None:
+    """team_sync_votes has only item_id: each team still sees only the votes on its items, and
+    a workspace's export carries them."""
+    from storage import team_sync
+    from storage.team_sync import SyncVote
+
+    ids = _seed(engine)
+    items = {}
+    with transaction(session_factory(engine)) as session:
+        for team in ("T1", "T2"):
+            item = team_sync.add_item(session, ids[team], "data_gathering", "went_well", team, "U1")
+            assert team_sync.vote(session, item.id, "U1")
+            items[team] = item.id
+    for team, other in (("T1", "T2"), ("T2", "T1"), ("T1", "T2")):  # cached SQL, other team
+        with team_session_factory(engine, team)() as session:
+            assert [v.item_id for v in session.scalars(select(SyncVote))] == [items[team]]
+            assert team_sync.vote_count(session, items[other]) == 0
+            assert team_sync.vote_count(session, items[team]) == 1
+    exported = workspace_data.export(engine, "T2")["tables"]
+    assert [v["item_id"] for v in exported["team_sync_votes"]] == [items["T2"]]
