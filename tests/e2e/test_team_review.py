@@ -55,7 +55,9 @@ def answer_survey(slack: FakeSlack, user: str, values: dict[str, object], anonym
         if e["action_id"] == survey_views.ANSWER
     )
     channel = slack.workspace.dm_for(user)["id"]
-    reply = slack.click(user, survey_views.ANSWER, survey_id, channel_id=channel, message_ts=dm["ts"])
+    reply = slack.click(
+        user, survey_views.ANSWER, survey_id, channel_id=channel, message_ts=dm["ts"]
+    )
     assert reply.ok
     form = slack.wait_for(lambda: slack.top_view(user))
     assert form["callback_id"] == survey_views.CALLBACK
@@ -161,7 +163,9 @@ def test_a_campaign_review_with_the_whole_team(slack: FakeSlack, bot) -> None:
 
     # Data Gathering opens compiled: the count, both answers, suggested themes, Dan unnamed.
     message = status_message(slack)
-    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"])
+    slack.click(
+        ALICE, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
     form = slack.wait_for(lambda: slack.top_view(ALICE))
     inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
     assert inputs["f.survey_responses"]["element"]["initial_value"] == "2"
@@ -187,7 +191,11 @@ def test_a_campaign_review_with_the_whole_team(slack: FakeSlack, bot) -> None:
     ):
         invite = dms_of(slack, person, "team_sync_invite")[0]
         reply = slack.click(
-            person, "team_sync_add", str(review_id), channel_id="D" + person, message_ts=invite["ts"]
+            person,
+            "team_sync_add",
+            str(review_id),
+            channel_id="D" + person,
+            message_ts=invite["ts"],
         )
         assert reply.ok, reply
         add_item(slack, person, column, text)
@@ -196,13 +204,17 @@ def test_a_campaign_review_with_the_whole_team(slack: FakeSlack, bot) -> None:
     plus_one(slack, DAN, items["Fast approvals &lt;3"])
     plus_one(slack, DAN, items["Landing page was slow"])
     slack.wait_for(
-        lambda: "2 votes" in items_in_thread(slack)["Fast approvals &lt;3"]["text"]
-        and "1 vote" in items_in_thread(slack)["Landing page was slow"]["text"]
+        lambda: (
+            "2 votes" in items_in_thread(slack)["Fast approvals &lt;3"]["text"]
+            and "1 vote" in items_in_thread(slack)["Landing page was slow"]["text"]
+        )
     )
 
     # The Team sync form opens pre-filled, most votes first.
     message = status_message(slack)
-    slack.click(ALICE, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"])
+    slack.click(
+        ALICE, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
     form = slack.wait_for(lambda: slack.top_view(ALICE))
     assert form["callback_id"] == "stage"
     assert form["state"]["values"]["f.discussion_notes"]["v"]["value"] == (
@@ -257,5 +269,5 @@ def test_a_campaign_review_with_the_whole_team(slack: FakeSlack, bot) -> None:
     shown = str(report["blocks"])
     assert "Who took part" in shown
     assert all(f"<@{u}>" in shown for u in (BOB, DAN, ERIN))
-    assert "2 of 3 answered (1 anonymously)" in shown
+    assert "Feedback survey: 2 of 3 answered (1 anonymously)." in shown
     assert "crashed twice — <@U0DAN>" not in str(replies)
