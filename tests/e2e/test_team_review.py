@@ -271,3 +271,56 @@ def test_a_campaign_review_with_the_whole_team(slack: FakeSlack, bot) -> None:
     assert all(f"<@{u}>" in shown for u in (BOB, DAN, ERIN))
     assert "Feedback survey: 2 of 3 answered (1 anonymously)." in shown
     assert "crashed twice — <@U0DAN>" not in str(replies)
+
+
+def test_the_assignee_of_data_gathering_opens_it_compiled(slack: FakeSlack, bot) -> None:
+    """Whoever the owner hands Data Gathering to reads the survey there, as the owner would;
+    a participant it was not handed to is refused the stage (and so never sees the answers)."""
+    slack.add_user(DAN, "dan", "Dan Quiet")
+    slack.add_user(ERIN, "erin", "Erin Busy")
+    start(slack, "campaign Black Friday email", participants={"v": [BOB, DAN, ERIN]})
+    bot.settle()
+    review_id = review_row(bot).id
+    assert choose(slack, ALICE, "survey_send", status_message(slack)).ok
+    slack.close(ALICE, slack.wait_for(lambda: slack.top_view(ALICE))["id"])
+    bot.settle()
+    answer_survey(
+        slack,
+        DAN,
+        {
+            "went_well": "The subject lines",
+            "went_wrong": "checkout page crashed twice",
+            "idea": "Load test earlier",
+            "rating": "r2",
+        },
+        anonymous=True,
+    )
+
+    choose(slack, ALICE, "stage_assign", status_message(slack))
+    form = slack.wait_for(lambda: slack.top_view(ALICE))
+    reply = slack.submit(
+        ALICE, form["id"], {"stage": {"v": "data_gathering"}, "assignee": {"v": BOB}}
+    )
+    assert reply.ok and not reply.errors, reply.body
+    bot.settle()
+    handed = slack.wait_for(lambda: dms_of(slack, BOB, "postmortem_stage_assigned"))
+    slack.click(
+        BOB,
+        "stage_start",
+        f"{review_id}|data_gathering",
+        channel_id="D" + BOB,
+        message_ts=handed[0]["ts"],
+    )
+    form = slack.wait_for(lambda: slack.top_view(BOB))
+    assert form["callback_id"] == "stage", form
+    inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
+    assert inputs["f.survey_responses"]["element"]["initial_value"] == "1"
+    assert "checkout page crashed twice — _anonymous_" in str(form["blocks"])
+
+    # Erin is a participant, not the assignee: the stage (and its answers) are not hers.
+    message = status_message(slack)
+    slack.click(
+        ERIN, "continue_review", str(review_id), channel_id=CHANNEL, message_ts=message["ts"]
+    )
+    refused = slack.wait_for(lambda: slack.top_view(ERIN))
+    assert "crashed twice" not in str(refused)
