@@ -324,3 +324,90 @@ def test_the_assignee_of_data_gathering_opens_it_compiled(slack: FakeSlack, bot)
     )
     refused = slack.wait_for(lambda: slack.top_view(ERIN))
     assert "crashed twice" not in str(refused)
+
+
+def add_people(slack: FakeSlack, bot, review_id: int, chosen: list[str]) -> None:
+    """Alice opens People on the status message and saves `chosen` as the participants."""
+    message = status_message(slack)
+    slack.click(ALICE, "people_open", str(review_id), channel_id=CHANNEL, message_ts=message["ts"])
+    form = slack.wait_for(
+        lambda: (v := slack.top_view(ALICE)) and v["callback_id"] == "people_edit" and v
+    )
+    reply = slack.submit(
+        ALICE, form["id"], {"participants": {"v": chosen}, "stakeholders": {"v": []}}
+    )
+    assert reply.ok and not reply.errors, reply.body
+    bot.settle()
+
+
+FRANK = "U0FRANK"
+
+
+def test_a_late_joiner_gets_the_open_survey_once(slack: FakeSlack, bot) -> None:
+    for user_id, name in ((DAN, "dan"), (ERIN, "erin"), (FRANK, "frank")):
+        slack.add_user(user_id, name)
+    start(slack, "campaign Black Friday email", participants={"v": [BOB]})
+    bot.settle()
+    review_id = review_row(bot).id
+    add_people(slack, bot, review_id, [BOB, ERIN])  # before the survey: invited, not asked
+    assert dms_of(slack, ERIN, survey_views.ASK_EVENT) == []
+    assert choose(slack, ALICE, "survey_send", status_message(slack)).ok
+    slack.close(ALICE, slack.wait_for(lambda: slack.top_view(ALICE))["id"])
+    bot.settle()
+
+    # Dan joins while the survey is open: invited and asked, without Send survey again.
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN])
+    asked = slack.wait_for(lambda: dms_of(slack, DAN, survey_views.ASK_EVENT))
+    assert len(dms_of(slack, DAN, "postmortem_invitation")) == 1
+    assert "Black Friday email" in asked[0]["text"]
+    slack.wait_for(lambda: "Survey: 0 of 3 answered" in str(status_message(slack)["blocks"]))
+    answer_survey(
+        slack,
+        DAN,
+        {"went_well": "Copy", "went_wrong": "Checkout", "idea": "Test", "rating": "r3"},
+        anonymous=False,
+    )
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN])  # saved again: nobody asked twice
+    assert [len(dms_of(slack, u, survey_views.ASK_EVENT)) for u in (BOB, ERIN, DAN)] == [1, 1, 1]
+
+    # Once the survey has closed, a newcomer is invited but not asked.
+    with transaction(bot.rt.sessions) as session:
+        survey = survey_store.find(session, review_id)
+        assert survey is not None
+        survey.closes_at = survey.sent_at
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN, FRANK])
+    slack.wait_for(lambda: dms_of(slack, FRANK, "postmortem_invitation"))
+    assert dms_of(slack, FRANK, survey_views.ASK_EVENT) == []
+
+
+def test_a_late_joiner_gets_the_team_sync_invitation_once(slack: FakeSlack, bot) -> None:
+    for user_id, name in ((DAN, "dan"), (ERIN, "erin"), (FRANK, "frank")):
+        slack.add_user(user_id, name)
+    start(slack, "campaign Black Friday email", participants={"v": [BOB]})
+    bot.settle()
+    review_id = review_row(bot).id
+    add_people(slack, bot, review_id, [BOB, ERIN])  # before the invitations: the fan-out has her
+    assert dms_of(slack, ERIN, "team_sync_invite") == []
+    complete_stage(slack, bot)  # Data Gathering: the team is invited to the team sync
+    bot.settle()
+    for person in (BOB, ERIN):
+        slack.wait_for(lambda p=person: dms_of(slack, p, "team_sync_invite"))
+
+    # Dan joins while the team sync is ahead: invited to it, once, and may add an item.
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN])
+    invite = slack.wait_for(lambda: dms_of(slack, DAN, "team_sync_invite"))[0]
+    assert "Add to team sync" in str(invite["blocks"])
+    reply = slack.click(
+        DAN, "team_sync_add", str(review_id), channel_id="D" + DAN, message_ts=invite["ts"]
+    )
+    assert reply.ok
+    add_item(slack, DAN, "ideas", "Load test the checkout page")
+    slack.wait_for(lambda: items_in_thread(slack))
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN])  # saved again: nobody invited twice
+    assert [len(dms_of(slack, u, "team_sync_invite")) for u in (BOB, ERIN, DAN)] == [1, 1, 1]
+
+    # Once the team sync is done, a newcomer is invited to the review only.
+    complete_stage(slack, bot)  # Team sync
+    add_people(slack, bot, review_id, [BOB, ERIN, DAN, FRANK])
+    slack.wait_for(lambda: dms_of(slack, FRANK, "postmortem_invitation"))
+    assert dms_of(slack, FRANK, "team_sync_invite") == []
