@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from bot.app import effect_handlers
 from bot.delivery.service import deliver_due
-from bot.features import ReviewHooks
+from bot.features import PeopleAdded, ReviewHooks, SideEffect
 from bot.people import listeners, service, views
 from bot.people.service import ASSIGNED, INVITATION
 from bot.reviews import listeners as review_listeners
@@ -289,3 +289,29 @@ def test_a_500_person_user_group_is_500_paced_invitations_none_sent_in_the_reque
     client.chat_postMessage.assert_not_called()
     service.deliver_invite(rt, claimed, ReviewHooks())  # a retried fan-out invites nobody twice
     assert len(effects(rt, INVITATION)) == 500
+
+
+def test_people_added_from_a_user_group_are_told_to_the_features_once(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    """The group's members join in the worker, not the request: the `people_added` hook hears
+    them there (so an open survey reaches them), and a retried fan-out tells it nobody new."""
+    heard: list[tuple[int, tuple[str, ...]]] = []
+
+    def hook(added: PeopleAdded) -> list[SideEffect]:
+        heard.append((added.review_id, added.user_ids))
+        return []
+
+    hooks = ReviewHooks(people_added=(hook,))
+    client.usergroups_users_list.return_value = {"ok": True, "users": [DAN, FRANK]}
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    form = people_form(rt, client, ack, review_id)
+    body, view = view_submission(form, {"people_groups": ["S0DESIGN"]})
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
+    assert heard == []  # nobody chosen by name: the group is expanded later
+    with transaction(rt.sessions) as session:
+        [invite] = session.scalars(select(Effect).where(Effect.kind == "people.invite")).all()
+        claimed = Claimed(invite.id, invite.kind, invite.payload, 1)
+    service.deliver_invite(rt, claimed, hooks)
+    service.deliver_invite(rt, claimed, hooks)
+    assert heard == [(review_id, (DAN, FRANK))]
