@@ -20,7 +20,14 @@ from bot.action_items.feature import FEATURE as ACTION_ITEMS
 from bot.consumer_law.feature import FEATURE as CONSUMER_LAW
 from bot.digest.feature import FEATURE as DIGEST
 from bot.directory.feature import FEATURE as DIRECTORY
-from bot.features import EffectHandler, Feature, Job, ReviewHooks, Subcommand
+from bot.features import (
+    EffectHandler,
+    Feature,
+    HookedEffectHandler,
+    Job,
+    ReviewHooks,
+    Subcommand,
+)
 from bot.home.feature import FEATURE as HOME
 from bot.insights.feature import FEATURE as INSIGHTS
 from bot.invoices.feature import FEATURE as INVOICES
@@ -38,6 +45,7 @@ from bot.tickets.feature import FEATURE as TICKETS
 from bot.trackers.feature import FEATURE as TRACKERS
 from bot.workspaces import installs
 from bot.workspaces.feature import FEATURE as WORKSPACES
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,7 @@ def review_hooks(features: Iterable[Feature] = FEATURES) -> ReviewHooks:
     return ReviewHooks(
         after_start=tuple(h for f in features for h in f.after_start),
         after_stage=tuple(h for f in features for h in f.after_stage),
+        people_added=tuple(h for f in features for h in f.people_added),
     )
 
 
@@ -81,11 +90,23 @@ def subcommands(features: Iterable[Feature] = FEATURES) -> dict[str, Subcommand]
     return table
 
 
+def _with_hooks(handler: HookedEffectHandler, hooks: ReviewHooks) -> EffectHandler:
+    """The handler as the delivery worker calls it, with the features' review hooks."""
+
+    def deliver(rt: Runtime, effect: Claimed) -> None:
+        handler(rt, effect, hooks)
+
+    return deliver
+
+
 def effect_handlers(features: Iterable[Feature] = FEATURES) -> dict[str, EffectHandler]:
     """Every outbox effect kind and the feature function that delivers it."""
+    features = tuple(features)
+    hooks = review_hooks(features)
     table: dict[str, EffectHandler] = {}
     for feature in features:
-        for kind, handler in feature.effects.items():
+        bound = [(k, _with_hooks(h, hooks)) for k, h in feature.hooked_effects.items()]
+        for kind, handler in [*feature.effects.items(), *bound]:
             if kind in table:
                 raise ValueError(f"effect {kind} is delivered by two features")
             table[kind] = handler

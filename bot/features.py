@@ -87,11 +87,22 @@ def payload_int(payload: Mapping[str, Any], key: str) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class PeopleAdded:
+    """What features hear when participants join a review (inside the transaction that adds
+    them): a survey already sent, or a team sync already announced, reaches them too."""
+
+    review_id: int
+    user_ids: tuple[str, ...]
+    session: Session = field(repr=False, compare=False)
+
+
 EffectHandler = Callable[[Runtime, Claimed], None]
 """Delivers one claimed effect; raising means "try again later" (or failed, for good errors)."""
 
 AfterStart = Callable[[int], Iterable[SideEffect]]
 AfterStage = Callable[[StageSaved], Iterable[SideEffect]]
+AfterPeopleAdded = Callable[[PeopleAdded], Iterable[SideEffect]]
 
 
 @dataclass(frozen=True)
@@ -105,12 +116,23 @@ class ReviewHooks:
 
     after_start: tuple[AfterStart, ...] = ()
     after_stage: tuple[AfterStage, ...] = ()
+    people_added: tuple[AfterPeopleAdded, ...] = ()
 
     def started(self, review_id: int) -> list[SideEffect]:
         return [effect for hook in self.after_start for effect in hook(review_id)]
 
     def stage_saved(self, saved: StageSaved) -> list[SideEffect]:
         return [effect for hook in self.after_stage for effect in hook(saved)]
+
+    def added(self, added: PeopleAdded) -> list[SideEffect]:
+        if not added.user_ids:
+            return []
+        return [effect for hook in self.people_added for effect in hook(added)]
+
+
+HookedEffectHandler = Callable[[Runtime, Claimed, ReviewHooks], None]
+"""An effect handler that changes a review the way a listener does, so it tells the features
+too (people's user-group expansion adds participants); `bot/app.py` hands it the hooks."""
 
 
 @dataclass(frozen=True)
@@ -124,4 +146,6 @@ class Feature:
     commands: tuple[click.Command, ...] = ()
     after_start: tuple[AfterStart, ...] = ()
     after_stage: tuple[AfterStage, ...] = ()
+    people_added: tuple[AfterPeopleAdded, ...] = ()
     effects: Mapping[str, EffectHandler] = field(default_factory=dict)
+    hooked_effects: Mapping[str, HookedEffectHandler] = field(default_factory=dict)

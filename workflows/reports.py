@@ -87,6 +87,16 @@ class Passes:
 
 
 @dataclass(frozen=True)
+class SurveyTally:
+    """How many answered the review's feedback survey, of those asked; anonymous answers are
+    counted here and named nowhere."""
+
+    answered: int
+    asked: int
+    anonymous: int
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     workflow_key: str
@@ -108,6 +118,8 @@ class ReportData:
     improvements_confirmed_by: str | None = None
     # Who took part (Slack user ids, the review's participants), listed by name in the report.
     participants: tuple[str, ...] = ()
+    # The feedback survey's count (None when none was sent), shown under "Who took part".
+    survey: SurveyTally | None = None
 
     def section(self, key: str) -> str:
         return self.sections.get(key, "")
@@ -291,6 +303,7 @@ def build(
     improvements_confirmed_by: str | None = None,
     passes: list[tuple[str, dict[str, Any]]] | None = None,
     participants: tuple[str, ...] = (),
+    survey: SurveyTally | None = None,
 ) -> ReportData:
     """Everything the report shows, from the review's current answers and action items.
 
@@ -352,6 +365,7 @@ def build(
         team=plain(*team).value if team else None,
         improvements_confirmed_by=improvements_confirmed_by,
         participants=tuple(participants),
+        survey=survey,
         budget=budget_table(workflow, answers),
         decisions=decision_passes(
             workflow,

@@ -25,12 +25,13 @@ from bot.slack import posted
 from storage import knowledge as kb
 from storage import participants
 from storage import reviews as store
+from storage import surveys as survey_store
 from storage.db import transaction
 from storage.models import Review
 from storage.outbox import Claimed
 from storage.trackers import described_answers
 from storage.types import utcnow
-from workflows.reports import ReportData, build, report_stage, similar_words
+from workflows.reports import ReportData, SurveyTally, build, report_stage, similar_words
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,19 @@ def report_data(session: Session, review: Review) -> ReportData | None:
         else None,
         passes=store.passes(session, review.id),
         participants=tuple(participants.user_ids(session, review.id, participants.PARTICIPANT)),
+        survey=survey_tally(session, review.id),
     )
+
+
+def survey_tally(session: Session, review_id: int) -> SurveyTally | None:
+    """The review's survey counted for the report: answers (anonymous ones among them, by
+    number only) of the people asked; None when no survey was sent."""
+    survey = survey_store.find(session, review_id)
+    progress = survey_store.progress(session, review_id)
+    if survey is None or progress is None:
+        return None
+    anonymous = sum(1 for r in survey_store.responses(session, survey.id) if r.anonymous)
+    return SurveyTally(progress.answered, progress.asked, anonymous)
 
 
 def entry_values(report: ReportData, markdown: str) -> dict[str, Any]:

@@ -12,11 +12,11 @@ FEATURE = Feature(
     commands=(cli.stage_nudges,),
     after_stage=(service.after_stage,),
     effects={
-        service.INVITE: service.deliver_invite,
         service.INVITATION: service.deliver_invitation,
         service.STAGE_SAVED: service.deliver_stage_saved,
         service.ASSIGNED: service.deliver_assigned,
         service.LESSON: service.deliver_lesson,
         service.NUDGE: service.deliver_nudge,
     },
+    hooked_effects={service.INVITE: service.deliver_invite},
 )

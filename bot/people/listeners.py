@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.service import record
+from bot.features import ReviewHooks
 from bot.people import service, views
 from bot.reviews.flows import open_stage
 from bot.reviews.service import workflow_of
@@ -54,7 +55,7 @@ def people_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Ru
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def people_saved(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
+def people_saved(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: ReviewHooks) -> None:
     """Save the lists; invitations for the new participants go out through the outbox."""
     user_id = body["user"]["id"]
     chosen = parse_people(view["state"]["values"])
@@ -75,6 +76,7 @@ def people_saved(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
             by=user_id,
             participants_chosen=chosen.participants,
             stakeholders_chosen=chosen.stakeholders,
+            hooks=hooks,
         )
         effects.append(status_effect(review.id))
         if chosen.groups:

@@ -24,7 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.delivery.service import record
-from bot.features import PermanentError, RetryLater, SideEffect, StageSaved, payload_int
+from bot.features import (
+    PeopleAdded,
+    PermanentError,
+    RetryLater,
+    ReviewHooks,
+    SideEffect,
+    StageSaved,
+    payload_int,
+)
 from bot.knowledge.service import report_data
 from bot.people import views
 from bot.reviews.service import workflow_of
@@ -73,14 +81,18 @@ def dm_effect(kind: str, review_id: int, user_id: str, **extra: Any) -> SideEffe
 # --- participants and invitations ------------------------------------------------------------
 
 
-def invite_new(session: Session, review_id: int) -> list[SideEffect]:
+def invite_new(session: Session, review_id: int, hooks: ReviewHooks) -> list[SideEffect]:
     """Invitations for the participants not invited yet, marked invited in this transaction
-    (the review's owner runs it: they are marked, not invited)."""
+    (the review's owner runs it: they are marked, not invited). The features hear who joined
+    (`people_added`), so a survey already sent or a team sync already announced reaches them."""
     review = store.get_review(session, review_id)
     owner = review.owner_id if review else None
     everyone = participants.user_ids(session, review_id, participants.PARTICIPANT)
     newly = participants.mark_invited(session, review_id, everyone)
-    return [dm_effect(INVITATION, review_id, u) for u in newly if u != owner]
+    return [
+        *(dm_effect(INVITATION, review_id, u) for u in newly if u != owner),
+        *hooks.added(PeopleAdded(review_id, tuple(newly), session)),
+    ]
 
 
 def invite_effect(review_id: int, groups: list[str], by: str) -> SideEffect:
@@ -98,6 +110,7 @@ def change_people(
     by: str,
     participants_chosen: list[str],
     stakeholders_chosen: list[str],
+    hooks: ReviewHooks,
     shown: int = views.MULTI_MAX,
 ) -> list[SideEffect]:
     """Apply the People form: the lists it showed (the first `shown` of each) become what was
@@ -119,7 +132,7 @@ def change_people(
         participants.STAKEHOLDER,
         by,
     )
-    return invite_new(session, review_id)
+    return invite_new(session, review_id, hooks)
 
 
 def group_members(rt: Runtime, group_id: str) -> list[str]:
@@ -134,7 +147,7 @@ def group_members(rt: Runtime, group_id: str) -> list[str]:
     return [str(u) for u in reply.get("users") or []]
 
 
-def deliver_invite(rt: Runtime, effect: Claimed) -> None:
+def deliver_invite(rt: Runtime, effect: Claimed, hooks: ReviewHooks) -> None:
     """`people.invite`: add the groups' members, then record one invitation per new person."""
     review_id = payload_int(effect.payload, "review_id")
     groups = [str(g) for g in effect.payload.get("groups") or []]
@@ -146,7 +159,7 @@ def deliver_invite(rt: Runtime, effect: Claimed) -> None:
         if members:
             by = str(effect.payload.get("by") or review.owner_id)
             participants.add(session, review_id, members, participants.PARTICIPANT, by)
-        effects = invite_new(session, review_id)
+        effects = invite_new(session, review_id, hooks)
         if members:
             effects.append(status_effect(review_id))
         record(session, effects)

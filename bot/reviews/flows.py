@@ -88,8 +88,12 @@ def open_stage(
             or (next_pass(stage, earlier) if earlier else None)
             or service.prefill(session, review, stage)
         )
-        # The survey's answers are the owner's (or an admin's) to read, not the channel's.
-        if stage.survey is not None and (user_id == review.owner_id or rt.is_admin(user_id)):
+        assignee = assignments.assignee(session, review.id, stage.key)
+        # The survey's answers are for whoever does the stage (the owner, its assignee, an
+        # admin) to read, not the channel's.
+        if stage.survey is not None and (
+            user_id in (review.owner_id, assignee) or rt.is_admin(user_id)
+        ):
             values = _with_survey(session, review.id, stage, user_id, values)
         if stage.async_input and not values.get(stage.async_input.prefill):
             # The team's items (bot/team_sync), most votes first, for the facilitator to edit.
@@ -98,7 +102,6 @@ def open_stage(
                 values = {**values, stage.async_input.prefill: compiled}
         title, meta = review.title, sm.ModalMeta.of(review.id, workflow, stage.key)
         returned = sent_back_note(session, review, rt.settings.timezone)
-        assignee = assignments.assignee(session, review.id, stage.key)
     assigned = None if assignee is None else assignee == user_id
     is_owner = user_id == review.owner_id
     # The owner and the assignee need no admin check (a users.info call before views.open).

@@ -13,6 +13,7 @@ FEATURE = Feature(
     commands=(cli.surveys,),
     after_start=(service.after_start,),
     after_stage=(service.after_stage,),
+    people_added=(service.people_added,),
     effects={
         service.OPEN: service.deliver_open,
         service.ASK: service.deliver_ask,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.delivery.service import record
-from bot.features import PermanentError, SideEffect, StageSaved, payload_int
+from bot.features import PeopleAdded, PermanentError, SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
@@ -127,6 +127,32 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     if saved.result.edited or transition is None or transition.next_stage is None:
         return []
     return [SideEffect(OPEN, {"review_id": saved.review_id})]
+
+
+def people_added(added: PeopleAdded) -> list[SideEffect]:
+    """Participants who join while the current stage's survey is open are asked too, once each
+    (the claim row), without the owner sending it again; before it is sent or after it closes,
+    nothing."""
+    session = added.session
+    review = store.get_review(session, added.review_id)
+    stage = survey_stage(review) if review is not None else None
+    if review is None or stage is None:
+        return []
+    survey = survey_store.find(session, review.id, stage.key)
+    if survey is None or not surveys.is_open(survey.closes_at, utcnow()):
+        return []
+    joined = [
+        u
+        for u in added.user_ids
+        if participants.is_on(session, review.id, u, participants.PARTICIPANT)
+    ]
+    newly = survey_store.claim(session, survey.id, joined, survey_store.ASKED)
+    if not newly:
+        return []
+    return [
+        *(SideEffect(ASK, {"survey_id": survey.id, "user_id": u, "channel": u}) for u in newly),
+        status_effect(review.id),  # "Survey: 2 of 4 answered"
+    ]
 
 
 def deliver_open(rt: Runtime, effect: Claimed) -> None:

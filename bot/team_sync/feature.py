@@ -11,6 +11,7 @@ FEATURE = Feature(
     listeners=listeners.register,
     after_start=(service.after_start,),
     after_stage=(service.after_stage,),
+    people_added=(service.people_added,),
     effects={
         service.POST: service.deliver_post,
         service.REFRESH: service.deliver_refresh,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.delivery.service import record
-from bot.features import SideEffect, StageSaved, payload_int
+from bot.features import PeopleAdded, SideEffect, StageSaved, payload_int
 from bot.reviews import service as reviews
 from bot.reviews.status import status_group
 from bot.runtime import Runtime
@@ -119,6 +119,28 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     return [SideEffect(INVITE_ALL, {"review_id": saved.review_id, "stage": transition.next_stage})]
 
 
+def invite_effect(review_id: int, stage_key: str, user_id: str) -> SideEffect:
+    """One participant's invitation; one group per person, so a second one for the same stage
+    (a late joiner's, racing the fan-out) runs after the first and finds its DM."""
+    return SideEffect(
+        INVITE,
+        {"review_id": review_id, "stage": stage_key, "user_id": user_id},
+        group=f"team_sync.invite.{review_id}.{user_id}",
+    )
+
+
+def people_added(added: PeopleAdded) -> list[SideEffect]:
+    """Participants who join once the team was invited (the async stage is the current one,
+    not yet submitted) are invited too; before that, the stage's fan-out will find them."""
+    review = store.get_review(added.session, added.review_id)
+    if review is None:
+        return []
+    stage = input_stage(added.session, review)
+    if stage is None or stage.key != review.current_stage:
+        return []
+    return [invite_effect(review.id, stage.key, u) for u in added.user_ids if u != review.owner_id]
+
+
 def deliver_invite_all(rt: Runtime, effect: Claimed) -> None:
     """One invitation effect per participant (each delivered, paced and retried, on its own)."""
     review_id = payload_int(effect.payload, "review_id")
@@ -138,14 +160,7 @@ def deliver_invite_all(rt: Runtime, effect: Claimed) -> None:
         ]
         record(
             session,
-            [
-                SideEffect(
-                    INVITE,
-                    {"review_id": review_id, "stage": stage.key, "user_id": user_id},
-                    group=f"team_sync.invite.{review_id}.{user_id}",
-                )
-                for user_id in people
-            ],
+            [invite_effect(review_id, stage.key, user_id) for user_id in people],
         )
     if people:
         rt.delivery_due.set()

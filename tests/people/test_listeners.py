@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from bot.app import effect_handlers
 from bot.delivery.service import deliver_due
+from bot.features import PeopleAdded, ReviewHooks, SideEffect
 from bot.people import listeners, service, views
 from bot.people.service import ASSIGNED, INVITATION
 from bot.reviews import listeners as review_listeners
@@ -90,7 +91,7 @@ def test_saving_people_invites_only_the_new_participants(
     review_id = seed_review(rt, workflow=CAMPAIGN)
     form = people_form(rt, client, ack, review_id)
     body, view = view_submission(form, {"participants": [BOB, DAN], "stakeholders": [CAROL]})
-    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=ReviewHooks())
     ack.assert_called_with()
     assert ack.slack_calls_before[-1] == ["views_open"]  # nothing sent before the ack
     assert [e["user"] for e in effects(rt, INVITATION)] == [BOB, DAN]
@@ -99,7 +100,7 @@ def test_saving_people_invites_only_the_new_participants(
     form = people_form(rt, client, ack, review_id)
     assert form["blocks"][1]["element"]["initial_users"] == [BOB, DAN]
     body, view = view_submission(form, {"participants": [BOB, DAN, FRANK], "stakeholders": [CAROL]})
-    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=ReviewHooks())
     assert [e["user"] for e in effects(rt, INVITATION)] == [BOB, DAN, FRANK]
 
     deliver(rt)
@@ -117,7 +118,7 @@ def test_someone_else_saving_the_people_form_is_refused_on_the_server(
     review_id = seed_review(rt, workflow=CAMPAIGN)
     form = people_form(rt, client, ack, review_id)
     body, view = view_submission(form, {"participants": [CAROL]}, user=CAROL)
-    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=ReviewHooks())
     response = ack.call_args.kwargs
     assert response["response_action"] == "update"
     assert "Only the review's owner or an admin" in view_text(response["view"])
@@ -253,7 +254,7 @@ def test_the_people_form_adds_everyone_in_a_user_group(
     review_id = seed_review(rt, workflow=CAMPAIGN)
     form = people_form(rt, client, ack, review_id)
     body, view = view_submission(form, {"people_groups": ["S0DESIGN"]})
-    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=ReviewHooks())
     ack.assert_called_with()
     client.usergroups_users_list.assert_not_called()  # expanded by the worker, after the ack
     deliver(rt)
@@ -275,16 +276,42 @@ def test_a_500_person_user_group_is_500_paced_invitations_none_sent_in_the_reque
     review_id = seed_review(rt, workflow=CAMPAIGN)
     form = people_form(rt, client, ack, review_id)
     body, view = view_submission(form, {"people_groups": ["S0ALL"]})
-    listeners.people_saved(ack=ack, body=body, view=view, rt=rt)
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=ReviewHooks())
     assert ack.slack_calls_before[-1] == ["views_open"]
     with transaction(rt.sessions) as session:
         [invite] = session.scalars(select(Effect).where(Effect.kind == "people.invite")).all()
         claimed = Claimed(invite.id, invite.kind, invite.payload, 1)
-    service.deliver_invite(rt, claimed)  # the fan-out, as the worker runs it
+    service.deliver_invite(rt, claimed, ReviewHooks())  # the fan-out, as the worker runs it
     invitations = effects(rt, INVITATION)
     assert len(invitations) == 500 and {e["user"] for e in invitations} == set(members)
     # Each names its recipient's DM as its lane: the paced sender takes them in turn.
     assert all(e["channel"] == e["user"] for e in invitations)
     client.chat_postMessage.assert_not_called()
-    service.deliver_invite(rt, claimed)  # a retried fan-out invites nobody twice
+    service.deliver_invite(rt, claimed, ReviewHooks())  # a retried fan-out invites nobody twice
     assert len(effects(rt, INVITATION)) == 500
+
+
+def test_people_added_from_a_user_group_are_told_to_the_features_once(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    """The group's members join in the worker, not the request: the `people_added` hook hears
+    them there (so an open survey reaches them), and a retried fan-out tells it nobody new."""
+    heard: list[tuple[int, tuple[str, ...]]] = []
+
+    def hook(added: PeopleAdded) -> list[SideEffect]:
+        heard.append((added.review_id, added.user_ids))
+        return []
+
+    hooks = ReviewHooks(people_added=(hook,))
+    client.usergroups_users_list.return_value = {"ok": True, "users": [DAN, FRANK]}
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    form = people_form(rt, client, ack, review_id)
+    body, view = view_submission(form, {"people_groups": ["S0DESIGN"]})
+    listeners.people_saved(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
+    assert heard == []  # nobody chosen by name: the group is expanded later
+    with transaction(rt.sessions) as session:
+        [invite] = session.scalars(select(Effect).where(Effect.kind == "people.invite")).all()
+        claimed = Claimed(invite.id, invite.kind, invite.payload, 1)
+    service.deliver_invite(rt, claimed, hooks)
+    service.deliver_invite(rt, claimed, hooks)
+    assert heard == [(review_id, (DAN, FRANK))]
