@@ -241,6 +241,7 @@ WHAT = {
     "reviews.status": "update the review's status message",
     "action_items.assigned": "tell an action item's owner about it",
     "action_items.all_done": "ask you to confirm the improvements",
+    "action_items.improvements_confirmed": "show the improvements as confirmed",
     "knowledge.report": "post the lessons report",
     "invoices.post": "post the tax invoice",
 }
