@@ -238,13 +238,27 @@ def notify_assignment(
                 exc.response.get("error"),
             )
     if handed_over and previous_owner:
-        rt.client.chat_postMessage(
-            channel=previous_owner,
-            text=(
-                f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
-                f"{mention(view.owner_id)}: you will get no more reminders about it."
-            ),
-        )
+        tell_former_owner(rt, view, previous_owner, retrying=retrying)
+
+
+HANDED_OVER_EVENT = "postmortem_handed_over"
+
+
+def tell_former_owner(rt: Runtime, view: ItemView, former: str, *, retrying: bool) -> None:
+    """ "Now owned by…" in the former owner's DM, once: the note names the item and its new
+    owner in its metadata, and a retry (`retrying`: an attempt may have posted it and then
+    died) looks for it before posting. A later hand-over to someone else is a new note."""
+    meta = {"item_id": view.id, "owner": view.owner_id, "former": former}
+    if retrying and _posted_to(rt, former, HANDED_OVER_EVENT, **meta):
+        return
+    rt.client.chat_postMessage(
+        channel=former,
+        metadata=posted.metadata(HANDED_OVER_EVENT, **meta),
+        text=(
+            f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
+            f"{mention(view.owner_id)}: you will get no more reminders about it."
+        ),
+    )
 
 
 def tracker_effects(item_id: int, reassigned: bool) -> list[SideEffect]:
