@@ -25,6 +25,7 @@ from storage.db import transaction
 from storage.models import FollowUp
 from storage.types import utcnow
 
+CRASH = "the worker was killed after Slack accepted the message"
 KETTLE = {
     "kind": {"v": "goods"},
     "price": {"v": "249.00"},
@@ -101,7 +102,8 @@ def test_an_assessment_posted_just_before_a_crash_is_not_posted_twice(
 
     assert reply.ok and not reply.errors
     slack.wait_for(lambda: len(crashed) == 1)
-    for hours in (1, 2):  # the worker that crashed is gone: its effect is retried
+    slack.wait_for(lambda: _pending(bot) == ["ConnectionError: " + CRASH])  # retry recorded
+    for hours in (1, 2, 3):  # the worker that crashed is gone: its effect is retried
         deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=hours))
     assert _pending(bot) == []
     assert len(_replies(slack, opened["message"]["ts"])) == 1

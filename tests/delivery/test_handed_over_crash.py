@@ -36,6 +36,17 @@ def _pending(bot) -> list[str]:
         )
 
 
+def _retrying(bot) -> list[str]:
+    with transaction(bot.rt.sessions) as session:
+        return list(
+            session.scalars(
+                select(outbox.Effect.kind).where(
+                    outbox.Effect.status == outbox.PENDING, outbox.Effect.last_error.is_not(None)
+                )
+            )
+        )
+
+
 def test_the_former_owner_is_told_once_when_the_worker_dies_after_telling_them(
     slack: FakeSlack, bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,6 +62,7 @@ def test_the_former_owner_is_told_once_when_the_worker_dies_after_telling_them(
     assert refused is None and previous == BOB
     bot.rt.delivery_due.set()
     slack.wait_for(lambda: len(crashed) == 1)
+    slack.wait_for(lambda: _retrying(bot) == ["action_items.assigned"])  # the crash recorded
     for hours in (1, 2, 3):  # the worker that crashed is gone: its effect is retried
         deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=hours))
 

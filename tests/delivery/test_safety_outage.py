@@ -107,7 +107,8 @@ def test_an_alert_posted_just_before_a_crash_is_not_sent_twice(
     _report(slack)
 
     slack.wait_for(lambda: len(crashed) == 2)  # the channel's alert and the officer's DM
-    for hours in (1, 2):  # the worker that crashed is gone: its effects are retried
+    slack.wait_for(lambda: all(e and "ConnectionError" in e for e in _pending(bot) or [None]))
+    for hours in (1, 2, 3):  # the worker that crashed is gone: its effects are retried
         deliver_due(bot.rt, effect_handlers(), utcnow() + timedelta(hours=hours))
     assert _pending(bot) == []
     assert _told(slack) == (1, 1)
