@@ -19,5 +19,6 @@ FEATURE = Feature(
         service.BLOCKED_EFFECT: service.deliver_blocked,
         service.NUDGE_EFFECT: service.deliver_nudge,
         service.ALL_DONE_EFFECT: service.deliver_all_done,
+        service.CONFIRMED_EFFECT: service.deliver_confirmed,
     },
 )

@@ -373,23 +373,19 @@ def open_review(ack: Ack) -> None:
 
 
 def confirm(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
+    """ "Yes, improvements implemented": recorded, and the question redrawn as confirmed by the
+    outbox (recorded with the confirmation); only a refusal is answered here, ephemerally."""
     ack()
     user_id = body["user"]["id"]
-    confirmed, review = reminders.confirm_improvements(rt, int(action["value"]), user_id)
+    container = body.get("container") or {}
+    clicked = clicked_message(body)
+    confirmed, review = reminders.confirm_improvements(
+        rt, int(action["value"]), user_id, clicked=clicked
+    )
     if review is None:
         return
-    container = body.get("container") or {}
     if confirmed or review.improvements_confirmed_at:
-        client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
-            **views.improvements_blocks(
-                review.id,
-                review.title,
-                review.permalink,
-                confirmed_by=review.improvements_confirmed_by,
-            ),
-        )
+        rt.delivery_due.set()
     else:
         client.chat_postEphemeral(
             channel=container.get("channel_id") or user_id,

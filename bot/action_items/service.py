@@ -24,7 +24,7 @@ from bot.action_items.views import (
     owner_notice_blocks,
 )
 from bot.delivery.service import record
-from bot.features import SideEffect, StageSaved, payload_int
+from bot.features import PermanentError, SideEffect, StageSaved, payload_int
 from bot.reviews.status import status_effect
 from bot.runtime import Runtime
 from bot.slack import posted
@@ -238,13 +238,27 @@ def notify_assignment(
                 exc.response.get("error"),
             )
     if handed_over and previous_owner:
-        rt.client.chat_postMessage(
-            channel=previous_owner,
-            text=(
-                f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
-                f"{mention(view.owner_id)}: you will get no more reminders about it."
-            ),
-        )
+        tell_former_owner(rt, view, previous_owner, retrying=retrying)
+
+
+HANDED_OVER_EVENT = "postmortem_handed_over"
+
+
+def tell_former_owner(rt: Runtime, view: ItemView, former: str, *, retrying: bool) -> None:
+    """ "Now owned by…" in the former owner's DM, once: the note names the item and its new
+    owner in its metadata, and a retry (`retrying`: an attempt may have posted it and then
+    died) looks for it before posting. A later hand-over to someone else is a new note."""
+    meta = {"item_id": view.id, "owner": view.owner_id, "former": former}
+    if retrying and _posted_to(rt, former, HANDED_OVER_EVENT, **meta):
+        return
+    rt.client.chat_postMessage(
+        channel=former,
+        metadata=posted.metadata(HANDED_OVER_EVENT, **meta),
+        text=(
+            f"“{escape(view.title)}” in {escape(view.review_title)} is now owned by "
+            f"{mention(view.owner_id)}: you will get no more reminders about it."
+        ),
+    )
 
 
 def tracker_effects(item_id: int, reassigned: bool) -> list[SideEffect]:
@@ -420,16 +434,57 @@ def update_item(
         )
 
 
-def confirm_improvements(rt: Runtime, review_id: int, actor: str) -> tuple[bool, Review | None]:
+def confirm_improvements(
+    rt: Runtime, review_id: int, actor: str, clicked: Message | None = None
+) -> tuple[bool, Review | None]:
+    """Record the owner's (or an admin's) confirmation: (confirmed now, the review).
+
+    The question clicked (`clicked`) is redrawn as confirmed by the outbox, recorded in the same
+    transaction; a click on a question already confirmed (another copy, a second click) gets
+    the same redraw, so it shows who confirmed."""
     with transaction(rt.sessions) as session:
         review = store.get_review(session, review_id, for_update=True)
-        if review is None or review.improvements_confirmed_at is not None:
+        if review is None:
             return False, review
-        if actor != review.owner_id and not rt.is_admin(actor):
-            return False, review
-        review.improvements_confirmed_at, review.improvements_confirmed_by = utcnow(), actor
-        store.audit(session, review.workspace_id, actor, "review.improvements_confirmed", review.id)
-        return True, review
+        confirmed = False
+        if review.improvements_confirmed_at is None:
+            if actor != review.owner_id and not rt.is_admin(actor):
+                return False, review
+            review.improvements_confirmed_at, review.improvements_confirmed_by = utcnow(), actor
+            store.audit(
+                session, review.workspace_id, actor, "review.improvements_confirmed", review.id
+            )
+            confirmed = True
+        if clicked is not None:
+            record(session, [confirmed_effect(review.id, clicked)])
+        return confirmed, review
+
+
+CONFIRMED_EFFECT = "action_items.improvements_confirmed"
+
+
+def confirmed_effect(review_id: int, clicked: Message) -> SideEffect:
+    """Redraw the question clicked as confirmed (chat.update: a retry draws it again)."""
+    return SideEffect(
+        CONFIRMED_EFFECT,
+        {"review_id": review_id, "clicked": list(clicked)},
+        group=f"review:{review_id}:improvements",
+    )
+
+
+def deliver_confirmed(rt: Runtime, effect: Claimed) -> None:
+    review_id = payload_int(effect.payload, "review_id")
+    raw = effect.payload.get("clicked")
+    if not (isinstance(raw, list) and len(raw) == 2):
+        raise PermanentError("payload has no clicked message")
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        if review is None:
+            return
+        message = improvements_blocks(
+            review.id, review.title, review.permalink, confirmed_by=review.improvements_confirmed_by
+        )
+    _update_unless_gone(rt, (str(raw[0]), str(raw[1])), message)
 
 
 IMPROVEMENTS_EVENT = "postmortem_improvements"

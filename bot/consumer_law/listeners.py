@@ -10,6 +10,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.consumer_law import views
+from bot.consumer_law.service import result_effect
+from bot.delivery.service import record
 from bot.reviews.views.review_message import ASSESS_ACL
 from bot.runtime import Runtime
 from bot.slack import state
@@ -93,15 +95,15 @@ def assessed(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -
                 view=notice_view("Review gone", "That review no longer exists."),
             )
             return
-        session.add(
-            FollowUp(
-                review_id=review.id,
-                submission_id=None,
-                kind="acl_assessment",
-                title="Consumer guarantees assessment",
-                detail="\n".join(result.summary_lines()),
-            )
+        row = FollowUp(
+            review_id=review.id,
+            submission_id=None,
+            kind="acl_assessment",
+            title="Consumer guarantees assessment",
+            detail="\n".join(result.summary_lines()),
         )
+        session.add(row)
+        session.flush()
         store.audit(
             session,
             review.workspace_id,
@@ -111,9 +113,10 @@ def assessed(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -
             consumer=result.consumer.is_consumer,
             major=bool(result.major and result.major.is_major),
         )
-        channel, ts, title = review.channel_id, review.message_ts, review.title
+        # Posted in the review's thread by the outbox, recorded with the assessment.
+        record(session, [result_effect(review.id, row.id)])
     ack()
-    client.chat_postMessage(channel=channel, thread_ts=ts, **views.result_message(title, result))
+    rt.delivery_due.set()
 
 
 def register(app: App) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.text import clip, escape
-from workflows.au.acl import Assessment, Guarantee
+from workflows.au.acl import Guarantee
 
 CALLBACK = "acl_assess"
 # Short labels for the s260 / s268 tests (the full questions are in workflows.au.acl).
@@ -119,11 +120,10 @@ def assessment_modal(review_id: int, review_title: str) -> dict[str, Any]:
     ).to_dict()
 
 
-def result_message(review_title: str, assessment: Assessment) -> dict[str, Any]:
-    text = "*Consumer guarantees assessment*\n" + "\n".join(
-        escape(line) for line in assessment.summary_lines()
-    )
+def result_message(review_title: str, lines: Iterable[str]) -> dict[str, Any]:
+    """The assessment's summary lines (as recorded on the review), for its thread."""
+    text = "*Consumer guarantees assessment*\n" + "\n".join(escape(line) for line in lines)
     return {
-        "text": f"Consumer guarantees assessment: {review_title}",
+        "text": f"Consumer guarantees assessment: {escape(review_title)}",
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
     }

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,8 +63,33 @@ PERMANENT_SLACK_ERRORS = frozenset(
 )
 
 
+_riders: ContextVar[list[SideEffect] | None] = ContextVar("outbox_riders", default=None)
+
+
+@contextmanager
+def riding_along(effects: Iterable[SideEffect]) -> Iterator[list[SideEffect]]:
+    """Within the block, the first `record` also records `effects`, in its transaction.
+
+    A surface that reuses another feature's listener (App Home reuses the action items'
+    buttons) adds what its own screen needs to the change those listeners commit, without
+    either knowing the other: a change and its Home redraw are kept or lost together. Yields
+    the effects still waiting: empty once a change recorded them; left over when the block
+    changed nothing (nothing to redraw)."""
+    waiting = list(effects)
+    token = _riders.set(waiting)
+    try:
+        yield waiting
+    finally:
+        _riders.reset(token)
+
+
 def record(session: Session, effects: Iterable[SideEffect]) -> int:
-    """Put the effects in the outbox, in the caller's transaction; how many."""
+    """Put the effects in the outbox, in the caller's transaction; how many (with any effects
+    `riding_along` with the first change of the block it is called in)."""
+    riders = _riders.get()
+    if riders:
+        effects = [*effects, *riders]
+        riders.clear()
     count = 0
     for effect in effects:
         outbox.enqueue(session, effect.kind, effect.payload, group=effect.group)
@@ -224,6 +251,7 @@ WHAT = {
     "reviews.status": "update the review's status message",
     "action_items.assigned": "tell an action item's owner about it",
     "action_items.all_done": "ask you to confirm the improvements",
+    "action_items.improvements_confirmed": "show the improvements as confirmed",
     "knowledge.report": "post the lessons report",
     "invoices.post": "post the tax invoice",
 }

@@ -5,4 +5,8 @@ from __future__ import annotations
 from bot.features import Feature
 from bot.home import listeners
 
-FEATURE = Feature(name="home", listeners=listeners.register)
+FEATURE = Feature(
+    name="home",
+    listeners=listeners.register,
+    effects={listeners.PUBLISH_EFFECT: listeners.deliver_publish},
+)

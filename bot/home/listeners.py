@@ -7,6 +7,8 @@ from slack_sdk import WebClient
 
 from bot.action_items import service as action_items
 from bot.action_items.listeners import ITEM_ACTIONS, ITEM_MODALS, from_home
+from bot.delivery.service import riding_along
+from bot.features import SideEffect
 from bot.home.views import MAX_MINE, MAX_OWNED, home_view
 from bot.insights.service import home_blocks
 from bot.reviews.service import workflow_of
@@ -16,6 +18,7 @@ from bot.runtime import Runtime
 from storage import assignments
 from storage import reviews as store
 from storage.db import transaction
+from storage.outbox import Claimed
 from storage.types import utcnow
 from workflows.model import Role
 
@@ -75,16 +78,34 @@ def home_start(ack: Ack, body: dict, client: WebClient, rt: Runtime) -> None:
     )
 
 
+PUBLISH_EFFECT = "home.publish"
+
+
+def publish_effect(team_id: str, user_id: str) -> SideEffect:
+    """Draw the person's Home again, as it is when delivered: views.publish replaces the whole
+    tab, so a retry (or two redraws in a row) converges on the current state."""
+    return SideEffect(
+        PUBLISH_EFFECT, {"team_id": team_id, "user_id": user_id}, group=f"home:{user_id}"
+    )
+
+
+def deliver_publish(rt: Runtime, effect: Claimed) -> None:
+    publish_home(rt, rt.client, str(effect.payload["team_id"]), str(effect.payload["user_id"]))
+
+
 def item_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:
-    """An item's button on Home: the action items' own listener, then Home drawn again."""
-    ITEM_ACTIONS[action["action_id"]](ack=ack, body=body, action=action, client=client, rt=rt)
-    publish_home(rt, client, body["team"]["id"], body["user"]["id"])
+    """An item's button on Home: the action items' own listener, and Home drawn again by the
+    outbox, recorded with the change the click made (a Slack outage delays it, never loses it).
+    A click that changes nothing (refused, a modal opened) leaves Home as it is."""
+    with riding_along([publish_effect(body["team"]["id"], body["user"]["id"])]):
+        ITEM_ACTIONS[action["action_id"]](ack=ack, body=body, action=action, client=client, rt=rt)
 
 
 def item_saved(ack: Ack, body: dict, view: dict, client: WebClient, rt: Runtime) -> None:
-    """A modal opened from Home (status, reassign) saved: handled, then Home drawn again."""
-    ITEM_MODALS[view["callback_id"]](ack=ack, body=body, view=view, client=client, rt=rt)
-    publish_home(rt, client, body["team"]["id"], body["user"]["id"])
+    """A modal opened from Home (status, reassign) saved: handled, and Home drawn again by the
+    outbox with the change (see item_clicked)."""
+    with riding_along([publish_effect(body["team"]["id"], body["user"]["id"])]):
+        ITEM_MODALS[view["callback_id"]](ack=ack, body=body, view=view, client=client, rt=rt)
 
 
 def register(app: App) -> None:

@@ -11,4 +11,5 @@ FEATURE = Feature(
     subcommands={"safety": listeners.safety_command},
     jobs=(Job("safety", service.scheduled_alerts, 60),),
     commands=(cli.safety_group,),
+    effects={service.MESSAGE_EFFECT: service.deliver_message},
 )

@@ -52,6 +52,8 @@ def report_submitted(ack: Ack, body: dict, view: dict, client: WebClient, rt: Ru
         return
     safety.record(rt, body["team"]["id"], user_id, incident, tz)
     ack()
+    # Claims the new incident's alert and records its messages for the outbox (no Slack call
+    # here); if this process dies first, the minutely sweep claims it instead.
     safety.send_alerts(rt)
 
 
@@ -71,7 +73,7 @@ def recall_submitted(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
         ack(response_action="errors", errors=errors)
         return
     ack()
-    safety.notify(rt, safety.recall_recorded_message(rt, recall_id))
+    rt.delivery_due.set()  # the recall's summary was recorded with it, for the outbox
 
 
 def deadline_done(ack: Ack, body: dict, action: dict, client: WebClient, rt: Runtime) -> None:

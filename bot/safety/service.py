@@ -15,15 +15,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
+from bot.delivery import service as delivery
+from bot.features import SideEffect
 from bot.runtime import Runtime
 from bot.safety.views import alert_message, recall_alert, recall_summary
-from bot.slack import state
+from bot.slack import posted, state
 from storage import reviews as store
 from storage.claims import insert_once
 from storage.db import transaction
+from storage.outbox import Claimed
 from storage.safety import (
     RecallDeadline,
     SafetyAlert,
@@ -173,9 +175,11 @@ def _claim(
 
 
 def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
-    """Alert the safety channel and officers about every incident alert that has come due."""
+    """Alert the safety channel and officers about every incident alert that has come due:
+    each alert's messages are recorded in the outbox in the transaction that claims it, so a
+    Slack outage delays an alert, never loses it. How many alerts."""
     now = now or utcnow()
-    to_send: list[tuple[str, dict[str, Any]]] = []
+    sent = 0  # alerts claimed: each recorded for the outbox with its claim
     with transaction(rt.sessions) as session:
         window = now + timedelta(hours=25)  # only incidents with something due soon or open
         rows = session.scalars(
@@ -187,9 +191,11 @@ def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
         for row in rows:
             for kind, send in _alerts_due(row, now):
                 if _claim(session, kind, now, send, incident_id=row.id):
-                    to_send.append(
-                        (kind, alert_message(kind, row, rt.settings.timezone, row.status_reason))
+                    message = alert_message(kind, row, rt.settings.timezone, row.status_reason)
+                    delivery.record(
+                        session, message_effects(rt, f"incident:{row.id}:{kind}", message)
                     )
+                    sent += 1
         deadlines = session.scalars(
             select(RecallDeadline).where(
                 RecallDeadline.done_at.is_(None), RecallDeadline.due_at <= window
@@ -206,20 +212,19 @@ def send_alerts(rt: Runtime, now: datetime | None = None) -> int:
             ]
             for kind in passed:
                 if _claim(session, kind, now, kind == passed[-1], deadline_id=deadline.id):
-                    to_send.append(
-                        (
-                            kind,
-                            recall_alert(
-                                kind,
-                                deadline,
-                                session.get(SafetyRecall, deadline.recall_id),
-                                rt.settings.timezone,
-                            ),
-                        )
+                    message = recall_alert(
+                        kind,
+                        deadline,
+                        session.get(SafetyRecall, deadline.recall_id),
+                        rt.settings.timezone,
                     )
-    for _kind, message in to_send:
-        notify(rt, message)
-    return len(to_send)
+                    delivery.record(
+                        session, message_effects(rt, f"deadline:{deadline.id}:{kind}", message)
+                    )
+                    sent += 1
+    if sent:
+        rt.delivery_due.set()
+    return sent
 
 
 def record_recall(
@@ -271,18 +276,15 @@ def record_recall(
                 )
             )
         store.audit(session, ws.id, user_id, "safety.recall_recorded", None, recall=recall.id)
-        return recall.id, {}
-
-
-def recall_recorded_message(rt: Runtime, recall_id: int) -> dict[str, Any]:
-    with rt.sessions() as session:
-        recall = session.get(SafetyRecall, recall_id)
+        session.flush()
         deadlines = session.scalars(
             select(RecallDeadline)
-            .where(RecallDeadline.recall_id == recall_id)
+            .where(RecallDeadline.recall_id == recall.id)
             .order_by(RecallDeadline.due_at)
         ).all()
-        return recall_summary(recall, deadlines, rt.settings.timezone)
+        summary = recall_summary(recall, deadlines, rt.settings.timezone)
+        delivery.record(session, message_effects(rt, f"recall:{recall.id}:recorded", summary))
+        return recall.id, {}
 
 
 def mark_deadline_done(rt: Runtime, deadline_id: int, user_id: str) -> bool:
@@ -305,16 +307,50 @@ def mark_deadline_done(rt: Runtime, deadline_id: int, user_id: str) -> bool:
         return True
 
 
-def notify(rt: Runtime, message: dict[str, Any]) -> None:
+MESSAGE_EFFECT = "safety.message"
+SAFETY_EVENT = "postmortem_safety"
+
+
+def recipients(rt: Runtime) -> list[str]:
     """The safety channel and officers hear about every safety event."""
-    for recipient in [
+    return [
         *([rt.settings.safety_channel] if rt.settings.safety_channel else []),
         *sorted(rt.settings.safety_officers),
-    ]:
-        try:
-            rt.client.chat_postMessage(channel=recipient, **message)
-        except SlackApiError as exc:
-            log.error("safety message to %s failed: %s", recipient, exc.response.get("error"))
+    ]
+
+
+def message_effects(rt: Runtime, key: str, message: dict[str, Any]) -> list[SideEffect]:
+    """One outbox effect per recipient (each delivered, and retried, on its own); `key` names
+    the event in the message's metadata, so a retry does not post it twice. The message is
+    kept as built when the event happened: an alert says what was due then."""
+    return [
+        SideEffect(
+            MESSAGE_EFFECT,
+            {
+                "channel": to,
+                "dm": to in rt.settings.safety_officers,
+                "key": key,
+                "message": message,
+            },
+        )
+        for to in recipients(rt)
+    ]
+
+
+def deliver_message(rt: Runtime, effect: Claimed) -> None:
+    to, key = str(effect.payload["channel"]), str(effect.payload["key"])
+    message = dict(effect.payload["message"])
+    if effect.attempt > 1:  # an interrupted attempt may have posted it
+        where = (
+            str(rt.client.conversations_open(users=to)["channel"]["id"])
+            if effect.payload.get("dm")
+            else to
+        )
+        if posted.find(rt.client, where, SAFETY_EVENT, key=key, to=to):
+            return
+    rt.client.chat_postMessage(
+        channel=to, metadata=posted.metadata(SAFETY_EVENT, key=key, to=to), **message
+    )
 
 
 def scheduled_alerts(rt: Runtime) -> int:

@@ -6,6 +6,7 @@ applied to come back as errors next to their fields, and nothing is recorded.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -23,11 +24,14 @@ from helpers.slack_unit import (
 )
 from sqlalchemy import select
 
+from bot.app import effect_handlers
 from bot.consumer_law import listeners, views
+from bot.delivery.service import deliver_due
 from bot.reviews.views.review_message import ASSESS_ACL
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import AuditEntry, FollowUp, Review
+from storage.types import utcnow
 
 
 def assessments(rt: Runtime) -> list[FollowUp]:
@@ -143,9 +147,12 @@ def test_an_assessment_is_recorded_acked_then_posted_in_the_thread(
             select(AuditEntry).where(AuditEntry.action == "review.acl_assessed")
         ).one()
         assert (audit.actor, audit.detail["major"]) == (ALICE, True)
+    client.chat_postMessage.assert_not_called()  # recorded: the outbox posts it
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(minutes=1))
     posted = client.chat_postMessage.call_args.kwargs
     assert (posted["channel"], posted["thread_ts"]) == (CHANNEL, STATUS_TS)
     assert "*Consumer guarantees assessment*" in view_text(posted)
+    assert posted["text"] == "Consumer guarantees assessment: Kettle K2 handle"
 
 
 def test_an_assessment_of_a_review_deleted_meanwhile_says_so(

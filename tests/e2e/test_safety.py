@@ -80,6 +80,7 @@ def test_record_an_incident_alert_before_the_deadline_and_mark_it_reported(
     assert safety.send_alerts(bot.rt, due - timedelta(hours=22)) == 0
     assert safety.send_alerts(bot.rt, due - timedelta(hours=3)) == 1
     assert safety.send_alerts(bot.rt, due + timedelta(minutes=1)) == 1
+    bot.settle()  # each alert was recorded with its claim; the outbox posts it
     assert [m["text"] for m in slack.messages(SAFETY_CHANNEL)][1:] == [
         ":alarm_clock: ACCC report due in 24 hours: Kettle KX-200",
         ":warning: ACCC report due in 4 hours: Kettle KX-200",
@@ -110,6 +111,7 @@ def test_a_late_record_sends_only_the_latest_deadline_alert(slack: FakeSlack, bo
     assert errors == {}
     safety.record(bot.rt, "T0TEST", ALICE, incident, "Australia/Sydney")
     assert safety.send_alerts(bot.rt, datetime(2026, 11, 5, 2, tzinfo=UTC)) == 2
+    bot.settle()
     assert [m["text"].split(":")[1] for m in slack.messages(SAFETY_CHANNEL)] == [
         "rotating_light",
         "red_circle",
@@ -193,6 +195,7 @@ def test_a_recall_tracks_its_accc_deadlines(slack: FakeSlack, bot) -> None:
     assert notify.due_at.astimezone(SYDNEY).strftime("%H:%M") == "23:59"
     assert safety.send_alerts(bot.rt, notify.due_at - timedelta(hours=23)) == 1
     assert safety.send_alerts(bot.rt, notify.due_at - timedelta(hours=22)) == 0
+    bot.settle()
     alert = slack.messages(SAFETY_CHANNEL)[-1]
     assert alert["text"] == ":alarm_clock: Recall deadline in 24 hours: Kettle KX-200"
     slack.click(

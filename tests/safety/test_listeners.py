@@ -26,10 +26,13 @@ from helpers.slack_unit import (
 )
 from sqlalchemy import Engine, select
 
+from bot.app import effect_handlers
+from bot.delivery.service import deliver_due
 from bot.runtime import Runtime
 from bot.safety import listeners, views
 from storage.db import transaction
 from storage.safety import SafetyIncident
+from storage.types import utcnow
 
 SYDNEY = "Australia/Sydney"
 SAFETY_CHANNEL = "C0SAFETY"
@@ -90,6 +93,8 @@ def test_an_incident_is_recorded_acked_then_announced(
     assert row.reported_by == BOB
     ack.assert_called_once_with()
     assert ack.slack_calls_before == [[]]
+    client.chat_postMessage.assert_not_called()  # recorded with its claim: the outbox posts it
+    deliver_due(safety_rt, effect_handlers(), utcnow() + timedelta(minutes=1))
     alert = client.chat_postMessage.call_args.kwargs
     assert alert["channel"] == SAFETY_CHANNEL
     assert "Kettle K2" in view_text(alert)
