@@ -201,19 +201,24 @@ def assigned_dm(
                 MarkdownTextObject(text=_link_line(permalink, "The review's status message"))
             ],
         ),
-        ActionsBlock(
-            block_id="start",
-            elements=[
-                ButtonElement(
-                    text=clip(f"Start {stage_name}", 75),
-                    action_id=START_STAGE,
-                    value=f"{review_id}|{stage_key}",
-                    style="primary",
-                )
-            ],
-        ),
+        _start_button(review_id, stage_key, stage_name),
     ]
     return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def _start_button(review_id: int, stage_key: str, stage_name: str) -> ActionsBlock:
+    """ "Start <stage>": opens the stage's form for its assignee (bot/people/listeners.py)."""
+    return ActionsBlock(
+        block_id="start",
+        elements=[
+            ButtonElement(
+                text=clip(f"Start {stage_name}", 75),
+                action_id=START_STAGE,
+                value=f"{review_id}|{stage_key}",
+                style="primary",
+            )
+        ],
+    )
 
 
 def nudge_dm(
@@ -226,17 +231,7 @@ def nudge_dm(
     )
     blocks = [
         SectionBlock(block_id="nudge", text=MarkdownTextObject(text=clip(text, 3000))),
-        ActionsBlock(
-            block_id="start",
-            elements=[
-                ButtonElement(
-                    text=clip(f"Start {stage_name}", 75),
-                    action_id=START_STAGE,
-                    value=f"{review_id}|{stage_key}",
-                    style="primary",
-                )
-            ],
-        ),
+        _start_button(review_id, stage_key, stage_name),
     ]
     return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
