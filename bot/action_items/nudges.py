@@ -389,7 +389,10 @@ def _deliver(
             nudge.status, nudge.sent_at, nudge.channel, nudge.ts = SENT, utcnow(), channel, ts
             nudge.reason = None
         item = session.get(ActionItem, item_id)
-        if item is not None and new_card:
+        # The reminder replaces the card only if nobody else gave the item one meanwhile (the
+        # assignment DM, delivered late by another worker, is the card then).
+        unchanged = item is not None and (item.dm_channel, item.dm_ts) == (card or (None, None))
+        if item is not None and new_card and unchanged:
             item.dm_channel, item.dm_ts = channel, ts
         if (
             item is not None

@@ -817,7 +817,9 @@ def send_nudge(
     )
     with transaction(rt.sessions) as session:
         row = session.get(ActionItem, item_id)
-        if row is not None:
+        # Only the card this found missing is replaced: an assignment DM that another worker
+        # delivered meanwhile stays the card.
+        if row is not None and (row.dm_channel, row.dm_ts) == (card or (None, None)):
             row.dm_channel, row.dm_ts = str(reply["channel"]), str(reply["ts"])
 
 
