@@ -234,6 +234,14 @@ def assign_stage(
     return [*tell_assignee(session, review, row, utcnow()), status_effect(review.id)]
 
 
+def unassign_stage(session: Session, review: Review, stage_key: str) -> list[SideEffect]:
+    """Give the stage back to the owner: its row goes, so the status message stops saying
+    "Waiting on …" and the waiting-stage nudges stop. Nothing changes if it was not assigned."""
+    if not assignments.unassign(session, review.id, stage_key):
+        return []
+    return [status_effect(review.id)]
+
+
 def open_current(session: Session, review: Review, at: datetime) -> list[SideEffect]:
     """The review's current stage just opened: hand it over by role when its YAML says so
     (unless someone assigned it already), and tell its assignee."""
@@ -424,6 +432,9 @@ def deliver_nudge(rt: Runtime, effect: Claimed) -> None:
         review = store.get_review(session, review_id)
         if review is None or review.current_stage != stage_key:
             return  # done in the meantime
+        waits_on = str(effect.payload.get("assignee" if to == "owner" else "user"))
+        if assignments.assignee(session, review_id, stage_key) != waits_on:
+            return  # un-assigned or handed on in the meantime
         stage = workflow_of(review).stage(stage_key)
         if to == "owner":
             message = views.owner_late_dm(
