@@ -27,11 +27,11 @@ from helpers.slack_unit import (
 from sqlalchemy import select
 
 from bot.app import effect_handlers
-from bot.delivery.service import deliver_due
-from bot.features import PeopleAdded, ReviewHooks, SideEffect
+from bot.delivery.service import deliver_due, record
+from bot.features import PeopleAdded, ReviewHooks, SideEffect, StageSaved
 from bot.people import listeners, service, views
 from bot.people.listeners import NOT_YOURS_ASSIGN
-from bot.people.service import ASSIGNED, INVITATION
+from bot.people.service import ASSIGNED, INVITATION, LESSON
 from bot.people.views import NOBODY
 from bot.reviews import listeners as review_listeners
 from bot.reviews import service as reviews
@@ -377,3 +377,41 @@ def test_nobody_gives_an_assigned_stage_back_to_the_owner_and_stops_its_nudges(
     assert str(service.sweep(rt, datetime(2026, 12, 10, 0, 0, tzinfo=UTC))) == (
         "stage nudges: 0 to assignees, 0 to owners"
     )
+
+
+def _lessons_submitted_by(rt: Runtime, review_id: int, user: str) -> None:
+    """Walk the campaign review to its lessons stage and have `user` submit it, as the stage
+    form would (the people feature hears it through its StageSaved hook)."""
+    while submit_current(rt, review_id) != "team_sync":
+        pass
+    with transaction(rt.sessions) as session:
+        assignments.assign(session, review_id, "lessons_learned", BOB, ALICE)
+    assert submit_current(rt, review_id, user=user) == "lessons_learned"
+    saved = StageSaved(review_id, "lessons_learned", user, MagicMock(edited=False))
+    with transaction(rt.sessions) as session:
+        record(session, service.after_stage(saved))
+    deliver(rt)
+
+
+def lessons_to(rt: Runtime) -> list[str]:
+    """Who the lessons DMs are for (delivering them needs the report in the thread)."""
+    return sorted(e["user"] for e in effects(rt, LESSON))
+
+
+def test_the_owner_gets_the_lessons_an_assignee_wrote_without_being_a_participant(
+    rt: Runtime, client: MagicMock
+) -> None:
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+        participants.add(session, review_id, [CAROL], participants.STAKEHOLDER, ALICE)
+    _lessons_submitted_by(rt, review_id, BOB)
+    assert lessons_to(rt) == sorted([ALICE, BOB, CAROL])
+
+
+def test_an_owner_who_wrote_the_lessons_is_not_sent_them(rt: Runtime, client: MagicMock) -> None:
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [ALICE, BOB], participants.PARTICIPANT, ALICE)
+    _lessons_submitted_by(rt, review_id, ALICE)
+    assert lessons_to(rt) == [BOB]
