@@ -109,12 +109,20 @@ def assign_clicked(ack: Ack, body: dict, action: dict, client: WebClient, rt: Ru
 
 
 def assign_saved(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
-    """Hand the stage over; the assignee's DM goes out now if the stage is open."""
+    """Hand the stage over (the assignee's DM goes out now if the stage is open), or give it
+    back to the owner ("Nobody")."""
     user_id = body["user"]["id"]
     values = view["state"]["values"]
     stage_key, assignee = state.option(values, "stage"), state.user(values, "assignee")
-    if not assignee:
-        ack(response_action="errors", errors={"assignee": "Choose the person."})
+    nobody = views.NOBODY in state.options(values, views.NOBODY)
+    if nobody and assignee:
+        ack(
+            response_action="errors",
+            errors={views.NOBODY: "Choose a person or Nobody, not both."},
+        )
+        return
+    if not assignee and not nobody:
+        ack(response_action="errors", errors={"assignee": "Choose the person (or Nobody)."})
         return
     with transaction(rt.sessions) as session:
         review = store.get_review(session, int(view["private_metadata"]), for_update=True)
@@ -134,16 +142,25 @@ def assign_saved(ack: Ack, body: dict, view: dict, rt: Runtime) -> None:
                 errors={"stage": "That stage is done or an admin's: choose another."},
             )
             return
-        record(session, service.assign_stage(session, review, stage.key, assignee, user_id))
-        opened = review.current_stage == stage.key
-        name = stage.name
-    when = "They have a DM to start it." if opened else "They get a DM when it opens."
-    ack(
-        response_action="update",
-        view=views.notice(
-            "Stage assigned", f"*{escape(name)}* is assigned to {mention(assignee)}. {when}"
-        ),
-    )
+        name = escape(stage.name)
+        if assignee is None:
+            effects = service.unassign_stage(session, review, stage.key)
+            record(session, effects)
+            title = "Stage un-assigned"
+            text = (
+                f"*{name}* is back with the review's owner: it no longer waits on anyone else."
+                if effects
+                else f"*{name}* was not assigned to anyone: nothing changed."
+            )
+        else:
+            record(session, service.assign_stage(session, review, stage.key, assignee, user_id))
+            when = (
+                "They have a DM to start it."
+                if review.current_stage == stage.key
+                else "They get a DM when it opens."
+            )
+            title, text = "Stage assigned", f"*{name}* is assigned to {mention(assignee)}. {when}"
+    ack(response_action="update", view=views.notice(title, text))
     rt.delivery_due.set()
 
 

@@ -234,6 +234,14 @@ def assign_stage(
     return [*tell_assignee(session, review, row, utcnow()), status_effect(review.id)]
 
 
+def unassign_stage(session: Session, review: Review, stage_key: str) -> list[SideEffect]:
+    """Give the stage back to the owner: its row goes, so the status message stops saying
+    "Waiting on …" and the waiting-stage nudges stop. Nothing changes if it was not assigned."""
+    if not assignments.unassign(session, review.id, stage_key):
+        return []
+    return [status_effect(review.id)]
+
+
 def open_current(session: Session, review: Review, at: datetime) -> list[SideEffect]:
     """The review's current stage just opened: hand it over by role when its YAML says so
     (unless someone assigned it already), and tell its assignee."""
@@ -284,21 +292,38 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     return [
         SideEffect(
             STAGE_SAVED,
-            {"review_id": saved.review_id, "stage": saved.stage_key, "at": utcnow().isoformat()},
+            {
+                "review_id": saved.review_id,
+                "stage": saved.stage_key,
+                "at": utcnow().isoformat(),
+                "by": saved.user_id,
+            },
             group=status_group(saved.review_id),
         )
     ]
 
 
-def lessons_effects(session: Session, review: Review, stage_key: str) -> list[SideEffect]:
-    """One lessons DM per participant and stakeholder, once each (claimed per stage)."""
+def lessons_effects(
+    session: Session, review: Review, stage_key: str, by: str | None = None
+) -> list[SideEffect]:
+    """One lessons DM per participant and stakeholder, and to the review's owner, once each
+    (claimed per stage). The owner always hears the lessons (an assignee may have written
+    them), unless they submitted the stage themselves (`by`): they wrote it."""
     stage = report_stage(workflow_of(review))
     if stage is None or stage.key != stage_key:
         return []
+    if by is None:  # a fan-out recorded before `by` was: the stage's last submitter
+        history = store.stage_history(session, review.id, stage_key)
+        by = history[-1].submitted_by if history else None
+    people = [p.user_id for p in participants.people(session, review.id)]
+    if review.owner_id == by:
+        people = [u for u in people if u != by]
+    elif review.owner_id not in people:
+        people.append(review.owner_id)
     return [
-        dm_effect(LESSON, review.id, p.user_id)
-        for p in participants.people(session, review.id)
-        if assignments.claim_notice(session, review.id, p.user_id, "lessons", stage_key)
+        dm_effect(LESSON, review.id, user)
+        for user in people
+        if assignments.claim_notice(session, review.id, user, "lessons", stage_key)
     ]
 
 
@@ -310,7 +335,10 @@ def deliver_stage_saved(rt: Runtime, effect: Claimed) -> None:
         if review is None:
             return
         effects = open_current(session, review, at)
-        effects += lessons_effects(session, review, str(effect.payload.get("stage")))
+        by = effect.payload.get("by")
+        effects += lessons_effects(
+            session, review, str(effect.payload.get("stage")), str(by) if by else None
+        )
         record(session, effects)
     if effects:
         rt.delivery_due.set()
@@ -424,6 +452,9 @@ def deliver_nudge(rt: Runtime, effect: Claimed) -> None:
         review = store.get_review(session, review_id)
         if review is None or review.current_stage != stage_key:
             return  # done in the meantime
+        waits_on = str(effect.payload.get("assignee" if to == "owner" else "user"))
+        if assignments.assignee(session, review_id, stage_key) != waits_on:
+            return  # un-assigned or handed on in the meantime
         stage = workflow_of(review).stage(stage_key)
         if to == "owner":
             message = views.owner_late_dm(

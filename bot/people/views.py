@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     ExternalDataMultiSelectElement,
     InputBlock,
@@ -27,6 +28,7 @@ from bot.slack.text import chunks, clip, escape, link, mention
 
 PEOPLE_MODAL = "people_edit"
 ASSIGN_MODAL = "stage_assign_pick"
+NOBODY = "nobody"  # the Assign stage form's "Nobody (back to the owner)": un-assigns the stage
 START_STAGE = "stage_start"  # the assignee's "Start <stage>" button in their DM
 MULTI_MAX = 100  # people a multi-select shows as already chosen (the rest stay on the review)
 LESSONS_MAX = 2500  # characters of lessons in the DM (the report has them all)
@@ -113,7 +115,8 @@ def people_modal(
 def assign_modal(
     review_id: int, title: str, stages: list[tuple[str, str]], current: str | None
 ) -> dict[str, Any]:
-    """Pick a stage (not yet done, or the current one) and the person to hand it to."""
+    """Pick a stage (not yet done, or the current one) and the person to hand it to, or
+    "Nobody" to give an assigned stage back to the owner (a user select cannot be cleared)."""
     options = [Option(value=key, label=clip(name, 75)) for key, name in stages]
     chosen = next((o for o in options if o.value == current), None)
     return View(
@@ -138,7 +141,17 @@ def assign_modal(
             InputBlock(
                 block_id="assignee",
                 label="Assign to",
+                optional=True,
                 element=UserSelectElement(action_id="v", placeholder="Choose a person"),
+            ),
+            InputBlock(
+                block_id=NOBODY,
+                label="Or un-assign it",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id="v",
+                    options=[Option(value=NOBODY, label="Nobody (back to the owner)")],
+                ),
             ),
         ],
     ).to_dict()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.action_items.service import reminder_settings
 from bot.delivery.service import record
 from bot.features import PeopleAdded, PermanentError, SideEffect, StageSaved, payload_int
 from bot.reviews.service import workflow_of
@@ -28,12 +29,11 @@ from storage import participants
 from storage import reviews as store
 from storage import surveys as survey_store
 from storage.db import transaction
-from storage.models import Review
+from storage.models import Review, Workspace
 from storage.outbox import Claimed
 from storage.types import utcnow
 from workflows import surveys
 from workflows.model import Stage
-from workflows.nudges import NudgePolicy
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ def send(
         closes = closes_text(existing.closes_at, existing.timezone, now) if existing else ""
         return Sent(existing.id if existing else 0, [], 0, False, closes)
     closes_at = surveys.deadline(now, stage.survey, tz, state)
+    # The reminder goes at the workspace's reminder hour, like the action-item nudges.
+    hour = reminder_settings(session.get_one(Workspace, review.workspace_id))["hour"]
     survey, created = survey_store.open_survey(
         session,
         review.id,
@@ -90,7 +92,7 @@ def send(
         sent_by=by,
         sent_at=now,
         closes_at=closes_at,
-        remind_at=surveys.reminder_at(closes_at, tz, NudgePolicy().hour),
+        remind_at=surveys.reminder_at(closes_at, tz, hour),
         timezone=tz,
     )
     newly: list[str] = []

@@ -145,8 +145,9 @@ def test_a_campaign_review_takes_the_whole_team_along(slack: FakeSlack, bot) -> 
     slack.wait_for(lambda: review_row(bot).current_stage == "action_items")
     bot.settle(timeout=20)
 
-    # Participants and the stakeholder get the lessons, once each, escaped, with the report.
-    for person in (BOB, DAN, ERIN, FRANK, STAKE):
+    # Participants, the stakeholder and the owner (Bob wrote them) get the lessons, once each,
+    # escaped, with the report.
+    for person in (ALICE, BOB, DAN, ERIN, FRANK, STAKE):
         told = slack.wait_for(lambda p=person: dms_of(slack, p, "postmortem_lessons"), timeout=20)
         assert len(told) == 1, person
         assert "Test &lt;subject&gt; lines &amp; send times early." in text_of(told[0])

@@ -6,7 +6,7 @@ showed), what the forms save, which DMs the outbox then sends, and the user grou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -15,6 +15,7 @@ from helpers.slack_unit import (
     ALICE,
     BOB,
     CHANNEL,
+    STATUS_TS,
     block_actions,
     button,
     opened_view,
@@ -26,10 +27,12 @@ from helpers.slack_unit import (
 from sqlalchemy import select
 
 from bot.app import effect_handlers
-from bot.delivery.service import deliver_due
-from bot.features import PeopleAdded, ReviewHooks, SideEffect
+from bot.delivery.service import deliver_due, record
+from bot.features import PeopleAdded, ReviewHooks, SideEffect, StageSaved
 from bot.people import listeners, service, views
-from bot.people.service import ASSIGNED, INVITATION
+from bot.people.listeners import NOT_YOURS_ASSIGN
+from bot.people.service import ASSIGNED, INVITATION, LESSON
+from bot.people.views import NOBODY
 from bot.reviews import listeners as review_listeners
 from bot.reviews import service as reviews
 from bot.reviews.views.review_message import ASSIGN_STAGE, PEOPLE
@@ -315,3 +318,100 @@ def test_people_added_from_a_user_group_are_told_to_the_features_once(
     service.deliver_invite(rt, claimed, hooks)
     service.deliver_invite(rt, claimed, hooks)
     assert heard == [(review_id, (DAN, FRANK))]
+
+
+def _assign_form(rt: Runtime, client: MagicMock, ack: MagicMock, review_id: int) -> dict:
+    client.views_open.reset_mock()
+    body = block_actions(button(ASSIGN_STAGE, str(review_id)), channel=CHANNEL)
+    listeners.assign_clicked(ack=ack, body=body, action=body["actions"][0], client=client, rt=rt)
+    return opened_view(client)
+
+
+def _status_text(client: MagicMock) -> str:
+    """The status message as last posted or updated."""
+    calls = client.chat_update.call_args_list or client.chat_postMessage.call_args_list
+    return str([c.kwargs.get("blocks") for c in calls if c.kwargs.get("ts") == STATUS_TS][-1:])
+
+
+def test_nobody_gives_an_assigned_stage_back_to_the_owner_and_stops_its_nudges(
+    rt: Runtime, client: MagicMock, ack: MagicMock
+) -> None:
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    form = _assign_form(rt, client, ack, review_id)
+    body, view = view_submission(form, {"stage": "data_gathering", "assignee": BOB})
+    listeners.assign_saved(ack=ack, body=body, view=view, rt=rt)
+    deliver(rt)
+    assert "Waiting on <@U0BOB>" in _status_text(client)
+    with transaction(rt.sessions) as session:  # Bob has sat on it for a week and a half
+        row = assignments.get(session, review_id, "data_gathering")
+        assert row is not None
+        row.waiting_since = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+    nudges = service.sweep(rt, datetime(2026, 12, 9, 0, 0, tzinfo=UTC))  # Wed 11:00 Sydney
+    assert str(nudges) == "stage nudges: 1 to assignees, 1 to owners"  # not delivered yet
+
+    # Only the owner or an admin may un-assign (checked on submit, not only on opening).
+    body, view = view_submission(form, {"stage": "data_gathering", NOBODY: [NOBODY]}, user=CAROL)
+    listeners.assign_saved(ack=ack, body=body, view=view, rt=rt)
+    assert NOT_YOURS_ASSIGN in view_text(ack.call_args.kwargs["view"])
+    with transaction(rt.sessions) as session:
+        assert assignments.assignee(session, review_id, "data_gathering") == BOB
+
+    # A person and Nobody at once is refused on the form.
+    both = {"stage": "data_gathering", "assignee": BOB, NOBODY: [NOBODY]}
+    body, view = view_submission(form, both)
+    listeners.assign_saved(ack=ack, body=body, view=view, rt=rt)
+    assert ack.call_args.kwargs["response_action"] == "errors"
+    assert NOBODY in ack.call_args.kwargs["errors"]
+
+    body, view = view_submission(form, {"stage": "data_gathering", NOBODY: [NOBODY]})
+    listeners.assign_saved(ack=ack, body=body, view=view, rt=rt)
+    assert "is back with the review's owner" in view_text(ack.call_args.kwargs["view"])
+    with transaction(rt.sessions) as session:
+        assert assignments.get(session, review_id, "data_gathering") is None
+    client.chat_postMessage.reset_mock()
+    deliver(rt)
+    assert "Waiting on" not in _status_text(client)
+    assert not [
+        m for m in client.chat_postMessage.call_args_list if "waiting on" in str(m.kwargs)
+    ]  # the nudges recorded before are dropped
+    assert str(service.sweep(rt, datetime(2026, 12, 10, 0, 0, tzinfo=UTC))) == (
+        "stage nudges: 0 to assignees, 0 to owners"
+    )
+
+
+def _lessons_submitted_by(rt: Runtime, review_id: int, user: str) -> None:
+    """Walk the campaign review to its lessons stage and have `user` submit it, as the stage
+    form would (the people feature hears it through its StageSaved hook)."""
+    while submit_current(rt, review_id) != "team_sync":
+        pass
+    with transaction(rt.sessions) as session:
+        assignments.assign(session, review_id, "lessons_learned", BOB, ALICE)
+    assert submit_current(rt, review_id, user=user) == "lessons_learned"
+    saved = StageSaved(review_id, "lessons_learned", user, MagicMock(edited=False))
+    with transaction(rt.sessions) as session:
+        record(session, service.after_stage(saved))
+    deliver(rt)
+
+
+def lessons_to(rt: Runtime) -> list[str]:
+    """Who the lessons DMs are for (delivering them needs the report in the thread)."""
+    return sorted(e["user"] for e in effects(rt, LESSON))
+
+
+def test_the_owner_gets_the_lessons_an_assignee_wrote_without_being_a_participant(
+    rt: Runtime, client: MagicMock
+) -> None:
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+        participants.add(session, review_id, [CAROL], participants.STAKEHOLDER, ALICE)
+    _lessons_submitted_by(rt, review_id, BOB)
+    assert lessons_to(rt) == sorted([ALICE, BOB, CAROL])
+
+
+def test_an_owner_who_wrote_the_lessons_is_not_sent_them(rt: Runtime, client: MagicMock) -> None:
+    review_id = seed_review(rt, workflow=CAMPAIGN)
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [ALICE, BOB], participants.PARTICIPANT, ALICE)
+    _lessons_submitted_by(rt, review_id, ALICE)
+    assert lessons_to(rt) == [BOB]

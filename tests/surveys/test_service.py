@@ -3,9 +3,10 @@ stage form (paged within Slack's limits)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from unittest.mock import MagicMock
+from zoneinfo import ZoneInfo
 
 from helpers.slack_unit import ALICE, BOB, fake_client, make_runtime, seed_review
 from sqlalchemy import Engine
@@ -15,8 +16,10 @@ from bot.delivery.service import deliver_due, record
 from bot.reviews.views import stage_modal as sm
 from bot.surveys import service, views
 from storage import participants
+from storage import reviews as store
 from storage import surveys as survey_store
 from storage.db import transaction
+from storage.models import Workspace
 from storage.types import utcnow
 from workflows.loader import BUILTIN_DIR, load_file
 from workflows.surveys import Response, compile_into
@@ -107,3 +110,36 @@ def test_hundreds_of_answers_page_within_slacks_limits() -> None:
     assert "<@U00000000>" in shown and "— _anonymous_" in shown
     # past eight blocks of answers a question says where the rest are
     assert "more: the review's Export has them all." in shown
+
+
+def test_the_reminder_goes_at_the_workspaces_reminder_hour(unit_engine: Engine) -> None:
+    """A workspace whose reminders go at 14:00 gets the survey reminder at 14:00, not 09:00."""
+    client: MagicMock = fake_client()
+    rt = make_runtime(unit_engine, client)
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    berlin = ZoneInfo("Europe/Berlin")
+    sent_at = datetime(2026, 11, 30, 10, 0, tzinfo=berlin)  # a Monday
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        assert review is not None
+        ws = session.get_one(Workspace, review.workspace_id)
+        ws.settings = {**(ws.settings or {}), "reminders": {"hour": 14}}
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+        stage = next(s for s in rt.registry["campaign_postmortem"].stages if s.survey)
+        sent = service.send(
+            session,
+            review,
+            stage,
+            by=ALICE,
+            tz="Europe/Berlin",
+            state=rt.settings.state,
+            now=sent_at,
+        )
+        assert sent.newly_asked == [BOB]
+        survey = survey_store.find(session, review_id)
+        assert survey is not None
+        last_day = survey.remind_at.astimezone(berlin).date()
+    at = datetime.combine(last_day, time(9, 0), tzinfo=berlin)
+    assert service.sweep(rt, at).reminded == 0
+    assert service.sweep(rt, at.replace(hour=13, minute=59)).reminded == 0
+    assert service.sweep(rt, at.replace(hour=14)).reminded == 1
