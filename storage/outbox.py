@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, and_, func, or_, select, update
+from sqlalchemy import Index, String, Text, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage import tenancy
@@ -91,6 +91,36 @@ def enqueue(
     )
     session.add(effect)
     return effect
+
+
+def enqueue_many(
+    session: Session, effects: Iterable[tuple[str, dict[str, Any], str | None]]
+) -> int:
+    """Record several effects, `(kind, payload, group)` each, in one INSERT; how many.
+
+    What a change promises is recorded while its transaction holds the database's write lock
+    (SQLite) and the Slack ack waits: one multi-row statement instead of an ORM object per
+    effect keeps that short. Rows are inserted in the order given, so their ids (and with them
+    the delivery order within a group) follow it.
+    """
+    now = utcnow()
+    team = tenancy.team_of(session)
+    rows = [
+        {
+            "kind": kind,
+            "payload": payload,
+            "group_key": group,
+            "team_id": team,
+            "status": PENDING,
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        for kind, payload, group in effects
+    ]
+    if rows:  # the table's insert: the ORM's would split the rows by which values are None
+        session.execute(insert(Effect.__table__), rows)
+    return len(rows)
 
 
 def claim_due(

@@ -90,11 +90,7 @@ def record(session: Session, effects: Iterable[SideEffect]) -> int:
     if riders:
         effects = [*effects, *riders]
         riders.clear()
-    count = 0
-    for effect in effects:
-        outbox.enqueue(session, effect.kind, effect.payload, group=effect.group)
-        count += 1
-    return count
+    return outbox.enqueue_many(session, ((e.kind, e.payload, e.group) for e in effects))
 
 
 @dataclass

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.delivery.service import record
+from bot.features import SideEffect
 from storage import outbox
-from storage.db import session_factory, transaction
+from storage.db import session_factory, team_session_factory, transaction
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 
@@ -107,3 +109,27 @@ def test_two_workers_claiming_at_once_never_take_the_same_effect(
     for t in threads:
         t.join(30)
     assert sorted(taken[0] + taken[1]) == list(range(60))
+
+
+def test_effects_recorded_together_keep_their_order_groups_and_workspace(engine: Engine) -> None:
+    """`record` writes a change's effects in one statement: mixed with and without a group,
+    they are still delivered in the order given (a group's head first) and carry the team of a
+    workspace's session, so the worker uses that workspace's token."""
+    effects = [
+        SideEffect("reviews.status", {"n": 1}, group="review:1"),
+        SideEffect("surveys.open", {"n": 2}),
+        SideEffect("knowledge.report", {"n": 3}, group="review:1"),
+        SideEffect("people.stage_saved", {"n": 4}, group="review:1"),
+    ]
+    with transaction(team_session_factory(engine, "T0ONE")) as session:
+        assert record(session, effects) == 4
+    first = _claim(engine)
+    # The group's later effects wait for its head; the ungrouped one goes at once.
+    assert [(c.kind, c.payload, c.team_id) for c in first] == [
+        ("reviews.status", {"n": 1}, "T0ONE"),
+        ("surveys.open", {"n": 2}, "T0ONE"),
+    ]
+    with transaction(session_factory(engine)) as session:
+        for claimed in first:
+            outbox.finish(session, claimed.id)
+    assert [c.kind for c in _claim(engine)] == ["knowledge.report"]
