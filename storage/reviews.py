@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, joinedload
 
 from storage.claims import updated_rows
 from storage.models import (
@@ -158,9 +158,18 @@ def create_review(
 
 
 def get_review(session: Session, review_id: int, *, for_update: bool = False) -> Review | None:
+    """The review; `for_update` locks its row (PostgreSQL) for a change to it.
+
+    A change almost always needs the review's pinned definition (`bot.reviews.service.
+    workflow_of`), so it is read in the same statement rather than by a second, lazy one: every
+    statement in a form's saving transaction lengthens the ack, and on SQLite the write lock
+    other submissions wait for. Only the review's row is locked.
+    """
     query = select(Review).where(Review.id == review_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.options(joinedload(Review.workflow_version, innerjoin=True)).with_for_update(
+            of=Review
+        )
     return session.scalar(query)
 
 
