@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, String, Text, and_, func, insert, or_, select, update
+from sqlalchemy import Index, String, Table, Text, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage import tenancy
@@ -119,7 +119,7 @@ def enqueue_many(
         for kind, payload, group in effects
     ]
     if rows:  # the table's insert: the ORM's would split the rows by which values are None
-        session.execute(insert(Effect.__table__), rows)
+        session.execute(insert(cast(Table, Effect.__table__)), rows)
     return len(rows)
 
 
