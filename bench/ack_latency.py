@@ -7,7 +7,10 @@ form (a review written, its side effects recorded in the outbox) and then a stag
 validated and saved, effects recorded), each burst sent to the bot and to the bare app in turn,
 so both see the same machine at the same time. The bot's delivery worker meanwhile carries out
 the effects against the slow Slack, in the same process. Prints p50/p95/p99/max of the time to
-the HTTP answer (what Slack waits for, 3 s at most) on SQLite and PostgreSQL.
+the HTTP answer (what Slack waits for, 3 s at most) on SQLite and PostgreSQL, and `cpu/req`: the
+CPU time the app's processes used while its bursts were in flight, per request (for the bot,
+with what its delivery worker did meanwhile). Eight requests at once on one Python process
+share one interpreter lock, so the slowest ack is roughly eight times that figure.
 
     python bench/ack_latency.py                         # both databases, 40 rounds of 8
     python bench/ack_latency.py --db sqlite --rounds 20
@@ -116,15 +119,30 @@ def start(args: list[str], env: dict[str, str], cwd: Path, port: int) -> subproc
     raise RuntimeError(f"{args} did not start")
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system, in ms) of a process and its live children: `serve` is gunicorn's
+    arbiter and its worker, whose request threads and delivery thread both count."""
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return tick * (own(pid) + sum(own(int(c)) for c in children))
+
+
 def percentile(times: list[float], p: float) -> float:
     ordered = sorted(times)
     return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
 
 
-def line(database: str, form: str, app: str, times: list[float]) -> str:
+def line(database: str, form: str, app: str, times: list[float], cpu: float) -> str:
     ms = [t * 1000 for t in times]
-    return f"{database:<11}{form:<7}{app:<10}{len(ms):>5}  " + "  ".join(
-        f"{percentile(ms, p):7.1f}" for p in (50, 95, 99, 100)
+    return (
+        f"{database:<11}{form:<7}{app:<10}{len(ms):>5}  "
+        + "  ".join(f"{percentile(ms, p):7.1f}" for p in (50, 95, 99, 100))
+        + f"  {cpu / len(ms):7.1f}"
     )
 
 
@@ -197,7 +215,9 @@ def run_database(
         start([sys.executable, __file__, "--bare", str(bare_port)], bare_env, workdir, bare_port)
     )
     urls["bare Bolt"] = f"http://127.0.0.1:{bare_port}/slack/events"
+    pids = dict(zip(urls, (p.pid for p in procs), strict=True))
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], float] = {}  # CPU ms each app's processes spent, per form
     failures: list[str] = []
     from sqlalchemy import create_engine, text
 
@@ -220,8 +240,12 @@ def run_database(
             barrier.wait()
             return slack.submit(user, view["id"], values)
 
+        pid = pids[app]
+        before = cpu_ms(pid)
         with ThreadPoolExecutor(max_workers=len(views)) as pool:
             replies = list(pool.map(one, views))
+        if measure:  # with what the app's delivery worker does meanwhile: it is in the process
+            cpu[(form, app)] = cpu.get((form, app), 0.0) + cpu_ms(pid) - before
         for reply in replies:
             if reply.status != 200 or reply.errors or reply.problems:
                 failures.append(f"{app} {form}: {reply.status} {reply.errors or reply.problems}")
@@ -291,7 +315,9 @@ def run_database(
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
     lines = [
-        line(database, form, app, times[(form, app)]) for form in ("start", "stage") for app in urls
+        line(database, form, app, times[(form, app)], cpu[(form, app)])
+        for form in ("start", "stage")
+        for app in urls
     ]
     for form in ("start", "stage"):
         bare = percentile(times[(form, "bare Bolt")], 99) * 1000
@@ -326,7 +352,7 @@ def main() -> None:
     )
     print(
         f"{'database':<11}{'form':<7}{'app':<10}{'n':>5}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
-        f"  {'max':>7}  (ms)"
+        f"  {'max':>7}  {'cpu/req':>7}  (ms)"
     )
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for database in databases:
