@@ -181,8 +181,8 @@ def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]
         .group_by(StageSubmission.stage_key)
         .subquery()
     )
-    rows = session.scalars(
-        select(StageSubmission)
+    rows = session.execute(  # the two columns, not whole rows: it is read on every save
+        select(StageSubmission.stage_key, StageSubmission.answers)
         .join(
             newest,
             (StageSubmission.stage_key == newest.c.stage_key)
@@ -190,7 +190,7 @@ def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]
         )
         .where(StageSubmission.review_id == review_id)
     )
-    return {row.stage_key: row.answers for row in rows}
+    return {stage_key: answers for stage_key, answers in rows}
 
 
 def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
