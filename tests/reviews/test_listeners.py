@@ -153,7 +153,7 @@ def test_start_saves_the_review_acks_then_posts_its_message(
     assert (review.owner_id, review.started_by, review.current_stage) == (BOB, ALICE, "metadata")
     ack.assert_called_once_with()
     assert ack.slack_calls_before == [[]]  # saved and acked before any Slack call
-    hooks.started.assert_called_once_with(review.id)
+    hooks.started.assert_called_once_with(review.id, rt.registry[SUPPORT])
     assert pending_effects(rt) == ["reviews.status"]  # promised with the review, not yet sent
     client.chat_postMessage.assert_not_called()
 

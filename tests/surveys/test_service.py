@@ -54,7 +54,7 @@ def test_a_survey_sent_on_opening_goes_out_with_the_review(
     review_id = seed_review(rt, workflow="retro", title="Sprint 42")
     with transaction(rt.sessions) as session:
         participants.add(session, review_id, [BOB, "U0CAROL"], participants.PARTICIPANT, ALICE)
-        record(session, service.after_start(review_id))
+        record(session, service.after_start(review_id, rt.registry["retro"]))
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DMs
     dms = [
@@ -74,7 +74,7 @@ def test_a_manual_survey_does_not_go_out_on_opening(unit_engine: Engine) -> None
     review_id = seed_review(rt, workflow="campaign_postmortem")
     with transaction(rt.sessions) as session:
         participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
-        record(session, service.after_start(review_id))
+        record(session, service.after_start(review_id, rt.registry["campaign_postmortem"]))
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))
     with transaction(rt.sessions) as session:
         assert survey_store.find(session, review_id) is None
