@@ -119,7 +119,7 @@ def record_answered(session: Session, review_id: int) -> None:
     record(session, [status_effect(review_id)])
 
 
-def opens_survey(workflow: Workflow | None, stage_key: str) -> bool:
+def _opens_survey(workflow: Workflow | None, stage_key: str) -> bool:
     """Whether opening the stage sends its survey (what `deliver_open` checks); without the
     definition, it may."""
     if workflow is None:
@@ -130,7 +130,7 @@ def opens_survey(workflow: Workflow | None, stage_key: str) -> bool:
 
 def after_start(review_id: int, workflow: Workflow | None) -> list[SideEffect]:
     """A survey sent when its stage opens: the first stage opens with the review."""
-    if workflow is not None and not opens_survey(workflow, workflow.stages[0].key):
+    if workflow is not None and not _opens_survey(workflow, workflow.stages[0].key):
         return []
     return [SideEffect(OPEN, {"review_id": review_id})]
 
@@ -139,7 +139,7 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     transition = saved.result.transition
     if saved.result.edited or transition is None or transition.next_stage is None:
         return []
-    if not opens_survey(saved.workflow, transition.next_stage):
+    if not _opens_survey(saved.workflow, transition.next_stage):
         return []
     return [SideEffect(OPEN, {"review_id": saved.review_id})]
 
