@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.reviews.service import SubmitResult
 from bot.runtime import Runtime
 from storage.outbox import Claimed
+from workflows.model import Workflow
 
 Subcommand = Callable[[Runtime, dict[str, Any], str, Respond, WebClient], None]
 """`/postmortem <word> <rest>`: (runtime, Slack's command payload, rest, respond, client)."""
@@ -44,6 +45,11 @@ class StageSaved:
     stage_key: str
     user_id: str
     result: SubmitResult
+    # The review's pinned definition, for a hook whose effect applies only to some stages (a
+    # survey sent on opening, an async stage, an admin's decision): it records only what can
+    # apply. None where a caller does not know it: the hook records as if it could, and the
+    # delivery decides.
+    workflow: Workflow | None = field(default=None, repr=False, compare=False)
     # The runtime and the saving transaction's session, for a hook whose decision turns on a
     # setting (no tracker in use: no tracker effect); None where a caller has neither.
     rt: Runtime | None = field(default=None, repr=False, compare=False)
@@ -100,7 +106,8 @@ class PeopleAdded:
 EffectHandler = Callable[[Runtime, Claimed], None]
 """Delivers one claimed effect; raising means "try again later" (or failed, for good errors)."""
 
-AfterStart = Callable[[int], Iterable[SideEffect]]
+AfterStart = Callable[[int, Workflow | None], Iterable[SideEffect]]
+"""(review id, the review's pinned definition or None where unknown): the effects to record."""
 AfterStage = Callable[[StageSaved], Iterable[SideEffect]]
 AfterPeopleAdded = Callable[[PeopleAdded], Iterable[SideEffect]]
 
@@ -118,8 +125,8 @@ class ReviewHooks:
     after_stage: tuple[AfterStage, ...] = ()
     people_added: tuple[AfterPeopleAdded, ...] = ()
 
-    def started(self, review_id: int) -> list[SideEffect]:
-        return [effect for hook in self.after_start for effect in hook(review_id)]
+    def started(self, review_id: int, workflow: Workflow | None = None) -> list[SideEffect]:
+        return [effect for hook in self.after_start for effect in hook(review_id, workflow)]
 
     def stage_saved(self, saved: StageSaved) -> list[SideEffect]:
         return [effect for hook in self.after_stage for effect in hook(saved)]

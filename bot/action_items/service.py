@@ -292,7 +292,10 @@ def assignment_effects(
 def after_stage(saved: StageSaved) -> list[SideEffect]:
     """The owners of the action items the stage created or reassigned are told; their tasks
     follow only when a tracker is in use."""
-    return assignment_effects(saved.result.item_changes, tracker=_tracker_on(saved))
+    changes = saved.result.item_changes
+    if not any(created or previous_owner for _, created, previous_owner in changes):
+        return []  # no owner to tell: whether a tracker is in use (a query) does not matter
+    return assignment_effects(changes, tracker=_tracker_on(saved))
 
 
 def _tracker_on(saved: StageSaved) -> bool:

@@ -31,6 +31,7 @@ from storage.models import Review
 from storage.outbox import Claimed
 from storage.trackers import described_answers
 from storage.types import utcnow
+from workflows.model import Workflow
 from workflows.reports import ReportData, SurveyTally, build, report_stage, similar_words
 
 log = logging.getLogger(__name__)
@@ -280,8 +281,9 @@ def after_stage(saved: StageSaved) -> list[SideEffect]:
     ]
 
 
-def after_start(review_id: int) -> list[SideEffect]:
-    """Similar past lessons in the new review's thread, once its status message is posted."""
+def after_start(review_id: int, workflow: Workflow | None) -> list[SideEffect]:
+    """Similar past lessons in the new review's thread, once its status message is posted
+    (whether there are any is the database's to say: recorded for every workflow)."""
     return [
         SideEffect("knowledge.similar", {"review_id": review_id}, group=status_group(review_id))
     ]

@@ -156,7 +156,10 @@ def start_submitted(
             draft = json.loads(view.get("private_metadata") or "{}").get("d") or {}
             if draft and set(draft) <= {f.key for f in first.fields}:
                 store.save_draft(session, review_id, first.key, review.owner_id, draft)
-            effects = [status_effect(review_id, starter=user_id), *hooks.started(review_id)]
+            effects = [
+                status_effect(review_id, starter=user_id),
+                *hooks.started(review_id, workflow),
+            ]
             people = parse_people(view["state"]["values"])
             if people:
                 # Stored now; bot/people expands the user groups and invites (after the status
@@ -293,6 +296,7 @@ def stage_submitted(ack: Ack, body: dict, view: dict, rt: Runtime, hooks: Review
                                     meta.stage,
                                     user_id,
                                     saved,
+                                    workflow=service.workflow_of(review),
                                     rt=rt,
                                     session=session,
                                 )

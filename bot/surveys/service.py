@@ -33,7 +33,7 @@ from storage.models import Review, Workspace
 from storage.outbox import Claimed
 from storage.types import utcnow
 from workflows import surveys
-from workflows.model import Stage
+from workflows.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +119,27 @@ def record_answered(session: Session, review_id: int) -> None:
     record(session, [status_effect(review_id)])
 
 
-def after_start(review_id: int) -> list[SideEffect]:
+def _opens_survey(workflow: Workflow | None, stage_key: str) -> bool:
+    """Whether opening the stage sends its survey (what `deliver_open` checks); without the
+    definition, it may."""
+    if workflow is None:
+        return True
+    survey = workflow.stage(stage_key).survey
+    return survey is not None and survey.send == "on_stage_open"
+
+
+def after_start(review_id: int, workflow: Workflow | None) -> list[SideEffect]:
     """A survey sent when its stage opens: the first stage opens with the review."""
+    if workflow is not None and not _opens_survey(workflow, workflow.stages[0].key):
+        return []
     return [SideEffect(OPEN, {"review_id": review_id})]
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
     transition = saved.result.transition
     if saved.result.edited or transition is None or transition.next_stage is None:
+        return []
+    if not _opens_survey(saved.workflow, transition.next_stage):
         return []
     return [SideEffect(OPEN, {"review_id": saved.review_id})]
 

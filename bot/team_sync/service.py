@@ -27,7 +27,7 @@ from storage.db import transaction
 from storage.models import Review
 from storage.outbox import Claimed
 from workflows import team_sync as rules
-from workflows.model import Stage
+from workflows.model import Stage, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +105,26 @@ def vote(rt: Runtime, session: Session, item_id: int, user_id: str) -> str | Non
 # --- hooks: invitations when the stage before an async stage is saved -----------------------
 
 
-def after_start(review_id: int) -> list[SideEffect]:
+def _takes_async_input(workflow: Workflow | None, stage_key: str) -> bool:
+    """Whether the stage that opens collects the team's items (what `deliver_invite_all` checks
+    first); without the definition, it may."""
+    return workflow is None or workflow.stage(stage_key).async_input is not None
+
+
+def after_start(review_id: int, workflow: Workflow | None) -> list[SideEffect]:
     """A workflow whose first stage takes async input invites the team at once."""
+    if workflow is not None and not _takes_async_input(workflow, workflow.stages[0].key):
+        return []
     return [SideEffect(INVITE_ALL, {"review_id": review_id, "first": True})]
 
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
-    """The stage before an async stage was saved: invite the participants (checked on delivery,
-    where the review's definition is at hand)."""
+    """The stage before an async stage was saved: invite the participants (whether the stage
+    is still open for input is checked on delivery)."""
     transition = saved.result.transition
     if saved.result.edited or transition is None or transition.next_stage is None:
+        return []
+    if not _takes_async_input(saved.workflow, transition.next_stage):
         return []
     return [SideEffect(INVITE_ALL, {"review_id": saved.review_id, "stage": transition.next_stage})]
 

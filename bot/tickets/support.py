@@ -43,7 +43,8 @@ from storage.outbox import Claimed
 from storage.tickets import SupportReminder
 from storage.types import utcnow
 from workflows.calendar import working_days_between
-from workflows.model import Role
+from workflows.engine import Transition
+from workflows.model import Role, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +57,53 @@ IN_REVIEW = "in_review"
 
 def after_stage(saved: StageSaved) -> list[SideEffect]:
     """Admins hear that a review now waits on them; after an admin stage, the owner gets the
-    close or the changes asked for, with the comment (both decided on delivery)."""
+    close or the changes asked for, with the comment. Each is recorded only when the save can
+    call for it (the checks their deliveries make first, on the definition and the transition);
+    without the definition, both are, and the delivery decides."""
     transition, answers = saved.result.transition, saved.result.answers
     if transition is None or saved.result.edited:
         return []
-    return [
-        SideEffect(
-            "tickets.admins_waiting", {"review_id": saved.review_id, "actor": saved.user_id}
-        ),
-        SideEffect(
-            "tickets.decision",
-            {
-                "review_id": saved.review_id,
-                "stage_key": saved.stage_key,
-                "actor": saved.user_id,
-                "complete": transition.complete,
-                "looped_back": transition.looped_back,
-                "next_stage": transition.next_stage,
-                "answers": {k: v for k, v in answers.items() if isinstance(v, str)},
-            },
-        ),
-    ]
+    workflow = saved.workflow
+    effects = []
+    if workflow is None or _waits_on_admins(workflow, transition):
+        effects.append(
+            SideEffect(
+                "tickets.admins_waiting", {"review_id": saved.review_id, "actor": saved.user_id}
+            )
+        )
+    if workflow is None or _tells_owner(workflow, saved.stage_key, transition):
+        effects.append(
+            SideEffect(
+                "tickets.decision",
+                {
+                    "review_id": saved.review_id,
+                    "stage_key": saved.stage_key,
+                    "actor": saved.user_id,
+                    "complete": transition.complete,
+                    "looped_back": transition.looped_back,
+                    "next_stage": transition.next_stage,
+                    "answers": {k: v for k, v in answers.items() if isinstance(v, str)},
+                },
+            )
+        )
+    return effects
+
+
+def _waits_on_admins(workflow: Workflow, transition: Transition) -> bool:
+    """After the save the review is In Review, or an admin's stage is next (as
+    `notify_admins_waiting` finds it: the save set the review's stage and status)."""
+    if transition.next_stage is None:
+        return False
+    return (
+        transition.status == IN_REVIEW or workflow.stage(transition.next_stage).role == Role.ADMIN
+    )
+
+
+def _tells_owner(workflow: Workflow, stage_key: str, transition: Transition) -> bool:
+    """An admin's stage that sent the review back or closed it (what `deliver_decision` DMs)."""
+    if workflow.stage(stage_key).role != Role.ADMIN:
+        return False
+    return transition.complete or bool(transition.looped_back and transition.next_stage)
 
 
 def deliver_admins_waiting(rt: Runtime, effect: Claimed) -> None:

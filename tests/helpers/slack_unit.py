@@ -30,7 +30,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from bot import runtime
 from bot.config import load_settings
@@ -41,6 +41,7 @@ from sandbox.fake_slack.state import build_values, full_state
 from storage import reviews as store
 from storage.db import make_engine, transaction, upgrade
 from storage.models import ActionItem
+from storage.outbox import Effect
 from storage.schema import metadata
 from workflows.loader import Registry
 from workflows.samples import sample_answers
@@ -270,6 +271,46 @@ def submit_current(rt: Runtime, review_id: int, *, user: str = ALICE, **answers:
         )
         assert result.ok, (result.errors, result.refused)
         return stage.key
+
+
+def save_stage(rt: Runtime, review_id: int, *, user: str = ALICE, **answers: Any) -> list[str]:
+    """Submit the review's current stage (valid sample answers) through its modal, page by page,
+    as Bolt would, with every feature's hooks: the kinds of the effects the save recorded."""
+    from bot.app import review_hooks
+    from bot.reviews import listeners
+    from bot.reviews.views import stage_modal as sm
+
+    with transaction(rt.sessions) as session:
+        review = store.get_review(session, review_id)
+        assert review is not None and review.current_stage is not None
+        stage = service.workflow_of(review).stage(review.current_stage)
+        title = review.title
+        before = session.scalar(select(func.max(Effect.id))) or 0
+    values = sample_answers(stage, **answers)
+    meta = sm.ModalMeta(review_id, stage.key)
+    view: Mapping[str, Any] = sm.stage_view(stage, title=title, meta=meta, values=values)
+    for _ in range(10):  # a long stage is several pages: Next, then Submit
+        shown = {b.get("block_id") for b in view.get("blocks", [])}
+        entered = {
+            block: actions["v"]
+            for block, actions in sm.entered_values(stage, values).items()
+            if block in shown
+        }
+        body, submitted = view_submission(view, entered, user=user)
+        ack = MagicMock(name="ack")
+        listeners.stage_submitted(ack=ack, body=body, view=submitted, rt=rt, hooks=review_hooks())
+        reply = ack.call_args.kwargs
+        if not reply:
+            break
+        assert reply.get("response_action") == "update", reply
+        view = reply["view"]
+        assert view.get("callback_id") == submitted["callback_id"], view  # the next page
+    else:
+        raise AssertionError(f"stage {stage.key} was never saved")
+    with transaction(rt.sessions) as session:
+        return list(
+            session.scalars(select(Effect.kind).where(Effect.id > before).order_by(Effect.id))
+        )
 
 
 def seed_item(

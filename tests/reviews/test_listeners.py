@@ -24,6 +24,7 @@ from helpers.slack_unit import (
     opened_view,
     owner_only_workflows,
     recording_ack,
+    save_stage,
     seed_review,
     slack_calls,
     slack_error,
@@ -34,7 +35,7 @@ from helpers.slack_unit import (
 )
 from sqlalchemy import Engine, select
 
-from bot.app import effect_handlers
+from bot.app import effect_handlers, review_hooks
 from bot.delivery.service import deliver_due
 from bot.features import StageSaved
 from bot.reviews import listeners
@@ -153,7 +154,7 @@ def test_start_saves_the_review_acks_then_posts_its_message(
     assert (review.owner_id, review.started_by, review.current_stage) == (BOB, ALICE, "metadata")
     ack.assert_called_once_with()
     assert ack.slack_calls_before == [[]]  # saved and acked before any Slack call
-    hooks.started.assert_called_once_with(review.id)
+    hooks.started.assert_called_once_with(review.id, rt.registry[SUPPORT])
     assert pending_effects(rt) == ["reviews.status"]  # promised with the review, not yet sent
     client.chat_postMessage.assert_not_called()
 
@@ -163,6 +164,23 @@ def test_start_saves_the_review_acks_then_posts_its_message(
     assert message["channel"] == CHANNEL
     assert "Refund took three weeks" in view_text(message)
     assert "Continue: Ticket details" in view_text(message)
+
+
+def test_a_start_records_only_the_effects_that_can_apply(
+    rt: Runtime, ack: MagicMock, client: MagicMock
+) -> None:
+    """The campaign's first stage sends no survey on opening and takes no async input: no
+    surveys.open nor team_sync.invite_all is recorded for the worker to find nothing to do."""
+    body, view = view_submission(
+        start_form(rt), {"workflow": "campaign_postmortem", "title": "Black Friday"}
+    )
+
+    listeners.start_submitted(
+        ack=ack, body=body, view=view, client=client, rt=rt, hooks=review_hooks()
+    )
+
+    ack.assert_called_once_with()
+    assert pending_effects(rt) == ["reviews.status", "knowledge.similar"]
 
 
 def test_start_keeps_the_message_it_posted(
@@ -263,6 +281,36 @@ def test_a_valid_stage_is_saved_acked_and_announced_once(
     assert (saved.review_id, saved.stage_key, saved.user_id) == (review_id, "metadata", ALICE)
     assert saved.result.ok and saved.result.transition.next_stage == "analysis"
     assert slack_calls(client) == []  # the channel message is the hooks' business
+
+
+CAMPAIGN_SAVED = ["knowledge.report", "people.stage_saved", "reviews.escalate", "reviews.status"]
+
+
+def test_a_campaign_stage_records_only_the_effects_that_can_apply(rt: Runtime) -> None:
+    """Data gathering opens the team sync (async input: the team is invited); the team sync
+    opens Lessons Learned, which uses neither. No stage is an admin's and none moves the review
+    In Review, so nothing of the support loop is recorded either."""
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+
+    assert sorted(save_stage(rt, review_id)) == sorted([*CAMPAIGN_SAVED, "team_sync.invite_all"])
+    assert sorted(save_stage(rt, review_id, systemic_issues="no")) == CAMPAIGN_SAVED
+
+
+def test_a_systemic_issue_is_still_escalated(rt: Runtime, client: MagicMock) -> None:
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    save_stage(rt, review_id)  # data gathering
+
+    kinds = save_stage(rt, review_id, systemic_issues="yes", systemic_issue="Approvals take a week")
+    deliver(rt)
+
+    assert "reviews.escalate" in kinds
+    [told] = [
+        c.kwargs
+        for c in client.chat_postMessage.call_args_list
+        if c.kwargs["text"].startswith("Systemic issue escalated")
+    ]
+    assert told["channel"] == ADMIN  # no escalation channel set: the admins hear
+    assert "Approvals take a week" in view_text(told)
 
 
 def test_a_stage_submitted_twice_is_refused_the_second_time(

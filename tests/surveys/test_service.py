@@ -8,18 +8,30 @@ from pathlib import Path
 from unittest.mock import MagicMock
 from zoneinfo import ZoneInfo
 
-from helpers.slack_unit import ALICE, BOB, fake_client, make_runtime, seed_review
-from sqlalchemy import Engine
+from helpers.slack_unit import (
+    ALICE,
+    BOB,
+    CHANNEL,
+    fake_client,
+    make_runtime,
+    save_stage,
+    seed_review,
+    view_submission,
+)
+from sqlalchemy import Engine, select
 
-from bot.app import effect_handlers
+from bot.app import effect_handlers, review_hooks
 from bot.delivery.service import deliver_due, record
+from bot.reviews import listeners as review_listeners
 from bot.reviews.views import stage_modal as sm
+from bot.reviews.views.start_modal import start_view
 from bot.surveys import service, views
 from storage import participants
 from storage import reviews as store
 from storage import surveys as survey_store
 from storage.db import transaction
 from storage.models import Workspace
+from storage.outbox import Effect
 from storage.types import utcnow
 from workflows.loader import BUILTIN_DIR, load_file
 from workflows.surveys import Response, compile_into
@@ -54,7 +66,7 @@ def test_a_survey_sent_on_opening_goes_out_with_the_review(
     review_id = seed_review(rt, workflow="retro", title="Sprint 42")
     with transaction(rt.sessions) as session:
         participants.add(session, review_id, [BOB, "U0CAROL"], participants.PARTICIPANT, ALICE)
-        record(session, service.after_start(review_id))
+        record(session, service.after_start(review_id, rt.registry["retro"]))
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DMs
     dms = [
@@ -72,12 +84,90 @@ def test_a_manual_survey_does_not_go_out_on_opening(unit_engine: Engine) -> None
     client: MagicMock = fake_client()
     rt = make_runtime(unit_engine, client)
     review_id = seed_review(rt, workflow="campaign_postmortem")
+    # Known from the definition: nothing to record.
+    assert service.after_start(review_id, rt.registry["campaign_postmortem"]) == []
     with transaction(rt.sessions) as session:
         participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
-        record(session, service.after_start(review_id))
+        # A caller without the definition records it: the delivery finds nothing to send.
+        record(session, service.after_start(review_id, None))
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))
     with transaction(rt.sessions) as session:
         assert survey_store.find(session, review_id) is None
+
+
+# Notes opens with a survey sent on opening, Wrap-up with one the owner sends.
+LATER = """\
+key: later_retro
+name: Retro, survey later
+description: A retrospective whose surveys come after the first stage.
+stages:
+  - key: intro
+    name: Intro
+    purpose: Say what the sprint was.
+    fields:
+      - {key: goal, label: Sprint goal, type: text}
+  - key: notes
+    name: Notes
+    purpose: Write down what happened.
+    fields:
+      - {key: themes, label: Themes, type: long_text}
+    survey:
+      send: on_stage_open
+      questions:
+        - {key: good, label: "What went well?", type: long_text}
+  - key: wrap_up
+    name: Wrap-up
+    purpose: Agree what changes.
+    fields:
+      - {key: changes, label: Changes, type: long_text}
+    survey:
+      questions:
+        - {key: change, label: "What should change?", type: long_text}
+"""
+
+
+def test_a_stage_that_opens_a_survey_sent_on_opening_still_sends_it(
+    unit_engine: Engine, tmp_path: Path
+) -> None:
+    """surveys.open is recorded only for the save that opens such a stage (not the next one,
+    whose survey the owner sends), and its delivery asks the participants."""
+    (tmp_path / "later_retro.yaml").write_text(LATER)
+    client: MagicMock = fake_client()
+    rt = make_runtime(unit_engine, client, POSTMORTEM_WORKFLOWS_DIR=str(tmp_path))
+    review_id = seed_review(rt, workflow="later_retro")
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+
+    assert service.OPEN in save_stage(rt, review_id)  # intro: Notes opens
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
+    deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DM
+    asked = [
+        c.kwargs["channel"]
+        for c in client.chat_postMessage.call_args_list
+        if c.kwargs.get("metadata", {}).get("event_type") == views.ASK_EVENT
+    ]
+    assert asked == [BOB]
+    assert service.OPEN not in save_stage(rt, review_id)  # notes: Wrap-up's survey is manual
+
+
+def test_a_review_whose_first_stage_sends_a_survey_records_it_on_start(
+    unit_engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "retro.yaml").write_text(RETRO)
+    client: MagicMock = fake_client()
+    rt = make_runtime(unit_engine, client, POSTMORTEM_WORKFLOWS_DIR=str(tmp_path))
+    form = start_view(rt.registry.all(), user_id=ALICE, channel_id=CHANNEL)
+    body, view = view_submission(form, {"workflow": "retro", "title": "Sprint 42"})
+    ack = MagicMock(name="ack")
+
+    review_listeners.start_submitted(
+        ack=ack, body=body, view=view, client=client, rt=rt, hooks=review_hooks()
+    )
+
+    ack.assert_called_once_with()
+    with transaction(rt.sessions) as session:
+        kinds = list(session.scalars(select(Effect.kind).order_by(Effect.id)))
+    assert service.OPEN in kinds
 
 
 def test_hundreds_of_answers_page_within_slacks_limits() -> None:

@@ -7,6 +7,7 @@ what lands in the thread and what the +1 button shows, and what the facilitator'
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -17,13 +18,16 @@ from helpers.slack_unit import (
     STATUS_TS,
     block_actions,
     button,
+    make_runtime,
     opened_view,
+    save_stage,
     seed_review,
     submit_current,
     view_closed,
     view_submission,
     view_text,
 )
+from sqlalchemy import Engine
 
 from bot.app import effect_handlers, review_hooks
 from bot.delivery.service import deliver_due, record
@@ -284,6 +288,65 @@ def test_participants_are_invited_once_when_the_stage_before_is_saved(
     ]
     assert sorted(d["channel"] for d in dms) == ["D0BOB", "D0CAROL"]  # not the stakeholder
     assert all(TEAM_SYNC_ADD in str(d["blocks"]) and "blameless" in view_text(d) for d in dms)
+
+
+def invited(client: MagicMock) -> list[str]:
+    return sorted(
+        c.kwargs["channel"]
+        for c in client.chat_postMessage.call_args_list
+        if c.kwargs.get("metadata", {}).get("event_type") == views.INVITE_EVENT
+    )
+
+
+def test_the_team_is_invited_by_the_save_that_opens_the_async_stage_only(
+    rt: Runtime, client: MagicMock
+) -> None:
+    client.conversations_history.return_value = {"ok": True, "messages": [], "has_more": False}
+    review_id = seed_review(rt, workflow="campaign_postmortem")
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB, CAROL], participants.PARTICIPANT, ALICE)
+
+    assert service.INVITE_ALL in save_stage(rt, review_id)  # data gathering: team sync opens
+    deliver(rt)
+    deliver(rt)  # the per-participant effects the first pass recorded
+    assert invited(client) == ["D0BOB", "D0CAROL"]
+    # The team sync opens Lessons Learned, which takes no async input: nothing to record.
+    assert service.INVITE_ALL not in save_stage(rt, review_id, systemic_issues="no")
+
+
+ASYNC_FIRST = """\
+key: quick_retro
+name: Quick retro
+description: The team adds items before the only stage opens.
+stages:
+  - key: board
+    name: Board
+    purpose: Discuss what the team added.
+    async_input:
+      columns: [went_well, did_not_go_well]
+      prefill: notes
+    fields:
+      - {key: notes, label: Notes, type: long_text}
+"""
+
+
+def test_a_workflow_whose_first_stage_takes_async_input_invites_on_start(
+    unit_engine: Engine, client: MagicMock, tmp_path: Path
+) -> None:
+    (tmp_path / "quick_retro.yaml").write_text(ASYNC_FIRST)
+    rt = make_runtime(unit_engine, client, POSTMORTEM_WORKFLOWS_DIR=str(tmp_path))
+    client.conversations_history.return_value = {"ok": True, "messages": [], "has_more": False}
+    review_id = seed_review(rt, workflow="quick_retro")
+    assert service.after_start(review_id, rt.registry["campaign_postmortem"]) == []
+    with transaction(rt.sessions) as session:
+        participants.add(session, review_id, [BOB], participants.PARTICIPANT, ALICE)
+        effects = service.after_start(review_id, rt.registry["quick_retro"])
+        record(session, effects)
+
+    assert [e.kind for e in effects] == [service.INVITE_ALL]
+    deliver(rt)
+    deliver(rt)
+    assert invited(client) == ["D0BOB"]
 
 
 def test_a_retried_invitation_or_item_post_finds_the_message_instead_of_posting_twice(
