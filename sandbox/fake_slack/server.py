@@ -726,9 +726,12 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             data = json.dumps(body).encode("utf-8")
             self._send(status, data, "application/json; charset=utf-8", headers)
 
-        def _read(self) -> bytes:
+        def _read(self) -> bytes | None:
+            """The body, or None when the sender went away before sending all of it (a process
+            killed mid-request): Slack acts on no request it did not receive whole."""
             length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
+            body = self.rfile.read(length) if length else b""
+            return body if len(body) == length else None
 
         def _api(self, method: str, params: dict) -> None:
             status, headers, body = fake.handle_api(
@@ -750,6 +753,9 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
             raw = self._read()
+            if raw is None:  # cut off: nobody is left to answer
+                self.close_connection = True
+                return
             if parts.path.startswith("/api/"):
                 try:
                     params = _parse_body(self.headers.get("Content-Type") or "", raw)

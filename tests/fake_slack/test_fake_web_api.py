@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 
 import pytest
@@ -275,3 +276,23 @@ def test_calls_are_recorded_and_resettable(client: WebClient, slack: FakeSlack) 
     assert call.ok and call.at > 0
     slack.reset_calls()
     assert slack.calls == []
+
+
+def test_a_call_cut_off_mid_body_is_not_acted_on(slack: FakeSlack, client: WebClient) -> None:
+    """A bot killed (kill -9) while sending a call: Slack never receives the whole request, so
+    it neither answers nor counts it (the fake once parsed the half body and recorded an
+    `invalid_arguments` call the bot never made)."""
+    host, port = slack.api_url.split("//")[1].rstrip("/").split("/")[0].split(":")
+    body = f"token={slack.bot_token}&email=alice%40example.com".encode()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            b"POST /api/users.lookupByEmail HTTP/1.1\r\nHost: slack\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(body) + 40}\r\n\r\n".encode()
+            + body
+        )
+        sock.shutdown(socket.SHUT_WR)  # the sender is gone: the rest never comes
+        assert sock.recv(1024) == b""  # no answer, the connection closed
+    assert [c.method for c in slack.calls] == []
+    # A whole call still works.
+    assert client.users_lookupByEmail(email="alice@example.com")["user"]["id"] == "U0ALICE"
