@@ -21,11 +21,26 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+SETTLE = 0.1
+"""Seconds a woken worker waits before it claims: a burst of form submissions commits effects
+one after another, and the worker claiming (and rendering, and writing) between them competed
+with the acks still in flight for the process's interpreter lock and SQLite's write lock.
+Waiting lets the burst's acks go first and one pass take all their effects; a status message
+appears a tenth of a second later (bench/ack_latency.py)."""
+
+
 def run(
-    rt: Runtime, handlers: Mapping[str, EffectHandler], stop: threading.Event, *, poll: float = 1.0
+    rt: Runtime,
+    handlers: Mapping[str, EffectHandler],
+    stop: threading.Event,
+    *,
+    poll: float = 1.0,
+    settle: float = SETTLE,
 ) -> None:
     """Deliver until `stop` is set; a failing pass is logged and the next one tries again."""
     while not stop.is_set():
+        if rt.delivery_due.is_set() and settle:
+            stop.wait(settle)  # woken by a commit: let the rest of its burst commit first
         rt.delivery_due.clear()
         try:
             result = deliver_due(rt, handlers)

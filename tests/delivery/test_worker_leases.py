@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot.delivery import service
+from bot.delivery import service, worker
 from bot.delivery.service import deliver_due
 from storage import outbox
 from storage.db import session_factory, transaction
@@ -54,3 +54,51 @@ def test_a_handler_slower_than_the_lease_keeps_its_effect_until_it_is_done(
     with transaction(sessions) as session:
         assert outbox.backlog(session).pending == 0  # delivered once, and finished
     assert service.renew_every() < outbox.LEASE
+
+
+def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Woken by a form's commit, the worker first lets the rest of the burst commit (each
+    commit wakes it again), then takes all their effects in one pass: it does not claim and
+    deliver between the acks still in flight (bench/ack_latency.py)."""
+    sessions = session_factory(engine)
+    rt: Any = SimpleNamespace(
+        sessions=sessions,
+        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext()),
+        delivery_due=threading.Event(),
+    )
+    rt.paced = lambda: rt
+    delivered: list[int] = []
+    passes: list[int] = []
+    real_pass = worker.deliver_due
+
+    def counted(*args: Any, **kwargs: Any) -> service.DeliveryResult:
+        result = real_pass(*args, **kwargs)
+        if result:
+            passes.append(result.done)
+        return result
+
+    monkeypatch.setattr(worker, "deliver_due", counted)
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=worker.run,
+        args=(rt, {"post": lambda _rt, e: delivered.append(e.payload["n"])}, stop),
+        kwargs={"poll": 30.0, "settle": 1.0},
+    )
+    loop.start()
+    try:
+        for n in range(3):  # three submissions committing a moment apart
+            with transaction(sessions) as session:
+                outbox.enqueue(session, "post", {"n": n}, now=utcnow() - timedelta(seconds=1))
+            rt.delivery_due.set()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while len(delivered) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        rt.delivery_due.set()
+        loop.join(10)
+    assert sorted(delivered) == [0, 1, 2]
+    assert passes == [3]  # one pass, after the burst
