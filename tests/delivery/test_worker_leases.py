@@ -72,11 +72,13 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     delivered: list[int] = []
     passes: list[int] = []
     real_pass = worker.deliver_due
+    first_pass = threading.Event()
 
     def counted(*args: Any, **kwargs: Any) -> service.DeliveryResult:
         result = real_pass(*args, **kwargs)
         if result:
             passes.append(result.done)
+        first_pass.set()
         return result
 
     monkeypatch.setattr(worker, "deliver_due", counted)
@@ -88,6 +90,7 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     )
     loop.start()
     try:
+        assert first_pass.wait(10)  # the worker's pass at start-up found nothing; it sleeps
         for n in range(3):  # three submissions committing a moment apart
             with transaction(sessions) as session:
                 outbox.enqueue(session, "post", {"n": n}, now=utcnow() - timedelta(seconds=1))
