@@ -172,10 +172,12 @@ def renew(session: Session, claims: Iterable[Claimed], until: datetime) -> None:
         )
 
 
-def finish(session: Session, effect_id: int, now: datetime | None = None) -> None:
+def finish(session: Session, *effect_ids: int, now: datetime | None = None) -> None:
+    """Delivered: these effects are done (several in one statement, as a worker's pass
+    finishes them together)."""
     session.execute(
         update(Effect)
-        .where(Effect.id == effect_id)
+        .where(Effect.id.in_(effect_ids))
         .values(status=DONE, lease_until=None, finished_at=now or utcnow(), last_error=None)
     )
 

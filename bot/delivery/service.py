@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -160,15 +160,29 @@ def deliver_due(
             if not claimed:
                 return result
             running = {pool.submit(_deliver_one, rt, handlers, e, now): e for e in claimed}
-            held_since = time.monotonic()
+            held_since = renewed = time.monotonic()
             while running:
-                finished, _ = wait(running, timeout=renew_every().total_seconds())
+                finished, _ = wait(
+                    running, timeout=renew_every().total_seconds(), return_when=FIRST_COMPLETED
+                )
+                done = []
                 for future in finished:
                     outcome = future.result()
                     setattr(result, outcome, getattr(result, outcome) + 1)
+                    if outcome == "done":
+                        done.append(running[future].id)
                     del running[future]
-                if running and time.monotonic() - held_since < LONGEST_HOLD.total_seconds():
+                if done:  # one transaction for the effects that finished together
+                    with transaction(rt.sessions) as session:
+                        outbox.finish(session, *done, now=now)
+                since_renewal = time.monotonic() - renewed
+                if (
+                    running
+                    and since_renewal >= renew_every().total_seconds()
+                    and time.monotonic() - held_since < LONGEST_HOLD.total_seconds()
+                ):
                     _renew(rt, list(running.values()), now)
+                    renewed = time.monotonic()
             if now is not None:
                 return result  # a fixed clock (tests, `--now`): one batch
 
@@ -190,7 +204,8 @@ def _renew(rt: Runtime, claims: list[outbox.Claimed], now: datetime | None) -> N
 def _deliver_one(
     rt: Runtime, handlers: Mapping[str, EffectHandler], effect: outbox.Claimed, now: datetime | None
 ) -> str:
-    """Run one effect's handler and record the outcome: "done", "retried" or "failed".
+    """Run one effect's handler: "done" (which `deliver_due` records, with the effects that
+    finished at the same moment), or "retried" or "failed" (recorded here, each on its own).
 
     Its log lines (the handler's and the outcome's) name the effect's workspace."""
     with logs.request_scope(team=effect.team_id):
@@ -230,9 +245,7 @@ def _deliver(
             error,
         )
         return "retried"
-    with transaction(rt.sessions) as session:
-        outbox.finish(session, effect.id)
-    return "done"
+    return "done"  # recorded by deliver_due, with the effects that finished at the same time
 
 
 def lane_of(payload: Mapping[str, object]) -> str | None:
