@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,12 +22,23 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+# A woken worker waits until commits have stopped for QUIET seconds (at most SETTLE) before it
+# claims: a burst of form submissions commits effects one after another, and the worker claiming
+# (rendering, writing) between them competed with the acks still in flight for the process's
+# interpreter and SQLite's write lock. Waiting lets the burst's acks go first and one pass take
+# all their effects; a lone commit's status message appears QUIET later (bench/ack_latency.py).
 SETTLE = 0.1
-"""Seconds a woken worker waits before it claims: a burst of form submissions commits effects
-one after another, and the worker claiming (and rendering, and writing) between them competed
-with the acks still in flight for the process's interpreter lock and SQLite's write lock.
-Waiting lets the burst's acks go first and one pass take all their effects; a status message
-appears a tenth of a second later (bench/ack_latency.py)."""
+QUIET = 0.015
+
+
+def _settle(due: threading.Event, stop: threading.Event, quiet: float, most: float) -> None:
+    """Return once no commit has woken the worker for `quiet` seconds, or `most` have passed."""
+    deadline = time.monotonic() + most
+    while not stop.is_set():
+        due.clear()
+        left = deadline - time.monotonic()
+        if left <= 0 or not due.wait(min(quiet, left)):
+            return
 
 
 def run(
@@ -36,11 +48,12 @@ def run(
     *,
     poll: float = 1.0,
     settle: float = SETTLE,
+    quiet: float = QUIET,
 ) -> None:
     """Deliver until `stop` is set; a failing pass is logged and the next one tries again."""
     while not stop.is_set():
         if rt.delivery_due.is_set() and settle:
-            stop.wait(settle)  # woken by a commit: let the rest of its burst commit first
+            _settle(rt.delivery_due, stop, quiet, settle)  # woken by a commit: let its burst end
         rt.delivery_due.clear()
         try:
             result = deliver_due(rt, handlers)

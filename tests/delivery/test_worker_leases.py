@@ -60,8 +60,9 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Woken by a form's commit, the worker first lets the rest of the burst commit (each
-    commit wakes it again), then takes all their effects in one pass: it does not claim and
-    deliver between the acks still in flight (bench/ack_latency.py)."""
+    commit wakes it again, until none comes for `quiet`), then takes all their effects in one
+    pass: it does not claim and deliver between the acks still in flight (bench/ack_latency.py).
+    """
     sessions = session_factory(engine)
     rt: Any = SimpleNamespace(
         sessions=sessions,
@@ -86,7 +87,7 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     loop = threading.Thread(
         target=worker.run,
         args=(rt, {"post": lambda _rt, e: delivered.append(e.payload["n"])}, stop),
-        kwargs={"poll": 30.0, "settle": 1.0},
+        kwargs={"poll": 30.0, "settle": 3.0, "quiet": 0.5},
     )
     loop.start()
     try:
