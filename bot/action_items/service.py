@@ -174,12 +174,18 @@ def card_of(item: ActionItem) -> tuple[str, str] | None:
 
 def card_link(rt: Runtime, card: tuple[str, str] | None) -> str | None:
     """The permalink of an item's card, or None when it has none (its DM failed, or the owner
-    deleted it): then a reminder is sent as a full card and becomes the item's card."""
+    deleted it): then a reminder is sent as a full card and becomes the item's card.
+
+    Any other failure (Slack answering 500, a rate limit) is raised for the caller to retry: a
+    card taken for gone would be replaced by the new message while it still works (the chaos
+    test caught a reminder becoming the card after a chat.getPermalink 500)."""
     if card is None:
         return None
     try:
         return str(rt.client.chat_getPermalink(channel=card[0], message_ts=card[1])["permalink"])
     except SlackApiError as exc:
+        if exc.response.get("error") not in GONE:
+            raise
         log.info("card %s of an item is gone: %s", card, exc.response.get("error"))
         return None
 

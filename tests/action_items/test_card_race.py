@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import MagicMock
 
-from helpers.slack_unit import BOB, item_row, seed_item, seed_review
+import pytest
+from helpers.slack_unit import BOB, item_row, seed_item, seed_review, slack_error
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 
 from bot.action_items import service
@@ -60,3 +62,31 @@ def test_without_a_card_the_owner_note_becomes_the_card(rt: Runtime, client: Mag
     reply = client.chat_postMessage.call_args
     assert reply.kwargs["channel"] == BOB
     assert item.dm_channel == "D0BOB" and item.dm_ts is not None
+
+
+def test_a_slack_outage_on_the_card_link_does_not_replace_the_card(
+    rt: Runtime, client: MagicMock
+) -> None:
+    """chat.getPermalink failing with a 500 says nothing about the card: the note is retried
+    later, and the card stays. (Taken for "the owner deleted it", the note was posted as a new
+    card and replaced the working one: the chaos test's card pointed at a later message.)"""
+    item_id = seed_item(rt, seed_review(rt), owner=BOB)  # the assignment DM is the card
+    client.chat_getPermalink.side_effect = slack_error("chat.getPermalink", "internal_error")
+
+    with pytest.raises(SlackApiError):  # the outbox retries the effect
+        service.send_nudge(rt, item_id, asker="U0ALICE")
+
+    assert client.chat_postMessage.call_count == 0
+    item = item_row(rt, item_id)
+    assert (item.dm_channel, item.dm_ts) == ("D0BOB", "1700000001.000001")
+
+
+def test_a_card_its_owner_deleted_is_replaced_by_the_note(rt: Runtime, client: MagicMock) -> None:
+    item_id = seed_item(rt, seed_review(rt), owner=BOB)
+    client.chat_getPermalink.side_effect = slack_error("chat.getPermalink", "message_not_found")
+
+    service.send_nudge(rt, item_id, asker="U0ALICE")
+
+    item = item_row(rt, item_id)
+    assert client.chat_postMessage.call_args.kwargs["channel"] == BOB
+    assert (item.dm_channel, item.dm_ts) != ("D0BOB", "1700000001.000001")
