@@ -333,6 +333,16 @@ def seed_item(
         return item.id
 
 
+def posted_with(client: MagicMock, event_type: str) -> list[dict[str, Any]]:
+    """The chat.postMessage calls (their keyword arguments) whose metadata is `event_type`: the
+    messages of one kind a test's bot sent, found the way the bot finds them again."""
+    return [
+        c.kwargs
+        for c in client.chat_postMessage.call_args_list
+        if (c.kwargs.get("metadata") or {}).get("event_type") == event_type
+    ]
+
+
 def item_row(rt: Runtime, item_id: int) -> ActionItem:
     with transaction(rt.sessions) as session:
         item = session.get(ActionItem, item_id)

@@ -18,6 +18,7 @@ from helpers.slack_unit import (
     block_actions,
     button,
     opened_view,
+    posted_with,
     seed_review,
     view_submission,
     view_text,
@@ -110,11 +111,7 @@ def test_sending_asks_each_participant_once_by_a_paced_dm(
         assert all(e.payload["channel"] == e.payload["user_id"] for e in asks)
     client.chat_postMessage.reset_mock()
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))
-    dms = {
-        c.kwargs["channel"]: c.kwargs
-        for c in client.chat_postMessage.call_args_list
-        if c.kwargs.get("metadata", {}).get("event_type") == views.ASK_EVENT
-    }
+    dms = {m["channel"]: m for m in posted_with(client, views.ASK_EVENT)}
     assert set(dms) == {BOB, CAROL, DAN}
     assert "Black Friday email" in dms[BOB]["text"]
     buttons = [e for b in dms[BOB]["blocks"] if b["type"] == "actions" for e in b["elements"]]

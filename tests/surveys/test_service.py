@@ -14,6 +14,7 @@ from helpers.slack_unit import (
     CHANNEL,
     fake_client,
     make_runtime,
+    posted_with,
     save_stage,
     seed_review,
     view_submission,
@@ -69,12 +70,7 @@ def test_a_survey_sent_on_opening_goes_out_with_the_review(
         record(session, service.after_start(review_id, rt.registry["retro"]))
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DMs
-    dms = [
-        c.kwargs["channel"]
-        for c in client.chat_postMessage.call_args_list
-        if c.kwargs.get("metadata", {}).get("event_type") == views.ASK_EVENT
-    ]
-    assert sorted(dms) == [BOB, "U0CAROL"]
+    assert sorted(m["channel"] for m in posted_with(client, views.ASK_EVENT)) == [BOB, "U0CAROL"]
     with transaction(rt.sessions) as session:
         survey = survey_store.find(session, review_id)
         assert survey is not None and survey.sent_by == ALICE
@@ -141,12 +137,7 @@ def test_a_stage_that_opens_a_survey_sent_on_opening_still_sends_it(
     assert service.OPEN in save_stage(rt, review_id)  # intro: Notes opens
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=1))  # opens, records asks
     deliver_due(rt, effect_handlers(), utcnow() + timedelta(seconds=2))  # the DM
-    asked = [
-        c.kwargs["channel"]
-        for c in client.chat_postMessage.call_args_list
-        if c.kwargs.get("metadata", {}).get("event_type") == views.ASK_EVENT
-    ]
-    assert asked == [BOB]
+    assert [m["channel"] for m in posted_with(client, views.ASK_EVENT)] == [BOB]
     assert service.OPEN not in save_stage(rt, review_id)  # notes: Wrap-up's survey is manual
 
 

@@ -20,6 +20,7 @@ from helpers.slack_unit import (
     button,
     make_runtime,
     opened_view,
+    posted_with,
     save_stage,
     seed_review,
     submit_current,
@@ -281,21 +282,9 @@ def test_participants_are_invited_once_when_the_stage_before_is_saved(
         )
     deliver(rt)
     deliver(rt)  # the per-participant effects the first pass recorded
-    dms = [
-        c.kwargs
-        for c in client.chat_postMessage.call_args_list
-        if c.kwargs.get("metadata", {}).get("event_type") == views.INVITE_EVENT
-    ]
+    dms = posted_with(client, views.INVITE_EVENT)
     assert sorted(d["channel"] for d in dms) == ["D0BOB", "D0CAROL"]  # not the stakeholder
     assert all(TEAM_SYNC_ADD in str(d["blocks"]) and "blameless" in view_text(d) for d in dms)
-
-
-def invited(client: MagicMock) -> list[str]:
-    return sorted(
-        c.kwargs["channel"]
-        for c in client.chat_postMessage.call_args_list
-        if c.kwargs.get("metadata", {}).get("event_type") == views.INVITE_EVENT
-    )
 
 
 def test_the_team_is_invited_by_the_save_that_opens_the_async_stage_only(
@@ -309,7 +298,10 @@ def test_the_team_is_invited_by_the_save_that_opens_the_async_stage_only(
     assert service.INVITE_ALL in save_stage(rt, review_id)  # data gathering: team sync opens
     deliver(rt)
     deliver(rt)  # the per-participant effects the first pass recorded
-    assert invited(client) == ["D0BOB", "D0CAROL"]
+    assert sorted(m["channel"] for m in posted_with(client, views.INVITE_EVENT)) == [
+        "D0BOB",
+        "D0CAROL",
+    ]
     # The team sync opens Lessons Learned, which takes no async input: nothing to record.
     assert service.INVITE_ALL not in save_stage(rt, review_id, systemic_issues="no")
 
@@ -346,7 +338,7 @@ def test_a_workflow_whose_first_stage_takes_async_input_invites_on_start(
     assert [e.kind for e in effects] == [service.INVITE_ALL]
     deliver(rt)
     deliver(rt)
-    assert invited(client) == ["D0BOB"]
+    assert [m["channel"] for m in posted_with(client, views.INVITE_EVENT)] == ["D0BOB"]
 
 
 def test_a_retried_invitation_or_item_post_finds_the_message_instead_of_posting_twice(
