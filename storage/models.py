@@ -66,7 +66,9 @@ class WorkflowVersion(Base):
     key: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     digest: Mapped[str] = mapped_column(String(16))
-    definition: Mapped[dict[str, Any]]
+    # 20-25 KB of JSON, parsed once per process by `bot.reviews.service.workflow_of` (found by
+    # key and digest): deferred, so reading a review with its version does not decode it again.
+    definition: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer, joinedload
 
@@ -175,22 +175,21 @@ def get_review(session: Session, review_id: int, *, for_update: bool = False) ->
 
 def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]]:
     """The current answers of every submitted stage (the newest revision of each)."""
-    newest = (
-        select(StageSubmission.stage_key, func.max(StageSubmission.revision).label("rev"))
+    return {key: answers for key, (_, answers) in latest_submissions(session, review_id).items()}
+
+
+def latest_submissions(session: Session, review_id: int) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Each submitted stage's newest revision: stage key -> (revision, answers).
+
+    One statement over the review's submissions (a review has a few dozen at most), read on
+    every save: the revision numbers the next one, the answers are what later stages check
+    against."""
+    rows = session.execute(
+        select(StageSubmission.stage_key, StageSubmission.revision, StageSubmission.answers)
         .where(StageSubmission.review_id == review_id)
-        .group_by(StageSubmission.stage_key)
-        .subquery()
+        .order_by(StageSubmission.revision)
     )
-    rows = session.execute(  # the two columns, not whole rows: it is read on every save
-        select(StageSubmission.stage_key, StageSubmission.answers)
-        .join(
-            newest,
-            (StageSubmission.stage_key == newest.c.stage_key)
-            & (StageSubmission.revision == newest.c.rev),
-        )
-        .where(StageSubmission.review_id == review_id)
-    )
-    return {stage_key: answers for stage_key, answers in rows}
+    return {stage_key: (revision, answers) for stage_key, revision, answers in rows}
 
 
 def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
@@ -286,46 +285,69 @@ def record_submission(
     next_stage: str | None,
     status: str,
     edit: bool = False,
-) -> StageSubmission:
-    """Store a stage's answers as a new revision and move the review on (unless an edit)."""
-    revision = (
-        session.scalar(
-            select(func.max(StageSubmission.revision)).where(
-                StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key
+    revision: int | None = None,
+) -> int:
+    """Store a stage's answers as a new revision and move the review on (unless an edit); the
+    new submission's id. `revision`: the new one's number, when the caller has just read the
+    stage's latest (`latest_submissions`); else it is read here.
+
+    The rows are written with plain INSERTs rather than through the ORM's unit of work: this
+    runs in the transaction a form's ack waits for, and nothing reads the new rows back as
+    objects in it.
+    """
+    if revision is None:
+        revision = (
+            session.scalar(
+                select(func.max(StageSubmission.revision)).where(
+                    StageSubmission.review_id == review.id, StageSubmission.stage_key == stage_key
+                )
             )
+            or 0
+        ) + 1
+    now = utcnow()
+    submissions = cast(Table, StageSubmission.__table__)
+    submission_id = session.execute(
+        insert(submissions)
+        .values(
+            review_id=review.id,
+            stage_key=stage_key,
+            revision=revision,
+            answers=answers,
+            submitted_by=user_id,
+            submitted_at=now,
         )
-        or 0
-    ) + 1
-    submission = StageSubmission(
-        review_id=review.id,
-        stage_key=stage_key,
-        revision=revision,
-        answers=answers,
-        submitted_by=user_id,
-    )
-    session.add(submission)
-    session.flush()
-    for key, option in decisions.items():
-        session.add(
-            Decision(
-                review_id=review.id,
-                submission_id=submission.id,
-                decision_key=key,
-                option=option,
-                decided_by=user_id,
-            )
+        .returning(submissions.c.id)
+    ).scalar_one()
+    if decisions:
+        session.execute(
+            insert(cast(Table, Decision.__table__)),
+            [
+                {
+                    "review_id": review.id,
+                    "submission_id": submission_id,
+                    "decision_key": key,
+                    "option": option,
+                    "decided_by": user_id,
+                    "decided_at": now,
+                }
+                for key, option in decisions.items()
+            ],
         )
-    for kind, title, detail, suggested in follow_ups:
-        session.add(
-            FollowUp(
-                review_id=review.id,
-                submission_id=submission.id,
-                kind=kind,
-                title=title,
-                detail=detail,
-                suggested_action=suggested,
-            )
-        )
+    rows = [
+        {
+            "review_id": review.id,
+            "submission_id": submission_id,
+            "kind": kind,
+            "title": title,
+            "detail": detail,
+            "suggested_action": suggested,
+            "status": "open",
+            "created_at": now,
+        }
+        for kind, title, detail, suggested in follow_ups
+    ]
+    if rows:
+        session.execute(insert(cast(Table, FollowUp.__table__)), rows)
     session.execute(
         delete(Draft)
         .where(Draft.review_id == review.id, Draft.stage_key == stage_key)
@@ -333,34 +355,34 @@ def record_submission(
     )  # a plain DELETE, nothing synchronised
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
-        audit(
-            session,
-            review.workspace_id,
-            user_id,
-            "stage.edited",
-            review.id,
-            stage=stage_key,
-            revision=revision,
-        )
-        return submission
-    review.current_stage = next_stage
-    review.status = status
-    if next_stage is None:
-        review.completed_at = utcnow()
-    audit(
-        session,
-        review.workspace_id,
-        user_id,
-        "stage.submitted",
-        review.id,
-        stage=stage_key,
-        revision=revision,
-        decisions=decisions,
-        from_stage=previous,
-        to_stage=next_stage,
-        status=status,
+        detail: dict[str, Any] = {"stage": stage_key, "revision": revision}
+        action = "stage.edited"
+    else:
+        review.current_stage = next_stage
+        review.status = status
+        if next_stage is None:
+            review.completed_at = now
+        detail = {
+            "stage": stage_key,
+            "revision": revision,
+            "decisions": decisions,
+            "from_stage": previous,
+            "to_stage": next_stage,
+            "status": status,
+        }
+        action = "stage.submitted"
+    session.execute(
+        insert(cast(Table, AuditEntry.__table__)),
+        {
+            "workspace_id": review.workspace_id,
+            "review_id": review.id,
+            "actor": user_id,
+            "action": action,
+            "detail": detail,
+            "at": now,
+        },
     )
-    return submission
+    return submission_id
 
 
 @dataclass(frozen=True)

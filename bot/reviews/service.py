@@ -134,20 +134,21 @@ def submit_stage(
     if edit:
         if user_id != review.owner_id and not is_admin:
             return SubmitResult(refused="Only the review's owner or an admin can edit a stage.")
-        if stage_key not in store.latest_answers(session, review.id):
-            return SubmitResult(refused="That stage has not been submitted yet.")
     elif review.current_stage != stage_key:
         return SubmitResult(
             refused="This stage has already been submitted (perhaps by someone "
             "else); the review has moved on."
         )
+    submitted = store.latest_submissions(session, review.id)  # stage -> (revision, answers)
+    if edit and stage_key not in submitted:
+        return SubmitResult(refused="That stage has not been submitted yet.")
     assigned = assigned_to(session, review, stage_key, user_id)
     if not may_act(
         stage, is_admin=is_admin, is_owner=user_id == review.owner_id, assigned=assigned
     ):
         return SubmitResult(refused=role_refusal(stage, assigned=assigned))
-    earlier = Earlier(workflow, store.latest_answers(session, review.id))
-    answers, errors = clean(stage, raw, context, earlier)
+    latest = {key: answers for key, (_, answers) in submitted.items()}
+    answers, errors = clean(stage, raw, context, Earlier(workflow, latest))
     if errors:
         return SubmitResult(errors=errors, answers=answers)
     result = transition(workflow, stage_key, answers, context)
@@ -169,6 +170,7 @@ def submit_stage(
         next_stage=result.next_stage,
         status=result.status,
         edit=edit,
+        revision=submitted.get(stage_key, (0, {}))[0] + 1,
     )
     changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:
