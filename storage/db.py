@@ -96,14 +96,23 @@ class _SQLiteConnection(sqlite3.Connection):
             self._give_back()
 
 
+READ_ONLY = "postmortem_read_only"  # a connection execution option: see `reading`
+
+
 def _sqlite_begin(conn: Any) -> None:
     """Take the write lock at the start, so two writers queue instead of failing mid-transaction.
+
+    A `reading` transaction takes no lock: it begins a plain (deferred) transaction, a snapshot
+    that WAL lets it read while a writer writes.
 
     Threads of one process first queue for their turn on a lock of their own: SQLite's busy wait
     polls with sleeps growing to 100 ms, so under load a waiting writer lost to newcomers again
     and again, and a form's ack waited hundreds of milliseconds (bench/ack_latency.py). Other
     processes (the CLI's sweep) still meet SQLite's own wait.
     """
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
     raw = conn.connection.dbapi_connection
     turn = _write_lock(str(conn.engine.url.database or ""))
     if not turn.acquire(timeout=SQLITE_WAIT):
@@ -136,7 +145,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return _refusing_writes_when_reading(sessionmaker(engine, expire_on_commit=False))
 
 
 def team_session_factory(engine: Engine, team_id: str) -> sessionmaker[Session]:
@@ -144,8 +153,24 @@ def team_session_factory(engine: Engine, team_id: str) -> sessionmaker[Session]:
     from storage import tenancy
 
     return tenancy.scope(
-        sessionmaker(engine, expire_on_commit=False, info={tenancy.TEAM_KEY: team_id})
+        _refusing_writes_when_reading(
+            sessionmaker(engine, expire_on_commit=False, info={tenancy.TEAM_KEY: team_id})
+        )
     )
+
+
+class ReadOnlySession(Exception):
+    """A change inside `reading`: on SQLite it would write without the write turn."""
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlySession("a change inside reading(): use transaction() to change rows")
+
+
+def _refusing_writes_when_reading(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    event.listen(factory, "before_flush", _refuse_flush)
+    return factory
 
 
 @contextmanager
@@ -153,6 +178,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: rendering a message, answering a lookup.
+
+    On SQLite it does not queue for the write turn that `transaction` takes at its start: a
+    background render (the delivery worker's status message, 10 ms or more of Python) held
+    that turn while the forms submitted meanwhile waited for it to ack. Flushing a change
+    inside raises `ReadOnlySession`; nothing is committed.
+    """
+    with factory() as session:
+        session.info[READ_ONLY] = True
+        session.connection(execution_options={READ_ONLY: True})  # before the first statement
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -25,7 +25,7 @@ from bot.slack.text import day_text, escape
 from storage import assignments, participants
 from storage import reviews as store
 from storage import surveys as survey_store
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import ActionItem, Review
 from storage.outbox import Claimed
 from storage.trackers import described_answers, review_tasks
@@ -116,7 +116,7 @@ def refresh_status(
     before, the one that succeeds shows the review's true state. When `retrying`, a message or
     summary that Slack accepted before an interruption is found by its metadata, not re-posted.
     """
-    with transaction(rt.sessions) as session:
+    with reading(rt.sessions) as session:  # on SQLite, acks need not wait while it renders
         review = store.get_review(session, review_id)
         if review is None:
             return
