@@ -265,7 +265,8 @@ def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
         stamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
         signature = str(environ.get("HTTP_X_SLACK_SIGNATURE", ""))
         request = logs.slack_request_id(stamp, signature) if signature else logs.new_request_id()
-        with logs.request_scope(request=request, arrived=arrived):
+        # The delivery worker and sweeps in this process give way while it is answered.
+        with rt.sender.foreground.serving(), logs.request_scope(request=request, arrived=arrived):
             return route(environ, start_response)
 
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -155,6 +155,7 @@ def deliver_due(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deliver") as pool:
         while True:
             when = now or utcnow()
+            rt.sender.foreground.give_way()  # requests in flight first (bot/slack/pacing.py)
             with transaction(rt.sessions) as session:
                 claimed = outbox.claim_due(session, when, limit=limit)
             if not claimed:
@@ -225,6 +226,7 @@ def _deliver(
             except NotInstalled as exc:
                 raise PermanentError(str(exc)) from None
         with rt.sender.lane(lane_of(effect.payload)):  # paced, as the reminder sweep is
+            rt.sender.foreground.give_way()  # its reads and rendering after the acks in flight
             handler(rt.paced(), effect)
     except Exception as exc:  # every failure is recorded; none escapes the worker
         permanent, wait, error = classify(exc, effect.attempt)

@@ -11,6 +11,9 @@ latency), so bulk senders (the reminder sweep, the outbox, digests, survey invit
   `lane(key)` holds a channel the same way for a caller with threads of its own;
 - every Web API call made through `sender.client` takes its turn under a pace per method, shared
   by all the process's bulk senders;
+- the process's `Foreground` (the Slack requests it is answering) goes first: after each call's
+  answer, a bulk sender waits for the requests in flight to be answered (a short while at most)
+  before it carries on with Python work of its own;
 - a 429 is waited out and the call made again (Slack posted nothing, so a retry cannot
   duplicate). A 429 within a second of the same channel's previous message is that channel's
   limit: the channel is then spaced a second apart and nothing else slows down. Otherwise it is
@@ -46,6 +49,49 @@ RECOVER_EVERY = 2.0  # … every this many seconds without a 429
 OBSERVE = 5.0  # seconds of call starts that say how fast calls were going before a 429
 MAX_WAITS = 8
 """429s waited out for one call before it fails to its caller (which retries it later)."""
+GIVE_WAY = 0.1
+"""Seconds background work waits at most for the process's requests in flight to be answered."""
+
+
+class Foreground:
+    """The Slack requests this process is answering right now; background work gives way.
+
+    One Python process runs one thread at a time. A delivery rendering a status message while
+    eight people submit forms delays every one of their acks (Slack gives up after 3 s; people
+    notice far sooner), and the delivery loses nothing by starting a few milliseconds later.
+    `serving()` wraps each request; `give_way()` is called by background work between steps.
+    Waiting is bounded, so a stream of requests slows background work but never stops it.
+    """
+
+    def __init__(self) -> None:
+        self._quiet = threading.Condition()
+        self._busy = 0
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        with self._quiet:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._busy -= 1
+                if not self._busy:
+                    self._quiet.notify_all()
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def give_way(self, most: float | None = None) -> float:
+        """Wait until no request is in flight, `most` seconds at most (GIVE_WAY); how long it
+        waited."""
+        if not self._busy:  # the common case, without the lock
+            return 0.0
+        started = time.monotonic()
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._busy, GIVE_WAY if most is None else most)
+        return time.monotonic() - started
 
 
 @dataclass
@@ -212,9 +258,15 @@ class PacedClient:
     """
 
     def __init__(
-        self, inner: Any, pace: Pace, lane: Callable[[], str | None], max_waits: int = MAX_WAITS
+        self,
+        inner: Any,
+        pace: Pace,
+        lane: Callable[[], str | None],
+        max_waits: int = MAX_WAITS,
+        foreground: Foreground | None = None,
     ) -> None:
         self._inner, self._pace, self._lane, self._max_waits = inner, pace, lane, max_waits
+        self._foreground = foreground
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
@@ -245,6 +297,8 @@ class PacedClient:
                 self._pace.limited(method, lane, started, wait)
                 continue
             self._pace.answered(method, lane)
+            if self._foreground is not None:  # what the caller does with the answer can wait
+                self._foreground.give_way()
             return response
 
 
@@ -258,11 +312,13 @@ class PacedSender:
         concurrency: int = 8,
         pace: Pace | None = None,
         max_waits: int = MAX_WAITS,
+        foreground: Foreground | None = None,
     ) -> None:
         self.pace = pace or Pace()
         self.concurrency = concurrency
+        self.foreground = foreground or Foreground()
         self._local = threading.local()
-        self.client: Any = PacedClient(client, self.pace, self.held, max_waits)
+        self.client: Any = PacedClient(client, self.pace, self.held, max_waits, self.foreground)
 
     def held(self) -> str | None:
         """The lane the calling thread holds, if any."""

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from bot.delivery import service, worker
 from bot.delivery.service import deliver_due
+from bot.slack.pacing import Foreground
 from storage import outbox
 from storage.db import session_factory, transaction
 from storage.types import utcnow
@@ -30,7 +31,7 @@ def test_a_handler_slower_than_the_lease_keeps_its_effect_until_it_is_done(
     sessions = session_factory(engine)
     rt: Any = SimpleNamespace(
         sessions=sessions,  # no Slack here: no pacing needed
-        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext()),
+        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext(), foreground=Foreground()),
     )
     rt.paced = lambda: rt
     with transaction(sessions) as session:
@@ -66,7 +67,7 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     sessions = session_factory(engine)
     rt: Any = SimpleNamespace(
         sessions=sessions,
-        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext()),
+        sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext(), foreground=Foreground()),
         delivery_due=threading.Event(),
     )
     rt.paced = lambda: rt
