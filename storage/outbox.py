@@ -118,8 +118,9 @@ def enqueue_many(
         }
         for kind, payload, group in effects
     ]
-    if rows:  # the table's insert: the ORM's would split the rows by which values are None
-        session.execute(insert(cast(Table, Effect.__table__)), rows)
+    if rows:  # the table's insert, on the session's connection (in its transaction): the
+        # ORM's would split the rows by which values are None, and add its statement handling
+        session.connection().execute(insert(cast(Table, Effect.__table__)), rows)
     return len(rows)
 
 

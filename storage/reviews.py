@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.claims import updated_rows
 from storage.models import (
@@ -305,8 +306,11 @@ def record_submission(
             or 0
         ) + 1
     now = utcnow()
+    # The session's own connection, in its transaction: the rows go in without the ORM's
+    # statement handling, and nothing is pending in the session for them to wait for.
+    conn = session.connection()
     submissions = cast(Table, StageSubmission.__table__)
-    submission_id = session.execute(
+    submission_id = conn.execute(
         insert(submissions)
         .values(
             review_id=review.id,
@@ -319,7 +323,7 @@ def record_submission(
         .returning(submissions.c.id)
     ).scalar_one()
     if decisions:
-        session.execute(
+        conn.execute(
             insert(cast(Table, Decision.__table__)),
             [
                 {
@@ -347,21 +351,23 @@ def record_submission(
         for kind, title, detail, suggested in follow_ups
     ]
     if rows:
-        session.execute(insert(cast(Table, FollowUp.__table__)), rows)
-    session.execute(
-        delete(Draft)
-        .where(Draft.review_id == review.id, Draft.stage_key == stage_key)
-        .execution_options(synchronize_session=False)
-    )  # a plain DELETE, nothing synchronised
+        conn.execute(insert(cast(Table, FollowUp.__table__)), rows)
+    drafts = cast(Table, Draft.__table__)
+    conn.execute(
+        delete(drafts).where(drafts.c.review_id == review.id, drafts.c.stage_key == stage_key)
+    )
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
         detail: dict[str, Any] = {"stage": stage_key, "revision": revision}
         action = "stage.edited"
     else:
-        review.current_stage = next_stage
-        review.status = status
+        moved = {"current_stage": next_stage, "status": status, "updated_at": now}
         if next_stage is None:
-            review.completed_at = now
+            moved["completed_at"] = now
+        reviews = cast(Table, Review.__table__)
+        conn.execute(update(reviews).where(reviews.c.id == review.id).values(**moved))
+        for name, value in moved.items():  # the loaded review says so too, with nothing to flush
+            set_committed_value(review, name, value)
         detail = {
             "stage": stage_key,
             "revision": revision,
@@ -371,7 +377,7 @@ def record_submission(
             "status": status,
         }
         action = "stage.submitted"
-    session.execute(
+    conn.execute(
         insert(cast(Table, AuditEntry.__table__)),
         {
             "workspace_id": review.workspace_id,
