@@ -357,7 +357,7 @@ def _submit(
         where its query would only lengthen the ack."""
         return None if meta.edit else sent_back_note(session, review, rt.settings.timezone)
 
-    last_page = len(sm.pages(stage, raw, meta)) - 1
+    last_page = (meta.pages or len(sm.pages(stage, raw, meta))) - 1  # as drawn, when known
     if meta.page < last_page:
         _, errors = clean(stage, raw, service.rule_context(rt.settings))
         here = sm.fields_on_page(stage, raw, meta)

@@ -92,6 +92,10 @@ class ModalMeta:
     edit: bool = False  # editing a submitted stage: a new revision, the review stays where it is
     step: tuple[int, int] | None = None  # (stage number, stages in the workflow), for the header
     removed: dict[str, int] = field(default_factory=dict)  # rows removed per group, for ids
+    # How many pages the form had when drawn (0: not known): its button said Next or Submit by
+    # it, and what decides the pages redraws the form (`dispatch_action`), so a submission
+    # need not draw every page again to know which it was.
+    pages: int = 0
 
     def dumps(self) -> str:
         data: dict[str, Any] = {
@@ -106,6 +110,8 @@ class ModalMeta:
             data["t"] = list(self.step)
         if self.removed:
             data["x"] = self.removed
+        if self.pages:
+            data["g"] = self.pages
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -120,6 +126,7 @@ class ModalMeta:
             bool(data.get("e")),
             (int(step[0]), int(step[1])) if step else None,
             {str(k): int(v) for k, v in data.get("x", {}).items()},
+            int(data.get("g", 0)),
         )
 
     def row_block(self, group: str, index: int, sub: str) -> str:
@@ -578,6 +585,7 @@ def stage_view(
     """
     all_pages = pages(stage, values, meta)
     meta.page = min(meta.page, len(all_pages) - 1)
+    meta.pages = len(all_pages)
     last = meta.page == len(all_pages) - 1
     intro: list[Block] = [
         SectionBlock(
