@@ -322,7 +322,11 @@ def recipients(rt: Runtime) -> list[str]:
 def message_effects(rt: Runtime, key: str, message: dict[str, Any]) -> list[SideEffect]:
     """One outbox effect per recipient (each delivered, and retried, on its own); `key` names
     the event in the message's metadata, so a retry does not post it twice. The message is
-    kept as built when the event happened: an alert says what was due then."""
+    kept as built when the event happened: an alert says what was due then.
+
+    Each recipient's messages are one outbox group, delivered in the order they were recorded:
+    a sweep that finds an incident both 4 hours from its deadline and past it posted "deadline
+    has passed" before "due in 4 hours" as often as not."""
     return [
         SideEffect(
             MESSAGE_EFFECT,
@@ -332,6 +336,7 @@ def message_effects(rt: Runtime, key: str, message: dict[str, Any]) -> list[Side
                 "key": key,
                 "message": message,
             },
+            group=f"safety:{to}",
         )
         for to in recipients(rt)
     ]
