@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_settings
 from bot.delivery.service import deliver_due
-from bot.runtime import build_runtime
+from bot.runtime import Runtime, build_runtime
 from bot.server import wsgi_app
 from bot.slack import pacing
 from bot.slack.pacing import Foreground, PacedSender
@@ -34,6 +34,16 @@ def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
     yield fake
     fake.stop()
+
+
+def runtime(engine: Engine, slack: FakeSlack) -> Runtime:
+    settings = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
+    return build_runtime(load_settings(settings), engine)
 
 
 def in_thread(work: Any) -> threading.Thread:
@@ -94,17 +104,7 @@ def test_the_delivery_worker_waits_for_the_request_in_flight(
     engine: Engine, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pacing, "GIVE_WAY", 10.0)  # only the request's end lets it go on
-    rt = build_runtime(
-        load_settings(
-            {
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": slack.signing_secret,
-                "SLACK_API_URL": slack.api_url,
-                "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            }
-        ),
-        engine,
-    )
+    rt = runtime(engine, slack)
     with transaction(rt.sessions) as session:
         outbox.enqueue(session, "test.effect", {"n": 1})
     delivered = threading.Event()
@@ -117,17 +117,7 @@ def test_the_delivery_worker_waits_for_the_request_in_flight(
 
 
 def test_serve_counts_each_request_while_it_is_answered(engine: Engine, slack: FakeSlack) -> None:
-    rt = build_runtime(
-        load_settings(
-            {
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": slack.signing_secret,
-                "SLACK_API_URL": slack.api_url,
-                "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            }
-        ),
-        engine,
-    )
+    rt = runtime(engine, slack)
     seen: list[int] = []
 
     class Answering:  # stands in for the Bolt app: what the process counts while it answers
