@@ -327,8 +327,9 @@ def preflight(settings: Settings, *, host: str, port: int) -> Engine:
     return checks.prepare_database(settings)
 
 
-def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
-    """The runtime, the Bolt app, its scheduled jobs and its outbox delivery thread."""
+def build(settings: Settings, engine: Engine) -> tuple[Any, Any, Any]:
+    """The runtime, the Bolt app, its scheduled jobs and its outbox delivery thread (returned
+    third, for its process to stop before exiting)."""
     from bot import scheduler
     from bot.app import create_app, effect_handlers, jobs
     from bot.delivery.worker import DeliveryThread
@@ -337,9 +338,9 @@ def build(settings: Settings, engine: Engine) -> tuple[Any, Any]:
     runtime = build_runtime(settings, engine)
     app = create_app(runtime)
     scheduler.start(runtime, jobs())
-    DeliveryThread(runtime, effect_handlers()).start()
+    delivery = DeliveryThread(runtime, effect_handlers()).start()
     settle_heap()
-    return runtime, app
+    return runtime, app, delivery
 
 
 def settle_heap() -> None:
@@ -384,7 +385,7 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk import WebClient
 
-        rt, app = build(settings, engine)
+        rt, app, _ = build(settings, engine)
         if probes_port:
             serve_probes(rt, host, port)
         log.info("starting in Socket Mode")
@@ -395,12 +396,21 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
         ).start()
         return
 
+    delivering: list[Any] = []  # the worker process's delivery thread, once it has started
+
     def factory() -> WSGIApp:
-        rt, app = build(settings, engine)
+        rt, app, delivery = build(settings, engine)
+        delivering.append(delivery)
         return wsgi_app(app, rt)
 
+    def worker_exit(_arbiter: Any, _worker: Any) -> None:
+        """Stop delivering before the worker's interpreter shuts down: a pass cut off there
+        (its thread pool refusing work) logged a traceback at every restart."""
+        for delivery in delivering:
+            delivery.stop(timeout=5)
+
     log.info("listening on http://%s:%s/slack/events", host, port)
-    options = gunicorn_options(host, port)
+    options = {**gunicorn_options(host, port), "worker_exit": worker_exit}
     if log_format() == "json":
         options["logger_class"] = logs.gunicorn_logger_class("json", secret_values())
     _Gunicorn(factory, options).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -217,3 +218,26 @@ def test_serve_logs_one_json_object_a_line_with_the_workspace_and_request(
     assert acked[0]["team_id"] == slack.workspace.team_id and len(acked[0]["request_id"]) == 16
     assert any(r["logger"].startswith("gunicorn") for r in records)
     assert slack.bot_token not in text and slack.signing_secret not in text
+
+
+def test_serve_stops_delivering_quietly_when_it_is_stopped_mid_delivery(
+    served, slack: FakeSlack
+) -> None:
+    """A deploy stops `serve` while its delivery worker waits on Slack: the worker is stopped
+    before the process exits, so the log holds no traceback (a pass cut off by the shutting-down
+    interpreter logged one); what it was delivering is finished or waits for the next start."""
+    url, workdir, proc = served
+    slack.burst(30, methods=["chat.postMessage", "conversations.open"], delay=1.5)
+    hook = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    for number in range(3):  # three tickets: several effects, some queued behind others
+        data = json.dumps(event(ticket_id=f"T-90{number}")).encode()
+        status, body = _post(url, "/hooks/tickets", data, hook)
+        assert status == 200 and body["ok"] is True, body
+    time.sleep(0.5)  # the worker has claimed them and is waiting on Slack
+    proc.terminate()
+    output = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0
+    assert "Traceback" not in output and "delivery pass failed" not in output, output
+    with sqlite3.connect(workdir / "bot.db") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM outbox")]
+    assert statuses and set(statuses) <= {"done", "pending"}, statuses
