@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.observability.metrics import Metrics
 from bot.slack.client import make_client
-from bot.slack.pacing import Foreground, PacedSender
+from bot.slack.pacing import PacedSender
 from bot.slack.people import AdminCheck, People
 from storage.db import session_factory, team_session_factory
 from workflows.loader import Registry
@@ -187,6 +187,6 @@ def build_runtime(settings: Settings, engine: Engine, client: WebClient | None =
         client=client,
         people=people,
         is_admin=AdminCheck(people, settings.admins),
-        sender=PacedSender(bulk, foreground=Foreground()),
+        sender=PacedSender(bulk),
         tokens=tokens,
     )

@@ -405,7 +405,7 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
 
     def worker_exit(_arbiter: Any, _worker: Any) -> None:
         """Stop delivering before the worker's interpreter shuts down: a pass cut off there
-        (its thread pool refusing work) logged a traceback at every restart."""
+        (its thread pool refusing work) could log a traceback as the process stopped."""
         for delivery in delivering:
             delivery.stop(timeout=5)
 

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.claims import updated_rows
@@ -93,7 +93,7 @@ def pin_workflow(
     by_digest = select(WorkflowVersion).where(
         WorkflowVersion.key == key, WorkflowVersion.digest == digest
     )
-    found = session.scalar(by_digest.options(defer(WorkflowVersion.definition)))
+    found = session.scalar(by_digest)  # the definition is deferred (models.py)
     if found is not None:
         return found
     if callable(definition):
