@@ -334,11 +334,14 @@ def deliver_stage_saved(rt: Runtime, effect: Claimed) -> None:
         review = store.get_review(session, review_id)
         if review is None:
             return
-        effects = open_current(session, review, at)
+        stage_key = str(effect.payload.get("stage"))
+        move = store.last_move(session, review_id)
+        # A save delivered after a later one moved the review on: the later save's effect opens
+        # the stage now current (told also with this older time, its assignee heard twice).
+        latest = move is None or move.from_stage == stage_key
+        effects = open_current(session, review, at) if latest else []
         by = effect.payload.get("by")
-        effects += lessons_effects(
-            session, review, str(effect.payload.get("stage")), str(by) if by else None
-        )
+        effects += lessons_effects(session, review, stage_key, str(by) if by else None)
         record(session, effects)
     if effects:
         rt.delivery_due.set()
