@@ -1,16 +1,19 @@
 """Ack latency of view submissions that write, side by side with a bare Bolt app, Slack slow.
 
 Starts the real `postmortem-bot serve` (gunicorn) and a bare Bolt app served by gunicorn with the
-same settings (its listeners only ack), both against the fake Slack answering every Web API call
-after `--slack-delay` seconds (1 s). Eight people submit at once, round after round: the start
-form (a review written, its side effects recorded in the outbox) and then a stage form (answers
-validated and saved, effects recorded), each burst sent to the bot and to the bare app in turn,
-so both see the same machine at the same time. The bot's delivery worker meanwhile carries out
-the effects against the slow Slack, in the same process. Prints p50/p95/p99/max of the time to
-the HTTP answer (what Slack waits for, 3 s at most) on SQLite and PostgreSQL, and `cpu/req`: the
-CPU time the app's processes used while its bursts were in flight, per request (for the bot,
-with what its delivery worker did meanwhile). Eight requests at once on one Python process
-share one interpreter lock, so the slowest ack is roughly eight times that figure.
+same settings (its listeners only ack), and beside them "Bolt+write": the bare app saving each
+submitted form as one row, in one transaction, before it acks. That is the least any app that
+keeps a form before answering must do, the floor under the bot on this machine at this moment.
+All of them talk to the fake Slack, which answers every Web API call after `--slack-delay`
+seconds (1 s). Eight people submit at once, round after round: the start form (a review
+written, its side effects recorded in the outbox) and then a stage form (answers validated and
+saved, effects recorded). Each burst goes to every app in turn, so all see the same machine at
+the same time. The bot's delivery worker meanwhile carries out the effects against the slow
+Slack, in the same process. Prints p50/p95/p99/max of the time to the HTTP answer (what Slack
+waits for, 3 s at most) on SQLite and PostgreSQL, and `cpu/req`: the CPU time the app's
+processes used while its bursts were in flight, per request (for the bot, with what its
+delivery worker did meanwhile). Eight requests at once on one Python process share one
+interpreter lock, so the slowest ack is roughly eight times that figure.
 
     python bench/ack_latency.py                         # both databases, 40 rounds of 8
     python bench/ack_latency.py --db sqlite --rounds 20
@@ -37,6 +40,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ from sandbox.fake_slack import BotReply, FakeSlack
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CAMPAIGN = "campaign_postmortem"
+FLOOR = "Bolt+write"  # the bare app saving each form in one row before its ack
 
 
 class RoutedSlack(FakeSlack):
@@ -73,13 +78,21 @@ def free_port() -> int:
 # --- the bare Bolt app (run as a subprocess: `ack_latency.py --bare PORT`) ----------------------
 
 
-def serve_bare(port: int) -> None:
-    """A Bolt app whose view listeners only ack, on gunicorn with `serve`'s own settings."""
+def serve_bare(port: int, write: bool = False) -> None:
+    """A Bolt app whose view listeners only ack, on gunicorn with `serve`'s own settings.
+
+    With `write`, each view listener first saves what was submitted (one row, one transaction,
+    through `storage.db.make_engine`'s engine as the bot's, so SQLite's write turn and
+    PostgreSQL's pool are the same) and then acks: the least any app that keeps a form before
+    answering must do, on this machine at this moment.
+    """
     from slack_bolt import Ack, App
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
+    from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert
 
     from bot.server import _Gunicorn, gunicorn_options
+    from storage.db import make_engine
 
     def factory() -> Any:
         app = App(
@@ -93,8 +106,35 @@ def serve_bare(port: int) -> None:
         def only_ack(ack: Ack) -> None:
             ack()
 
-        app.view("start_review")(only_ack)
-        app.view("stage")(only_ack)
+        listener: Any = only_ack
+        if write:
+            engine = make_engine(os.environ["DATABASE_URL"])
+            saved = Table(
+                "saved_forms",
+                MetaData(),
+                Column("id", Integer, primary_key=True),
+                Column("user_id", String(32), nullable=False),
+                Column("callback_id", String(64), nullable=False),
+                Column("answers", JSON, nullable=False),
+                Column("saved_at", DateTime(timezone=True), nullable=False),
+            )
+            saved.metadata.create_all(engine)
+
+            def save_then_ack(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+                with engine.begin() as conn:
+                    conn.execute(
+                        insert(saved).values(
+                            user_id=body["user"]["id"],
+                            callback_id=view["callback_id"],
+                            answers=view["state"]["values"],
+                            saved_at=datetime.now(UTC),
+                        )
+                    )
+                ack()
+
+            listener = save_then_ack
+        app.view("start_review")(listener)
+        app.view("stage")(listener)
         return SlackRequestHandler(app)
 
     _Gunicorn(factory, {**gunicorn_options("127.0.0.1", port), "accesslog": None}).run()
@@ -215,6 +255,17 @@ def run_database(
         start([sys.executable, __file__, "--bare", str(bare_port)], bare_env, workdir, bare_port)
     )
     urls["bare Bolt"] = f"http://127.0.0.1:{bare_port}/slack/events"
+    floor_port = free_port()
+    floor_env = {**base_env, "DATABASE_URL": database_url("floor")}
+    procs.append(
+        start(
+            [sys.executable, __file__, "--bare", str(floor_port), "--write"],
+            floor_env,
+            workdir,
+            floor_port,
+        )
+    )
+    urls[FLOOR] = f"http://127.0.0.1:{floor_port}/slack/events"
     pids = dict(zip(urls, (p.pid for p in procs), strict=True))
     times: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], float] = {}  # CPU ms each app's processes spent, per form
@@ -321,12 +372,14 @@ def run_database(
     ]
     for form in ("start", "stage"):
         bare = percentile(times[(form, "bare Bolt")], 99) * 1000
-        for app in bots:
+        floor = percentile(times[(form, FLOOR)], 99) * 1000
+        for app in (*bots, FLOOR):
             bot = percentile(times[(form, app)], 99) * 1000
             verdict = "met" if bot <= 2 * bare and bot < 60 else "MISSED"
             lines.append(
                 f"{database:<11}{form:<7}p99 {app} {bot:.1f} ms vs bare {bare:.1f} ms "
                 f"({bot / bare:.1f}x): target {verdict}"
+                + (f"; {bot / floor:.1f}x {FLOOR}'s" if app != FLOOR else "")
             )
     lines += [f"{database:<11}failed: {f}" for f in failures[:5]]
     return lines
@@ -342,9 +395,10 @@ def main() -> None:
         "--baseline", type=Path, help="another checkout's root, measured in the same rounds"
     )
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        serve_bare(args.bare)
+        serve_bare(args.bare, write=args.write)
         return
     print(
         f"{args.people} people submitting at once, {args.rounds} rounds; Slack answers every "
