@@ -59,8 +59,21 @@ def start_review(
     trigger: str = "manual",
     trigger_ref: str | None = None,
 ) -> Review:
-    ws = store.workspace(session, team_id)
     digest = workflow.digest  # (computed from the whole definition: once)
+    _PINNED.setdefault((workflow.key, digest), workflow)
+    how: dict[str, Any] = {
+        "title": title.strip(),
+        "channel_id": channel_id,
+        "owner_id": owner_id,
+        "started_by": started_by,
+        "first_stage": workflow.stages[0].key,
+        "trigger": trigger,
+        "trigger_ref": trigger_ref,
+    }
+    review = store.insert_review(session, team_id, workflow.key, digest, workflow.version, **how)
+    if review is not None:
+        return review
+    ws = store.workspace(session, team_id)  # a workspace's first review, a definition's first use
     version = store.pin_workflow(
         session,
         workflow.key,
@@ -68,21 +81,7 @@ def start_review(
         digest,
         lambda: workflow.model_dump(mode="json"),  # only for a definition not stored yet
     )
-    # The stored definition is this one (found by its digest): the review's own copy needs no
-    # reading back (pin_workflow leaves it unloaded).
-    _PINNED.setdefault((workflow.key, digest), workflow)
-    return store.create_review(
-        session,
-        ws,
-        version,
-        title=title.strip(),
-        channel_id=channel_id,
-        owner_id=owner_id,
-        started_by=started_by,
-        first_stage=workflow.stages[0].key,
-        trigger=trigger,
-        trigger_ref=trigger_ref,
-    )
+    return store.create_review(session, ws, version, **how)
 
 
 @dataclass

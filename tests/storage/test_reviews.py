@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.reviews import service
 from storage import reviews as store
-from storage.models import ActionItem, Decision, FollowUp, Review
+from storage.models import ActionItem, AuditEntry, Decision, FollowUp, Review
 from workflows.loader import Registry
 from workflows.samples import sample_answers
 
@@ -150,6 +150,94 @@ def test_a_review_keeps_its_workflow_version(session: Session) -> None:
     session.commit()
     assert review.workflow_version_id != later.workflow_version_id
     assert service.workflow_of(review).version == 1
+
+
+def test_every_start_is_stored_whole_and_audited_first_in_its_workspace_or_not(
+    session: Session,
+) -> None:
+    """A workspace's first review finds no rows to start from and creates them; later ones are
+    written by one statement (storage.reviews.insert_review). Both read back the same way."""
+    first = start(session, title="  Black Friday email  ", owner_id="U7")
+    second = start(session, owner_id="U5", trigger="webhook", trigger_ref="ticket:T-9")
+    other = service.start_review(
+        session,
+        REGISTRY["campaign_postmortem"],
+        team_id="T2",
+        title="Lockers jammed",
+        channel_id="C9",
+        owner_id="U8",
+        started_by="U8",
+    )
+    session.commit()
+    assert second.workspace_id == first.workspace_id != other.workspace_id
+    assert service.workflow_of(second).key == "campaign_postmortem"
+    session.expunge_all()  # as stored, not as the session remembers them
+    rows = {
+        r.id: (
+            r.title,
+            r.status,
+            r.current_stage,
+            r.channel_id,
+            r.owner_id,
+            r.started_by,
+            r.trigger,
+            r.trigger_ref,
+            r.workspace.team_id,
+            r.workflow_version.key,
+            r.created_at.tzinfo is not None,
+        )
+        for r in session.scalars(select(Review))
+    }
+    assert rows == {
+        first.id: (
+            "Black Friday email",
+            "open",
+            "data_gathering",
+            "C1",
+            "U7",
+            "U1",
+            "manual",
+            None,
+            "T1",
+            "campaign_postmortem",
+            True,
+        ),
+        second.id: (
+            "Black Friday email",
+            "open",
+            "data_gathering",
+            "C1",
+            "U5",
+            "U1",
+            "webhook",
+            "ticket:T-9",
+            "T1",
+            "campaign_postmortem",
+            True,
+        ),
+        other.id: (
+            "Lockers jammed",
+            "open",
+            "data_gathering",
+            "C9",
+            "U8",
+            "U8",
+            "manual",
+            None,
+            "T2",
+            "campaign_postmortem",
+            True,
+        ),
+    }
+    started = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "review.started").order_by(AuditEntry.id)
+    ).all()
+    assert [(a.review_id, a.actor, a.detail["title"], a.detail["workflow"]) for a in started] == [
+        (first.id, "U1", "Black Friday email", "campaign_postmortem"),
+        (second.id, "U1", "Black Friday email", "campaign_postmortem"),
+        (other.id, "U8", "Lockers jammed", "campaign_postmortem"),
+    ]
+    assert {a.detail["workflow_version"] for a in started} == {1}
 
 
 def test_one_review_per_trigger(session: Session) -> None:
