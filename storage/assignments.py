@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.claims import insert_once
@@ -86,11 +86,13 @@ def assign(
 
 
 def get(session: Session, review_id: int, stage_key: str) -> StageAssignment | None:
-    return session.scalar(
-        select(StageAssignment).where(
-            StageAssignment.review_id == review_id, StageAssignment.stage_key == stage_key
-        )
-    )
+    return session.scalar(_BY_STAGE, {"review_id": review_id, "stage_key": stage_key})
+
+
+_BY_STAGE = select(StageAssignment).where(  # built once: building costs more than running
+    StageAssignment.review_id == bindparam("review_id"),
+    StageAssignment.stage_key == bindparam("stage_key"),
+)
 
 
 def assignee(session: Session, review_id: int, stage_key: str | None) -> str | None:

@@ -268,12 +268,18 @@ def get_review(session: Session, review_id: int, *, for_update: bool = False) ->
     statement in a form's saving transaction lengthens the ack, and on SQLite the write lock
     other submissions wait for. Only the review's row is locked.
     """
-    query = select(Review).where(Review.id == review_id)
+    return session.scalar(_review_by_id(for_update), {"review_id": review_id})
+
+
+@cache
+def _review_by_id(for_update: bool) -> Any:
+    """`get_review`'s statement, built once (building a statement costs more than running it)."""
+    query = select(Review).where(Review.id == bindparam("review_id"))
     if for_update:
         query = query.options(joinedload(Review.workflow_version, innerjoin=True)).with_for_update(
             of=Review
         )
-    return session.scalar(query)
+    return query
 
 
 def latest_answers(session: Session, review_id: int) -> dict[str, dict[str, Any]]:
@@ -287,12 +293,15 @@ def latest_submissions(session: Session, review_id: int) -> dict[str, tuple[int,
     One statement over the review's submissions (a review has a few dozen at most), read on
     every save: the revision numbers the next one, the answers are what later stages check
     against."""
-    rows = session.execute(
-        select(StageSubmission.stage_key, StageSubmission.revision, StageSubmission.answers)
-        .where(StageSubmission.review_id == review_id)
-        .order_by(StageSubmission.revision)
-    )
+    rows = session.execute(_LATEST_SUBMISSIONS, {"review_id": review_id})
     return {stage_key: (revision, answers) for stage_key, revision, answers in rows}
+
+
+_LATEST_SUBMISSIONS = (
+    select(StageSubmission.stage_key, StageSubmission.revision, StageSubmission.answers)
+    .where(StageSubmission.review_id == bindparam("review_id"))
+    .order_by(StageSubmission.revision)
+)
 
 
 def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
@@ -409,24 +418,24 @@ def record_submission(
         ) + 1
     now = utcnow()
     # The session's own connection, in its transaction: the rows go in without the ORM's
-    # statement handling, and nothing is pending in the session for them to wait for.
+    # statement handling, and nothing is pending in the session for them to wait for. The
+    # statements are built once (`_submission_writes`): building them cost more than running.
     conn = session.connection()
-    submissions = cast(Table, StageSubmission.__table__)
+    writes = _submission_writes()
     submission_id = conn.execute(
-        insert(submissions)
-        .values(
-            review_id=review.id,
-            stage_key=stage_key,
-            revision=revision,
-            answers=answers,
-            submitted_by=user_id,
-            submitted_at=now,
-        )
-        .returning(submissions.c.id)
+        writes.submission,
+        {
+            "review_id": review.id,
+            "stage_key": stage_key,
+            "revision": revision,
+            "answers": answers,
+            "submitted_by": user_id,
+            "submitted_at": now,
+        },
     ).scalar_one()
     if decisions:
         conn.execute(
-            insert(cast(Table, Decision.__table__)),
+            writes.decisions,
             [
                 {
                     "review_id": review.id,
@@ -453,11 +462,8 @@ def record_submission(
         for kind, title, detail, suggested in follow_ups
     ]
     if rows:
-        conn.execute(insert(cast(Table, FollowUp.__table__)), rows)
-    drafts = cast(Table, Draft.__table__)
-    conn.execute(
-        delete(drafts).where(drafts.c.review_id == review.id, drafts.c.stage_key == stage_key)
-    )
+        conn.execute(writes.follow_ups, rows)
+    conn.execute(writes.clear_drafts, {"the_review": review.id, "the_stage": stage_key})
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
         detail: dict[str, Any] = {"stage": stage_key, "revision": revision}
@@ -466,8 +472,7 @@ def record_submission(
         moved = {"current_stage": next_stage, "status": status, "updated_at": now}
         if next_stage is None:
             moved["completed_at"] = now
-        reviews = cast(Table, Review.__table__)
-        conn.execute(update(reviews).where(reviews.c.id == review.id).values(**moved))
+        conn.execute(writes.move_review, {"the_review": review.id, **moved})  # SETs what it names
         for name, value in moved.items():  # the loaded review says so too, with nothing to flush
             set_committed_value(review, name, value)
         detail = {
@@ -480,7 +485,7 @@ def record_submission(
         }
         action = "stage.submitted"
     conn.execute(
-        insert(cast(Table, AuditEntry.__table__)),
+        _AUDIT_INSERT,
         {
             "workspace_id": review.workspace_id,
             "review_id": review.id,
@@ -491,6 +496,33 @@ def record_submission(
         },
     )
     return submission_id
+
+
+@dataclass(frozen=True)
+class _SubmissionWrites:
+    submission: Any
+    decisions: Any
+    follow_ups: Any
+    clear_drafts: Any
+    move_review: Any
+
+
+@cache
+def _submission_writes() -> _SubmissionWrites:
+    """`record_submission`'s statements; each row's values are bound when it runs."""
+    submissions = cast(Table, StageSubmission.__table__)
+    drafts = cast(Table, Draft.__table__)
+    reviews = cast(Table, Review.__table__)
+    return _SubmissionWrites(
+        submission=insert(submissions).returning(submissions.c.id),
+        decisions=insert(cast(Table, Decision.__table__)),
+        follow_ups=insert(cast(Table, FollowUp.__table__)),
+        clear_drafts=delete(drafts).where(
+            drafts.c.review_id == bindparam("the_review"),
+            drafts.c.stage_key == bindparam("the_stage"),
+        ),
+        move_review=update(reviews).where(reviews.c.id == bindparam("the_review")),
+    )
 
 
 @dataclass(frozen=True)
@@ -709,10 +741,15 @@ def get_draft(
     session: Session, review_id: int, stage_key: str, user_id: str
 ) -> dict[str, Any] | None:
     return session.scalar(
-        select(Draft.values).where(
-            Draft.review_id == review_id, Draft.stage_key == stage_key, Draft.user_id == user_id
-        )
+        _DRAFT, {"review_id": review_id, "stage_key": stage_key, "user_id": user_id}
     )
+
+
+_DRAFT = select(Draft.values).where(
+    Draft.review_id == bindparam("review_id"),
+    Draft.stage_key == bindparam("stage_key"),
+    Draft.user_id == bindparam("user_id"),
+)
 
 
 def audit_trail(session: Session, review_id: int) -> list[AuditEntry]:
