@@ -46,7 +46,11 @@ def test_each_admin_sees_and_changes_only_their_workspaces_tracker(
         assert repo in str(choice), saved[team]
         assert tracker_store.saved_token(saved[team], "github") == token
     # Alice's modal still shows her own repository, never the other workspace's.
+    saved_view = (slack.top_view(ALICE) or {}).get("id")  # her "Saved" modal, still open
     slack.slash_command(ALICE, CHANNEL_ONE, "/postmortem", "tracker")
-    shown_one = slack.wait_for(lambda: slack.top_view(ALICE))
+    # The new modal opens after the command's ack: wait for it, not the one already there.
+    shown_one = slack.wait_for(
+        lambda: (view := slack.top_view(ALICE)) is not None and view["id"] != saved_view and view
+    )
     assert "acme/black-friday" in str(shown_one) and "acme/lockers" not in str(shown_one)
     assert "Currently: GitHub" in str(shown_one)
