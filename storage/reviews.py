@@ -124,31 +124,40 @@ def pin_workflow(
     return session.scalars(by_digest.execution_options(populate_existing=True)).one()
 
 
+@dataclass(frozen=True)
+class NewReview:
+    """What a review starts with, besides its workspace and pinned definition."""
+
+    title: str
+    channel_id: str
+    owner_id: str
+    started_by: str
+    first_stage: str
+    trigger: str = "manual"
+    trigger_ref: str | None = None  # what started it (e.g. "ticket:T-1234"): one review each
+
+    def row(self) -> dict[str, Any]:
+        """The review's columns, as first stored."""
+        now = utcnow()
+        return {
+            "title": self.title,
+            "status": "open",
+            "current_stage": self.first_stage,
+            "channel_id": self.channel_id,
+            "owner_id": self.owner_id,
+            "started_by": self.started_by,
+            "trigger": self.trigger,
+            "trigger_ref": self.trigger_ref,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
 def create_review(
-    session: Session,
-    ws: Workspace,
-    version: WorkflowVersion,
-    *,
-    title: str,
-    channel_id: str,
-    owner_id: str,
-    started_by: str,
-    first_stage: str,
-    trigger: str = "manual",
-    trigger_ref: str | None = None,
+    session: Session, ws: Workspace, version: WorkflowVersion, new: NewReview
 ) -> Review:
     review = Review(
-        workspace_id=ws.id,
-        workflow_version_id=version.id,
-        workflow_key=version.key,
-        title=title,
-        status="open",
-        current_stage=first_stage,
-        channel_id=channel_id,
-        owner_id=owner_id,
-        started_by=started_by,
-        trigger=trigger,
-        trigger_ref=trigger_ref,
+        workspace_id=ws.id, workflow_version_id=version.id, workflow_key=version.key, **new.row()
     )
     session.add(review)
     session.flush()
@@ -162,14 +171,7 @@ def insert_review(
     workflow_key: str,
     digest: str,
     workflow_version: int,
-    *,
-    title: str,
-    channel_id: str,
-    owner_id: str,
-    started_by: str,
-    first_stage: str,
-    trigger: str = "manual",
-    trigger_ref: str | None = None,
+    new: NewReview,
 ) -> Review | None:
     """The new review, written by one statement that finds its workspace and pinned definition
     itself; None, with nothing written, when either row is not stored yet (a workspace's first
@@ -178,20 +180,7 @@ def insert_review(
     Finding the two rows first and inserting after were three statements and most of a start
     form's ack (bench/ack_latency.py); this is the path every other start takes.
     """
-    now = utcnow()
-    values: dict[str, Any] = {
-        "workflow_key": workflow_key,
-        "title": title,
-        "status": "open",
-        "current_stage": first_stage,
-        "channel_id": channel_id,
-        "owner_id": owner_id,
-        "started_by": started_by,
-        "trigger": trigger,
-        "trigger_ref": trigger_ref,
-        "created_at": now,
-        "updated_at": now,
-    }
+    values = {"workflow_key": workflow_key, **new.row()}
     found = {"team": team_id, "key": workflow_key, "digest": digest}
     row = session.execute(_insert_review(), {**found, **values}).mappings().one_or_none()
     if row is None:

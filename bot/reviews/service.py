@@ -60,17 +60,18 @@ def start_review(
     trigger_ref: str | None = None,
 ) -> Review:
     digest = workflow.digest  # (computed from the whole definition: once)
+    # The stored definition is this one (found by its digest): it needs no reading back.
     _PINNED.setdefault((workflow.key, digest), workflow)
-    how: dict[str, Any] = {
-        "title": title.strip(),
-        "channel_id": channel_id,
-        "owner_id": owner_id,
-        "started_by": started_by,
-        "first_stage": workflow.stages[0].key,
-        "trigger": trigger,
-        "trigger_ref": trigger_ref,
-    }
-    review = store.insert_review(session, team_id, workflow.key, digest, workflow.version, **how)
+    new = store.NewReview(
+        title=title.strip(),
+        channel_id=channel_id,
+        owner_id=owner_id,
+        started_by=started_by,
+        first_stage=workflow.stages[0].key,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
+    )
+    review = store.insert_review(session, team_id, workflow.key, digest, workflow.version, new)
     if review is not None:
         return review
     ws = store.workspace(session, team_id)  # a workspace's first review, a definition's first use
@@ -81,7 +82,7 @@ def start_review(
         digest,
         lambda: workflow.model_dump(mode="json"),  # only for a definition not stored yet
     )
-    return store.create_review(session, ws, version, **how)
+    return store.create_review(session, ws, version, new)
 
 
 @dataclass

@@ -65,11 +65,9 @@ def corpus(session: Session) -> int:
             session,
             ws,
             version,
-            title=title,
-            channel_id="C1",
-            owner_id="U1",
-            started_by="U1",
-            first_stage="a",
+            store.NewReview(
+                title=title, channel_id="C1", owner_id="U1", started_by="U1", first_stage="a"
+            ),
         )
         kb.upsert_entry(
             session,

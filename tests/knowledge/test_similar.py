@@ -47,11 +47,9 @@ def _entries(session: Session, rows: list[tuple[str, str, str]]) -> tuple[int, l
             session,
             ws,
             version,
-            title=title,
-            channel_id="C1",
-            owner_id="U1",
-            started_by="U1",
-            first_stage="a",
+            store.NewReview(
+                title=title, channel_id="C1", owner_id="U1", started_by="U1", first_stage="a"
+            ),
         )
         kb.upsert_entry(
             session,
