@@ -42,9 +42,9 @@ def audit(
     review_id: int | None = None,
     **detail: Any,
 ) -> None:
-    # Written at once by a prepared statement rather than added for the flush at commit: an
-    # ORM flush of one row cost a form's ack more than the rest of its saving (the row refers
-    # only to rows that already have ids, so nothing pending need be written before it).
+    # Written at once by a statement built once, rather than added for the ORM's flush at
+    # commit, which cost a form's ack several times as much for one row. The row refers only to
+    # rows that have ids already; the session's autoflush writes anything pending first.
     session.execute(
         _AUDIT_INSERT,
         {
@@ -182,7 +182,8 @@ def insert_review(
     """
     values = {"workflow_key": workflow_key, **new.row()}
     found = {"team": team_id, "key": workflow_key, "digest": digest}
-    row = session.execute(_insert_review(), {**found, **values}).mappings().one_or_none()
+    statement = _insert_review(tuple(values))
+    row = session.execute(statement, {**found, **values}).mappings().one_or_none()
     if row is None:
         return None
     # The row as the session would have loaded it: persistent, its other columns read on access.
@@ -193,31 +194,16 @@ def insert_review(
     return review
 
 
-_REVIEW_VALUES = (
-    "workflow_key",
-    "title",
-    "status",
-    "current_stage",
-    "channel_id",
-    "owner_id",
-    "started_by",
-    "trigger",
-    "trigger_ref",
-    "created_at",
-    "updated_at",
-)
-
-
 @cache
-def _insert_review() -> Any:
-    """`insert_review`'s statement, with a bound parameter for each value: built once, as
-    building it took longer than running it."""
+def _insert_review(values: tuple[str, ...]) -> Any:
+    """`insert_review`'s statement for these columns (always the same ones), with a bound
+    parameter for each: built once, as building it took longer than running it."""
     reviews = cast(Table, Review.__table__)
     found = (
         select(
             Workspace.id,
             WorkflowVersion.id,
-            *(bindparam(name, type_=reviews.c[name].type) for name in _REVIEW_VALUES),
+            *(bindparam(name, type_=reviews.c[name].type) for name in values),
         )
         .select_from(Workspace)
         .join(WorkflowVersion, true())
@@ -229,7 +215,7 @@ def _insert_review() -> Any:
     )
     return (
         insert(reviews)
-        .from_select(["workspace_id", "workflow_version_id", *_REVIEW_VALUES], found)
+        .from_select(["workspace_id", "workflow_version_id", *values], found)
         .returning(reviews.c.id, reviews.c.workspace_id, reviews.c.workflow_version_id)
     )
 
