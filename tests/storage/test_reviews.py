@@ -22,11 +22,11 @@ def start(session: Session, key: str = "campaign_postmortem", **kw) -> Review:
     review = service.start_review(
         session,
         REGISTRY[key],
-        team_id="T1",
+        team_id=kw.pop("team_id", "T1"),
         title=kw.pop("title", "Black Friday email"),
         channel_id=kw.pop("channel_id", "C1"),
         owner_id=kw.pop("owner_id", "U1"),
-        started_by="U1",
+        started_by=kw.pop("started_by", "U1"),
         **kw,
     )
     session.commit()
@@ -159,16 +159,14 @@ def test_every_start_is_stored_whole_and_audited_first_in_its_workspace_or_not(
     written by one statement (storage.reviews.insert_review). Both read back the same way."""
     first = start(session, title="  Black Friday email  ", owner_id="U7")
     second = start(session, owner_id="U5", trigger="webhook", trigger_ref="ticket:T-9")
-    other = service.start_review(
+    other = start(
         session,
-        REGISTRY["campaign_postmortem"],
         team_id="T2",
         title="Lockers jammed",
         channel_id="C9",
         owner_id="U8",
         started_by="U8",
     )
-    session.commit()
     assert second.workspace_id == first.workspace_id != other.workspace_id
     assert service.workflow_of(second).key == "campaign_postmortem"
     session.expunge_all()  # as stored, not as the session remembers them
