@@ -43,6 +43,9 @@ def blocked_and_snoozed(bot) -> int:
     reminders.update_item(
         bot.rt, item_id, BOB, snoozed_until=datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
     )
+    # The updates' own deliveries (the owner's notices redrawn on today's clock) finish first:
+    # one landing after the sweep's escalation would redraw it for 1 Dec, not the sweep's 9 Dec.
+    bot.settle()
     return item_id
 
 
