@@ -133,6 +133,7 @@ function drawModal(modal) {
   const html = modal ? modal.html : null;
   if (html === ui.modalHtml) return;
   ui.modalHtml = html;
+  const caret = focusedField(overlay.querySelector(".modal"));
   overlay.hidden = !modal;
   overlay.innerHTML = html || "";
   const drawn = overlay.querySelector(".modal");
@@ -140,7 +141,28 @@ function drawModal(modal) {
   for (const el of drawn.querySelectorAll(".bk-input-block [data-type]")) {
     const key = typedKey(drawn, el);
     if (ui.typed.has(key)) setValue(el, ui.typed.get(key));
+    if (caret && key === caret.key) refocus(el, caret);
   }
+}
+
+// Slack's client leaves the caret where it was when the app redraws the view, so the person
+// typing on loses nothing; replacing the HTML would drop the focus (and the keys after it).
+function focusedField(modal) {
+  const active = document.activeElement;
+  if (!modal || !active || !modal.contains(active)) return null;
+  const el = active.closest(".bk-input-block [data-type]");
+  if (!el) return null;
+  const caret = { key: typedKey(modal, el), start: null, end: null };
+  if (el === active) {
+    try { [caret.start, caret.end] = [el.selectionStart, el.selectionEnd]; } catch (err) { /* no caret */ }
+  }
+  return caret;
+}
+
+function refocus(el, caret) {
+  el.focus();
+  if (caret.start === null) return;
+  try { el.setSelectionRange(caret.start, caret.end); } catch (err) { /* no caret here */ }
 }
 
 function typedKey(modal, el) {

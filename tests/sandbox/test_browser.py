@@ -225,6 +225,40 @@ def test_pushed_views_stack_and_close_goes_back(page: Page, sandbox: Running) ->
     expect(modal(page, "First")).to_contain_text("The first view.")
 
 
+def test_a_redraw_while_typing_keeps_the_caret_and_the_text(page: Page, sandbox: Running) -> None:
+    """The bot redraws a form when an answer changes what it asks (views.update); Slack's client
+    keeps the person's caret there, so the keys they press next still land in the field."""
+    slack = sandbox.sandbox.slack
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+
+    def view(note: str) -> dict:
+        comment = {"type": "plain_text_input", "action_id": "v", "multiline": True}
+        return {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Admin review"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": note}},
+                {
+                    "type": "input",
+                    "block_id": "comment",
+                    "label": {"type": "plain_text", "text": "Comment"},
+                    "element": comment,
+                },
+            ],
+        }
+
+    opened = client.views_open(trigger_id=slack.issue_trigger("U0ALICE"), view=view("Before"))
+    form = modal(page, "Admin review")
+    comment = form.locator("textarea")
+    comment.click()
+    page.keyboard.type("Clear and ")
+    client.views_update(view_id=opened["view"]["id"], view=view("Redrawn"))
+    expect(form).to_contain_text("Redrawn")
+    page.keyboard.type("complete")
+    expect(comment).to_have_value("Clear and complete")
+
+
 def test_help_is_answered_only_to_the_person(page: Page, sandbox: Running) -> None:
     command(page, "/postmortem help")
     reply = page.locator("#pane .msg[data-ephemeral]")
