@@ -173,6 +173,18 @@ def renew(session: Session, claims: Iterable[Claimed], until: datetime) -> None:
         )
 
 
+def release(session: Session, claims: Iterable[Claimed]) -> None:
+    """Give back claims whose handlers never started: due again at once for any worker, and the
+    attempt they counted not counted (only effects still held by these very claims)."""
+    mine = [and_(Effect.id == c.id, Effect.attempts == c.attempt) for c in claims]
+    if mine:
+        session.execute(
+            update(Effect)
+            .where(or_(*mine), Effect.status == PENDING)
+            .values(lease_until=None, attempts=Effect.attempts - 1)
+        )
+
+
 def finish(session: Session, *effect_ids: int, now: datetime | None = None) -> None:
     """Delivered: these effects are done (several in one statement, as a worker's pass
     finishes them together)."""

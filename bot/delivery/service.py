@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -145,15 +146,22 @@ def deliver_due(
     *,
     limit: int = 32,
     concurrency: int = 8,
+    stop: threading.Event | None = None,
 ) -> DeliveryResult:
     """One pass: claim due effects and deliver each on its own, several at a time.
 
     Effects are independent (a group's later effects are not claimed while an earlier one is
     pending), so a slow or failing Slack call holds up only its own effect.
+
+    Once `stop` is set (a worker told to stop), the pass finishes the handlers already running,
+    hands back the claims it has not started and claims nothing more: with a backlog and a slow
+    Slack, finishing the pass would hold a SIGTERM'd worker for minutes, past any deploy's grace.
     """
     result = DeliveryResult()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deliver") as pool:
         while True:
+            if stop is not None and stop.is_set():
+                return result
             when = now or utcnow()
             rt.sender.foreground.give_way()  # requests in flight first (bot/slack/pacing.py)
             with transaction(rt.sessions) as session:
@@ -176,6 +184,8 @@ def deliver_due(
                 if done:  # one transaction for the effects that finished together
                     with transaction(rt.sessions) as session:
                         outbox.finish(session, *done, now=now)
+                if stop is not None and stop.is_set():
+                    _hand_back(rt, running)
                 since_renewal = time.monotonic() - renewed
                 if (
                     running
@@ -186,6 +196,16 @@ def deliver_due(
                     renewed = time.monotonic()
             if now is not None:
                 return result  # a fixed clock (tests, `--now`): one batch
+
+
+def _hand_back(rt: Runtime, running: dict[Future[str], outbox.Claimed]) -> None:
+    """Release the claims whose handlers have not started (cancelled here), so another worker
+    takes them at once instead of when their lease ends."""
+    unstarted = [future for future in running if future.cancel()]
+    if not unstarted:
+        return
+    with transaction(rt.sessions) as session:
+        outbox.release(session, [running.pop(future) for future in unstarted])
 
 
 def renew_every() -> timedelta:

@@ -56,7 +56,7 @@ def run(
             _settle(rt.delivery_due, stop, quiet, settle)  # woken by a commit: let its burst end
         rt.delivery_due.clear()
         try:
-            result = deliver_due(rt, handlers)
+            result = deliver_due(rt, handlers, stop=stop)
             if result:
                 log.info("outbox: %s", result)
         except (SQLAlchemyError, OSError) as exc:  # the database away: the next pass retries
