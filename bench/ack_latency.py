@@ -18,10 +18,17 @@ interpreter lock, so the slowest ack is roughly eight times that figure.
     python bench/ack_latency.py                         # both databases, 40 rounds of 8
     python bench/ack_latency.py --db sqlite --rounds 20
     python bench/ack_latency.py --baseline /tmp/old     # and an older checkout, side by side
+    python bench/ack_latency.py --floor-only            # bare Bolt and Bolt+write alone
 
 `--baseline DIR` runs a second bot from another checkout of the code (`git archive <commit> |
 tar -x -C DIR`), with its own database, in the same rounds: before/after figures measured on the
 same machine at the same moment (a shared machine's load moves between runs).
+
+`--floor-only` runs the two minimal apps with no bot beside them (no delivery worker calling the
+slow Slack in the same rounds): what the machine allows any app, measured alone. Bolt+write
+freezes its start-up heap out of the garbage collector's full passes as `serve` does
+(`settle_heap`), so its slowest acks are not the collector's; the bare app, as a Bolt app comes,
+does not.
 
 The target (issue 13): the bot's p99 within 2x the bare app's, and under 60 ms.
 """
@@ -91,7 +98,7 @@ def serve_bare(port: int, write: bool = False) -> None:
     from slack_sdk import WebClient
     from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert
 
-    from bot.server import _Gunicorn, gunicorn_options
+    from bot.server import _Gunicorn, gunicorn_options, settle_heap
     from storage.db import make_engine
 
     def factory() -> Any:
@@ -135,6 +142,8 @@ def serve_bare(port: int, write: bool = False) -> None:
             listener = save_then_ack
         app.view("start_review")(listener)
         app.view("stage")(listener)
+        if write:  # start-up's objects out of the collector's full passes, as `serve` does
+            settle_heap()
         return SlackRequestHandler(app)
 
     _Gunicorn(factory, {**gunicorn_options("127.0.0.1", port), "accesslog": None}).run()
@@ -187,7 +196,12 @@ def line(database: str, form: str, app: str, times: list[float], cpu: float) -> 
 
 
 def run_database(
-    database: str, rounds: int, people: int, delay: float, baseline: Path | None = None
+    database: str,
+    rounds: int,
+    people: int,
+    delay: float,
+    baseline: Path | None = None,
+    floor_only: bool = False,
 ) -> list[str]:
     from bot.reviews.views.stage_modal import ModalMeta, entered_values, stage_view
     from bot.reviews.views.start_modal import start_view
@@ -201,7 +215,11 @@ def run_database(
     for user in users:
         slack.add_user(user, user.lower())
     admin = None
-    bots = {"bot": None, "baseline": baseline} if baseline else {"bot": None}
+    bots: dict[str, Path | None] = (
+        {"bot": None, "baseline": baseline} if baseline else {"bot": None}
+    )
+    if floor_only:  # the two minimal apps alone: no bot's delivery worker beside them
+        bots = {}
     created: list[str] = []  # PostgreSQL databases to drop at the end
 
     def database_url(app: str) -> str:
@@ -348,6 +366,8 @@ def run_database(
                 ):
                     per_user[owner].append(review_id)
             assert all(len(v) >= rounds for v in per_user.values()), "some starts were not saved"
+        if not per_app:  # no bot: the minimal apps read no review, any ids will do
+            per_app["bot"] = {u: list(range(1, rounds + 1)) for u in users}
         for n in range(rounds):
             order = list(urls) if n % 2 == 0 else list(reversed(urls))
             for app in order:
@@ -394,6 +414,11 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="another checkout's root, measured in the same rounds"
     )
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="run only the bare app and Bolt+write (no bot, so no delivery worker beside them)",
+    )
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -411,7 +436,7 @@ def main() -> None:
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for database in databases:
         for text_line in run_database(
-            database, args.rounds, args.people, args.slack_delay, args.baseline
+            database, args.rounds, args.people, args.slack_delay, args.baseline, args.floor_only
         ):
             print(text_line, flush=True)
 
