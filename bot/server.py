@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from bot import checks
 from bot.config import ConfigError, Settings, log_format, secret_values
+from bot.features import ReviewHooks
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.runtime import Runtime
@@ -246,17 +247,18 @@ def probes_app(rt: Runtime) -> WSGIApp:
     return application
 
 
-def wsgi_app(slack_app: Any, rt: Runtime) -> WSGIApp:
+def wsgi_app(slack_app: Any, rt: Runtime, review_hooks: ReviewHooks) -> WSGIApp:
     """`/slack/events` for Slack, `/healthz` for load balancers (200: the database takes writes),
     `/metrics` for Prometheus, `/hooks/…` for helpdesks and trackers.
 
     Every POST body is read here, within its size limit, and handed on as a complete buffer, so
     Bolt and the webhook see the same bytes whether the sender used Content-Length or chunks.
     Each request runs with its log context (a request id; Bolt's dispatch adds the workspace).
+    `review_hooks` (bot/app.py) follow a review a helpdesk ticket starts, as one started in Slack.
     """
     slack = _SlackEvents(slack_app, path="/slack/events")
     # POST /hooks/<helpdesk>: ticket events; POST /hooks/trackers/<name>: task changes (README)
-    hooks = _counted(rt.metrics, "tickets", hooks_app(rt))
+    hooks = _counted(rt.metrics, "tickets", hooks_app(rt, review_hooks))
     trackers = _counted(rt.metrics, "trackers", tracker_hooks(rt))
     signing_secret = rt.settings.signing_secret or None
     probes = _probes(rt)
@@ -399,9 +401,11 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
     delivering: list[Any] = []  # the worker process's delivery thread, once it has started
 
     def factory() -> WSGIApp:
+        from bot.app import review_hooks
+
         rt, app, delivery = build(settings, engine)
         delivering.append(delivery)
-        return wsgi_app(app, rt)
+        return wsgi_app(app, rt, review_hooks())
 
     def worker_exit(_arbiter: Any, _worker: Any) -> None:
         """Stop delivering before the worker's interpreter shuts down: a pass cut off there

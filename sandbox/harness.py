@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sqlalchemy import Engine, func, select
 
-from bot.app import create_app, effect_handlers
+from bot.app import create_app, effect_handlers, review_hooks
 from bot.config import load_settings
 from bot.delivery.worker import DeliveryThread
 from bot.runtime import Runtime, build_runtime
@@ -71,7 +71,7 @@ def start_bot(slack: FakeSlack, engine: Engine, **env: str) -> tuple[Bot, Callab
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(create_app(rt), rt),
+        wsgi_app(create_app(rt), rt, review_hooks()),
         server_class=_ThreadingServer,
         handler_class=_Quiet,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.features import ReviewHooks
 from bot.reviews.flows import open_stage
 from bot.runtime import Runtime
 from bot.slack.views import notice_view
@@ -15,12 +16,17 @@ from bot.tickets.views import START_STALE
 
 
 def stale_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, rt: Runtime
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    rt: Runtime,
+    hooks: ReviewHooks,
 ) -> None:
     """Start the suggested post-mortem and open its first stage, or say why not."""
     ack()
     user_id = body["user"]["id"]
-    review_id, problem = start_from_stale(rt, int(action["value"]), user_id)
+    review_id, problem = start_from_stale(rt, int(action["value"]), user_id, hooks)
     if review_id is None:
         client.views_open(trigger_id=body["trigger_id"], view=notice_view("Nothing to do", problem))
         return

@@ -9,7 +9,6 @@ ticket end in one post-mortem.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.delivery.service import record as record_effects
-from bot.features import PermanentError, SideEffect, payload_int
+from bot.features import PermanentError, ReviewHooks, SideEffect, payload_int
 from bot.reviews import service
-from bot.reviews.status import refresh_status, status_effect
+from bot.reviews.status import status_effect
 from bot.runtime import Runtime
 from bot.slack import posted
 from bot.slack.text import clip
@@ -240,13 +239,14 @@ def record(
     low: bool,
     rules: CesRules,
     now: datetime,
+    hooks: ReviewHooks,
 ) -> Outcome:
     workflow = rt.registry[SUPPORT]
     _ensure_pinned(rt, team, workflow)
     for attempt in range(2):
         try:
             return _record_once(
-                rt, config, team, source, data, event, owner, low, rules, now, workflow
+                rt, config, team, source, data, event, owner, low, rules, now, workflow, hooks
             )
         except IntegrityError:  # a concurrent first insert of the same ticket; the retry sees it
             if attempt:
@@ -266,6 +266,7 @@ def _record_once(
     rules: CesRules,
     now: datetime,
     workflow: Workflow,
+    hooks: ReviewHooks,
 ) -> Outcome:
     with transaction(rt.sessions) as session:
         ws = store.workspace(session, team)
@@ -321,7 +322,12 @@ def _record_once(
         ):
             outcome.stale_row_id = ticket.id
             outcome.stale_days = (now - event.opened_at).days
-        record_effects(session, announcement_effects(outcome, ticket.id))
+        effects = announcement_effects(outcome, ticket.id)
+        if outcome.created and outcome.review_id is not None:
+            # What every new review gets (similar past lessons, a survey or the team's invitation
+            # where its first stage asks for them), as when it is started with /postmortem.
+            effects += hooks.started(outcome.review_id, workflow)
+        record_effects(session, effects)
     return outcome
 
 
@@ -426,8 +432,14 @@ def suggest_stale(rt: Runtime, now: datetime | None = None) -> int:
     return len(outcomes)
 
 
-def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None, str]:
-    """The stale suggestion's button: the ticket's post-mortem (new or existing)."""
+def start_from_stale(
+    rt: Runtime, row_id: int, user_id: str, hooks: ReviewHooks
+) -> tuple[int | None, str]:
+    """The stale suggestion's button: the ticket's post-mortem (new or existing).
+
+    A new one's status message and what every new review gets follow from the outbox: the
+    button's caller opens the first stage next, with a trigger_id that Slack honours for 3 s,
+    so no Slack call may come before it (nor be lost if Slack fails at that moment)."""
     config = ticket_config(rt.settings)
     workflow = rt.registry[SUPPORT]
     with transaction(rt.sessions) as session:
@@ -453,9 +465,10 @@ def start_from_stale(rt: Runtime, row_id: int, user_id: str) -> tuple[int | None
             trigger="stale_ticket",
             draft=draft,
         )
+        if created:
+            record_effects(session, [status_effect(review_id), *hooks.started(review_id, workflow)])
     if created:
-        with contextlib.suppress(SlackApiError):  # logged there; the next refresh posts it
-            refresh_status(rt, review_id)
+        rt.delivery_due.set()
     return review_id, ""
 
 

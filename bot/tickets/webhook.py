@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.features import ReviewHooks
 from bot.runtime import NotInstalled, Runtime
 from bot.tickets.service import (
     TicketConfig,
@@ -60,11 +61,12 @@ STATUS_TEXT = {
 }
 
 
-def hooks_app(rt: Runtime) -> WSGIApp:
-    """The `/hooks/<helpdesk>` routes of this runtime's bot."""
+def hooks_app(rt: Runtime, hooks: ReviewHooks) -> WSGIApp:
+    """The `/hooks/<helpdesk>` routes of this runtime's bot; `hooks` are the features' review
+    hooks, for the reviews a ticket starts."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        reply = _handle(rt, environ)
+        reply = _handle(rt, environ, hooks)
         headers = [("Content-Type", "application/json")]
         if reply.status == 401:
             headers.append(("WWW-Authenticate", 'Bearer realm="postmortem-bot"'))
@@ -83,7 +85,7 @@ def _authorised(config: TicketConfig, header: str) -> bool:
     )
 
 
-def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
+def _handle(rt: Runtime, environ: dict[str, Any], hooks: ReviewHooks) -> Reply:
     name = environ.get("PATH_INFO", "").removeprefix("/hooks/").strip("/")
     adapter = ADAPTERS.get(name)
     if adapter is None:
@@ -111,7 +113,7 @@ def _handle(rt: Runtime, environ: dict[str, Any]) -> Reply:
         return _error(413, f"the body is over {MAX_BODY // 1024} KiB")
     body = environ["wsgi.input"].read(length) if length else b""
     try:
-        return receive(rt, config, name, decode(body), adapter)
+        return receive(rt, config, name, decode(body), adapter, hooks)
     except TicketError as exc:
         return _error(400, exc.message, exc.field)
     except SlackApiError as exc:  # Slack unreachable while checking the owner: try again later
@@ -128,6 +130,7 @@ def receive(
     source: str,
     data: Any,
     adapter: Callable[[Any, dict[str, Any]], dict[str, Any]],
+    hooks: ReviewHooks,
 ) -> Reply:
     """Validate, record, maybe start a post-mortem; then tell Slack. Raises TicketError (400)."""
     team = rt.team_id()
@@ -137,7 +140,7 @@ def receive(
     low = is_low_ces(event, rules)  # also refuses a score outside its scale
     owner = resolve_owner(rt, event)
     now = utcnow()
-    outcome = record(rt, config, team, source, data, event, owner, low, rules, now)
+    outcome = record(rt, config, team, source, data, event, owner, low, rules, now, hooks)
     rt.delivery_due.set()
     return Reply(
         200,

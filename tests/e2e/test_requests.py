@@ -20,7 +20,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from sqlalchemy import Engine
 
-from bot.app import create_app
+from bot.app import create_app, review_hooks
 from bot.config import load_settings
 from bot.runtime import build_runtime
 from bot.server import SLACK_MAX_BODY, WSGIApp, wsgi_app
@@ -37,7 +37,7 @@ def make_app(slack: FakeSlack, engine: Engine) -> WSGIApp:
         }
     )
     rt = build_runtime(settings, engine)
-    application = wsgi_app(create_app(rt), rt)
+    application = wsgi_app(create_app(rt), rt, review_hooks())
     slack.reset_calls()  # Bolt's auth.test at start-up
     return application
 

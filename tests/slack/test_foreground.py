@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_settings
 from bot.delivery.service import deliver_due
+from bot.features import ReviewHooks
 from bot.runtime import Runtime, build_runtime
 from bot.server import wsgi_app
 from bot.slack import pacing
@@ -142,6 +143,7 @@ def test_serve_counts_each_request_while_it_is_answered(engine: Engine, slack: F
         }
     )
     status: list[str] = []
-    b"".join(wsgi_app(Answering(), rt)(environ, lambda s, h, exc_info=None: status.append(s)))
+    app = wsgi_app(Answering(), rt, ReviewHooks())
+    b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
     assert status == ["200 OK"]
     assert seen == [1] and rt.sender.foreground.busy == 0

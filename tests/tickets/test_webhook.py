@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.tickets.service import suggest_stale
 from sandbox.fake_slack import FakeSlack, problems
+from storage import knowledge as kb
 from storage import reviews as store
 from storage.db import transaction
 from storage.models import Review
@@ -89,6 +90,39 @@ def test_low_ces_delivered_three_times_at_once_creates_one_assigned_post_mortem(
         "stale_suggested": False,
     }
     assert len(reviews(bot)) == 1 and len(start_buttons(slack, ALICE)) == 1
+
+
+def test_a_tickets_post_mortem_is_shown_similar_past_lessons_as_one_started_in_slack(
+    slack: FakeSlack, bot
+) -> None:
+    with transaction(bot.rt.sessions) as session:
+        ws = store.workspace(session, bot.rt.team_id())
+        version = store.pin_workflow(session, "older_process", 1, "x", {})
+        title = "Order arrived broken again"
+        past = store.create_review(
+            session,
+            ws,
+            version,
+            store.NewReview(
+                title=title, channel_id="C0REVIEWS", owner_id=BOB, started_by=BOB, first_stage="a"
+            ),
+        )
+        kb.upsert_entry(
+            session,
+            workspace_id=ws.id,
+            review_id=past.id,
+            workflow_key="older_process",
+            title=title,
+            lessons="Pack glassware in double boxes.",
+            root_causes="Single boxes for glass.",
+            created_at=datetime(2026, 6, 1, tzinfo=UTC),
+        )
+
+    assert post(bot, "/hooks/tickets", event()).body["created"]  # "Order arrived broken"
+    status = slack.wait_for(lambda: slack.messages("C0REVIEWS"))[0]
+    tip = slack.wait_for(lambda: slack.thread("C0REVIEWS", status["ts"])[1:])[0]
+    assert "Lessons from similar past reviews" in str(tip["blocks"])
+    assert "Pack glassware in double boxes." in str(tip["blocks"])
 
 
 def test_the_owner_starts_from_the_dm_with_the_ticket_filled_in(slack: FakeSlack, bot) -> None:
