@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///postmortem.db"
@@ -141,7 +144,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    engine = create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    event.listen(engine, "checkin", _idle_from)
+    event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+IDLE_PING = 1.0
+"""Seconds a pooled PostgreSQL connection may rest before it is pinged on its way out."""
+
+
+def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that rested IDLE_PING seconds or more before handing it out; a dead one
+    (the server restarted, a proxy dropped it) makes the pool connect afresh.
+
+    `pool_pre_ping` pinged on every checkout: one more round trip in each transaction, which a
+    form's ack waits for, most of all in a burst, when connections go straight back out. One
+    used a moment ago was alive a moment ago."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING:
+        return  # just connected, or just used
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, dbapi_connection, None):
+            raise DisconnectionError(str(exc)) from exc  # the pool retries with a new one
+        raise
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
