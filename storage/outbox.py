@@ -137,7 +137,7 @@ def claim_due(
         .exists()
     )
     query = (
-        select(Effect)
+        select(Effect.id, Effect.kind, Effect.payload, Effect.attempts, Effect.team_id)
         .where(
             Effect.status == PENDING,
             Effect.due_at <= now,
@@ -147,12 +147,16 @@ def claim_due(
         .order_by(Effect.id)
         .limit(limit)
     )
-    claimed = []
-    for effect in session.scalars(skip_locked(query, session)):
-        effect.attempts += 1
-        effect.lease_until = now + (lease or LEASE)
-        claimed.append(
-            Claimed(effect.id, effect.kind, dict(effect.payload), effect.attempts, effect.team_id)
+    claimed = [
+        Claimed(row.id, row.kind, dict(row.payload), row.attempts + 1, row.team_id)
+        for row in session.execute(skip_locked(query, session))
+    ]
+    if claimed:  # one statement for the batch: the delivery thread's work competes with acks
+        session.execute(
+            update(Effect)
+            .where(Effect.id.in_([c.id for c in claimed]))
+            .values(attempts=Effect.attempts + 1, lease_until=now + (lease or LEASE))
+            .execution_options(synchronize_session=False)
         )
     return claimed
 
@@ -192,6 +196,7 @@ def finish(session: Session, *effect_ids: int, now: datetime | None = None) -> N
         update(Effect)
         .where(Effect.id.in_(effect_ids))
         .values(status=DONE, lease_until=None, finished_at=now or utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)  # nothing in the session to keep in step
     )
 
 
