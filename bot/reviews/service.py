@@ -145,14 +145,13 @@ def submit_stage(
     # Whom the stage is handed to matters only to someone who is neither the review's owner
     # nor an admin (and not at all on an admin's stage): the owner's own submissions, most of
     # them, skip the query (the ack waits for every one).
+    is_owner = user_id == review.owner_id
     assigned = (
         None
-        if stage.role == Role.ADMIN or is_admin or user_id == review.owner_id
+        if stage.role == Role.ADMIN or is_admin or is_owner
         else assigned_to(session, review, stage_key, user_id)
     )
-    if not may_act(
-        stage, is_admin=is_admin, is_owner=user_id == review.owner_id, assigned=assigned
-    ):
+    if not may_act(stage, is_admin=is_admin, is_owner=is_owner, assigned=assigned):
         return SubmitResult(refused=role_refusal(stage, assigned=assigned))
     latest = {key: answers for key, (_, answers) in submitted.items()}
     answers, errors = clean(stage, raw, context, Earlier(workflow, latest))
