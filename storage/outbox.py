@@ -17,18 +17,22 @@ is still pending.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Index, String, Table, Text, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, Index, String, Table, Text, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage import tenancy
 from storage.claims import skip_locked, updated_rows
 from storage.models import Base
 from storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 LEASE = timedelta(seconds=30)
@@ -285,3 +289,40 @@ def fail_for_team(session: Session, team_id: str, error: str, now: datetime | No
         .values(status=FAILED, last_error=error, finished_at=now or utcnow(), lease_until=None)
         .execution_options(synchronize_session=False),
     )
+
+
+NOTIFY_CHANNEL = "postmortem_outbox"
+"""PostgreSQL's NOTIFY channel for committed effects (the trigger of migration 0023)."""
+RELISTEN = 5.0  # seconds between attempts to listen again after the connection was lost
+
+
+def listen(
+    engine: Engine, woken: Callable[[], None], stop: threading.Event, *, every: float = 1.0
+) -> None:
+    """Call `woken` whenever any process commits effects, until `stop` is set (PostgreSQL).
+
+    Workers in other processes than the one that saved a change would otherwise find its
+    effects only at their next poll. The listening connection is the worker's own, outside
+    the pool; if it is lost (the server restarted) it is opened again, and `woken` is called
+    then too, for what was committed while nobody listened. `every`: seconds between checks
+    of `stop`.
+    """
+    import psycopg
+
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                woken()
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=every):
+                        woken()
+        except psycopg.Error as exc:
+            if stop.is_set():
+                return
+            log.warning(
+                "outbox: not listening for new effects (%s); polling until it is back",
+                type(exc).__name__,
+            )
+            stop.wait(RELISTEN)

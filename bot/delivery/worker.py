@@ -1,9 +1,10 @@
-"""The delivery loop: a thread inside `serve` and the whole of `postmortem-bot worker`.
+"""The delivery loop: the background of `serve` and the whole of `postmortem-bot worker`.
 
-It sleeps until the runtime's `delivery_due` event is set (a listener just committed effects) or
-the poll interval passes (effects from other processes, retries coming due), then delivers what
-is due. On PostgreSQL any number of these loops, in replicas and workers, share the outbox
-(SKIP LOCKED); on SQLite the one `serve` process runs it.
+It sleeps until the runtime's `delivery_due` event is set (a listener in this process just
+committed effects, or, on PostgreSQL, any process did: `storage.outbox.listen`) or the poll
+interval passes (retries coming due), then delivers what is due. On PostgreSQL any number of
+these loops, in `serve`'s background processes and in workers, share the outbox (SKIP LOCKED);
+on SQLite the one `serve` process runs it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.delivery.service import deliver_due
 from bot.features import EffectHandler
 from bot.runtime import Runtime
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,18 @@ def run(
     settle: float = SETTLE,
     quiet: float = QUIET,
 ) -> None:
-    """Deliver until `stop` is set; a failing pass is logged and the next one tries again."""
+    """Deliver until `stop` is set; a failing pass is logged and the next one tries again.
+
+    On PostgreSQL a thread listens for effects committed by other processes (the requests
+    `serve` answers in processes of their own, replicas), so they are delivered at once rather
+    than at the next poll; the poll remains for retries coming due."""
+    if rt.engine.dialect.name == "postgresql":
+        threading.Thread(
+            target=outbox.listen,
+            args=(rt.engine, rt.delivery_due.set, stop),
+            daemon=True,
+            name="outbox-listen",
+        ).start()
     while not stop.is_set():
         if rt.delivery_due.is_set() and settle:
             _settle(rt.delivery_due, stop, quiet, settle)  # woken by a commit: let its burst end
