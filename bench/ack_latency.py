@@ -1,19 +1,21 @@
 """Ack latency of view submissions that write, side by side with a bare Bolt app, Slack slow.
 
 Starts the real `postmortem-bot serve` (gunicorn) and a bare Bolt app served by gunicorn with the
-same settings (its listeners only ack), and beside them "Bolt+write": the bare app saving each
-submitted form as one row, in one transaction, before it acks. That is the least any app that
-keeps a form before answering must do, the floor under the bot on this machine at this moment.
-All of them talk to the fake Slack, which answers every Web API call after `--slack-delay`
-seconds (1 s). Eight people submit at once, round after round: the start form (a review
-written, its side effects recorded in the outbox) and then a stage form (answers validated and
-saved, effects recorded). Each burst goes to every app in turn, so all see the same machine at
-the same time. The bot's delivery worker meanwhile carries out the effects against the slow
-Slack, in the same process. Prints p50/p95/p99/max of the time to the HTTP answer (what Slack
-waits for, 3 s at most) on SQLite and PostgreSQL, and `cpu/req`: the CPU time the app's
-processes used while its bursts were in flight, per request (for the bot, with what its
-delivery worker did meanwhile). Eight requests at once on one Python process share one
-interpreter lock, so the slowest ack is roughly eight times that figure.
+same settings (its listeners only ack; as many request processes as `serve` has on that
+database: one on SQLite, WEB_CONCURRENCY (2) on PostgreSQL), and beside them "Bolt+write": the
+bare app saving each submitted form as one row, in one transaction, before it acks. That is the
+least any app that keeps a form before answering must do, the floor under the bot on this
+machine at this moment. All of them talk to the fake Slack, which answers every Web API call
+after `--slack-delay` seconds (1 s). Eight people submit at once, round after round: the start
+form (a review written, its side effects recorded in the outbox) and then a stage form (answers
+validated and saved, effects recorded). Each burst goes to every app in turn, so all see the
+same machine at the same time. The bot's delivery meanwhile carries out the effects against the
+slow Slack: in the same process on SQLite, in `serve`'s background process on PostgreSQL
+(bot/background.py). Prints p50/p95/p99/max of the time to the HTTP answer (what Slack waits
+for, 3 s at most) on SQLite and PostgreSQL, and `cpu/req`: the CPU time all the app's processes
+used while its bursts were in flight, per request (for the bot, with what its delivery and jobs
+did meanwhile). Eight requests at once on one Python process share one interpreter lock, so
+there the slowest ack is roughly eight times that figure.
 
     python bench/ack_latency.py                         # both databases, 40 rounds of 8
     python bench/ack_latency.py --db sqlite --rounds 20
@@ -54,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.config import load_settings
 from sandbox.fake_slack import BotReply, FakeSlack
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -88,7 +91,7 @@ def free_port() -> int:
 # --- the bare Bolt app (run as a subprocess: `ack_latency.py --bare PORT`) ----------------------
 
 
-def serve_bare(port: int, write: bool = False) -> None:
+def serve_bare(port: int, write: bool = False, processes: int = 1) -> None:
     """A Bolt app whose view listeners only ack, on gunicorn with `serve`'s own settings.
 
     With `write`, each view listener first saves what was submitted (one row, one transaction,
@@ -149,7 +152,7 @@ def serve_bare(port: int, write: bool = False) -> None:
             settle_heap()
         return SlackRequestHandler(app)
 
-    _Gunicorn(factory, {**gunicorn_options("127.0.0.1", port), "accesslog": None}).run()
+    _Gunicorn(factory, {**gunicorn_options("127.0.0.1", port, processes), "accesslog": None}).run()
 
 
 # --- running one database ---------------------------------------------------------------------
@@ -270,17 +273,36 @@ def run_database(
             )
         )
         urls[app] = f"http://127.0.0.1:{port}/slack/events"
+    # As many request processes as `serve` runs on this database (bot/config.py).
+    processes = str(
+        1
+        if database == "sqlite"
+        else load_settings(base_env | {"DATABASE_URL": PG_ADMIN_URL}).web_processes
+    )
     bare_port = free_port()
     bare_env = {**base_env, "DATABASE_URL": "sqlite://"}
     procs.append(
-        start([sys.executable, __file__, "--bare", str(bare_port)], bare_env, workdir, bare_port)
+        start(
+            [sys.executable, __file__, "--bare", str(bare_port), "--processes", processes],
+            bare_env,
+            workdir,
+            bare_port,
+        )
     )
     urls["bare Bolt"] = f"http://127.0.0.1:{bare_port}/slack/events"
     floor_port = free_port()
     floor_env = {**base_env, "DATABASE_URL": database_url("floor")}
     procs.append(
         start(
-            [sys.executable, __file__, "--bare", str(floor_port), "--write"],
+            [
+                sys.executable,
+                __file__,
+                "--bare",
+                str(floor_port),
+                "--write",
+                "--processes",
+                processes,
+            ],
             floor_env,
             workdir,
             floor_port,
@@ -424,9 +446,10 @@ def main() -> None:
     )
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--processes", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        serve_bare(args.bare, write=args.write)
+        serve_bare(args.bare, write=args.write, processes=args.processes)
         return
     print(
         f"{args.people} people submitting at once, {args.rounds} rounds; Slack answers every "

@@ -46,6 +46,10 @@ class Settings:
     state: str = "NSW"
     workflows_dir: Path | None = None
     listener_threads: int = 64
+    # `serve`'s processes answering requests (WEB_CONCURRENCY, gunicorn's own name): on
+    # PostgreSQL 2 by default, beside one background process for jobs and the outbox; SQLite
+    # is served by one process that does both (bot/server.py).
+    web_processes: int = 1
     seller_name: str = ""
     seller_abn: str = ""
     safety_channel: str | None = None
@@ -200,6 +204,20 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}")
     return int(raw)
+
+
+def _web_processes(env: Mapping[str, str], url: str) -> int:
+    """WEB_CONCURRENCY: 2 by default on PostgreSQL; SQLite allows one (its writes would queue
+    on the file's lock across processes, and its outbox has one deliverer)."""
+    if url.startswith("sqlite"):
+        raw = env.get("WEB_CONCURRENCY", "").strip()
+        if raw not in ("", "1"):
+            raise ConfigError(
+                "WEB_CONCURRENCY: SQLite is served by one process; more need PostgreSQL "
+                "(DATABASE_URL)"
+            )
+        return 1
+    return _whole_number(env, "WEB_CONCURRENCY", 2, 1, 32)
 
 
 def _digest_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -390,6 +408,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if state not in AU_STATES:
         raise ConfigError(f"POSTMORTEM_STATE must be one of {', '.join(AU_STATES)}")
     threads = _whole_number(env, "POSTMORTEM_LISTENER_THREADS", 64, 1, 512)
+    processes = _web_processes(env, url)
     officers = frozenset(
         a.strip() for a in env.get("POSTMORTEM_SAFETY_OFFICERS", "").split(",") if a.strip()
     )
@@ -414,6 +433,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state=state,
         workflows_dir=workflows_dir(env),
         listener_threads=threads,
+        web_processes=processes,
         seller_name=env.get("POSTMORTEM_SELLER_NAME", "").strip(),
         seller_abn=abn.format(seller_abn) if seller_abn else "",
         safety_channel=safety_channel,

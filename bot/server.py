@@ -8,13 +8,17 @@ import hmac
 import io
 import json
 import logging
+import shutil
 import socket
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -22,10 +26,11 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import Engine
 
 from bot import checks
+from bot.background import BackgroundProcess
 from bot.config import ConfigError, Settings, log_format, secret_values
 from bot.features import ReviewHooks
 from bot.observability import logs
-from bot.observability.metrics import Metrics
+from bot.observability.metrics import Metrics, share_between_processes
 from bot.runtime import Runtime
 from bot.tickets.webhook import MAX_BODY, hooks_app
 from bot.trackers.webhook import PREFIX as TRACKER_HOOKS
@@ -329,9 +334,11 @@ def preflight(settings: Settings, *, host: str, port: int) -> Engine:
     return checks.prepare_database(settings)
 
 
-def build(settings: Settings, engine: Engine) -> tuple[Any, Any, Any]:
-    """The runtime, the Bolt app, its scheduled jobs and its outbox delivery thread (returned
-    third, for its process to stop before exiting)."""
+def build(settings: Settings, engine: Engine, *, background: bool = True) -> tuple[Any, Any, Any]:
+    """The runtime, the Bolt app and, with `background`, its scheduled jobs and its outbox
+    delivery thread (returned third, for its process to stop before exiting; else None: on
+    PostgreSQL the request processes leave both to the background process, bot/background.py).
+    """
     from bot import scheduler
     from bot.app import create_app, effect_handlers, jobs
     from bot.delivery.worker import DeliveryThread
@@ -339,8 +346,10 @@ def build(settings: Settings, engine: Engine) -> tuple[Any, Any, Any]:
 
     runtime = build_runtime(settings, engine)
     app = create_app(runtime)
-    scheduler.start(runtime, jobs())
-    delivery = DeliveryThread(runtime, effect_handlers()).start()
+    delivery = None
+    if background:
+        scheduler.start(runtime, jobs())
+        delivery = DeliveryThread(runtime, effect_handlers()).start()
     settle_heap()
     return runtime, app, delivery
 
@@ -357,10 +366,33 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+class _Arbiter(Arbiter):
+    """gunicorn's arbiter, which also keeps `serve`'s background process running."""
+
+    def manage_workers(self) -> None:
+        super().manage_workers()  # (called at start and about once a second)
+        if self.app.background is not None:
+            self.app.background.ensure()
+
+
 class _Gunicorn(BaseApplication):
-    def __init__(self, factory: Callable[[], WSGIApp], options: dict[str, Any]):
+    def __init__(
+        self,
+        factory: Callable[[], WSGIApp],
+        options: dict[str, Any],
+        background: BackgroundProcess | None = None,
+    ):
         self._factory, self._options = factory, options
+        self.background = background
         super().__init__()
+
+    def run(self) -> None:
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as exc:  # as BaseApplication.run reports a failed start
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
     def load_config(self) -> None:
         for key, value in self._options.items():
@@ -398,13 +430,23 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
         ).start()
         return
 
+    # On PostgreSQL the requests are answered by `web_processes` processes and the rest is done
+    # by one background process (bot/background.py); SQLite's one process does both.
+    separate = engine.dialect.name != "sqlite"
+    background: BackgroundProcess | None = None
+    shared_metrics: str | None = None
+    if separate:
+        shared_metrics = tempfile.mkdtemp(prefix="postmortem-metrics-")
+        share_between_processes(shared_metrics)  # before the processes count anything
+        background = BackgroundProcess()
     delivering: list[Any] = []  # the worker process's delivery thread, once it has started
 
     def factory() -> WSGIApp:
         from bot.app import review_hooks
 
-        rt, app, delivery = build(settings, engine)
-        delivering.append(delivery)
+        rt, app, delivery = build(settings, engine, background=not separate)
+        if delivery is not None:
+            delivering.append(delivery)
         return wsgi_app(app, rt, review_hooks())
 
     def worker_exit(_arbiter: Any, _worker: Any) -> None:
@@ -413,11 +455,28 @@ def run(settings: Settings, *, host: str, port: int, probes_port: bool = False) 
         for delivery in delivering:
             delivery.stop(timeout=5)
 
-    log.info("listening on http://%s:%s/slack/events", host, port)
-    options = {**gunicorn_options(host, port), "worker_exit": worker_exit}
+    def on_exit(_arbiter: Any) -> None:
+        if background is not None:
+            background.stop(timeout=GRACEFUL_TIMEOUT)
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+    log.info(
+        "listening on http://%s:%s/slack/events (%s)",
+        host,
+        port,
+        f"{settings.web_processes} request process(es) and a background process"
+        if separate
+        else "one process",
+    )
+    options = {
+        **gunicorn_options(host, port, settings.web_processes if separate else 1),
+        "worker_exit": worker_exit,
+        "on_exit": on_exit,
+    }
     if log_format() == "json":
         options["logger_class"] = logs.gunicorn_logger_class("json", secret_values())
-    _Gunicorn(factory, options).run()
+    _Gunicorn(factory, options, background).run()
 
 
 def serve_probes(rt: Runtime, host: str, port: int) -> None:
@@ -438,15 +497,19 @@ def serve_probes(rt: Runtime, host: str, port: int) -> None:
     log.info("health and metrics on http://%s:%s/healthz and /metrics", host, port)
 
 
-def gunicorn_options(host: str, port: int) -> dict[str, Any]:
-    """How `serve` runs gunicorn (bench/ack_latency.py serves its bare Bolt app the same way)."""
+GRACEFUL_TIMEOUT = 10  # seconds a stopping process may finish what it is doing
+
+
+def gunicorn_options(host: str, port: int, processes: int = 1) -> dict[str, Any]:
+    """How `serve` runs gunicorn (bench/ack_latency.py serves its bare Bolt app the same way):
+    `processes` request workers of 32 threads each."""
     return {
         "bind": f"{host}:{port}",
-        "workers": 1,
+        "workers": processes,
         "worker_class": "gthread",
         "threads": 32,
         "timeout": 60,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
         "accesslog": "-",
         "loglevel": "info",
     }

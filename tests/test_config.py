@@ -9,6 +9,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 
 BASE = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
+PG = {"DATABASE_URL": "postgresql://bot@db/pm"}
 
 
 def test_defaults() -> None:
@@ -72,6 +73,9 @@ def test_socket_mode_needs_no_signing_secret() -> None:
         ({**BASE, "POSTMORTEM_STAGE_NUDGE_DAYS": "0"}, "POSTMORTEM_STAGE_NUDGE_DAYS must be"),
         ({**BASE, "POSTMORTEM_SUPPORT_CHANNEL": "support"}, "POSTMORTEM_SUPPORT_CHANNEL must be a"),
         ({**BASE, "POSTMORTEM_LISTENER_THREADS": "0"}, "POSTMORTEM_LISTENER_THREADS must be"),
+        ({**BASE, "WEB_CONCURRENCY": "2"}, "WEB_CONCURRENCY: SQLite is served by one process"),
+        ({**BASE, **PG, "WEB_CONCURRENCY": "many"}, "WEB_CONCURRENCY must be a whole number"),
+        ({**BASE, **PG, "WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be a whole number"),
         (
             {**BASE, "POSTMORTEM_ESCALATION_CHANNEL": "#leadership"},
             "POSTMORTEM_ESCALATION_CHANNEL must be a channel id",
@@ -139,3 +143,11 @@ def test_the_escalation_channel_is_optional() -> None:
 def test_the_stage_nudge_waits_three_working_days_unless_told_otherwise() -> None:
     assert load_settings(BASE).stage_nudge_days == 3
     assert load_settings({**BASE, "POSTMORTEM_STAGE_NUDGE_DAYS": "5"}).stage_nudge_days == 5
+
+
+def test_serve_answers_in_two_processes_on_postgresql_and_one_on_sqlite() -> None:
+    """SQLite's one process also delivers; on PostgreSQL a background process does (README)."""
+    assert load_settings(BASE).web_processes == 1
+    assert load_settings({**BASE, "WEB_CONCURRENCY": "1"}).web_processes == 1
+    assert load_settings({**BASE, **PG}).web_processes == 2
+    assert load_settings({**BASE, **PG, "WEB_CONCURRENCY": "4"}).web_processes == 4

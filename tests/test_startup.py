@@ -55,6 +55,7 @@ BAD: dict[str, tuple[Callable[[Path], dict[str, str]], str]] = {
         "POSTMORTEM_MEETING_EVERY_WEEKS",
     ),
     "meeting time": (lambda _: {"POSTMORTEM_MEETING_TIME": "25:99"}, "POSTMORTEM_MEETING_TIME"),
+    "several processes on SQLite": (lambda _: {"WEB_CONCURRENCY": "3"}, "WEB_CONCURRENCY"),
     "first meeting a Thursday": (
         lambda _: {"POSTMORTEM_FIRST_MEETING": "2026-12-03"},
         "POSTMORTEM_FIRST_MEETING",

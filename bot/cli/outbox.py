@@ -14,7 +14,9 @@ from datetime import datetime
 
 import click
 
+from bot import background, scheduler
 from bot.app import effect_handlers
+from bot.app import jobs as app_jobs
 from bot.cli.common import (
     CliError,
     SettingsError,
@@ -40,8 +42,22 @@ from storage.types import utcnow
     "outbox figures, which a `serve` replica's /metrics does not count.",
 )
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
+@click.option(
+    "--jobs",
+    is_flag=True,
+    help="Also run the scheduled jobs (reminders, digests, sweeps), as the background process "
+    "`serve` starts on PostgreSQL does.",
+)
+@click.option("--exit-with", type=int, hidden=True, help="Stop once this process is gone.")
 @now_option
-def worker(once: bool, metrics_port: int | None, host: str, now_text: str | None) -> None:
+def worker(
+    once: bool,
+    metrics_port: int | None,
+    host: str,
+    jobs: bool,
+    exit_with: int | None,
+    now_text: str | None,
+) -> None:
     """Deliver the outbox's side effects until stopped (SIGTERM or Ctrl+C)."""
     from bot.config import ConfigError
     from bot.server import check_address, serve_probes
@@ -61,9 +77,20 @@ def worker(once: bool, metrics_port: int | None, host: str, now_text: str | None
         serve_probes(rt, host, metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo("delivering the outbox (Ctrl+C stops)")
-    with contextlib.suppress(KeyboardInterrupt):
-        delivery.run(rt, handlers, stop)
+    if exit_with is not None:
+        background.exit_with(exit_with, stop)
+    scheduled = scheduler.start(rt, app_jobs()) if jobs else None
+    click.echo(
+        "delivering the outbox"
+        + (" and running the scheduled jobs" if jobs else "")
+        + " (Ctrl+C stops)"
+    )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            delivery.run(rt, handlers, stop)
+    finally:
+        if scheduled is not None:
+            scheduled.shutdown(wait=False)
 
 
 def _age(then: datetime | None, now: datetime) -> str:

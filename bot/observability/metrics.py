@@ -3,22 +3,32 @@
 One `Metrics` per runtime, each with its own `CollectorRegistry`: two bots in one test process
 (or a test and the next) never add to each other's counts, and nothing is module-global.
 
-`serve` runs one gunicorn worker (threads, not processes: bot/server.py `gunicorn_options`), so
-the process that answers `/metrics` is the one that counted; prometheus_client's multiprocess
-mode (a shared directory of mmap files) is not needed and not used. Scale out with replicas and
-scrape each one. A `postmortem-bot worker` counts its own Slack calls: scrape it too, given
-`--metrics-port` (the outbox gauges, read from the database at scrape time, show the whole queue
-wherever they are scraped).
+On SQLite `serve` is one process (threads), so the process that answers `/metrics` is the one
+that counted. On PostgreSQL `serve` answers requests in several processes and works in one
+more (bot/background.py): it then switches prometheus_client to its multiprocess mode
+(`share_between_processes`: each process counts into mmap files in a directory of its own) and
+`/metrics`, whichever process answers it, adds up every process's counts. Scale out with
+replicas and scrape each one. A `postmortem-bot worker` counts its own Slack calls: scrape it
+too, given `--metrics-port` (the outbox gauges, read from the database at scrape time, show the
+whole queue wherever they are scraped).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -157,10 +167,25 @@ class _OutboxCollector(Collector):
         )
 
 
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own setting
+
+
+def share_between_processes(directory: str) -> None:
+    """Count into `directory`, shared by this process and those it forks or starts after.
+
+    prometheus_client picks how metrics keep their values from PROMETHEUS_MULTIPROC_DIR when
+    it is first imported, and `serve` has imported it (and the whole app) before it knows its
+    database; so the choice is made again here, before any metric exists. Processes started
+    later (the background process) read the variable themselves."""
+    os.environ[MULTIPROCESS_DIR] = directory
+    values.ValueClass = values.get_value_class()
+
+
 class Metrics:
     """Every metric the bot exposes, in a registry of its own."""
 
     def __init__(self) -> None:
+        self._outbox: _OutboxCollector | None = None
         self.registry = CollectorRegistry()
         r = self.registry
         self.ack_seconds = Histogram(
@@ -201,12 +226,21 @@ class Metrics:
 
     def watch_outbox(self, sessions: Callable[[], Session]) -> None:
         """Report the outbox's depth and oldest age from this database at each scrape."""
-        self.registry.register(_OutboxCollector(sessions))
+        self._outbox = _OutboxCollector(sessions)
+        self.registry.register(self._outbox)
 
     def recorder(self) -> SlackCallRecorder:
         """The retry handler that counts a WebClient's calls (first in its list)."""
         return SlackCallRecorder(self)
 
     def exposition(self) -> tuple[bytes, str]:
-        """The body and Content-Type of `GET /metrics`."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The body and Content-Type of `GET /metrics`: with `share_between_processes`, the
+        counts of every process of this `serve`."""
+        directory = os.environ.get(MULTIPROCESS_DIR)
+        if not directory:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        shared = CollectorRegistry()
+        multiprocess.MultiProcessCollector(shared, path=directory)
+        if self._outbox is not None:
+            shared.register(self._outbox)
+        return generate_latest(shared), CONTENT_TYPE_LATEST
