@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 RESTART_AFTER = 5.0
 """Seconds between starts of a background process that keeps exiting (not a tight loop)."""
+NICE = 10
+"""The background process's niceness: on a busy machine the request processes (and the
+database) get the CPUs first; the background still gets what is left, which is plenty."""
 
 
 class BackgroundProcess:

@@ -12,7 +12,19 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -279,6 +291,56 @@ _LATEST_SUBMISSIONS = (
 )
 
 
+@dataclass(frozen=True)
+class StageState:
+    """What saving a stage form reads, in one statement (`stage_state`)."""
+
+    latest: dict[str, tuple[int, dict[str, Any]]]  # as `latest_submissions`
+    draft: dict[str, Any] | None  # the submitter's draft of the stage, if any
+    drafts: bool  # whether anyone has a draft of the stage (a save clears them all)
+
+
+def stage_state(session: Session, review_id: int, stage_key: str, user_id: str) -> StageState:
+    """The review's latest submissions and the stage's drafts, read together.
+
+    A stage form's save needs both, and the round trip it saves is one its ack waits for (on
+    PostgreSQL, each statement of a burst of saves queues for the server and the
+    interpreter); knowing that nobody has a draft of the stage also spares the save its
+    DELETE of them (`record_submission(clear_drafts=False)`)."""
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    draft: dict[str, Any] | None = None
+    drafts = False
+    rows = session.execute(
+        _STAGE_STATE, {"review_id": review_id, "stage_key": stage_key, "user_id": user_id}
+    )
+    for stage, revision, values, is_draft, mine in rows:
+        if not is_draft:
+            latest[stage] = (revision, values)
+            continue
+        drafts = True
+        if mine:
+            draft = values
+    return StageState(latest, draft, drafts)
+
+
+_STAGE_STATE = union_all(
+    select(
+        StageSubmission.stage_key,
+        StageSubmission.revision,
+        StageSubmission.answers.label("values"),
+        literal(False).label("is_draft"),
+        literal(False).label("mine"),
+    ).where(StageSubmission.review_id == bindparam("review_id")),
+    select(
+        Draft.stage_key,
+        literal(0),
+        Draft.values,
+        literal(True),
+        Draft.user_id == bindparam("user_id"),
+    ).where(Draft.review_id == bindparam("review_id"), Draft.stage_key == bindparam("stage_key")),
+).order_by("is_draft", "revision")
+
+
 def stage_history(session: Session, review_id: int, stage_key: str) -> list[StageSubmission]:
     return list(
         session.scalars(
@@ -373,10 +435,12 @@ def record_submission(
     status: str,
     edit: bool = False,
     revision: int | None = None,
+    clear_drafts: bool = True,
 ) -> int:
     """Store a stage's answers as a new revision and move the review on (unless an edit); the
     new submission's id. `revision`: the new one's number, when the caller has just read the
-    stage's latest (`latest_submissions`); else it is read here.
+    stage's latest (`latest_submissions`); else it is read here. Everyone's drafts of the stage
+    are deleted, unless the caller has just read that there are none (`clear_drafts=False`).
 
     The rows are written with plain INSERTs rather than through the ORM's unit of work: this
     runs in the transaction a form's ack waits for, and nothing reads the new rows back as
@@ -438,7 +502,8 @@ def record_submission(
     ]
     if rows:
         conn.execute(writes.follow_ups, rows)
-    conn.execute(writes.clear_drafts, {"the_review": review.id, "the_stage": stage_key})
+    if clear_drafts:
+        conn.execute(writes.clear_drafts, {"the_review": review.id, "the_stage": stage_key})
     previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
         detail: dict[str, Any] = {"stage": stage_key, "revision": revision}

@@ -8,6 +8,7 @@ the last error, and puts failed effects back in the queue.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from datetime import datetime
@@ -77,8 +78,9 @@ def worker(
         serve_probes(rt, host, metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if exit_with is not None:
+    if exit_with is not None:  # `serve`'s background process: the requests' CPUs come first
         background.exit_with(exit_with, stop)
+        os.nice(background.NICE)
     scheduled = scheduler.start(rt, app_jobs()) if jobs else None
     click.echo(
         "delivering the outbox"
@@ -87,7 +89,9 @@ def worker(
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            delivery.run(rt, handlers, stop)
+            delivery.run(
+                rt, handlers, stop, settle=delivery.SETTLE_APART, quiet=delivery.QUIET_APART
+            )
     finally:
         if scheduled is not None:
             scheduled.shutdown(wait=False)

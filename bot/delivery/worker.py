@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 # all their effects; a lone commit's status message appears QUIET later (bench/ack_latency.py).
 SETTLE = 0.1
 QUIET = 0.015
+# A worker in a process of its own (`postmortem-bot worker`, `serve`'s background process on
+# PostgreSQL) cannot see the requests still being answered elsewhere, and on the same machine
+# its work takes a CPU from them: it waits for a longer lull. Still far below what anyone
+# notices of a status message that Slack itself takes a few hundred milliseconds to show.
+SETTLE_APART = 0.3
+QUIET_APART = 0.05
 
 
 def _settle(due: threading.Event, stop: threading.Event, quiet: float, most: float) -> None:

@@ -348,8 +348,8 @@ def _submit(
     """The ack's response, and the saved result when the stage was saved."""
     workflow = service.workflow_of(review)
     stage = workflow.stage(meta.stage)
-    draft = store.get_draft(session, review.id, stage.key, user_id) or {}
-    raw = sm.raw_from_state(stage, view["state"]["values"], into=draft)
+    state = store.stage_state(session, review.id, stage.key, user_id)  # (one statement)
+    raw = sm.raw_from_state(stage, view["state"]["values"], into=state.draft or {})
     shown = {b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"} or None
 
     def returned() -> str | None:
@@ -379,6 +379,7 @@ def _submit(
         is_admin=is_admin,
         context=service.rule_context(rt.settings),
         edit=meta.edit,
+        state=state,
     )
     if result.refused:
         return {"response_action": "update", "view": notice_view("Not saved", result.refused)}, None

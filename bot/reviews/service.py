@@ -123,11 +123,13 @@ def submit_stage(
     is_admin: bool,
     context: RuleContext | None = None,
     edit: bool = False,
+    state: store.StageState | None = None,
 ) -> SubmitResult:
     """Validate and save one stage; refuse stale or unauthorised submissions.
 
     `edit` corrects a submitted stage: only its owner or an admin, recorded as a new revision,
-    and the review does not move (decisions already taken keep their effect).
+    and the review does not move (decisions already taken keep their effect). `state`: what
+    the caller read in this transaction (`store.stage_state`), so it is not read again.
     """
     workflow = workflow_of(review)
     stage = workflow.stage(stage_key)
@@ -139,7 +141,8 @@ def submit_stage(
             refused="This stage has already been submitted (perhaps by someone "
             "else); the review has moved on."
         )
-    submitted = store.latest_submissions(session, review.id)  # stage -> (revision, answers)
+    # stage -> (revision, answers)
+    submitted = state.latest if state is not None else store.latest_submissions(session, review.id)
     if edit and stage_key not in submitted:
         return SubmitResult(refused="That stage has not been submitted yet.")
     # Whom the stage is handed to matters only to someone who is neither the review's owner
@@ -177,6 +180,7 @@ def submit_stage(
         status=result.status,
         edit=edit,
         revision=submitted.get(stage_key, (0, {}))[0] + 1,
+        clear_drafts=state is None or state.drafts,
     )
     changes: list[tuple[int, bool, str | None]] = []
     for f in stage.fields:

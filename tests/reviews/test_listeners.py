@@ -283,6 +283,24 @@ def test_a_valid_stage_is_saved_acked_and_announced_once(
     assert slack_calls(client) == []  # the channel message is the hooks' business
 
 
+def test_saving_a_stage_clears_everyone_s_drafts_of_it_and_keeps_other_stages_drafts(
+    rt: Runtime, ack: MagicMock, hooks: MagicMock
+) -> None:
+    """A draft of a stage already submitted would greet its writer with stale answers if the
+    stage were ever sent back; drafts of other stages are still to come."""
+    review_id = seed_review(rt)
+    with transaction(rt.sessions) as session:
+        store.save_draft(session, review_id, "metadata", BOB, {"category": "billing"})
+        store.save_draft(session, review_id, "analysis", BOB, {"root_cause": "half written"})
+    body, view = view_submission(valid_form(rt, review_id), valid_entries(rt, "metadata"))
+
+    listeners.stage_submitted(ack=ack, body=body, view=view, rt=rt, hooks=hooks)
+
+    ack.assert_called_once_with()
+    assert draft(rt, review_id, "metadata", BOB) is None
+    assert draft(rt, review_id, "analysis", BOB) == {"root_cause": "half written"}
+
+
 CAMPAIGN_SAVED = ["knowledge.report", "people.stage_saved", "reviews.escalate", "reviews.status"]
 
 

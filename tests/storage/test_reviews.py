@@ -276,6 +276,40 @@ def test_drafts_round_trip_and_clear_on_submit(session: Session) -> None:
     assert store.get_draft(session, review.id, "data_gathering", "U1") is None
 
 
+def test_a_stage_save_reads_the_latest_answers_and_the_stage_s_drafts_at_once(
+    session: Session,
+) -> None:
+    review = start(session)
+    first = review.current_stage
+    assert store.stage_state(session, review.id, first, "U1") == store.StageState({}, None, False)
+    store.save_draft(session, review.id, first, "U2", {"performance_data": "theirs"})
+    session.commit()
+    state = store.stage_state(session, review.id, first, "U1")
+    assert (state.draft, state.drafts) == (None, True)  # someone else's: cleared on save
+    store.save_draft(session, review.id, first, "U1", {"performance_data": "mine"})
+    session.commit()
+    assert store.stage_state(session, review.id, first, "U1").draft == {"performance_data": "mine"}
+
+    submit(session, review)  # a first revision, then an owner's edit: the latest counts
+    answers = store.latest_answers(session, review.id)[first]
+    service.submit_stage(
+        session,
+        review,
+        first,
+        {**answers, "performance_data": "corrected"},
+        user_id="U1",
+        is_admin=False,
+        edit=True,
+    )
+    store.save_draft(session, review.id, review.current_stage, "U1", {"x": 1})  # another stage
+    session.commit()
+    state = store.stage_state(session, review.id, first, "U1")
+    assert state.latest == store.latest_submissions(session, review.id)
+    assert state.latest[first][0] == 2
+    assert state.latest[first][1]["performance_data"] == "corrected"
+    assert (state.draft, state.drafts) == (None, False)  # the save cleared both; not the other
+
+
 def test_datetimes_are_aware_utc_and_naive_ones_refused(session: Session) -> None:
     review = start(session)
     sydney = timezone(timedelta(hours=11))
