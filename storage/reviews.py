@@ -461,6 +461,13 @@ def record_submission(
     # statements are built once (`_submission_writes`): building them cost more than running.
     conn = session.connection()
     writes = _submission_writes()
+    follow_ups = list(follow_ups)
+    if conn.dialect.name == "postgresql" and not (edit or decisions or follow_ups):
+        if clear_drafts:
+            conn.execute(writes.clear_drafts, {"the_review": review.id, "the_stage": stage_key})
+        return _submit_and_move(
+            session, review, stage_key, answers, user_id, revision, next_stage, status, now
+        )
     submission_id = conn.execute(
         writes.submission,
         {
@@ -536,6 +543,106 @@ def record_submission(
         },
     )
     return submission_id
+
+
+def _submit_and_move(
+    session: Session,
+    review: Review,
+    stage_key: str,
+    answers: dict[str, Any],
+    user_id: str,
+    revision: int,
+    next_stage: str | None,
+    status: str,
+    now: datetime,
+) -> int:
+    """`record_submission` for the usual case on PostgreSQL (a stage submitted, no decision or
+    finding to record): the submission, the review's move and its audit entry in one statement
+    (`_submit_and_move_statement`), one round trip where there were three. Each round trip of
+    a burst of saves waits for the database server and then for the interpreter, and the form's
+    ack waits for them all; SQLite has no data-modifying CTEs and no round trips to save."""
+    completed = now if next_stage is None else None
+    submission_id: int = (
+        session.connection()
+        .execute(
+            _submit_and_move_statement(),
+            {
+                "p_review": review.id,
+                "p_stage": stage_key,
+                "p_revision": revision,
+                "p_answers": answers,
+                "p_by": user_id,
+                "p_at": now,
+                "p_next": next_stage,
+                "p_status": status,
+                "p_completed": completed,
+                "p_workspace": review.workspace_id,
+                "p_detail": {
+                    "stage": stage_key,
+                    "revision": revision,
+                    "decisions": {},
+                    "from_stage": review.current_stage,
+                    "to_stage": next_stage,
+                    "status": status,
+                },
+            },
+        )
+        .scalar_one()
+    )
+    moved: dict[str, Any] = {"current_stage": next_stage, "status": status, "updated_at": now}
+    if completed is not None:
+        moved["completed_at"] = completed
+    for name, value in moved.items():  # the loaded review says so too, with nothing to flush
+        set_committed_value(review, name, value)
+    return submission_id
+
+
+@cache
+def _submit_and_move_statement() -> Any:
+    """WITH new_submission AS (INSERT … RETURNING id), logged AS (INSERT INTO audit_log …)
+    UPDATE reviews … RETURNING (SELECT id FROM new_submission); built once."""
+    submissions = cast(Table, StageSubmission.__table__)
+    reviews = cast(Table, Review.__table__)
+    audit = cast(Table, AuditEntry.__table__)
+    at = submissions.c.submitted_at.type
+    new = (
+        insert(submissions)
+        .values(
+            review_id=bindparam("p_review"),
+            stage_key=bindparam("p_stage"),
+            revision=bindparam("p_revision"),
+            answers=bindparam("p_answers", type_=submissions.c.answers.type),
+            submitted_by=bindparam("p_by"),
+            submitted_at=bindparam("p_at", type_=at),
+        )
+        .returning(submissions.c.id)
+        .cte("new_submission")
+    )
+    logged = (
+        insert(audit)
+        .values(
+            workspace_id=bindparam("p_workspace"),
+            review_id=bindparam("p_review"),
+            actor=bindparam("p_by"),
+            action=literal("stage.submitted"),
+            detail=bindparam("p_detail", type_=audit.c.detail.type),
+            at=bindparam("p_at", type_=at),
+        )
+        .cte("logged")
+    )
+    return (
+        update(reviews)
+        .where(reviews.c.id == bindparam("p_review"))
+        .values(
+            current_stage=bindparam("p_next"),
+            status=bindparam("p_status"),
+            updated_at=bindparam("p_at", type_=at),
+            completed_at=func.coalesce(bindparam("p_completed", type_=at), reviews.c.completed_at),
+        )
+        .add_cte(new)
+        .add_cte(logged)
+        .returning(select(new.c.id).scalar_subquery())
+    )
 
 
 @dataclass(frozen=True)

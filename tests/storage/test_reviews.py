@@ -264,6 +264,30 @@ def test_lists_and_open_items(session: Session) -> None:
     assert [i.title for i in store.open_items_for(session, "U7")] == ["sooner", "later", "undated"]
 
 
+def test_each_save_is_stored_the_same_on_both_databases(session: Session) -> None:
+    """PostgreSQL writes the usual save in one statement, SQLite in three: the rows, read
+    back fresh, are the same (the submission, the review's move, the audit entry)."""
+    review = start(session)
+    moves = []
+    while review.current_stage is not None:
+        before = review.current_stage
+        submit(session, review)
+        moves.append((before, review.current_stage))
+    session.expire_all()
+    fresh = session.get(Review, review.id)
+    assert (fresh.status, fresh.current_stage) == ("complete", None)
+    assert fresh.completed_at is not None and fresh.completed_at == fresh.updated_at
+    entries = [e for e in store.audit_trail(session, review.id) if e.action == "stage.submitted"]
+    assert [(e.detail["from_stage"], e.detail["to_stage"]) for e in entries] == moves
+    assert {(e.actor, e.workspace_id, e.detail["revision"]) for e in entries} == {
+        ("U1", fresh.workspace_id, 1)
+    }
+    assert entries[-1].detail["status"] == "complete"
+    history = {key: store.stage_history(session, review.id, key) for key, _ in moves}
+    assert all(len(h) == 1 and h[0].submitted_by == "U1" for h in history.values())
+    assert set(store.latest_answers(session, review.id)) == {key for key, _ in moves}
+
+
 def test_drafts_round_trip_and_clear_on_submit(session: Session) -> None:
     review = start(session)
     store.save_draft(session, review.id, "data_gathering", "U1", {"performance_data": "half"})
