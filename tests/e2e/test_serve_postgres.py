@@ -108,6 +108,10 @@ def test_two_request_processes_and_one_background_process_that_is_kept_running(
     first = background_pid(served)
     workers = [pid for pid, cmd in children(served.proc.pid).items() if pid != first]
     assert len(workers) == 2, children(served.proc.pid)
+    # On a busy machine the requests get the CPUs first.
+    assert os.getpriority(os.PRIO_PROCESS, first) > max(
+        os.getpriority(os.PRIO_PROCESS, w) for w in workers
+    )
 
     start_review(slack, "Spring sale")
     assert status_posted(slack, "Spring sale")  # delivered by the background process
