@@ -68,6 +68,8 @@ def worker(
             check_address(host, metrics_port)
         except ConfigError as exc:
             raise SettingsError(str(exc).replace("--port", "--metrics-port")) from None
+    if exit_with is not None:  # `serve`'s background process: the requests' CPUs come first
+        os.nice(background.NICE)
     rt = runtime()
     handlers = effect_handlers()
     if once:
@@ -78,9 +80,8 @@ def worker(
         serve_probes(rt, host, metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if exit_with is not None:  # `serve`'s background process: the requests' CPUs come first
+    if exit_with is not None:
         background.exit_with(exit_with, stop)
-        os.nice(background.NICE)
     scheduled = scheduler.start(rt, app_jobs()) if jobs else None
     click.echo(
         "delivering the outbox"

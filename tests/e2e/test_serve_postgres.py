@@ -108,10 +108,12 @@ def test_two_request_processes_and_one_background_process_that_is_kept_running(
     first = background_pid(served)
     workers = [pid for pid, cmd in children(served.proc.pid).items() if pid != first]
     assert len(workers) == 2, children(served.proc.pid)
-    # On a busy machine the requests get the CPUs first.
-    assert os.getpriority(os.PRIO_PROCESS, first) > max(
-        os.getpriority(os.PRIO_PROCESS, w) for w in workers
-    )
+    # On a busy machine the requests get the CPUs first (it lowers its priority as it starts).
+    requests = max(os.getpriority(os.PRIO_PROCESS, w) for w in workers)
+    deadline = time.monotonic() + 10
+    while os.getpriority(os.PRIO_PROCESS, first) <= requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.getpriority(os.PRIO_PROCESS, first) > requests
 
     start_review(slack, "Spring sale")
     assert status_posted(slack, "Spring sale")  # delivered by the background process
