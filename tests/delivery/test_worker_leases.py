@@ -66,6 +66,7 @@ def test_a_burst_of_commits_is_delivered_in_one_pass_after_it_settles(
     """
     sessions = session_factory(engine)
     rt: Any = SimpleNamespace(
+        engine=engine,  # (on PostgreSQL the loop also listens for other processes' commits)
         sessions=sessions,
         sender=SimpleNamespace(lane=lambda _: contextlib.nullcontext(), foreground=Foreground()),
         delivery_due=threading.Event(),
