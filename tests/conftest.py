@@ -72,6 +72,18 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """PostgreSQL alone, migrated (for what only PostgreSQL does), emptied after the test."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    yield engine
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with session_factory(engine)() as s:
         yield s

@@ -22,13 +22,12 @@ from typing import Any
 import pytest
 from helpers import processes
 from helpers.delivered import Received, failed_effects, status_problem, wait_for_drain
-from helpers.slack_walk import ALICE, CHANNEL, REGISTRY
+from helpers.slack_walk import submit_start_form
 from helpers.ticket_hooks import TOKEN, event
 from sqlalchemy import Engine, select
 
 from bot.reviews.service import workflow_of
 from bot.reviews.views.stage_modal import ModalMeta, entered_values, stage_view
-from bot.reviews.views.start_modal import start_view
 from bot.tickets.service import TICKET_DM_EVENT
 from sandbox.fake_slack import FakeSlack
 from storage.db import session_factory
@@ -109,18 +108,6 @@ def test_kill_9_during_a_burst_of_60_webhooks_loses_no_status_message_or_start_d
             assert len(starts) == 1, f"review {review.id}: {len(starts)} Start DMs"
 
 
-def _start(slack: FakeSlack, title: str) -> None:
-    spec = start_view(
-        REGISTRY.all(),
-        user_id=ALICE,
-        channel_id=CHANNEL,
-        workflow_key="campaign_postmortem",
-        title=title,
-    )
-    reply = slack.submit(ALICE, slack.open_modal(ALICE, spec)["id"])
-    assert reply.ok and not reply.errors, reply
-
-
 def _current_stage(engine: Engine, review_id: int) -> str | None:
     with session_factory(engine)() as session:
         return session.get(Review, review_id).current_stage
@@ -162,7 +149,7 @@ def test_kill_9_during_stage_submissions_leaves_no_stale_status_message(
     for user in people:
         slack.add_user(user, user.lower())
     for n in range(6):
-        _start(slack, f"Launch {n}")
+        submit_start_form(slack, f"Launch {n}")
     wait_for_drain(engine, 30)
     with session_factory(engine)() as session:
         review_ids = list(session.scalars(select(Review.id).order_by(Review.id)))

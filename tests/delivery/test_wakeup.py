@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from alembic import command
 from helpers.slack_unit import fake_client, make_runtime
 from sqlalchemy import Engine
@@ -22,16 +20,6 @@ from bot.runtime import Runtime
 from storage import outbox
 from storage.db import alembic_config, make_engine, session_factory, transaction, upgrade
 from storage.outbox import Claimed
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    with engine.begin() as conn:
-        conn.execute(outbox.Effect.__table__.delete())
-    engine.dispose()
 
 
 def committed_elsewhere(engine: Engine, *, commit: bool = True) -> None:

@@ -18,20 +18,10 @@ from pathlib import Path
 
 import pytest
 from helpers import processes
-from helpers.slack_walk import ALICE, CHANNEL, REGISTRY
+from helpers.slack_walk import ALICE, CHANNEL, submit_start_form
 from sqlalchemy import Engine
 
-from bot.reviews.views.start_modal import start_view
 from sandbox.fake_slack import FakeSlack
-from storage.db import make_engine, upgrade
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -77,18 +67,6 @@ def alive(pid: int) -> bool:
     return status != "Z"  # a zombie waits only for its parent to read its exit
 
 
-def start_review(slack: FakeSlack, title: str) -> None:
-    spec = start_view(
-        REGISTRY.all(),
-        user_id=ALICE,
-        channel_id=CHANNEL,
-        workflow_key="campaign_postmortem",
-        title=title,
-    )
-    reply = slack.submit(ALICE, slack.open_modal(ALICE, spec)["id"])
-    assert reply.ok and not reply.errors, reply
-
-
 def status_posted(slack: FakeSlack, title: str, timeout: float = 15) -> dict:
     return slack.wait_for(
         lambda: next((m for m in slack.messages(CHANNEL) if title in m.get("text", "")), None),
@@ -115,7 +93,7 @@ def test_two_request_processes_and_one_background_process_that_is_kept_running(
         time.sleep(0.1)
     assert os.getpriority(os.PRIO_PROCESS, first) > requests
 
-    start_review(slack, "Spring sale")
+    submit_start_form(slack, "Spring sale")
     assert status_posted(slack, "Spring sale")  # delivered by the background process
 
     os.kill(first, signal.SIGKILL)  # out of memory, say
@@ -125,7 +103,7 @@ def test_two_request_processes_and_one_background_process_that_is_kept_running(
         time.sleep(0.2)
         second = background_pid(served)
     assert second != first, "the arbiter did not start the background process again"
-    start_review(slack, "Winter sale")
+    submit_start_form(slack, "Winter sale")
     assert status_posted(slack, "Winter sale")
 
     served.stop()  # SIGTERM, as a deploy does
@@ -139,7 +117,7 @@ def test_metrics_add_up_every_process_including_the_background(
 ) -> None:
     for _ in range(6):
         assert slack.slash_command(ALICE, CHANNEL, "/postmortem", "help").status == 200
-    start_review(slack, "Metrics sale")
+    submit_start_form(slack, "Metrics sale")
     status_posted(slack, "Metrics sale")
     time.sleep(0.5)  # the background process counts its call once Slack has answered it
     for _ in range(4):  # whichever process answers the scrape

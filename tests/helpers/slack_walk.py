@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.reviews.views.stage_modal import ADD_ROW, VALUE, ModalMeta, entered_values
+from bot.reviews.views.start_modal import start_view
 from sandbox.fake_slack import FakeSlack
 from storage.db import transaction
 from storage.models import Review
@@ -81,6 +82,17 @@ def start(slack: FakeSlack, text: str, user: str = ALICE, **values: Any) -> dict
     assert reply.ok, reply
     slack.wait_for(lambda: slack.messages(CHANNEL))
     return status_message(slack)
+
+
+def submit_start_form(
+    slack: FakeSlack, title: str, workflow: str = "campaign_postmortem", user: str = ALICE
+) -> None:
+    """Submit the start form as `/postmortem start` draws it (no Slack round trip before)."""
+    spec = start_view(
+        REGISTRY.all(), user_id=user, channel_id=CHANNEL, workflow_key=workflow, title=title
+    )
+    reply = slack.submit(user, slack.open_modal(user, spec)["id"])
+    assert reply.ok and not reply.errors, reply
 
 
 def _redrawn(slack: FakeSlack, user: str, old_hash: str) -> dict:
