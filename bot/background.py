@@ -35,15 +35,10 @@ database) get the CPUs first; the background still gets what is left, which is p
 class BackgroundProcess:
     """One `postmortem-bot worker --jobs` child of the arbiter, kept alive by `ensure()`."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self._env = env
+    def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._started = -float("inf")
         self._stopping = False
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
 
     def command(self) -> list[str]:
         return [
@@ -69,7 +64,7 @@ class BackgroundProcess:
         if time.monotonic() - self._started < RESTART_AFTER:
             return
         self._started = time.monotonic()
-        self._proc = subprocess.Popen(self.command(), env=self._env)  # noqa: S603 - our own CLI
+        self._proc = subprocess.Popen(self.command())  # noqa: S603 - our own CLI, this environment
         log.info("background process (jobs and outbox delivery) started: pid %s", self._proc.pid)
 
     def stop(self, timeout: float) -> None:
