@@ -511,25 +511,14 @@ def record_submission(
         conn.execute(writes.follow_ups, rows)
     if clear_drafts:
         conn.execute(writes.clear_drafts, {"the_review": review.id, "the_stage": stage_key})
-    previous = review.current_stage
     if edit:  # an owner's correction: history grows, the review stays where it is
         detail: dict[str, Any] = {"stage": stage_key, "revision": revision}
         action = "stage.edited"
     else:
-        moved = {"current_stage": next_stage, "status": status, "updated_at": now}
-        if next_stage is None:
-            moved["completed_at"] = now
+        detail = _moved_detail(review, stage_key, revision, decisions, next_stage, status)
+        moved = _moved(next_stage, status, now)
         conn.execute(writes.move_review, {"the_review": review.id, **moved})  # SETs what it names
-        for name, value in moved.items():  # the loaded review says so too, with nothing to flush
-            set_committed_value(review, name, value)
-        detail = {
-            "stage": stage_key,
-            "revision": revision,
-            "decisions": decisions,
-            "from_stage": previous,
-            "to_stage": next_stage,
-            "status": status,
-        }
+        _mark_moved(review, moved)
         action = "stage.submitted"
     conn.execute(
         _AUDIT_INSERT,
@@ -561,7 +550,7 @@ def _submit_and_move(
     (`_submit_and_move_statement`), one round trip where there were three. Each round trip of
     a burst of saves waits for the database server and then for the interpreter, and the form's
     ack waits for them all; SQLite has no data-modifying CTEs and no round trips to save."""
-    completed = now if next_stage is None else None
+    moved = _moved(next_stage, status, now)
     submission_id: int = (
         session.connection()
         .execute(
@@ -575,26 +564,48 @@ def _submit_and_move(
                 "p_at": now,
                 "p_next": next_stage,
                 "p_status": status,
-                "p_completed": completed,
+                "p_completed": moved.get("completed_at"),
                 "p_workspace": review.workspace_id,
-                "p_detail": {
-                    "stage": stage_key,
-                    "revision": revision,
-                    "decisions": {},
-                    "from_stage": review.current_stage,
-                    "to_stage": next_stage,
-                    "status": status,
-                },
+                "p_detail": _moved_detail(review, stage_key, revision, {}, next_stage, status),
             },
         )
         .scalar_one()
     )
-    moved: dict[str, Any] = {"current_stage": next_stage, "status": status, "updated_at": now}
-    if completed is not None:
-        moved["completed_at"] = completed
-    for name, value in moved.items():  # the loaded review says so too, with nothing to flush
-        set_committed_value(review, name, value)
+    _mark_moved(review, moved)
     return submission_id
+
+
+def _moved(next_stage: str | None, status: str, now: datetime) -> dict[str, Any]:
+    """The review's columns a submission that moves it sets."""
+    moved: dict[str, Any] = {"current_stage": next_stage, "status": status, "updated_at": now}
+    if next_stage is None:
+        moved["completed_at"] = now
+    return moved
+
+
+def _mark_moved(review: Review, moved: dict[str, Any]) -> None:
+    """The loaded review says what was written, with nothing left for the ORM to flush."""
+    for name, value in moved.items():
+        set_committed_value(review, name, value)
+
+
+def _moved_detail(
+    review: Review,
+    stage_key: str,
+    revision: int,
+    decisions: dict[str, str],
+    next_stage: str | None,
+    status: str,
+) -> dict[str, Any]:
+    """The audit entry's detail of a submission that moves the review (read before it moves)."""
+    return {
+        "stage": stage_key,
+        "revision": revision,
+        "decisions": decisions,
+        "from_stage": review.current_stage,
+        "to_stage": next_stage,
+        "status": status,
+    }
 
 
 @cache
